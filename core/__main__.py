@@ -1,0 +1,7 @@
+"""``python -m core`` runs the ``caixin`` command."""
+
+import sys
+
+from core.cli import main
+
+sys.exit(main())

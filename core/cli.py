@@ -1,0 +1,216 @@
+"""The ``caixin`` command: a thin layer over the library.
+
+Exit codes: 0 when every input was read, 1 when some input failed (the others were still processed) or a
+file the command needs is broken, 2 for usage errors (bad options, a query that does not parse). Nothing a
+user can cause prints a traceback: library errors become one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from core.config import load_reporters
+from core.errors import CaixinError, QuerySyntaxError
+from core.frame import frame_to_json_records
+from core.ingest import Corpus, Progress, ingest
+from core.model import COLUMNS, LIST_COLUMNS
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(CaixinError):
+    """Options that do not fit together."""
+
+
+def _progress_bar(stream: TextIO) -> Progress | None:
+    """A one-line progress bar on ``stream`` when it is a terminal."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int, path: str) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        name = path if len(path) <= 40 else "…" + path[-39:]
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
+        if done == total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def load(args: argparse.Namespace) -> Corpus:
+    """Ingest the command's PATHs with its cache options; prints cache warnings and input errors."""
+    reporters = load_reporters(Path(args.reporters) if args.reporters else None)
+    corpus = ingest(
+        args.paths,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        reporters=reporters,
+        progress=_progress_bar(sys.stderr),
+        use_cache=not args.no_cache,
+    )
+    for warning in corpus.cache_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in corpus.report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return corpus
+
+
+def _csv_cell(name: str, value: Any) -> Any:
+    if name in LIST_COLUMNS:
+        if name == "sources":
+            return "; ".join(f"{s['file']}:{s['first_line']}-{s['last_line']}" for s in value)
+        return "; ".join(value)
+    return "" if value is None else value
+
+
+def write_records(
+    frame: pd.DataFrame, fmt: str, out: str | None, columns: Sequence[str] = tuple(COLUMNS)
+) -> None:
+    """Write article rows as jsonl, csv or parquet to ``out`` (stdout for the text formats)."""
+    if fmt == "parquet":
+        if not out:
+            raise UsageError("--format parquet needs --out FILE")
+        frame.to_parquet(out, index=False)
+        return
+    buffer = io.StringIO()
+    rows = list(frame_to_json_records(frame)) if list(columns) == list(COLUMNS) else frame.to_dict("records")
+    if fmt == "jsonl":
+        for row in rows:
+            buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    else:
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({name: _csv_cell(name, row.get(name)) for name in columns})
+    if out:
+        Path(out).write_text(buffer.getvalue(), encoding="utf-8")
+    else:
+        sys.stdout.write(buffer.getvalue())
+
+
+def stats(corpus: Corpus) -> dict[str, Any]:
+    """The figures ``caixin stats`` prints."""
+    frame = corpus.articles
+    authors = {a for lst in frame["authors"] for a in lst}
+    dates = frame["published_at"].dropna()
+    return {
+        "articles": len(frame),
+        "reporters": len(authors),
+        "agencies": sorted(frame["agency"].dropna().unique().tolist()),
+        "agency_articles": int(frame["agency"].notna().sum()),
+        "unsigned_articles": int(((frame["byline"] == "") & frame["agency"].isna()).sum()),
+        "date_range": [dates.min().isoformat(), dates.max().isoformat()] if len(dates) else None,
+        "sections": {str(k): int(v) for k, v in frame["section"].value_counts().sort_index().items()},
+        "teasers": int(frame["teaser"].sum()),
+        "truncated": int(frame["truncated"].sum()),
+        "duplicates_merged": corpus.report.duplicates_merged,
+        "reporter_merges": corpus.report.reporter_merges,
+        "files": len(corpus.report.pages),
+        "failed_inputs": corpus.report.errors,
+        "line_accounting": corpus.report.line_accounting(),
+    }
+
+
+def format_report(corpus: Corpus) -> str:
+    """The parse report for people: per file its shape, line roles, unknown lines and warnings."""
+    out: list[str] = []
+    for page in corpus.report.pages:
+        if page.error:
+            out.append(f"{page.source}: ERROR {page.error}")
+            continue
+        roles = ", ".join(f"{role} {n}" for role, n in sorted(page.roles.items()) if n)
+        out.append(f"{page.source}: {page.shape} ({page.shape_reason}); {page.stories} stories")
+        out.append(f"  {page.lines} lines, {page.blank} blank; {roles or 'no non-blank lines'}")
+        for number, text in page.unknown:
+            out.append(f"  unknown line {number}: {text[:120]}")
+        for warning in page.warnings:
+            out.append(f"  warning: {warning}")
+    totals = corpus.report.line_accounting()
+    out.append("")
+    out.append(
+        f"{totals['files']} files, {totals['lines']} lines ({totals['nonblank']} non-blank), "
+        f"{len(corpus.articles)} articles after merging {corpus.report.duplicates_merged} duplicate copies, "
+        f"{totals['unknown']} unknown lines, {len(corpus.report.errors)} failed inputs"
+    )
+    for variant, canonical in sorted(corpus.report.reporter_merges.items()):
+        out.append(f"reporter name merged: {variant} -> {canonical}")
+    return "\n".join(out) + "\n"
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    corpus = load(args)
+    write_records(corpus.articles, args.format, args.out)
+    return EXIT_INPUT if corpus.failed else EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    corpus = load(args)
+    print(json.dumps(stats(corpus), ensure_ascii=False, indent=2))
+    return EXIT_INPUT if corpus.failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    corpus = load(args)
+    sys.stdout.write(format_report(corpus))
+    return EXIT_INPUT if corpus.failed else EXIT_OK
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "parse": (cmd_parse, "write the article records of PATHs (jsonl on stdout by default)"),
+    "stats": (cmd_stats, "print one JSON object of corpus figures and the line accounting"),
+    "report": (cmd_report, "print the parse report: shapes, line roles, unknown lines, warnings"),
+}
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="page files, folders or glob patterns")
+    parser.add_argument("--cache-dir", help="cache folder (default: $CAIXIN_CACHE or data/cache)")
+    parser.add_argument("--no-cache", action="store_true", help="parse everything, read and write no cache")
+    parser.add_argument("--reporters", help="reporter aliases file (default: data/reporters.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caixin", description="Parse and explore saved Caixin Global pages.", allow_abbrev=False
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        _add_input_options(command)
+        if name == "parse":
+            command.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
+            command.add_argument("--out", help="write to FILE instead of stdout (required for parquet)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``caixin`` console script and ``python -m core``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", None) or COMMANDS[args.command][0]
+    try:
+        return handler(args)
+    except QuerySyntaxError as error:
+        print(f"error: {error}\n{error.pointer()}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except CaixinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

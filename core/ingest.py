@@ -1,0 +1,361 @@
+"""Ingest: many page files into one article DataFrame, through the Parquet cache.
+
+Only new or changed files are parsed (in parallel when there are many); the same story read from several
+pages becomes one row (the most complete copy wins, all sources listed); reporter aliases and name-order
+variants are merged. Nothing a user can cause raises: failed inputs are listed in the report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.cache import CacheStore, cache_key, default_cache_dir
+from core.config import Reporters, load_reporters
+from core.errors import CacheError, InputError
+from core.frame import articles_to_frame, conform, empty_frame
+from core.model import Article, parse_source_span
+from core.parse import parse_page
+from core.read import expand_inputs, read_page
+from core.report import CorpusReport, PageReport
+
+#: Progress callback: (files done, files in all, the file just done).
+Progress = Callable[[int, int, str], None]
+
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The result of an ingest: the article frame, the report and the headline-list lines."""
+
+    articles: pd.DataFrame
+    report: CorpusReport
+    headlines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source", "line", "text"]))
+    from_cache: bool = False
+    cache_warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Some input could not be read (the others were)."""
+        return bool(self.report.errors)
+
+
+@dataclass(slots=True)
+class _FileResult:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    articles: list[Article]
+    headlines: list[tuple[int, str]]
+    report: PageReport
+    reused: bool = False
+
+
+def _parse_file(path: str, known_sha: str | None, agencies: frozenset[str]) -> _FileResult:
+    """Read, hash and parse one file (runs in a worker process when ingesting many files)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        stat = None
+    try:
+        page = read_page(path)
+    except InputError as error:
+        report = PageReport(source=path, shape="error", error=str(error))
+        size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (0, 0)
+        return _FileResult(path, size, mtime, "", [], [], report)
+    assert stat is not None
+    if page.sha256 == known_sha:
+        return _FileResult(
+            path, page.size, stat.st_mtime_ns, page.sha256, [], [], PageReport(path), reused=True
+        )
+    result = parse_page(page.text, path, agencies)
+    result.report.warnings[:0] = list(page.warnings)
+    return _FileResult(
+        path,
+        page.size,
+        stat.st_mtime_ns,
+        page.sha256,
+        list(result.articles),
+        list(result.headlines),
+        result.report,
+    )
+
+
+def _parse_many(
+    jobs: list[tuple[str, str | None]], agencies: frozenset[str], workers: int, progress: Progress | None
+) -> list[_FileResult]:
+    total = len(jobs)
+    results: list[_FileResult] = []
+    if workers > 1 and total >= 8:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            mapped = pool.map(
+                _parse_file,
+                [p for p, _ in jobs],
+                [k for _, k in jobs],
+                [agencies] * total,
+                chunksize=max(1, min(64, total // (workers * 8) or 1)),
+            )
+            for done, result in enumerate(mapped, start=1):
+                results.append(result)
+                if progress:
+                    progress(done, total, result.path)
+        return results
+    for done, (path, known) in enumerate(jobs, start=1):
+        results.append(_parse_file(path, known, agencies))
+        if progress:
+            progress(done, total, path)
+    return results
+
+
+def ingest(
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    cache_dir: Path | None = None,
+    reporters: Reporters | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    use_cache: bool = True,
+) -> Corpus:
+    """Read ``inputs`` (files, folders, globs) into one article frame, using and refreshing the cache.
+
+    A corrupt cache is rebuilt with a warning in ``corpus.cache_warnings``; inputs that cannot be read are
+    reported in ``corpus.report`` (``corpus.failed``) while the others are still read.
+    """
+    started = time.perf_counter()
+    reporters = reporters or load_reporters()
+    files, input_errors = expand_inputs(inputs)
+    names = [str(p) for p in files]
+    error_pages = [PageReport(source=e.path, shape="error", error=str(e)) for e in input_errors]
+    store = CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
+    warnings: list[str] = []
+    state: dict[str, Any] | None = None
+    if use_cache:
+        try:
+            state = store.load_state()
+        except CacheError as error:
+            warnings.append(str(error))
+        if state is not None and not store.is_current(state, reporters.fingerprint):
+            state = None
+    known: dict[str, dict[str, Any]] = state["files"] if state else {}
+    unchanged: list[str] = []
+    jobs: list[tuple[str, str | None]] = []
+    for name in names:
+        entry = known.get(name)
+        try:
+            stat = os.stat(name)
+        except OSError:
+            jobs.append((name, None))
+            continue
+        if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
+            unchanged.append(name)
+        else:
+            jobs.append((name, entry["sha256"] if entry else None))
+
+    if state is not None and not jobs and set(unchanged) == set(known):
+        try:
+            articles = store.read_articles(state)
+            report = _report_from_state(state, names, error_pages)
+            return Corpus(
+                articles,
+                report,
+                _headline_frame(state["headlines"], names),
+                from_cache=True,
+                cache_warnings=warnings,
+                seconds=time.perf_counter() - started,
+            )
+        except CacheError as error:
+            warnings.append(str(error))
+            state, known, unchanged = None, {}, []
+            jobs = [(n, None) for n in names]
+
+    old_records = empty_frame().assign(_file=pd.Series(dtype="string"))
+    if state is not None and (unchanged or any(k for _, k in jobs)):
+        try:
+            old_records = store.read_records(state)
+        except CacheError as error:
+            warnings.append(str(error))
+            jobs = [(n, None) for n in names]
+            unchanged, state = [], None
+
+    results = _parse_many(jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress)
+    reused = {r.path for r in results if r.reused}
+    keep = set(unchanged) | reused
+    parsed = [r for r in results if not r.reused]
+    new_frames = [articles_to_frame(r.articles).assign(_file=r.path) for r in parsed if r.articles]
+    kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
+    records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
+
+    pages: dict[str, PageReport] = {}
+    headlines: dict[str, list[tuple[int, str]]] = {}
+    file_entries: dict[str, dict[str, Any]] = {}
+    for name in keep:
+        pages[name] = PageReport.from_dict(state["reports"][name]) if state else PageReport(name)
+        headlines[name] = [tuple(h) for h in state["headlines"].get(name, [])] if state else []
+        file_entries[name] = known[name]
+    for r in results:
+        if r.reused:
+            file_entries[r.path] = {**known[r.path], "size": r.size, "mtime_ns": r.mtime_ns}
+            continue
+        pages[r.path] = r.report
+        headlines[r.path] = r.headlines
+        if r.mtime_ns:  # remembered even when unreadable, so an unchanged bad file is not read again
+            file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
+
+    articles, merged = merge_duplicates(records.drop(columns="_file"))
+    articles, name_merges = apply_reporters(articles, reporters)
+    report = CorpusReport(
+        pages=[pages[n] for n in names] + error_pages, duplicates_merged=merged, reporter_merges=name_merges
+    )
+    new_state = {
+        "generation": uuid.uuid4().hex[:12],
+        "config": reporters.fingerprint,
+        "files": {n: file_entries[n] for n in names if n in file_entries},
+        "reports": {n: pages[n].to_dict() for n in names if n in file_entries},
+        "headlines": {n: headlines[n] for n in names if n in file_entries},
+        "duplicates_merged": merged,
+        "reporter_merges": name_merges,
+    }
+    if use_cache:
+        try:
+            store.write(new_state, records[records["_file"].isin(list(file_entries))], articles)
+        except OSError as error:
+            warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
+    return Corpus(
+        articles,
+        report,
+        _headline_frame(headlines, names),
+        from_cache=False,
+        cache_warnings=warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _report_from_state(
+    state: dict[str, Any], names: list[str], error_pages: list[PageReport]
+) -> CorpusReport:
+    return CorpusReport(
+        pages=[PageReport.from_dict(state["reports"][n]) for n in names] + error_pages,
+        duplicates_merged=state.get("duplicates_merged", 0),
+        reporter_merges=dict(state.get("reporter_merges", {})),
+    )
+
+
+def _headline_frame(headlines: dict[str, Any], names: list[str]) -> pd.DataFrame:
+    rows = [(n, int(line), text) for n in names for line, text in headlines.get(n, [])]
+    return pd.DataFrame(rows, columns=["source", "line", "text"])
+
+
+def _opening_words(body: str) -> list[str]:
+    return _WORDS.findall(body[:2000].lower())
+
+
+def merge_duplicates(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per story: copies with the same ``article_id`` (or a truncated copy whose text opens
+    another copy of the same minute) merge; the most complete copy wins (not teaser, not truncated,
+    longest body) and lists the sources of all copies. Returns the frame, newest first, and how many
+    copies were merged away."""
+    if records.empty:
+        return conform(records), 0
+    frame = records.reset_index(drop=True).copy()
+    ids = frame["article_id"].astype(object).tolist()
+    short = frame.index[frame["truncated"] | (frame["word_count"] < 12)]
+    if len(short):
+        by_time: dict[Any, list[int]] = defaultdict(list)
+        for index, stamp in frame["published_at"].items():
+            by_time[stamp].append(int(index))
+        for index in short:
+            opening = _opening_words(frame.at[index, "body"])
+            for other in by_time.get(frame.at[index, "published_at"], []):
+                if (
+                    other == index
+                    or ids[other] == ids[index]
+                    or frame.at[other, "word_count"] <= len(opening)
+                ):
+                    continue
+                if _opening_words(frame.at[other, "body"])[: len(opening)] == opening:
+                    ids[index] = ids[other]
+                    break
+    frame["article_id"] = pd.array(ids, dtype="string")
+    frame["_order"] = range(len(frame))
+    counts = frame["article_id"].value_counts()
+    dup_ids = set(counts.index[counts > 1])
+    if not dup_ids:
+        return _newest_first(frame.drop(columns="_order")), 0
+    frame = frame.sort_values(
+        ["article_id", "teaser", "truncated", "word_count", "_order"],
+        ascending=[True, True, True, False, True],
+    )
+    sources: dict[str, list[str]] = {}
+    for article_id, group in frame[frame["article_id"].isin(dup_ids)].groupby("article_id", sort=False):
+        spans = {s for lst in group["sources"] for s in lst}
+        sources[str(article_id)] = sorted(
+            spans, key=lambda s: (parse_source_span(s).file, parse_source_span(s).first_line)
+        )
+    winners = frame.drop_duplicates("article_id", keep="first").copy()
+    winners["sources"] = [
+        sources.get(str(i), s) for i, s in zip(winners["article_id"], winners["sources"], strict=True)
+    ]
+    merged = len(frame) - len(winners)
+    return _newest_first(winners.sort_values("_order").drop(columns="_order")), merged
+
+
+def _newest_first(frame: pd.DataFrame) -> pd.DataFrame:
+    ordered = frame.sort_values("published_at", ascending=False, na_position="last", kind="stable")
+    return conform(ordered.reset_index(drop=True))
+
+
+def name_order_merges(names: Iterable[str], reporters: Reporters) -> dict[str, str]:
+    """Names that differ only in word order (``Runhua Zhao`` / ``Zhao Runhua``) -> one canonical spelling.
+
+    The spelling the aliases file names wins, then the more frequent one, then the alphabetically first.
+    """
+    counts = Counter(names)
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for name in counts:
+        words = tuple(sorted(name.lower().split()))
+        if len(words) > 1:
+            groups[words].append(name)
+    canonical_names = set(reporters.aliases.values())
+    merges: dict[str, str] = {}
+    for variants in groups.values():
+        if len(variants) < 2:
+            continue
+        winner = min(variants, key=lambda n: (n not in canonical_names, -counts[n], n))
+        for variant in variants:
+            if variant != winner:
+                merges[variant] = winner
+    return merges
+
+
+def apply_reporters(frame: pd.DataFrame, reporters: Reporters) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rewrite ``authors`` and ``contacts`` through the aliases and the name-order merges."""
+    if frame.empty:
+        return frame, {}
+    aliased = [[reporters.canonical(a) for a in authors] for authors in frame["authors"]]
+    merges = name_order_merges((a for authors in aliased for a in authors), reporters)
+    explicit = {v: c for v, c in reporters.aliases.items() if v != c}
+    mapping = {**explicit, **merges}
+    if not mapping:
+        return frame, {}
+    out = frame.copy()
+    out["authors"] = [_dedupe([mapping.get(a, a) for a in authors]) for authors in aliased]
+    out["contacts"] = [_dedupe([mapping.get(c, c) for c in contacts]) for contacts in frame["contacts"]]
+    used = {a for authors in aliased for a in authors} | {c for lst in frame["contacts"] for c in lst}
+    return out, {v: c for v, c in mapping.items() if v in used}
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))

@@ -1,0 +1,130 @@
+"""The article record and the DataFrame schema, defined once.
+
+Field names are a public contract: the JSON output of the CLI, the Parquet cache and the dashboard all use
+them. Change them here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+#: Every time on a Caixin Global page is Beijing time (UTC+08:00, no daylight saving since 1991).
+BEIJING = timezone(timedelta(hours=8))
+
+#: Bumped whenever a parser change can change the records; part of every cache key.
+PARSER_VERSION = "1"
+
+#: The role every non-blank input line gets from a parser (see ``core.parse.live_feed``).
+ROLES: tuple[str, ...] = (
+    "furniture",
+    "headline_list",
+    "byline",
+    "photo",
+    "caption",
+    "body",
+    "teaser_note",
+    "contact",
+    "related",
+    "coverage_link",
+    "unknown",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpan:
+    """Where a story was read from: a file and an inclusive 1-based line range."""
+
+    file: str
+    first_line: int
+    last_line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.first_line}-{self.last_line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One story as read from one or more saved pages."""
+
+    article_id: str
+    published_at: datetime | None
+    section: str
+    byline: str
+    authors: tuple[str, ...]
+    agency: str | None
+    headline: str
+    headline_inferred: bool
+    photo_credit: str | None
+    photo_caption: str | None
+    body: str
+    paragraphs: int
+    word_count: int
+    teaser: bool
+    truncated: bool
+    contacts: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    coverage_links: tuple[str, ...] = ()
+    sources: tuple[SourceSpan, ...] = field(default_factory=tuple)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ISO 8601 time with ``+08:00``, lists for tuples."""
+        data = asdict(self)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        for key in ("authors", "contacts", "related", "coverage_links"):
+            data[key] = list(data[key])
+        data["sources"] = [asdict(span) for span in self.sources]
+        return data
+
+
+#: Column order and pandas dtype of the article DataFrame. List columns hold Python lists of str
+#: (``sources`` holds ``SourceSpan`` strings ``file:first-last``).
+COLUMNS: dict[str, str] = {
+    "article_id": "string",
+    "published_at": "datetime64[ns, UTC+08:00]",
+    "section": "string",
+    "byline": "string",
+    "authors": "object",
+    "agency": "string",
+    "headline": "string",
+    "headline_inferred": "bool",
+    "photo_credit": "string",
+    "photo_caption": "string",
+    "body": "string",
+    "paragraphs": "int32",
+    "word_count": "int32",
+    "teaser": "bool",
+    "truncated": "bool",
+    "contacts": "object",
+    "related": "object",
+    "coverage_links": "object",
+    "sources": "object",
+}
+
+LIST_COLUMNS: tuple[str, ...] = ("authors", "contacts", "related", "coverage_links", "sources")
+
+_ID_WORD = re.compile(r"\w+")
+
+
+def make_article_id(published_at: datetime | None, body: str, fallback: str = "") -> str:
+    """A stable id from the timestamp and the first words of the body.
+
+    Punctuation, case and quote style are ignored, and authors are left out, so the same story saved in
+    two pages (or with its authors in another order, or cut short after its opening) gets the same id.
+    ``fallback`` (e.g. the byline) is used only when the body is empty.
+    """
+    stamp = published_at.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if published_at else "undated"
+    words = _ID_WORD.findall(body[:400].lower())[:12]
+    opening = " ".join(words) if words else "empty:" + fallback.lower()
+    digest = hashlib.sha1(f"{stamp}|{opening}".encode()).hexdigest()
+    return digest[:16]
+
+
+def parse_source_span(text: str) -> SourceSpan:
+    """Inverse of ``str(SourceSpan)``; file names may themselves contain ``:``."""
+    file, _, lines = text.rpartition(":")
+    first, _, last = lines.partition("-")
+    return SourceSpan(file, int(first), int(last or first))

@@ -1,0 +1,168 @@
+"""Patterns shared by the page parsers: dates, sections, bylines, trailer lines and page furniture."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from core.model import BEIJING
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+#: ``Sep 18, 2019 04:41 PM``; also a 24-hour hour followed by AM/PM (``Jul 11, 2019 19:40 PM``).
+DATE_PATTERN = (
+    r"(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4}) "
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2}) ?(?P<ampm>[AaPp][Mm])"
+)
+DATE = re.compile(DATE_PATTERN)
+
+#: A whole byline line: ``By A, B and C / Sep 18, 2019 04:41 PM / World``.
+BYLINE = re.compile(
+    r"^(?:(?:[Bb][Yy])(?:\s+|$))?(?P<authors>[^/]{0,160}?)\s*/\s*"
+    + DATE_PATTERN
+    + r"\s*/\s*(?P<section>[^/]{1,48}?)$"
+)
+
+#: What is left of a byline when the page ends inside it (``... / Mar 16, 2020 10:58 A``).
+PARTIAL_BYLINE = re.compile(r"^(?:(?:[Bb][Yy])\s+)?(?P<authors>[^/]{0,160}?)\s*/\s*(?P<rest>.*)$")
+PARTIAL_DATE = re.compile(
+    r"(?P<month>[A-Z][a-z]{2,8})(?:\.? (?P<day>\d{1,2})(?:,(?: (?P<year>\d{4})(?: (?P<hour>\d{1,2})"
+    r"(?::(?P<minute>\d{1,2})(?: ?(?P<ampm>[AaPp])[Mm]?)?)?)?)?)?)?\s*(?:/\s*(?P<section>[^/]*))?"
+)
+#: A page cut before the slash of a byline: ``By Huang Kai`` as the very last line.
+CUT_BYLINE = re.compile(r"^[Bb]y (?P<authors>[A-Z][\w.'’-]*(?: (?:and )?[A-Z][\w.'’-]*,?){0,7})$")
+
+SECTIONS = {
+    name.lower(): name
+    for name in (
+        "World",
+        "Economy",
+        "Finance",
+        "Business & Tech",
+        "Politics & Law",
+        "Society & Culture",
+        "China",
+        "Trending Stories",
+        "Opinion",
+        "Environment",
+        "Sports",
+        "Tech",
+        "Business",
+        "Markets",
+        "Gallery",
+        "Video",
+    )
+}
+
+TEASER = re.compile(r"^Read the full (?:story|piece|article|report)\b.*\bCaixin Global\b.*$", re.IGNORECASE)
+CONTACT = re.compile(r"^Contact (?:reporters?|writers?|editors?|authors?)\b\s*(?P<rest>.*)$", re.IGNORECASE)
+RELATED = re.compile(r"^Related\s*:\s*(?P<headline>.+)$")
+COVERAGE = re.compile(
+    r"^(?:Read all of Caixin(?:'s|’s| Global's| Global’s) coverage of .+"
+    r"|View Caixin(?: Global)?(?:'s|’s) full coverage of .+"
+    r"|See more of our .+ coverage(?: here)?\.?)$",
+    re.IGNORECASE,
+)
+
+FURNITURE_LINES = {
+    line.lower()
+    for line in (
+        "Caixin Global – Latest China News & Headlines",
+        "Caixin Global - Latest China News & Headlines",
+        "Home >",
+        "Home",
+        "China News in Real Time - From Caixin Global",
+        "China News in Real Time – From Caixin Global",
+        "Caixin",
+        "Caixin Global",
+        "ABOUT US",
+        "LATEST",
+        "Latest",
+        "More",
+        "Share this article",
+        "Open WeChat and scan the QR code",
+        "Open WeChat and scan the QR code to share",
+        "Share",
+        "Subscribe",
+        "Log in",
+        "Sign in",
+        "Menu",
+        "Search",
+    )
+}
+FOOTER_LINES = {
+    "share this article",
+    "open wechat and scan the qr code",
+    "open wechat and scan the qr code to share",
+}
+FURNITURE_PATTERN = re.compile(
+    r"^(?:CX (?:Tech|Live|Daily|Focus)\b.* is Caixin Global'?s? .*"
+    r"|CX (?:Tech|Live)\b.*Caixin Global.*"
+    r"|.{1,80} [-–|] (?:From )?Caixin Global"
+    r"|Caixin Global [-–|] .{1,80}"
+    r"|Home\s*>.*"
+    r"|(?:©|Copyright ).*Caixin.*)$"
+)
+#: Upper-case section labels between blocks: ``FINANCE``, ``SOCIETY & CULTURE``.
+LABEL = re.compile(r"^[A-Z][A-Z &]{1,30}$")
+
+TERMINAL = tuple('.!?"”’)]…:;')
+
+
+def canonical_section(raw: str) -> str:
+    """One spelling per section: known names in their canonical case, others title-cased as given."""
+    cleaned = " ".join(raw.split())
+    known = SECTIONS.get(cleaned.lower())
+    if known:
+        return known
+    return cleaned
+
+
+def beijing_time(
+    month: str, day: str, year: str, hour: str, minute: str, ampm: str | None
+) -> datetime | None:
+    """Build a Beijing-time timestamp; a 24-hour hour followed by AM/PM keeps its value (``19:40 PM``)."""
+    month_number = MONTHS.get(month.lower().rstrip("."))
+    if month_number is None:
+        return None
+    h = int(hour)
+    if ampm and h <= 12:
+        pm = ampm[0] in "Pp"
+        if h == 12:
+            h = 12 if pm else 0
+        elif pm:
+            h += 12
+    try:
+        return datetime(int(year), month_number, int(day), h, int(minute), tzinfo=BEIJING)
+    except ValueError:
+        return None
+
+
+def is_furniture(line: str) -> bool:
+    """Page furniture: site header and footer lines, portal blurbs, section labels."""
+    lowered = line.lower()
+    if lowered in FURNITURE_LINES:
+        return True
+    if LABEL.match(line) and line not in ("I", "A"):
+        return True
+    return bool(FURNITURE_PATTERN.match(line))

@@ -1,0 +1,355 @@
+"""Live-feed pages (FORMAT.md section 1): furniture, optional headline list, then story blocks.
+
+The parser walks the lines once and gives every non-blank line exactly one role. A story starts at a
+byline line (recognised by its whole shape, date included) and runs to the next byline or to the footer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.model import Article, SourceSpan, make_article_id
+from core.parse import common as c
+from core.report import PageReport
+
+DEFAULT_AGENCIES = frozenset(
+    name.lower()
+    for name in (
+        "Bloomberg",
+        "Bloomberg News",
+        "Reuters",
+        "Xinhua",
+        "Associated Press",
+        "AP",
+        "AFP",
+        "Agence France-Presse",
+        "Dow Jones",
+        "Dow Jones Newswires",
+        "Nikkei",
+        "Kyodo",
+        "Kyodo News",
+        "Yonhap",
+        "Caixin Global staff",
+    )
+)
+
+_AUTHOR_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
+_PARENS = re.compile(r"\([^)]*\)?")
+_DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40}\s)?\((?P<agency>[A-Za-z .-]{2,40})\)\s*[—–-]+\s*")
+_HEADLINE_WORD = re.compile(r"\S+")
+_CLAUSE = re.compile(r"[,;:]\s|\s[—–]\s|\s-\s")
+_SENTENCE = re.compile(r"(?<=[a-z0-9”’\"')])[.!?](?=\s+[A-Z“\"])")
+_WEAK_END = frozenset(
+    "a an and as at but by for from in into of on or the to with who which that its their his her".split()
+)
+
+
+@dataclass(slots=True)
+class _Block:
+    """A story being read; turned into an ``Article`` when the block ends."""
+
+    first_line: int
+    last_line: int
+    published_at: datetime | None
+    section: str
+    byline: str
+    authors: tuple[str, ...]
+    agency: str | None
+    photo_lines: list[str] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    teaser: bool = False
+    trailer_lines: int = 0
+    contacts: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    coverage_links: list[str] = field(default_factory=list)
+    cut_in_byline: bool = False
+
+
+def split_byline(raw: str, agencies: frozenset[str] = DEFAULT_AGENCIES) -> tuple[tuple[str, ...], str | None]:
+    """``"Huang Kaixi, Zhou Meilin and Tang Ziyi"`` -> people in byline order, and the agency if any."""
+    people: list[str] = []
+    wires: list[str] = []
+    for part in _AUTHOR_SPLIT.split(raw.strip()):
+        name = " ".join(part.split()).strip(" ,.")
+        if not name:
+            continue
+        if name.lower() in agencies:
+            wires.append(name)
+        else:
+            people.append(name)
+    return tuple(people), (", ".join(wires) if wires else None)
+
+
+def parse_contacts(rest: str) -> list[str]:
+    """``"Wang Jing ( and Denise Jia ("`` -> ``["Wang Jing", "Denise Jia"]``; e-mails and extras dropped."""
+    cleaned = _PARENS.sub(" ", rest)
+    names = []
+    for part in _AUTHOR_SPLIT.split(cleaned):
+        name = " ".join(part.split()).strip(" ,.:;")
+        if name and "@" not in name and any(ch.isalpha() for ch in name):
+            names.append(name)
+    return names
+
+
+def infer_headline(lead: str, max_words: int = 12) -> str:
+    """A short headline from the lead: its first clause, at most ``max_words`` words, cut at a word."""
+    text = _DATELINE.sub("", lead, count=1).strip()
+    sentence_end = _SENTENCE.search(text)
+    if sentence_end:
+        text = text[: sentence_end.start()]
+    clause = _CLAUSE.search(text)
+    if clause and len(text[: clause.start()].split()) >= 5:
+        text = text[: clause.start()]
+    words = _HEADLINE_WORD.findall(text)
+    cut = len(words) > max_words
+    words = words[:max_words]
+    if cut:
+        while len(words) > 4 and words[-1].lower().strip("“”\"'’,") in _WEAK_END:
+            words.pop()
+    headline = " ".join(words).rstrip(" ,;:—–-.").strip('“”"')
+    return headline + ("…" if cut else "")
+
+
+def _photo_parts(line: str) -> tuple[str | None, str | None]:
+    """``"Russell Vought. Photo: Andrew Harrer/Bloomberg"`` -> (``"Russell Vought."``, credit)."""
+    before, sep, after = line.partition("Photo:")
+    if not sep:
+        return line.strip() or None, None
+    return (before.strip() or None), (after.strip() or None)
+
+
+def _near_copy(first: str, second: str) -> bool:
+    """The caption line repeats the alt-text line, maybe cut short or slightly different."""
+    if first == second or first.startswith(second) or second.startswith(first):
+        return True
+    a, b = set(first.lower().split()), set(second.lower().split())
+    return bool(a and b) and len(a & b) / max(len(a), len(b)) >= 0.6
+
+
+class LiveFeedParser:
+    """One pass over the lines of a page; ``parse()`` returns articles, headline-list lines and the report."""
+
+    def __init__(self, lines: list[str], source: str, agencies: frozenset[str] = DEFAULT_AGENCIES) -> None:
+        self.lines = lines
+        self.source = source
+        self.agencies = agencies
+        self.report = PageReport(source=source, shape="live-feed", lines=len(lines))
+        self.blocks: list[_Block] = []
+        self.headlines: list[tuple[int, str]] = []
+        self._pending_pre: list[tuple[int, str]] = []
+
+    # -- line classification -------------------------------------------------------------------------
+    def _byline(self, number: int, text: str, is_last: bool) -> _Block | None:
+        if "/" not in text:
+            if is_last:
+                cut = c.CUT_BYLINE.match(text)
+                if cut:
+                    authors, agency = split_byline(cut["authors"], self.agencies)
+                    self.report.warn(number, "page ends inside a byline (no date); story kept as truncated")
+                    return _Block(
+                        number, number, None, "", cut["authors"], authors, agency, cut_in_byline=True
+                    )
+            return None
+        match = c.BYLINE.match(text)
+        if match:
+            published = c.beijing_time(
+                match["month"], match["day"], match["year"], match["hour"], match["minute"], match["ampm"]
+            )
+            if published is not None:
+                raw = " ".join(match["authors"].split())
+                authors, agency = split_byline(raw, self.agencies)
+                block = _Block(
+                    number, number, published, c.canonical_section(match["section"]), raw, authors, agency
+                )
+                if is_last:
+                    block.cut_in_byline = match["section"].lower() not in c.SECTIONS
+                return block
+        if is_last:
+            return self._partial_byline(number, text)
+        return None
+
+    def _partial_byline(self, number: int, text: str) -> _Block | None:
+        match = c.PARTIAL_BYLINE.match(text)
+        if not match:
+            return None
+        rest = match["rest"].strip()
+        date = c.PARTIAL_DATE.fullmatch(rest) if rest else None
+        if rest and (date is None or c.MONTHS.get(date["month"].lower()) is None):
+            return None
+        published = None
+        section = ""
+        if date and date["minute"] and len(date["minute"]) == 2 and (date["ampm"] or int(date["hour"]) > 12):
+            published = c.beijing_time(
+                date["month"], date["day"], date["year"], date["hour"], date["minute"], date["ampm"]
+            )
+        if date and date["section"]:
+            section = c.canonical_section(date["section"])
+        raw = " ".join(match["authors"].split())
+        authors, agency = split_byline(raw, self.agencies)
+        self.report.warn(number, "page ends inside a byline; story kept as truncated")
+        return _Block(number, number, published, section, raw, authors, agency, cut_in_byline=True)
+
+    def _close_pre(self) -> None:
+        """Lines before the first story: a run of three or more headline-like lines is a headline list."""
+        candidates = [(n, t) for n, t in self._pending_pre if _looks_like_headline(t)]
+        is_list = len(candidates) >= 3
+        for number, text in self._pending_pre:
+            if is_list and _looks_like_headline(text):
+                self.report.count("headline_list")
+                self.headlines.append((number, text))
+            else:
+                self.report.unknown_line(number, text)
+        self._pending_pre = []
+
+    def parse(self) -> tuple[list[Article], list[tuple[int, str]], PageReport]:
+        nonblank = [i for i, line in enumerate(self.lines) if line.strip()]
+        last_index = nonblank[-1] if nonblank else -1
+        block: _Block | None = None
+        state = "pre"  # pre -> head -> body -> trailer ... -> footer
+        for position, index in enumerate(nonblank):
+            text = self.lines[index].strip()
+            number = index + 1
+            new_block = self._byline(number, text, index == last_index)
+            if new_block is not None:
+                if state == "pre":
+                    self._close_pre()
+                self.report.count("byline")
+                block = new_block
+                self.blocks.append(block)
+                state = "head"
+                continue
+            if state == "pre":
+                if c.is_furniture(text):
+                    self.report.count("furniture")
+                else:
+                    self._pending_pre.append((number, text))
+                continue
+            if state == "footer" or block is None:
+                if c.is_furniture(text):
+                    self.report.count("furniture")
+                else:
+                    self.report.unknown_line(number, text)
+                continue
+            if state == "head":
+                role = self._photo_role(block, text, nonblank, position)
+                if role:
+                    self.report.count(role)
+                    block.photo_lines.append(text)
+                    block.last_line = number
+                    continue
+                state = "body"
+            role = self._trailer_role(block, text)
+            if role:
+                self.report.count(role)
+                block.trailer_lines += 1
+                block.last_line = number
+                state = "trailer"
+                continue
+            if text.lower() in c.FOOTER_LINES:
+                self.report.count("furniture")
+                state = "footer"
+                continue
+            if c.is_furniture(text):
+                self.report.count("furniture")
+                continue
+            self.report.count("body")
+            block.paragraphs.append(text)
+            block.last_line = number
+        if state == "pre":
+            self._close_pre()
+        articles = [self._article(b, is_last=(i == len(self.blocks) - 1)) for i, b in enumerate(self.blocks)]
+        self.report.stories = len(articles)
+        if not articles:
+            self.report.warn(None, "no stories found on this page")
+        return articles, self.headlines, self.report
+
+    def _photo_role(self, block: _Block, text: str, nonblank: list[int], position: int) -> str | None:
+        seen = len(block.photo_lines)
+        if "Photo:" in text:
+            return "photo" if seen == 0 else "caption"
+        if seen == 0:
+            following = self.lines[nonblank[position + 1]].strip() if position + 1 < len(nonblank) else ""
+            if following == text and not c.BYLINE.match(text):
+                return "photo"
+            return None
+        if seen == 1 and _near_copy(block.photo_lines[0], text):
+            return "caption"
+        return None
+
+    def _trailer_role(self, block: _Block, text: str) -> str | None:
+        if c.TEASER.match(text):
+            block.teaser = True
+            return "teaser_note"
+        contact = c.CONTACT.match(text)
+        if contact:
+            block.contacts.extend(parse_contacts(contact["rest"]))
+            return "contact"
+        related = c.RELATED.match(text)
+        if related:
+            block.related.append(related["headline"].strip())
+            return "related"
+        if c.COVERAGE.match(text):
+            block.coverage_links.append(text)
+            return "coverage_link"
+        return None
+
+    # -- records ------------------------------------------------------------------------------------
+    def _article(self, block: _Block, is_last: bool) -> Article:
+        caption, credit = None, None
+        if block.photo_lines:
+            caption_line = max(block.photo_lines, key=len)
+            caption, credit = _photo_parts(caption_line)
+        body = "\n\n".join(block.paragraphs)
+        agency = block.agency
+        if agency is None and not block.authors and block.paragraphs:
+            dateline = _DATELINE.match(block.paragraphs[0])
+            if dateline and dateline["agency"].lower() in self.agencies:
+                agency = dateline["agency"]
+        truncated = block.cut_in_byline
+        if is_last and not truncated and block.trailer_lines == 0:
+            truncated = not block.paragraphs or not block.paragraphs[-1].endswith(c.TERMINAL)
+        if truncated:
+            self.report.warn(block.first_line, "page ends inside this story; marked truncated")
+        lead = block.paragraphs[0] if block.paragraphs else ""
+        headline = infer_headline(lead) if lead else f"[no text] {block.byline or 'unsigned'}".strip()
+        return Article(
+            article_id=make_article_id(
+                block.published_at, body, fallback=f"{self.source}:{block.first_line}"
+            ),
+            published_at=block.published_at,
+            section=block.section,
+            byline=block.byline,
+            authors=block.authors,
+            agency=agency,
+            headline=headline,
+            headline_inferred=True,
+            photo_credit=credit,
+            photo_caption=caption,
+            body=body,
+            paragraphs=len(block.paragraphs),
+            word_count=len(body.split()),
+            teaser=block.teaser,
+            truncated=truncated,
+            contacts=tuple(block.contacts),
+            related=tuple(block.related),
+            coverage_links=tuple(block.coverage_links),
+            sources=(SourceSpan(self.source, block.first_line, block.last_line),),
+        )
+
+
+def _looks_like_headline(text: str) -> bool:
+    """A headline-list line: short, no sentence-final period, mostly capitalised words."""
+    words = text.split()
+    if not 2 <= len(words) <= 25 or text.endswith(".") and not text.endswith("U.S."):
+        return False
+    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit() or not w[:1].isalpha())
+    return capitalised / len(words) >= 0.6
+
+
+def parse_live_feed(
+    lines: list[str], source: str, agencies: frozenset[str] = DEFAULT_AGENCIES
+) -> tuple[list[Article], list[tuple[int, str]], PageReport]:
+    """Parse a live-feed page given as lines (no line endings); see ``LiveFeedParser``."""
+    return LiveFeedParser(lines, source, agencies).parse()
