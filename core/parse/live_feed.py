@@ -36,7 +36,7 @@ DEFAULT_AGENCIES = frozenset(
 )
 
 _AUTHOR_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
-_PARENS = re.compile(r"\([^)]*\)?")
+_PARENS = re.compile(r"\([^()]*\)|\(")
 _DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40}\s)?\((?P<agency>[A-Za-z .-]{2,40})\)\s*[—–-]+\s*")
 _HEADLINE_WORD = re.compile(r"\S+")
 _CLAUSE = re.compile(r"[,;:]\s|\s[—–]\s|\s-\s")

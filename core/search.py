@@ -1,0 +1,249 @@
+"""Full-text search on a real SQLite FTS5 index, built beside the DataFrame cache and reused across runs.
+
+Words, phrases and prefixes are looked up in the index (headline, body and photo caption; ``Related:``
+headlines are not indexed: they name other stories). Fields (``author:``, ``section:``, ``theme:``,
+``agency:``) are answered from the frame. Boolean structure is combined over sets of row positions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.query import And, Field, Node, Not, Or, Term, parse_query, positive_terms
+
+INDEX_VERSION = "1"
+TOKENIZER = "unicode61 remove_diacritics 2"
+
+#: Theme membership lookup for ``theme:``: slug -> set of article ids.
+ThemeLookup = Callable[[str], set[str] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One occurrence of a query term in a story: which text, where, and a keyword-in-context snippet."""
+
+    field: str  # "headline" | "body" | "photo_caption"
+    start: int
+    end: int
+    term: str
+    snippet: str
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """Identifies a frame's rows in order; an index built for another frame is never used."""
+    digest = hashlib.sha256(INDEX_VERSION.encode())
+    for article_id in frame["article_id"].astype(str):
+        digest.update(article_id.encode())
+    return digest.hexdigest()[:20]
+
+
+class SearchIndex:
+    """An FTS5 index over one article frame; row ``i`` of the frame is index rowid ``i``."""
+
+    def __init__(self, frame: pd.DataFrame, connection: sqlite3.Connection) -> None:
+        self.frame = frame
+        self._db = connection
+        self._lock = threading.Lock()
+        self._authors: dict[str, set[int]] | None = None
+        self.all_rows = frozenset(range(len(frame)))
+
+    # -- building ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, frame: pd.DataFrame, folder: Path | None = None) -> SearchIndex:
+        """The index for ``frame``: reuse ``folder/fts-<fingerprint>.sqlite`` if present, else build it.
+
+        With ``folder=None`` the index lives in memory. A damaged index file is rebuilt.
+        """
+        if folder is None:
+            db = sqlite3.connect(":memory:", check_same_thread=False)
+            _fill(db, frame)
+            return cls(frame, db)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"fts-{frame_fingerprint(frame)}.sqlite"
+        if path.exists():
+            try:
+                db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+                (count,) = db.execute("SELECT count(*) FROM docs").fetchone()
+                if count == len(frame):
+                    return cls(frame, db)
+                db.close()
+            except sqlite3.DatabaseError:
+                pass
+            path.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fts-", suffix=".tmp")
+        os.close(fd)
+        try:
+            db = sqlite3.connect(tmp)
+            _fill(db, frame)
+            db.close()
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        for old in folder.glob("fts-*.sqlite"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        return cls(frame, sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
+
+    # -- evaluation -------------------------------------------------------------------------------
+    def term_rows(self, term: Term) -> set[int]:
+        """Rows whose headline, body or caption contain the word, phrase or prefix."""
+        quoted = " ".join(f'"{w}"' for w in term.words)
+        expression = f'"{" ".join(term.words)}"' if term.is_phrase else quoted
+        if term.prefix:
+            expression += " *"
+        with self._lock:
+            rows = self._db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expression,)).fetchall()
+        return {r[0] for r in rows}
+
+    def _author_index(self) -> dict[str, set[int]]:
+        if self._authors is None:
+            index: dict[str, set[int]] = defaultdict(set)
+            for row, authors in enumerate(self.frame["authors"]):
+                for name in authors:
+                    index[name.lower()].add(row)
+                    for word in name.lower().split():
+                        index["\0" + word].add(row)
+            self._authors = dict(index)
+        return self._authors
+
+    def field_rows(self, field: Field, themes: ThemeLookup | None) -> set[int]:
+        value = field.value.lower().strip()
+        if field.name == "author":
+            index = self._author_index()
+            exact = index.get(" ".join(value.split()))
+            if exact is not None:
+                return set(exact)
+            words = value.split()
+            rows: set[int] | None = None
+            for word in words:
+                found = index.get("\0" + word, set())
+                rows = set(found) if rows is None else rows & found
+            return rows or set()
+        if field.name == "section":
+            column = self.frame["section"].astype(str).str.lower()
+            mask = (column == value) | column.str.startswith(value)
+            return set(np.flatnonzero(mask.to_numpy()).tolist())
+        if field.name == "agency":
+            agency = self.frame["agency"].astype(object)
+            if value in ("any", "*", "yes"):
+                mask = agency.notna()
+            elif value in ("none", "no", "staff"):
+                mask = agency.isna()
+            else:
+                mask = agency.fillna("").astype(str).str.lower().str.split(r",\s*").map(lambda names: value in names)
+            return set(np.flatnonzero(mask.to_numpy(dtype=bool)).tolist())
+        ids = themes(value) if themes else None
+        if ids is None:
+            return set()
+        return set(np.flatnonzero(self.frame["article_id"].isin(list(ids)).to_numpy()).tolist())
+
+    def evaluate(self, node: Node, themes: ThemeLookup | None = None) -> set[int]:
+        """The rows of the frame that match a parsed query."""
+        if isinstance(node, Term):
+            return self.term_rows(node)
+        if isinstance(node, Field):
+            return self.field_rows(node, themes)
+        if isinstance(node, Not):
+            return set(self.all_rows - self.evaluate(node.operand, themes))
+        if isinstance(node, And):
+            positives = [o for o in node.operands if not isinstance(o, Not)]
+            negatives = [o.operand for o in node.operands if isinstance(o, Not)]
+            result: set[int] = set(self.all_rows) if not positives else self.evaluate(positives[0], themes)
+            for operand in positives[1:]:
+                if not result:
+                    break
+                result &= self.evaluate(operand, themes)
+            for operand in negatives:
+                if not result:
+                    break
+                result -= self.evaluate(operand, themes)
+            return result
+        assert isinstance(node, Or)
+        union: set[int] = set()
+        for operand in node.operands:
+            union |= self.evaluate(operand, themes)
+        return union
+
+    def search(self, query: str, themes: ThemeLookup | None = None) -> pd.DataFrame:
+        """Parse and run ``query``; returns the matching rows of the frame, newest first.
+
+        Raises ``QuerySyntaxError`` with the position when the query does not parse.
+        """
+        rows = self.evaluate(parse_query(query), themes)
+        return self.frame.iloc[sorted(rows)]
+
+    def mask(self, query: str, themes: ThemeLookup | None = None) -> np.ndarray:
+        """A boolean array over the frame's rows: True where ``query`` matches."""
+        out = np.zeros(len(self.frame), dtype=bool)
+        out[list(self.evaluate(parse_query(query), themes))] = True
+        return out
+
+
+def _fill(db: sqlite3.Connection, frame: pd.DataFrame) -> None:
+    db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(headline, body, caption, tokenize='{TOKENIZER}')")
+    rows = zip(
+        range(len(frame)),
+        frame["headline"].fillna("").astype(str),
+        frame["body"].fillna("").astype(str),
+        frame["photo_caption"].fillna("").astype(str),
+        strict=True,
+    )
+    with db:
+        db.executemany("INSERT INTO docs(rowid, headline, body, caption) VALUES (?, ?, ?, ?)", rows)
+        db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+
+
+# -- highlights and snippets ----------------------------------------------------------------------
+def term_pattern(term: Term) -> re.Pattern[str]:
+    """A regex that finds a term the way the index does: whole words, case-insensitive, any separator."""
+    parts = [re.escape(w) for w in term.words]
+    body = r"[\W_]+".join(parts)
+    tail = r"\w*" if term.prefix else r"(?!\w)"
+    return re.compile(rf"(?<!\w){body}{tail}", re.IGNORECASE)
+
+
+def find_hits(
+    texts: dict[str, str], terms: Iterable[Term], context: int = 60, limit: int = 200
+) -> list[Hit]:
+    """Every occurrence of ``terms`` in the given texts (field name -> text), in order, with snippets."""
+    hits: list[Hit] = []
+    for field_name, text in texts.items():
+        if not text:
+            continue
+        for term in terms:
+            for match in term_pattern(term).finditer(text):
+                hits.append(Hit(field_name, match.start(), match.end(), str(term), kwic(text, match.start(), match.end(), context)))
+                if len(hits) >= limit:
+                    break
+    order = {"headline": 0, "body": 1, "photo_caption": 2}
+    return sorted(hits, key=lambda h: (order.get(h.field, 9), h.start))
+
+
+def kwic(text: str, start: int, end: int, context: int = 60) -> str:
+    """``… left context [match] right context …`` on one line, cut at word boundaries."""
+    left = text[max(0, start - context) : start]
+    right = text[end : end + context]
+    if start - context > 0 and " " in left:
+        left = "…" + left[left.index(" ") + 1 :]
+    if end + context < len(text) and " " in right:
+        right = right[: right.rindex(" ")] + "…"
+    return " ".join(f"{left}[{text[start:end]}]{right}".split())
+
+
+def query_hits(row: dict[str, object], query: str, context: int = 60) -> list[Hit]:
+    """Highlights of ``query`` in one story (a frame row as a dict)."""
+    terms = positive_terms(parse_query(query))
+    texts = {name: str(row.get(name) or "") for name in ("headline", "body", "photo_caption")}
+    return find_hits(texts, terms, context)

@@ -1,0 +1,258 @@
+"""Editable themes (``data/themes.toml``) and which stories carry them, with the evidence.
+
+A theme matches a story when its terms occur in the headline, body or photo caption at least ``min_hits``
+times in all and none of its ``exclude`` terms occurs. A theme can instead be a saved query (``query =``),
+which matches exactly what that query selects. ``docs/themes.md`` documents the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core.config import DATA_DIR, load_toml
+from core.errors import ConfigError, QuerySyntaxError
+from core.query import Term, parse_query, positive_terms
+from core.search import Hit, SearchIndex, find_hits, term_pattern
+
+DEFAULT_THEMES_FILE = DATA_DIR / "themes.toml"
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#e6550d",
+)  # fmt: skip
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_KEYS = {"label", "colour", "color", "description", "terms", "exclude", "min_hits", "query"}
+MEMBERSHIP_COLUMNS = ["article_id", "theme", "hits", "evidence"]
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """One theme: what it is called, how it looks and what matches it."""
+
+    slug: str
+    label: str
+    colour: str
+    description: str = ""
+    terms: tuple[Term, ...] = ()
+    exclude: tuple[Term, ...] = ()
+    min_hits: int = 1
+    query: str | None = None
+
+    @property
+    def definition(self) -> str:
+        """The theme's rule in words, for showing beside its evidence."""
+        if self.query:
+            return f"query: {self.query}"
+        text = "any of: " + ", ".join(str(t) for t in self.terms)
+        if self.min_hits > 1:
+            text += f" (at least {self.min_hits} hits)"
+        if self.exclude:
+            text += "; not: " + ", ".join(str(t) for t in self.exclude)
+        return text
+
+    def highlight_terms(self) -> list[Term]:
+        return positive_terms(parse_query(self.query)) if self.query else list(self.terms)
+
+
+def parse_term(text: str) -> Term:
+    """A theme term: a word, a phrase (several words) or a prefix ending in ``*``."""
+    stripped = text.strip()
+    prefix = stripped.endswith("*")
+    core = stripped[:-1] if prefix else stripped
+    node = parse_query(f'"{core}"*' if prefix else f'"{core}"')
+    if not isinstance(node, Term) or '"' in core:
+        raise QuerySyntaxError(text, 0, "a theme term is one word, one phrase or one prefix")
+    return node
+
+
+def query_theme(slug: str, label: str, query: str, colour: str = "#7f7f7f") -> Theme:
+    """An ad-hoc theme defined by a saved query. Raises ``QuerySyntaxError`` for a bad query."""
+    parse_query(query)
+    return Theme(slug, label, colour, f"Saved query: {query}", query=query)
+
+
+def _where(lines: list[str], slug: str, key: str | None = None) -> int | None:
+    """Line number of ``[themes.slug]`` (or of ``key`` inside it) for error messages."""
+    start = None
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if start is None and stripped.replace(" ", "") in (f"[themes.{slug}]", f'[themes."{slug}"]'):
+            start = number
+            if key is None:
+                return number
+        elif start is not None:
+            if stripped.startswith("["):
+                break
+            if stripped.split("=")[0].strip() == key:
+                return number
+    return start
+
+
+def load_themes(path: Path | None = None) -> list[Theme]:
+    """Read the themes file; raises ``ConfigError`` naming the line and key of the first problem."""
+    path = path or DEFAULT_THEMES_FILE
+    data = load_toml(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    table = data.get("themes")
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(str(path), "no [themes.<slug>] tables found", key="themes")
+    themes: list[Theme] = []
+    for index, (slug, spec) in enumerate(table.items()):
+        where = _where(lines, slug)
+        if not _SLUG.match(slug):
+            raise ConfigError(str(path), "slug must be lower-case letters, digits and '-'", where, f"themes.{slug}")
+        if not isinstance(spec, dict):
+            raise ConfigError(str(path), "must be a table", where, f"themes.{slug}")
+        for key in spec:
+            if key not in _KEYS:
+                raise ConfigError(str(path), f"unknown key (allowed: {', '.join(sorted(_KEYS))})", _where(lines, slug, key), f"themes.{slug}.{key}")
+
+        def fail(key: str, message: str, slug: str = slug) -> ConfigError:
+            return ConfigError(str(path), message, _where(lines, slug, key), f"themes.{slug}.{key}")
+
+        label = spec.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise fail("label", "needs a non-empty label")
+        colour = spec.get("colour", spec.get("color", PALETTE[index % len(PALETTE)]))
+        if not isinstance(colour, str) or not _COLOUR.match(colour):
+            raise fail("colour", f"colour must look like #1f77b4, got {colour!r}")
+        description = spec.get("description", "")
+        if not isinstance(description, str):
+            raise fail("description", "must be a string")
+        min_hits = spec.get("min_hits", 1)
+        if not isinstance(min_hits, int) or isinstance(min_hits, bool) or min_hits < 1:
+            raise fail("min_hits", "must be a whole number of at least 1")
+        query = spec.get("query")
+        if query is not None:
+            if not isinstance(query, str):
+                raise fail("query", "must be a string")
+            try:
+                parse_query(query)
+            except QuerySyntaxError as error:
+                raise fail("query", str(error)) from None
+        terms = _terms(spec, "terms", fail)
+        exclude = _terms(spec, "exclude", fail)
+        if not terms and not query:
+            raise fail("terms", "needs at least one term (or a query)")
+        themes.append(Theme(slug, label.strip(), colour, description, terms, exclude, min_hits, query))
+    return themes
+
+
+def _terms(spec: dict[str, object], key: str, fail: object) -> tuple[Term, ...]:
+    raw = spec.get(key, [])
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise fail(key, "must be a list of strings")  # type: ignore[operator]
+    out = []
+    for text in raw:
+        try:
+            out.append(parse_term(text))
+        except QuerySyntaxError as error:
+            raise fail(key, f"term {text!r}: {error.message}") from None  # type: ignore[operator]
+    return tuple(out)
+
+
+class ThemeBook:
+    """The themes in use: reloads the file and keeps the last good themes when an edit breaks it."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or DEFAULT_THEMES_FILE
+        self.themes: list[Theme] = []
+        self.error: str | None = None
+        self._mtime: int | None = None
+        self.reload()
+
+    def reload(self) -> list[Theme]:
+        """Re-read the file if it changed; on error keep the previous themes and set ``error``."""
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except OSError as error:
+            self.error = f"{self.path}: cannot be read ({error.strerror or error}); using the last good themes"
+            return self.themes
+        if mtime == self._mtime:
+            return self.themes
+        try:
+            self.themes = load_themes(self.path)
+            self.error = None
+        except (ConfigError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            self.error = f"{error}; using the last good themes"
+        self._mtime = mtime
+        return self.themes
+
+    def by_slug(self) -> dict[str, Theme]:
+        return {t.slug: t for t in self.themes}
+
+
+def match_themes(index: SearchIndex, themes: Sequence[Theme]) -> pd.DataFrame:
+    """Which stories carry which theme, with evidence.
+
+    Returns one row per (story, theme): ``article_id``, ``theme`` (slug), ``hits`` (occurrences of the
+    theme's terms) and ``evidence`` (``"tariff* ×3, trade war ×1"``). Candidates come from the full-text
+    index; occurrences are then counted in the text, so ``min_hits`` and ``exclude`` are exact.
+    """
+    frame = index.frame
+    rows: list[tuple[str, str, int, str]] = []
+    ids = frame["article_id"].astype(str).tolist()
+    for theme in themes:
+        if theme.query:
+            selected = index.evaluate(parse_query(theme.query), lambda slug: None)
+            for row in sorted(selected):
+                counts = _count_terms(frame, row, theme.highlight_terms())
+                rows.append((ids[row], theme.slug, sum(counts.values()), _evidence(counts)))
+            continue
+        candidates: set[int] = set()
+        for term in theme.terms:
+            candidates |= index.term_rows(term)
+        for term in theme.exclude:
+            if candidates:
+                candidates -= index.term_rows(term)
+        for row in sorted(candidates):
+            counts = _count_terms(frame, row, theme.terms)
+            hits = sum(counts.values())
+            if hits >= theme.min_hits:
+                rows.append((ids[row], theme.slug, hits, _evidence(counts)))
+    out = pd.DataFrame(rows, columns=MEMBERSHIP_COLUMNS)
+    return out.astype({"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"})
+
+
+def _texts(frame: pd.DataFrame, row: int) -> Iterable[str]:
+    for column in ("headline", "body", "photo_caption"):
+        value = frame[column].iat[row]
+        if isinstance(value, str) and value:
+            yield value
+
+
+def _count_terms(frame: pd.DataFrame, row: int, terms: Iterable[Term]) -> dict[str, int]:
+    texts = list(_texts(frame, row))
+    if frame["headline_inferred"].iat[row] and len(texts) > 1:
+        texts = texts[1:]  # an inferred headline repeats the lead: do not count its words twice
+    counts: dict[str, int] = {}
+    for term in terms:
+        pattern = term_pattern(term)
+        n = sum(len(pattern.findall(text)) for text in texts)
+        if n:
+            counts[str(term)] = n
+    return counts
+
+
+def _evidence(counts: dict[str, int]) -> str:
+    return ", ".join(f"{term} ×{n}" for term, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def theme_hits(row: dict[str, object], theme: Theme, context: int = 60) -> list[Hit]:
+    """Where a theme's terms occur in one story (offsets for highlighting, with snippets)."""
+    texts = {name: str(row.get(name) or "") for name in ("headline", "body", "photo_caption")}
+    return find_hits(texts, theme.highlight_terms(), context)
+
+
+def themes_of(memberships: pd.DataFrame) -> dict[str, list[str]]:
+    """article_id -> theme slugs, for tables."""
+    out: dict[str, list[str]] = {}
+    for article_id, slug in zip(memberships["article_id"], memberships["theme"], strict=True):
+        out.setdefault(str(article_id), []).append(str(slug))
+    return out

@@ -1,0 +1,75 @@
+"""Shared fixtures: the shipped sample page, its parse, an isolated cache, and the ``--update-golden`` flag."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from core.parse import ParseResult, parse_page
+
+TESTS_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = TESTS_DIR.parent
+FIXTURES = TESTS_DIR / "fixtures"
+PAGES = FIXTURES / "pages"
+GOLDEN = FIXTURES / "golden"
+SAMPLE_PATH = PROJECT_ROOT / "data" / "pages" / "000_6a6401b8027f1b55.txt"
+
+# The hand-counted oracle lives beside the fixture pages; make it importable as ``expectations``.
+if str(FIXTURES) not in sys.path:
+    sys.path.insert(0, str(FIXTURES))
+
+settings.register_profile("default", max_examples=300, deadline=None)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.register_profile("slow", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/fixtures/golden/*.json from the current parser output instead of comparing",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    return SAMPLE_PATH
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    return SAMPLE_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def sample_result(sample_text: str) -> ParseResult:
+    return parse_page(sample_text, SAMPLE_PATH.name)
+
+
+@pytest.fixture
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache folder in ``$CAIXIN_CACHE`` so no test ever writes ``data/cache``."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("CAIXIN_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture(autouse=True)
+def _never_touch_project_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Even a test that forgets ``isolated_cache`` writes its cache under a temporary folder."""
+    if "CAIXIN_CACHE" not in os.environ:
+        monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path_factory.mktemp("default-cache")))
