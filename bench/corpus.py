@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
-import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -37,11 +36,9 @@ def _split(text: str, sep: str = "|") -> list[str]:
 
 # -------------------------------------------------------------------------------------------------- people
 _SURNAMES = """Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Luo Gao Zheng Liang
-Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Pan Yuan Cai Jiang Yu Du Ye Cheng Wei Su Lu Ding Ren
-Shen Yao Qian Fan Jin Shi Qing Teng Kang""".split()
-_GIVEN = """Kaixi Meilin Ziyi Qiuyu Zhenhua Yingzhe Runhua Ying Jing Yi Ge Wei Xin Yue Hui Lei Tao Jie Ning
-Xiaoming Yutong Xinyi Hongyu Zihan Haoran Siyu Jiayi Yuxuan Ruoxi Mingzhe Shuang Qian Rui Bo Chen Lin Fei
-Jiaxin Tianyi Zhiyuan Yiming Wenjing Xueqing Yuanyuan Lingling Shuhui Dongmei Jianguo Guoqing""".split()
+Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Pan Yuan Cai Jiang Yu Du Ye Wei Su Lu Ding Ren Shen""".split()
+_GIVEN = """Kaixi Meilin Ziyi Qiuyu Zhenhua Yingzhe Runhua Ying Jing Yi Ge Wei Xin Yue Hui Lei Tao Jie Ning Xiaoming
+Yutong Xinyi Hongyu Zihan Haoran Siyu Jiayi Yuxuan Ruoxi Mingzhe Shuang Qian Rui Bo Fei Jiaxin Tianyi""".split()
 # Real-looking bylines, most prolific first; random "Surname Given" names fill the pool up to 150.
 _NAMED = _split("""Matthew Walsh|Huang Kaixi|Dave Yin|Tang Ziyi|Zhao Runhua|Timmy Shen|Lu Zhenhua|Han Wei|
 Tanner Brown|Tianyu M. Fang|Ren Qiuyu|Guo Yingzhe|Yang Ge|Qing Ying|Ding Yi|Wang Jing|Zhou Meilin|Denise Jia|
@@ -74,73 +71,65 @@ _ZH = [("involution", "内卷"), ("lying flat", "躺平"), ("common prosperity",
        ("dual circulation", "双循环"), ("Belt and Road", "一带一路"), ("996", "九九六")]
 
 # -------------------------------------------------------------------------------------------------- topics
-# "## name weight home-section | coverage-link subject or - | filler subjects", then "|"-separated sentence
-# templates, then "=>" and headline templates. Weights give the varied theme frequencies.
+# "## name weight home-section | coverage-link subject or - | filler subjects ::", "|"-separated sentence
+# templates, "=>", headline templates; wrapped anywhere. Weights give the varied theme frequencies.
 _TOPIC_TEXT = """
-## trade 14 Economy | the trade war | Tariffs, The trade war, Washington, Beijing
-The U.S. said on {day} it would impose tariffs of {pct} on a further ${n} billion of Chinese goods.|China’s
-Ministry of Commerce said tariffs hurt both sides and urged Washington to remove all punitive
-tariffs.|Exporters in {city} said the trade war had cut new orders by {pct} since {mon}.|“A tariff is a tax on
-our own consumers,” {p} said.|The hashtag #中美贸易战# was viewed {n} million times on Weibo.
-=> China Hits Back With Tariffs on ${n} Billion of U.S. Goods|Trade War Weighs on {city} Factories|U.S. and
-China Agree to Restart Trade Talks
-## huawei 9 Business & Tech | Huawei | Huawei, The company, Ren Zhengfei
-Huawei said its revenue rose {pct} despite being placed on the U.S. entity list.|Washington has urged allies
-including {c} to exclude Huawei from their networks.|Huawei chief financial officer Meng Wanzhou was detained
-in Vancouver in December 2018.
-=> Huawei Woos Tech World With ${n} Million and 5G Secrets|TSMC Denies U.S. Pressure to Cut Huawei Chip Sales
-## 5g 5 Business & Tech | - | 5G, Carriers, China Mobile
-China’s carriers plan to build {n},000 5G base stations by {mon}.|The rollout of 5G networks in {c} has been
-delayed by security concerns.|{co} said 5G subscribers reached {n} million.
-=> China Issues 5G Licenses Ahead of Schedule|5G Phone Sales Jump {pct}
-## tiktok 4 Business & Tech | - | TikTok, ByteDance, The app
-TikTok, owned by ByteDance, has been downloaded more than {n} million times in {c}.|U.S. senators said TikTok
-may be a national security threat.
-=> TikTok Hires Local Law Firm for Policy Advice|ByteDance Weighs TikTok Options
-## canada 4 World | Huawei | Canada, Ottawa, Meng Wanzhou
-“We urge the Canadian government to release Ms. Meng Wanzhou at once,” {p} said.|China stopped accepting
-Canadian canola shipments and banned Canadian meat imports.
-=> China Resumes Canadian Meat Imports|Meng Wanzhou Extradition Hearing Resumes
-## diplomacy 10 World | - | Beijing, The foreign ministry, The two countries
-Foreign ministry spokesperson {p} said on {day} that China opposes interference in its internal
-affairs.|President Xi Jinping will pay a state visit to {c} next {mon}, Xinhua said.|Relations with {c} have
-chilled since {yr}, according to, the state-run newspaper.
-=> Xi and Trump Agree to Restart Trade Talks|China Warns Citizens of Risks in {c}|Beijing Summons {c} Envoy
-## energy 7 Economy | - | Oil imports, Refiners, Coal output
-China’s crude oil imports rose {pct} in {mon}, customs data showed.|{co} said it would cut refinery runs after
-a drone attack halved Saudi supplies.|Coal output fell {pct} as safety inspections intensified.
-=> PetroChina Pulls Back from Venezuela Oil as U.S. Sanctions Tighten|Coal Prices Hit {n}-Year High
-## science 6 Society & Culture | - | Scientists, The researchers, The study
-Chinese scientists have developed a method of folding graphene with atomic-level precision.|The findings were
-published {day} in the journal Science.|The Chang’e probe landed on the far side of the moon.
-=> Chinese Scientists Fold Graphene Like Origami|China’s Mars Rover Sends First Images
-## sports 4 Society & Culture | - | FIFA, The tournament, The league
-FIFA awarded China the right to host the first expanded Club World Cup, with {n} teams.|The Chinese Super
-League capped player salaries at {n} million yuan.
-=> FIFA Picks China for Expanded Club World Cup|What China’s Naturalized Athletes Reveal About Its Immigration
-Policy
-## markets 16 Finance | - | Stocks, The yuan, Investors, Bond yields
-The Shanghai Composite Index closed up {pct} on {day}, led by financial shares.|The yuan weakened past 7 per
-dollar for the first time since {yr}.|{co} raised {n} billion yuan in its Hong Kong listing.|By the end of
-{mon}, outstanding yuan loans had grown {pct} from a year earlier.
-=> Yuan Slides to {n}-Month Low|{co} Prices Hong Kong IPO at Top of Range|Charts of the Day: Margin Debt Hits
-Record
-## economy 12 Economy | - | China’s economy, Growth, Factory activity
-China’s GDP grew {pct} year-on-year in the quarter, the statistics bureau said.|The Caixin China General
-Manufacturing PMI rose to {n}.{n} in {mon}.|Economists expect more stimulus as consumer spending slows.
-=> China’s Growth Slows to {pct}|Caixin PMI: Manufacturing Rebounds in {mon}
-## rights 4 Politics & Law | - | Rights groups, Activists, Lawyers
-Rights groups condemned the decision, citing human rights concerns in Xinjiang.|The court in {city} sentenced
-the human rights lawyer to {n} years in prison.
-=> Human Rights Lawyer Sentenced in {city}|U.S. Sanctions Officials Over Human Rights
-## property 8 Finance | China’s property market | Developers, Home prices, China Evergrande
-New home prices in {city} fell {pct} from a year earlier.|{co} missed a coupon payment on ${n} million of
-dollar bonds.|Regulators told banks to cap lending to developers under the “three red lines” policy.
-=> Evergrande Misses Bond Payment|Home Prices Fall in {n} Cities
-## society 7 Society & Culture | - | Young people, Netizens, Parents
-The term {en} ({zh}) has become a buzzword among young people in {city}.|A hashtag about the case, #{zh}#, was
-viewed {n} million times on Weibo.|China’s population fell for the first time since 1961.
-=> The Three Most Overrated China Travel Experiences|Why Young Chinese Are ‘Lying Flat’
+## trade 14 Economy | the trade war | Tariffs, The trade war, Washington, Beijing :: The U.S. said on {day} it
+would impose tariffs of {pct} on a further ${n} billion of Chinese goods.|China’s Ministry of Commerce said
+tariffs hurt both sides and urged Washington to remove all punitive tariffs.|Exporters in {city} said the
+trade war had cut new orders by {pct} since {mon}.|“A tariff is a tax on our own consumers,” {p} said.|The
+hashtag #中美贸易战# was viewed {n} million times on Weibo. => China Hits Back With Tariffs on ${n} Billion of U.S.
+Goods|Trade War Weighs on {city} Factories|U.S. and China Agree to Restart Trade Talks
+## huawei 9 Business & Tech | Huawei | Huawei, The company, Ren Zhengfei :: Huawei said its revenue rose {pct}
+despite being placed on the U.S. entity list.|Washington has urged allies including {c} to exclude Huawei from
+their networks.|Huawei chief financial officer Meng Wanzhou was detained in Vancouver in December 2018. =>
+Huawei Woos Tech World With ${n} Million and 5G Secrets|TSMC Denies U.S. Pressure to Cut Huawei Chip Sales
+## 5g 5 Business & Tech | - | 5G, Carriers, China Mobile :: China’s carriers plan to build {n},000 5G base
+stations by {mon}.|The rollout of 5G networks in {c} has been delayed by security concerns.|{co} said 5G
+subscribers reached {n} million. => China Issues 5G Licenses Ahead of Schedule|5G Phone Sales Jump {pct}
+## tiktok 4 Business & Tech | - | TikTok, ByteDance, The app :: TikTok, owned by ByteDance, has been
+downloaded more than {n} million times in {c}.|U.S. senators said TikTok may be a national security threat. =>
+TikTok Hires Local Law Firm for Policy Advice|ByteDance Weighs TikTok Options
+## canada 4 World | Huawei | Canada, Ottawa, Meng Wanzhou :: “We urge the Canadian government to release Ms.
+Meng Wanzhou at once,” {p} said.|China stopped accepting Canadian canola shipments and banned Canadian meat
+imports. => China Resumes Canadian Meat Imports|Meng Wanzhou Extradition Hearing Resumes
+## diplomacy 10 World | - | Beijing, The foreign ministry, The two countries :: Foreign ministry spokesperson
+{p} said on {day} that China opposes interference in its internal affairs.|President Xi Jinping will pay a
+state visit to {c} next {mon}, Xinhua said.|Relations with {c} have chilled since {yr}, according to, the
+state-run newspaper. => Xi and Trump Agree to Restart Trade Talks|China Warns Citizens of Risks in {c}|Beijing
+Summons {c} Envoy
+## energy 7 Economy | - | Oil imports, Refiners, Coal output :: China’s crude oil imports rose {pct} in {mon},
+customs data showed.|{co} said it would cut refinery runs after a drone attack halved Saudi supplies.|Coal
+output fell {pct} as safety inspections intensified. => PetroChina Pulls Back from Venezuela Oil as U.S.
+Sanctions Tighten|Coal Prices Hit {n}-Year High
+## science 6 Society & Culture | - | Scientists, The researchers, The study :: Chinese scientists have
+developed a method of folding graphene with atomic-level precision.|The findings were published {day} in the
+journal Science.|The Chang’e probe landed on the far side of the moon. => Chinese Scientists Fold Graphene
+Like Origami|China’s Mars Rover Sends First Images
+## sports 4 Society & Culture | - | FIFA, The tournament, The league :: FIFA awarded China the right to host
+the first expanded Club World Cup, with {n} teams.|The Chinese Super League capped player salaries at {n}
+million yuan. => FIFA Picks China for Expanded Club World Cup|What China’s Naturalized Athletes Reveal About
+Its Immigration Policy
+## markets 16 Finance | - | Stocks, The yuan, Investors, Bond yields :: The Shanghai Composite Index closed up
+{pct} on {day}, led by financial shares.|The yuan weakened past 7 per dollar for the first time since
+{yr}.|{co} raised {n} billion yuan in its Hong Kong listing.|By the end of {mon}, outstanding yuan loans had
+grown {pct} from a year earlier. => Yuan Slides to {n}-Month Low|{co} Prices Hong Kong IPO at Top of
+Range|Charts of the Day: Margin Debt Hits Record
+## economy 12 Economy | - | China’s economy, Growth, Factory activity :: China’s GDP grew {pct} year-on-year
+in the quarter, the statistics bureau said.|The Caixin China General Manufacturing PMI rose to {n}.{n} in
+{mon}.|Economists expect more stimulus as consumer spending slows. => China’s Growth Slows to {pct}|Caixin
+PMI: Manufacturing Rebounds in {mon}
+## rights 4 Politics & Law | - | Rights groups, Activists, Lawyers :: Rights groups condemned the decision,
+citing human rights concerns in Xinjiang.|The court in {city} sentenced the human rights lawyer to {n} years
+in prison. => Human Rights Lawyer Sentenced in {city}|U.S. Sanctions Officials Over Human Rights
+## property 8 Finance | China’s property market | Developers, Home prices, China Evergrande :: New home prices
+in {city} fell {pct} from a year earlier.|{co} missed a coupon payment on ${n} million of dollar
+bonds.|Regulators told banks to cap lending to developers under the “three red lines” policy. => Evergrande
+Misses Bond Payment|Home Prices Fall in {n} Cities
+## society 7 Society & Culture | - | Young people, Netizens, Parents :: The term {en} ({zh}) has become a
+buzzword among young people in {city}.|A hashtag about the case, #{zh}#, was viewed {n} million times on
+Weibo.|China’s population fell for the first time since 1961. => The Three Most Overrated China Travel
+Experiences|Why Young Chinese Are ‘Lying Flat’
 """
 
 
@@ -148,7 +137,7 @@ def _parse_topics(text: str) -> tuple[list[tuple[str, str, list[str], list[str],
     """Topics as (home section, coverage subject, subjects, sentences, headlines), plus cumulative weights."""
     topics, weights = [], []
     for chunk in text.split("## ")[1:]:
-        head, rest = chunk.split("\n", 1)
+        head, rest = " ".join(chunk.split()).split(" :: ")
         spec, coverage, subjects = head.split(" | ")
         _, weight, home = spec.split(" ", 2)
         sentences, headlines = rest.split("=>")
@@ -182,24 +171,19 @@ but not this which were had more than been also after their would over about the
 into billion percent other last some can while most such one two first may""".split()
 _CONTENT = """bank growth investment official industry price rate demand export import report investor fund
 debt loan credit developer sale share stock bond production factory supply chain technology chip network phone
-smartphone platform user internet regulator commission law rule lawmaker province county village resident
-worker wage job employment student school university hospital patient vaccine virus health outbreak coal gas
-power solar wind battery vehicle car electric airline flight airport railway port shipping container steel
-copper iron aluminum metal food pork grain soybean farmer harvest weather flood drought pollution emission
-carbon climate water river project target reform measure support subsidy profit loss month week analyst
+platform user internet regulator commission law rule lawmaker province county village resident worker wage job
+employment student school university hospital patient vaccine virus health outbreak coal gas power solar wind
+battery vehicle car electric airline flight airport railway port shipping container steel food farmer flood
+pollution carbon climate water project target reform measure support subsidy profit loss month week analyst
 economist expert researcher scientist survey index manager executive founder chairman president minister
 leader agency firm group startup unit subsidiary partner rival customer deal agreement contract talk
 negotiation dispute tension sanction restriction ban license approval offering valuation capital equity asset
-liability reserve deposit mortgage insurance pension risk crisis recovery slowdown inflation deflation
-currency exchange volume border diplomat embassy summit meeting forum statement interview press conference
-campaign election party committee congress council army navy military defense missile satellite space rocket
-mission launch research experiment discovery engine robot software hardware cloud service content video game
-film music artist audience ticket tourism travel hotel restaurant retail store mall brand fashion luxury sport
-team coach match stadium fan medal athlete olympic police trial judge prosecutor charge fraud corruption
-bribery investigation penalty fine violation complaint protest activist freedom censorship media journalist
-post account comment topic debate opinion public social family child parent marriage birth aging migrant
-housing rent land construction infrastructure highway bridge tunnel pipeline""".split()
-_SUFFIXES = ("s", "ed", "ing", "er", "al", "ly", "ment", "ness", "ity", "ist", "ize", "less")
+deposit mortgage insurance pension risk crisis recovery slowdown inflation currency exchange border diplomat
+embassy summit meeting forum statement interview press conference election party military defense space launch
+research robot software cloud service content ticket tourism travel brand sport team coach match fan athlete
+police trial judge prosecutor charge fraud corruption investigation protest activist freedom censorship media
+journalist public social family child parent migrant housing land construction infrastructure""".split()
+_SUFFIXES = ("s", "ed", "ing", "er", "ers", "al", "ly", "ment", "ments", "ness", "ity", "ist", "ize", "less", "ive")
 
 
 def _derive(stem: str, suffix: str) -> str:
@@ -211,33 +195,19 @@ def _derive(stem: str, suffix: str) -> str:
     return stem + suffix
 
 
-# Function words, then content words (with those of the topic templates), then derived forms: a Zipf weight
-# 1/rank over about 4,000 distinct words makes ``the`` common and most derived forms rare, as in real text.
-_BASE = _FUNCTION + _CONTENT + re.findall(r"\b[a-z]{3,}\b", _TOPIC_TEXT)
-_VOCAB = list(dict.fromkeys(_BASE + [_derive(w, s) for s in _SUFFIXES for w in _CONTENT]))
+# Function words, then content words, then derived forms: a Zipf weight 1/rank over about 3,500 distinct
+# words makes ``the`` common and most derived forms rare, as in real text.
+_VOCAB = list(dict.fromkeys(_FUNCTION + _CONTENT + [_derive(w, s) for s in _SUFFIXES for w in _CONTENT]))
 _CUM = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(_VOCAB))))
 
 
 # -------------------------------------------------------------------------------------------------- pieces
-def _fmt_time(t: datetime) -> str:
-    """``Sep 18, 2019 04:41 PM``: zero-padded 12-hour clock."""
-    ampm = "AM" if t.hour < 12 else "PM"
-    return f"{_MON[t.month - 1]} {t.day:02d}, {t.year} {t.hour % 12 or 12:02d}:{t.minute:02d} {ampm}"
-
-
 def _reporter(rng: random.Random) -> str:
     """A Zipf-weighted reporter name, sometimes in swapped order."""
     name = rng.choices(_REPORTERS, cum_weights=_REP_CUM)[0]
     if name in _SWAPPABLE and rng.random() < 0.3:
         name = " ".join(reversed(name.split()))
     return name
-
-
-def _join(names: list[str], rng: random.Random) -> str:
-    """``A``, ``A and B``, ``A, B and C`` or, with an Oxford comma, ``A, B, and C``."""
-    if len(names) < 3:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + (", and " if rng.random() < 0.3 else " and ") + names[-1]
 
 
 def _filler(rng: random.Random, subject: str = "") -> str:
@@ -263,15 +233,18 @@ def _headline(rng: random.Random) -> str:
 
 
 def _byline(rng: random.Random, when: datetime, section: str) -> tuple[str, list[str], str]:
-    """The byline line, the reporters named in it and the agency (``""`` if none)."""
+    """The byline line (``By A, B, and C / Sep 18, 2019 04:41 PM / World``), its reporters and agency."""
     r, agency, reporters = rng.random(), "", list[str]()
     if r < 0.1:
         agency = "Bloomberg" if rng.random() < 0.6 else "Reuters"
-    elif r >= 0.13:  # 3% unsigned: "/ Jun 17, 2019 07:42 PM / World"
+    elif r >= 0.13:  # else 3% unsigned: "/ Jun 17, 2019 07:42 PM / World"
         reporters = list(dict.fromkeys(_reporter(rng) for _ in range(rng.choices((1, 2, 3, 4), (65, 25, 7, 3))[0])))
-    author = agency or _join(reporters, rng)
+    # "A", "A and B", "A, B and C" or, with an Oxford comma (30%), "A, B, and C"
+    author = agency or ", ".join(reporters[:-1]) + (", and " if rng.random() < 0.3 else " and ") + reporters[-1]
+    author = reporters[0] if len(reporters) == 1 else author.replace(", and", " and") if len(reporters) == 2 else author
     prefix = rng.choices(("By ", "by ", ""), (90, 4, 6))[0] + author + " " if author else ""
-    return f"{prefix}/ {_fmt_time(when)} / {section}", reporters, agency
+    clock = f"{when.hour % 12 or 12:02d}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
+    return f"{prefix}/ {_MON[when.month - 1]} {when.day:02d}, {when.year} {clock} / {section}", reporters, agency
 
 
 def _contact(rng: random.Random, reporters: list[str]) -> str:

@@ -18,11 +18,14 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from core.collection import Collection, Filters, open_collection, select
 from core.config import load_reporters
-from core.errors import CaixinError, QuerySyntaxError
+from core.errors import CaixinError, ConfigError, QuerySyntaxError
 from core.frame import frame_to_json_records
 from core.ingest import Corpus, Progress, ingest
 from core.model import COLUMNS, LIST_COLUMNS
+from core.search import query_hits
+from core.themes import themes_of
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -165,10 +168,84 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_INPUT if corpus.failed else EXIT_OK
 
 
+def _open(args: argparse.Namespace) -> Collection:
+    collection = open_collection(
+        args.paths,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        themes_file=Path(args.themes) if args.themes else None,
+        progress=_progress_bar(sys.stderr),
+        use_cache=not args.no_cache,
+    )
+    for warning in collection.corpus.cache_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in collection.corpus.report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if collection.book.error:
+        raise ConfigError(str(collection.book.path), collection.book.error)
+    return collection
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    collection = _open(args)
+    mask = select(collection, Filters(q=args.query))
+    found = collection.articles[mask]
+    themes = themes_of(collection.memberships)
+    rows = []
+    for row in found.head(args.limit).to_dict("records"):
+        hits = query_hits(row, args.query)
+        rows.append(
+            {
+                "article_id": row["article_id"],
+                "published_at": row["published_at"].isoformat() if pd.notna(row["published_at"]) else None,
+                "headline": row["headline"],
+                "byline": row["byline"],
+                "section": row["section"],
+                "themes": themes.get(row["article_id"], []),
+                "hits": [
+                    {"field": h.field, "start": h.start, "end": h.end, "term": h.term, "snippet": h.snippet}
+                    for h in hits
+                ],
+            }
+        )
+    if args.format == "jsonl":
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(
+            f"{len(found)} articles match {args.query!r}"
+            + (f" (showing {args.limit})" if len(found) > args.limit else "")
+        )
+        for row in rows:
+            when = (row["published_at"] or "undated")[:16].replace("T", " ")
+            print(f"\n{when}  {row['headline']}  [{row['byline'] or 'unsigned'}]  {row['article_id']}")
+            for hit in row["hits"][:3]:
+                print(f"    {hit['snippet']}")
+    return EXIT_INPUT if collection.corpus.failed else EXIT_OK
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    collection = _open(args)
+    memberships = collection.memberships
+    frame = collection.articles
+    total = len(frame)
+    headlines = dict(zip(frame["article_id"].astype(str), frame["headline"].astype(str), strict=True))
+    for theme in collection.themes:
+        rows = memberships[memberships["theme"] == theme.slug]
+        share = f"{100 * len(rows) / total:.1f}%" if total else "-"
+        print(f"{theme.slug:<18} {len(rows):>7} articles ({share})  {theme.label}")
+        if args.evidence:
+            for row in rows.itertuples():
+                print(f"    {row.article_id}  {headlines.get(str(row.article_id), '')[:70]}")
+                print(f"        {row.evidence}")
+    return EXIT_INPUT if collection.corpus.failed else EXIT_OK
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "parse": (cmd_parse, "write the article records of PATHs (jsonl on stdout by default)"),
     "stats": (cmd_stats, "print one JSON object of corpus figures and the line accounting"),
     "report": (cmd_report, "print the parse report: shapes, line roles, unknown lines, warnings"),
+    "search": (cmd_search, "print the stories matching QUERY (docs/query-syntax.md) with snippets"),
+    "themes": (cmd_themes, "print per-theme story counts; --evidence adds the matched terms per story"),
 }
 
 
@@ -186,7 +263,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "search":
+            command.add_argument(
+                "query", metavar="QUERY", help="e.g. 'huawei AND 5G NOT canada', 'author:\"Matthew Walsh\"'"
+            )
         _add_input_options(command)
+        if name in ("search", "themes"):
+            command.add_argument("--themes", help="themes file (default: data/themes.toml)")
+        if name == "search":
+            command.add_argument("--format", choices=["jsonl", "table"], default="table")
+            command.add_argument(
+                "--limit", type=int, default=50, help="at most this many stories (default 50)"
+            )
+        if name == "themes":
+            command.add_argument("--evidence", action="store_true", help="list the matched terms per story")
         if name == "parse":
             command.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
             command.add_argument("--out", help="write to FILE instead of stdout (required for parquet)")

@@ -45,6 +45,7 @@ class Corpus:
     from_cache: bool = False
     cache_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cache_root: Path | None = None
 
     @property
     def failed(self) -> bool:
@@ -175,6 +176,7 @@ def ingest(
                 from_cache=True,
                 cache_warnings=warnings,
                 seconds=time.perf_counter() - started,
+                cache_root=store.root,
             )
         except CacheError as error:
             warnings.append(str(error))
@@ -240,6 +242,7 @@ def ingest(
         from_cache=False,
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
+        cache_root=store.root if use_cache else None,
     )
 
 

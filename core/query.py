@@ -105,7 +105,11 @@ def _tokenize(query: str) -> list[_Token]:
                 tokens.append(_Token("PHRASE", query[i + 1 : end], i))
                 i = end + 1
             continue
-        if ch == "-" and (i + 1 < n and not query[i + 1].isspace()) and (not tokens or _starts_operand(query, i)):
+        if (
+            ch == "-"
+            and (i + 1 < n and not query[i + 1].isspace())
+            and (not tokens or _starts_operand(query, i))
+        ):
             tokens.append(_Token("NOT", ch, i))
             i += 1
             continue
@@ -118,7 +122,9 @@ def _tokenize(query: str) -> list[_Token]:
         if i < n and query[i] == ":" and word.isalpha():
             name = word.lower()
             if name not in FIELDS:
-                raise QuerySyntaxError(query, start, f"unknown field '{word}:'; fields are {', '.join(FIELDS)}")
+                raise QuerySyntaxError(
+                    query, start, f"unknown field '{word}:'; fields are {', '.join(FIELDS)}"
+                )
             i += 1
             if i < n and query[i] == '"':
                 end = query.find('"', i + 1)
@@ -167,7 +173,9 @@ class _Parser:
         node = self.parse_or()
         token = self.peek()
         if token is not None:
-            raise self.error(token.position, "unmatched ')'" if token.kind == "RPAREN" else f"unexpected '{token.text}'")
+            raise self.error(
+                token.position, "unmatched ')'" if token.kind == "RPAREN" else f"unexpected '{token.text}'"
+            )
         return node
 
     def parse_or(self) -> Node:

@@ -142,7 +142,13 @@ class SearchIndex:
             elif value in ("none", "no", "staff"):
                 mask = agency.isna()
             else:
-                mask = agency.fillna("").astype(str).str.lower().str.split(r",\s*").map(lambda names: value in names)
+                mask = (
+                    agency.fillna("")
+                    .astype(str)
+                    .str.lower()
+                    .str.split(r",\s*")
+                    .map(lambda names: value in names)
+                )
             return set(np.flatnonzero(mask.to_numpy(dtype=bool)).tolist())
         ids = themes(value) if themes else None
         if ids is None:
@@ -214,9 +220,7 @@ def term_pattern(term: Term) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){body}{tail}", re.IGNORECASE)
 
 
-def find_hits(
-    texts: dict[str, str], terms: Iterable[Term], context: int = 60, limit: int = 200
-) -> list[Hit]:
+def find_hits(texts: dict[str, str], terms: Iterable[Term], context: int = 60, limit: int = 200) -> list[Hit]:
     """Every occurrence of ``terms`` in the given texts (field name -> text), in order, with snippets."""
     hits: list[Hit] = []
     for field_name, text in texts.items():
@@ -224,7 +228,15 @@ def find_hits(
             continue
         for term in terms:
             for match in term_pattern(term).finditer(text):
-                hits.append(Hit(field_name, match.start(), match.end(), str(term), kwic(text, match.start(), match.end(), context)))
+                hits.append(
+                    Hit(
+                        field_name,
+                        match.start(),
+                        match.end(),
+                        str(term),
+                        kwic(text, match.start(), match.end(), context),
+                    )
+                )
                 if len(hits) >= limit:
                     break
     order = {"headline": 0, "body": 1, "photo_caption": 2}
@@ -243,7 +255,9 @@ def kwic(text: str, start: int, end: int, context: int = 60) -> str:
 
 
 def query_hits(row: dict[str, object], query: str, context: int = 60) -> list[Hit]:
-    """Highlights of ``query`` in one story (a frame row as a dict)."""
+    """Highlights of ``query`` in one story (a frame row as a dict); an inferred headline only repeats
+    the lead, so its hits are not listed twice."""
     terms = positive_terms(parse_query(query))
-    texts = {name: str(row.get(name) or "") for name in ("headline", "body", "photo_caption")}
+    fields = ("body", "photo_caption") if row.get("headline_inferred") else ("headline", "body", "photo_caption")
+    texts = {name: str(row.get(name) or "") for name in fields}
     return find_hits(texts, terms, context)

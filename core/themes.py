@@ -106,12 +106,19 @@ def load_themes(path: Path | None = None) -> list[Theme]:
     for index, (slug, spec) in enumerate(table.items()):
         where = _where(lines, slug)
         if not _SLUG.match(slug):
-            raise ConfigError(str(path), "slug must be lower-case letters, digits and '-'", where, f"themes.{slug}")
+            raise ConfigError(
+                str(path), "slug must be lower-case letters, digits and '-'", where, f"themes.{slug}"
+            )
         if not isinstance(spec, dict):
             raise ConfigError(str(path), "must be a table", where, f"themes.{slug}")
         for key in spec:
             if key not in _KEYS:
-                raise ConfigError(str(path), f"unknown key (allowed: {', '.join(sorted(_KEYS))})", _where(lines, slug, key), f"themes.{slug}.{key}")
+                raise ConfigError(
+                    str(path),
+                    f"unknown key (allowed: {', '.join(sorted(_KEYS))})",
+                    _where(lines, slug, key),
+                    f"themes.{slug}.{key}",
+                )
 
         def fail(key: str, message: str, slug: str = slug) -> ConfigError:
             return ConfigError(str(path), message, _where(lines, slug, key), f"themes.{slug}.{key}")
@@ -172,7 +179,9 @@ class ThemeBook:
         try:
             mtime = self.path.stat().st_mtime_ns
         except OSError as error:
-            self.error = f"{self.path}: cannot be read ({error.strerror or error}); using the last good themes"
+            self.error = (
+                f"{self.path}: cannot be read ({error.strerror or error}); using the last good themes"
+            )
             return self.themes
         if mtime == self._mtime:
             return self.themes

@@ -1,0 +1,192 @@
+"""A loaded collection: the article frame, its full-text index and its theme memberships, kept together.
+
+``open_collection`` is what the dashboard and the CLI call: it ingests through the cache, opens (or
+builds) the FTS5 index beside the cache, and matches the themes (cached too, keyed by the frame and the
+themes file). ``Filters`` are the shared dashboard filters; ``select`` turns them into a boolean mask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.cache import atomic_write_parquet, read_frame
+from core.errors import CacheError
+from core.ingest import Corpus, Progress, ingest
+from core.model import BEIJING
+from core.search import SearchIndex, frame_fingerprint
+from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
+
+KINDS = ("staff", "agency", "unsigned")
+
+
+@dataclass(slots=True)
+class Collection:
+    """Everything the views need about one set of inputs."""
+
+    corpus: Corpus
+    index: SearchIndex
+    book: ThemeBook
+    memberships: pd.DataFrame
+    themes_key: str = ""
+    _theme_ids: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def articles(self) -> pd.DataFrame:
+        return self.corpus.articles
+
+    @property
+    def themes(self) -> list[Theme]:
+        return self.book.themes
+
+    def theme_ids(self, slug: str) -> set[str] | None:
+        """Article ids carrying a theme (by slug or label, case-insensitive); None for an unknown theme."""
+        if not self._theme_ids:
+            for theme in self.themes:
+                ids = set(
+                    self.memberships.loc[self.memberships["theme"] == theme.slug, "article_id"].astype(str)
+                )
+                self._theme_ids[theme.slug] = ids
+                self._theme_ids[theme.label.lower()] = ids
+        return self._theme_ids.get(slug.lower())
+
+    def refresh_themes(self) -> bool:
+        """Re-read the themes file; re-match when it changed. Returns True when memberships changed."""
+        before = [t for t in self.themes]
+        self.book.reload()
+        if self.book.themes == before and self.memberships is not None:
+            return False
+        self.memberships, self.themes_key = _memberships(self.index, self.book, self.corpus.cache_root)
+        self._theme_ids = {}
+        return True
+
+
+def _themes_key(index: SearchIndex, themes: Sequence[Theme]) -> str:
+    digest = hashlib.sha256(frame_fingerprint(index.frame).encode())
+    digest.update(repr(list(themes)).encode())
+    return digest.hexdigest()[:20]
+
+
+def _memberships(index: SearchIndex, book: ThemeBook, folder: Path | None) -> tuple[pd.DataFrame, str]:
+    key = _themes_key(index, book.themes)
+    path = folder / f"themes-{key}.parquet" if folder else None
+    if path is not None and path.exists():
+        try:
+            cached = read_frame(path)
+            return cached.astype(
+                {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
+            ), key
+        except (CacheError, KeyError, ValueError):
+            path.unlink(missing_ok=True)
+    memberships = match_themes(index, book.themes)
+    if path is not None:
+        try:
+            atomic_write_parquet(path, memberships)
+            for old in path.parent.glob("themes-*.parquet"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # the cache is an optimisation; the data is loaded either way
+    return memberships, key
+
+
+def open_collection(
+    inputs: Sequence[str | os.PathLike[str]],
+    *,
+    cache_dir: Path | None = None,
+    themes_file: Path | None = None,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+) -> Collection:
+    """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other)."""
+    corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
+    folder = corpus.cache_root if use_cache else None
+    try:
+        index = SearchIndex.open(corpus.articles, folder)
+    except OSError as error:
+        corpus.cache_warnings.append(
+            f"{folder}: index not cached ({error.strerror or error}); built in memory"
+        )
+        index = SearchIndex.open(corpus.articles, None)
+        folder = None
+    book = ThemeBook(themes_file)
+    memberships, key = _memberships(index, book, folder)
+    return Collection(corpus, index, book, memberships, key)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The shared filters of every view; each field is one URL parameter of the dashboard."""
+
+    q: str = ""
+    themes: tuple[str, ...] = ()
+    reporters: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == Filters()
+
+
+def select(collection: Collection, filters: Filters) -> np.ndarray:
+    """A boolean mask over ``collection.articles``: stories that pass every filter.
+
+    Within one filter the values are alternatives (any theme of the list); the filters combine with AND.
+    The query raises ``QuerySyntaxError`` when it does not parse.
+    """
+    frame = collection.articles
+    mask = np.ones(len(frame), dtype=bool)
+    if filters.q.strip():
+        mask &= collection.index.mask(filters.q, collection.theme_ids)
+    if filters.themes:
+        ids: set[str] = set()
+        for slug in filters.themes:
+            ids |= collection.theme_ids(slug) or set()
+        mask &= frame["article_id"].isin(list(ids)).to_numpy()
+    if filters.reporters:
+        wanted = {r.lower() for r in filters.reporters}
+        by_author = (
+            frame["authors"].map(lambda names: any(n.lower() in wanted for n in names)).to_numpy(dtype=bool)
+        )
+        agency = frame["agency"].fillna("").astype(str).str.lower()
+        by_agency = agency.isin(list(wanted)).to_numpy()
+        unsigned = "unsigned" in wanted
+        if unsigned:
+            by_agency |= (frame["authors"].map(len).eq(0) & frame["agency"].isna()).to_numpy()
+        mask &= by_author | by_agency
+    if filters.sections:
+        wanted_sections = {s.lower() for s in filters.sections}
+        mask &= frame["section"].astype(str).str.lower().isin(list(wanted_sections)).to_numpy()
+    if filters.kinds:
+        has_agency = frame["agency"].notna().to_numpy()
+        has_authors = frame["authors"].map(len).gt(0).to_numpy()
+        kind_mask = np.zeros(len(frame), dtype=bool)
+        if "agency" in filters.kinds:
+            kind_mask |= has_agency
+        if "staff" in filters.kinds:
+            kind_mask |= has_authors & ~has_agency
+        if "unsigned" in filters.kinds:
+            kind_mask |= ~has_authors & ~has_agency
+        mask &= kind_mask
+    if filters.date_from or filters.date_to:
+        stamps = frame["published_at"]
+        if filters.date_from:
+            start = pd.Timestamp(filters.date_from).tz_localize(BEIJING)
+            mask &= (stamps >= start).fillna(False).to_numpy(dtype=bool)
+        if filters.date_to:
+            end = pd.Timestamp(filters.date_to).tz_localize(BEIJING) + pd.Timedelta(days=1)
+            mask &= (stamps < end).fillna(False).to_numpy(dtype=bool)
+    return mask
+
+
+__all__ = ["KINDS", "MEMBERSHIP_COLUMNS", "Collection", "Filters", "open_collection", "select"]
