@@ -8,8 +8,6 @@ user can cause prints a traceback: library errors become one line on stderr.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -18,12 +16,11 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from core import export
 from core.collection import Collection, Filters, open_collection, select
 from core.config import load_reporters
 from core.errors import CaixinError, ConfigError, QuerySyntaxError
-from core.frame import frame_to_json_records
 from core.ingest import Corpus, Progress, ingest
-from core.model import COLUMNS, LIST_COLUMNS
 from core.search import query_hits
 from core.themes import themes_of
 
@@ -68,37 +65,18 @@ def load(args: argparse.Namespace) -> Corpus:
     return corpus
 
 
-def _csv_cell(name: str, value: Any) -> Any:
-    if name in LIST_COLUMNS:
-        if name == "sources":
-            return "; ".join(f"{s['file']}:{s['first_line']}-{s['last_line']}" for s in value)
-        return "; ".join(value)
-    return "" if value is None else value
-
-
-def write_records(
-    frame: pd.DataFrame, fmt: str, out: str | None, columns: Sequence[str] = tuple(COLUMNS)
-) -> None:
+def write_records(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
     """Write article rows as jsonl, csv or parquet to ``out`` (stdout for the text formats)."""
     if fmt == "parquet":
         if not out:
             raise UsageError("--format parquet needs --out FILE")
-        frame.to_parquet(out, index=False)
+        Path(out).write_bytes(export.to_parquet(frame))
         return
-    buffer = io.StringIO()
-    rows = list(frame_to_json_records(frame)) if list(columns) == list(COLUMNS) else frame.to_dict("records")
-    if fmt == "jsonl":
-        for row in rows:
-            buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-    else:
-        writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({name: _csv_cell(name, row.get(name)) for name in columns})
+    text = export.to_jsonl(frame) if fmt == "jsonl" else export.to_csv(frame)
     if out:
-        Path(out).write_text(buffer.getvalue(), encoding="utf-8")
+        Path(out).write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(text)
 
 
 def stats(corpus: Corpus) -> dict[str, Any]:

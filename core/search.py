@@ -167,19 +167,19 @@ class SearchIndex:
             positives = [o for o in node.operands if not isinstance(o, Not)]
             negatives = [o.operand for o in node.operands if isinstance(o, Not)]
             result: set[int] = set(self.all_rows) if not positives else self.evaluate(positives[0], themes)
-            for operand in positives[1:]:
+            for positive in positives[1:]:
                 if not result:
                     break
-                result &= self.evaluate(operand, themes)
-            for operand in negatives:
+                result &= self.evaluate(positive, themes)
+            for negative in negatives:
                 if not result:
                     break
-                result -= self.evaluate(operand, themes)
+                result -= self.evaluate(negative, themes)
             return result
         assert isinstance(node, Or)
         union: set[int] = set()
-        for operand in node.operands:
-            union |= self.evaluate(operand, themes)
+        for alternative in node.operands:
+            union |= self.evaluate(alternative, themes)
         return union
 
     def search(self, query: str, themes: ThemeLookup | None = None) -> pd.DataFrame:
@@ -258,6 +258,8 @@ def query_hits(row: dict[str, object], query: str, context: int = 60) -> list[Hi
     """Highlights of ``query`` in one story (a frame row as a dict); an inferred headline only repeats
     the lead, so its hits are not listed twice."""
     terms = positive_terms(parse_query(query))
-    fields = ("body", "photo_caption") if row.get("headline_inferred") else ("headline", "body", "photo_caption")
+    fields = (
+        ("body", "photo_caption") if row.get("headline_inferred") else ("headline", "body", "photo_caption")
+    )
     texts = {name: str(row.get(name) or "") for name in fields}
     return find_hits(texts, terms, context)
