@@ -1,12 +1,8 @@
 """Deterministic generator of synthetic saved Caixin Global live-feed pages (FORMAT.md section 1).
 
-For benchmarks: the same arguments always give byte-identical files. Every page is a live feed (header
-furniture, sometimes a ``LATEST`` headline list, story blocks newest first, footer furniture) with the
-variations of FORMAT.md section 1 in roughly realistic proportions: agency bylines, Oxford commas, swapped
-name orders, photo and caption forms, trailers in any order, cut-off pages, CRLF, BOM, trailing spaces.
-
-``stories`` counts every block written. About 2% of blocks repeat verbatim a story from the end of the
-previous page (overlapping saves of one feed), in full even where that page was cut off inside it.
+For benchmarks: the same arguments give byte-identical files. Pages carry the variations of FORMAT.md section 1
+in roughly realistic proportions. ``stories`` counts every block written; about 2% of blocks repeat verbatim
+a story from the end of the previous page (overlapping saves of one feed), in full even if it was cut there.
 
 Usage: ``python -m bench.corpus OUT_DIR --stories 100000 [--seed 0] [--per-page 20]``
 """
@@ -24,7 +20,6 @@ from pathlib import Path
 __all__ = ["generate_corpus", "generate_page", "generate_hostile_page"]
 
 CORPUS_START, CORPUS_END = datetime(2015, 1, 1, 0, 0), datetime(2024, 12, 31, 23, 59)
-_MON = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _MONTHS = "January February March April May June July August September October November December".split()
 _WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 
@@ -35,10 +30,8 @@ def _split(text: str, sep: str = "|") -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------------- people
-_SURNAMES = """Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Luo Gao Zheng Liang
-Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Pan Yuan Cai Jiang Yu Du Ye Wei Su Lu Ding Ren Shen""".split()
-_GIVEN = """Kaixi Meilin Ziyi Qiuyu Zhenhua Yingzhe Runhua Ying Jing Yi Ge Wei Xin Yue Hui Lei Tao Jie Ning Xiaoming
-Yutong Xinyi Hongyu Zihan Haoran Siyu Jiayi Yuxuan Ruoxi Mingzhe Shuang Qian Rui Bo Fei Jiaxin Tianyi""".split()
+_SURNAMES = "Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo Lin Luo Gao Tang Han Cai Ding".split()
+_GIVEN = "Kaixi Meilin Ziyi Qiuyu Zhenhua Yingzhe Runhua Ying Jing Yi Ge Wei Xin Yue Hui Lei Tao Jie Ning Rui".split()
 # Real-looking bylines, most prolific first; random "Surname Given" names fill the pool up to 150.
 _NAMED = _split("""Matthew Walsh|Huang Kaixi|Dave Yin|Tang Ziyi|Zhao Runhua|Timmy Shen|Lu Zhenhua|Han Wei|
 Tanner Brown|Tianyu M. Fang|Ren Qiuyu|Guo Yingzhe|Yang Ge|Qing Ying|Ding Yi|Wang Jing|Zhou Meilin|Denise Jia|
@@ -61,8 +54,7 @@ _REP_CUM = list(itertools.accumulate(1.0 / (r + 3) ** 0.8 for r in range(len(_RE
 # Chinese-style names that some pages print in Western order (Zhao Runhua / Runhua Zhao).
 _SWAPPABLE = {n for n in _REPORTERS[:70] if n.split()[0] in _SURNAMES and len(n.split()) == 2}
 _OFFICIALS = _split("""Geng Shuang|Zhao Lijian|Wang Wenbin|Gao Feng|Yi Gang|Liu He|Li Keqiang|Ren Zhengfei|
-Meng Wanzhou|Robert Lighthizer|Steven Mnuchin|Justin Trudeau|Guo Shuqing|Pan Gongsheng|Zhou Xiaochuan|Mao Ning|
-Kristalina Georgieva|Gianni Infantino|Chen Yulu|Hua Chunying""")
+Meng Wanzhou|Robert Lighthizer|Steven Mnuchin|Justin Trudeau|Guo Shuqing|Pan Gongsheng|Kristalina Georgieva""")
 _COMPANIES = _split("""Huawei|ZTE|ByteDance|Tencent|Alibaba|Baidu|Xiaomi|China Mobile|PetroChina|Sinopec|
 China Evergrande|Country Garden|Ant Group|Didi|BYD|CATL|SMIC|ICBC|Bank of China|Ping An""")
 _CITIES = _split("Beijing|Shanghai|Shenzhen|Guangzhou|Wuhan|Chengdu|Hangzhou|Chongqing|Tianjin|Xi’an|Nanjing")
@@ -85,40 +77,37 @@ despite being placed on the U.S. entity list.|Washington has urged allies includ
 their networks.|Huawei chief financial officer Meng Wanzhou was detained in Vancouver in December 2018. =>
 Huawei Woos Tech World With ${n} Million and 5G Secrets|TSMC Denies U.S. Pressure to Cut Huawei Chip Sales
 ## 5g 5 Business & Tech | - | 5G, Carriers, China Mobile :: China’s carriers plan to build {n},000 5G base
-stations by {mon}.|The rollout of 5G networks in {c} has been delayed by security concerns.|{co} said 5G
-subscribers reached {n} million. => China Issues 5G Licenses Ahead of Schedule|5G Phone Sales Jump {pct}
+stations by {mon}.|5G rollout in {c} was delayed by security concerns.|{co} said 5G subscribers reached {n}
+million. => China Issues 5G Licenses Ahead of Schedule|5G Phone Sales Jump {pct}
 ## tiktok 4 Business & Tech | - | TikTok, ByteDance, The app :: TikTok, owned by ByteDance, has been
 downloaded more than {n} million times in {c}.|U.S. senators said TikTok may be a national security threat. =>
 TikTok Hires Local Law Firm for Policy Advice|ByteDance Weighs TikTok Options
-## canada 4 World | Huawei | Canada, Ottawa, Meng Wanzhou :: “We urge the Canadian government to release Ms.
-Meng Wanzhou at once,” {p} said.|China stopped accepting Canadian canola shipments and banned Canadian meat
-imports. => China Resumes Canadian Meat Imports|Meng Wanzhou Extradition Hearing Resumes
-## diplomacy 10 World | - | Beijing, The foreign ministry, The two countries :: Foreign ministry spokesperson
-{p} said on {day} that China opposes interference in its internal affairs.|President Xi Jinping will pay a
-state visit to {c} next {mon}, Xinhua said.|Relations with {c} have chilled since {yr}, according to, the
-state-run newspaper. => Xi and Trump Agree to Restart Trade Talks|China Warns Citizens of Risks in {c}|Beijing
-Summons {c} Envoy
+## canada 4 World | Huawei | Canada, Ottawa, Meng Wanzhou :: “We urge Canada to release Ms. Meng Wanzhou at
+once,” {p} said.|China stopped accepting Canadian canola shipments and banned Canadian meat imports. => China
+Resumes Canadian Meat Imports|Meng Wanzhou Extradition Hearing Resumes
+## diplomacy 10 World | - | Beijing, The foreign ministry, The two countries :: Spokesperson {p} said China
+opposes interference in its internal affairs.|President Xi Jinping will pay a state visit to {c} next {mon},
+Xinhua said.|Relations with {c} have chilled since {yr}, according to, the state-run newspaper. => Xi and
+Trump Agree to Restart Trade Talks|China Warns Citizens of Risks in {c}
 ## energy 7 Economy | - | Oil imports, Refiners, Coal output :: China’s crude oil imports rose {pct} in {mon},
 customs data showed.|{co} said it would cut refinery runs after a drone attack halved Saudi supplies.|Coal
-output fell {pct} as safety inspections intensified. => PetroChina Pulls Back from Venezuela Oil as U.S.
-Sanctions Tighten|Coal Prices Hit {n}-Year High
-## science 6 Society & Culture | - | Scientists, The researchers, The study :: Chinese scientists have
-developed a method of folding graphene with atomic-level precision.|The findings were published {day} in the
-journal Science.|The Chang’e probe landed on the far side of the moon. => Chinese Scientists Fold Graphene
-Like Origami|China’s Mars Rover Sends First Images
+output fell {pct} as safety inspections intensified. => PetroChina Pulls Back from Venezuela Oil|Coal Prices
+Hit {n}-Year High
+## science 6 Society & Culture | - | Scientists, The researchers, The study :: Chinese scientists found a way
+to fold graphene with atomic-level precision.|The findings were published {day} in Science.|The Chang’e probe
+landed on the far side of the moon. => Chinese Scientists Fold Graphene Like Origami|China’s Mars Rover Sends
+First Images
 ## sports 4 Society & Culture | - | FIFA, The tournament, The league :: FIFA awarded China the right to host
 the first expanded Club World Cup, with {n} teams.|The Chinese Super League capped player salaries at {n}
-million yuan. => FIFA Picks China for Expanded Club World Cup|What China’s Naturalized Athletes Reveal About
-Its Immigration Policy
+million yuan. => FIFA Picks China for Expanded Club World Cup|What China’s Naturalized Athletes Reveal
 ## markets 16 Finance | - | Stocks, The yuan, Investors, Bond yields :: The Shanghai Composite Index closed up
 {pct} on {day}, led by financial shares.|The yuan weakened past 7 per dollar for the first time since
 {yr}.|{co} raised {n} billion yuan in its Hong Kong listing.|By the end of {mon}, outstanding yuan loans had
-grown {pct} from a year earlier. => Yuan Slides to {n}-Month Low|{co} Prices Hong Kong IPO at Top of
-Range|Charts of the Day: Margin Debt Hits Record
+grown {pct} from a year earlier. => Yuan Slides to {n}-Month Low|{co} Prices Hong Kong IPO at Top of Range
 ## economy 12 Economy | - | China’s economy, Growth, Factory activity :: China’s GDP grew {pct} year-on-year
-in the quarter, the statistics bureau said.|The Caixin China General Manufacturing PMI rose to {n}.{n} in
-{mon}.|Economists expect more stimulus as consumer spending slows. => China’s Growth Slows to {pct}|Caixin
-PMI: Manufacturing Rebounds in {mon}
+in the quarter.|The Caixin China General Manufacturing PMI rose to {n}.{n} in {mon}.|Economists expect more
+stimulus as consumer spending slows. => China’s Growth Slows to {pct}|Caixin PMI: Manufacturing Rebounds in
+{mon}
 ## rights 4 Politics & Law | - | Rights groups, Activists, Lawyers :: Rights groups condemned the decision,
 citing human rights concerns in Xinjiang.|The court in {city} sentenced the human rights lawyer to {n} years
 in prison. => Human Rights Lawyer Sentenced in {city}|U.S. Sanctions Officials Over Human Rights
@@ -128,8 +117,7 @@ bonds.|Regulators told banks to cap lending to developers under the “three red
 Misses Bond Payment|Home Prices Fall in {n} Cities
 ## society 7 Society & Culture | - | Young people, Netizens, Parents :: The term {en} ({zh}) has become a
 buzzword among young people in {city}.|A hashtag about the case, #{zh}#, was viewed {n} million times on
-Weibo.|China’s population fell for the first time since 1961. => The Three Most Overrated China Travel
-Experiences|Why Young Chinese Are ‘Lying Flat’
+Weibo.|China’s population fell for the first time since 1961. => Why Young Chinese Are ‘Lying Flat’
 """
 
 
@@ -159,8 +147,7 @@ Read the full piece on Caixin Global later today.""")
 _COVERAGE = _split("""Read all of Caixin's coverage of {x} here.|View Caixin Global's full coverage of {x}|
 See more of our {x} coverage here""")
 _BLURBS = _split("""CX Tech is Caixin Global's real-time tech news portal, featuring 24-hour news, short-form
-analysis, and roundups from business and tech media in China.|CX Live is Caixin Global's real-time news portal,
-featuring breaking news and short-form analysis.""")
+analysis, and roundups from business and tech media in China.|CX Live is Caixin Global's breaking news portal.""")
 _HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "![x](http://127.0.0.1:9/t.png)",
             "[x](javascript:alert(1))", r"$\frac{a}{b}$", ":red[boom]"]
 
@@ -176,43 +163,35 @@ employment student school university hospital patient vaccine virus health outbr
 battery vehicle car electric airline flight airport railway port shipping container steel food farmer flood
 pollution carbon climate water project target reform measure support subsidy profit loss month week analyst
 economist expert researcher scientist survey index manager executive founder chairman president minister
-leader agency firm group startup unit subsidiary partner rival customer deal agreement contract talk
-negotiation dispute tension sanction restriction ban license approval offering valuation capital equity asset
-deposit mortgage insurance pension risk crisis recovery slowdown inflation currency exchange border diplomat
-embassy summit meeting forum statement interview press conference election party military defense space launch
-research robot software cloud service content ticket tourism travel brand sport team coach match fan athlete
-police trial judge prosecutor charge fraud corruption investigation protest activist freedom censorship media
-journalist public social family child parent migrant housing land construction infrastructure""".split()
-_SUFFIXES = ("s", "ed", "ing", "er", "ers", "al", "ly", "ment", "ments", "ness", "ity", "ist", "ize", "less", "ive")
+leader agency firm group startup partner deal agreement contract dispute tension sanction ban license approval
+capital risk crisis border diplomat embassy summit meeting statement election military research software
+service travel team police trial charge fraud corruption investigation protest activist media journalist
+public social family child parent housing""".split()
+_SUFFIXES = "s ed ing er ers al ly ment ments ness ity ist ize less ive ism ful ship hood ian".split()
 
 
 def _derive(stem: str, suffix: str) -> str:
-    """Attach an English-ish suffix to ``stem`` (``trade`` + ``ing`` -> ``trading``)."""
-    if stem.endswith("e") and suffix[0] in "aeiouy":
-        stem = stem[:-1]
-    elif stem.endswith("y") and suffix not in ("ing", "s"):
-        stem = stem[:-1] + "i"
-    return stem + suffix
+    """Attach an English-ish suffix to ``stem`` (``charge`` + ``ing`` -> ``charging``)."""
+    return (stem[:-1] if stem.endswith("e") and suffix[0] in "aeiouy" else stem) + suffix
 
 
-# Function words, then content words, then derived forms: a Zipf weight 1/rank over about 3,500 distinct
-# words makes ``the`` common and most derived forms rare, as in real text.
+# Function words, then content words, then derived forms, with Zipf weights 1/rank (derived forms damped)
+# over about 3,000 distinct words: ``the`` is common, each derived form rare, as in real text.
 _VOCAB = list(dict.fromkeys(_FUNCTION + _CONTENT + [_derive(w, s) for s in _SUFFIXES for w in _CONTENT]))
-_CUM = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(_VOCAB))))
+_N_BASE = len(set(_FUNCTION + _CONTENT))
+_CUM = list(itertools.accumulate((1 if r < _N_BASE else 0.2) / (r + 1) for r in range(len(_VOCAB))))
 
 
 # -------------------------------------------------------------------------------------------------- pieces
 def _reporter(rng: random.Random) -> str:
     """A Zipf-weighted reporter name, sometimes in swapped order."""
     name = rng.choices(_REPORTERS, cum_weights=_REP_CUM)[0]
-    if name in _SWAPPABLE and rng.random() < 0.3:
-        name = " ".join(reversed(name.split()))
-    return name
+    return " ".join(name.split()[::-1]) if name in _SWAPPABLE and rng.random() < 0.3 else name
 
 
 def _filler(rng: random.Random, subject: str = "") -> str:
     """A sentence of Zipf-distributed vocabulary, optionally opened by a topic subject."""
-    words = rng.choices(_VOCAB, cum_weights=_CUM, k=rng.randint(10, 24))
+    words = rng.choices(_VOCAB, cum_weights=_CUM, k=rng.randint(12, 28))
     if rng.random() < 0.08:
         words.insert(len(words) // 2, "—")
     s = " ".join(words)
@@ -239,12 +218,13 @@ def _byline(rng: random.Random, when: datetime, section: str) -> tuple[str, list
         agency = "Bloomberg" if rng.random() < 0.6 else "Reuters"
     elif r >= 0.13:  # else 3% unsigned: "/ Jun 17, 2019 07:42 PM / World"
         reporters = list(dict.fromkeys(_reporter(rng) for _ in range(rng.choices((1, 2, 3, 4), (65, 25, 7, 3))[0])))
-    # "A", "A and B", "A, B and C" or, with an Oxford comma (30%), "A, B, and C"
-    author = agency or ", ".join(reporters[:-1]) + (", and " if rng.random() < 0.3 else " and ") + reporters[-1]
-    author = reporters[0] if len(reporters) == 1 else author.replace(", and", " and") if len(reporters) == 2 else author
+    if len(reporters) > 2:  # "A, B and C" or, with an Oxford comma, "A, B, and C"
+        author = ", ".join(reporters[:-1]) + (", and " if rng.random() < 0.3 else " and ") + reporters[-1]
+    else:  # "A", "A and B", an agency or nothing
+        author = agency or " and ".join(reporters)
     prefix = rng.choices(("By ", "by ", ""), (90, 4, 6))[0] + author + " " if author else ""
     clock = f"{when.hour % 12 or 12:02d}:{when.minute:02d} {'AM' if when.hour < 12 else 'PM'}"
-    return f"{prefix}/ {_MON[when.month - 1]} {when.day:02d}, {when.year} {clock} / {section}", reporters, agency
+    return f"{prefix}/ {_MONTHS[when.month - 1][:3]} {when.day:02d}, {when.year} {clock} / {section}", reporters, agency
 
 
 def _contact(rng: random.Random, reporters: list[str]) -> str:
@@ -261,10 +241,8 @@ def _contact(rng: random.Random, reporters: list[str]) -> str:
 
 
 def _story(rng: random.Random, when: datetime, section: str | None, inject: str = "") -> str:
-    """One story block: byline, photo lines, body paragraphs and trailers, joined by blank lines.
-
-    ``inject`` (for the hostile page) is appended to the caption, every paragraph and every Related line.
-    """
+    """One block of byline, photo lines, paragraphs and trailers, joined by blank lines; ``inject`` (for the
+    hostile page) is appended to the caption, every paragraph and every Related line."""
     home, coverage, subjects, sentences, _ = rng.choices(_TOPICS, cum_weights=_TOPIC_CUM)[0]
     sentences = rng.sample(sentences, len(sentences))  # each topic sentence at most once per story
     section = section or home
@@ -285,7 +263,7 @@ def _story(rng: random.Random, when: datetime, section: str | None, inject: str 
         if i and rng.random() < 0.015:  # a body line that starts with "By" but is no byline
             f = _filler(rng)
             parts.append(f"By the end of {slots['mon']}, {f[0].lower()}{f[1:]}")
-        for _ in range(rng.choices((1, 2, 3), (20, 50, 30))[0]):
+        for _ in range(rng.choices((1, 2, 3), (15, 45, 40))[0]):
             if not parts and sentences and (i == 0 or rng.random() < 0.45):
                 parts.append(sentences.pop().format(**slots))
             elif rng.random() < 0.12:
@@ -357,21 +335,15 @@ def _page(rng: random.Random, n_new: int, start: datetime, window: timedelta,
         footer = [ln for ln, p in (("Share this article", 0.7), ("Open WeChat and scan the QR code", 0.6))
                   if rng.random() < p]
         out += "\n\n\n" + "\n\n".join(footer)
-    out += "\n"
-    if rng.random() < 0.03:
-        out = out.replace("\n", "\r\n")
-    if rng.random() < 0.03:
-        out = "\ufeff" + out
-    return out, full
+    out = (out + "\n").replace("\n", "\r\n") if rng.random() < 0.03 else out + "\n"
+    return ("\ufeff" + out if rng.random() < 0.03 else out), full
 
 
 # -------------------------------------------------------------------------------------------------- public
 def generate_page(rng: random.Random, n_stories: int, start_time: datetime,
                   window: timedelta | None = None) -> str:
-    """One live-feed page of ``n_stories`` stories, newest first, the newest at or before ``start_time``.
-
-    Stories are spread over ``window`` before ``start_time`` (default: six hours per story).
-    """
+    """One live-feed page of ``n_stories`` stories, newest first, spread over ``window`` (default: six hours
+    per story) before ``start_time``."""
     return _page(rng, n_stories, start_time, window or timedelta(hours=6 * max(n_stories, 1)), [])[0]
 
 
@@ -386,25 +358,20 @@ def generate_corpus(out_dir: Path, stories: int, seed: int = 0, stories_per_page
     rng = random.Random(seed)
     n_pages = -(-stories // stories_per_page)
     window = (CORPUS_END - CORPUS_START) / max(n_pages, 1)
-    paths: list[Path] = []
-    previous: list[str] = []
+    paths, previous = list[Path](), list[str]()
     for p in range(n_pages):
         n = min(stories_per_page, stories - p * stories_per_page)
         dups = min(sum(rng.random() < 0.02 for _ in range(n)), len(previous))
         text, previous = _page(rng, n - dups, CORPUS_END - p * window, window, previous[len(previous) - dups:])
         paths.append(out_dir / f"page_{p:05d}.txt")
         paths[-1].write_bytes(text.encode("utf-8"))
-    for stale in out_dir.glob("page_*.txt"):
-        if stale.stem[5:].isdigit() and int(stale.stem[5:]) >= n_pages:
-            stale.unlink()
+    for stale in sorted(out_dir.glob("page_[0-9][0-9][0-9][0-9][0-9].txt"))[n_pages:]:
+        stale.unlink()
     return paths
 
 
 def generate_hostile_page() -> str:
-    """A live-feed page carrying HTML, Markdown, LaTeX and Streamlit markup in bodies, captions and Related.
-
-    One story per hostile string, one with all of them, and a LATEST list of hostile headlines.
-    """
+    """A live-feed page with HTML, Markdown, LaTeX and Streamlit markup in bodies, captions and Related lines."""
     rng, when = random.Random(666), datetime(2021, 3, 2, 18, 30)
     blocks = [_story(rng, when - timedelta(hours=5 * i), "World", " " + h)
               for i, h in enumerate([*_HOSTILE, " ".join(_HOSTILE)])]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,7 @@ class Collection:
     memberships: pd.DataFrame
     themes_key: str = ""
     _theme_ids: dict[str, set[str]] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
 
     @property
     def articles(self) -> pd.DataFrame:
@@ -65,7 +68,25 @@ class Collection:
             return False
         self.memberships, self.themes_key = _memberships(self.index, self.book, self.corpus.cache_root)
         self._theme_ids = {}
+        self.derived.clear()
         return True
+
+    def filter_options(self) -> dict[str, list[str]]:
+        """Valid values of the list filters: theme slugs, reporters and agencies (most stories first,
+        ``Unsigned`` last), sections, byline kinds. Computed once per collection."""
+        if "options" not in self.derived:
+            frame = self.articles
+            counts = Counter(name for authors in frame["authors"] for name in authors)
+            counts.update(frame["agency"].dropna().astype(str).tolist())
+            unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
+            reporters = sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else [])
+            self.derived["options"] = {
+                "theme": [t.slug for t in self.themes],
+                "reporter": reporters,
+                "section": sorted({str(s) for s in frame["section"].dropna() if str(s)}),
+                "kind": list(KINDS),
+            }
+        return dict(self.derived["options"])
 
 
 def _themes_key(index: SearchIndex, themes: Sequence[Theme]) -> str:

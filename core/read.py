@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InputError
+from core.parse import split_lines
 
 #: Files taken from a folder; a file named explicitly is read whatever its name.
 PAGE_SUFFIXES = frozenset({".txt", ".text", ".md", ".htm", ".html"})
@@ -124,3 +125,13 @@ def read_page(path: str | os.PathLike[str]) -> DecodedPage:
         raise InputError(name, f"cannot be read ({error.strerror or error})") from None
     text, warnings = decode_bytes(data, name)
     return DecodedPage(name, text, hashlib.sha256(data).hexdigest(), len(data), tuple(warnings))
+
+
+def read_lines(path: str | os.PathLike[str], first: int, last: int) -> list[str]:
+    """Lines ``first..last`` (1-based, inclusive) of a page as the parser numbered them.
+
+    Raises ``InputError`` when the file cannot be read any more.
+    """
+    page = read_page(path)
+    lines = split_lines(page.text)
+    return lines[max(0, first - 1) : last]

@@ -1,29 +1,40 @@
-"""caixin-dashboard: loads the collection through the core cache and shows the article table."""
+"""caixin-dashboard: navigation, the shared filters bound to the URL, and data loading.
+
+Run with ``streamlit run dashboard/app.py`` (optionally ``-- --data PATH``). Each page file under
+``pages/`` holds layout only and reads the current view with ``components.view.get_view()``.
+"""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import streamlit as st
 
-from core.ingest import ingest
+from components.data import load_collection
+from components.filters import NOTES_KEY, sidebar
+from components.view import build_view
 
-st.set_page_config(page_title="Caixin Global dashboard", layout="wide")
+HERE = Path(__file__).parent
 
-DATA = os.environ.get("CAIXIN_DATA", "data/pages").split(os.pathsep)
+st.set_page_config(page_title="Caixin Global dashboard", page_icon="📰", layout="wide")
 
+PAGES = [
+    st.Page(HERE / "pages" / "overview.py", title="Overview", icon="🏠", default=True),
+    st.Page(HERE / "pages" / "timeline.py", title="Timeline", icon="📈", url_path="timeline"),
+    st.Page(HERE / "pages" / "reporters.py", title="Reporters", icon="🖋️", url_path="reporters"),
+    st.Page(HERE / "pages" / "themes.py", title="Themes", icon="🏷️", url_path="themes"),
+    st.Page(HERE / "pages" / "reader.py", title="Reader", icon="📖", url_path="reader"),
+    st.Page(HERE / "pages" / "data.py", title="Data", icon="🗂️", url_path="data"),
+]
+page = st.navigation(PAGES)
 
-@st.cache_resource(show_spinner="Reading saved pages…")
-def load_corpus(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    return ingest(list(paths))
+collection = load_collection()
+filters = sidebar(collection)
+view = build_view(collection, filters)
 
+for note in st.session_state.get(NOTES_KEY, []):
+    st.warning(note, icon="⚠️")
+if collection.book.error:
+    st.warning(f"Themes file problem: {collection.book.error}", icon="⚠️")
 
-corpus = load_corpus(tuple(DATA))
-for error in corpus.report.errors:
-    st.error(error)
-st.title("Caixin Global archive")
-st.caption(f"{len(corpus.articles)} articles")
-st.dataframe(
-    corpus.articles[["published_at", "headline", "byline", "agency", "section", "teaser", "truncated"]],
-    hide_index=True,
-)
+page.run()

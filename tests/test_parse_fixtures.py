@@ -135,6 +135,10 @@ def test_duplicate_across_pages_merges_to_one_row(tmp_path: Path) -> None:
     assert bool(row["teaser"]) is DUPLICATES["winner_is_teaser"]
     assert sorted(Path(parse_source_span(s).file).name for s in row["sources"]) == sorted(DUPLICATES["files"])
     assert len(row["sources"]) == 2
+    copies = [a for n in DUPLICATES["files"] for a in parsed(n).articles if a.to_json_dict()["published_at"] == stamp]
+    assert len(copies) == 2
+    assert row["word_count"] == max(a.word_count for a in copies)
+    assert not row["truncated"]
     assert corpus.report.duplicates_merged == 1
     total = sum(EXPECTED[n]["stories"] for n in DUPLICATES["files"])
     assert len(corpus.articles) == total - 1

@@ -41,6 +41,7 @@ _DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40}\s)?\((?P<agency>[A-Za-z .
 _HEADLINE_WORD = re.compile(r"\S+")
 _CLAUSE = re.compile(r"[,;:]\s|\s[—–]\s|\s-\s")
 _SENTENCE = re.compile(r"(?<=[a-z0-9”’\"')])[.!?](?=\s+[A-Z“\"])")
+_ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})
 _WEAK_END = frozenset(
     "a an and as at but by for from in into of on or the to with who which that its their his her".split()
 )
@@ -342,8 +343,10 @@ class LiveFeedParser:
 def _looks_like_headline(text: str) -> bool:
     """A headline-list line: short, no sentence-final period, mostly capitalised words."""
     words = text.split()
-    if not 2 <= len(words) <= 25 or text.endswith(".") and not text.endswith("U.S."):
+    if not 2 <= len(words) <= 25:
         return False
+    if text.endswith(".") and words[-1].count(".") < 2 and words[-1] not in _ABBREVIATIONS:
+        return False  # a sentence, not a headline ("... in the U.K." and "... Co." still are)
     capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit() or not w[:1].isalpha())
     return capitalised / len(words) >= 0.6
 

@@ -1,0 +1,86 @@
+"""Where the data comes from and loading it once per server process, shared by all sessions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from core.collection import Collection, open_collection
+from core.config import PROJECT_ROOT
+
+DEFAULT_DATA = PROJECT_ROOT / "data" / "pages"
+
+
+def data_paths() -> tuple[str, ...]:
+    """``--data PATH`` after ``--`` on the streamlit command line, else ``$CAIXIN_DATA``, else data/pages."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data", action="append")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    if known.data:
+        return tuple(p for value in known.data for p in value.split(os.pathsep) if p)
+    env = os.environ.get("CAIXIN_DATA", "")
+    if env.strip():
+        return tuple(p for p in env.split(os.pathsep) if p)
+    return (str(DEFAULT_DATA),)
+
+
+def read_only() -> bool:
+    """Hosted mode: ``CAIXIN_READONLY=1`` turns off uploads and anything that changes the collection."""
+    return os.environ.get("CAIXIN_READONLY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def upload_dir() -> Path:
+    """Where uploaded pages are kept (and read from, beside the configured data)."""
+    return Path(os.environ.get("CAIXIN_UPLOADS") or PROJECT_ROOT / "data" / "uploads")
+
+
+class _Store:
+    """Collections by input paths, shared by every session of this server process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.collections: dict[tuple[str, ...], Collection] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> _Store:
+    return _Store()
+
+
+def inputs() -> tuple[str, ...]:
+    """The configured data plus the upload folder when it holds pages."""
+    paths = data_paths()
+    uploads = upload_dir()
+    if not read_only() and uploads.is_dir() and any(uploads.iterdir()):
+        paths = (*paths, str(uploads))
+    return paths
+
+
+def load_collection(force: bool = False) -> Collection:
+    """The collection for the configured inputs; parsed through the core cache on first use, with
+    progress shown, and held once per server process."""
+    key = inputs()
+    store = _store()
+    with store.lock:
+        collection = store.collections.get(key)
+        if collection is not None and not force:
+            collection.refresh_themes()
+            return collection
+        with st.status("Reading saved pages…", expanded=False) as status:
+            bar = st.progress(0.0)
+
+            def progress(done: int, total: int, path: str) -> None:
+                bar.progress(done / total if total else 1.0, text=f"{done}/{total} files · {Path(path).name}")
+
+            collection = open_collection(list(key), progress=progress)
+            corpus = collection.corpus
+            label = f"{len(corpus.articles):,} articles from {len(corpus.report.pages):,} files"
+            status.update(label=label + (" (from cache)" if corpus.from_cache else ""), state="complete")
+        bar.empty()
+        store.collections = {key: collection}
+        return collection

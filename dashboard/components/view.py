@@ -1,0 +1,97 @@
+"""The current view: the collection, the filters in force and the stories they select.
+
+``app.py`` builds it once per run and every page reads it with ``get_view()``; the header every page
+shows (``N articles`` with the date span) comes from here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.analytics import selection_summary
+from core.collection import Collection, Filters, select
+from core.errors import QuerySyntaxError
+
+VIEW_KEY = "_view"
+
+
+@dataclass(slots=True)
+class View:
+    """What every page works on."""
+
+    collection: Collection
+    filters: Filters
+    mask: np.ndarray
+    query_error: QuerySyntaxError | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The selected stories, newest first."""
+        return self.collection.articles[self.mask]
+
+    @property
+    def memberships(self) -> pd.DataFrame:
+        ids = self.collection.articles["article_id"][self.mask]
+        members = self.collection.memberships
+        return members[members["article_id"].isin(ids)]
+
+    @property
+    def theme_colours(self) -> dict[str, str]:
+        return {t.slug: t.colour for t in self.collection.themes}
+
+    @property
+    def theme_labels(self) -> dict[str, str]:
+        return {t.slug: t.label for t in self.collection.themes}
+
+
+def build_view(collection: Collection, filters: Filters) -> View:
+    """Apply the filters; a query that does not parse is reported and left out, never raised."""
+    try:
+        mask = select(collection, filters)
+        error = None
+    except QuerySyntaxError as exc:
+        mask = select(collection, Filters(**{**_as_dict(filters), "q": ""}))
+        error = exc
+    view = View(collection, filters, mask, error)
+    st.session_state[VIEW_KEY] = view
+    return view
+
+
+def _as_dict(filters: Filters) -> dict[str, object]:
+    return {name: getattr(filters, name) for name in filters.__slots__}  # type: ignore[attr-defined]
+
+
+def get_view() -> View:
+    """The view built by ``app.py`` in this run."""
+    view = st.session_state.get(VIEW_KEY)
+    if view is None:
+        st.error("Open the dashboard through dashboard/app.py.")
+        st.stop()
+    return view  # type: ignore[no-any-return]
+
+
+def selection_line(view: View) -> str:
+    """``N articles · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
+    summary = selection_summary(view.frame)
+    n = summary["articles"]
+    text = f"{n:,} article{'s' if n != 1 else ''}"
+    if summary["first"] and summary["last"]:
+        text += f" · {summary['first']:%d %b %Y} – {summary['last']:%d %b %Y}"
+    total = len(view.collection.articles)
+    if n != total:
+        text += f" (of {total:,})"
+    return text
+
+
+def header(view: View, title: str) -> None:
+    """Page title, the selection size and any problem with the query."""
+    st.title(title)
+    st.markdown(f"**{selection_line(view)}**", help="The stories every chart and table on this page counts.")
+    if view.query_error is not None:
+        error = view.query_error
+        st.error(f"Search not applied: {error}")
+        st.code(error.pointer(), language=None)
