@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.analytics import story_threads
 from core.cache import atomic_write_parquet, read_frame
 from core.errors import CacheError
 from core.ingest import Corpus, Progress, ingest
 from core.model import BEIJING
 from core.search import SearchIndex, frame_fingerprint
-from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
+from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes, themes_of
 
 KINDS = ("staff", "agency", "unsigned")
 
@@ -70,6 +71,27 @@ class Collection:
         self._theme_ids = {}
         self.derived.clear()
         return True
+
+    def themes_by_article(self) -> dict[str, list[str]]:
+        """article_id -> slugs of its themes."""
+        if "themes_by_article" not in self.derived:
+            self.derived["themes_by_article"] = themes_of(self.memberships)
+        return dict(self.derived["themes_by_article"])
+
+    def threads(self) -> pd.DataFrame:
+        """``Related:`` headlines matched to stories in the collection (``core.analytics.story_threads``)."""
+        if "threads" not in self.derived:
+            self.derived["threads"] = story_threads(self.articles)
+        return self.derived["threads"]  # type: ignore[no-any-return]
+
+    def related_targets(self, article_id: str) -> dict[str, str | None]:
+        """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
+        threads = self.threads()
+        rows = threads[threads["article_id"] == article_id]
+        return {
+            str(related): (None if pd.isna(target) else str(target))
+            for related, target in zip(rows["related"], rows["target_id"], strict=True)
+        }
 
     def filter_options(self) -> dict[str, list[str]]:
         """Valid values of the list filters: theme slugs, reporters and agencies (most stories first,

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.data import load_collection
-from components.filters import NOTES_KEY, sidebar
+from components.filters import NOTES_KEY, share_box, sidebar
 from components.view import build_view
 
 HERE = Path(__file__).parent
@@ -31,6 +31,7 @@ page = st.navigation(PAGES)
 collection = load_collection()
 filters = sidebar(collection)
 view = build_view(collection, filters)
+share_box(filters)
 
 for note in st.session_state.get(NOTES_KEY, []):
     st.warning(note, icon="⚠️")

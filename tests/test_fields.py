@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from core.model import BEIJING, make_article_id
-from core.parse import parse_page, split_lines
 from core.parse import common as c
+from core.parse import parse_page, split_lines
 from core.parse.live_feed import infer_headline, parse_contacts, split_byline
 
 LEAD = "The Chinese government has again asked for the release of detained Huawei chief financial officer Meng Wanzhou."
@@ -352,9 +352,7 @@ def test_article_id_differs(stamp_b: datetime | None, body_b: str) -> None:
 
 
 def test_article_id_same_instant_other_timezone() -> None:
-    from datetime import timezone
-
-    assert make_article_id(STAMP.astimezone(timezone.utc), BODY) == make_article_id(STAMP, BODY)
+    assert make_article_id(STAMP.astimezone(UTC), BODY) == make_article_id(STAMP, BODY)
 
 
 def test_article_id_ignores_authors_in_a_page() -> None:

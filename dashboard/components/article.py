@@ -51,11 +51,21 @@ def spans_for(row: dict[str, Any], field: str, query: str, themes: list[Theme]) 
         except QuerySyntaxError:
             pass
     for theme in themes:
-        spans += [Span(h.start, h.end, theme.colour, f"{theme.label}: {h.term}") for h in theme_hits(row, theme) if h.field == field]
+        spans += [
+            Span(h.start, h.end, theme.colour, f"{theme.label}: {h.term}")
+            for h in theme_hits(row, theme)
+            if h.field == field
+        ]
     return spans
 
 
-def render(row: dict[str, Any], query: str, themes: list[Theme], related_links: dict[str, str | None], open_story: Any) -> None:
+def render(
+    row: dict[str, Any],
+    query: str,
+    themes: list[Theme],
+    related_links: dict[str, str | None],
+    open_story: Any,
+) -> None:
     """Draw the reading pane for one story (a frame row as a dict)."""
     headline = str(row.get("headline") or "")
     title_html = text_block(headline, spans_for(row, "headline", query, themes), size="1.6rem")
@@ -63,7 +73,11 @@ def render(row: dict[str, Any], query: str, themes: list[Theme], related_links: 
     if row.get("headline_inferred"):
         st.caption("Headline inferred from the lead: the saved page gives no headline for this story.")
     when = row.get("published_at")
-    when_text = when.strftime("%d %b %Y, %H:%M Beijing time") if isinstance(when, pd.Timestamp) and pd.notna(when) else "date unknown"
+    when_text = (
+        when.strftime("%d %b %Y, %H:%M Beijing time")
+        if isinstance(when, pd.Timestamp) and pd.notna(when)
+        else "date unknown"
+    )
     meta = f"{byline_text(row)}  ·  {when_text}  ·  {row.get('section') or 'no section'}"
     st.html(_escaped(meta, style="opacity:0.8"))
     flags = []
@@ -82,9 +96,15 @@ def render(row: dict[str, Any], query: str, themes: list[Theme], related_links: 
         st.html(f"<div>{chips}</div>")
     credit, caption = row.get("photo_credit"), row.get("photo_caption")
     if (isinstance(credit, str) and credit) or (isinstance(caption, str) and caption):
-        caption_html = text_block(str(caption or ""), spans_for(row, "photo_caption", query, themes), size=".9rem") if caption else ""
+        caption_html = (
+            text_block(str(caption or ""), spans_for(row, "photo_caption", query, themes), size=".9rem")
+            if caption
+            else ""
+        )
         credit_html = _escaped(f"Photo: {credit}", style="font-size:.8rem;opacity:.7") if credit else ""
-        st.html(f'<div style="border-left:3px solid #8884;padding-left:.6em;margin:.4em 0">{caption_html}{credit_html}</div>')
+        st.html(
+            f'<div style="border-left:3px solid #8884;padding-left:.6em;margin:.4em 0">{caption_html}{credit_html}</div>'
+        )
     st.html(text_block(str(row.get("body") or ""), spans_for(row, "body", query, themes)))
     contacts = list(row.get("contacts") or [])
     if contacts:
@@ -99,7 +119,13 @@ def render(row: dict[str, Any], query: str, themes: list[Theme], related_links: 
             cols = st.columns([6, 1])
             cols[0].html(_escaped(headline_text))
             if target:
-                cols[1].button("Open", key=f"related-{number}", on_click=open_story, args=(target,), help="Open this story")
+                cols[1].button(
+                    "Open",
+                    key=f"related-{number}",
+                    on_click=open_story,
+                    args=(target,),
+                    help="Open this story",
+                )
             else:
                 cols[1].caption("not in collection")
     with st.expander("Source lines"):

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from core.collection import KINDS, Collection, Filters
+from core.collection import Collection, Filters
 
 LIST_PARAMS = {"theme": "w_theme", "reporter": "w_reporter", "section": "w_section", "kind": "w_kind"}
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
@@ -50,9 +50,16 @@ def _seed_from_url(collection: Collection, options: dict[str, list[str]]) -> Non
             except ValueError:
                 notes.append(f"Ignored '{param}={value}' in the link: not a date like 2019-09-30")
         st.session_state[key] = parsed
-    if st.session_state["w_from"] and st.session_state["w_to"] and st.session_state["w_from"] > st.session_state["w_to"]:
+    if (
+        st.session_state["w_from"]
+        and st.session_state["w_to"]
+        and st.session_state["w_from"] > st.session_state["w_to"]
+    ):
         notes.append("The link's 'from' date is after its 'to' date; both were swapped")
-        st.session_state["w_from"], st.session_state["w_to"] = st.session_state["w_to"], st.session_state["w_from"]
+        st.session_state["w_from"], st.session_state["w_to"] = (
+            st.session_state["w_to"],
+            st.session_state["w_from"],
+        )
     st.session_state[NOTES_KEY] = notes
 
 
@@ -94,7 +101,12 @@ def sync_url(filters: Filters) -> None:
     wanted: dict[str, str | list[str]] = {}
     if filters.q:
         wanted["q"] = filters.q
-    for param, values in (("theme", filters.themes), ("reporter", filters.reporters), ("section", filters.sections), ("kind", filters.kinds)):
+    for param, values in (
+        ("theme", filters.themes),
+        ("reporter", filters.reporters),
+        ("section", filters.sections),
+        ("kind", filters.kinds),
+    ):
         if values:
             wanted[param] = list(values)
     if filters.date_from:
@@ -103,7 +115,10 @@ def sync_url(filters: Filters) -> None:
         wanted["to"] = filters.date_to.isoformat()
     if article:
         wanted["article"] = article
-    current = {k: (st.query_params.get_all(k) if k in LIST_PARAMS else st.query_params.get(k)) for k in st.query_params}
+    current = {
+        k: (st.query_params.get_all(k) if k in LIST_PARAMS else st.query_params.get(k))
+        for k in st.query_params
+    }
     if current != wanted:
         st.query_params.from_dict(wanted)
 
@@ -123,7 +138,7 @@ def sidebar(collection: Collection) -> Filters:
         st.text_input(
             "Search",
             key="w_q",
-            placeholder='huawei AND 5G NOT canada',
+            placeholder="huawei AND 5G NOT canada",
             help='Words, "phrases", prefix*, AND / OR / NOT, -word, ( ), author:, section:, theme:, agency:. '
             "See docs/query-syntax.md.",
         )
@@ -160,3 +175,16 @@ def set_filter(param: str, values: list[str]) -> None:
 def set_dates(start: date | None, end: date | None) -> None:
     st.session_state["w_from"] = start
     st.session_state["w_to"] = end
+
+
+def share_box(filters: Filters) -> None:
+    """The full link of the current view (page, filters and open story), ready to copy."""
+    base = st.context.url or ""
+    article = st.query_params.get("article")
+    query = query_string(filters, article)
+    link = base + (f"?{query}" if query else "")
+    with st.sidebar.popover("🔗 Share this view", width="stretch"):
+        st.caption("Anyone who opens this link sees the same page, filters and story.")
+        st.code(
+            link or "(the link appears once the page has loaded in a browser)", language=None, wrap_lines=True
+        )

@@ -1,0 +1,122 @@
+"""Altair chart builders: titled, labelled axes, tooltips, and one colour per theme on every page.
+
+Tooltips show story text (headlines) as text: Vega's tooltip handler escapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+
+FREQ_LABELS = {"D": "day", "W": "week", "M": "month"}
+
+
+def theme_scale(colours: Mapping[str, str], labels: Mapping[str, str]) -> alt.Scale:
+    """Colour scale keyed by theme label, so the legend reads well and colours match everywhere."""
+    return alt.Scale(domain=[labels[s] for s in colours], range=list(colours.values()))
+
+
+def timeline(
+    data: pd.DataFrame,
+    freq: str,
+    *,
+    value: str = "articles",
+    group: str | None = None,
+    scale: alt.Scale | None = None,
+    height: int = 320,
+    title: str = "Stories over time",
+    brush: bool = True,
+) -> alt.Chart:
+    """Bars per period (stacked by ``group``); ``data`` has ``period_start``, ``value``, optional
+    ``group`` and ``headlines``. With ``brush`` the user can drag over a range to narrow the dates."""
+    unit = FREQ_LABELS.get(freq, "period")
+    y_title = "Share of stories in the period" if value == "share" else f"Stories per {unit}"
+    tooltip = [alt.Tooltip("period_start:T", title=f"{unit.title()} starting", format="%d %b %Y")]
+    if group:
+        tooltip.append(alt.Tooltip(f"{group}:N", title=group.title()))
+    tooltip.append(
+        alt.Tooltip(
+            f"{value}:Q",
+            title="Share" if value == "share" else "Stories",
+            format=".1%" if value == "share" else ",",
+        )
+    )
+    if "headlines" in data.columns:
+        tooltip.append(alt.Tooltip("headlines:N", title="Latest headlines"))
+    chart = alt.Chart(data, title=title, height=height).mark_bar()
+    encoding = {
+        "x": alt.X("period_start:T", title=f"{unit.title()} (Beijing time)", timeUnit=None),
+        "y": alt.Y(
+            f"{value}:Q", title=y_title, stack=True, axis=alt.Axis(format="%" if value == "share" else "d")
+        ),
+        "tooltip": tooltip,
+    }
+    if group:
+        encoding["color"] = alt.Color(f"{group}:N", title=group.title(), scale=scale or alt.Undefined)
+    chart = chart.encode(**encoding)
+    if brush:
+        chart = chart.add_params(alt.selection_interval(name="dates", encodings=["x"]))
+    return chart
+
+
+def bars(
+    data: pd.DataFrame,
+    category: str,
+    value: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colour: str | None = None,
+    scale: alt.Scale | None = None,
+    select_name: str | None = None,
+    height: int | None = None,
+    tooltip_extra: list[alt.Tooltip] | None = None,
+) -> alt.Chart:
+    """Horizontal bars, largest first; with ``select_name`` a click selects a category."""
+    order = data[category].tolist()
+    chart = alt.Chart(data, title=title, height=height or max(120, 22 * len(data))).mark_bar()
+    encoding = {
+        "y": alt.Y(f"{category}:N", title=y_title, sort=order),
+        "x": alt.X(f"{value}:Q", title=x_title),
+        "tooltip": [
+            alt.Tooltip(f"{category}:N", title=y_title),
+            alt.Tooltip(f"{value}:Q", title=x_title, format=","),
+        ]
+        + (tooltip_extra or []),
+    }
+    if colour:
+        encoding["color"] = alt.Color(f"{colour}:N", scale=scale or alt.Undefined, legend=None)
+    chart = chart.encode(**encoding)
+    if select_name:
+        chart = chart.add_params(alt.selection_point(name=select_name, fields=[category]))
+    return chart
+
+
+def heatmap(
+    data: pd.DataFrame, row: str, column: str, value: str, *, title: str, row_title: str, column_title: str
+) -> alt.Chart:
+    """A count matrix as coloured cells with the count written in each."""
+    base = alt.Chart(data, title=title).encode(
+        x=alt.X(f"{column}:N", title=column_title, axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y(f"{row}:N", title=row_title),
+        tooltip=[
+            alt.Tooltip(f"{row}:N", title=row_title),
+            alt.Tooltip(f"{column}:N", title=column_title),
+            alt.Tooltip(f"{value}:Q", title="Stories"),
+        ],
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", title="Stories", scale=alt.Scale(scheme="blues"))
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text=alt.Text(f"{value}:Q"),
+        color=alt.condition(
+            alt.datum[value] > data[value].max() / 2 if len(data) else 0,
+            alt.value("white"),
+            alt.value("black"),
+        ),
+    )
+    return cells + text

@@ -1,0 +1,100 @@
+"""Overview: key figures, a small timeline, top themes and reporters, and the data quality."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import charts
+from components.filters import set_filter
+from components.view import get_view, header
+from core.analytics import reporter_counts, selection_summary, theme_counts, timeline
+
+view = get_view()
+header(view, "Caixin Global archive")
+frame = view.frame
+summary = selection_summary(frame)
+
+cols = st.columns(4)
+cols[0].metric("Articles", f"{summary['articles']:,}")
+cols[1].metric("Reporters", f"{summary['reporters']:,}")
+cols[2].metric("Wire agencies", f"{summary['agencies']:,}")
+if summary["first"] and summary["last"]:
+    days = (summary["last"] - summary["first"]).days + 1
+    cols[3].metric(
+        "Date span", f"{days:,} days", help=f"{summary['first']:%d %b %Y} – {summary['last']:%d %b %Y}"
+    )
+else:
+    cols[3].metric("Date span", "–")
+
+if frame.empty:
+    st.info("No stories match the filters. Clear some filters in the sidebar.")
+    st.stop()
+
+span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
+freq = "D" if span_days <= 60 else ("W" if span_days <= 730 else "M")
+st.altair_chart(
+    charts.timeline(timeline(frame, freq), freq, height=200, title="Stories over time", brush=False),
+    width="stretch",
+)
+
+left, right = st.columns(2)
+with left:
+    counts = theme_counts(view.memberships, frame).head(10)
+    counts = counts[counts["articles"] > 0]
+    if counts.empty:
+        st.caption("No theme matches these stories.")
+    else:
+        counts = counts.assign(label=counts["theme"].map(view.theme_labels))
+        scale = charts.theme_scale(view.theme_colours, view.theme_labels)
+        event = st.altair_chart(
+            charts.bars(
+                counts,
+                "label",
+                "articles",
+                title="Top themes (click to filter)",
+                x_title="Stories",
+                y_title="Theme",
+                colour="label",
+                scale=scale,
+                select_name="pick",
+            ),
+            width="stretch",
+            on_select="rerun",
+            key="overview_themes",
+        )
+        picked = [p.get("label") for p in (event.selection.get("pick") or []) if isinstance(p, dict)]
+        slugs = [s for s, label in view.theme_labels.items() if label in picked]
+        if slugs:
+            st.button(f"Filter by {', '.join(picked)}", on_click=set_filter, args=("theme", slugs))
+with right:
+    reporters = reporter_counts(frame)
+    people = reporters[reporters["kind"] == "reporter"].head(10)
+    if people.empty:
+        st.caption("No signed staff stories in the selection.")
+    else:
+        st.altair_chart(
+            charts.bars(
+                people,
+                "name",
+                "articles",
+                title="Top reporters",
+                x_title="Stories (co-bylines count for each author)",
+                y_title="Reporter",
+            ),
+            width="stretch",
+        )
+    others = reporters[reporters["kind"] != "reporter"]
+    if not others.empty:
+        st.text(
+            "Not counted as reporters: " + ", ".join(f"{r.name} ({r.articles})" for r in others.itertuples())
+        )
+
+corpus = view.collection.corpus
+accounting = corpus.report.line_accounting()
+quality = (
+    f"Data quality: {int(frame['teaser'].sum()):,} teasers, {int(frame['truncated'].sum()):,} truncated stories "
+    f"in the selection; {accounting['unknown']:,} unknown lines and {len(corpus.report.errors):,} unreadable "
+    f"files in the collection."
+)
+st.caption(quality)
+st.page_link("pages/data.py", label="Parse report and unknown lines", icon="🗂️")

@@ -1,0 +1,124 @@
+"""Reporters: stories per reporter (agencies and unsigned stories apart), one reporter's output over
+time, reporter x theme heatmap, and who writes with whom. Clicking a reporter filters by them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import charts
+from components.filters import set_filter
+from components.view import get_view, header
+from core.analytics import cobyline_pairs, reporter_counts, reporter_theme_matrix, reporter_timeline
+
+view = get_view()
+header(view, "Reporters")
+frame = view.frame
+if frame.empty:
+    st.info("No stories match the filters.")
+    st.stop()
+
+counts = reporter_counts(frame)
+people = counts[counts["kind"] == "reporter"]
+others = counts[counts["kind"] != "reporter"]
+TABLE_KEY = "reporters_table"
+shown = people.head(500).reset_index(drop=True)
+
+
+def on_pick() -> None:
+    rows = st.session_state[TABLE_KEY].selection.rows
+    if rows:
+        set_filter("reporter", [str(shown.loc[rows[0], "name"])])
+
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Staff reporters", anchor=False)
+    st.caption("A co-bylined story counts for each of its authors. Select a row to filter by that reporter.")
+    st.dataframe(
+        shown[["name", "articles", "first", "last"]],
+        key=TABLE_KEY,
+        on_select=on_pick,
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        height=min(400, 38 + 35 * max(1, len(shown))),
+        column_config={
+            "name": st.column_config.TextColumn("Reporter"),
+            "articles": st.column_config.ProgressColumn(
+                "Stories", format="%d", min_value=0, max_value=int(shown["articles"].max() or 1)
+            ),
+            "first": st.column_config.DateColumn("First", format="YYYY-MM-DD"),
+            "last": st.column_config.DateColumn("Latest", format="YYYY-MM-DD"),
+        },
+    )
+with right:
+    st.subheader("Agencies and unsigned", anchor=False)
+    st.caption("Wire copy and unsigned stories are not reporters' work and are counted apart.")
+    st.dataframe(
+        others[["name", "kind", "articles"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("Credited to"),
+            "kind": st.column_config.TextColumn("Kind"),
+            "articles": st.column_config.NumberColumn("Stories", format="%d"),
+        },
+    )
+
+st.subheader("Output over time", anchor=False)
+names = counts["name"].tolist()
+default = (
+    view.filters.reporters[0] if view.filters.reporters and view.filters.reporters[0] in names else names[0]
+)
+who = st.selectbox("Reporter or agency", names, index=names.index(default), key="rep_who")
+span_days = (
+    (frame["published_at"].max() - frame["published_at"].min()).days
+    if frame["published_at"].notna().any()
+    else 0
+)
+freq = "W" if span_days <= 730 else "M"
+st.altair_chart(
+    charts.timeline(
+        reporter_timeline(frame, who, freq),
+        freq,
+        height=220,
+        title=f"Stories by {who} per {charts.FREQ_LABELS[freq]}",
+        brush=False,
+    ),
+    width="stretch",
+)
+
+st.subheader("Reporters and themes", anchor=False)
+matrix = reporter_theme_matrix(frame, view.memberships, top=20)
+if matrix.empty:
+    st.caption("No theme matches the selected reporters' stories.")
+else:
+    matrix = matrix.assign(theme=matrix["theme"].map(view.theme_labels).fillna(matrix["theme"]))
+    st.altair_chart(
+        charts.heatmap(
+            matrix,
+            "name",
+            "theme",
+            "articles",
+            title="Stories per reporter and theme (top 20 reporters)",
+            row_title="Reporter",
+            column_title="Theme",
+        ),
+        width="stretch",
+    )
+
+st.subheader("Who writes with whom", anchor=False)
+pairs = cobyline_pairs(frame)
+if pairs.empty:
+    st.caption("No co-bylined stories in the selection.")
+else:
+    st.dataframe(
+        pairs.head(200),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "a": st.column_config.TextColumn("Reporter"),
+            "b": st.column_config.TextColumn("With"),
+            "articles": st.column_config.NumberColumn("Shared bylines", format="%d"),
+        },
+    )

@@ -1,0 +1,444 @@
+"""Ingest of several pages into one frame: de-duplication, reporter names, and the Parquet cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from expectations import EXPECTED
+
+import core.ingest
+from core.cache import CacheStore, cache_key
+from core.config import Reporters, load_reporters
+from core.errors import ConfigError
+from core.ingest import Corpus, ingest
+from core.model import parse_source_span
+
+PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "pages" / "000_6a6401b8027f1b55.txt"
+NO_ALIASES = Reporters()
+
+LEAD = ("China’s biggest banks are preparing to absorb losses on crude-oil-linked investment products sold to "
+        "retail investors after U.S. oil futures plunged below zero.")
+SECOND = "Bank of China Ltd. said it is studying ways to compensate clients who bought its product."
+THIRD = "More than 3,000 investors lost their entire principal, according to people who bought the product."
+BYLINE = "By {} / Apr 22, 2020 05:40 PM / Finance"
+OTHER = "By Qing Ying / Apr 20, 2020 12:30 PM / China\n\nThe Beijing city government will let students return.\n\nRelated: Students Head Back\n"
+
+
+def write(path: Path, *blocks: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    return path
+
+
+def run(inputs: list[Any], cache: Path, reporters: Reporters = NO_ALIASES, **kwargs: Any) -> Corpus:
+    return ingest(inputs, cache_dir=cache, reporters=reporters, workers=1, **kwargs)
+
+
+@pytest.fixture
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources ``core.ingest`` parses, in order (a counting wrapper around ``parse_page``)."""
+    calls: list[str] = []
+    real = core.ingest.parse_page
+
+    def counting(text: str, source: str = "<string>", *args: Any, **kwargs: Any) -> Any:
+        calls.append(Path(source).name)
+        return real(text, source, *args, **kwargs)
+
+    monkeypatch.setattr(core.ingest, "parse_page", counting)
+    return calls
+
+
+# -- several files into one frame --------------------------------------------------------------------
+
+
+def test_several_files_one_frame(tmp_path: Path) -> None:
+    names = ["bylines_and_sections.txt", "agency_and_photos.txt", "latin1.txt", "ends_mid_byline.txt"]
+    corpus = run([PAGES / n for n in names], tmp_path / "cache")
+    assert len(corpus.articles) == sum(EXPECTED[n]["stories"] for n in names) == 22
+    assert corpus.report.duplicates_merged == 0
+    assert [Path(p.source).name for p in corpus.report.pages] == names
+    files = {Path(parse_source_span(s).file).name for lst in corpus.articles["sources"] for s in lst}
+    assert files == set(names)
+    assert not corpus.failed and not corpus.from_cache
+    assert corpus.articles["published_at"].is_monotonic_decreasing
+
+
+def test_frame_is_newest_first(tmp_path: Path) -> None:
+    corpus = run([PAGES / "latin1.txt", PAGES / "bylines_and_sections.txt"], tmp_path / "cache")
+    stamps = corpus.articles["published_at"].tolist()
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_whole_folder_with_sample(tmp_path: Path) -> None:
+    corpus = run([PAGES, SAMPLE], tmp_path / "cache")
+    stories = sum(f["stories"] for f in EXPECTED.values()) + 20
+    assert corpus.report.duplicates_merged == 1
+    assert len(corpus.articles) == stories - 1
+    accounting = corpus.report.line_accounting()
+    assert sum(accounting["roles"].values()) == accounting["nonblank"]
+    assert accounting["files"] == len(EXPECTED) + 1
+
+
+def test_headline_list_lines_are_kept(tmp_path: Path) -> None:
+    corpus = run([PAGES / "headline_list.txt"], tmp_path / "cache")
+    assert len(corpus.headlines) == 20
+    assert corpus.headlines["line"].tolist() == list(range(14, 34))
+    assert corpus.headlines["text"].iloc[1] == "More Chinese Provinces Cut Growth Targets"
+    again = run([PAGES / "headline_list.txt"], tmp_path / "cache")
+    assert again.from_cache
+    pd.testing.assert_frame_equal(again.headlines, corpus.headlines)
+
+
+# -- duplicates --------------------------------------------------------------------------------------
+
+
+def test_most_complete_copy_wins(tmp_path: Path) -> None:
+    teaser = write(tmp_path / "p1.txt", BYLINE.format("Wang Jing and Denise Jia"), "Photo: VCG", "Photo: VCG", LEAD,
+                   SECOND, "Read the full story on Caixin Global later today.", "Contact reporter Wang Jing (")
+    full = write(tmp_path / "p2.txt", BYLINE.format("Denise Jia and Wang Jing"), LEAD.replace("’", "'"), SECOND, THIRD,
+                 "Contact reporter Denise Jia (", "Related: Bank of China Investors Demand Answers")
+    cut = write(tmp_path / "p3.txt", OTHER, BYLINE.format("Wang Jing"), LEAD, "Bank of China Ltd. said it is")
+    corpus = run([teaser, cut, full], tmp_path / "cache")
+    rows = corpus.articles[corpus.articles["published_at"] == pd.Timestamp("2020-04-22T17:40:00+08:00")]
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert not row["teaser"] and not row["truncated"]
+    assert row["paragraphs"] == 3
+    assert row["byline"] == "Denise Jia and Wang Jing"
+    assert row["related"] == ["Bank of China Investors Demand Answers"]
+    assert [Path(parse_source_span(s).file).name for s in row["sources"]] == ["p1.txt", "p2.txt", "p3.txt"]
+    assert corpus.report.duplicates_merged == 2
+    assert len(corpus.articles) == 2
+
+
+def test_longest_body_wins_between_full_copies(tmp_path: Path) -> None:
+    short = write(tmp_path / "a.txt", BYLINE.format("Wang Jing"), LEAD, SECOND, "Related: X Y")
+    long = write(tmp_path / "b.txt", BYLINE.format("Wang Jing"), LEAD, SECOND, THIRD, "Related: X Y")
+    corpus = run([short, long], tmp_path / "cache")
+    assert len(corpus.articles) == 1
+    assert corpus.articles.iloc[0]["paragraphs"] == 3
+    assert len(corpus.articles.iloc[0]["sources"]) == 2
+
+
+def test_teaser_loses_even_when_longer(tmp_path: Path) -> None:
+    teaser = write(tmp_path / "a.txt", BYLINE.format("Wang Jing"), LEAD, SECOND, THIRD,
+                   "Read the full story later on Caixin Global.")
+    full = write(tmp_path / "b.txt", BYLINE.format("Wang Jing"), LEAD, SECOND, "Related: X Y")
+    corpus = run([teaser, full], tmp_path / "cache")
+    assert len(corpus.articles) == 1
+    assert not corpus.articles.iloc[0]["teaser"]
+
+
+def test_different_stories_of_the_same_minute_stay_apart(tmp_path: Path) -> None:
+    page = write(tmp_path / "a.txt", BYLINE.format("Wang Jing"), LEAD, "Related: X Y",
+                 BYLINE.format("Dave Yin"), "Huawei said its revenue grew in the first quarter of the year.", "Related: Z")
+    corpus = run([page], tmp_path / "cache")
+    assert len(corpus.articles) == 2
+    assert corpus.report.duplicates_merged == 0
+
+
+def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
+    corpus = run([PAGES / "latin1.txt", str(PAGES / "latin1.txt")], tmp_path / "cache")
+    assert len(corpus.articles) == 2
+    assert corpus.report.duplicates_merged == 0
+
+
+# -- reporter names ----------------------------------------------------------------------------------
+
+
+def test_reporter_aliases_from_a_toml_file(tmp_path: Path) -> None:
+    toml = tmp_path / "reporters.toml"
+    toml.write_text('[aliases]\n"Zhao Runhua" = ["Runhua Zhao"]\n"Tang Ziyi" = "T. Ziyi"\n\n[agencies]\nnames = ["Caixin Wire"]\n')
+    reporters = load_reporters(toml)
+    assert reporters.canonical("Runhua Zhao") == "Zhao Runhua"
+    assert reporters.canonical("T. Ziyi") == "Tang Ziyi"
+    assert "caixin wire" in reporters.agencies and "bloomberg" in reporters.agencies
+    corpus = run([PAGES / "ends_mid_byline.txt"], tmp_path / "cache", reporters)
+    authors = {a for lst in corpus.articles["authors"] for a in lst}
+    contacts = {c for lst in corpus.articles["contacts"] for c in lst}
+    assert "Zhao Runhua" in authors and "Runhua Zhao" not in authors
+    assert "Zhao Runhua" in contacts and "Runhua Zhao" not in contacts
+    assert corpus.report.reporter_merges == {"Runhua Zhao": "Zhao Runhua"}
+    # The byline keeps what the page says; only the author list is rewritten.
+    assert "Runhua Zhao" in set(corpus.articles["byline"])
+
+
+def test_extra_agency_from_the_toml_file(tmp_path: Path) -> None:
+    toml = tmp_path / "reporters.toml"
+    toml.write_text('[agencies]\nnames = ["Caixin Wire"]\n')
+    page = write(tmp_path / "p.txt", "By Caixin Wire / Apr 20, 2020 12:30 PM / China", "Text of the story.", "Related: A B")
+    corpus = run([page], tmp_path / "cache", load_reporters(toml))
+    row = corpus.articles.iloc[0]
+    assert row["authors"] == [] and row["agency"] == "Caixin Wire"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "winner", "loser"),
+    [
+        # One each: the alphabetically first spelling wins.
+        (["bylines_and_sections.txt", "ends_mid_byline.txt"], "Runhua Zhao", "Zhao Runhua"),
+        # The sample credits "Zhao Runhua" twice more: the more frequent spelling wins.
+        (["bylines_and_sections.txt", "ends_mid_byline.txt", "SAMPLE"], "Zhao Runhua", "Runhua Zhao"),
+    ],
+)
+def test_name_order_variants_merge_automatically(tmp_path: Path, inputs: list[str], winner: str, loser: str) -> None:
+    paths = [SAMPLE if n == "SAMPLE" else PAGES / n for n in inputs]
+    corpus = run(paths, tmp_path / "cache")
+    authors = [a for lst in corpus.articles["authors"] for a in lst]
+    assert winner in authors and loser not in authors
+    assert corpus.report.reporter_merges == {loser: winner}
+    contacts = {c for lst in corpus.articles["contacts"] for c in lst}
+    assert loser not in contacts
+
+
+def test_no_merge_when_only_one_order_occurs(tmp_path: Path) -> None:
+    corpus = run([PAGES / "ends_mid_byline.txt"], tmp_path / "cache")
+    assert corpus.report.reporter_merges == {}
+    assert "Runhua Zhao" in {a for lst in corpus.articles["authors"] for a in lst}
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "key"),
+    [
+        ('[aliases]\n"Zhao Runhua" = ["Runhua Zhao",, ]\n', 2, None),
+        ('# names\n[aliases]\n"Zhao Runhua" = 3\n', 3, "Zhao Runhua"),
+        ('[aliases]\n"Zhao Runhua" = ["Runhua Zhao", 7]\n', 2, "Zhao Runhua"),
+        pytest.param(
+            'aliases = 5\n', 1, "aliases",
+            marks=pytest.mark.xfail(strict=True, reason="config bug: a non-table `aliases = 5` gives a ConfigError "
+                                    "without a line (key_line looks only for the text '[aliases]')"),
+        ),
+        ('[agencies]\n\nnames = "Reuters"\n', 3, "agencies.names"),
+        ('[aliases]\nZhao Runhua = ["Runhua Zhao"]\n', 2, None),
+    ],
+)
+def test_broken_reporters_file_names_the_line(tmp_path: Path, content: str, line: int, key: str | None) -> None:
+    toml = tmp_path / "reporters.toml"
+    toml.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_reporters(toml)
+    error = caught.value
+    assert error.line == line
+    assert str(error).startswith(f"{toml}:{line}")
+    assert "\n" not in str(error)
+    if key:
+        assert error.key == key
+
+
+def test_toml_error_at_end_of_file_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "reporters.toml"
+    toml.write_text('[aliases]\n"Zhao Runhua" = ["Runhua Zhao"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_reporters(toml)
+    assert str(caught.value).startswith(str(toml))
+    assert "TOML" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_missing_reporters_file_named_explicitly(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_reporters(tmp_path / "nope.toml")
+
+
+# -- the cache ---------------------------------------------------------------------------------------
+
+
+def test_second_ingest_reads_the_cache(tmp_path: Path) -> None:
+    inputs = [PAGES / "trailers.txt", PAGES / "crlf_bom.txt", SAMPLE]
+    first = run(inputs, tmp_path / "cache")
+    second = run(inputs, tmp_path / "cache")
+    assert not first.from_cache and second.from_cache
+    pd.testing.assert_frame_equal(first.articles, second.articles)
+    assert second.report.to_dict() == first.report.to_dict()
+    assert second.cache_warnings == []
+
+
+def test_default_cache_dir_is_caixin_cache(isolated_cache: Path) -> None:
+    corpus = ingest([PAGES / "latin1.txt"], reporters=NO_ALIASES, workers=1)
+    assert not corpus.from_cache
+    written = list(isolated_cache.rglob("state.json"))
+    assert len(written) == 1
+    assert ingest([PAGES / "latin1.txt"], reporters=NO_ALIASES, workers=1).from_cache
+
+
+def test_no_cache_reads_and_writes_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run([PAGES / "latin1.txt"], cache, use_cache=False)
+    assert not cache.exists() or not any(cache.rglob("*"))
+
+
+def copy_pages(tmp_path: Path, *names: str) -> list[Path]:
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    out = []
+    for name in names:
+        target = folder / name
+        target.write_bytes((PAGES / name).read_bytes())
+        out.append(target)
+    return out
+
+
+def test_only_a_changed_file_is_parsed_again(tmp_path: Path, count_parses: list[str]) -> None:
+    files = copy_pages(tmp_path, "latin1.txt", "trailers.txt", "crlf_bom.txt")
+    cache = tmp_path / "cache"
+    first = run(files, cache)
+    assert sorted(count_parses) == ["crlf_bom.txt", "latin1.txt", "trailers.txt"]
+    count_parses.clear()
+
+    text = files[0].read_bytes().replace(b"Luckin Coffee opened", b"Luckin Coffee has opened")
+    files[0].write_bytes(text)
+    second = run(files, cache)
+    assert count_parses == ["latin1.txt"]
+    assert not second.from_cache
+    assert len(second.articles) == len(first.articles)
+    bodies = second.articles["body"].tolist()
+    assert any(b.startswith("Luckin Coffee has opened") for b in bodies)
+    assert not any(b.startswith("Luckin Coffee opened") for b in bodies)
+
+    count_parses.clear()
+    third = run(files, cache)
+    assert count_parses == [] and third.from_cache
+    pd.testing.assert_frame_equal(third.articles, second.articles)
+
+
+def test_touching_a_file_reuses_its_records(tmp_path: Path, count_parses: list[str]) -> None:
+    files = copy_pages(tmp_path, "latin1.txt", "trailers.txt")
+    cache = tmp_path / "cache"
+    first = run(files, cache)
+    count_parses.clear()
+    stat = files[1].stat()
+    os.utime(files[1], ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    second = run(files, cache)
+    assert count_parses == []
+    pd.testing.assert_frame_equal(first.articles, second.articles)
+    assert second.report.to_dict()["pages"][1]["stories"] == EXPECTED["trailers.txt"]["stories"]
+    third = run(files, cache)
+    assert third.from_cache and count_parses == []
+
+
+def test_adding_and_removing_a_file(tmp_path: Path, count_parses: list[str]) -> None:
+    folder = tmp_path / "in"
+    files = copy_pages(tmp_path, "latin1.txt")
+    cache = tmp_path / "cache"
+    assert len(run([folder], cache).articles) == 2
+    extra = copy_pages(tmp_path, "crlf_bom.txt")[0]
+    count_parses.clear()
+    assert len(run([folder], cache).articles) == 5
+    assert count_parses == ["crlf_bom.txt"]
+    extra.unlink()
+    count_parses.clear()
+    corpus = run([folder], cache)
+    assert len(corpus.articles) == 2 and count_parses == []
+    assert files[0].exists()
+
+
+def store_for(cache: Path, inputs: list[Path]) -> CacheStore:
+    return CacheStore(cache / cache_key(os.fspath(i) for i in inputs))
+
+
+def test_state_is_valid_after_an_ingest(tmp_path: Path) -> None:
+    inputs = [PAGES / "trailers.txt", PAGES / "latin1.txt"]
+    cache = tmp_path / "cache"
+    corpus = run(inputs, cache)
+    store = store_for(cache, inputs)
+    state = store.load_state()
+    assert state is not None
+    assert set(state["files"]) == {str(p) for p in inputs}
+    for name, entry in state["files"].items():
+        assert entry["size"] == Path(name).stat().st_size
+        assert len(entry["sha256"]) == 64
+    assert store.articles_path(state["generation"]).is_file()
+    assert store.records_path(state["generation"]).is_file()
+    assert sorted(p.name for p in store.root.iterdir()) == sorted(
+        ["state.json", f"articles-{state['generation']}.parquet", f"records-{state['generation']}.parquet"]
+    )
+    pd.testing.assert_frame_equal(store.read_articles(state), corpus.articles)
+    json.loads(store.state_path.read_text())  # plain JSON
+
+
+def test_second_run_leaves_one_generation(tmp_path: Path) -> None:
+    files = copy_pages(tmp_path, "latin1.txt")
+    cache = tmp_path / "cache"
+    run(files, cache)
+    files[0].write_bytes(files[0].read_bytes() + b"\nBy Mo Yelin / Aug 01, 2019 05:50 PM / Economy\n\nText.\n")
+    run(files, cache)
+    parquet = sorted(p.name for p in store_for(cache, files).root.glob("*.parquet"))
+    assert len(parquet) == 2
+
+
+CORRUPTIONS: dict[str, Callable[[CacheStore, dict[str, Any]], None]] = {
+    "state-garbage": lambda s, st: s.state_path.write_bytes(b"\x00\xffnot json"),
+    "state-truncated": lambda s, st: s.state_path.write_text(s.state_path.read_text()[:40]),
+    "state-wrong-shape": lambda s, st: s.state_path.write_text('["a list"]'),
+    "state-missing-key": lambda s, st: s.state_path.write_text(json.dumps({k: v for k, v in st.items() if k != "files"})),
+    "state-other-format": lambda s, st: s.state_path.write_text(json.dumps({**st, "format": 999})),
+    "articles-garbage": lambda s, st: s.articles_path(st["generation"]).write_bytes(b"PAR1 garbage PAR1"),
+    "articles-empty": lambda s, st: s.articles_path(st["generation"]).write_bytes(b""),
+    "articles-missing": lambda s, st: s.articles_path(st["generation"]).unlink(),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path, corruption: str) -> None:
+    inputs = [PAGES / "trailers.txt", PAGES / "latin1.txt"]
+    cache = tmp_path / "cache"
+    first = run(inputs, cache)
+    store = store_for(cache, inputs)
+    state = store.load_state()
+    assert state is not None
+    CORRUPTIONS[corruption](store, state)
+    second = run(inputs, cache)
+    assert not second.from_cache
+    assert len(second.cache_warnings) == 1
+    assert "rebuilding" in second.cache_warnings[0]
+    assert "\n" not in second.cache_warnings[0]
+    pd.testing.assert_frame_equal(first.articles, second.articles)
+    third = run(inputs, cache)
+    assert third.from_cache and third.cache_warnings == []
+
+
+@pytest.mark.parametrize("target", ["records", "articles"])
+def test_corrupt_parquet_with_a_changed_file(tmp_path: Path, target: str) -> None:
+    files = copy_pages(tmp_path, "latin1.txt", "crlf_bom.txt")
+    cache = tmp_path / "cache"
+    run(files, cache)
+    store = store_for(cache, files)
+    state = store.load_state()
+    assert state is not None
+    path = store.records_path(state["generation"]) if target == "records" else store.articles_path(state["generation"])
+    path.write_bytes(b"garbage")
+    files[0].write_bytes(files[0].read_bytes().replace(b"Luckin Coffee opened", b"Luckin opened"))
+    corpus = run(files, cache)
+    assert len(corpus.articles) == 5
+    assert any(b.startswith("Luckin opened") for b in corpus.articles["body"])
+    if target == "records":
+        assert len(corpus.cache_warnings) == 1 and "rebuilding" in corpus.cache_warnings[0]
+    assert run(files, cache).from_cache
+
+
+def test_changed_reporters_file_invalidates_the_cache(tmp_path: Path) -> None:
+    toml = tmp_path / "reporters.toml"
+    toml.write_text('[aliases]\n"Zhao Runhua" = ["Runhua Zhao"]\n')
+    inputs = [PAGES / "ends_mid_byline.txt"]
+    cache = tmp_path / "cache"
+    run(inputs, cache, load_reporters(toml))
+    assert run(inputs, cache, load_reporters(toml)).from_cache
+    toml.write_text('[aliases]\n"Runhua Zhao" = ["Zhao Runhua"]\n')
+    corpus = run(inputs, cache, load_reporters(toml))
+    assert not corpus.from_cache
+    assert "Runhua Zhao" in {a for lst in corpus.articles["authors"] for a in lst}
+
+
+def test_unwritable_cache_still_loads(tmp_path: Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    corpus = run([PAGES / "latin1.txt"], blocker)
+    assert len(corpus.articles) == 2
+    assert any("cache not written" in w for w in corpus.cache_warnings)
+    assert all("\n" not in w for w in corpus.cache_warnings)
