@@ -16,15 +16,15 @@ from components.view import build_view
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="Caixin Global dashboard", page_icon="📰", layout="wide")
+st.set_page_config(page_title="Caixin Global dashboard", page_icon=":material/newspaper:", layout="wide")
 
 PAGES = [
-    st.Page(HERE / "pages" / "overview.py", title="Overview", icon="🏠", default=True),
-    st.Page(HERE / "pages" / "timeline.py", title="Timeline", icon="📈", url_path="timeline"),
-    st.Page(HERE / "pages" / "reporters.py", title="Reporters", icon="🖋️", url_path="reporters"),
-    st.Page(HERE / "pages" / "themes.py", title="Themes", icon="🏷️", url_path="themes"),
-    st.Page(HERE / "pages" / "reader.py", title="Reader", icon="📖", url_path="reader"),
-    st.Page(HERE / "pages" / "data.py", title="Data", icon="🗂️", url_path="data"),
+    st.Page(HERE / "pages" / "overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page(HERE / "pages" / "timeline.py", title="Timeline", icon=":material/bar_chart:", url_path="timeline"),
+    st.Page(HERE / "pages" / "reporters.py", title="Reporters", icon=":material/edit_note:", url_path="reporters"),
+    st.Page(HERE / "pages" / "themes.py", title="Themes", icon=":material/sell:", url_path="themes"),
+    st.Page(HERE / "pages" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
+    st.Page(HERE / "pages" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),
 ]
 page = st.navigation(PAGES)
 
@@ -34,8 +34,8 @@ view = build_view(collection, filters)
 share_box(filters)
 
 for note in st.session_state.get(NOTES_KEY, []):
-    st.warning(note, icon="⚠️")
+    st.warning(note, icon=":material/warning:")
 if collection.book.error:
-    st.warning(f"Themes file problem: {collection.book.error}", icon="⚠️")
+    st.warning(f"Themes file problem: {collection.book.error}", icon=":material/warning:")
 
 page.run()

@@ -248,6 +248,11 @@ def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) 
         assert help_text[:30] in " ".join(out.split())
 
 
+#: Options known to lack help text (reported; remove an entry when its help is added).
+KNOWN_HELP_GAPS = {("parse", "format"), ("search", "format")}
+HELP_GAP = pytest.mark.xfail(strict=True, reason="CLI gap: --format has no help text")
+
+
 def _subparsers() -> dict[str, object]:
     import argparse
 
@@ -261,7 +266,7 @@ def _subparsers() -> dict[str, object]:
     [
         pytest.param(
             name, a.dest, id=f"{name}-{a.dest}",
-            marks=[pytest.mark.xfail(strict=True, reason="CLI gap: option has no help text")] if not a.help else [],
+            marks=[HELP_GAP] if (name, a.dest) in KNOWN_HELP_GAPS else [],
         )
         for name, sub in _subparsers().items()
         for a in sub._actions  # type: ignore[attr-defined]

@@ -526,3 +526,44 @@ def test_one_to_three_blank_lines_between_blocks(sample_text: str, blanks: int) 
     squeezed = "\n".join(line for line in sample_text.split("\n") if line.strip())
     spaced = squeezed.replace("\n", "\n" * (blanks + 1))
     assert strip_sources(spaced) == strip_sources(sample_text)
+
+
+HONORIFIC_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="parser bug: infer_headline ends the first sentence at an honorific's period ('Mr. Xi said ...' -> 'Mr'); "
+    "_SENTENCE splits after a lower-case letter + '.' + capital, and _ABBREVIATIONS lists only Co./Inc./Ltd./...",
+)
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        pytest.param("Mr. Xi said on Monday that China would open its markets further to foreign firms.", marks=HONORIFIC_BUG),
+        pytest.param("Dr. Zhong Nanshan said the new coronavirus can spread between people.", marks=HONORIFIC_BUG),
+        pytest.param("Former U.S. Sen. Max Baucus said the tariffs would hurt farmers in Montana.", marks=HONORIFIC_BUG),
+        "Alibaba Group Holding Ltd. said on Monday its revenue rose by a third.",
+        "The U.S. Department of Commerce said on Monday it would add more firms to the list.",
+    ],
+)
+def test_headline_does_not_stop_at_an_abbreviation(lead: str) -> None:
+    headline = infer_headline(lead)
+    assert len(headline.rstrip("…").split()) >= 5, headline
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Business & tech", "BUSINESS & TECH", "business & Tech"),
+        pytest.param(
+            ("Cars & Motoring", "Cars & motoring", "CARS & MOTORING"),
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="parser bug: canonical_section returns a section it does not know as given, so the "
+                "spellings of one unlisted section stay apart (FORMAT.md 1: treat section names "
+                "case-insensitively, show one canonical spelling; its docstring promises title case)",
+            ),
+        ),
+    ],
+)
+def test_section_spellings_get_one_canonical_form(spellings: tuple[str, ...]) -> None:
+    assert len({c.canonical_section(s) for s in spellings}) == 1

@@ -442,3 +442,19 @@ def test_unwritable_cache_still_loads(tmp_path: Path) -> None:
     assert len(corpus.articles) == 2
     assert any("cache not written" in w for w in corpus.cache_warnings)
     assert all("\n" not in w for w in corpus.cache_warnings)
+
+
+def test_a_bad_file_still_fails_when_read_from_the_cache(tmp_path: Path) -> None:
+    binary = tmp_path / "in" / "scan.txt"
+    binary.parent.mkdir()
+    binary.write_bytes(b"\x89PNG\x00\x00")
+    inputs = [PAGES / "latin1.txt", binary]
+    first = run(inputs, tmp_path / "cache")
+    second = run(inputs, tmp_path / "cache")
+    for corpus in (first, second):
+        assert corpus.failed
+        assert len(corpus.report.errors) == 1 and str(binary) in corpus.report.errors[0]
+        assert len(corpus.articles) == 2
+    binary.write_text("By Mo Yelin / Aug 01, 2019 05:50 PM / Economy\n\nFixed text.\n\nRelated: A B\n")
+    third = run(inputs, tmp_path / "cache")
+    assert not third.failed and len(third.articles) == 3

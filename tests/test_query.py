@@ -150,6 +150,7 @@ ERRORS = [
     ('huawei "trade war', 7, "unclosed quote"),
     ('author:"Matthew Walsh', 7, "unclosed quote"),
     ("(a OR b", 0, "unclosed '('"),
+    ("huawei AND (5G", 11, "unclosed '('"),  # the example of docs/query-syntax.md
     ("x (a OR (b c)", 2, "unclosed '('"),
     ("a)", 1, "unmatched ')'"),
     (")", 0, "unmatched ')'"),
@@ -165,6 +166,7 @@ ERRORS = [
     ("AND huawei", 0, "AND needs a term before it"),
     ("foo:bar", 0, "unknown field 'foo:'"),
     ("huawei foo:bar", 7, "unknown field 'foo:'"),
+    ("year:2019", 0, "unknown field 'year:'"),
     ("author:", 0, "'author:' needs a value"),
     ("huawei theme:", 7, "'theme:' needs a value"),
     ('section:""', 0, "'section:' needs a value"),
@@ -352,7 +354,7 @@ def _walk(node: Node) -> list[Node]:
 
 @pytest.mark.xfail(
     strict=True,
-    reason='bug: an unquoted field value may contain \'"\' (author:a"b), and to_string renders it as '
+    reason="bug: an unquoted field value may contain '\"' (author:a\"b), and to_string renders it as "
     'author:"a"b", which does not parse back',
 )
 @pytest.mark.parametrize("query", ['author:a"b', 'theme:x"y" z'])

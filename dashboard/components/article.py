@@ -86,7 +86,7 @@ def render(
     if row.get("truncated"):
         flags.append("Truncated: the saved page ends inside this story.")
     for flag in flags:
-        st.info(flag, icon="✂️")
+        st.info(flag, icon=":material/content_cut:")
     if themes:
         chips = " ".join(
             f'<span style="background:{t.colour}22;border:1px solid {t.colour};border-radius:1em;padding:0 .6em;'

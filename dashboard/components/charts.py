@@ -7,10 +7,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
+import streamlit as st
 
 FREQ_LABELS = {"D": "day", "W": "week", "M": "month"}
+FREQ_OFFSETS = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}
+COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+
+
+def _plot_height(chart: Any) -> int:
+    height = getattr(chart, "height", alt.Undefined)
+    if isinstance(height, int):
+        return height
+    for layer in getattr(chart, "layer", []) or []:
+        if isinstance(getattr(layer, "height", None), int):
+            return int(layer.height)
+    return 300
+
+
+def show(chart: Any, height: int | None = None, **kwargs: Any) -> Any:
+    """Render a chart at full width; the element gets the chart's plot height plus room for the title
+    and axes (Streamlit would otherwise squeeze charts inside columns)."""
+    kwargs.pop("width", None)
+    return st.altair_chart(chart, width="stretch", height=height or _plot_height(chart) + 110, **kwargs)
+
+
+def bars_height(rows: int) -> int:
+    return max(140, 60 + 26 * rows)
 
 
 def theme_scale(colours: Mapping[str, str], labels: Mapping[str, str]) -> alt.Scale:
@@ -45,12 +71,21 @@ def timeline(
     )
     if "headlines" in data.columns:
         tooltip.append(alt.Tooltip("headlines:N", title="Latest headlines"))
-    chart = alt.Chart(data, title=title, height=height).mark_bar()
+    # explicit rectangles: each bar spans its whole period on a continuous time axis (so a range can be
+    # brushed), stacked by hand so groups sit on top of each other
+    data = data.assign(period_end=pd.to_datetime(data["period_start"]) + FREQ_OFFSETS.get(freq, pd.DateOffset(days=1)))
+    if group:
+        data = data.sort_values(["period_start", group])
+        top = data.groupby("period_start")[value].cumsum()
+    else:
+        top = data[value]
+    data = data.assign(bar_top=top, bar_bottom=top - data[value])
+    chart = alt.Chart(data, title=title, height=height).mark_rect(stroke="white", strokeWidth=0.3)
     encoding = {
-        "x": alt.X("period_start:T", title=f"{unit.title()} (Beijing time)", timeUnit=None),
-        "y": alt.Y(
-            f"{value}:Q", title=y_title, stack=True, axis=alt.Axis(format="%" if value == "share" else "d")
-        ),
+        "x": alt.X("period_start:T", title=f"{unit.title()} (Beijing time)"),
+        "x2": alt.X2("period_end:T"),
+        "y": alt.Y("bar_top:Q", title=y_title, axis=alt.Axis(format="%") if value == "share" else COUNT_AXIS),
+        "y2": alt.Y2("bar_bottom:Q"),
         "tooltip": tooltip,
     }
     if group:
@@ -77,10 +112,10 @@ def bars(
 ) -> alt.Chart:
     """Horizontal bars, largest first; with ``select_name`` a click selects a category."""
     order = data[category].tolist()
-    chart = alt.Chart(data, title=title, height=height or max(120, 22 * len(data))).mark_bar()
+    chart = alt.Chart(data, title=title, height=height or bars_height(len(data))).mark_bar()
     encoding = {
         "y": alt.Y(f"{category}:N", title=y_title, sort=order),
-        "x": alt.X(f"{value}:Q", title=x_title),
+        "x": alt.X(f"{value}:Q", title=x_title, axis=COUNT_AXIS if value == "articles" else alt.Undefined),
         "tooltip": [
             alt.Tooltip(f"{category}:N", title=y_title),
             alt.Tooltip(f"{value}:Q", title=x_title, format=","),
@@ -99,7 +134,8 @@ def heatmap(
     data: pd.DataFrame, row: str, column: str, value: str, *, title: str, row_title: str, column_title: str
 ) -> alt.Chart:
     """A count matrix as coloured cells with the count written in each."""
-    base = alt.Chart(data, title=title).encode(
+    rows = data[row].nunique() if len(data) else 1
+    base = alt.Chart(data, title=title, height=max(120, 24 * rows)).encode(
         x=alt.X(f"{column}:N", title=column_title, axis=alt.Axis(labelAngle=-40)),
         y=alt.Y(f"{row}:N", title=row_title),
         tooltip=[

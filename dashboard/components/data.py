@@ -71,16 +71,15 @@ def load_collection(force: bool = False) -> Collection:
         if collection is not None and not force:
             collection.refresh_themes()
             return collection
-        with st.status("Reading saved pages…", expanded=False) as status:
-            bar = st.progress(0.0)
+        placeholder = st.empty()
+        with placeholder.status("Reading saved pages…", expanded=True) as status:
+            bar = st.progress(0.0, text="Checking the cache…")
 
             def progress(done: int, total: int, path: str) -> None:
-                bar.progress(done / total if total else 1.0, text=f"{done}/{total} files · {Path(path).name}")
+                bar.progress(done / total if total else 1.0, text=f"{done:,}/{total:,} files · {Path(path).name}")
 
             collection = open_collection(list(key), progress=progress)
-            corpus = collection.corpus
-            label = f"{len(corpus.articles):,} articles from {len(corpus.report.pages):,} files"
-            status.update(label=label + (" (from cache)" if corpus.from_cache else ""), state="complete")
-        bar.empty()
+            status.update(label="Collection loaded", state="complete")
+        placeholder.empty()
         store.collections = {key: collection}
         return collection

@@ -183,7 +183,7 @@ def share_box(filters: Filters) -> None:
     article = st.query_params.get("article")
     query = query_string(filters, article)
     link = base + (f"?{query}" if query else "")
-    with st.sidebar.popover("🔗 Share this view", width="stretch"):
+    with st.sidebar.popover("Share this view", icon=":material/link:", width="stretch"):
         st.caption("Anyone who opens this link sees the same page, filters and story.")
         st.code(
             link or "(the link appears once the page has loaded in a browser)", language=None, wrap_lines=True

@@ -32,7 +32,7 @@ if frame.empty:
 
 span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "D" if span_days <= 60 else ("W" if span_days <= 730 else "M")
-st.altair_chart(
+charts.show(
     charts.timeline(timeline(frame, freq), freq, height=200, title="Stories over time", brush=False),
     width="stretch",
 )
@@ -46,7 +46,7 @@ with left:
     else:
         counts = counts.assign(label=counts["theme"].map(view.theme_labels))
         scale = charts.theme_scale(view.theme_colours, view.theme_labels)
-        event = st.altair_chart(
+        event = charts.show(
             charts.bars(
                 counts,
                 "label",
@@ -72,7 +72,7 @@ with right:
     if people.empty:
         st.caption("No signed staff stories in the selection.")
     else:
-        st.altair_chart(
+        charts.show(
             charts.bars(
                 people,
                 "name",
@@ -97,4 +97,4 @@ quality = (
     f"files in the collection."
 )
 st.caption(quality)
-st.page_link("pages/data.py", label="Parse report and unknown lines", icon="🗂️")
+st.page_link("pages/data.py", label="Parse report and unknown lines", icon=":material/folder_open:")

@@ -77,7 +77,7 @@ span_days = (
     else 0
 )
 freq = "W" if span_days <= 730 else "M"
-st.altair_chart(
+charts.show(
     charts.timeline(
         reporter_timeline(frame, who, freq),
         freq,
@@ -94,7 +94,7 @@ if matrix.empty:
     st.caption("No theme matches the selected reporters' stories.")
 else:
     matrix = matrix.assign(theme=matrix["theme"].map(view.theme_labels).fillna(matrix["theme"]))
-    st.altair_chart(
+    charts.show(
         charts.heatmap(
             matrix,
             "name",

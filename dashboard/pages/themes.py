@@ -25,7 +25,7 @@ labels, colours = view.theme_labels, view.theme_colours
 counts = theme_counts(view.memberships, frame)
 counts = counts.assign(label=counts["theme"].map(labels))
 scale = charts.theme_scale(colours, labels)
-event = st.altair_chart(
+event = charts.show(
     charts.bars(
         counts,
         "label",
@@ -54,7 +54,7 @@ with left:
         st.caption("No theme matches in the selection.")
     else:
         co = co.assign(theme_a=co["theme_a"].map(labels), theme_b=co["theme_b"].map(labels))
-        st.altair_chart(
+        charts.show(
             charts.heatmap(
                 co,
                 "theme_a",
@@ -69,7 +69,7 @@ with left:
 with right:
     mask = view.mask
     terms = distinctive_terms(collection.articles, mask, top=20)
-    st.altair_chart(
+    charts.show(
         charts.bars(
             terms,
             "term",

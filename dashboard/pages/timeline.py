@@ -66,7 +66,7 @@ title = (
     + (f" by {by}" if by else "")
     + (" (share of output)" if measure == "share" else "")
 )
-event = st.altair_chart(
+event = charts.show(
     charts.timeline(data, freq, value=measure, group="group" if by else None, scale=scale, title=title),
     width="stretch",
     on_select="rerun",
