@@ -249,14 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("search", "themes"):
             command.add_argument("--themes", help="themes file (default: data/themes.toml)")
         if name == "search":
-            command.add_argument("--format", choices=["jsonl", "table"], default="table")
+            command.add_argument(
+                "--format", choices=["jsonl", "table"], default="table", help="output format (default table)"
+            )
             command.add_argument(
                 "--limit", type=int, default=50, help="at most this many stories (default 50)"
             )
         if name == "themes":
             command.add_argument("--evidence", action="store_true", help="list the matched terms per story")
         if name == "parse":
-            command.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
+            command.add_argument(
+                "--format",
+                choices=["jsonl", "csv", "parquet"],
+                default="jsonl",
+                help="output format (default jsonl; parquet needs --out)",
+            )
             command.add_argument("--out", help="write to FILE instead of stdout (required for parquet)")
     return parser
 

@@ -82,7 +82,7 @@ class Collection:
         """``Related:`` headlines matched to stories in the collection (``core.analytics.story_threads``)."""
         if "threads" not in self.derived:
             self.derived["threads"] = story_threads(self.articles)
-        return self.derived["threads"]  # type: ignore[no-any-return]
+        return self.derived["threads"]
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
@@ -205,7 +205,7 @@ def select(collection: Collection, filters: Filters) -> np.ndarray:
         by_agency = agency.isin(list(wanted)).to_numpy()
         unsigned = "unsigned" in wanted
         if unsigned:
-            by_agency |= (frame["authors"].map(len).eq(0) & frame["agency"].isna()).to_numpy()
+            by_agency = by_agency | (frame["authors"].map(len).eq(0) & frame["agency"].isna()).to_numpy()
         mask &= by_author | by_agency
     if filters.sections:
         wanted_sections = {s.lower() for s in filters.sections}

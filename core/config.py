@@ -21,10 +21,14 @@ _LINE = re.compile(r"line (\d+)")
 def toml_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
     """A TOML syntax error as a ``ConfigError`` naming the file and line."""
     match = _LINE.search(str(error))
-    message = str(error).split(" (at line")[0]
-    return ConfigError(
-        str(path), f"TOML syntax error: {message}", line=int(match.group(1)) if match else None
-    )
+    message = str(error).split(" (at line")[0].split(" (at end of document")[0]
+    line = int(match.group(1)) if match else None
+    if line is None and "end of document" in str(error):
+        try:
+            line = max(1, len(path.read_text(encoding="utf-8").splitlines()))
+        except (OSError, UnicodeDecodeError):
+            line = None
+    return ConfigError(str(path), f"TOML syntax error: {message}", line=line)
 
 
 def load_toml(path: Path) -> dict[str, object]:
@@ -33,6 +37,8 @@ def load_toml(path: Path) -> dict[str, object]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise toml_error(path, error) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), f"not UTF-8 text (byte {error.start})") from None
     except OSError as error:
         raise ConfigError(str(path), f"cannot be read ({error.strerror or error})") from None
 
@@ -75,7 +81,7 @@ def load_reporters(path: Path | None = None) -> Reporters:
     table = data.get("aliases", {})
     if not isinstance(table, dict):
         raise ConfigError(
-            str(path), "must be a table of name = [aliases]", key_line(path, "[aliases]"), "aliases"
+            str(path), "must be a table of name = [aliases]", key_line(path, "aliases"), "aliases"
         )
     for canonical, variants in table.items():
         if isinstance(variants, str):

@@ -17,11 +17,13 @@ A query that does not parse raises ``QuerySyntaxError`` with the 0-based positio
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import QuerySyntaxError
 
 FIELDS = ("author", "section", "theme", "agency")
+MAX_DEPTH = 64  # nesting of parentheses and NOT; deeper queries are refused, not a RecursionError
 _WORD_CHARS = re.compile(r"\w+")
 
 
@@ -135,6 +137,8 @@ def _tokenize(query: str) -> list[_Token]:
             else:
                 value_start = i
                 while i < n and not query[i].isspace() and query[i] not in "()":
+                    if query[i] == '"':
+                        raise QuerySyntaxError(query, i, f"quote inside the value of '{word}:'; quote the whole value")
                     i += 1
                 value = query[value_start:i]
             if not value.strip():
@@ -160,6 +164,7 @@ class _Parser:
         self.query = query
         self.tokens = _tokenize(query)
         self.i = 0
+        self.depth = 0
 
     def error(self, position: int, message: str) -> QuerySyntaxError:
         return QuerySyntaxError(self.query, position, message)
@@ -205,8 +210,17 @@ class _Parser:
             following = self.peek()
             if following is None or following.kind in ("OR", "AND", "RPAREN"):
                 raise self.error(token.position, f"{token.text} needs a term after it")
-            return Not(self.parse_unary())
+            return Not(self._nested(token, self.parse_unary))
         return self.parse_primary()
+
+    def _nested(self, token: _Token, parse: Callable[[], Node]) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(token.position, f"query nested more than {MAX_DEPTH} levels deep")
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     def parse_primary(self) -> Node:
         token = self.peek()
@@ -216,7 +230,7 @@ class _Parser:
         if token.kind == "LPAREN":
             if (following := self.peek()) is not None and following.kind == "RPAREN":
                 raise self.error(token.position, "empty parentheses")
-            node = self.parse_or()
+            node = self._nested(token, self.parse_or)
             closing = self.peek()
             if closing is None or closing.kind != "RPAREN":
                 raise self.error(token.position, "unclosed '('")

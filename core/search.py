@@ -13,6 +13,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -212,12 +213,31 @@ def _fill(db: sqlite3.Connection, frame: pd.DataFrame) -> None:
 
 
 # -- highlights and snippets ----------------------------------------------------------------------
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x2000):
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        if len(decomposed) > 1 and not unicodedata.combining(decomposed[0]) and unicodedata.combining(decomposed[1]):
+            table[code] = decomposed[0]
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Accents removed one character for one (``Nestlé`` -> ``Nestle``), so offsets stay valid; this is
+    how the index's ``remove_diacritics`` tokenizer sees the text."""
+    return text.translate(_FOLD)
+
+
 def term_pattern(term: Term) -> re.Pattern[str]:
-    """A regex that finds a term the way the index does: whole words, case-insensitive, any separator."""
-    parts = [re.escape(w) for w in term.words]
+    """A regex that finds a term the way the index does in ``fold(text)``: whole words, case-insensitive,
+    accents ignored, any run of non-letters (``_`` included) between the words of a phrase."""
+    parts = [re.escape(fold(w)) for w in term.words]
     body = r"[\W_]+".join(parts)
-    tail = r"\w*" if term.prefix else r"(?!\w)"
-    return re.compile(rf"(?<!\w){body}{tail}", re.IGNORECASE)
+    tail = r"[^\W_]*" if term.prefix else r"(?![^\W_])"
+    return re.compile(rf"(?<![^\W_]){body}{tail}", re.IGNORECASE)
 
 
 def find_hits(texts: dict[str, str], terms: Iterable[Term], context: int = 60, limit: int = 200) -> list[Hit]:
@@ -226,8 +246,9 @@ def find_hits(texts: dict[str, str], terms: Iterable[Term], context: int = 60, l
     for field_name, text in texts.items():
         if not text:
             continue
+        folded = fold(text)
         for term in terms:
-            for match in term_pattern(term).finditer(text):
+            for match in term_pattern(term).finditer(folded):
                 hits.append(
                     Hit(
                         field_name,

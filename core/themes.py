@@ -18,7 +18,7 @@ import pandas as pd
 from core.config import DATA_DIR, load_toml
 from core.errors import ConfigError, QuerySyntaxError
 from core.query import Term, parse_query, positive_terms
-from core.search import Hit, SearchIndex, find_hits, term_pattern
+from core.search import Hit, SearchIndex, find_hits, fold, term_pattern
 
 DEFAULT_THEMES_FILE = DATA_DIR / "themes.toml"
 PALETTE = (
@@ -126,9 +126,10 @@ def load_themes(path: Path | None = None) -> list[Theme]:
         label = spec.get("label")
         if not isinstance(label, str) or not label.strip():
             raise fail("label", "needs a non-empty label")
-        colour = spec.get("colour", spec.get("color", PALETTE[index % len(PALETTE)]))
+        colour_key = "color" if "color" in spec and "colour" not in spec else "colour"
+        colour = spec.get(colour_key, PALETTE[index % len(PALETTE)])
         if not isinstance(colour, str) or not _COLOUR.match(colour):
-            raise fail("colour", f"colour must look like #1f77b4, got {colour!r}")
+            raise fail(colour_key, f"colour must look like #1f77b4, got {colour!r}")
         description = spec.get("description", "")
         if not isinstance(description, str):
             raise fail("description", "must be a string")
@@ -243,7 +244,7 @@ def _count_terms(frame: pd.DataFrame, row: int, terms: Iterable[Term]) -> dict[s
     counts: dict[str, int] = {}
     for term in terms:
         pattern = term_pattern(term)
-        n = sum(len(pattern.findall(text)) for text in texts)
+        n = sum(len(pattern.findall(fold(text))) for text in texts)
         if n:
             counts[str(term)] = n
     return counts

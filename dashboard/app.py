@@ -1,7 +1,7 @@
 """caixin-dashboard: navigation, the shared filters bound to the URL, and data loading.
 
 Run with ``streamlit run dashboard/app.py`` (optionally ``-- --data PATH``). Each page file under
-``pages/`` holds layout only and reads the current view with ``components.view.get_view()``.
+``views/`` holds layout only and reads the current view with ``components.view.get_view()``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title="Caixin Global dashboard", page_icon=":material/newspaper:", layout="wide")
 
 PAGES = [
-    st.Page(HERE / "pages" / "overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page(HERE / "pages" / "timeline.py", title="Timeline", icon=":material/bar_chart:", url_path="timeline"),
-    st.Page(HERE / "pages" / "reporters.py", title="Reporters", icon=":material/edit_note:", url_path="reporters"),
-    st.Page(HERE / "pages" / "themes.py", title="Themes", icon=":material/sell:", url_path="themes"),
-    st.Page(HERE / "pages" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
-    st.Page(HERE / "pages" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),
+    st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page(HERE / "views" / "timeline.py", title="Timeline", icon=":material/bar_chart:", url_path="timeline"),
+    st.Page(HERE / "views" / "reporters.py", title="Reporters", icon=":material/edit_note:", url_path="reporters"),
+    st.Page(HERE / "views" / "themes.py", title="Themes", icon=":material/sell:", url_path="themes"),
+    st.Page(HERE / "views" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
+    st.Page(HERE / "views" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),
 ]
 page = st.navigation(PAGES)
 

@@ -174,11 +174,6 @@ def test_search_syntax_error_example_from_the_docs(
     assert err == "error: query position 12: unclosed '('\nhuawei AND (5G\n           ^\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="bug: a deeply nested query ends `caixin search` with a RecursionError traceback instead of exit 2",
-)
 def test_search_deeply_nested_query_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], cache_dir: Path
 ) -> None:

@@ -177,20 +177,10 @@ CASES = [
 ]
 
 
-UNSIGNED_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug: select() with reporter 'Unsigned' raises 'ValueError: output array is read-only': under "
-    "pandas 3 copy-on-write, Series.to_numpy() is read-only, and `by_agency |= ...` writes into it",
-)
-
-
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
-        pytest.param(
-            f, e, id=i, marks=[UNSIGNED_BUG] if "unsigned" in {r.lower() for r in f.reporters} else []
-        )
+        pytest.param(f, e, id=i)
         for i, f, e in CASES
     ],
 )

@@ -323,12 +323,6 @@ def test_a_real_headline_counts_and_an_inferred_one_does_not() -> None:
     assert dict(zip(result["article_id"], result["hits"], strict=True)) == {"id0": 2, "id2": 3}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: theme terms should match like search terms, accents ignored (docs/themes.md, "
-    "docs/query-syntax.md); the index finds 'Nestlé' for 'nestle' but term_pattern counts 0 hits, so the "
-    "story never carries the theme and has no highlight",
-)
 @pytest.mark.parametrize(("term", "text"), [("nestle", "Nestlé shares rose."), ("café", "A cafe opened.")])
 def test_theme_terms_ignore_accents(term: str, text: str) -> None:
     frame = _hand_frame([("", False, text, None), ("", False, "Nothing here.", None)])
@@ -540,11 +534,6 @@ def test_missing_themes_file(tmp_path: Path) -> None:
         load_themes(tmp_path / "absent.toml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with the accepted spelling 'color', a bad value is reported on the table's line under key "
-    "'colour' instead of on the 'color' line",
-)
 def test_bad_color_spelled_the_american_way_names_its_line(tmp_path: Path) -> None:
     path = tmp_path / "themes.toml"
     path.write_text(GOOD_HEAD + '[themes.x]\nlabel = "X"\nterms = ["x"]\ncolor = "blue"\n', encoding="utf-8")
@@ -553,11 +542,6 @@ def test_bad_color_spelled_the_american_way_names_its_line(tmp_path: Path) -> No
     assert caught.value.line == 9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (minor): a TOML error 'at end of document' (an array or string left open on the last line, "
-    "typical mid-edit) gives a ConfigError with no line number",
-)
 @pytest.mark.parametrize(
     "text", ['terms = ["x"\n', 'colour = "#123456\n'.rstrip("\n")], ids=["open-array", "open-string"]
 )
@@ -569,11 +553,6 @@ def test_toml_error_at_end_of_document_names_a_line(tmp_path: Path, text: str) -
     assert caught.value.line == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="bug: a themes file that is not UTF-8 raises UnicodeDecodeError from load_themes, not ConfigError",
-)
 def test_themes_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "themes.toml"
     path.write_bytes('[themes.x]\nlabel = "Café"\nterms = ["x"]\n'.encode("latin-1"))

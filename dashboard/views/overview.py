@@ -97,4 +97,4 @@ quality = (
     f"files in the collection."
 )
 st.caption(quality)
-st.page_link("pages/data.py", label="Parse report and unknown lines", icon=":material/folder_open:")
+st.page_link("views/data.py", label="Parse report and unknown lines", icon=":material/folder_open:")
