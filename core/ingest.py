@@ -196,7 +196,13 @@ def ingest(
     reused = {r.path for r in results if r.reused}
     keep = set(unchanged) | reused
     parsed = [r for r in results if not r.reused]
-    new_frames = [articles_to_frame(r.articles).assign(_file=r.path) for r in parsed if r.articles]
+    # One frame for all new stories: building a frame per file cost ~15 ms each (minutes for 5,000 files).
+    new_articles = [a for r in parsed for a in r.articles]
+    new_frames = (
+        [articles_to_frame(new_articles).assign(_file=[r.path for r in parsed for _ in r.articles])]
+        if new_articles
+        else []
+    )
     kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
     records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
 

@@ -99,7 +99,7 @@ def sample_positions(n: int, max_docs: int, seed: int = 0) -> np.ndarray:
 def _as_mask(frame: pd.DataFrame, mask: object) -> np.ndarray:
     """A boolean numpy mask for ``frame`` from a Series (aligned on the index) or any sequence of bools."""
     if isinstance(mask, pd.Series):
-        values = mask.reindex(frame.index, fill_value=False).fillna(False).to_numpy(dtype=bool)
+        values: np.ndarray = mask.reindex(frame.index, fill_value=False).fillna(False).to_numpy(dtype=bool)
     else:
         values = np.asarray(mask, dtype=bool)
     if values.shape != (len(frame),):
@@ -108,10 +108,17 @@ def _as_mask(frame: pd.DataFrame, mask: object) -> np.ndarray:
 
 
 def _term_counts(texts: Iterable[str]) -> pd.Series:
-    """Token -> count over ``texts``, stop words left out (one regex pass over the joined text)."""
-    counts = Counter(tokenize("\n".join(texts)))
-    for word in STOPWORDS & counts.keys():
-        del counts[word]
+    """Token -> count over ``texts``, stop words left out.
+
+    Same tokens as ``tokenize`` on each text, but fast: the lower-cased text is split at whitespace and
+    counted (C speed), then each distinct chunk is tokenized once (tokens never span whitespace).
+    """
+    chunks = Counter("\n".join(texts).lower().split())
+    counts: Counter[str] = Counter()
+    for chunk, times in chunks.items():
+        for token in tokenize(chunk):
+            if token not in STOPWORDS:
+                counts[token] += times
     return pd.Series(counts, dtype="float64")
 
 
@@ -206,7 +213,9 @@ def compare_terms(
         return pd.DataFrame(empty).astype({"term": "string", "side": "string"})
     texts = article_texts(frame)
     scored = _log_odds(
-        _sampled_counts(texts, rows_a, max_docs, seed), _sampled_counts(texts, rows_b, max_docs, seed + 1), alpha0
+        _sampled_counts(texts, rows_a, max_docs, seed),
+        _sampled_counts(texts, rows_b, max_docs, seed + 1),
+        alpha0,
     )
     side_a = _top(scored, "count_a", top).assign(side="a")
     flipped = scored.assign(z=-scored["z"])
@@ -243,8 +252,8 @@ _NOT_COUNTRIES = [
 
 
 @lru_cache(maxsize=1)
-def _country_table() -> tuple[re.Pattern[str], dict[str, str | None]]:
-    """One regex of every country spelling (longest first) and spelling -> display name (None: ignore)."""
+def _country_table() -> dict[str, list[tuple[str, str | None]]]:
+    """First word of a spelling -> [(spelling, display name or None to ignore)], longest spelling first."""
     names: dict[str, str | None] = dict.fromkeys(_NOT_COUNTRIES)
     for country in pycountry.countries:
         code = country.alpha_2
@@ -257,8 +266,37 @@ def _country_table() -> tuple[re.Pattern[str], dict[str, str | None]]:
             spelling = spelling.removeprefix("the ")
             for variant in {spelling, spelling.replace("'", "’")}:
                 names.setdefault(variant, display)
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
-    return re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w])"), names
+    table: dict[str, list[tuple[str, str | None]]] = {}
+    for spelling in sorted(names, key=lambda n: (-len(n), n)):
+        table.setdefault(spelling.split()[0], []).append((spelling, names[spelling]))
+    return table
+
+
+# Capitalised words; "U.S." keeps its dots, a sentence's full stop is stripped before the look-up.
+_CAPITALISED = re.compile(r"(?<![\w.])[A-ZÀ-ÖØ-Þ][\w.]*")
+
+
+def _countries_in(text: str, table: dict[str, list[tuple[str, str | None]]]) -> set[str]:
+    """Display names of the countries named in ``text``: each capitalised word is looked up by first word,
+    the longest spelling that follows wins and its words are not read again ("Papua New Guinea")."""
+    found: set[str] = set()
+    consumed = 0
+    for match in _CAPITALISED.finditer(text):
+        start = match.start()
+        if start < consumed:
+            continue
+        word = match.group()
+        spellings = table.get(word) or table.get(word.rstrip("."), [])
+        for spelling, display in spellings:
+            end = start + len(spelling)
+            if text.startswith(spelling, start) and not (
+                text[end : end + 1].isalnum() or text[end : end + 1] == "_"
+            ):
+                consumed = end
+                if display:
+                    found.add(display)
+                break
+    return found
 
 
 _MONTHS_DAYS = set(
@@ -289,7 +327,10 @@ _ORG_CUES = set(
     Board Senate Congress Parliament House Post Daily Press Network Media Telecom Capital Partners Insurance
     Alliance Forum Reserve Nations Energy Industries Electronics Systems Club""".split()
 )
-_PLACE_CUES = set("Sea River Province City Street Island Islands Valley Lake Mountain Road District".split())
+# Words of place and market names: such a run is neither a person nor (by these rules) an organisation.
+_PLACE_CUES = set(
+    "Sea River Province City Street Island Islands Valley Lake Mountain Road District Index".split()
+)
 _CONNECTORS = {"of", "for", "de", "the"}
 _ABBREVIATIONS = {"Co.", "Inc.", "Corp.", "Ltd.", "Jr."}
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w&.'’-]*"
@@ -323,7 +364,7 @@ def _name_parts(run: str) -> Iterable[list[str]]:
             part = []
 
 
-def _classify(words: list[str], countries: dict[str, str | None]) -> tuple[str, str] | None:
+def _classify(words: list[str], countries: set[str]) -> tuple[str, str] | None:
     """(kind, name) for a split run: organisation by cue words, person by shape; None for neither."""
     name = " ".join(words)
     if name in countries or any(w in _PLACE_CUES for w in words):
@@ -341,7 +382,9 @@ def _classify(words: list[str], countries: dict[str, str | None]) -> tuple[str, 
     return ("person", name) if person_shaped else None
 
 
-def mentions(frame: pd.DataFrame, kind: str, top: int = 20, max_docs: int = 3000, seed: int = 0) -> pd.DataFrame:
+def mentions(
+    frame: pd.DataFrame, kind: str, top: int = 20, max_docs: int = 3000, seed: int = 0
+) -> pd.DataFrame:
     """Countries, organisations or people named in the stories, by how many stories name them.
 
     ``kind`` is ``"country"`` (pycountry names plus common spellings: U.S./America, U.K./Britain, mainland
@@ -359,12 +402,12 @@ def mentions(frame: pd.DataFrame, kind: str, top: int = 20, max_docs: int = 3000
         raise ValueError(f"kind must be 'country', 'organisation' or 'person', not {kind!r}")
     texts = article_texts(frame, headline=False)
     texts = texts.iloc[sample_positions(len(texts), max_docs, seed)]
-    pattern, countries = _country_table()
+    table = _country_table()
+    countries = {spelling for spellings in table.values() for spelling, _ in spellings}
     counts: Counter[str] = Counter()
     for text in texts:
         if kind == "country":
-            found = {countries[m] for m in pattern.findall(text)}
-            found.discard(None)
+            found = _countries_in(text, table)
         else:
             found = set()
             for run in _RUN.findall(text):
@@ -373,5 +416,7 @@ def mentions(frame: pd.DataFrame, kind: str, top: int = 20, max_docs: int = 3000
                     if named and named[0] == kind:
                         found.add(named[1])
         counts.update(n for n in found if n)
-    out = pd.DataFrame(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top], columns=["name", "articles"])
+    out = pd.DataFrame(
+        sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top], columns=["name", "articles"]
+    )
     return out.astype({"name": "string", "articles": "int64"})

@@ -6,7 +6,6 @@ Tooltips show story text (headlines) as text: Vega's tooltip handler escapes it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import Any
 
 import altair as alt
