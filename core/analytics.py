@@ -1,0 +1,449 @@
+"""Counts over the article frame for the dashboard: timelines, reporters, themes, story threads, summaries.
+
+Pure functions: they take the article frame (``core.model.COLUMNS``; any index, e.g. a filtered frame) and
+return new DataFrames with plain column names, sorted deterministically; nothing is modified in place.
+Theme memberships come as a DataFrame with columns ``article_id``, ``theme`` (slug) and ``hits``, one row
+per (story, theme) match (``core.themes.match_themes``); rows whose ``article_id`` is not in the frame are
+ignored. Dates are Beijing calendar dates, as tz-naive ``datetime64`` values at midnight.
+
+The word-level functions (``tokenize``, ``distinctive_terms``, ``compare_terms``, ``mentions``) live in
+``core.terms`` and the story threads (``story_threads``, ``thread_of``) in ``core.threads``; both are
+re-exported here so the dashboard has one module to import.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.model import BEIJING
+from core.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
+from core.threads import story_threads, thread_of
+
+__all__ = [
+    "STAFF",
+    "STOPWORDS",
+    "UNSIGNED",
+    "cobyline_pairs",
+    "compare_terms",
+    "distinctive_terms",
+    "mentions",
+    "period_starts",
+    "reporter_counts",
+    "reporter_theme_matrix",
+    "reporter_timeline",
+    "selection_summary",
+    "story_threads",
+    "theme_cooccurrence",
+    "theme_counts",
+    "thread_of",
+    "timeline",
+    "timeline_headlines",
+    "tokenize",
+]
+
+#: Group of staff-written stories in ``timeline(by="agency")``.
+STAFF = "Caixin staff"
+#: The row / group of stories with neither authors nor an agency.
+UNSIGNED = "Unsigned"
+#: Group of stories with an empty section in ``timeline(by="section")``.
+NO_SECTION = "No section"
+
+_FREQS = ("D", "W", "M")
+_KINDS = ("reporter", "agency", "unsigned")
+_GROUPINGS = ("theme", "section", "agency")
+
+
+def _local_days(published_at: pd.Series) -> np.ndarray:
+    """Beijing calendar day of each time as ``datetime64[D]`` (NaT stays NaT)."""
+    naive = published_at.dt.tz_convert(BEIJING).dt.tz_localize(None)
+    days: np.ndarray = naive.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return days
+
+
+def _start_days(published_at: pd.Series, freq: str) -> np.ndarray:
+    """``datetime64[D]`` start of the day / week (Monday) / month of each time; NaT stays NaT."""
+    if freq not in _FREQS:
+        raise ValueError(f"freq must be one of {', '.join(_FREQS)}, not {freq!r}")
+    days = _local_days(published_at)
+    if freq == "W":
+        # Day 0 of datetime64, 1970-01-01, was a Thursday: the Monday-based weekday is (day + 3) % 7.
+        weekday = np.where(np.isnat(days), 0, (days.astype("int64") + 3) % 7)
+        mondays: np.ndarray = days - weekday.astype("timedelta64[D]")
+        return mondays
+    if freq == "M":
+        return days.astype("datetime64[M]").astype("datetime64[D]")
+    return days
+
+
+def period_starts(published_at: pd.Series, freq: str = "W") -> pd.Series:
+    """The start date of the day / week (Monday) / month holding each time, in Beijing time.
+
+    In: a tz-aware datetime Series and ``freq`` in ``"D"``, ``"W"``, ``"M"``. Out: a tz-naive
+    ``datetime64[ns]`` Series at midnight, same index; NaT where the time is NaT.
+    """
+    starts = _start_days(published_at, freq).astype("datetime64[ns]")
+    return pd.Series(starts, index=published_at.index, name="period_start")
+
+
+def _periods(frame: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every period start (``datetime64[D]``) from the first to the last dated story, and each row's
+    period number in it (-1 for an undated row)."""
+    starts = _start_days(frame["published_at"], freq)
+    dated = ~np.isnat(starts)
+    if not dated.any():
+        return np.array([], dtype="datetime64[D]"), np.full(len(frame), -1)
+    first, last = starts[dated].min(), starts[dated].max()
+    if freq == "M":
+        periods = np.arange(first.astype("datetime64[M]"), last.astype("datetime64[M]") + 1).astype(
+            "datetime64[D]"
+        )
+    else:
+        step = np.timedelta64(7 if freq == "W" else 1, "D")
+        periods = np.arange(first, last + step, step)
+    number = np.searchsorted(periods, np.where(dated, starts, first))
+    return periods, np.where(dated, number, -1)
+
+
+def _explode(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A list column as (row position of each item, items as an object array), in row order."""
+    lists = values.to_numpy(dtype=object)
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    items = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
+    return np.repeat(np.arange(len(lists)), lengths), items
+
+
+def _author_counts(frame: pd.DataFrame) -> np.ndarray:
+    return np.fromiter(map(len, frame["authors"].to_numpy(dtype=object)), dtype=np.int64, count=len(frame))
+
+
+def _wires(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(row position, wire name) per credited agency: ``"Bloomberg, Reuters"`` credits both."""
+    agency = frame["agency"]
+    rows = np.flatnonzero(agency.notna().to_numpy())
+    names = agency.iloc[rows].astype(str)
+    if not names.str.contains(", ", regex=False).any():
+        return rows, names.to_numpy(dtype=object)
+    split = names.reset_index(drop=True).str.split(", ").explode()
+    return rows[split.index.to_numpy()], split.to_numpy(dtype=object)
+
+
+def _codes(values: Any, keep: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of ``values`` (optionally only where ``keep``) and the sorted distinct values among
+    them: code order is alphabetical order."""
+    codes, uniques = pd.factorize(values)  # sorting the few distinct values beats sort=True on all
+    if keep is not None:
+        codes = codes[keep]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(uniques)))
+    labels = [str(uniques[i]) for i in used]
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.zeros(len(uniques), dtype=np.int64)
+    rank[used[order]] = np.arange(len(labels))
+    return rank[codes], [labels[i] for i in order]
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string").array)
+
+
+def _theme_rows(memberships: pd.DataFrame, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Distinct (row position, theme code) pairs of the stories of ``frame``, and the sorted theme slugs
+    of those stories. Memberships of stories not in ``frame`` are dropped."""
+    found = pc.index_in(_strings(memberships["article_id"]), value_set=_strings(frame["article_id"]))
+    rows = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    inside = (rows >= 0) & memberships["theme"].notna().to_numpy()
+    codes, themes = _codes(memberships["theme"].astype("string"), inside)
+    width = max(len(themes), 1)
+    keys = rows[inside] * width + codes
+    keys = keys[~pd.Index(keys).duplicated()]
+    return keys // width, keys % width, themes
+
+
+def _group_rows(
+    frame: pd.DataFrame, by: str, memberships: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(row position, group code) per story and group, and the sorted group labels."""
+    if by == "theme":
+        if memberships is None:
+            raise ValueError("timeline(by='theme') needs the theme memberships")
+        return _theme_rows(memberships, frame)
+    if by == "section":
+        labels = frame["section"].fillna("").astype(str).to_numpy(dtype=object)
+        labels[labels == ""] = NO_SECTION
+        codes, groups = _codes(labels)
+        return np.arange(len(frame)), codes, groups
+    if by == "agency":
+        unsigned = np.where(_author_counts(frame) > 0, STAFF, UNSIGNED).astype(object)
+        own = np.flatnonzero(frame["agency"].isna().to_numpy())
+        wire_rows, wire_names = _wires(frame)
+        codes, groups = _codes(np.concatenate([unsigned[own], wire_names]))
+        return np.concatenate([own, wire_rows]), codes, groups
+    raise ValueError(f"by must be None or one of {', '.join(_GROUPINGS)}, not {by!r}")
+
+
+def timeline(
+    frame: pd.DataFrame,
+    freq: str = "W",
+    by: str | None = None,
+    memberships: pd.DataFrame | None = None,
+    share: bool = False,
+) -> pd.DataFrame:
+    """Stories per day / week / month, optionally per theme, section or agency.
+
+    In: the article frame; ``freq`` ``"D"``, ``"W"`` (weeks start Monday) or ``"M"``; ``by`` None,
+    ``"theme"`` (needs ``memberships``; a story in two themes counts in both), ``"section"`` (empty section:
+    ``"No section"``) or ``"agency"`` (the wire's name, ``"Caixin staff"`` for stories with authors and no
+    wire, ``"Unsigned"``). Stories without a time are left out.
+
+    Out: columns ``period_start`` (tz-naive Beijing date), ``group`` (when ``by``), ``articles``, and with
+    ``share=True`` ``share`` = articles / all stories of that period (0 when the period has none). Every
+    period from the first to the last story is present, and every group in every period, with 0 where
+    nothing was published. Sorted by period_start, then group.
+    """
+    periods, number = _periods(frame, freq)
+    dated = number >= 0
+    totals = np.bincount(number[dated], minlength=len(periods))
+    period_start = periods.astype("datetime64[ns]")
+    if by is None:
+        out = pd.DataFrame({"period_start": period_start, "articles": totals.astype("int64")})
+        if share:
+            out["share"] = (totals > 0).astype("float64")
+        return out
+    rows, codes, groups = _group_rows(frame, by, memberships)
+    keep = dated[rows]
+    cells = np.bincount(number[rows[keep]] * len(groups) + codes[keep], minlength=len(periods) * len(groups))
+    out = pd.DataFrame(
+        {
+            "period_start": np.repeat(period_start, len(groups)),
+            "group": pd.array(np.tile(np.array(groups, dtype=object), len(periods)), dtype="string"),
+            "articles": cells.astype("int64"),
+        }
+    )
+    if share:
+        denominators = np.repeat(totals, len(groups)).astype("float64")
+        out["share"] = np.divide(cells, denominators, out=np.zeros(len(cells)), where=denominators > 0)
+    return out
+
+
+def timeline_headlines(frame: pd.DataFrame, freq: str = "W", max_per_period: int = 5) -> pd.DataFrame:
+    """Hover text for a timeline: columns ``period_start`` and ``headlines``, up to ``max_per_period``
+    headlines of the period, newest first, joined by ``"\\n"``. Only periods with stories; sorted by period.
+    """
+    starts = _start_days(frame["published_at"], freq)
+    table = pd.DataFrame(
+        {
+            "period_start": starts.astype("datetime64[ns]"),
+            "published_at": frame["published_at"].to_numpy(dtype="datetime64[ns]"),  # UTC, for order
+            "headline": frame["headline"].fillna("").astype(str).to_numpy(dtype=object),
+        }
+    ).dropna(subset=["period_start"])
+    table = table.sort_values(["period_start", "published_at"], ascending=[True, False], kind="stable")
+    newest = table[table.groupby("period_start").cumcount() < max_per_period]
+    joined = newest.groupby("period_start", sort=True)["headline"].agg("\n".join)
+    return joined.rename("headlines").reset_index().astype({"headlines": "string"})
+
+
+# ----------------------------------------------------------------------------------------------- reporters
+
+
+@dataclass(frozen=True, slots=True)
+class _Credits:
+    """One entry per (story, credited name), as parallel arrays: ``rows`` (position in the frame),
+    ``codes`` (index into ``names``, which is sorted) and ``kinds`` (index into ``_KINDS``)."""
+
+    rows: np.ndarray
+    codes: np.ndarray
+    kinds: np.ndarray
+    names: list[str]
+
+    def rows_of(self, name: str) -> np.ndarray:
+        """Distinct row positions crediting ``name`` (any kind)."""
+        if name not in self.names:
+            return np.array([], dtype=np.int64)
+        return np.unique(self.rows[self.codes == self.names.index(name)])
+
+
+def _credits(frame: pd.DataFrame) -> _Credits:
+    """Who is credited for each story: authors are reporters; each wire of ``agency`` is an agency (never
+    a reporter); a story with neither is one ``"Unsigned"`` credit. A name repeated in a story counts once.
+    """
+    author_rows, authors = _explode(frame["authors"])
+    wire_rows, wires = _wires(frame)
+    unsigned = np.flatnonzero((np.bincount(author_rows, minlength=len(frame)) == 0) & frame["agency"].isna())
+    rows = np.concatenate([author_rows, wire_rows, unsigned])
+    kinds = np.repeat([0, 1, 2], [len(author_rows), len(wire_rows), len(unsigned)])
+    codes, names = _codes(np.concatenate([authors, wires, np.full(len(unsigned), UNSIGNED, dtype=object)]))
+    keys = (codes * 3 + kinds) * max(len(frame), 1) + rows
+    once = ~pd.Index(keys).duplicated()
+    return _Credits(rows[once], codes[once], kinds[once], names)
+
+
+def reporter_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stories per reporter, agency and the unsigned.
+
+    Out: columns ``name``, ``kind`` (``"reporter"``, ``"agency"`` or ``"unsigned"``), ``articles``, ``first``
+    and ``last`` (Beijing dates of the first and last story; NaT when none is dated). A co-written story
+    counts for each of its authors; a wire story counts for the agency, never as a reporter; stories with
+    neither are one row ``"Unsigned"``. Sorted by articles descending, then name.
+    """
+    credits = _credits(frame)
+    slots = 3 * len(credits.names)
+    keys = credits.codes * 3 + credits.kinds
+    articles = np.bincount(keys, minlength=slots)
+    days = _local_days(frame["published_at"])[credits.rows].astype("int64")
+    dated = days != np.iinfo(np.int64).min  # NaT
+    first = np.full(slots, np.iinfo(np.int64).max)
+    last = np.full(slots, np.iinfo(np.int64).min)
+    np.minimum.at(first, keys[dated], days[dated])
+    np.maximum.at(last, keys[dated], days[dated])
+    present = np.flatnonzero(articles)
+    # Codes are alphabetical, so ordering by (articles desc, key) orders by (articles desc, name).
+    present = present[np.lexsort((present, -articles[present]))]
+    never = first[present] == np.iinfo(np.int64).max
+    return pd.DataFrame(
+        {
+            "name": pd.array(np.array(credits.names, dtype=object)[present // 3], dtype="string"),
+            "kind": pd.array(np.array(_KINDS, dtype=object)[present % 3], dtype="string"),
+            "articles": articles[present].astype("int64"),
+            "first": _day_values(np.where(never, 0, first[present]), never),
+            "last": _day_values(np.where(never, 0, last[present]), never),
+        }
+    )
+
+
+def _day_values(days: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Day numbers (since 1970-01-01) as tz-naive ``datetime64[ns]`` midnights, NaT where ``missing``."""
+    values = days.astype("datetime64[D]").astype("datetime64[ns]")
+    values[missing] = np.datetime64("NaT")
+    return values
+
+
+def reporter_timeline(frame: pd.DataFrame, name: str, freq: str = "M") -> pd.DataFrame:
+    """Stories of one reporter (or agency, or ``"Unsigned"``) per period.
+
+    Out: columns ``period_start`` and ``articles``, every period from the first to the last dated story of
+    the whole ``frame`` (so charts of different reporters share an axis), 0 where the reporter has none.
+    """
+    rows = _credits(frame).rows_of(name)
+    periods, number = _periods(frame, freq)
+    mine = number[rows]
+    counts = np.bincount(mine[mine >= 0], minlength=len(periods))
+    return pd.DataFrame(
+        {"period_start": periods.astype("datetime64[ns]"), "articles": counts.astype("int64")}
+    )
+
+
+def reporter_theme_matrix(frame: pd.DataFrame, memberships: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """Stories per (reporter, theme) for the ``top`` reporters by stories (agencies not included).
+
+    Out, long format: columns ``name``, ``theme``, ``articles``, every pair of a top reporter and a theme
+    that has stories in ``frame`` (0 where none); reporters in ``reporter_counts`` order, then theme.
+    """
+    ranking = reporter_counts(frame)
+    names = ranking.loc[ranking["kind"] == "reporter", "name"].head(top).astype(str).tolist()
+    theme_rows, theme_codes, themes = _theme_rows(memberships, frame)
+    credits = _credits(frame)
+    rank = np.full(len(credits.names), -1)
+    rank[[credits.names.index(n) for n in names]] = np.arange(len(names))
+    chosen = (credits.kinds == 0) & (rank[credits.codes] >= 0)
+    left = pd.DataFrame({"row": credits.rows[chosen], "rank": rank[credits.codes[chosen]]})
+    joined = left.merge(pd.DataFrame({"row": theme_rows, "theme": theme_codes}), on="row")
+    cells = np.bincount(
+        joined["rank"].to_numpy() * len(themes) + joined["theme"].to_numpy(),
+        minlength=len(names) * len(themes),
+    )
+    return pd.DataFrame(
+        {
+            "name": pd.array(np.repeat(np.array(names, dtype=object), len(themes)), dtype="string"),
+            "theme": pd.array(np.tile(np.array(themes, dtype=object), len(names)), dtype="string"),
+            "articles": cells.astype("int64"),
+        }
+    )
+
+
+def cobyline_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Who writes with whom: columns ``a``, ``b`` (a < b alphabetically) and ``articles`` (stories both
+    signed), from stories with two or more authors. Sorted by articles descending, then a, b."""
+    several = _author_counts(frame) >= 2
+    rows, authors = _explode(frame["authors"][several])
+    codes, names = _codes(authors)
+    long = pd.DataFrame({"row": rows, "code": codes}).drop_duplicates()
+    pairs = long.merge(long, on="row", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["code_a"] < pairs["code_b"]]
+    keys, counts = np.unique(
+        pairs["code_a"].to_numpy() * max(len(names), 1) + pairs["code_b"], return_counts=True
+    )
+    order = np.lexsort((keys, -counts))
+    lookup = np.array(names, dtype=object)
+    return pd.DataFrame(
+        {
+            "a": pd.array(lookup[keys[order] // max(len(names), 1)], dtype="string"),
+            "b": pd.array(lookup[keys[order] % max(len(names), 1)], dtype="string"),
+            "articles": counts[order].astype("int64"),
+        }
+    )
+
+
+# -------------------------------------------------------------------------------------------------- themes
+
+
+def theme_counts(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Stories per theme: columns ``theme``, ``articles`` and ``share`` (of all stories in ``frame``, 0..1).
+    Memberships of stories outside ``frame`` are ignored. Sorted by articles descending, then theme."""
+    _, codes, themes = _theme_rows(memberships, frame)
+    counts = np.bincount(codes, minlength=len(themes)).astype("int64")
+    order = np.lexsort((np.arange(len(themes)), -counts))
+    return pd.DataFrame(
+        {
+            "theme": pd.array(np.array(themes, dtype=object)[order], dtype="string"),
+            "articles": counts[order],
+            "share": counts[order] / len(frame) if len(frame) else np.zeros(len(themes)),
+        }
+    )
+
+
+def theme_cooccurrence(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Stories carrying both of two themes: long columns ``theme_a``, ``theme_b``, ``articles``.
+
+    Every ordered pair of themes with stories in ``frame`` is present (both (x, y) and (y, x), 0 where none),
+    the diagonal (x, x) being the theme's own count. Sorted by theme_a, theme_b."""
+    rows, codes, themes = _theme_rows(memberships, frame)
+    long = pd.DataFrame({"row": rows, "code": codes})
+    both = long.merge(long, on="row", suffixes=("_a", "_b"))
+    cells = np.bincount(both["code_a"] * len(themes) + both["code_b"], minlength=len(themes) ** 2)
+    labels = np.array(themes, dtype=object)
+    return pd.DataFrame(
+        {
+            "theme_a": pd.array(np.repeat(labels, len(themes)), dtype="string"),
+            "theme_b": pd.array(np.tile(labels, len(themes)), dtype="string"),
+            "articles": cells.astype("int64"),
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------------------- summary
+
+
+def selection_summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """For the "N articles (date span)" line: ``articles`` (rows), ``first`` and ``last`` (Beijing
+    ``datetime.date`` of the oldest and newest story, None when none is dated), ``reporters`` and
+    ``agencies`` (distinct names credited)."""
+    days = _local_days(frame["published_at"])
+    days = days[~np.isnat(days)]
+    credits = _credits(frame)
+    first: date | None = days.min().astype(date) if len(days) else None
+    last: date | None = days.max().astype(date) if len(days) else None
+    return {
+        "articles": len(frame),
+        "first": first,
+        "last": last,
+        "reporters": len(np.unique(credits.codes[credits.kinds == 0])),
+        "agencies": len(np.unique(credits.codes[credits.kinds == 1])),
+    }
