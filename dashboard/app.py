@@ -20,8 +20,12 @@ st.set_page_config(page_title="Caixin Global dashboard", page_icon=":material/ne
 
 PAGES = [
     st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page(HERE / "views" / "timeline.py", title="Timeline", icon=":material/bar_chart:", url_path="timeline"),
-    st.Page(HERE / "views" / "reporters.py", title="Reporters", icon=":material/edit_note:", url_path="reporters"),
+    st.Page(
+        HERE / "views" / "timeline.py", title="Timeline", icon=":material/bar_chart:", url_path="timeline"
+    ),
+    st.Page(
+        HERE / "views" / "reporters.py", title="Reporters", icon=":material/edit_note:", url_path="reporters"
+    ),
     st.Page(HERE / "views" / "themes.py", title="Themes", icon=":material/sell:", url_path="themes"),
     st.Page(HERE / "views" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
     st.Page(HERE / "views" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),

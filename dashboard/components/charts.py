@@ -31,7 +31,8 @@ def show(chart: Any, height: int | None = None, **kwargs: Any) -> Any:
     """Render a chart at full width; the element gets the chart's plot height plus room for the title
     and axes (Streamlit would otherwise squeeze charts inside columns)."""
     kwargs.pop("width", None)
-    return st.altair_chart(chart, width="stretch", height=height or _plot_height(chart) + 110, **kwargs)
+    padding = 190 if isinstance(chart, alt.LayerChart) else 110  # heatmaps: room for slanted labels
+    return st.altair_chart(chart, width="stretch", height=height or _plot_height(chart) + padding, **kwargs)
 
 
 def bars_height(rows: int) -> int:
@@ -72,7 +73,9 @@ def timeline(
         tooltip.append(alt.Tooltip("headlines:N", title="Latest headlines"))
     # explicit rectangles: each bar spans its whole period on a continuous time axis (so a range can be
     # brushed), stacked by hand so groups sit on top of each other
-    data = data.assign(period_end=pd.to_datetime(data["period_start"]) + FREQ_OFFSETS.get(freq, pd.DateOffset(days=1)))
+    data = data.assign(
+        period_end=pd.to_datetime(data["period_start"]) + FREQ_OFFSETS.get(freq, pd.DateOffset(days=1))
+    )
     if group:
         data = data.sort_values(["period_start", group])
         top = data.groupby("period_start")[value].cumsum()

@@ -76,7 +76,9 @@ def load_collection(force: bool = False) -> Collection:
             bar = st.progress(0.0, text="Checking the cache…")
 
             def progress(done: int, total: int, path: str) -> None:
-                bar.progress(done / total if total else 1.0, text=f"{done:,}/{total:,} files · {Path(path).name}")
+                bar.progress(
+                    done / total if total else 1.0, text=f"{done:,}/{total:,} files · {Path(path).name}"
+                )
 
             collection = open_collection(list(key), progress=progress)
             status.update(label="Collection loaded", state="complete")

@@ -6,7 +6,10 @@ shows (``N articles`` with the date span) comes from here too.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,9 @@ from core.errors import QuerySyntaxError
 VIEW_KEY = "_view"
 
 
+MEMO_SIZE = 256
+
+
 @dataclass(slots=True)
 class View:
     """What every page works on."""
@@ -27,17 +33,42 @@ class View:
     filters: Filters
     mask: np.ndarray
     query_error: QuerySyntaxError | None = None
+    _frame: pd.DataFrame | None = None
+    _memberships: pd.DataFrame | None = None
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The selected stories, newest first."""
-        return self.collection.articles[self.mask]
+        """The selected stories, newest first (computed once per run)."""
+        if self._frame is None:
+            self._frame = self.collection.articles[self.mask]
+        return self._frame
 
     @property
     def memberships(self) -> pd.DataFrame:
-        ids = self.collection.articles["article_id"][self.mask]
-        members = self.collection.memberships
-        return members[members["article_id"].isin(ids)]
+        """Theme memberships of the selected stories."""
+        if self._memberships is None:
+            members = self.collection.memberships
+            self._memberships = members[members["article_id"].isin(self.frame["article_id"])]
+        return self._memberships
+
+    def cached(self, label: str, compute: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``compute(*args, **kwargs)`` for this selection, remembered per server process.
+
+        Positional arguments must be what this view selects (its frame, memberships or mask): they are
+        not part of the key. Parameters go in keyword arguments, which are. The key is the filters, the
+        themes in force, ``label`` and the keyword arguments, so every session with the same view shares the
+        result and a rerun that changes nothing else costs nothing; at most ``MEMO_SIZE`` are kept.
+        """
+        memo: OrderedDict[tuple[Any, ...], Any] = self.collection.derived.setdefault("memo", OrderedDict())
+        key = (label, self.filters, self.collection.themes_key, tuple(sorted(kwargs.items())))
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+        value = compute(*args, **kwargs)
+        memo[key] = value
+        while len(memo) > MEMO_SIZE:
+            memo.popitem(last=False)
+        return value
 
     @property
     def theme_colours(self) -> dict[str, str]:
@@ -76,7 +107,7 @@ def get_view() -> View:
 
 def selection_line(view: View) -> str:
     """``N articles · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
-    summary = selection_summary(view.frame)
+    summary = view.cached("summary", selection_summary, view.frame)
     n = summary["articles"]
     text = f"{n:,} article{'s' if n != 1 else ''}"
     if summary["first"] and summary["last"]:

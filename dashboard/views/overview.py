@@ -33,13 +33,19 @@ if frame.empty:
 span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "D" if span_days <= 60 else ("W" if span_days <= 730 else "M")
 charts.show(
-    charts.timeline(timeline(frame, freq), freq, height=200, title="Stories over time", brush=False),
+    charts.timeline(
+        view.cached("timeline", timeline, frame, freq=freq),
+        freq,
+        height=200,
+        title="Stories over time",
+        brush=False,
+    ),
     width="stretch",
 )
 
 left, right = st.columns(2)
 with left:
-    counts = theme_counts(view.memberships, frame).head(10)
+    counts = view.cached("theme_counts", theme_counts, view.memberships, frame).head(10)
     counts = counts[counts["articles"] > 0]
     if counts.empty:
         st.caption("No theme matches these stories.")
@@ -67,7 +73,7 @@ with left:
         if slugs:
             st.button(f"Filter by {', '.join(picked)}", on_click=set_filter, args=("theme", slugs))
 with right:
-    reporters = reporter_counts(frame)
+    reporters = view.cached("reporter_counts", reporter_counts, frame)
     people = reporters[reporters["kind"] == "reporter"].head(10)
     if people.empty:
         st.caption("No signed staff stories in the selection.")

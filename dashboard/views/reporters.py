@@ -17,7 +17,7 @@ if frame.empty:
     st.info("No stories match the filters.")
     st.stop()
 
-counts = reporter_counts(frame)
+counts = view.cached("reporter_counts", reporter_counts, frame)
 people = counts[counts["kind"] == "reporter"]
 others = counts[counts["kind"] != "reporter"]
 TABLE_KEY = "reporters_table"
@@ -45,7 +45,7 @@ with left:
         column_config={
             "name": st.column_config.TextColumn("Reporter"),
             "articles": st.column_config.ProgressColumn(
-                "Stories", format="%d", min_value=0, max_value=int(shown["articles"].max() or 1)
+                "Stories", format="%d", min_value=0, max_value=int(shown["articles"].max()) if len(shown) else 1
             ),
             "first": st.column_config.DateColumn("First", format="YYYY-MM-DD"),
             "last": st.column_config.DateColumn("Latest", format="YYYY-MM-DD"),
@@ -67,9 +67,9 @@ with right:
 
 st.subheader("Output over time", anchor=False)
 names = counts["name"].tolist()
-default = (
-    view.filters.reporters[0] if view.filters.reporters and view.filters.reporters[0] in names else names[0]
-)
+staff = people["name"].tolist()
+chosen = [r for r in view.filters.reporters if r in names]
+default = chosen[0] if chosen else (staff[0] if staff else names[0])
 who = st.selectbox("Reporter or agency", names, index=names.index(default), key="rep_who")
 span_days = (
     (frame["published_at"].max() - frame["published_at"].min()).days
@@ -79,7 +79,7 @@ span_days = (
 freq = "W" if span_days <= 730 else "M"
 charts.show(
     charts.timeline(
-        reporter_timeline(frame, who, freq),
+        view.cached("reporter_timeline", reporter_timeline, frame, name=who, freq=freq),
         freq,
         height=220,
         title=f"Stories by {who} per {charts.FREQ_LABELS[freq]}",
@@ -89,7 +89,7 @@ charts.show(
 )
 
 st.subheader("Reporters and themes", anchor=False)
-matrix = reporter_theme_matrix(frame, view.memberships, top=20)
+matrix = view.cached("reporter_theme_matrix", reporter_theme_matrix, frame, view.memberships, top=20)
 if matrix.empty:
     st.caption("No theme matches the selected reporters' stories.")
 else:
@@ -108,7 +108,7 @@ else:
     )
 
 st.subheader("Who writes with whom", anchor=False)
-pairs = cobyline_pairs(frame)
+pairs = view.cached("cobyline_pairs", cobyline_pairs, frame)
 if pairs.empty:
     st.caption("No co-bylined stories in the selection.")
 else:

@@ -22,7 +22,7 @@ if frame.empty:
     st.stop()
 
 labels, colours = view.theme_labels, view.theme_colours
-counts = theme_counts(view.memberships, frame)
+counts = view.cached("theme_counts", theme_counts, view.memberships, frame)
 counts = counts.assign(label=counts["theme"].map(labels))
 scale = charts.theme_scale(colours, labels)
 event = charts.show(
@@ -49,7 +49,7 @@ if slugs:
 
 left, right = st.columns(2)
 with left:
-    co = theme_cooccurrence(view.memberships, frame)
+    co = view.cached("theme_cooccurrence", theme_cooccurrence, view.memberships, frame)
     if co.empty:
         st.caption("No theme matches in the selection.")
     else:
@@ -68,18 +68,26 @@ with left:
         )
 with right:
     mask = view.mask
-    terms = distinctive_terms(collection.articles, mask, top=20)
-    charts.show(
-        charts.bars(
-            terms,
-            "term",
-            "z",
-            title="Distinctive terms of the selection vs the rest",
-            x_title="Log-odds z-score",
-            y_title="Term",
-        ),
-        width="stretch",
-    )
+    if mask.all():
+        st.caption(
+            "Distinctive terms compare the selection with the rest of the collection: narrow the filters."
+        )
+    else:
+        terms = view.cached("distinctive_terms", distinctive_terms, collection.articles, mask, top=20)
+        charts.show(
+            charts.bars(
+                terms,
+                "term",
+                "z",
+                title="Distinctive terms of the selection vs the rest",
+                x_title="Log-odds z-score",
+                y_title="Term",
+                tooltip_extra=[
+                    charts.alt.Tooltip("count_selected:Q", title="In the selection"),
+                    charts.alt.Tooltip("count_rest:Q", title="In the rest"),
+                ],
+            )
+        )
 
 st.subheader("Compare two themes or queries", anchor=False)
 choices = [f"theme:{t.slug}" for t in collection.themes]
@@ -109,7 +117,12 @@ else:
         f"A: {int(mask_a.sum()):,} articles · B: {int(mask_b.sum()):,} articles (within the current filters)"
     )
     if mask_a.any() and mask_b.any():
-        compared = compare_terms(collection.articles, mask_a, mask_b, top=15)
+        compared = view.cached(
+            "compare_terms",
+            lambda **_: compare_terms(collection.articles, mask_a, mask_b, top=15),
+            a=side_a,
+            b=side_b,
+        )
         a_col, b_col = st.columns(2)
         for column, side, name in ((a_col, "a", "A"), (b_col, "b", "B")):
             column.altair_chart(

@@ -53,12 +53,18 @@ measure = (
 )
 
 by = None if split == "none" else split
-data = timeline(
-    frame, freq, by=by, memberships=view.memberships if by == "theme" else None, share=measure == "share"
+data = view.cached(
+    "timeline",
+    lambda **_: timeline(
+        frame, freq, by=by, memberships=view.memberships if by == "theme" else None, share=measure == "share"
+    ),
+    freq=freq,
+    by=by,
+    share=measure,
 )
 if by == "theme":
     data = data.assign(group=data["group"].map(view.theme_labels).fillna(data["group"]))
-hover = timeline_headlines(frame, freq, max_per_period=5)
+hover = view.cached("timeline_headlines", timeline_headlines, frame, freq=freq, max_per_period=5)
 data = data.merge(hover, on="period_start", how="left")
 scale = charts.theme_scale(view.theme_colours, view.theme_labels) if by == "theme" else None
 title = (
