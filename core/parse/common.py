@@ -46,8 +46,8 @@ BYLINE = re.compile(
 #: What is left of a byline when the page ends inside it (``... / Mar 16, 2020 10:58 A``).
 PARTIAL_BYLINE = re.compile(r"^(?:(?:[Bb][Yy])\s+)?(?P<authors>[^/]{0,160}?)\s*/\s*(?P<rest>.*)$")
 PARTIAL_DATE = re.compile(
-    r"(?P<month>[A-Z][a-z]{2,8})(?:\.? (?P<day>\d{1,2})(?:,(?: (?P<year>\d{4})(?: (?P<hour>\d{1,2})"
-    r"(?::(?P<minute>\d{1,2})(?: ?(?P<ampm>[AaPp])[Mm]?)?)?)?)?)?)?\s*(?:/\s*(?P<section>[^/]*))?"
+    r"(?P<month>[A-Z][a-z]{0,8})(?:\.? (?P<day>\d{1,2})(?:,(?: (?P<year>\d{1,4})(?: (?P<hour>\d{1,2})"
+    r"(?::(?P<minute>\d{0,2})(?: ?(?P<ampm>[AaPp])[Mm]?)?)?)?)?)?)?\s*(?:/\s*(?P<section>[^/]*))?"
 )
 #: A page cut before the slash of a byline: ``By Huang Kai`` as the very last line.
 CUT_BYLINE = re.compile(r"^[Bb]y (?P<authors>[A-Z][\w.'’-]*(?: (?:and )?[A-Z][\w.'’-]*,?){0,7})$")
@@ -129,13 +129,24 @@ LABEL = re.compile(r"^[A-Z][A-Z &]{1,30}$")
 TERMINAL = tuple('.!?"”’)]…:;')
 
 
+_MINOR_WORDS = frozenset({"and", "of", "the", "in", "on", "for", "to", "a"})
+
+
 def canonical_section(raw: str) -> str:
-    """One spelling per section: known names in their canonical case, others title-cased as given."""
+    """One spelling per section: known names in their canonical case, others in title case
+    (``CARS & motoring`` -> ``Cars & Motoring``), so spellings that differ in case group together."""
     cleaned = " ".join(raw.split())
     known = SECTIONS.get(cleaned.lower())
     if known:
         return known
-    return cleaned
+    words = cleaned.lower().split(" ")
+    return " ".join(w if (i and w in _MINOR_WORDS) else w[:1].upper() + w[1:] for i, w in enumerate(words))
+
+
+def is_month_prefix(text: str) -> bool:
+    """``M``, ``Ma``, ``Mar``, ``Sept``: what is left of a month name when a page is cut inside it."""
+    lowered = text.lower().rstrip(".")
+    return bool(lowered) and any(name.startswith(lowered) for name in MONTHS)
 
 
 def beijing_time(

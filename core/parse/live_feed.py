@@ -43,7 +43,37 @@ _DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40}\s)?\((?P<agency>[A-Za-z .
 # Both are written so that the regex engine can skip ahead to a candidate character instead of trying
 # every position (about three times faster on a long lead paragraph).
 _CLAUSE = re.compile(r"(?:[,;:]|\s[—–-])\s")
-_SENTENCE = re.compile(r"[.!?](?<=[a-z0-9”’\"')].)(?=\s+[A-Z“\"])")
+#: A sentence end: ``.``, ``!`` or ``?`` after a word and before a capital; titles such as ``Mr.``, ``Dr.``
+#: or ``Sen.`` do not end a sentence.
+_TITLES = (
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Sen",
+    "Rep",
+    "Gov",
+    "Gen",
+    "Prof",
+    "St",
+    "Jr",
+    "Lt",
+    "Col",
+    "Capt",
+    "Mt",
+    "No",
+    "vs",
+    "Co",
+    "Inc",
+    "Ltd",
+    "Corp",
+    "Messrs",
+    "Rev",
+    "Sgt",
+    "Adm",
+    "Pres",
+)
+_SENTENCE = re.compile("".join(rf"(?<!\b{t})" for t in _TITLES) + r"[.!?](?<=[a-z0-9”’\"')].)(?=\s+[A-Z“\"])")
 _ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})
 #: The characters a trailer line can start with (``Read the full ...``, ``Contact ...``, ``Related: ...``,
 #: ``Read all of ...``, ``View ...``, ``See more ...``); case-insensitive matching lets ``s`` match ``ſ``.
@@ -185,7 +215,7 @@ class LiveFeedParser:
             return None
         rest = match["rest"].strip()
         date = c.PARTIAL_DATE.fullmatch(rest) if rest else None
-        if rest and (date is None or c.MONTHS.get(date["month"].lower()) is None):
+        if rest and (date is None or not c.is_month_prefix(date["month"])):
             return None
         published = None
         section = ""
