@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from core.parse.live_feed import DEFAULT_AGENCIES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_REPORTERS_FILE = DATA_DIR / "reporters.toml"
+DEFAULT_REPORTERS_FILE = Path(os.environ.get("CAIXIN_REPORTERS") or DATA_DIR / "reporters.toml")
 
 _LINE = re.compile(r"line (\d+)")
 

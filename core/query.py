@@ -24,7 +24,7 @@ from core.errors import QuerySyntaxError
 
 FIELDS = ("author", "section", "theme", "agency")
 MAX_DEPTH = 64  # nesting of parentheses and NOT; deeper queries are refused, not a RecursionError
-_WORD_CHARS = re.compile(r"\w+")
+_WORD_CHARS = re.compile(r"[^\W_]+")  # as the index splits words: "_" separates
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,9 @@ def _tokenize(query: str) -> list[_Token]:
                 value_start = i
                 while i < n and not query[i].isspace() and query[i] not in "()":
                     if query[i] == '"':
-                        raise QuerySyntaxError(query, i, f"quote inside the value of '{word}:'; quote the whole value")
+                        raise QuerySyntaxError(
+                            query, i, f"quote inside the value of '{word}:'; quote the whole value"
+                        )
                     i += 1
                 value = query[value_start:i]
             if not value.strip():

@@ -24,7 +24,7 @@ import pandas as pd
 
 from core.query import And, Field, Node, Not, Or, Term, parse_query, positive_terms
 
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: Theme membership lookup for ``theme:``: slug -> set of article ids.
@@ -107,6 +107,42 @@ class SearchIndex:
         with self._lock:
             rows = self._db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expression,)).fetchall()
         return {r[0] for r in rows}
+
+    def _instances(self, word: str, prefix: bool) -> list[tuple[int, str, int]]:
+        """(row, column, token offset) of every occurrence of a token (or of tokens starting with it)."""
+        token = fold(word.lower())
+        with self._lock:
+            if prefix:
+                cursor = self._db.execute(
+                    "SELECT doc, col, offset FROM vocab WHERE term >= ? AND term < ?",
+                    (token, token + "\U0010ffff"),
+                )
+            else:
+                cursor = self._db.execute("SELECT doc, col, offset FROM vocab WHERE term = ?", (token,))
+            return cursor.fetchall()
+
+    def term_counts(self, term: Term, skip_headline: frozenset[int] = frozenset()) -> dict[int, int]:
+        """Occurrences of a word, phrase or prefix per row (headline, body and caption), counted from the
+        index's token positions. Rows in ``skip_headline`` do not count their headline."""
+        words = term.words
+        last = len(words) - 1
+        first = self._instances(words[0], term.prefix and last == 0)
+        if last > 0:
+            following = [
+                {(d, c, o) for d, c, o in self._instances(w, term.prefix and i == last)}
+                for i, w in enumerate(words[1:], start=1)
+            ]
+            first = [
+                (d, c, o)
+                for d, c, o in first
+                if all((d, c, o + step) in positions for step, positions in enumerate(following, start=1))
+            ]
+        counts: dict[int, int] = {}
+        for doc, col, _ in first:
+            if col == "headline" and doc in skip_headline:
+                continue
+            counts[doc] = counts.get(doc, 0) + 1
+        return counts
 
     def _author_index(self) -> dict[str, set[int]]:
         if self._authors is None:
@@ -200,6 +236,8 @@ class SearchIndex:
 
 def _fill(db: sqlite3.Connection, frame: pd.DataFrame) -> None:
     db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(headline, body, caption, tokenize='{TOKENIZER}')")
+    # every token occurrence (term, doc, col, offset): exact per-story counts for themes, in SQLite
+    db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, instance)")
     rows = zip(
         range(len(frame)),
         frame["headline"].fillna("").astype(str),
@@ -217,7 +255,11 @@ def _fold_table() -> dict[int, str]:
     table: dict[int, str] = {}
     for code in range(0x80, 0x2000):
         decomposed = unicodedata.normalize("NFD", chr(code))
-        if len(decomposed) > 1 and not unicodedata.combining(decomposed[0]) and unicodedata.combining(decomposed[1]):
+        if (
+            len(decomposed) > 1
+            and not unicodedata.combining(decomposed[0])
+            and unicodedata.combining(decomposed[1])
+        ):
             table[code] = decomposed[0]
     return table
 

@@ -7,20 +7,22 @@ which matches exactly what that query selects. ``docs/themes.md`` documents the 
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from core.config import DATA_DIR, load_toml
 from core.errors import ConfigError, QuerySyntaxError
 from core.query import Term, parse_query, positive_terms
-from core.search import Hit, SearchIndex, find_hits, fold, term_pattern
+from core.search import Hit, SearchIndex, find_hits
 
-DEFAULT_THEMES_FILE = DATA_DIR / "themes.toml"
+DEFAULT_THEMES_FILE = Path(os.environ.get("CAIXIN_THEMES") or DATA_DIR / "themes.toml")
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
     "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#e6550d",
@@ -202,52 +204,38 @@ def match_themes(index: SearchIndex, themes: Sequence[Theme]) -> pd.DataFrame:
     """Which stories carry which theme, with evidence.
 
     Returns one row per (story, theme): ``article_id``, ``theme`` (slug), ``hits`` (occurrences of the
-    theme's terms) and ``evidence`` (``"tariff* ×3, trade war ×1"``). Candidates come from the full-text
-    index; occurrences are then counted in the text, so ``min_hits`` and ``exclude`` are exact.
+    theme's terms in the headline, body and caption; an inferred headline, which repeats the lead, is not
+    counted) and ``evidence`` (``"tariff* ×3, trade war ×1"``). Occurrences are counted from the full-text
+    index's token positions, so ``min_hits`` and ``exclude`` are exact and the work stays in SQLite.
     """
     frame = index.frame
     rows: list[tuple[str, str, int, str]] = []
     ids = frame["article_id"].astype(str).tolist()
+    inferred = frozenset(np.flatnonzero(frame["headline_inferred"].to_numpy(dtype=bool)).tolist())
+    counted: dict[Term, dict[int, int]] = {}
+
+    def counts_of(term: Term) -> dict[int, int]:
+        key = Term(term.words, term.prefix)
+        if key not in counted:
+            counted[key] = index.term_counts(key, inferred)
+        return counted[key]
+
     for theme in themes:
+        per_term = {str(term): counts_of(term) for term in theme.highlight_terms()}
         if theme.query:
             selected = index.evaluate(parse_query(theme.query), lambda slug: None)
-            for row in sorted(selected):
-                counts = _count_terms(frame, row, theme.highlight_terms())
-                rows.append((ids[row], theme.slug, sum(counts.values()), _evidence(counts)))
-            continue
-        candidates: set[int] = set()
-        for term in theme.terms:
-            candidates |= index.term_rows(term)
-        for term in theme.exclude:
-            if candidates:
-                candidates -= index.term_rows(term)
-        for row in sorted(candidates):
-            counts = _count_terms(frame, row, theme.terms)
-            hits = sum(counts.values())
-            if hits >= theme.min_hits:
-                rows.append((ids[row], theme.slug, hits, _evidence(counts)))
+        else:
+            selected = set().union(*(counts.keys() for counts in per_term.values()))
+            for term in theme.exclude:
+                if selected:
+                    selected -= index.term_rows(term)
+        for row in sorted(selected):
+            found = {name: counts[row] for name, counts in per_term.items() if row in counts}
+            hits = sum(found.values())
+            if theme.query or hits >= theme.min_hits:
+                rows.append((ids[row], theme.slug, hits, _evidence(found)))
     out = pd.DataFrame(rows, columns=MEMBERSHIP_COLUMNS)
     return out.astype({"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"})
-
-
-def _texts(frame: pd.DataFrame, row: int) -> Iterable[str]:
-    for column in ("headline", "body", "photo_caption"):
-        value = frame[column].iat[row]
-        if isinstance(value, str) and value:
-            yield value
-
-
-def _count_terms(frame: pd.DataFrame, row: int, terms: Iterable[Term]) -> dict[str, int]:
-    texts = list(_texts(frame, row))
-    if frame["headline_inferred"].iat[row] and len(texts) > 1:
-        texts = texts[1:]  # an inferred headline repeats the lead: do not count its words twice
-    counts: dict[str, int] = {}
-    for term in terms:
-        pattern = term_pattern(term)
-        n = sum(len(pattern.findall(fold(text))) for text in texts)
-        if n:
-            counts[str(term)] = n
-    return counts
 
 
 def _evidence(counts: dict[str, int]) -> str:

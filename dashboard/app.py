@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.access import logout_button, require_login
 from components.data import load_collection
 from components.filters import NOTES_KEY, share_box, sidebar
 from components.view import build_view
@@ -30,12 +31,14 @@ PAGES = [
     st.Page(HERE / "views" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
     st.Page(HERE / "views" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),
 ]
+require_login()
 page = st.navigation(PAGES)
 
 collection = load_collection()
 filters = sidebar(collection)
 view = build_view(collection, filters)
 share_box(filters)
+logout_button()
 
 for note in st.session_state.get(NOTES_KEY, []):
     st.warning(note, icon=":material/warning:")
