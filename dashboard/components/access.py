@@ -18,7 +18,7 @@ def auth_configured(secrets: Any = None) -> bool:
 
 def require_login() -> None:
     """Stop the run with a login screen until the visitor has logged in (only when auth is configured)."""
-    if not auth_configured() or st.user.is_logged_in:
+    if not auth_configured() or st.user.get("is_logged_in"):
         return
     st.title("Caixin Global archive")
     st.write("This dashboard is private. Log in to continue.")
@@ -27,5 +27,5 @@ def require_login() -> None:
 
 
 def logout_button() -> None:
-    if auth_configured() and st.user.is_logged_in:
+    if auth_configured() and st.user.get("is_logged_in"):
         st.sidebar.button("Log out", on_click=st.logout, width="stretch")

@@ -1,0 +1,36 @@
+# caixin-dashboard in a container: read-only hosted mode, data mounted at /data, cache in a volume.
+#   docker build -t caixin-dashboard .
+#   docker run -p 8501:8501 -v /path/to/saved/pages:/data:ro caixin-dashboard
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CAIXIN_READONLY=1 \
+    CAIXIN_DATA=/data \
+    CAIXIN_CACHE=/cache
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY dashboard ./dashboard
+COPY .streamlit/config.toml ./.streamlit/config.toml
+COPY data/themes.toml data/reporters.toml ./data/
+COPY data/pages /data
+
+# editable, so core finds data/themes.toml and data/reporters.toml beside the code
+RUN pip install --no-cache-dir -e . \
+    && mkdir -p /cache \
+    && chown 10001:10001 /cache
+
+USER 10001:10001
+EXPOSE 8501
+VOLUME ["/cache"]
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"]
+
+CMD ["streamlit", "run", "dashboard/app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]

