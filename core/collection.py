@@ -24,6 +24,7 @@ from core.cache import atomic_write_parquet, read_frame
 from core.errors import CacheError
 from core.ingest import Corpus, Progress, ingest
 from core.model import BEIJING
+from core.read import inputs_fingerprint
 from core.search import SearchIndex, frame_fingerprint
 from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes, themes_of
 
@@ -39,6 +40,8 @@ class Collection:
     book: ThemeBook
     memberships: pd.DataFrame
     themes_key: str = ""
+    inputs: tuple[str, ...] = ()
+    fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
     _theme_ids: dict[str, set[str]] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)
 
@@ -92,6 +95,10 @@ class Collection:
             str(related): (None if pd.isna(target) else str(target))
             for related, target in zip(rows["related"], rows["target_id"], strict=True)
         }
+
+    def inputs_changed(self) -> bool:
+        """True when a data file was added, removed or changed since this collection was read."""
+        return inputs_fingerprint(self.inputs) != self.fingerprint
 
     def filter_options(self) -> dict[str, list[str]]:
         """Valid values of the list filters: theme slugs, reporters and agencies (most stories first,
@@ -149,6 +156,7 @@ def open_collection(
     use_cache: bool = True,
 ) -> Collection:
     """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other)."""
+    fingerprint = inputs_fingerprint(inputs)
     corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
     folder = corpus.cache_root if use_cache else None
     try:
@@ -161,7 +169,8 @@ def open_collection(
         folder = None
     book = ThemeBook(themes_file)
     memberships, key = _memberships(index, book, folder)
-    return Collection(corpus, index, book, memberships, key)
+    names = tuple(os.fspath(i) for i in inputs)
+    return Collection(corpus, index, book, memberships, key, names, fingerprint)
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,3 +135,17 @@ def read_lines(path: str | os.PathLike[str], first: int, last: int) -> list[str]
     page = read_page(path)
     lines = split_lines(page.text)
     return lines[max(0, first - 1) : last]
+
+
+def inputs_fingerprint(inputs: Iterable[str | os.PathLike[str]]) -> dict[str, tuple[int, int]]:
+    """Each input file with its size and modification time: cheap to compute, and it changes when a
+    file is added, removed or changed (used to notice data changing under a running server)."""
+    files, _ = expand_inputs(inputs)
+    out: dict[str, tuple[int, int]] = {}
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        out[str(path)] = (stat.st_size, stat.st_mtime_ns)
+    return out

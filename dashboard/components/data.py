@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +15,7 @@ from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
 
 DEFAULT_DATA = PROJECT_ROOT / "data" / "pages"
+CHECK_SECONDS = float(os.environ.get("CAIXIN_CHECK_SECONDS", "20"))  # how often to look for changed data files
 
 
 def data_paths() -> tuple[str, ...]:
@@ -45,6 +47,7 @@ class _Store:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.collections: dict[tuple[str, ...], Collection] = {}
+        self.checked = time.monotonic()
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,7 +73,13 @@ def load_collection(force: bool = False) -> Collection:
         collection = store.collections.get(key)
         if collection is not None and not force:
             collection.refresh_themes()
-            return collection
+            now = time.monotonic()
+            if now - store.checked < CHECK_SECONDS:
+                return collection
+            store.checked = now
+            if not collection.inputs_changed():
+                return collection
+            st.toast("The data files changed on disk: reading them again.", icon=":material/sync:")
         placeholder = st.empty()
         with placeholder.status("Reading saved pages…", expanded=True) as status:
             bar = st.progress(0.0, text="Checking the cache…")
