@@ -15,7 +15,9 @@ from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
 
 DEFAULT_DATA = PROJECT_ROOT / "data" / "pages"
-CHECK_SECONDS = float(os.environ.get("CAIXIN_CHECK_SECONDS", "20"))  # how often to look for changed data files
+CHECK_SECONDS = float(
+    os.environ.get("CAIXIN_CHECK_SECONDS", "20")
+)  # how often to look for changed data files
 
 
 def data_paths() -> tuple[str, ...]:

@@ -12,8 +12,10 @@ copied link reproduces the view.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 from core.collection import Collection, Filters
@@ -188,3 +190,41 @@ def share_box(filters: Filters) -> None:
         st.code(
             link or "(the link appears once the page has loaded in a browser)", language=None, wrap_lines=True
         )
+
+
+def chart_filter(
+    chart_key: str, selection: str, field: str, param: str, to_value: dict[str, str] | None = None
+) -> Any:
+    """An ``on_select`` callback: clicking a mark in the chart ``chart_key`` sets the ``param`` filter to
+    the clicked values of ``field`` (mapped through ``to_value``, e.g. theme label -> slug)."""
+
+    def apply() -> None:
+        state = st.session_state.get(chart_key) or {}
+        points = (state.get("selection") or {}).get(selection) or []
+        values = [
+            (to_value or {}).get(str(point[field]), str(point[field]))
+            for point in points
+            if isinstance(point, dict) and field in point
+        ]
+        if values:
+            set_filter(param, list(dict.fromkeys(values)))
+
+    return apply
+
+
+def dates_from_chart(chart_key: str, selection: str, field: str) -> Any:
+    """An ``on_select`` callback: a range brushed on a time axis becomes the ``from``/``to`` filter."""
+
+    def apply() -> None:
+        state = st.session_state.get(chart_key) or {}
+        chosen = ((state.get("selection") or {}).get(selection) or {}).get(field)
+        if not chosen or len(chosen) != 2:
+            return
+        bounds = [
+            pd.to_datetime(value, unit="ms") if isinstance(value, int | float) else pd.to_datetime(value)
+            for value in chosen
+        ]
+        start, end = sorted(bound.date() for bound in bounds)
+        set_dates(start, end)
+
+    return apply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import charts
-from components.filters import set_filter
+from components.filters import chart_filter
 from components.view import get_view, header
 from core.analytics import reporter_counts, selection_summary, theme_counts, timeline
 
@@ -52,7 +52,7 @@ with left:
     else:
         counts = counts.assign(label=counts["theme"].map(view.theme_labels))
         scale = charts.theme_scale(view.theme_colours, view.theme_labels)
-        event = charts.show(
+        charts.show(
             charts.bars(
                 counts,
                 "label",
@@ -65,13 +65,11 @@ with left:
                 select_name="pick",
             ),
             width="stretch",
-            on_select="rerun",
+            on_select=chart_filter(
+                "overview_themes", "pick", "label", "theme", {v: k for k, v in view.theme_labels.items()}
+            ),
             key="overview_themes",
         )
-        picked = [p.get("label") for p in (event.selection.get("pick") or []) if isinstance(p, dict)]
-        slugs = [s for s, label in view.theme_labels.items() if label in picked]
-        if slugs:
-            st.button(f"Filter by {', '.join(picked)}", on_click=set_filter, args=("theme", slugs))
 with right:
     reporters = view.cached("reporter_counts", reporter_counts, frame)
     people = reporters[reporters["kind"] == "reporter"].head(10)

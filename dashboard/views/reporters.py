@@ -45,7 +45,10 @@ with left:
         column_config={
             "name": st.column_config.TextColumn("Reporter"),
             "articles": st.column_config.ProgressColumn(
-                "Stories", format="%d", min_value=0, max_value=int(shown["articles"].max()) if len(shown) else 1
+                "Stories",
+                format="%d",
+                min_value=0,
+                max_value=int(shown["articles"].max()) if len(shown) else 1,
             ),
             "first": st.column_config.DateColumn("First", format="YYYY-MM-DD"),
             "last": st.column_config.DateColumn("Latest", format="YYYY-MM-DD"),

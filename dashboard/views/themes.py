@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from components import charts
-from components.filters import set_filter
+from components.filters import chart_filter
 from components.view import get_view, header
 from core.analytics import theme_cooccurrence, theme_counts
 from core.errors import QuerySyntaxError
@@ -25,7 +25,7 @@ labels, colours = view.theme_labels, view.theme_colours
 counts = view.cached("theme_counts", theme_counts, view.memberships, frame)
 counts = counts.assign(label=counts["theme"].map(labels))
 scale = charts.theme_scale(colours, labels)
-event = charts.show(
+charts.show(
     charts.bars(
         counts,
         "label",
@@ -39,13 +39,9 @@ event = charts.show(
         tooltip_extra=[charts.alt.Tooltip("share:Q", title="Share of selection", format=".1%")],
     ),
     width="stretch",
-    on_select="rerun",
+    on_select=chart_filter("themes_bars", "pick", "label", "theme", {v: k for k, v in labels.items()}),
     key="themes_bars",
 )
-picked = [p.get("label") for p in (event.selection.get("pick") or []) if isinstance(p, dict)]
-slugs = [s for s, label in labels.items() if label in picked]
-if slugs:
-    st.button(f"Filter by {', '.join(picked)}", on_click=set_filter, args=("theme", slugs), type="primary")
 
 left, right = st.columns(2)
 with left:

@@ -5,11 +5,10 @@ Dragging over a range of bars selects it; "Narrow dates" then sets the date filt
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from components import charts
-from components.filters import set_dates
+from components.filters import dates_from_chart
 from components.view import get_view, header
 from core.analytics import timeline, timeline_headlines
 
@@ -72,25 +71,12 @@ title = (
     + (f" by {by}" if by else "")
     + (" (share of output)" if measure == "share" else "")
 )
-event = charts.show(
+charts.show(
     charts.timeline(data, freq, value=measure, group="group" if by else None, scale=scale, title=title),
-    width="stretch",
-    on_select="rerun",
+    on_select=dates_from_chart("timeline_chart", "dates", "period_start"),
     key="timeline_chart",
 )
-
-chosen = (event.selection.get("dates") or {}).get("period_start") if event and event.selection else None
-if chosen and len(chosen) == 2:
-    start = pd.to_datetime(chosen[0], unit="ms" if isinstance(chosen[0], int | float) else None).date()
-    end = pd.to_datetime(chosen[1], unit="ms" if isinstance(chosen[1], int | float) else None).date()
-    st.button(
-        f"Narrow dates to {start:%d %b %Y} – {end:%d %b %Y}",
-        on_click=set_dates,
-        args=(start, end),
-        type="primary",
-    )
-else:
-    st.caption("Drag across the chart to select a date range, then narrow the date filter to it.")
+st.caption("Drag across the bars to narrow the date filter to that range; **Clear filters** widens it again.")
 
 with st.expander("Figures"):
     st.dataframe(
