@@ -58,5 +58,15 @@ def text_block(text: str, spans: Iterable[Span] = (), *, size: str = "1rem") -> 
     )
 
 
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&=\"'")
+
+
+def markdown_escape(text: str) -> str:
+    """Untrusted text made inert for a Markdown renderer: every ASCII punctuation character that Markdown,
+    HTML, LaTeX (``$``) or Streamlit's ``:colour[...]`` syntax could use is backslash-escaped; line breaks
+    become spaces. For messages that must mix our own Markdown with a value a user supplied."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in " ".join(text.split()))
+
+
 def _is_colour(value: str) -> bool:
     return len(value) == 7 and value.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in value[1:])

@@ -71,6 +71,8 @@ def load_collection(force: bool = False) -> Collection:
     progress shown, and held once per server process."""
     key = inputs()
     store = _store()
+    # the progress slot exists on every run, so the page keeps the same layout once the data is loaded
+    placeholder = st.empty()
     with store.lock:
         collection = store.collections.get(key)
         if collection is not None and not force:
@@ -82,7 +84,6 @@ def load_collection(force: bool = False) -> Collection:
             if not collection.inputs_changed():
                 return collection
             st.toast("The data files changed on disk: reading them again.", icon=":material/sync:")
-        placeholder = st.empty()
         with placeholder.status("Reading saved pages…", expanded=True) as status:
             bar = st.progress(0.0, text="Checking the cache…")
 

@@ -1,0 +1,305 @@
+"""A real ``streamlit run dashboard/app.py`` on a free localhost port, driven by Debian's Chromium.
+
+Without Chromium (or Playwright) these tests skip with the reason; ``CAIXIN_REQUIRE_BROWSER=1`` (set by
+``.ci/run``) turns the skip into a failure.
+
+Fixtures: ``server`` (one per session, on the shipped sample, warmed up), ``page`` (a fresh tab that
+records ``page_errors``, ``dialogs`` and ``requests``), ``sample`` (the sample opened by core, to know
+ids and targets). Helpers: ``start_server``/``stop_server`` for a server on other data, ``open_view``,
+``settle``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect`` and ``screenshot``
+(``test-artifacts/``; ``docs/screenshots/`` too with ``CAIXIN_UPDATE_SCREENSHOTS=1``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+# bench/ is not an installed package; the hostile-text tests take their page from its corpus generator
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CAIXIN_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout} s")
+
+
+class Server:
+    def __init__(self, url: str, data: Path, log: Path) -> None:
+        self.url = url
+        self.data = data
+        self.log = log
+
+
+def start_server(
+    tmp: Path, data: Path, extra_env: dict[str, str] | None = None
+) -> tuple[Server, subprocess.Popen[bytes]]:
+    port = _free_port()
+    log = tmp / "streamlit.log"
+    env = {
+        **os.environ,
+        "CAIXIN_DATA": str(data),
+        "CAIXIN_CACHE": str(tmp / "cache"),
+        "CAIXIN_UPLOADS": str(tmp / "uploads"),
+        **(extra_env or {}),
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+    except RuntimeError:
+        process.kill()
+        raise
+    return Server(url, data, log), process
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CAIXIN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"the browser is required (CAIXIN_REQUIRE_BROWSER=1): {reason}")
+    pytest.skip(f"{reason} — end-to-end tests skipped")
+
+
+@pytest.fixture(scope="session")
+def browser_executable() -> str:
+    path = chromium_path()
+    if path is None:
+        _unavailable("no Chromium installed (apt-get install chromium; or set CAIXIN_CHROMIUM)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install -e '.[dev]')")
+    return str(path)
+
+
+def expect(target: object) -> object:
+    """Playwright's auto-waiting assertions (imported late so a missing Playwright skips, not errors)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)  # type: ignore[call-overload]
+
+
+def warm_up(browser_context: object, server: Server) -> None:
+    """Open the app once so the server loads the collection before the tests' sessions (the first load
+    is slower; tests time out on their own pages, not on it)."""
+    tab = browser_context.new_page()  # type: ignore[attr-defined]
+    try:
+        tab.goto(server.url)
+        settle(tab, timeout=120_000)
+    finally:
+        tab.close()
+
+
+def stop_server(server: Server, process: subprocess.Popen[bytes]) -> None:
+    """Stop a server from ``start_server``; print the end of its log when it did not stop cleanly."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    if process.returncode not in (0, -15, None):
+        print(server.log.read_text(errors="replace")[-3000:])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, browser_context: object) -> Iterator[Server]:
+    """One server on the shipped sample (20 stories) for the whole session, warmed up."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    running, process = start_server(tmp, ROOT / "data" / "pages")
+    try:
+        warm_up(browser_context, running)
+        yield running
+    finally:
+        stop_server(running, process)
+
+
+@pytest.fixture(scope="session")
+def browser(browser_executable: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser: object) -> Iterator[object]:
+    """One context for the session, so the tabs share the HTTP cache of Streamlit's static files (each
+    tab still opens its own Streamlit session)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    yield context
+    context.close()
+
+
+@pytest.fixture()
+def page(browser_context: object) -> Iterator[object]:
+    """A fresh browser tab that records page errors, dialogs (dismissed at once) and every request.
+
+    ``tab.page_errors``: uncaught JavaScript errors; ``tab.dialogs``: alert/confirm/prompt messages;
+    ``tab.requests``: URLs the page asked for, in order.
+    """
+    tab = browser_context.new_page()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    dialogs: list[str] = []
+    requests: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_dialog(dialog: object) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")  # type: ignore[attr-defined]
+        dialog.dismiss()  # type: ignore[attr-defined]  # an unanswered dialog would block the page
+
+    tab.on("dialog", on_dialog)
+    tab.on("request", lambda request: requests.append(request.url))
+    tab.page_errors = errors  # type: ignore[attr-defined]
+    tab.dialogs = dialogs  # type: ignore[attr-defined]
+    tab.requests = requests  # type: ignore[attr-defined]
+    yield tab
+    tab.close()
+
+
+def settle(tab: object, timeout: float = 30_000) -> None:
+    """Wait until the app has finished running: the script idle, no status widget or skeleton, and the
+    page header (``N articles``) rendered."""
+    tab.wait_for_selector('[data-testid="stMain"]', timeout=timeout)  # type: ignore[attr-defined]
+    tab.wait_for_function(  # type: ignore[attr-defined]
+        r"""() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const main = document.querySelector('[data-testid="stMain"]');
+            return app && app.getAttribute('data-test-script-state') !== 'running'
+                && main && /\d[\d,]* articles?/.test(main.innerText)
+                && !document.querySelector('[data-testid="stStatusWidget"]')
+                && !document.querySelector('[data-testid="stSkeleton"]');
+        }""",
+        timeout=timeout,
+    )
+    tab.wait_for_timeout(300)  # type: ignore[attr-defined]  # let the last deltas paint
+
+
+def open_view(tab: object, server: Server, path: str) -> None:
+    """Open ``path`` (``/reader?theme=huawei``) on ``server`` like a shared link, and wait for it."""
+    tab.goto(server.url + path)  # type: ignore[attr-defined]
+    settle(tab)
+
+
+HEADER_COUNT = re.compile(r"^(\d[\d,]*) articles?\b", re.MULTILINE)
+
+
+def shown_count(tab: object) -> int:
+    """The ``N articles`` of the page header."""
+    text = tab.inner_text('[data-testid="stMain"]')  # type: ignore[attr-defined]
+    match = HEADER_COUNT.search(text)
+    assert match, f"no 'N articles' header in: {text[:300]!r}"
+    return int(match.group(1).replace(",", ""))
+
+
+def wait_for_count(tab: object, expected: int, timeout: float = 30_000) -> None:
+    """Wait until the header says ``expected`` articles (after an interaction triggered a rerun)."""
+    tab.wait_for_function(  # type: ignore[attr-defined]
+        r"""(n) => {
+            const main = document.querySelector('[data-testid="stMain"]');
+            const m = main && main.innerText.match(/^(\d[\d,]*) articles?\b/m);
+            return m && Number(m[1].replace(/,/g, '')) === n;
+        }""",
+        arg=expected,
+        timeout=timeout,
+    )
+    settle(tab)
+
+
+def assert_healthy(tab: object) -> None:
+    """No Streamlit exception box on the page and no uncaught JavaScript error."""
+    exceptions = tab.locator('[data-testid="stException"]')  # type: ignore[attr-defined]
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert not tab.page_errors, tab.page_errors  # type: ignore[attr-defined]
+
+
+def screenshot(tab: object, name: str, *, docs: bool = False) -> Path:
+    """Save the whole page as ``test-artifacts/<name>.png`` and return its path.
+
+    Streamlit scrolls inside ``stMain``, so a full-page screenshot alone would stop at the window: the
+    window is stretched to the content for the shot (at most 8000 px). With ``docs`` and
+    ``CAIXIN_UPDATE_SCREENSHOTS=1`` the first screenful is also written to ``docs/screenshots/<name>.png``
+    (the images the README shows; review them as a diff).
+    """
+    ARTIFACTS.mkdir(exist_ok=True)
+    if docs and os.environ.get("CAIXIN_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+    path = ARTIFACTS / f"{name}.png"
+    size = tab.viewport_size  # type: ignore[attr-defined]
+    content = tab.evaluate(  # type: ignore[attr-defined]
+        """() => Math.max(...['stMain', 'stSidebarContent'].map(
+            id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight || 0))"""
+    )
+    tall = min(max(int(content), size["height"]), 8000)
+    try:
+        if tall > size["height"]:
+            tab.set_viewport_size({"width": size["width"], "height": tall})  # type: ignore[attr-defined]
+            tab.wait_for_timeout(500)  # type: ignore[attr-defined]  # charts redraw at the new size
+        tab.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    finally:
+        tab.set_viewport_size(size)  # type: ignore[attr-defined]
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The shipped sample opened by core (ids, related targets) to tell the browser tests what to expect."""
+    from core.collection import open_collection
+
+    return open_collection([ROOT / "data" / "pages"], cache_dir=tmp_path_factory.mktemp("sample-cache"))
