@@ -7,6 +7,7 @@ The dashboard renders the result as HTML, so everything that comes from a page g
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,14 +59,15 @@ def text_block(text: str, spans: Iterable[Span] = (), *, size: str = "1rem") -> 
     )
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&=\"'")
-
-
-def markdown_escape(text: str) -> str:
-    """Untrusted text made inert for a Markdown renderer: every ASCII punctuation character that Markdown,
-    HTML, LaTeX (``$``) or Streamlit's ``:colour[...]`` syntax could use is backslash-escaped; line breaks
-    become spaces. For messages that must mix our own Markdown with a value a user supplied."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in " ".join(text.split()))
+def markdown_code(text: str) -> str:
+    """Untrusted text as an inline code span, for messages that mix our Markdown with a value a user
+    supplied: inside a code span nothing is Markdown, HTML, LaTeX, a colour directive or an autolink.
+    The fence is longer than any run of backticks in the text; line breaks become spaces."""
+    flat = " ".join(text.split()) or " "
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def _is_colour(value: str) -> bool:

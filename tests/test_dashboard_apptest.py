@@ -106,8 +106,8 @@ def texts(elements: object) -> str:
 
 
 def rendered(elements: object) -> str:
-    """Markdown sources as read on screen: backslash escapes (used for values from a link) resolved."""
-    return re.sub(r"\\(.)", r"\1", texts(elements))
+    """Markdown sources as read on screen: the code-span fences around values from a link removed."""
+    return re.sub(r"`+ ?| ?`+", "", texts(elements))
 
 
 # ------------------------------------------------------------------------------------------ every page

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from core.collection import Collection, Filters
-from core.highlight import markdown_escape
+from core.highlight import markdown_code
 
 LIST_PARAMS = {"theme": "w_theme", "reporter": "w_reporter", "section": "w_section", "kind": "w_kind"}
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
@@ -41,7 +41,7 @@ def _seed_from_url(collection: Collection, options: dict[str, list[str]]) -> Non
             match = valid.get(value.strip().lower())
             (kept if match else dropped).append(match or value)
         if dropped:
-            shown = ", ".join(markdown_escape(value) for value in dropped)
+            shown = ", ".join(markdown_code(value) for value in dropped)
             notes.append(f"Ignored unknown {param} value(s) in the link: {shown}")
         st.session_state[key] = list(dict.fromkeys(kept))
     st.session_state["w_q"] = params.get("q", "")
@@ -52,7 +52,7 @@ def _seed_from_url(collection: Collection, options: dict[str, list[str]]) -> Non
             try:
                 parsed = date.fromisoformat(value.strip())
             except ValueError:
-                notes.append(f"Ignored {param}={markdown_escape(value)} in the link: not a date like 2019-09-30")
+                notes.append(f"Ignored {param}={markdown_code(value)} in the link: not a date like 2019-09-30")
         st.session_state[key] = parsed
     if (
         st.session_state["w_from"]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.article import byline_text, render
 from components.view import get_view, header
-from core.highlight import markdown_escape
+from core.highlight import markdown_code
 
 MAX_ROWS = 1000  # the table never sends more rows than this to the browser
 TABLE_KEY = "reader_table"
@@ -80,7 +80,7 @@ everything = collection.articles
 match = everything.index[everything["article_id"] == article_id]
 if len(match) == 0:
     st.warning(
-        f"No story with id {markdown_escape(article_id)} in this collection; "
+        f"No story with id {markdown_code(article_id)} in this collection; "
         "the link may come from another collection."
     )
     st.stop()
