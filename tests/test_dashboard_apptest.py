@@ -107,7 +107,7 @@ def texts(elements: object) -> str:
 
 def rendered(elements: object) -> str:
     """Markdown sources as read on screen: the code-span fences around values from a link removed."""
-    return re.sub(r"`+ ?| ?`+", "", texts(elements))
+    return re.sub(r"`+", "", texts(elements))
 
 
 # ------------------------------------------------------------------------------------------ every page
