@@ -64,6 +64,39 @@ class Collection:
                 self._theme_ids[theme.label.lower()] = ids
         return self._theme_ids.get(slug.lower())
 
+    def theme_rows(self, slug: str) -> np.ndarray:
+        """Row positions (in ``articles``) of the stories carrying a theme; empty for an unknown theme."""
+        key = f"theme_rows:{slug.lower()}"
+        if key not in self.derived:
+            wanted = {t.slug for t in self.themes if slug.lower() in (t.slug, t.label.lower())}
+            rows = self.member_rows()
+            chosen = rows[self.memberships["theme"].isin(list(wanted)).to_numpy()] if wanted else rows[:0]
+            self.derived[key] = np.unique(chosen)
+        return self.derived[key]  # type: ignore[no-any-return]
+
+    def member_rows(self) -> np.ndarray:
+        """For each membership row, the position of its story in ``articles`` (computed once)."""
+        if "member_rows" not in self.derived:
+            position = {article_id: n for n, article_id in enumerate(self.articles["article_id"].astype(str))}
+            self.derived["member_rows"] = np.fromiter(
+                (position.get(str(i), -1) for i in self.memberships["article_id"]),
+                dtype=np.int64,
+                count=len(self.memberships),
+            )
+        return self.derived["member_rows"]  # type: ignore[no-any-return]
+
+    def headlines_by_id(self) -> dict[str, str]:
+        """article_id -> headline, for tables that list stories by id (computed once)."""
+        if "headlines" not in self.derived:
+            self.derived["headlines"] = dict(
+                zip(
+                    self.articles["article_id"].astype(str),
+                    self.articles["headline"].astype(str),
+                    strict=True,
+                )
+            )
+        return self.derived["headlines"]  # type: ignore[no-any-return]
+
     def refresh_themes(self) -> bool:
         """Re-read the themes file; re-match when it changed. Returns True when memberships changed."""
         before = [t for t in self.themes]
@@ -201,10 +234,10 @@ def select(collection: Collection, filters: Filters) -> np.ndarray:
     if filters.q.strip():
         mask &= collection.index.mask(filters.q, collection.theme_ids)
     if filters.themes:
-        ids: set[str] = set()
+        chosen = np.zeros(len(frame), dtype=bool)
         for slug in filters.themes:
-            ids |= collection.theme_ids(slug) or set()
-        mask &= frame["article_id"].isin(list(ids)).to_numpy()
+            chosen[collection.theme_rows(slug)] = True
+        mask &= chosen
     if filters.reporters:
         wanted = {r.lower() for r in filters.reporters}
         by_author = (

@@ -16,9 +16,20 @@ from typing import Any
 BEIJING = timezone(timedelta(hours=8))
 
 #: Bumped whenever a parser change can change the records; part of every cache key.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
-#: The role every non-blank input line gets from a parser (see ``core.parse.live_feed``).
+#: The role every non-blank input line gets from a parser (see ``core.parse``). The first eleven are the
+#: live-feed roles; the others come from article, listing and digest pages:
+#:
+#: - ``dateline``: the date line heading an article page (or a digest's own date);
+#: - ``headline``: the headline of an article page;
+#: - ``deck``: an article's one-sentence summary under its headline;
+#: - ``page_title``: the title of a digest (``The Best Reads of the Week From Caixin``);
+#: - ``intro``: prose of a listing or digest page that belongs to no entry (an editor's introduction);
+#: - ``listing_headline``, ``listing_summary``, ``listing_date``: the parts of a listing or digest entry;
+#: - ``digest_marker``: a group marker of a digest (``# Finance #``, ``Economy /``);
+#: - ``signature``: an editor's signature (``Doug Young``, ``Managing Editor``);
+#: - ``image_artifact``: what an image leaves in copied text (``![]() |``).
 ROLES: tuple[str, ...] = (
     "furniture",
     "headline_list",
@@ -31,6 +42,17 @@ ROLES: tuple[str, ...] = (
     "related",
     "coverage_link",
     "unknown",
+    "dateline",
+    "headline",
+    "deck",
+    "page_title",
+    "intro",
+    "listing_headline",
+    "listing_summary",
+    "listing_date",
+    "digest_marker",
+    "signature",
+    "image_artifact",
 )
 
 
@@ -69,6 +91,9 @@ class Article:
     related: tuple[str, ...] = ()
     coverage_links: tuple[str, ...] = ()
     sources: tuple[SourceSpan, ...] = field(default_factory=tuple)
+    #: Score of the headline-catalog match that gave this story its headline (``core.catalog``); None when
+    #: the headline is inferred from the lead or was printed on the story's own page.
+    headline_match: float | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ISO 8601 time with ``+08:00``, lists for tuples."""
@@ -102,9 +127,46 @@ COLUMNS: dict[str, str] = {
     "related": "object",
     "coverage_links": "object",
     "sources": "object",
+    "headline_match": "float64",
 }
 
 LIST_COLUMNS: tuple[str, ...] = ("authors", "contacts", "related", "coverage_links", "sources")
+
+
+@dataclass(frozen=True, slots=True)
+class ListingEntry:
+    """One item of a listing or digest page: a headline known from the page, maybe with a summary and date.
+
+    ``group`` is the section, topic or digest group the page files it under ("" when none); ``line`` is the
+    1-based line of the headline in ``source``; ``article_id`` names the matched story once the headline
+    catalog (``core.catalog``) has linked it, else None.
+    """
+
+    headline: str
+    summary: str
+    published_at: datetime | None
+    group: str
+    source: str
+    line: int
+    article_id: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ISO 8601 time with ``+08:00`` or None."""
+        data = asdict(self)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        return data
+
+
+#: Column order and pandas dtype of the listing-entry DataFrame (fields of ``ListingEntry``).
+LISTING_COLUMNS: dict[str, str] = {
+    "headline": "string",
+    "summary": "string",
+    "published_at": "datetime64[ns, UTC+08:00]",
+    "group": "string",
+    "source": "string",
+    "line": "int32",
+    "article_id": "string",
+}
 
 _ID_WORD = re.compile(r"\w+")
 

@@ -26,6 +26,8 @@ class PageReport:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     stories: int = 0
+    #: Listing entries the page gave (items of a listing or digest; an article page's own headline).
+    entries: int = 0
 
     def count(self, role: str, n: int = 1) -> None:
         self.roles[role] += n
@@ -58,6 +60,7 @@ class PageReport:
             "warnings": list(self.warnings),
             "error": self.error,
             "stories": self.stories,
+            "entries": self.entries,
         }
 
     @classmethod
@@ -73,6 +76,7 @@ class PageReport:
             warnings=list(data["warnings"]),
             error=data.get("error"),
             stories=data.get("stories", 0),
+            entries=data.get("entries", 0),
         )
         return report
 

@@ -17,7 +17,9 @@ from components.view import build_view
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="Caixin Global dashboard", page_icon=str(HERE / "assets" / "icon.png"), layout="wide")
+st.set_page_config(
+    page_title="Caixin Global dashboard", page_icon=str(HERE / "assets" / "icon.png"), layout="wide"
+)
 
 PAGES = [
     st.Page(HERE / "views" / "overview.py", title="Overview", icon=":material/home:", default=True),

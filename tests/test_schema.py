@@ -34,6 +34,8 @@ def check_schema(frame: pd.DataFrame) -> None:
             assert dtype == np.dtype(bool), name
         elif declared == "int32":
             assert dtype == np.dtype("int32"), name
+        elif declared == "float64":
+            assert dtype == np.dtype("float64"), name
         else:
             assert name in LIST_COLUMNS and dtype == np.dtype(object), name
             for value in frame[name]:

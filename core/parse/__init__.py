@@ -1,23 +1,35 @@
-"""Page parsers, one module per page shape, and ``parse_page``, the entry point for one page's text."""
+"""Page parsers, one module per page shape, and ``parse_page``, the entry point for one page's text.
+
+``parse_page`` reads saved HTML as its text (``core.parse.html``), detects the page's shape
+(``core.parse.detect``) and hands the lines to that shape's parser: ``live_feed``, ``article``, ``listing``
+or ``digest``. Every parser gives every non-blank line exactly one role in the page report.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.model import Article
+from core.model import Article, ListingEntry
+from core.parse.article import parse_article
+from core.parse.detect import SHAPES, detect_shape
+from core.parse.digest import parse_digest
+from core.parse.html import html_to_text, looks_like_html
+from core.parse.listing import parse_listing
 from core.parse.live_feed import DEFAULT_AGENCIES, parse_live_feed
 from core.report import PageReport
 
-__all__ = ["ParseResult", "parse_page", "split_lines"]
+__all__ = ["SHAPES", "ParseResult", "detect_shape", "html_to_text", "looks_like_html", "parse_page", "split_lines"]
 
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    """What one page gave: its stories, the headline-list lines (line number, text) and the report."""
+    """What one page gave: its stories, the headline-list lines (line number, text), the report, and the
+    listing entries (items of a listing or digest page; an article page's own headline and deck)."""
 
     articles: tuple[Article, ...]
     headlines: tuple[tuple[int, str], ...]
     report: PageReport
+    listings: tuple[ListingEntry, ...] = ()
 
 
 def split_lines(text: str) -> list[str]:
@@ -35,21 +47,62 @@ def split_lines(text: str) -> list[str]:
 def parse_page(
     text: str, source: str = "<string>", agencies: frozenset[str] = DEFAULT_AGENCIES
 ) -> ParseResult:
-    """Parse one saved page.
+    """Parse one saved page, copied text or saved HTML, whatever its shape.
 
-    ``text`` is the decoded page, ``source`` the name used in provenance and messages. Never raises on any
-    text: what cannot be read is reported as ``unknown`` lines in ``result.report``.
+    ``text`` is the decoded page, ``source`` the name used in provenance and messages. Saved HTML is
+    recognised by its content (a leading ``<!DOCTYPE html>`` or ``<html>``, or markup on most lines), so
+    an ``.html`` file and HTML pasted into a ``.txt`` file read alike; its text is extracted first and
+    **line numbers then refer to the extracted text** (``html_to_text``), not to the HTML source.
+    ``result.report.shape`` says which shape the page was read as and ``shape_reason`` why; an
+    unrecognised page gives no stories and no entries. Never raises on any text: what cannot be read is
+    reported as ``unknown`` lines in ``result.report``.
     """
+    is_html = looks_like_html(text)
+    if is_html:
+        text = html_to_text(text)
     lines = split_lines(text)
-    articles, headlines, report = parse_live_feed(lines, source, agencies)
+    result = _parse_lines(lines, source, agencies)
+    report = result.report
     report.blank = sum(1 for line in lines if not line.strip())
+    if is_html:
+        if not lines:
+            report.shape = "unrecognised"
+            report.shape_reason = "saved HTML with no text"
+            report.warnings = [f"{source}: saved HTML with no text, no stories"]
+        else:
+            report.shape_reason = f"saved HTML, read as {report.shape} ({report.shape_reason})"
+    return result
+
+
+def _parse_lines(lines: list[str], source: str, agencies: frozenset[str]) -> ParseResult:
     if not lines:
+        articles, headlines, report = parse_live_feed(lines, source, agencies)
         report.shape = "empty"
         report.shape_reason = "the file is empty"
         report.warnings = [f"{source}: empty file, no stories"]
-    elif not articles:
-        report.shape = "unrecognised"
-        report.shape_reason = "no story byline (author / date / section) found"
-    else:
+        return ParseResult((), (), report)
+    shape, reason = detect_shape(lines, count_bylines=False)
+    if shape == "article":
+        stories, entries, report = parse_article(lines, source, agencies)
+        report.shape_reason = reason
+        return ParseResult(tuple(stories), (), report, tuple(entries))
+    if shape in ("listing", "digest"):
+        entries, report = parse_listing(lines, source) if shape == "listing" else parse_digest(lines, source)
+        report.shape_reason = reason
+        return ParseResult((), (), report, tuple(entries))
+    # Live feed, or nothing recognisable: the live-feed parser reads it exactly as before shapes were
+    # detected, so a page cut inside its only byline still keeps its truncated story.
+    articles, headlines, report = parse_live_feed(lines, source, agencies)
+    if articles:
+        report.shape = "live-feed"
         report.shape_reason = f"{report.roles['byline']} story bylines"
-    return ParseResult(tuple(articles), tuple(headlines), report)
+        return ParseResult(tuple(articles), tuple(headlines), report)
+    report.shape = "unrecognised"
+    report.shape_reason = reason
+    if headlines:
+        # Title-case lines of a file that is no Caixin page are no headlines: report them, catalog nothing.
+        report.roles["headline_list"] -= len(headlines)
+        for number, text in headlines:
+            report.unknown_line(number, text)
+        report.unknown.sort()
+    return ParseResult((), (), report)

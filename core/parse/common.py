@@ -186,3 +186,113 @@ def is_furniture(line: str) -> bool:
     if _FURNITURE_MARKERS[0] not in line and not line.startswith(_FURNITURE_MARKERS[1]):
         return False
     return bool(FURNITURE_PATTERN.match(line))
+
+
+# -- shared by the article, listing and digest parsers (not used by the live-feed parser) ---------------
+
+_MONTH_NUMBER = r"(?:0?[1-9]|1[0-2])"
+#: A date line of an article, listing or digest page, the whole line: ``Aug 10, 2018 03:05 PM``; a numeric
+#: month (``01 11, 2021 15:11 PM`` is 11 January); a 24-hour hour with or without AM/PM (``19:40 PM``);
+#: a bullet in front (``• Jul 11, 2019 07:40 PM``, gallery listings); an optional `` / Section`` after.
+DATE_LINE = re.compile(
+    r"^(?P<bullet>[•·●▪◦‣∙*–-]\s*)?"
+    r"(?:(?P<month>[A-Za-z]{3,9})\.?|(?P<month_number>" + _MONTH_NUMBER + r")) (?P<day>\d{1,2}), "
+    r"(?P<year>\d{4}) (?P<hour>\d{1,2}):(?P<minute>\d{2})(?: ?(?P<ampm>[AaPp]\.?[Mm]\.?))?"
+    r"(?:\s*/\s*(?P<section>[^/]{1,48}?))?\s*$"
+)
+#: A date without a time, only read as a digest's own date under its title (``Jan 16, 2021``).
+DAY_LINE = re.compile(r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}), (?P<year>\d{4})$")
+
+_MONTH_NAMES = {number: name for name, number in MONTHS.items() if len(name) == 3}
+
+
+def parse_date_line(text: str) -> tuple[datetime, bool, str] | None:
+    """A date line (``DATE_LINE``) -> (Beijing time, whether it is a bullet, canonical section or "").
+
+    None when the line is not a date line or names no real date (``Feb 30``, month 13, hour 25).
+    """
+    if len(text) > 80 or not (text[:1].isalnum() or text[:1] in "•·●▪◦‣∙*–-"):
+        return None
+    match = DATE_LINE.match(text)
+    if not match:
+        return None
+    month = match["month"] or _MONTH_NAMES[int(match["month_number"])]
+    ampm = match["ampm"].replace(".", "") if match["ampm"] else None
+    if int(match["hour"]) > 23:
+        return None
+    published = beijing_time(month, match["day"], match["year"], match["hour"], match["minute"], ampm)
+    if published is None:
+        return None
+    section = canonical_section(match["section"]) if match["section"] else ""
+    return published, bool(match["bullet"]), section
+
+
+def count_bylines(stripped: list[str], stop_at: int | None = None) -> int:
+    """How many lines are whole live-feed byline lines with a real date (what ``live_feed`` counts);
+    counting stops at ``stop_at`` when given."""
+    count = 0
+    for text in stripped:
+        if "/" not in text:
+            continue
+        match = BYLINE.match(text)
+        if match and beijing_time(
+            match["month"], match["day"], match["year"], match["hour"], match["minute"], match["ampm"]
+        ):
+            count += 1
+            if count == stop_at:
+                break
+    return count
+
+
+_HEADLINE_ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})
+
+
+def looks_like_headline(text: str) -> bool:
+    """A headline: 2 to 25 words, no sentence-final period, mostly capitalised words (title case)."""
+    words = text.split()
+    if not 2 <= len(words) <= 25:
+        return False
+    if text.endswith(".") and words[-1].count(".") < 2 and words[-1] not in _HEADLINE_ABBREVIATIONS:
+        return False  # a sentence, not a headline ("... in the U.K." and "... Co." still are)
+    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit() or not w[:1].isalpha())
+    return capitalised / len(words) >= 0.6
+
+
+#: A breadcrumb line: ``Home > Business & Tech >``, ``Home > Economy > Trade War``.
+BREADCRUMB = re.compile(r"^Home\s*>\s*(?P<crumbs>.*?)\s*>?\s*$")
+
+
+def breadcrumb_steps(text: str) -> list[str]:
+    """The steps after ``Home`` of a breadcrumb line (``[]`` for any other line)."""
+    crumb = BREADCRUMB.match(text)
+    return [step.strip() for step in crumb["crumbs"].split(">") if step.strip()] if crumb else []
+
+
+#: A page title: ``China Belt & Road News - Caixin Global``.
+PAGE_TITLE = re.compile(r"^(?P<topic>.{1,80}?)\s+[-–|]\s+(?:From )?Caixin Global$")
+
+#: The title line of a digest page.
+DIGEST_TITLE = re.compile(
+    r"^(?:The Best Reads of the Week From Caixin(?: Global)?\b.*"
+    r"|Weekly Must[- ]Reads?\s*:.*"
+    r"|CX Daily\s*:.*)$",
+    re.IGNORECASE,
+)
+#: A digest's group marker: ``# Finance #`` (also ``## Finance``).
+DIGEST_MARKER = re.compile(r"^#{1,3}\s*(?P<group>[^#\s][^#]{0,47}?)\s*#{0,3}$")
+#: A digest's ``Topic /`` label line: ``Finance /``, ``Business & Tech /`` or ``Topic / Finance``.
+TOPIC_LABEL = re.compile(
+    r"^(?:Topic\s*/\s*(?P<topic>[A-Z][^/]{0,47}?)|(?P<label>[A-Z][A-Za-z&,.'’ -]{0,40}?)\s*/)$"
+)
+
+
+def digest_group(text: str) -> str | None:
+    """The group a digest marker or topic label line names (canonical spelling), else None."""
+    if text[:1] == "#":
+        marker = DIGEST_MARKER.match(text)
+        return canonical_section(marker["group"]) if marker else None
+    if "/" in text:
+        label = TOPIC_LABEL.match(text)
+        if label:
+            return canonical_section(label["topic"] or label["label"])
+    return None

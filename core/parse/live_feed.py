@@ -73,7 +73,12 @@ _TITLES = (
     "Adm",
     "Pres",
 )
-_SENTENCE = re.compile("".join(rf"(?<!\b{t})" for t in _TITLES) + r"[.!?](?<=[a-z0-9”’\"')].)(?=\s+[A-Z“\"])")
+# The title checks follow the stop (``(?<!\bMr.)`` looks back over the stop itself), so that the pattern
+# starts with the ``[.!?]`` class the regex engine can skip ahead to: checking every title before every
+# character made headlines cost 50 µs a story.
+_SENTENCE = re.compile(
+    r"[.!?](?<=[a-z0-9”’\"')].)" + "".join(rf"(?<!\b{t}.)" for t in _TITLES) + r"(?=\s+[A-Z“\"])"
+)
 _ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})
 #: The characters a trailer line can start with (``Read the full ...``, ``Contact ...``, ``Related: ...``,
 #: ``Read all of ...``, ``View ...``, ``See more ...``); case-insensitive matching lets ``s`` match ``ſ``.

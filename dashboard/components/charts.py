@@ -138,7 +138,11 @@ def heatmap(
     """A count matrix as coloured cells with the count written in each."""
     rows = data[row].nunique() if len(data) else 1
     base = alt.Chart(data, title=title, height=max(120, 24 * rows)).encode(
-        x=alt.X(f"{column}:N", title=column_title, axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=160)),
+        x=alt.X(
+            f"{column}:N",
+            title=column_title,
+            axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=160),
+        ),
         y=alt.Y(f"{row}:N", title=row_title),
         tooltip=[
             alt.Tooltip(f"{row}:N", title=row_title),

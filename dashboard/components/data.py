@@ -15,9 +15,14 @@ from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
 
 DEFAULT_DATA = PROJECT_ROOT / "data" / "pages"
-CHECK_SECONDS = float(
-    os.environ.get("CAIXIN_CHECK_SECONDS", "20")
-)  # how often to look for changed data files
+
+
+def check_seconds() -> float:
+    """How often a run may look for data files changed on disk (``CAIXIN_CHECK_SECONDS``, default 20)."""
+    try:
+        return float(os.environ.get("CAIXIN_CHECK_SECONDS", "20"))
+    except ValueError:
+        return 20.0
 
 
 def data_paths() -> tuple[str, ...]:
@@ -78,7 +83,7 @@ def load_collection(force: bool = False) -> Collection:
         if collection is not None and not force:
             collection.refresh_themes()
             now = time.monotonic()
-            if now - store.checked < CHECK_SECONDS:
+            if now - store.checked < check_seconds():
                 return collection
             store.checked = now
             if not collection.inputs_changed():

@@ -52,7 +52,9 @@ def _seed_from_url(collection: Collection, options: dict[str, list[str]]) -> Non
             try:
                 parsed = date.fromisoformat(value.strip())
             except ValueError:
-                notes.append(f"Ignored {param}={markdown_code(value)} in the link: not a date like 2019-09-30")
+                notes.append(
+                    f"Ignored {param}={markdown_code(value)} in the link: not a date like 2019-09-30"
+                )
         st.session_state[key] = parsed
     if (
         st.session_state["w_from"]

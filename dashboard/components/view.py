@@ -48,7 +48,8 @@ class View:
         """Theme memberships of the selected stories."""
         if self._memberships is None:
             members = self.collection.memberships
-            self._memberships = members[members["article_id"].isin(self.frame["article_id"])]
+            rows = self.collection.member_rows()
+            self._memberships = members[(rows >= 0) & self.mask[np.maximum(rows, 0)]]
         return self._memberships
 
     def cached(self, label: str, compute: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

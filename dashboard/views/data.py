@@ -23,16 +23,22 @@ frame = view.frame
 stamp = datetime.now().strftime("%Y%m%d-%H%M")
 st.caption(f"{len(frame):,} stories with every field of the record (docs/cli.md lists them).")
 cols = st.columns(4)
-cols[0].download_button("CSV", export.to_csv(frame), f"caixin-{stamp}.csv", "text/csv", width="stretch")
+cols[0].download_button(
+    "CSV", lambda: export.to_csv(frame), f"caixin-{stamp}.csv", "text/csv", width="stretch"
+)
 cols[1].download_button(
-    "JSON Lines", export.to_jsonl(frame), f"caixin-{stamp}.jsonl", "application/x-ndjson", width="stretch"
+    "JSON Lines",
+    lambda: export.to_jsonl(frame),
+    f"caixin-{stamp}.jsonl",
+    "application/x-ndjson",
+    width="stretch",
 )
 cols[2].download_button(
-    "JSON", export.to_json(frame), f"caixin-{stamp}.json", "application/json", width="stretch"
+    "JSON", lambda: export.to_json(frame), f"caixin-{stamp}.json", "application/json", width="stretch"
 )
 cols[3].download_button(
     "Parquet",
-    export.to_parquet(frame),
+    lambda: export.to_parquet(frame),
     f"caixin-{stamp}.parquet",
     "application/vnd.apache.parquet",
     width="stretch",

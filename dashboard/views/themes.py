@@ -134,22 +134,18 @@ else:
             )
 
 st.subheader("Definitions and evidence", anchor=False)
-headlines = dict(
-    zip(
-        collection.articles["article_id"].astype(str),
-        collection.articles["headline"].astype(str),
-        strict=True,
-    )
-)
+headlines = collection.headlines_by_id()
 members = view.memberships
+by_theme = dict(tuple(members.groupby("theme", sort=False)))
 for theme in collection.themes:
-    rows = members[members["theme"] == theme.slug].sort_values("hits", ascending=False)
+    rows = by_theme.get(theme.slug, members.iloc[:0])
     with st.expander(f"{theme.label} · {len(rows):,} stories"):
         st.text(theme.description)
         st.text("Matches " + theme.definition)
         if not rows.empty:
+            top = rows.nlargest(200, "hits")
             st.dataframe(
-                rows.head(200).assign(headline=rows.head(200)["article_id"].map(headlines))[
+                top.assign(headline=[headlines.get(str(i), "") for i in top["article_id"]])[
                     ["headline", "hits", "evidence"]
                 ],
                 hide_index=True,

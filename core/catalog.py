@@ -1,0 +1,474 @@
+"""The headline catalog: real headlines from listings, digests, headline lists, article pages and ``Related:``
+lines, matched to the stories of a collection.
+
+Live-feed stories carry no headline (``headline_inferred``); other pages name stories by their headlines.
+``match_catalog`` links each catalog entry to at most one story, and only on strong evidence:
+
+- the **content words** of the headline (lower case, stop words of ``core.terms`` dropped, a light suffix
+  stemmer so ``Warns`` meets ``warned``) are looked up in the story's **lead**, its first ``LEAD_WORDS``
+  words of body;
+- ``score`` = the share of the headline's content words found in the lead, times a date factor: 1 on the
+  same Beijing day, ``ADJACENT_DAY`` a day apart, ``UNDATED`` when either date is unknown; dates known and
+  more than a day apart never match;
+- a match needs ``MIN_SHARED`` shared words or more and ``score >= min_score``;
+- and the shared words must be **specific**: the number of stories expected to hold them by chance must
+  stay under ``max_chance``. That number is the stories in the date window, times the product of each
+  shared word's share of all leads, times the ways of choosing that many words from the headline (k of
+  its m words: C(m, k)). A generic headline (``China's Economy Grows Again``) whose words fill many leads
+  is refused rather than pinned on one story at random.
+
+The best-scoring story wins; ties between copies of one story (the same lead words, saved at different
+times) go to the copy closest in time, then the smallest ``article_id``. When a different story scores
+within ``AMBIGUITY`` of the best, the headline fits both and matches neither.
+
+Speed: an inverted index (content word -> sorted story positions, stories in time order) gives the
+candidates, read only from the rarest words of each headline (a story sharing none of them can reach
+neither the required count nor the required specificity) and, for a dated entry, only from its date
+window; the cost grows with the entries and the postings of rare words, never with entries times stories.
+On a synthetic corpus (Zipf-distributed words), 20,000 stories x 10,000 entries take about 3 s of CPU
+and 100,000 x 50,000 about 17 s, index included.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from core.model import BEIJING, LISTING_COLUMNS, ListingEntry
+from core.parse import ParseResult
+from core.terms import content_words
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "KINDS",
+    "MATCH_COLUMNS",
+    "apply_catalog",
+    "catalog_entries",
+    "headline_words",
+    "listings_to_frame",
+    "match_catalog",
+    "match_headline",
+]
+
+#: Where a catalog entry comes from, in order of trust when several entries match one story.
+KINDS: tuple[str, ...] = ("article", "listing", "digest", "headline_list", "related")
+#: Columns of the entries frame ``match_catalog`` reads; ``exclude_article_id`` is optional and names a
+#: story the entry must not match (the story whose ``Related:`` line it is, an article page's own story).
+ENTRY_COLUMNS: tuple[str, ...] = ("headline", "published_at", "source", "line", "kind")
+#: Columns of the frame ``match_catalog`` returns, one row per entry, in entry order.
+MATCH_COLUMNS: tuple[str, ...] = ("headline", "published_at", "source", "line", "kind", "article_id", "score")
+
+LEAD_WORDS = 80
+MIN_SHARED = 3
+ADJACENT_DAY = 0.9
+UNDATED = 0.95
+MAX_CHANCE = 0.05
+AMBIGUITY = 0.05
+
+_DAY_NS = 86_400 * 10**9
+_BEIJING_NS = 8 * 3_600 * 10**9
+_SUFFIXES = ("ing", "ed", "es", "s", "e")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    """A light suffix stripper (``warns``, ``warned``, ``warning`` -> ``warn``; ``bets``, ``betting`` -> ``bet``);
+    keeps stems of 3+ letters."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ss"):
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+                stem = stem[:-1]  # betting -> bet, planned -> plan
+            return stem
+    return word
+
+
+@lru_cache(maxsize=500_000)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    """The stemmed content words of one whitespace-free chunk of lower-cased text."""
+    return tuple(_stem(w) for w in content_words(chunk))
+
+
+def headline_words(text: str) -> frozenset[str]:
+    """The content words of a headline or lead as the matcher compares them: ``core.terms`` tokens without
+    stop words, lightly stemmed. Tokens never span whitespace, so each distinct chunk is read once."""
+    return frozenset(w for chunk in text.lower().split() for w in _chunk_words(chunk))
+
+
+def _as_beijing(stamps: pd.Series) -> pd.Series:
+    """Timestamps as Beijing time (``datetime64[ns, UTC+08:00]``); naive ones are read as Beijing time."""
+    values = pd.to_datetime(stamps.reset_index(drop=True), errors="coerce")
+    if values.dt.tz is None:
+        values = values.dt.tz_localize(BEIJING)
+    return values.dt.tz_convert(BEIJING).astype(pd.DatetimeTZDtype("ns", BEIJING))
+
+
+def _beijing_days(stamps: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Beijing day number, known mask, ns since the epoch) per timestamp; 0 where unknown."""
+    values = _as_beijing(stamps)
+    known = values.notna().to_numpy(dtype=bool)
+    ns = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
+    ns = np.where(known, ns, 0)
+    days = np.where(known, (ns + _BEIJING_NS) // _DAY_NS, 0)
+    return days, known, ns
+
+
+@dataclass(slots=True)
+class _Index:
+    """Content word -> sorted story positions, plus what scoring needs per story.
+
+    Stories are held in time order, dated ones first and undated ones after (``positions`` maps back to the
+    frame's rows), so the stories of a date window are one range of positions: a posting list is cut to a
+    window with two binary searches.
+    """
+
+    vocab: dict[str, int]
+    starts: np.ndarray
+    #: ``word * n + position`` for every (word, story) pair, sorted: the posting lists one after another
+    keys: np.ndarray
+    df: np.ndarray
+    n: int
+    dated: int
+    positions: np.ndarray
+    ids: np.ndarray
+    #: a fingerprint of each lead's word set: copies of one story share it, different stories do not
+    signatures: np.ndarray
+    days: np.ndarray
+    ns: np.ndarray
+
+    def posting(self, code: int) -> np.ndarray:
+        """The sorted positions of the stories whose lead holds word ``code``."""
+        return self.keys[self.starts[code] : self.starts[code + 1]] - code * self.n
+
+    def holds(self, codes: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """A (words x candidates) bool matrix: does the lead of each candidate hold each word?"""
+        queries = (codes[:, None] * self.n + candidates[None, :]).ravel()
+        at = np.searchsorted(self.keys, queries)
+        found: np.ndarray = self.keys[np.minimum(at, len(self.keys) - 1)] == queries
+        return found.reshape(len(codes), len(candidates))
+
+    def window(self, day: int) -> tuple[int, int]:
+        """The positions of the dated stories from ``day - 1`` to ``day + 1`` (Beijing days)."""
+        lo, hi = np.searchsorted(self.days[: self.dated], (day - 1, day + 2))
+        return int(lo), int(hi)
+
+
+def _build_index(articles: pd.DataFrame) -> _Index:
+    n = len(articles)
+    days, known, ns = _beijing_days(articles["published_at"])
+    # time order, undated last
+    order = np.lexsort((np.arange(n), ns, ~known))
+    dated = int(known.sum())
+    bodies = articles["body"].fillna("").astype(str).to_numpy()[order]
+    # Each distinct whitespace chunk of the leads is tokenised once; (word, story) pairs are then made
+    # and de-duplicated with numpy: sorting the keys ``word * n + story`` gives the posting lists in order.
+    chunks_per_story = [body[: LEAD_WORDS * 15].lower().split()[:LEAD_WORDS] for body in bodies]
+    lengths = np.fromiter((len(c) for c in chunks_per_story), dtype=np.int64, count=n)
+    flat_chunks = [chunk for chunks in chunks_per_story for chunk in chunks]
+    chunk_codes, unique_chunks = pd.factorize(pd.Series(flat_chunks, dtype=object))
+    chunk_story = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    vocab: dict[str, int] = {}
+    pair_chunk: list[int] = []
+    pair_word: list[int] = []
+    for chunk_code, chunk in enumerate(unique_chunks):
+        for word in _chunk_words(chunk):
+            pair_chunk.append(chunk_code)
+            pair_word.append(vocab.setdefault(word, len(vocab)))
+    # expand chunk occurrences to word occurrences (a chunk gives 0, 1 or a few words)
+    words_per_chunk = np.bincount(np.asarray(pair_chunk, dtype=np.int64), minlength=len(unique_chunks))
+    first_pair = np.concatenate([[0], np.cumsum(words_per_chunk)]).astype(np.int64)
+    occurrence_counts = words_per_chunk[chunk_codes] if n else np.zeros(0, np.int64)
+    occurrence = np.repeat(np.arange(len(chunk_codes), dtype=np.int64), occurrence_counts)
+    within = np.arange(len(occurrence), dtype=np.int64) - np.repeat(
+        np.cumsum(occurrence_counts) - occurrence_counts, occurrence_counts
+    )
+    pair_index = first_pair[chunk_codes[occurrence]] + within
+    words = np.asarray(pair_word, dtype=np.int64)[pair_index]
+    keys = _sorted_unique(words * max(n, 1) + chunk_story[occurrence])
+    key_words = keys // max(n, 1)
+    df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)
+    # Sums of one random number per word, added in word order: equal word sets give equal sums.
+    word_values = np.random.default_rng(0).random(len(vocab))
+    signatures = np.bincount(keys - key_words * max(n, 1), weights=word_values[key_words], minlength=n)
+    return _Index(
+        vocab=vocab,
+        starts=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+        keys=keys,
+        df=df,
+        n=n,
+        dated=dated,
+        positions=order,
+        ids=articles["article_id"].astype(str).to_numpy()[order],
+        signatures=signatures,
+        days=days[order],
+        ns=ns[order],
+    )
+
+
+def _best(
+    index: _Index,
+    words: frozenset[str],
+    day: int | None,
+    ns: int,
+    exclude: str | None,
+    min_score: float,
+    max_chance: float,
+) -> tuple[int, float] | None:
+    """The position (in ``index``) and score of the story an entry matches, or None."""
+    m = len(words)
+    if m < MIN_SHARED or index.n == 0:
+        return None
+    need = max(MIN_SHARED, math.ceil(min_score * m - 1e-9))
+    vocab, df = index.vocab, index.df
+    present = sorted((int(df[vocab[w]]), vocab[w]) for w in words if w in vocab)
+    if len(present) < need:
+        return None
+    if day is None:
+        lo = hi = 0
+        pool = index.n
+    else:
+        lo, hi = index.window(day)
+        pool = hi - lo + index.n - index.dated
+    if pool == 0:
+        return None
+    log_share = [math.log(count / index.n) for count, _ in present]
+    budget = math.log(max_chance) - math.log(pool)
+    total = sum(log_share)
+    # Even sharing every known word would be a likely coincidence: a generic headline, no match.
+    if total > budget:
+        return None
+    # Candidates come from the rarest words only. A story holding none of the first j words shares at most
+    # len(present) - j words, and at best all of the commoner ones; if either is not enough, it cannot match.
+    prefix_length = len(present) - need + 1
+    remaining = total
+    for j, log_p in enumerate(log_share, start=1):
+        remaining -= log_p
+        if remaining > budget:
+            prefix_length = min(prefix_length, j)
+            break
+    cut = [_in_window(index.posting(code), lo, hi, index.dated, day is None) for _, code in present[:prefix_length]]
+    candidates = cut[0] if prefix_length == 1 else _sorted_unique(np.concatenate(cut))
+    if exclude is not None and len(candidates):
+        candidates = candidates[index.ids[candidates] != exclude]
+    if not len(candidates):
+        return None
+    codes = np.array([code for _, code in present], dtype=np.int64)
+    shares = np.array(log_share)
+    # Two rounds over the words, rarest first: after the first round, a candidate that cannot reach the
+    # required count or specificity even if it holds every remaining word is dropped before the second.
+    split = min(len(present), prefix_length + 2)
+    if len(candidates) > 64 and split < len(present):
+        first = index.holds(codes[:split], candidates)
+        shared_first = first.sum(axis=0)
+        rest = len(present) - split
+        alive = (shared_first + rest >= need) & (shares[:split] @ first + shares[split:].sum() <= budget)
+        candidates = candidates[alive]
+        if not len(candidates):
+            return None
+        holds = np.concatenate((first[:, alive], index.holds(codes[split:], candidates)))
+    else:
+        holds = index.holds(codes, candidates)
+    shared = holds.sum(axis=0)
+    # the expected number of stories in the pool sharing some ``shared``-word subset of the headline
+    log_chance = shares @ holds + math.log(pool) + _log_choose(m)[shared]
+    score = shared / m
+    undated = candidates >= index.dated
+    if day is None:
+        score = score * UNDATED
+        distance = np.zeros(len(candidates), dtype=np.int64)
+    else:
+        apart = np.abs(index.days[candidates] - day)
+        score = score * np.where(undated, UNDATED, np.where(apart == 0, 1.0, ADJACENT_DAY))
+        distance = np.where(undated, np.iinfo(np.int64).max, np.abs(index.ns[candidates] - ns))
+    ok = (shared >= MIN_SHARED) & (score >= min_score - 1e-12) & (log_chance <= math.log(max_chance))
+    if not ok.any():
+        return None
+    rows, score, distance = candidates[ok], score[ok], distance[ok]
+    best = int(np.lexsort((index.ids[rows], distance, -score))[0])
+    # Another story (not a copy of the best one) nearly as good: the headline fits both, so neither.
+    signatures = index.signatures[rows]
+    if ((score >= score[best] - AMBIGUITY) & (signatures != signatures[best])).any():
+        return None
+    return int(rows[best]), round(float(score[best]), 4)
+
+
+def _in_window(posting: np.ndarray, lo: int, hi: int, dated: int, everywhere: bool) -> np.ndarray:
+    """The part of a posting list an entry can match: all of it, or its date window plus undated stories."""
+    if everywhere:
+        return posting
+    a, b, c = np.searchsorted(posting, (lo, hi, dated))
+    if c == len(posting):
+        return posting[a:b]
+    return np.concatenate((posting[a:b], posting[c:]))
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an int array by sorting (faster here than numpy's hash-based unique)."""
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+@lru_cache(maxsize=64)
+def _log_choose(m: int) -> np.ndarray:
+    """log C(m, k) for k = 0..m."""
+    return np.array([math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1) for k in range(m + 1)])
+
+
+def match_headline(
+    headline: str,
+    published_at: pd.Timestamp | None,
+    candidates: pd.DataFrame,
+    min_score: float = 0.6,
+    *,
+    max_chance: float = MAX_CHANCE,
+) -> tuple[str, float] | None:
+    """The story of ``candidates`` (an article frame: ``article_id``, ``published_at``, ``body``) that
+    ``headline`` names, as ``(article_id, score)``, or None when no story matches strongly enough.
+
+    Builds an index of ``candidates`` on each call: to match many headlines use ``match_catalog``.
+    """
+    entries = pd.DataFrame(
+        {"headline": [headline], "published_at": [published_at], "source": [""], "line": [0], "kind": ["listing"]}
+    )
+    matched = match_catalog(candidates, entries, min_score, max_chance=max_chance).iloc[0]
+    if pd.isna(matched["article_id"]):
+        return None
+    return str(matched["article_id"]), float(matched["score"])
+
+
+def match_catalog(
+    articles: pd.DataFrame,
+    entries: pd.DataFrame,
+    min_score: float = 0.6,
+    *,
+    max_chance: float = MAX_CHANCE,
+) -> pd.DataFrame:
+    """Match catalog entries to stories.
+
+    ``articles`` is an article frame (``article_id``, ``published_at``, ``body`` are read); ``entries`` has
+    ``ENTRY_COLUMNS`` (``published_at`` may be missing or NaT) and optionally ``exclude_article_id``.
+    Returns one row per entry, in entry order, with ``MATCH_COLUMNS``: ``article_id`` is the matched story
+    or <NA>, ``score`` its score in [0, 1] or NaN.
+    """
+    index = _build_index(articles)
+    count = len(entries)
+    published = _as_beijing(entries["published_at"] if "published_at" in entries else pd.Series([pd.NaT] * count))
+    days, known, ns = _beijing_days(published)
+    excluded = (
+        entries["exclude_article_id"].tolist() if "exclude_article_id" in entries else [None] * count
+    )
+    matched: list[str | None] = [None] * count
+    scores = np.full(count, np.nan)
+    for position, headline in enumerate(entries["headline"].fillna("").astype(str).tolist()):
+        words = headline_words(headline)
+        exclude = excluded[position]
+        best = _best(
+            index,
+            words,
+            int(days[position]) if known[position] else None,
+            int(ns[position]),
+            None if exclude is None or pd.isna(exclude) else str(exclude),
+            min_score,
+            max_chance,
+        )
+        if best is not None:
+            story, score = best
+            matched[position] = str(index.ids[story])
+            scores[position] = score
+    out = pd.DataFrame(
+        {
+            "headline": entries["headline"].astype("string").to_numpy(),
+            "published_at": published,
+            "source": entries["source"].astype("string").to_numpy(),
+            "line": entries["line"].astype("int64").to_numpy(),
+            "kind": entries["kind"].astype("string").to_numpy(),
+            "article_id": pd.array(matched, dtype="string"),
+            "score": scores,
+        }
+    )
+    return out
+
+
+def apply_catalog(articles: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``articles`` in which every story with an inferred headline and a catalog match takes the
+    best match's headline (``headline_inferred`` False, ``headline_match`` its score); the best match is the
+    highest score, then the most trusted kind (``KINDS`` order), then source and line. Stories with a real
+    headline already, and stories no entry matched, are left as they were."""
+    out = articles.copy()
+    if "headline_match" not in out:
+        out["headline_match"] = np.nan
+    linked = matches[matches["article_id"].notna()]
+    if linked.empty or out.empty:
+        return out
+    rank = {kind: i for i, kind in enumerate(KINDS)}
+    linked = linked.assign(_rank=linked["kind"].map(lambda k: rank.get(str(k), len(KINDS))))
+    best = linked.sort_values(
+        ["article_id", "score", "_rank", "source", "line"], ascending=[True, False, True, True, True], kind="stable"
+    ).drop_duplicates("article_id")
+    by_id = best.set_index("article_id")
+    target = out["article_id"].isin(by_id.index) & out["headline_inferred"].astype(bool)
+    ids = out.loc[target, "article_id"]
+    out.loc[target, "headline"] = by_id.loc[ids, "headline"].to_numpy()
+    out.loc[target, "headline_inferred"] = False
+    out.loc[target, "headline_match"] = by_id.loc[ids, "score"].to_numpy(dtype=float)
+    return out
+
+
+def catalog_entries(results: Iterable[ParseResult]) -> pd.DataFrame:
+    """The catalog entries of parsed pages: listing and digest items, article pages' own headlines,
+    headline-list lines and ``Related:`` lines, as a frame with ``ENTRY_COLUMNS`` and
+    ``exclude_article_id``. A ``Related:`` line is undated and placed at its story's first line."""
+    rows: list[tuple[str, object, str, int, str, str | None]] = []
+    for result in results:
+        shape = result.report.shape
+        for entry in result.listings:
+            kind = "article" if shape == "article" else "digest" if shape == "digest" else "listing"
+            rows.append(_entry_row(entry, kind))
+        source = result.report.source
+        for line, text in result.headlines:
+            rows.append((text, None, source, line, "headline_list", None))
+        for article in result.articles:
+            span = article.sources[0] if article.sources else None
+            for related in article.related:
+                rows.append(
+                    (
+                        related,
+                        None,
+                        span.file if span else source,
+                        span.first_line if span else 0,
+                        "related",
+                        article.article_id,
+                    )
+                )
+    frame = pd.DataFrame(rows, columns=[*ENTRY_COLUMNS, "exclude_article_id"])
+    frame["published_at"] = _as_beijing(frame["published_at"])
+    return frame
+
+
+def listings_to_frame(entries: Iterable[ListingEntry]) -> pd.DataFrame:
+    """One row per listing entry, columns and dtypes as ``core.model.LISTING_COLUMNS``."""
+    rows = list(entries)
+    data = {name: [getattr(entry, name) for entry in rows] for name in LISTING_COLUMNS}
+    frame = pd.DataFrame(data, columns=list(LISTING_COLUMNS))
+    frame["published_at"] = _as_beijing(frame["published_at"])
+    return frame.astype({name: dtype for name, dtype in LISTING_COLUMNS.items() if name != "published_at"})
+
+
+def _entry_row(entry: ListingEntry, kind: str) -> tuple[str, object, str, int, str, str | None]:
+    return (entry.headline, entry.published_at, entry.source, entry.line, kind, entry.article_id)
