@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from core.config import DATA_DIR
 from core.errors import CacheError
-from core.frame import conform
+from core.frame import as_list, conform
 from core.model import LIST_COLUMNS, PARSER_VERSION
 
 CACHE_FORMAT = 1
@@ -73,16 +73,33 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 def read_frame(path: Path) -> pd.DataFrame:
     """Read a cached frame; list columns come back as Python lists. ``CacheError`` if unreadable."""
+    return _read_frame(path)[0]
+
+
+def _read_frame(path: Path) -> tuple[pd.DataFrame, bool]:
+    """The frame, and whether every list column came back as lists of ``str`` (no nulls anywhere)."""
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
         raise CacheError(f"{path}: cache file unreadable ({error}); rebuilding") from None
-    lists = {name: table.column(name).to_pylist() for name in LIST_COLUMNS if name in table.column_names}
-    table = table.drop_columns(list(lists))
+    names = [name for name in LIST_COLUMNS if name in table.column_names]
+    clean = all(_only_strings(table.column(name)) for name in names)
+    lists = {name: table.column(name).to_pylist() for name in names}
+    table = table.drop_columns(names)
     frame = table.to_pandas()
     for name, values in lists.items():
         frame[name] = pd.Series(values, index=frame.index, dtype=object)
-    return frame
+    return frame, clean
+
+
+def _only_strings(column: pa.ChunkedArray) -> bool:
+    """A list-of-string column with no null list and no null item."""
+    kind = column.type
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+        return False
+    if not (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)):
+        return False
+    return column.null_count == 0 and all(chunk.values.null_count == 0 for chunk in column.chunks)
 
 
 class CacheStore:
@@ -127,10 +144,17 @@ class CacheStore:
         return bool(state.get("parser") == PARSER_VERSION and state.get("config") == config)
 
     def read_articles(self, state: dict[str, Any]) -> pd.DataFrame:
-        return conform(read_frame(self.articles_path(state["generation"])))
+        frame, clean = _read_frame(self.articles_path(state["generation"]))
+        return conform(frame, fresh_lists=clean)  # lists just built from Arrow are not copied again
 
     def read_records(self, state: dict[str, Any]) -> pd.DataFrame:
-        return read_frame(self.records_path(state["generation"]))
+        """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied)."""
+        frame, clean = _read_frame(self.records_path(state["generation"]))
+        if not clean:
+            for name in LIST_COLUMNS:
+                if name in frame:
+                    frame[name] = frame[name].map(as_list).astype(object)
+        return frame
 
     def write(self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame) -> None:
         """Write a new generation, then the state that points at it, then drop older generations."""

@@ -21,34 +21,39 @@ def empty_frame() -> pd.DataFrame:
 
 def articles_to_frame(articles: Sequence[Article]) -> pd.DataFrame:
     """One row per article, columns and dtypes as ``core.model.COLUMNS``."""
-    data: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-    for article in articles:
-        for name in COLUMNS:
-            value = getattr(article, name)
-            if name == "sources":
-                value = [str(span) for span in value]
-            elif name in LIST_COLUMNS:
-                value = list(value)
-            data[name].append(value)
-    return conform(pd.DataFrame(data))
+    data: dict[str, list[Any]] = {name: [getattr(a, name) for a in articles] for name in COLUMNS}
+    for name in LIST_COLUMNS:
+        if name == "sources":
+            data[name] = [[str(span) for span in spans] for spans in data[name]]
+        else:
+            data[name] = [list(map(str, values)) for values in data[name]]
+    return conform(pd.DataFrame(data), fresh_lists=True)
 
 
-def conform(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cast a frame to the article schema (column order, dtypes, list columns as lists)."""
+def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
+    """Cast a frame to the article schema (column order, dtypes, list columns as lists).
+
+    ``fresh_lists=True`` is the caller's promise that every list column already holds lists of ``str``
+    made for this frame alone (as ``articles_to_frame`` and the cache reader build them): they are then
+    kept rather than copied, which is most of the cost on a large frame.
+    """
     out = {}
     for name, dtype in COLUMNS.items():
         column = frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index)
         if name == "published_at":
             column = pd.to_datetime(column, utc=True).dt.tz_convert(BEIJING).astype(TIME_DTYPE)
         elif name in LIST_COLUMNS:
-            column = column.map(_as_list).astype(object)
+            if not (fresh_lists and name in frame):
+                column = column.map(as_list)
+            column = column.astype(object)
         else:
             column = column.astype(dtype)
         out[name] = column
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """A list cell as a new list of ``str``; ``None`` or NaN (a missing list) is ``[]``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
     return [str(v) for v in value]
@@ -72,12 +77,12 @@ def row_to_json(row: dict[str, Any]) -> dict[str, Any]:
         if name == "published_at":
             out[name] = None if value is None or pd.isna(value) else _iso(value)
         elif name == "sources":
-            spans = [parse_source_span(s) for s in _as_list(value)]
+            spans = [parse_source_span(s) for s in as_list(value)]
             out[name] = [
                 {"file": s.file, "first_line": s.first_line, "last_line": s.last_line} for s in spans
             ]
         elif name in LIST_COLUMNS:
-            out[name] = _as_list(value)
+            out[name] = as_list(value)
         else:
             out[name] = _plain(value)
     return out
@@ -96,4 +101,4 @@ def frame_to_json_records(frame: pd.DataFrame) -> Iterable[dict[str, Any]]:
 
 def sources_of(row: dict[str, Any]) -> list[SourceSpan]:
     """The ``SourceSpan`` list of one frame row."""
-    return [parse_source_span(s) for s in _as_list(row.get("sources"))]
+    return [parse_source_span(s) for s in as_list(row.get("sources"))]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.cache import CacheStore, cache_key, default_cache_dir
@@ -95,30 +96,52 @@ def _parse_file(path: str, known_sha: str | None, agencies: frozenset[str]) -> _
     )
 
 
+def _records_frame(results: list[_FileResult]) -> pd.DataFrame | None:
+    """The stories of some parsed files as one frame, with the file of each row in ``_file``."""
+    parsed = [r for r in results if r.articles]
+    if not parsed:
+        return None
+    frame = articles_to_frame([a for r in parsed for a in r.articles])
+    return frame.assign(_file=[r.path for r in parsed for _ in r.articles])
+
+
+def _parse_chunk(
+    jobs: list[tuple[str, str | None]], agencies: frozenset[str]
+) -> tuple[list[_FileResult], pd.DataFrame | None]:
+    """Parse some files in a worker process. Their stories come back as one frame rather than as
+    ``Article`` objects: the frame is built in parallel and pickles several times faster."""
+    results = [_parse_file(path, known, agencies) for path, known in jobs]
+    frame = _records_frame(results)
+    for result in results:
+        result.articles = []
+    return results, frame
+
+
 def _parse_many(
     jobs: list[tuple[str, str | None]], agencies: frozenset[str], workers: int, progress: Progress | None
-) -> list[_FileResult]:
+) -> tuple[list[_FileResult], list[pd.DataFrame]]:
+    """Results in ``jobs`` order, and the new stories as frames (see ``_records_frame``), in the same order."""
     total = len(jobs)
     results: list[_FileResult] = []
     if workers > 1 and total >= 8:
+        size = max(1, min(64, total // (workers * 8) or 1))
+        chunks = [jobs[i : i + size] for i in range(0, total, size)]
+        frames: list[pd.DataFrame] = []
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            mapped = pool.map(
-                _parse_file,
-                [p for p, _ in jobs],
-                [k for _, k in jobs],
-                [agencies] * total,
-                chunksize=max(1, min(64, total // (workers * 8) or 1)),
-            )
-            for done, result in enumerate(mapped, start=1):
-                results.append(result)
-                if progress:
-                    progress(done, total, result.path)
-        return results
+            for chunk_results, frame in pool.map(_parse_chunk, chunks, [agencies] * len(chunks)):
+                if frame is not None:
+                    frames.append(frame)
+                for result in chunk_results:
+                    results.append(result)
+                    if progress:
+                        progress(len(results), total, result.path)
+        return results, frames
     for done, (path, known) in enumerate(jobs, start=1):
         results.append(_parse_file(path, known, agencies))
         if progress:
             progress(done, total, path)
-    return results
+    frame = _records_frame(results)
+    return results, [frame] if frame is not None else []
 
 
 def ingest(
@@ -192,17 +215,11 @@ def ingest(
             jobs = [(n, None) for n in names]
             unchanged, state = [], None
 
-    results = _parse_many(jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress)
+    results, new_frames = _parse_many(
+        jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress
+    )
     reused = {r.path for r in results if r.reused}
     keep = set(unchanged) | reused
-    parsed = [r for r in results if not r.reused]
-    # One frame for all new stories: building a frame per file cost ~15 ms each (minutes for 5,000 files).
-    new_articles = [a for r in parsed for a in r.articles]
-    new_frames = (
-        [articles_to_frame(new_articles).assign(_file=[r.path for r in parsed for _ in r.articles])]
-        if new_articles
-        else []
-    )
     kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
     records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
 
@@ -222,7 +239,7 @@ def ingest(
         if r.mtime_ns:  # remembered even when unreadable, so an unchanged bad file is not read again
             file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
 
-    articles, merged = merge_duplicates(records.drop(columns="_file"))
+    articles, merged = merge_duplicates(records.drop(columns="_file"), fresh_lists=True)
     articles, name_merges = apply_reporters(articles, reporters)
     report = CorpusReport(
         pages=[pages[n] for n in names] + error_pages, duplicates_merged=merged, reporter_merges=name_merges
@@ -238,7 +255,8 @@ def ingest(
     }
     if use_cache:
         try:
-            store.write(new_state, records[records["_file"].isin(list(file_entries))], articles)
+            written = records["_file"].isin(list(file_entries)).to_numpy()
+            store.write(new_state, records if written.all() else records[written], articles)
         except OSError as error:
             warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
     return Corpus(
@@ -271,59 +289,99 @@ def _opening_words(body: str) -> list[str]:
     return _WORDS.findall(body[:2000].lower())
 
 
-def merge_duplicates(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def merge_duplicates(records: pd.DataFrame, *, fresh_lists: bool = False) -> tuple[pd.DataFrame, int]:
     """One row per story: copies with the same ``article_id`` (or a truncated copy whose text opens
     another copy of the same minute) merge; the most complete copy wins (not teaser, not truncated,
     longest body) and lists the sources of all copies. Returns the frame, newest first, and how many
-    copies were merged away."""
+    copies were merged away.
+
+    ``fresh_lists=True``: the list cells of ``records`` are lists of ``str`` that the result may take
+    over instead of copying (``ingest`` passes its own records).
+    """
     if records.empty:
         return conform(records), 0
     frame = records.reset_index(drop=True).copy()
     ids = frame["article_id"].astype(object).tolist()
-    short = frame.index[frame["truncated"] | (frame["word_count"] < 12)]
+    short = np.flatnonzero((frame["truncated"] | (frame["word_count"] < 12)).to_numpy(dtype=bool))
     if len(short):
-        by_time: dict[Any, list[int]] = defaultdict(list)
-        for index, stamp in frame["published_at"].items():
-            by_time[stamp].append(int(index))
-        for index in short:
-            opening = _opening_words(frame.at[index, "body"])
-            for other in by_time.get(frame.at[index, "published_at"], []):
-                if (
-                    other == index
-                    or ids[other] == ids[index]
-                    or frame.at[other, "word_count"] <= len(opening)
-                ):
-                    continue
-                if _opening_words(frame.at[other, "body"])[: len(opening)] == opening:
-                    ids[index] = ids[other]
-                    break
+        _merge_short_copies(frame, ids, short.tolist())
     frame["article_id"] = pd.array(ids, dtype="string")
     frame["_order"] = range(len(frame))
     counts = frame["article_id"].value_counts()
     dup_ids = set(counts.index[counts > 1])
     if not dup_ids:
-        return _newest_first(frame.drop(columns="_order")), 0
-    frame = frame.sort_values(
+        return _newest_first(frame.drop(columns="_order"), fresh_lists), 0
+    # Rows are chosen and ordered on the small key columns; the frame itself (with every body) is then
+    # taken once, in its final order.
+    keys = frame[["article_id", "teaser", "truncated", "word_count", "_order"]].sort_values(
         ["article_id", "teaser", "truncated", "word_count", "_order"],
         ascending=[True, True, True, False, True],
     )
-    sources: dict[str, list[str]] = {}
-    for article_id, group in frame[frame["article_id"].isin(dup_ids)].groupby("article_id", sort=False):
-        spans = {s for lst in group["sources"] for s in lst}
-        sources[str(article_id)] = sorted(
-            spans, key=lambda s: (parse_source_span(s).file, parse_source_span(s).first_line)
-        )
-    winners = frame.drop_duplicates("article_id", keep="first").copy()
+    winner_rows = np.sort(keys.index.to_numpy()[~keys["article_id"].duplicated(keep="first").to_numpy()])
+    # The sources of every copy, gathered with plain Python over the duplicated rows only (a pandas
+    # groupby over thousands of small groups cost most of a second).
+    duplicated = frame["article_id"].isin(dup_ids).to_numpy()
+    spans_of: dict[str, set[str]] = defaultdict(set)
+    for article_id, spans in zip(
+        frame["article_id"][duplicated].tolist(), frame["sources"][duplicated].tolist(), strict=True
+    ):
+        spans_of[str(article_id)].update(spans)
+    sources = {
+        article_id: sorted(spans, key=lambda s: (parse_source_span(s).file, parse_source_span(s).first_line))
+        for article_id, spans in spans_of.items()
+    }
+    winners = frame.take(winner_rows[_newest_first_order(frame["published_at"].take(winner_rows))])
     winners["sources"] = [
-        sources.get(str(i), s) for i, s in zip(winners["article_id"], winners["sources"], strict=True)
+        sources.get(str(i), s)
+        for i, s in zip(winners["article_id"].tolist(), winners["sources"].tolist(), strict=True)
     ]
     merged = len(frame) - len(winners)
-    return _newest_first(winners.sort_values("_order").drop(columns="_order")), merged
+    return conform(winners.drop(columns="_order").reset_index(drop=True), fresh_lists=fresh_lists), merged
 
 
-def _newest_first(frame: pd.DataFrame) -> pd.DataFrame:
-    ordered = frame.sort_values("published_at", ascending=False, na_position="last", kind="stable")
-    return conform(ordered.reset_index(drop=True))
+def _merge_short_copies(frame: pd.DataFrame, ids: list[Any], short: list[int]) -> None:
+    """Give a truncated or very short copy the id of a longer copy of the same minute whose text it opens.
+
+    ``ids`` (one per row) is updated in place, the short rows in order. Only the rows of the minutes that
+    short rows have are looked at, and each body is read from the frame once.
+    """
+    stamps = frame["published_at"]
+    # Equal int64 values are equal times (NaT is one value, as it is one key in a dict of Timestamps).
+    keys = stamps.array.asi8.tolist() if isinstance(stamps.dtype, pd.DatetimeTZDtype) else stamps.tolist()
+    wanted = {keys[index] for index in short}
+    by_time: dict[Any, list[int]] = defaultdict(list)
+    for index, key in enumerate(keys):
+        if key in wanted:
+            by_time[key].append(index)
+    rows = sorted({index for group in by_time.values() for index in group})
+    bodies = dict(zip(rows, frame["body"].take(rows).tolist(), strict=True))
+    word_counts = dict(zip(rows, frame["word_count"].take(rows).tolist(), strict=True))
+    openings: dict[int, list[str]] = {}
+
+    def opening_of(index: int) -> list[str]:
+        if index not in openings:
+            openings[index] = _opening_words(bodies[index])
+        return openings[index]
+
+    for index in short:
+        opening = opening_of(index)
+        for other in by_time.get(keys[index], []):
+            if other == index or ids[other] == ids[index] or word_counts[other] <= len(opening):
+                continue
+            if opening_of(other)[: len(opening)] == opening:
+                ids[index] = ids[other]
+                break
+
+
+def _newest_first_order(stamps: pd.Series) -> np.ndarray:
+    """Positions that sort ``stamps`` newest first, undated last, ties in their current order."""
+    ordered = stamps.reset_index(drop=True).sort_values(ascending=False, na_position="last", kind="stable")
+    return np.asarray(ordered.index, dtype=np.intp)
+
+
+def _newest_first(frame: pd.DataFrame, fresh_lists: bool = False) -> pd.DataFrame:
+    ordered = frame.take(_newest_first_order(frame["published_at"]))
+    return conform(ordered.reset_index(drop=True), fresh_lists=fresh_lists)
 
 
 def name_order_merges(names: Iterable[str], reporters: Reporters) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Words, phrases and prefixes are looked up in the index (headline, body and photo caption; ``Related:``
 headlines are not indexed: they name other stories). Fields (``author:``, ``section:``, ``theme:``,
-``agency:``) are answered from the frame. Boolean structure is combined over sets of row positions.
+``agency:``) are answered from the frame. Boolean structure is combined over sets of row positions
+(``evaluate``) or, for ``mask``, over boolean arrays.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class SearchIndex:
         self._db = connection
         self._lock = threading.Lock()
         self._authors: dict[str, set[int]] | None = None
+        self._groups: dict[str, dict[str, np.ndarray]] = {}
+        self._rows_by_id: dict[str, int] | None = None
+        self._ids_unique = True
         self.all_rows = frozenset(range(len(frame)))
 
     # -- building ---------------------------------------------------------------------------------
@@ -100,13 +104,20 @@ class SearchIndex:
     # -- evaluation -------------------------------------------------------------------------------
     def term_rows(self, term: Term) -> set[int]:
         """Rows whose headline, body or caption contain the word, phrase or prefix."""
+        return set(self._term_rowids(term).tolist())
+
+    def _term_rowids(self, term: Term) -> np.ndarray:
         quoted = " ".join(f'"{w}"' for w in term.words)
         expression = f'"{" ".join(term.words)}"' if term.is_phrase else quoted
         if term.prefix:
             expression += " *"
+        # One comma-separated string from SQLite instead of a Python tuple per row: half the time for a
+        # common word (50,000 rows).
         with self._lock:
-            rows = self._db.execute("SELECT rowid FROM docs WHERE docs MATCH ?", (expression,)).fetchall()
-        return {r[0] for r in rows}
+            (joined,) = self._db.execute(
+                "SELECT group_concat(rowid) FROM docs WHERE docs MATCH ?", (expression,)
+            ).fetchone()
+        return np.array(joined.split(","), dtype=np.intp) if joined else np.zeros(0, dtype=np.intp)
 
     def _instances(self, word: str, prefix: bool) -> list[tuple[int, str, int]]:
         """(row, column, token offset) of every occurrence of a token (or of tokens starting with it)."""
@@ -169,9 +180,10 @@ class SearchIndex:
                 rows = set(found) if rows is None else rows & found
             return rows or set()
         if field.name == "section":
-            column = self.frame["section"].astype(str).str.lower()
-            mask = (column == value) | column.str.startswith(value)
-            return set(np.flatnonzero(mask.to_numpy()).tolist())
+            sections = self._distinct("section", lambda: self.frame["section"].astype(str).str.lower())
+            return _rows_of(
+                rows for name, rows in sections.items() if name == value or name.startswith(value)
+            )
         if field.name == "agency":
             agency = self.frame["agency"].astype(object)
             if value in ("any", "*", "yes"):
@@ -179,18 +191,34 @@ class SearchIndex:
             elif value in ("none", "no", "staff"):
                 mask = agency.isna()
             else:
-                mask = (
-                    agency.fillna("")
-                    .astype(str)
-                    .str.lower()
-                    .str.split(r",\s*")
-                    .map(lambda names: value in names)
-                )
+                wires = self._distinct("agency", lambda: agency.fillna("").astype(str).str.lower())
+                return _rows_of(rows for names, rows in wires.items() if value in _WIRE_SPLIT.split(names))
             return set(np.flatnonzero(mask.to_numpy(dtype=bool)).tolist())
         ids = themes(value) if themes else None
         if ids is None:
             return set()
-        return set(np.flatnonzero(self.frame["article_id"].isin(list(ids)).to_numpy()).tolist())
+        row_of = self._row_of_id()
+        if row_of is None:  # the same id on several rows: look each up in the column
+            return set(np.flatnonzero(self.frame["article_id"].isin(list(ids)).to_numpy()).tolist())
+        return {row_of[i] for i in ids if i in row_of}
+
+    def _distinct(self, key: str, column: Callable[[], pd.Series]) -> dict[str, np.ndarray]:
+        """The rows of each distinct value of a (lower-cased) column, worked out once per index: a field
+        query then tests a few distinct values instead of every row."""
+        if key not in self._groups:
+            values = column()
+            self._groups[key] = {
+                str(v): rows for v, rows in values.groupby(values, sort=False).indices.items()
+            }
+        return self._groups[key]
+
+    def _row_of_id(self) -> dict[str, int] | None:
+        """Article id -> row, or None when an id is on several rows (then the column is searched)."""
+        if self._rows_by_id is None:
+            ids = self.frame["article_id"].astype(str).tolist()
+            self._rows_by_id = dict(zip(ids, range(len(ids)), strict=True))
+            self._ids_unique = len(self._rows_by_id) == len(ids)
+        return self._rows_by_id if self._ids_unique else None
 
     def evaluate(self, node: Node, themes: ThemeLookup | None = None) -> set[int]:
         """The rows of the frame that match a parsed query."""
@@ -229,9 +257,50 @@ class SearchIndex:
 
     def mask(self, query: str, themes: ThemeLookup | None = None) -> np.ndarray:
         """A boolean array over the frame's rows: True where ``query`` matches."""
+        return self._mask(parse_query(query), themes)
+
+    def _mask(self, node: Node, themes: ThemeLookup | None) -> np.ndarray:
+        """``evaluate`` over boolean arrays instead of sets of rows: the same rows, found faster when
+        they are many (``-china`` is 45,000 rows of 100,000)."""
+        if isinstance(node, Term):
+            return self._rows_mask(self._term_rowids(node))
+        if isinstance(node, Field):
+            rows = self.field_rows(node, themes)
+            return self._rows_mask(np.fromiter(rows, dtype=np.intp, count=len(rows)))
+        if isinstance(node, Not):
+            return ~self._mask(node.operand, themes)
+        if isinstance(node, And):
+            positives = [o for o in node.operands if not isinstance(o, Not)]
+            negatives = [o.operand for o in node.operands if isinstance(o, Not)]
+            result = np.ones(len(self.frame), dtype=bool)
+            for operand in positives:
+                result &= self._mask(operand, themes)
+                if not result.any():
+                    return result
+            for negative in negatives:
+                result &= ~self._mask(negative, themes)
+                if not result.any():
+                    return result
+            return result
+        assert isinstance(node, Or)
+        union = np.zeros(len(self.frame), dtype=bool)
+        for alternative in node.operands:
+            union |= self._mask(alternative, themes)
+        return union
+
+    def _rows_mask(self, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(self.frame), dtype=bool)
-        out[list(self.evaluate(parse_query(query), themes))] = True
+        out[rows] = True
         return out
+
+
+def _rows_of(groups: Iterable[np.ndarray]) -> set[int]:
+    arrays = list(groups)
+    return set(np.concatenate(arrays).tolist()) if arrays else set()
+
+
+#: How an ``agency`` value lists several wires (``"Bloomberg, Reuters"``), as ``str.split`` reads it.
+_WIRE_SPLIT = re.compile(r",\s*")
 
 
 def _fill(db: sqlite3.Connection, frame: pd.DataFrame) -> None:
