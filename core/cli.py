@@ -79,6 +79,21 @@ def write_records(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
         sys.stdout.write(text)
 
 
+def write_listings(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+    """Listing entries (headline, summary, published_at, group, source, line, article_id) as jsonl, csv
+    or parquet."""
+    if fmt == "parquet":
+        if not out:
+            raise UsageError("--format parquet needs --out FILE")
+        frame.to_parquet(out, index=False)
+        return
+    text = export.listings_to_jsonl(frame) if fmt == "jsonl" else export.listings_to_csv(frame)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
 def stats(corpus: Corpus) -> dict[str, Any]:
     """The figures ``caixin stats`` prints."""
     frame = corpus.articles
@@ -97,6 +112,9 @@ def stats(corpus: Corpus) -> dict[str, Any]:
         "duplicates_merged": corpus.report.duplicates_merged,
         "reporter_merges": corpus.report.reporter_merges,
         "files": len(corpus.report.pages),
+        "shapes": {page.source: page.shape for page in corpus.report.pages},
+        "listing_entries": len(corpus.listings),
+        "listing_entries_matched": int(corpus.listings["article_id"].notna().sum()),
         "failed_inputs": corpus.report.errors,
         "line_accounting": corpus.report.line_accounting(),
     }
@@ -110,7 +128,10 @@ def format_report(corpus: Corpus) -> str:
             out.append(f"{page.source}: ERROR {page.error}")
             continue
         roles = ", ".join(f"{role} {n}" for role, n in sorted(page.roles.items()) if n)
-        out.append(f"{page.source}: {page.shape} ({page.shape_reason}); {page.stories} stories")
+        entries = f", {page.entries} listing entries" if getattr(page, "entries", 0) else ""
+        out.append(
+            f"{page.source}: read as {page.shape} ({page.shape_reason}); {page.stories} stories{entries}"
+        )
         out.append(f"  {page.lines} lines, {page.blank} blank; {roles or 'no non-blank lines'}")
         for number, text in page.unknown:
             out.append(f"  unknown line {number}: {text[:120]}")
@@ -130,7 +151,10 @@ def format_report(corpus: Corpus) -> str:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     corpus = load(args)
-    write_records(corpus.articles, args.format, args.out)
+    if args.listings:
+        write_listings(corpus.listings, args.format, args.out)
+    else:
+        write_records(corpus.articles, args.format, args.out)
     return EXIT_INPUT if corpus.failed else EXIT_OK
 
 
@@ -263,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
                 choices=["jsonl", "csv", "parquet"],
                 default="jsonl",
                 help="output format (default jsonl; parquet needs --out)",
+            )
+            command.add_argument(
+                "--listings",
+                action="store_true",
+                help="write the listing entries (listings, digests, article pages) instead of the stories",
             )
             command.add_argument("--out", help="write to FILE instead of stdout (required for parquet)")
     return parser

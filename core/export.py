@@ -46,3 +46,38 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame[list(COLUMNS)].to_parquet(buffer, index=False)
     return buffer.getvalue()
+
+
+def _listing_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for row in frame.to_dict("records"):
+        stamp = row.get("published_at")
+        article_id = row.get("article_id")
+        rows.append(
+            {
+                "headline": row["headline"],
+                "summary": row.get("summary") or "",
+                "published_at": None if stamp is None or pd.isna(stamp) else stamp.isoformat(),
+                "group": row.get("group") or "",
+                "source": row["source"],
+                "line": int(row["line"]),
+                "article_id": None if article_id is None or pd.isna(article_id) else str(article_id),
+            }
+        )
+    return rows
+
+
+def listings_to_jsonl(frame: pd.DataFrame) -> str:
+    """Listing entries as JSON Lines: headline, summary, published_at (or null), group, source, line,
+    article_id (of the matched story, or null)."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in _listing_rows(frame))
+
+
+def listings_to_csv(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    fields = ["headline", "summary", "published_at", "group", "source", "line", "article_id"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for row in _listing_rows(frame):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()

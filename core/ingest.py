@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from core.cache import CacheStore, cache_key, default_cache_dir
+from core.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
 from core.frame import articles_to_frame, conform, empty_frame
-from core.model import Article, parse_source_span
+from core.model import Article, ListingEntry, parse_source_span
 from core.parse import parse_page
 from core.read import expand_inputs, read_page
 from core.report import CorpusReport, PageReport
@@ -43,6 +45,7 @@ class Corpus:
     articles: pd.DataFrame
     report: CorpusReport
     headlines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source", "line", "text"]))
+    listings: pd.DataFrame = field(default_factory=lambda: listings_to_frame([]))
     from_cache: bool = False
     cache_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -64,6 +67,7 @@ class _FileResult:
     headlines: list[tuple[int, str]]
     report: PageReport
     reused: bool = False
+    listings: list[ListingEntry] = field(default_factory=list)
 
 
 def _parse_file(path: str, known_sha: str | None, agencies: frozenset[str]) -> _FileResult:
@@ -93,6 +97,7 @@ def _parse_file(path: str, known_sha: str | None, agencies: frozenset[str]) -> _
         list(result.articles),
         list(result.headlines),
         result.report,
+        listings=list(result.listings),
     )
 
 
@@ -196,6 +201,7 @@ def ingest(
                 articles,
                 report,
                 _headline_frame(state["headlines"], names),
+                listings=_listing_frame_from_rows(state.get("listing_rows", [])),
                 from_cache=True,
                 cache_warnings=warnings,
                 seconds=time.perf_counter() - started,
@@ -225,10 +231,14 @@ def ingest(
 
     pages: dict[str, PageReport] = {}
     headlines: dict[str, list[tuple[int, str]]] = {}
+    listings: dict[str, list[ListingEntry]] = {}
     file_entries: dict[str, dict[str, Any]] = {}
     for name in keep:
         pages[name] = PageReport.from_dict(state["reports"][name]) if state else PageReport(name)
         headlines[name] = [tuple(h) for h in state["headlines"].get(name, [])] if state else []
+        listings[name] = (
+            [_entry_from_json(e) for e in state.get("listings", {}).get(name, [])] if state else []
+        )
         file_entries[name] = known[name]
     for r in results:
         if r.reused:
@@ -236,11 +246,13 @@ def ingest(
             continue
         pages[r.path] = r.report
         headlines[r.path] = r.headlines
+        listings[r.path] = r.listings
         if r.mtime_ns:  # remembered even when unreadable, so an unchanged bad file is not read again
             file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
 
     articles, merged = merge_duplicates(records.drop(columns="_file"), fresh_lists=True)
     articles, name_merges = apply_reporters(articles, reporters)
+    articles, listing_frame = apply_headline_catalog(articles, names, pages, headlines, listings)
     report = CorpusReport(
         pages=[pages[n] for n in names] + error_pages, duplicates_merged=merged, reporter_merges=name_merges
     )
@@ -250,6 +262,8 @@ def ingest(
         "files": {n: file_entries[n] for n in names if n in file_entries},
         "reports": {n: pages[n].to_dict() for n in names if n in file_entries},
         "headlines": {n: headlines[n] for n in names if n in file_entries},
+        "listings": {n: [e.to_json_dict() for e in listings.get(n, [])] for n in names if n in file_entries},
+        "listing_rows": _listing_rows(listing_frame),
         "duplicates_merged": merged,
         "reporter_merges": name_merges,
     }
@@ -263,6 +277,7 @@ def ingest(
         articles,
         report,
         _headline_frame(headlines, names),
+        listings=listing_frame,
         from_cache=False,
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
@@ -278,6 +293,80 @@ def _report_from_state(
         duplicates_merged=state.get("duplicates_merged", 0),
         reporter_merges=dict(state.get("reporter_merges", {})),
     )
+
+
+def _entry_from_json(data: dict[str, Any]) -> ListingEntry:
+    stamp = data.get("published_at")
+    return ListingEntry(
+        headline=data["headline"],
+        summary=data.get("summary", ""),
+        published_at=datetime.fromisoformat(stamp) if stamp else None,
+        group=data.get("group", ""),
+        source=data["source"],
+        line=int(data["line"]),
+        article_id=data.get("article_id"),
+    )
+
+
+def _listing_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_entry_from_row(row).to_json_dict() for row in frame.to_dict("records")]
+
+
+def _entry_from_row(row: dict[str, Any]) -> ListingEntry:
+    stamp = row.get("published_at")
+    article_id = row.get("article_id")
+    return ListingEntry(
+        headline=str(row["headline"]),
+        summary=str(row.get("summary") or ""),
+        published_at=None if stamp is None or pd.isna(stamp) else stamp.to_pydatetime(),
+        group=str(row.get("group") or ""),
+        source=str(row["source"]),
+        line=int(row["line"]),
+        article_id=None if article_id is None or pd.isna(article_id) else str(article_id),
+    )
+
+
+def _listing_frame_from_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return listings_to_frame([_entry_from_json(row) for row in rows])
+
+
+def apply_headline_catalog(
+    articles: pd.DataFrame,
+    names: list[str],
+    pages: dict[str, PageReport],
+    headlines: dict[str, list[tuple[int, str]]],
+    listings: dict[str, list[ListingEntry]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Headlines known from listings, digests, article pages and headline lists, matched to stories.
+
+    A story with an inferred headline takes a strongly matched real one (``core.catalog``); every
+    listing entry gets the id of the story it matched, or none ("known from listings only").
+    ``Related:`` lines are not used here: ``core.analytics.story_threads`` links them for reading.
+    Returns the articles and the listing entries frame (``core.model.LISTING_COLUMNS``).
+    """
+    entries: list[ListingEntry] = [e for n in names for e in listings.get(n, [])]
+    kinds = []
+    for n in names:
+        shape = pages[n].shape if n in pages else ""
+        kind = "article" if shape == "article" else "digest" if shape == "digest" else "listing"
+        kinds += [kind] * len(listings.get(n, []))
+    rows = [
+        (e.headline, e.published_at, e.source, e.line, k, None) for e, k in zip(entries, kinds, strict=True)
+    ]
+    rows += [
+        (text, None, n, int(line), "headline_list", None)
+        for n in names
+        for line, text in headlines.get(n, [])
+    ]
+    listing_frame = listings_to_frame(entries)
+    if not rows or articles.empty:
+        return articles, listing_frame
+    frame = pd.DataFrame(rows, columns=[*ENTRY_COLUMNS, "exclude_article_id"])
+    matches = match_catalog(articles, frame)
+    own = listing_frame["article_id"]
+    found = matches["article_id"].iloc[: len(entries)].reset_index(drop=True)
+    listing_frame["article_id"] = own.where(own.notna(), found).astype("string")
+    return conform(apply_catalog(articles, matches)), listing_frame
 
 
 def _headline_frame(headlines: dict[str, Any], names: list[str]) -> pd.DataFrame:

@@ -123,6 +123,22 @@ st.dataframe(
     column_config={"file": st.column_config.TextColumn("File", width="large")},
 )
 
+listings = corpus.listings
+if len(listings):
+    matched = int(listings["article_id"].notna().sum())
+    with st.expander(
+        f"Listing entries ({len(listings):,}; {matched:,} matched to a story, the rest known from listings only)"
+    ):
+        st.dataframe(
+            listings.head(5000),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "headline": st.column_config.TextColumn("Headline", width="large"),
+                "published_at": st.column_config.DatetimeColumn("Date (Beijing)", format="YYYY-MM-DD HH:mm"),
+                "article_id": st.column_config.TextColumn("Matched story"),
+            },
+        )
 unknown = pd.DataFrame(corpus.report.unknown_lines()[:5000], columns=["source", "line", "text"])
 with st.expander(f"Unknown lines ({accounting['unknown']:,})"):
     if unknown.empty:
