@@ -18,7 +18,15 @@ from core.parse.listing import parse_listing
 from core.parse.live_feed import DEFAULT_AGENCIES, parse_live_feed
 from core.report import PageReport
 
-__all__ = ["SHAPES", "ParseResult", "detect_shape", "html_to_text", "looks_like_html", "parse_page", "split_lines"]
+__all__ = [
+    "SHAPES",
+    "ParseResult",
+    "detect_shape",
+    "html_to_text",
+    "looks_like_html",
+    "parse_page",
+    "split_lines",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,15 +35,17 @@ from core.parse.live_feed import (
     DEFAULT_AGENCIES,
     _near_copy,
     _photo_parts,
-    parse_contacts,
     split_byline,
+    trailer_role,
 )
 from core.report import PageReport
 
 __all__ = ["parse_article"]
 
 #: ``By A and B`` or ``By A and B / Aug 10, 2018 03:05 PM`` (the full live-feed form is ``c.BYLINE``).
-_SHORT_BYLINE = re.compile(r"^[Bb]y\s+(?P<authors>[^/]{1,160}?)(?:\s*/\s*(?P<date>" + c.DATE_PATTERN + r"))?\s*$")
+_SHORT_BYLINE = re.compile(
+    r"^[Bb]y\s+(?P<authors>[^/]{1,160}?)(?:\s*/\s*(?P<date>" + c.DATE_PATTERN + r"))?\s*$"
+)
 _NAME_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
 
@@ -98,7 +100,9 @@ def read_byline(text: str) -> _Byline | None:
                 full["month"], full["day"], full["year"], full["hour"], full["minute"], full["ampm"]
             )
             if published is not None:
-                return _Byline(" ".join(full["authors"].split()), published, c.canonical_section(full["section"]))
+                return _Byline(
+                    " ".join(full["authors"].split()), published, c.canonical_section(full["section"])
+                )
     short = _SHORT_BYLINE.match(text)
     if not short or not _names_like(short["authors"]):
         return None
@@ -221,22 +225,7 @@ class ArticleParser:
         return None
 
     def _trailer_role(self, text: str) -> str | None:
-        page = self.page
-        if c.TEASER.match(text):
-            page.teaser = True
-            return "teaser_note"
-        contact = c.CONTACT.match(text)
-        if contact:
-            page.contacts.extend(parse_contacts(contact["rest"]))
-            return "contact"
-        related = c.RELATED.match(text)
-        if related:
-            page.related.append(related["headline"].strip())
-            return "related"
-        if c.COVERAGE.match(text):
-            page.coverage_links.append(text)
-            return "coverage_link"
-        return None
+        return trailer_role(self.page, text)
 
     def _article(self) -> Article:
         page = self.page

@@ -137,7 +137,12 @@ def parse_digest(lines: list[str], source: str) -> tuple[list[ListingEntry], Pag
             roles["intro"] += 1
     # A name alone at the end, with nothing under it, is the editor's signature, not a headline.
     last = builder.items[-1] if builder.items else None
-    if last is not None and not last.summary and last_item_position == last_content and is_name(last.headline):
+    if (
+        last is not None
+        and not last.summary
+        and last_item_position == last_content
+        and is_name(last.headline)
+    ):
         builder.drop_last()
         roles["listing_headline"] -= 1
         roles["signature"] += 1

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from core.model import Article, SourceSpan, make_article_id
 from core.parse import common as c
@@ -134,6 +135,27 @@ def parse_contacts(rest: str) -> list[str]:
         if name and "@" not in name and any(ch.isalpha() for ch in name):
             names.append(name)
     return names
+
+
+def trailer_role(story: Any, text: str) -> str | None:
+    """The role of a trailer line (teaser note, contact, related headline, coverage link), recorded on
+    ``story`` (anything with ``teaser``, ``contacts``, ``related`` and ``coverage_links``); None otherwise.
+    Shared by the live-feed and single-article parsers."""
+    if c.TEASER.match(text):
+        story.teaser = True
+        return "teaser_note"
+    contact = c.CONTACT.match(text)
+    if contact:
+        story.contacts.extend(parse_contacts(contact["rest"]))
+        return "contact"
+    related = c.RELATED.match(text)
+    if related:
+        story.related.append(related["headline"].strip())
+        return "related"
+    if c.COVERAGE.match(text):
+        story.coverage_links.append(text)
+        return "coverage_link"
+    return None
 
 
 def infer_headline(lead: str, max_words: int = 12) -> str:
@@ -329,21 +351,7 @@ class LiveFeedParser:
         return None
 
     def _trailer_role(self, block: _Block, text: str) -> str | None:
-        if c.TEASER.match(text):
-            block.teaser = True
-            return "teaser_note"
-        contact = c.CONTACT.match(text)
-        if contact:
-            block.contacts.extend(parse_contacts(contact["rest"]))
-            return "contact"
-        related = c.RELATED.match(text)
-        if related:
-            block.related.append(related["headline"].strip())
-            return "related"
-        if c.COVERAGE.match(text):
-            block.coverage_links.append(text)
-            return "coverage_link"
-        return None
+        return trailer_role(block, text)
 
     # -- records ------------------------------------------------------------------------------------
     def _article(self, block: _Block, is_last: bool) -> Article:
