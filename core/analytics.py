@@ -447,3 +447,21 @@ def selection_summary(frame: pd.DataFrame) -> dict[str, Any]:
         "reporters": len(np.unique(credits.codes[credits.kinds == 0])),
         "agencies": len(np.unique(credits.codes[credits.kinds == 1])),
     }
+
+
+def listing_only_timeline(
+    listings: pd.DataFrame, freq: str = "W", date_from: Any = None, date_to: Any = None
+) -> pd.DataFrame:
+    """Dated listing entries that match no story in the collection ("known from listings only"), per
+    period: ``period_start``, ``articles``. They show coverage the collection lacks. ``date_from`` and
+    ``date_to`` (dates, inclusive, Beijing time) narrow them like the date filter."""
+    only = listings[listings["article_id"].isna() & listings["published_at"].notna()]
+    if date_from is not None or date_to is not None:
+        days = only["published_at"].dt.tz_convert("Asia/Shanghai").dt.date
+        keep = np.ones(len(only), dtype=bool)
+        if date_from is not None:
+            keep &= (days >= date_from).to_numpy(dtype=bool)
+        if date_to is not None:
+            keep &= (days <= date_to).to_numpy(dtype=bool)
+        only = only[keep]
+    return timeline(only, freq)

@@ -82,3 +82,36 @@ def test_cli_parse_listings_and_stats_shapes(tmp_path: Path, capsys: pytest.Capt
     assert shapes["article.txt"] == "article"
     assert main(["report", str(PAGES2), "--cache-dir", str(tmp_path)]) == 0
     assert "read as listing" in capsys.readouterr().out
+
+
+def test_listing_only_timeline_counts_unmatched_dated_entries(tmp_path: Path) -> None:
+    from datetime import date
+
+    from core.analytics import listing_only_timeline
+
+    corpus = ingest([str(SAMPLE), str(PAGES2)], cache_dir=tmp_path)
+    listings = corpus.listings
+    expected = int((listings["article_id"].isna() & listings["published_at"].notna()).sum())
+    assert expected > 0
+    assert int(listing_only_timeline(listings, "M")["articles"].sum()) == expected
+    assert int(listing_only_timeline(listings, "M", date(2030, 1, 1), None)["articles"].sum()) == 0
+
+
+def test_timeline_page_shows_listing_only_series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CAIXIN_DATA", os.pathsep.join([str(SAMPLE), str(PAGES2)]))
+    monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("views/timeline.py")
+    at.run()
+    toggle = at.toggle(key="tl_listings")
+    toggle.set_value(True).run()
+    assert not at.exception
+    chart = at.get("vega_lite_chart")[0].proto
+    assert '"field": "group"' in chart.spec
+    assert any(b"Known from listings only" in dataset.data.data for dataset in chart.datasets)

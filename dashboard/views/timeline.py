@@ -5,12 +5,13 @@ Dragging over a range of bars selects it; "Narrow dates" then sets the date filt
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from components import charts
 from components.filters import dates_from_chart
 from components.view import get_view, header
-from core.analytics import timeline, timeline_headlines
+from core.analytics import listing_only_timeline, timeline, timeline_headlines
 
 view = get_view()
 header(view, "Timeline")
@@ -63,6 +64,25 @@ data = view.cached(
 )
 if by == "theme":
     data = data.assign(group=data["group"].map(view.theme_labels).fillna(data["group"]))
+listings = view.collection.corpus.listings
+has_listing_only = bool((listings["article_id"].isna() & listings["published_at"].notna()).any())
+if has_listing_only and by is None and measure == "articles":
+    if st.toggle(
+        "Show headlines known from listings only",
+        key="tl_listings",
+        help="Dated entries of listing and digest pages that match no story in the collection: coverage the collection lacks. Only the date filter applies to them.",
+    ):
+        missing = listing_only_timeline(listings, freq, view.filters.date_from, view.filters.date_to)
+        data = pd.concat(
+            [
+                data.assign(group="Stories in the collection"),
+                missing.assign(group="Known from listings only"),
+            ],
+            ignore_index=True,
+        )
+        by = "source"
+elif has_listing_only:
+    st.caption("Headlines known from listings only can be shown with Split by: none and Counts.")
 hover = view.cached("timeline_headlines", timeline_headlines, frame, freq=freq, max_per_period=5)
 data = data.merge(hover, on="period_start", how="left")
 scale = charts.theme_scale(view.theme_colours, view.theme_labels) if by == "theme" else None
