@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 from typing import Any
 
 #: Every time on a Caixin Global page is Beijing time (UTC+08:00, no daylight saving since 1991).
@@ -179,7 +180,7 @@ def make_article_id(published_at: datetime | None, body: str, fallback: str = ""
     ``fallback`` (e.g. the byline) is used only when the body is empty.
     """
     stamp = published_at.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if published_at else "undated"
-    words = _ID_WORD.findall(body[:400].lower())[:12]
+    words = [m.group() for m in islice(_ID_WORD.finditer(body[:400].lower()), 12)]
     opening = " ".join(words) if words else "empty:" + fallback.lower()
     digest = hashlib.sha1(f"{stamp}|{opening}".encode()).hexdigest()
     return digest[:16]

@@ -51,8 +51,8 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     errors: list[InputError] = []
     seen: set[Path] = set()
 
-    def add(path: Path) -> None:
-        key = path.resolve()
+    def add(path: Path, key: Path | None = None) -> None:
+        key = key or path.resolve()
         if key not in seen:
             seen.add(key)
             files.append(path)
@@ -68,8 +68,9 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
             )
             if not found:
                 errors.append(InputError(text, "folder holds no page files (.txt, .html, .htm, .md)"))
+            base = path.resolve()  # resolved once: a folder of thousands of pages costs one realpath
             for p in found:
-                add(p)
+                add(p, base / p.relative_to(path))
         elif path.is_file():
             add(path)
         elif glob.has_magic(text):
