@@ -30,6 +30,7 @@ from core.parse import common as c
 
 # The live-feed parser's small helpers, shared rather than copied (they stay private there so that module
 # can be tuned without widening its public API).
+from core.parse.entries import unlink
 from core.parse.live_feed import (
     _DATELINE,
     DEFAULT_AGENCIES,
@@ -152,7 +153,7 @@ class ArticleParser:
                     page.section = c.canonical_section(text)
                     continue
                 roles["headline"] += 1
-                page.headline, page.headline_line, page.last_line = text, number, number
+                page.headline, page.headline_line, page.last_line = unlink(text), number, number
                 state = "head"
                 continue
             if state == "footer":
