@@ -366,7 +366,8 @@ def apply_headline_catalog(
     own = listing_frame["article_id"]
     found = matches["article_id"].iloc[: len(entries)].reset_index(drop=True)
     listing_frame["article_id"] = own.where(own.notna(), found).astype("string")
-    return conform(apply_catalog(articles, matches)), listing_frame
+    # The list cells are ingest's own (from the merge and the aliases), so they are not copied again.
+    return conform(apply_catalog(articles, matches), fresh_lists=True), listing_frame
 
 
 def _headline_frame(headlines: dict[str, Any], names: list[str]) -> pd.DataFrame:
