@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from expectations import SAMPLE_STORIES
 
 from core.collection import KINDS, Collection, Filters, open_collection, select
 from core.errors import QuerySyntaxError
@@ -28,28 +29,7 @@ from core.errors import QuerySyntaxError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"
 
-STORIES = {
-    "meng": "release Ms. Meng Wanzhou",
-    "fifa": "FIFA",
-    "essex": "Essex",
-    "tiktok": "TikTok",
-    "zoellick": "Zoellick",
-    "oi": "Brazilian carrier Oi",
-    "refiners": "drone attack",
-    "lu-trade-war": "prolonged trade war",
-    "purdy": "Andy Purdy",
-    "imf": "Kristalina Georgieva",
-    "graphene": "graphene",
-    "guo-debt": "largest holder of U.S. government debt",
-    "morocco": "Morocco",
-    "gao-tariffs": "Gao Feng",
-    "xi-north-korea": "state visit to North Korea",
-    "vought": "Russell Vought",
-    "pandas": "pandas",
-    "travel-alerts": "two travel alerts",
-    "study-warning": "when studying in the U.S.",
-    "ieee": "IEEE",
-}
+STORIES = SAMPLE_STORIES
 ALL = set(STORIES)
 HUAWEI = {"meng", "oi", "purdy", "vought", "ieee"}
 TRADE_WAR = {"zoellick", "lu-trade-war", "purdy", "guo-debt", "gao-tariffs", "travel-alerts"}
@@ -179,10 +159,7 @@ CASES = [
 
 @pytest.mark.parametrize(
     ("filters", "expected"),
-    [
-        pytest.param(f, e, id=i)
-        for i, f, e in CASES
-    ],
+    [pytest.param(f, e, id=i) for i, f, e in CASES],
 )
 def test_select(sample: Collection, keys: list[str], filters: Filters, expected: set[str]) -> None:
     assert selected(sample, keys, filters) == expected

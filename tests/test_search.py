@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from expectations import SAMPLE_STORIES
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,29 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"
 SAMPLE_PAGE = SAMPLE_PAGES / "000_6a6401b8027f1b55.txt"
 
-#: A phrase that occurs in the body of exactly one story of the sample.
-STORIES = {
-    "meng": "release Ms. Meng Wanzhou",
-    "fifa": "FIFA",
-    "essex": "Essex",
-    "tiktok": "TikTok",
-    "zoellick": "Zoellick",
-    "oi": "Brazilian carrier Oi",
-    "refiners": "drone attack",
-    "lu-trade-war": "prolonged trade war",
-    "purdy": "Andy Purdy",
-    "imf": "Kristalina Georgieva",
-    "graphene": "graphene",
-    "guo-debt": "largest holder of U.S. government debt",
-    "morocco": "Morocco",
-    "gao-tariffs": "Gao Feng",
-    "xi-north-korea": "state visit to North Korea",
-    "vought": "Russell Vought",
-    "pandas": "pandas",
-    "travel-alerts": "two travel alerts",
-    "study-warning": "when studying in the U.S.",
-    "ieee": "IEEE",
-}
+STORIES = SAMPLE_STORIES
 HUAWEI = {"meng", "oi", "purdy", "vought", "ieee"}
 NOT_HUAWEI_OR_TRADE = {"fifa", "essex", "tiktok", "graphene", "xi-north-korea", "pandas"}
 

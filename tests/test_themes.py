@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from expectations import SAMPLE_STORIES
 
 from core.collection import Collection, open_collection
 from core.errors import ConfigError, QuerySyntaxError
@@ -31,29 +32,7 @@ from core.themes import (
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"
 
-#: A phrase that occurs in the body of exactly one story of the sample.
-STORIES = {
-    "meng": "release Ms. Meng Wanzhou",
-    "fifa": "FIFA",
-    "essex": "Essex",
-    "tiktok": "TikTok",
-    "zoellick": "Zoellick",
-    "oi": "Brazilian carrier Oi",
-    "refiners": "drone attack",
-    "lu-trade-war": "prolonged trade war",
-    "purdy": "Andy Purdy",
-    "imf": "Kristalina Georgieva",
-    "graphene": "graphene",
-    "guo-debt": "largest holder of U.S. government debt",
-    "morocco": "Morocco",
-    "gao-tariffs": "Gao Feng",
-    "xi-north-korea": "state visit to North Korea",
-    "vought": "Russell Vought",
-    "pandas": "pandas",
-    "travel-alerts": "two travel alerts",
-    "study-warning": "when studying in the U.S.",
-    "ieee": "IEEE",
-}
+STORIES = SAMPLE_STORIES
 UNRELATED = {"fifa", "essex", "tiktok", "graphene", "xi-north-korea", "pandas"}
 
 
