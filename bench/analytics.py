@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--slow", action="store_true", help="also time terms, mentions and story threads")
     args = parser.parse_args(argv)
-    frame = ingest([args.pages]).articles
+    frame = ingest([args.pages], cache_dir=Path(__file__).resolve().parent / "out" / "cache-analytics").articles
     memberships = synthetic_memberships(frame)
     huawei = frame["body"].str.contains("Huawei", regex=False).fillna(False)
     print(f"{len(frame):,} stories, {len(memberships):,} theme memberships")
