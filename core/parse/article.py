@@ -25,18 +25,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.model import Article, ListingEntry, SourceSpan, make_article_id
+from core.model import Article, ListingEntry
 from core.parse import common as c
 
 # The live-feed parser's small helpers, shared rather than copied (they stay private there so that module
 # can be tuned without widening its public API).
 from core.parse.entries import unlink
 from core.parse.live_feed import (
-    _DATELINE,
     DEFAULT_AGENCIES,
     _near_copy,
-    _photo_parts,
     split_byline,
+    story_article,
     trailer_role,
 )
 from core.report import PageReport
@@ -232,39 +231,21 @@ class ArticleParser:
         page = self.page
         raw_byline = page.byline.raw if page.byline else ""
         authors, agency = split_byline(raw_byline, self.agencies) if raw_byline else ((), None)
-        if agency is None and not authors and page.paragraphs:
-            dateline = _DATELINE.match(page.paragraphs[0])
-            if dateline and dateline["agency"].lower() in self.agencies:
-                agency = dateline["agency"]
-        caption, credit = None, None
-        if page.photo_lines:
-            caption, credit = _photo_parts(max(page.photo_lines, key=len))
-        body = "\n\n".join(page.paragraphs)
         truncated = page.trailer_lines == 0 and (
             not page.paragraphs or not page.paragraphs[-1].endswith(c.TERMINAL)
         )
         if truncated:
             self.report.warn(page.first_line, "page ends inside the article; marked truncated")
-        return Article(
-            article_id=make_article_id(page.published_at, body, fallback=f"{self.source}:{page.first_line}"),
-            published_at=page.published_at,
-            section=page.section,
+        return story_article(
+            page,
+            self.source,
+            self.agencies,
             byline=raw_byline,
             authors=authors,
             agency=agency,
             headline=page.headline,
             headline_inferred=False,
-            photo_credit=credit,
-            photo_caption=caption,
-            body=body,
-            paragraphs=len(page.paragraphs),
-            word_count=len(body.split()),
-            teaser=page.teaser,
             truncated=truncated,
-            contacts=tuple(page.contacts),
-            related=tuple(page.related),
-            coverage_links=tuple(page.coverage_links),
-            sources=(SourceSpan(self.source, page.first_line, page.last_line),),
         )
 
 

@@ -355,16 +355,6 @@ class LiveFeedParser:
 
     # -- records ------------------------------------------------------------------------------------
     def _article(self, block: _Block, is_last: bool) -> Article:
-        caption, credit = None, None
-        if block.photo_lines:
-            caption_line = max(block.photo_lines, key=len)
-            caption, credit = _photo_parts(caption_line)
-        body = "\n\n".join(block.paragraphs)
-        agency = block.agency
-        if agency is None and not block.authors and block.paragraphs:
-            dateline = _DATELINE.match(block.paragraphs[0])
-            if dateline and dateline["agency"].lower() in self.agencies:
-                agency = dateline["agency"]
         truncated = block.cut_in_byline
         if is_last and not truncated and block.trailer_lines == 0:
             truncated = not block.paragraphs or not block.paragraphs[-1].endswith(c.TERMINAL)
@@ -372,29 +362,64 @@ class LiveFeedParser:
             self.report.warn(block.first_line, "page ends inside this story; marked truncated")
         lead = block.paragraphs[0] if block.paragraphs else ""
         headline = infer_headline(lead) if lead else f"[no text] {block.byline or 'unsigned'}".strip()
-        return Article(
-            article_id=make_article_id(
-                block.published_at, body, fallback=f"{self.source}:{block.first_line}"
-            ),
-            published_at=block.published_at,
-            section=block.section,
+        return story_article(
+            block,
+            self.source,
+            self.agencies,
             byline=block.byline,
             authors=block.authors,
-            agency=agency,
+            agency=block.agency,
             headline=headline,
             headline_inferred=True,
-            photo_credit=credit,
-            photo_caption=caption,
-            body=body,
-            paragraphs=len(block.paragraphs),
-            word_count=len(body.split()),
-            teaser=block.teaser,
             truncated=truncated,
-            contacts=tuple(block.contacts),
-            related=tuple(block.related),
-            coverage_links=tuple(block.coverage_links),
-            sources=(SourceSpan(self.source, block.first_line, block.last_line),),
         )
+
+
+def story_article(
+    story: Any,
+    source: str,
+    agencies: frozenset[str],
+    *,
+    byline: str,
+    authors: tuple[str, ...],
+    agency: str | None,
+    headline: str,
+    headline_inferred: bool,
+    truncated: bool,
+) -> Article:
+    """The ``Article`` of a story read by a parser. ``story`` has the parts both the live-feed and the
+    single-article parsers collect (``published_at``, ``section``, ``photo_lines``, ``paragraphs``,
+    trailer lists, ``first_line``/``last_line``). The photo line with most text gives caption and credit;
+    an unsigned story whose lead opens with a wire dateline (``(Bloomberg) —``) credits that agency."""
+    caption, credit = None, None
+    if story.photo_lines:
+        caption, credit = _photo_parts(max(story.photo_lines, key=len))
+    if agency is None and not authors and story.paragraphs:
+        dateline = _DATELINE.match(story.paragraphs[0])
+        if dateline and dateline["agency"].lower() in agencies:
+            agency = dateline["agency"]
+    body = "\n\n".join(story.paragraphs)
+    return Article(
+        article_id=make_article_id(story.published_at, body, fallback=f"{source}:{story.first_line}"),
+        published_at=story.published_at,
+        section=story.section,
+        byline=byline,
+        authors=authors,
+        agency=agency,
+        headline=headline,
+        headline_inferred=headline_inferred,
+        photo_credit=credit,
+        photo_caption=caption,
+        body=body,
+        paragraphs=len(story.paragraphs),
+        word_count=len(body.split()),
+        teaser=story.teaser,
+        truncated=truncated,
+        contacts=tuple(story.contacts),
+        related=tuple(story.related),
+        coverage_links=tuple(story.coverage_links),
+        sources=(SourceSpan(source, story.first_line, story.last_line),),
+    )
 
 
 def _looks_like_headline(text: str) -> bool:
