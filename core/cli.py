@@ -31,6 +31,11 @@ class UsageError(CaixinError):
     """Options that do not fit together."""
 
 
+def megabytes(size: int) -> str:
+    """Bytes as megabytes with one decimal, for progress lines: ``12.3``."""
+    return f"{size / 1_000_000:,.1f}"
+
+
 def _progress_bar(stream: TextIO) -> Progress | None:
     """A one-line progress bar on ``stream`` when it is a terminal."""
     if not stream.isatty():
@@ -40,7 +45,8 @@ def _progress_bar(stream: TextIO) -> Progress | None:
         width = 30
         filled = int(width * done / total) if total else width
         name = path if len(path) <= 40 else "…" + path[-39:]
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
+        amount = f"{megabytes(done)}/{megabytes(total)} MB"
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {amount} {name:<40}")
         if done == total:
             stream.write("\n")
         stream.flush()

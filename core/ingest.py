@@ -31,8 +31,10 @@ from core.model import Article, ListingEntry, parse_source_span
 from core.parse import parse_page
 from core.read import expand_inputs, read_page
 from core.report import CorpusReport, PageReport
+from core.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
 
-#: Progress callback: (files done, files in all, the file just done).
+#: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
+#: copy is current count as read at once; a large page reports its bytes as they are read.
 Progress = Callable[[int, int, str], None]
 
 _WORDS = re.compile(r"\w+")
@@ -68,15 +70,24 @@ class _FileResult:
     report: PageReport
     reused: bool = False
     listings: list[ListingEntry] = field(default_factory=list)
+    #: The stories as a frame instead of ``articles`` (a large page read in pieces).
+    frame: pd.DataFrame | None = None
 
 
-def _parse_file(path: str, known_sha: str | None, agencies: frozenset[str]) -> _FileResult:
-    """Read, hash and parse one file (runs in a worker process when ingesting many files)."""
+def _parse_file(
+    path: str, known_sha: str | None, agencies: frozenset[str], on_bytes: ByteProgress | None = None
+) -> _FileResult:
+    """Read, hash and parse one file (runs in a worker process when ingesting many small files). A file
+    of ``stream_threshold()`` bytes or more is read in pieces (``core.stream``), reporting ``on_bytes``."""
     try:
         stat = os.stat(path)
     except OSError:
         stat = None
     try:
+        if stat is not None and stat.st_size >= stream_threshold():
+            large = _parse_large_file(path, stat, known_sha, agencies, on_bytes)
+            if large is not None:
+                return large
         page = read_page(path)
     except InputError as error:
         report = PageReport(source=path, shape="error", error=str(error))
@@ -101,13 +112,55 @@ def _parse_file(path: str, known_sha: str | None, agencies: frozenset[str]) -> _
     )
 
 
-def _records_frame(results: list[_FileResult]) -> pd.DataFrame | None:
-    """The stories of some parsed files as one frame, with the file of each row in ``_file``."""
-    parsed = [r for r in results if r.articles]
-    if not parsed:
+def _parse_large_file(
+    path: str,
+    stat: os.stat_result,
+    known_sha: str | None,
+    agencies: frozenset[str],
+    on_bytes: ByteProgress | None,
+) -> _FileResult | None:
+    """A large file read in pieces; None when it has to be read whole (``parse_large_page``)."""
+    if known_sha is not None and hash_file(path) == known_sha:
+        return _FileResult(
+            path, stat.st_size, stat.st_mtime_ns, known_sha, [], [], PageReport(path), reused=True
+        )
+    large = parse_large_page(path, agencies, on_bytes=on_bytes)
+    if large is None:
         return None
-    frame = articles_to_frame([a for r in parsed for a in r.articles])
-    return frame.assign(_file=[r.path for r in parsed for _ in r.articles])
+    return _FileResult(
+        path,
+        large.size,
+        stat.st_mtime_ns,
+        large.sha256,
+        [],
+        large.headlines,
+        large.report,
+        frame=large.articles,
+    )
+
+
+def _records_frame(results: list[_FileResult]) -> pd.DataFrame | None:
+    """The stories of some parsed files as one frame, in file order, with the file of each row in ``_file``."""
+    pieces: list[pd.DataFrame] = []
+    run: list[_FileResult] = []  # files whose stories are still ``Article`` objects
+
+    def close_run() -> None:
+        if run:
+            frame = articles_to_frame([a for r in run for a in r.articles])
+            pieces.append(frame.assign(_file=[r.path for r in run for _ in r.articles]))
+            run.clear()
+
+    for result in results:
+        if result.frame is not None and len(result.frame):
+            close_run()
+            pieces.append(result.frame.assign(_file=result.path))
+            result.frame = None
+        elif result.articles:
+            run.append(result)
+    close_run()
+    if not pieces:
+        return None
+    return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
 
 
 def _parse_chunk(
@@ -125,28 +178,65 @@ def _parse_chunk(
 def _parse_many(
     jobs: list[tuple[str, str | None]], agencies: frozenset[str], workers: int, progress: Progress | None
 ) -> tuple[list[_FileResult], list[pd.DataFrame]]:
-    """Results in ``jobs`` order, and the new stories as frames (see ``_records_frame``), in the same order."""
-    total = len(jobs)
-    results: list[_FileResult] = []
-    if workers > 1 and total >= 8:
-        size = max(1, min(64, total // (workers * 8) or 1))
-        chunks = [jobs[i : i + size] for i in range(0, total, size)]
-        frames: list[pd.DataFrame] = []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for chunk_results, frame in pool.map(_parse_chunk, chunks, [agencies] * len(chunks)):
-                if frame is not None:
-                    frames.append(frame)
-                for result in chunk_results:
-                    results.append(result)
-                    if progress:
-                        progress(len(results), total, result.path)
-        return results, frames
-    for done, (path, known) in enumerate(jobs, start=1):
-        results.append(_parse_file(path, known, agencies))
+    """Results in ``jobs`` order, and the new stories as frames (see ``_records_frame``), in the same order.
+
+    Small files are parsed by ``workers`` processes when there are many; large ones (``core.stream``) in
+    this process, one at a time, with their bytes reported as they are read.
+    """
+    sizes = [_size(path) for path, _ in jobs]
+    total = sum(sizes)
+    limit = stream_threshold()
+    large = [i for i, size in enumerate(sizes) if size >= limit]
+    small = [i for i, size in enumerate(sizes) if size < limit]
+    done = 0
+    by_index: dict[int, _FileResult] = {}
+    frames: dict[int, pd.DataFrame] = {}
+
+    def finished(index: int, result: _FileResult) -> None:
+        nonlocal done
+        by_index[index] = result
+        done += sizes[index]
         if progress:
-            progress(done, total, path)
-    frame = _records_frame(results)
-    return results, [frame] if frame is not None else []
+            progress(done, total, result.path)
+
+    if workers > 1 and len(small) >= 8:
+        size = max(1, min(64, len(small) // (workers * 8) or 1))
+        chunks = [small[i : i + size] for i in range(0, len(small), size)]
+        work = [[jobs[i] for i in chunk] for chunk in chunks]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for chunk, (chunk_results, frame) in zip(
+                chunks, pool.map(_parse_chunk, work, [agencies] * len(work)), strict=True
+            ):
+                if frame is not None:
+                    frames[chunk[0]] = frame
+                for index, result in zip(chunk, chunk_results, strict=True):
+                    finished(index, result)
+    else:
+        large = sorted(large + small)
+    for index in large:
+        path, known = jobs[index]
+
+        def on_bytes(read: int, base: int = done, path: str = path) -> None:
+            if progress:
+                progress(min(total, base + read), total, path)
+
+        finished(index, _parse_file(path, known, agencies, on_bytes))
+    results = [by_index[i] for i in range(len(jobs))]
+    if not frames:  # one process: every story in file order
+        frame = _records_frame(results)
+        return results, [frame] if frame is not None else []
+    for index in large:  # the large files beside the workers' chunks, in file order
+        frame = _records_frame([by_index[index]])
+        if frame is not None:
+            frames[index] = frame
+    return results, [frames[i] for i in sorted(frames)]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def ingest(

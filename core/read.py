@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InputError
-from core.parse import split_lines
 
 #: Files taken from a folder; a file named explicitly is read whatever its name.
 PAGE_SUFFIXES = frozenset({".txt", ".text", ".md", ".htm", ".html"})
@@ -97,18 +96,42 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             raise InputError(name, "starts like UTF-16 but does not decode; not a text page") from None
     if b"\x00" in data:
-        offset = data.index(b"\x00")
-        raise InputError(name, f"binary file (NUL byte at offset {offset}); not a text page")
+        raise binary_error(name, data.index(b"\x00"))
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
+    text, warning = decode_utf8(data, name)
+    return text, [warning] if warning else []
+
+
+def decode_utf8(
+    data: bytes, name: str, *, first_line: int = 1, first_byte: int = 0
+) -> tuple[str, str | None]:
+    """UTF-8 bytes to text; bytes that are not UTF-8 are read as Latin-1 (none lost) and the warning says
+    where the first one is. ``first_line`` and ``first_byte`` place ``data`` in its file (``core.stream``
+    decodes a file piece by piece)."""
     try:
-        return data.decode("utf-8"), []
+        return data.decode("utf-8"), None
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        text = data.decode("utf-8", errors="caixin-latin1")
-        return text, [
-            f"{name}:{line}: bytes that are not UTF-8 (first at byte {error.start}); read as Latin-1"
-        ]
+        line = first_line + data.count(b"\n", 0, error.start)
+        byte = first_byte + error.start
+        warning = f"{name}:{line}: bytes that are not UTF-8 (first at byte {byte}); read as Latin-1"
+        return data.decode("utf-8", errors="caixin-latin1"), warning
+
+
+def binary_error(name: str, offset: int) -> InputError:
+    """The error for a file with a NUL byte (outside UTF-16): a binary file, not a page."""
+    return InputError(name, f"binary file (NUL byte at offset {offset}); not a text page")
+
+
+def open_error(name: str, error: OSError) -> InputError:
+    """A one-line ``InputError`` for a file that cannot be opened or read."""
+    if isinstance(error, IsADirectoryError):
+        return InputError(name, "is a folder, not a file")
+    if isinstance(error, FileNotFoundError):
+        return InputError(name, "no such file")
+    if isinstance(error, PermissionError):
+        return InputError(name, "permission denied")
+    return InputError(name, f"cannot be read ({error.strerror or error})")
 
 
 def read_page(path: str | os.PathLike[str]) -> DecodedPage:
@@ -116,26 +139,10 @@ def read_page(path: str | os.PathLike[str]) -> DecodedPage:
     name = os.fspath(path)
     try:
         data = Path(name).read_bytes()
-    except IsADirectoryError:
-        raise InputError(name, "is a folder, not a file") from None
-    except FileNotFoundError:
-        raise InputError(name, "no such file") from None
-    except PermissionError:
-        raise InputError(name, "permission denied") from None
     except OSError as error:
-        raise InputError(name, f"cannot be read ({error.strerror or error})") from None
+        raise open_error(name, error) from None
     text, warnings = decode_bytes(data, name)
     return DecodedPage(name, text, hashlib.sha256(data).hexdigest(), len(data), tuple(warnings))
-
-
-def read_lines(path: str | os.PathLike[str], first: int, last: int) -> list[str]:
-    """Lines ``first..last`` (1-based, inclusive) of a page as the parser numbered them.
-
-    Raises ``InputError`` when the file cannot be read any more.
-    """
-    page = read_page(path)
-    lines = split_lines(page.text)
-    return lines[max(0, first - 1) : last]
 
 
 def inputs_fingerprint(inputs: Iterable[str | os.PathLike[str]]) -> dict[str, tuple[int, int]]:

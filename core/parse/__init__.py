@@ -26,6 +26,7 @@ __all__ = [
     "looks_like_html",
     "parse_page",
     "split_lines",
+    "split_more_lines",
 ]
 
 
@@ -44,6 +45,12 @@ def split_lines(text: str) -> list[str]:
     """Lines as an editor numbers them: ``\\n``, ``\\r\\n`` or lone ``\\r`` end a line; a BOM is dropped."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    return split_more_lines(text)
+
+
+def split_more_lines(text: str) -> list[str]:
+    """``split_lines`` for text that goes on a page after other text (``core.stream``): no BOM dropped.
+    Text that ends a line gives no empty last line, so pieces cut after a ``\\n`` split as the whole."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")

@@ -232,16 +232,22 @@ def count_bylines(stripped: list[str], stop_at: int | None = None) -> int:
     counting stops at ``stop_at`` when given."""
     count = 0
     for text in stripped:
-        if "/" not in text:
-            continue
-        match = BYLINE.match(text)
-        if match and beijing_time(
-            match["month"], match["day"], match["year"], match["hour"], match["minute"], match["ampm"]
-        ):
+        if "/" in text and is_story_byline(text):
             count += 1
             if count == stop_at:
                 break
     return count
+
+
+def is_story_byline(text: str) -> bool:
+    """A stripped line is a whole live-feed byline with a real date: a story starts there."""
+    match = BYLINE.match(text)
+    return match is not None and (
+        beijing_time(
+            match["month"], match["day"], match["year"], match["hour"], match["minute"], match["ampm"]
+        )
+        is not None
+    )
 
 
 _HEADLINE_ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})

@@ -196,10 +196,23 @@ def _near_copy(first: str, second: str) -> bool:
 class LiveFeedParser:
     """One pass over the lines of a page; ``parse()`` returns articles, headline-list lines and the report."""
 
-    def __init__(self, lines: list[str], source: str, agencies: frozenset[str] = DEFAULT_AGENCIES) -> None:
+    def __init__(
+        self,
+        lines: list[str],
+        source: str,
+        agencies: frozenset[str] = DEFAULT_AGENCIES,
+        *,
+        first_line: int = 1,
+        page_end: bool = True,
+    ) -> None:
+        """``lines`` are the whole page, or one segment of it (``core.stream``): ``first_line`` is the
+        page line number of ``lines[0]``, and ``page_end=False`` says the page goes on after the segment
+        (so its last story is not cut short there). A segment other than the first starts at a byline."""
         self.lines = lines
         self.source = source
         self.agencies = agencies
+        self.first_line = first_line
+        self.page_end = page_end
         self.report = PageReport(source=source, shape="live-feed", lines=len(lines))
         self.blocks: list[_Block] = []
         self.headlines: list[tuple[int, str]] = []
@@ -274,14 +287,15 @@ class LiveFeedParser:
         # first character for a trailer, the length for fixed furniture lines) come before the regexes.
         self._stripped = stripped = [line.strip() for line in self.lines]
         nonblank = [i for i, text in enumerate(stripped) if text]
-        last_index = nonblank[-1] if nonblank else -1
+        last_index = nonblank[-1] if nonblank and self.page_end else -1
+        offset = self.first_line
         roles = self.report.roles
         footer_lines, max_fixed = c.FOOTER_LINES, c.MAX_FIXED_LINE
         block: _Block | None = None
         state = "pre"  # pre -> head -> body -> trailer ... -> footer
         for position, index in enumerate(nonblank):
             text = stripped[index]
-            number = index + 1
+            number = index + offset
             is_last = index == last_index
             new_block = self._byline(number, text, is_last) if "/" in text or is_last else None
             if new_block is not None:
@@ -331,9 +345,10 @@ class LiveFeedParser:
             block.last_line = number
         if state == "pre":
             self._close_pre()
-        articles = [self._article(b, is_last=(i == len(self.blocks) - 1)) for i, b in enumerate(self.blocks)]
+        last_block = len(self.blocks) - 1 if self.page_end else -1
+        articles = [self._article(b, is_last=(i == last_block)) for i, b in enumerate(self.blocks)]
         self.report.stories = len(articles)
-        if not articles:
+        if not articles and self.page_end and self.first_line == 1:
             self.report.warn(None, "no stories found on this page")
         return articles, self.headlines, self.report
 

@@ -15,8 +15,8 @@ import streamlit as st
 from core.errors import CaixinError, QuerySyntaxError
 from core.frame import sources_of
 from core.highlight import Span, text_block
-from core.read import read_lines
 from core.search import query_hits
+from core.stream import read_lines
 from core.themes import Theme, theme_hits
 
 QUERY_COLOUR = "#ffd400"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.cli import megabytes
 from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
 
@@ -93,9 +94,8 @@ def load_collection(force: bool = False) -> Collection:
             bar = st.progress(0.0, text="Checking the cache…")
 
             def progress(done: int, total: int, path: str) -> None:
-                bar.progress(
-                    done / total if total else 1.0, text=f"{done:,}/{total:,} files · {Path(path).name}"
-                )
+                amount = f"{megabytes(done)} of {megabytes(total)} MB"
+                bar.progress(done / total if total else 1.0, text=f"{amount} · {Path(path).name}")
 
             collection = open_collection(list(key), progress=progress)
             status.update(label="Collection loaded", state="complete")
