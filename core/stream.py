@@ -175,6 +175,7 @@ def parse_large_page(
     on_bytes: ByteProgress | None = None,
     segment_bytes: int = SEGMENT_BYTES,
     read_bytes: int = READ_BYTES,
+    opening_bytes: int = OPENING_BYTES,
 ) -> LargePage | None:
     """Parse a live-feed page file in segments (see the module docstring).
 
@@ -184,7 +185,7 @@ def parse_large_page(
     reader = PageReader(path, on_bytes=on_bytes, read_bytes=read_bytes)
     batches = reader.batches()
     try:
-        window = _opening(batches, max(segment_bytes, OPENING_BYTES))
+        window = _opening(batches, max(segment_bytes, opening_bytes))
         if not _streamable(window):
             batches.close()
             return None
@@ -213,7 +214,9 @@ def parse_large_page(
             largest = max(largest, held)
             first_line += len(segment)
 
-        for batch in chain([window], batches):
+        lines = chain([window], batches)
+        del window  # held only until its lines are in segments
+        for batch in lines:
             for line in batch:
                 if held >= segment_bytes and "/" in line and c.is_story_byline(line.strip()):
                     flush(page_end=False)

@@ -265,3 +265,32 @@ def test_cli_progress_bar_counts_megabytes(tmp_path: Path) -> None:
     out = stream.getvalue()
     assert "[#######" in out and "52.4/209.7 MB pages/huge.txt" in out
     assert out.endswith("\n") and "209.7/209.7 MB" in out
+
+
+def test_reader_memory_does_not_grow_with_the_page(tmp_path: Path) -> None:
+    """Traced Python allocations: the reader's peak above what its result holds is the same for a page
+    four times larger, and far below what a whole read of the smaller page needs."""
+    import tracemalloc
+
+    text = big_page(4000, seed=11)
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    cut = text.find("\nBy ", len(text) // 4) + 1
+    small.write_text(text[:cut], encoding="utf-8")
+    large.write_text(text, encoding="utf-8")
+
+    def transient(run: object) -> float:
+        tracemalloc.start()
+        try:
+            result = run()  # type: ignore[operator]
+            current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert result is not None
+        return (peak - current) / 2**20
+
+    sizes = {"segment_bytes": 128 << 10, "read_bytes": 32 << 10, "opening_bytes": 128 << 10}
+    pieces_small = transient(lambda: parse_large_page(str(small), **sizes))
+    pieces_large = transient(lambda: parse_large_page(str(large), **sizes))
+    whole_small = transient(lambda: parse_page(read_page(small).text, str(small)))
+    assert pieces_large < pieces_small * 1.25 + 0.5, (pieces_small, pieces_large)
+    assert pieces_small * 3 < whole_small, (pieces_small, whole_small)
