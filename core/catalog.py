@@ -173,7 +173,8 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     bodies = articles["body"].fillna("").astype(str).to_numpy()[order]
     # Each distinct whitespace chunk of the leads is tokenised once; (word, story) pairs are then made
     # and de-duplicated with numpy: sorting the keys ``word * n + story`` gives the posting lists in order.
-    chunks_per_story = [body[: LEAD_WORDS * 15].lower().split()[:LEAD_WORDS] for body in bodies]
+    # ``split`` stops after the lead's words; chunks are lower-cased once per distinct chunk, below.
+    chunks_per_story = [body[: LEAD_WORDS * 15].split(None, LEAD_WORDS)[:LEAD_WORDS] for body in bodies]
     lengths = np.fromiter((len(c) for c in chunks_per_story), dtype=np.int64, count=n)
     flat_chunks = [chunk for chunks in chunks_per_story for chunk in chunks]
     chunk_codes, unique_chunks = pd.factorize(pd.Series(flat_chunks, dtype=object))
@@ -182,7 +183,7 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     pair_chunk: list[int] = []
     pair_word: list[int] = []
     for chunk_code, chunk in enumerate(unique_chunks):
-        for word in _chunk_words(chunk):
+        for word in _chunk_words(chunk.lower()):
             pair_chunk.append(chunk_code)
             pair_word.append(vocab.setdefault(word, len(vocab)))
     # expand chunk occurrences to word occurrences (a chunk gives 0, 1 or a few words)
