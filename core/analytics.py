@@ -14,6 +14,7 @@ re-exported here so the dashboard has one module to import.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "story_threads",
     "theme_cooccurrence",
     "theme_counts",
+    "theme_evidence",
     "thread_of",
     "timeline",
     "timeline_headlines",
@@ -429,6 +431,21 @@ def theme_cooccurrence(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.Dat
 
 
 # ------------------------------------------------------------------------------------------------- summary
+
+
+def theme_evidence(memberships: pd.DataFrame, headlines: Mapping[str, str], theme: str) -> pd.DataFrame:
+    """The stories carrying ``theme`` (a slug) with what matched: columns ``headline`` (from
+    ``headlines``, article_id -> headline; empty when unknown), ``hits`` and ``evidence``, most hits
+    first (ties in membership order)."""
+    rows = memberships[memberships["theme"] == theme]
+    rows = rows.iloc[np.argsort(-rows["hits"].to_numpy(dtype=np.int64), kind="stable")]
+    return pd.DataFrame(
+        {
+            "headline": pd.array([headlines.get(str(i), "") for i in rows["article_id"]], dtype="string"),
+            "hits": rows["hits"].to_numpy(dtype=np.int64),
+            "evidence": rows["evidence"].astype("string").array,
+        }
+    )
 
 
 def selection_summary(frame: pd.DataFrame) -> dict[str, Any]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ from core.search import SearchIndex, frame_fingerprint
 from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes, themes_of
 
 KINDS = ("staff", "agency", "unsigned")
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -44,6 +47,20 @@ class Collection:
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
     _theme_ids: dict[str, set[str]] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)
+    # one lock for the lookups computed on first use: a server's sessions share the collection, and
+    # without it each of them would compute the same lookup at the same time
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    def _derived(self, key: str, compute: Callable[[], T]) -> T:
+        """``derived[key]``, computed by ``compute()`` the first time (once, whatever the threads)."""
+        try:
+            return self.derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with self.lock:
+            if key not in self.derived:
+                self.derived[key] = compute()
+            return self.derived[key]  # type: ignore[no-any-return]
 
     @property
     def articles(self) -> pd.DataFrame:
@@ -56,46 +73,69 @@ class Collection:
     def theme_ids(self, slug: str) -> set[str] | None:
         """Article ids carrying a theme (by slug or label, case-insensitive); None for an unknown theme."""
         if not self._theme_ids:
-            for theme in self.themes:
-                ids = set(
-                    self.memberships.loc[self.memberships["theme"] == theme.slug, "article_id"].astype(str)
-                )
-                self._theme_ids[theme.slug] = ids
-                self._theme_ids[theme.label.lower()] = ids
+            with self.lock:  # built whole, then published: another thread never sees half of it
+                if not self._theme_ids:
+                    built: dict[str, set[str]] = {}
+                    for theme in self.themes:
+                        ids = set(
+                            self.memberships.loc[
+                                self.memberships["theme"] == theme.slug, "article_id"
+                            ].astype(str)
+                        )
+                        built[theme.slug] = ids
+                        built[theme.label.lower()] = ids
+                    self._theme_ids = built
         return self._theme_ids.get(slug.lower())
 
     def theme_rows(self, slug: str) -> np.ndarray:
         """Row positions (in ``articles``) of the stories carrying a theme; empty for an unknown theme."""
-        key = f"theme_rows:{slug.lower()}"
-        if key not in self.derived:
+
+        def compute() -> np.ndarray:
             wanted = {t.slug for t in self.themes if slug.lower() in (t.slug, t.label.lower())}
             rows = self.member_rows()
             chosen = rows[self.memberships["theme"].isin(list(wanted)).to_numpy()] if wanted else rows[:0]
-            self.derived[key] = np.unique(chosen)
-        return self.derived[key]  # type: ignore[no-any-return]
+            return np.unique(chosen)
+
+        return self._derived(f"theme_rows:{slug.lower()}", compute)
 
     def member_rows(self) -> np.ndarray:
         """For each membership row, the position of its story in ``articles`` (computed once)."""
-        if "member_rows" not in self.derived:
-            position = {article_id: n for n, article_id in enumerate(self.articles["article_id"].astype(str))}
-            self.derived["member_rows"] = np.fromiter(
+
+        def compute() -> np.ndarray:
+            position = self.positions()
+            return np.fromiter(
                 (position.get(str(i), -1) for i in self.memberships["article_id"]),
                 dtype=np.int64,
                 count=len(self.memberships),
             )
-        return self.derived["member_rows"]  # type: ignore[no-any-return]
+
+        return self._derived("member_rows", compute)
+
+    def positions(self) -> Mapping[str, int]:
+        """article_id -> its row position in ``articles`` (computed once; read-only)."""
+        return self._derived(
+            "positions",
+            lambda: MappingProxyType(
+                {article_id: n for n, article_id in enumerate(self.articles["article_id"].astype(str))}
+            ),
+        )
+
+    def position_of(self, article_id: str) -> int | None:
+        """The row position of a story in ``articles``, or None when the collection has no such story."""
+        return self.positions().get(article_id)
 
     def headlines_by_id(self) -> dict[str, str]:
         """article_id -> headline, for tables that list stories by id (computed once)."""
-        if "headlines" not in self.derived:
-            self.derived["headlines"] = dict(
+        return self._derived(
+            "headlines",
+            lambda: dict(
                 zip(
                     self.articles["article_id"].astype(str),
                     self.articles["headline"].astype(str),
                     strict=True,
                 )
-            )
-        return self.derived["headlines"]  # type: ignore[no-any-return]
+            ),
+        )
 
     def refresh_themes(self) -> bool:
         """Re-read the themes file; re-match when it changed. Returns True when memberships changed."""
@@ -103,22 +143,19 @@ class Collection:
         self.book.reload()
         if self.book.themes == before and self.memberships is not None:
             return False
-        self.memberships, self.themes_key = _memberships(self.index, self.book, self.corpus.cache_root)
-        self._theme_ids = {}
-        self.derived.clear()
+        with self.lock:
+            self.memberships, self.themes_key = _memberships(self.index, self.book, self.corpus.cache_root)
+            self._theme_ids = {}
+            self.derived.clear()
         return True
 
-    def themes_by_article(self) -> dict[str, list[str]]:
-        """article_id -> slugs of its themes."""
-        if "themes_by_article" not in self.derived:
-            self.derived["themes_by_article"] = themes_of(self.memberships)
-        return dict(self.derived["themes_by_article"])
+    def themes_by_article(self) -> Mapping[str, list[str]]:
+        """article_id -> slugs of its themes (computed once; a read-only view, not a copy)."""
+        return self._derived("themes_by_article", lambda: MappingProxyType(themes_of(self.memberships)))
 
     def threads(self) -> pd.DataFrame:
         """``Related:`` headlines matched to stories in the collection (``core.analytics.story_threads``)."""
-        if "threads" not in self.derived:
-            self.derived["threads"] = story_threads(self.articles)
-        return self.derived["threads"]
+        return self._derived("threads", lambda: story_threads(self.articles))
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
@@ -136,19 +173,32 @@ class Collection:
     def filter_options(self) -> dict[str, list[str]]:
         """Valid values of the list filters: theme slugs, reporters and agencies (most stories first,
         ``Unsigned`` last), sections, byline kinds. Computed once per collection."""
-        if "options" not in self.derived:
+
+        def compute() -> dict[str, list[str]]:
             frame = self.articles
             counts = Counter(name for authors in frame["authors"] for name in authors)
             counts.update(frame["agency"].dropna().astype(str).tolist())
             unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
             reporters = sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else [])
-            self.derived["options"] = {
+            return {
                 "theme": [t.slug for t in self.themes],
                 "reporter": reporters,
                 "section": sorted({str(s) for s in frame["section"].dropna() if str(s)}),
                 "kind": list(KINDS),
             }
-        return dict(self.derived["options"])
+
+        return dict(self._derived("options", compute))
+
+    def prepare(self) -> None:
+        """Compute every per-collection lookup now (row positions, theme memberships by row and by story,
+        headlines, story threads, filter options), so that no visitor's page waits for one: a server calls
+        this once after loading."""
+        self.member_rows()
+        self.themes_by_article()
+        self.headlines_by_id()
+        self.threads()
+        self.filter_options()
+        self.theme_ids("")
 
 
 def _themes_key(index: SearchIndex, themes: Sequence[Theme]) -> str:

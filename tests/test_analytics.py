@@ -34,6 +34,7 @@ from core.analytics import (
     story_threads,
     theme_cooccurrence,
     theme_counts,
+    theme_evidence,
     thread_of,
     timeline,
     timeline_headlines,
@@ -388,6 +389,22 @@ def test_theme_counts_and_cooccurrence() -> None:
         ["trade", "tech", 1],
         ["trade", "trade", 1],
     ]
+
+
+def test_theme_evidence_lists_a_themes_stories_most_hits_first() -> None:
+    memberships = pd.DataFrame(
+        {
+            "article_id": ["a1", "a2", "a3", "a4"],
+            "theme": ["tech", "trade", "tech", "tech"],
+            "hits": [1, 9, 4, 1],
+            "evidence": ["chip", "tariff x9", "chip, 5G", "5G"],
+        }
+    )
+    evidence = theme_evidence(memberships, {"a1": "One", "a3": "Three"}, "tech")
+    # most hits first; equal hits keep the memberships' order; an unknown id has an empty headline
+    assert evidence.values.tolist() == [["Three", 4, "chip, 5G"], ["One", 1, "chip"], ["", 1, "5G"]]
+    assert list(evidence.columns) == ["headline", "hits", "evidence"]
+    assert theme_evidence(memberships, {}, "covid").empty
 
 
 def test_theme_counts_on_a_selection_shares_of_the_selection() -> None:
