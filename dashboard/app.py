@@ -14,6 +14,7 @@ from components.access import logout_button, require_login
 from components.data import load_collection
 from components.filters import NOTES_KEY, share_box, sidebar
 from components.view import build_view
+from components.warm import ready
 
 HERE = Path(__file__).parent
 
@@ -37,6 +38,7 @@ require_login()
 page = st.navigation(PAGES)
 
 collection = load_collection()
+ready(collection)
 filters = sidebar(collection)
 view = build_view(collection, filters)
 share_box(filters)

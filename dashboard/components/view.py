@@ -6,10 +6,11 @@ shows (``N articles`` with the date span) comes from here too.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,9 +21,39 @@ from core.collection import Collection, Filters, select
 from core.errors import QuerySyntaxError
 
 VIEW_KEY = "_view"
+Selection = Literal["frame", "memberships", "mask", "positions"]
 
 
 MEMO_SIZE = 256
+
+
+def remember(collection: Collection, key: Hashable, compute: Callable[[], Any]) -> Any:
+    """``compute()`` remembered per server process under ``key`` (at most ``MEMO_SIZE`` values, least
+    recently used dropped first), shared by every session.
+
+    Sessions that ask for the same key at the same time wait for one computation instead of each doing
+    it: twenty visitors opening the same shared link cost one computation, not twenty.
+    """
+    derived = collection.derived
+    guard: threading.Lock = derived.setdefault("memo_lock", threading.Lock())
+    memo: OrderedDict[Hashable, Any] = derived.setdefault("memo", OrderedDict())
+    pending: dict[Hashable, threading.Lock] = derived.setdefault("memo_pending", {})
+    with guard:
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+        computing = pending.setdefault(key, threading.Lock())
+    with computing:
+        with guard:
+            if key in memo:
+                return memo[key]
+        value = compute()
+        with guard:
+            memo[key] = value
+            pending.pop(key, None)
+            while len(memo) > MEMO_SIZE:
+                memo.popitem(last=False)
+    return value
 
 
 @dataclass(slots=True)
@@ -35,6 +66,11 @@ class View:
     query_error: QuerySyntaxError | None = None
     _frame: pd.DataFrame | None = None
     _memberships: pd.DataFrame | None = None
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Row positions (in ``collection.articles``) of the selected stories, in the frame's order."""
+        return self.cached("positions", np.flatnonzero, "mask")  # type: ignore[no-any-return]
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -52,24 +88,27 @@ class View:
             self._memberships = members[(rows >= 0) & self.mask[np.maximum(rows, 0)]]
         return self._memberships
 
-    def cached(self, label: str, compute: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """``compute(*args, **kwargs)`` for this selection, remembered per server process.
+    def cached(
+        self, label: str, compute: Callable[..., Any], /, *selections: Selection, **kwargs: Any
+    ) -> Any:
+        """``compute(*selected, **kwargs)`` for this selection, remembered per server process.
 
-        Positional arguments must be what this view selects (its frame, memberships or mask): they are
-        not part of the key. Parameters go in keyword arguments, which are. The key is the filters, the
-        themes in force, ``label`` and the keyword arguments, so every session with the same view shares the
-        result and a rerun that changes nothing else costs nothing; at most ``MEMO_SIZE`` are kept.
+        ``selections`` name what this view selects and ``compute`` takes, in order: ``"frame"``,
+        ``"memberships"``, ``"mask"`` or ``"positions"``; they are built only when the result is not
+        remembered yet (a filtered copy of 50,000 stories costs 0.1 s). Parameters go in keyword
+        arguments. The key is the filters, the themes in force, ``label`` and the keyword arguments, so
+        every session with the same view shares the result and a rerun that changes nothing else costs
+        nothing; at most ``MEMO_SIZE`` are kept.
         """
-        memo: OrderedDict[tuple[Any, ...], Any] = self.collection.derived.setdefault("memo", OrderedDict())
         key = (label, self.filters, self.collection.themes_key, tuple(sorted(kwargs.items())))
-        if key in memo:
-            memo.move_to_end(key)
-            return memo[key]
-        value = compute(*args, **kwargs)
-        memo[key] = value
-        while len(memo) > MEMO_SIZE:
-            memo.popitem(last=False)
-        return value
+        return remember(
+            self.collection, key, lambda: compute(*(getattr(self, name) for name in selections), **kwargs)
+        )
+
+    @property
+    def count(self) -> int:
+        """How many stories the filters select."""
+        return len(self.positions)
 
     @property
     def theme_colours(self) -> dict[str, str]:
@@ -82,15 +121,21 @@ class View:
 
 def build_view(collection: Collection, filters: Filters) -> View:
     """Apply the filters; a query that does not parse is reported and left out, never raised."""
-    try:
-        mask = select(collection, filters)
-        error = None
-    except QuerySyntaxError as exc:
-        mask = select(collection, Filters(**{**_as_dict(filters), "q": ""}))
-        error = exc
+    mask, error = remember(
+        collection, ("mask", filters, collection.themes_key), lambda: _select(collection, filters)
+    )
     view = View(collection, filters, mask, error)
     st.session_state[VIEW_KEY] = view
     return view
+
+
+def _select(collection: Collection, filters: Filters) -> tuple[np.ndarray, QuerySyntaxError | None]:
+    try:
+        mask, error = select(collection, filters), None
+    except QuerySyntaxError as exc:
+        mask, error = select(collection, Filters(**{**_as_dict(filters), "q": ""})), exc
+    mask.flags.writeable = False  # shared by every session with these filters
+    return mask, error
 
 
 def _as_dict(filters: Filters) -> dict[str, object]:
@@ -108,7 +153,7 @@ def get_view() -> View:
 
 def selection_line(view: View) -> str:
     """``N articles · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
-    summary = view.cached("summary", selection_summary, view.frame)
+    summary = view.cached("summary", selection_summary, "frame")
     n = summary["articles"]
     text = f"{n:,} article{'s' if n != 1 else ''}"
     if summary["first"] and summary["last"]:

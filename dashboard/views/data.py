@@ -8,10 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from components.data import inputs, load_collection, read_only, upload_dir
-from components.view import get_view, header
+from components.paging import pager
+from components.view import get_view, header, remember
 from core import export
 from core.errors import CaixinError
 from core.uploads import save_upload
+
+TABLE_ROWS = 200  # rows of a report table sent at a time
+WARNING_LINES = 200
 
 view = get_view()
 collection = view.collection
@@ -19,26 +23,26 @@ corpus = collection.corpus
 header(view, "Data")
 
 st.subheader("Export the selected stories", anchor=False)
-frame = view.frame
 stamp = datetime.now().strftime("%Y%m%d-%H%M")
-st.caption(f"{len(frame):,} stories with every field of the record (docs/cli.md lists them).")
+st.caption(f"{view.count:,} stories with every field of the record (docs/cli.md lists them).")
 cols = st.columns(4)
+# the exports are built only when a button is clicked (and the selection's copy with them)
 cols[0].download_button(
-    "CSV", lambda: export.to_csv(frame), f"caixin-{stamp}.csv", "text/csv", width="stretch"
+    "CSV", lambda: export.to_csv(view.frame), f"caixin-{stamp}.csv", "text/csv", width="stretch"
 )
 cols[1].download_button(
     "JSON Lines",
-    lambda: export.to_jsonl(frame),
+    lambda: export.to_jsonl(view.frame),
     f"caixin-{stamp}.jsonl",
     "application/x-ndjson",
     width="stretch",
 )
 cols[2].download_button(
-    "JSON", lambda: export.to_json(frame), f"caixin-{stamp}.json", "application/json", width="stretch"
+    "JSON", lambda: export.to_json(view.frame), f"caixin-{stamp}.json", "application/json", width="stretch"
 )
 cols[3].download_button(
     "Parquet",
-    lambda: export.to_parquet(frame),
+    lambda: export.to_parquet(view.frame),
     f"caixin-{stamp}.parquet",
     "application/vnd.apache.parquet",
     width="stretch",
@@ -87,7 +91,7 @@ else:
         st.success("Uploads added. The collection was re-read; the figures on every page now include them.")
 
 st.subheader("Parse report of the collection", anchor=False)
-accounting = corpus.report.line_accounting()
+accounting = remember(collection, "line_accounting", corpus.report.line_accounting)
 cols = st.columns(4)
 cols[0].metric("Files", f"{accounting['files']:,}")
 cols[1].metric(
@@ -102,22 +106,30 @@ st.dataframe(
     column_config={"role": "Line role", "lines": st.column_config.NumberColumn("Lines", format="%d")},
 )
 
-pages = pd.DataFrame(
-    [
-        {
-            "file": page.source,
-            "shape": page.shape,
-            "stories": page.stories,
-            "lines": page.lines,
-            "unknown": page.roles.get("unknown", 0),
-            "warnings": len(page.warnings),
-            "error": page.error or "",
-        }
-        for page in corpus.report.pages
-    ]
-)
+
+def report_pages() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "file": page.source,
+                "shape": page.shape,
+                "stories": page.stories,
+                "lines": page.lines,
+                "unknown": page.roles.get("unknown", 0),
+                "warnings": len(page.warnings),
+                "error": page.error or "",
+            }
+            for page in corpus.report.pages
+        ],
+        columns=["file", "shape", "stories", "lines", "unknown", "warnings", "error"],
+    )
+
+
+REPORT_HINT = "`caixin report` on the command line lists them all."
+pages = remember(collection, "report_pages", report_pages)
+start, stop = pager(len(pages), size=TABLE_ROWS, key="data_files_page", noun="files", hint=REPORT_HINT)
 st.dataframe(
-    pages.head(2000),
+    pages.iloc[start:stop],
     hide_index=True,
     width="stretch",
     column_config={"file": st.column_config.TextColumn("File", width="large")},
@@ -129,8 +141,15 @@ if len(listings):
     with st.expander(
         f"Listing entries ({len(listings):,}; {matched:,} matched to a story, the rest known from listings only)"
     ):
+        start, stop = pager(
+            len(listings),
+            size=TABLE_ROWS,
+            key="data_listings_page",
+            noun="entries",
+            hint="`caixin parse --listings` writes them all.",
+        )
         st.dataframe(
-            listings.head(5000),
+            listings.iloc[start:stop],
             hide_index=True,
             width="stretch",
             column_config={
@@ -139,15 +158,28 @@ if len(listings):
                 "article_id": st.column_config.TextColumn("Matched story"),
             },
         )
-unknown = pd.DataFrame(corpus.report.unknown_lines()[:5000], columns=["source", "line", "text"])
+unknown = remember(
+    collection,
+    "unknown_lines",
+    lambda: pd.DataFrame(corpus.report.unknown_lines(), columns=["source", "line", "text"]),
+)
 with st.expander(f"Unknown lines ({accounting['unknown']:,})"):
     if unknown.empty:
         st.text("Every line was recognised.")
     else:
-        st.dataframe(unknown, hide_index=True, width="stretch")
+        start, stop = pager(
+            len(unknown), size=TABLE_ROWS, key="data_unknown_page", noun="lines", hint=REPORT_HINT
+        )
+        st.dataframe(unknown.iloc[start:stop], hide_index=True, width="stretch")
 warnings = corpus.report.warnings + corpus.cache_warnings
 with st.expander(f"Warnings ({len(warnings):,})"):
-    st.text("\n".join(warnings[:2000]) or "None.")
+    if not warnings:
+        st.text("None.")
+    else:
+        start, stop = pager(
+            len(warnings), size=WARNING_LINES, key="data_warnings_page", noun="warnings", hint=REPORT_HINT
+        )
+        st.text("\n".join(warnings[start:stop]))
 if corpus.report.reporter_merges:
     with st.expander("Reporter names merged"):
         st.dataframe(

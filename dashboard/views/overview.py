@@ -6,13 +6,12 @@ import streamlit as st
 
 from components import charts
 from components.filters import chart_filter
-from components.view import get_view, header
+from components.view import get_view, header, remember
 from core.analytics import reporter_counts, selection_summary, theme_counts, timeline
 
 view = get_view()
 header(view, "Caixin Global archive")
-frame = view.frame
-summary = selection_summary(frame)
+summary = view.cached("summary", selection_summary, "frame")
 
 cols = st.columns(4)
 cols[0].metric("Articles", f"{summary['articles']:,}")
@@ -26,7 +25,7 @@ if summary["first"] and summary["last"]:
 else:
     cols[3].metric("Date span", "–")
 
-if frame.empty:
+if not view.count:
     st.info("No stories match the filters. Clear some filters in the sidebar.")
     st.stop()
 
@@ -34,7 +33,7 @@ span_days = (summary["last"] - summary["first"]).days if summary["first"] and su
 freq = "D" if span_days <= 60 else ("W" if span_days <= 730 else "M")
 charts.show(
     charts.timeline(
-        view.cached("timeline", timeline, frame, freq=freq),
+        view.cached("timeline", timeline, "frame", freq=freq),
         freq,
         height=200,
         title="Stories over time",
@@ -45,7 +44,7 @@ charts.show(
 
 left, right = st.columns(2)
 with left:
-    counts = view.cached("theme_counts", theme_counts, view.memberships, frame).head(10)
+    counts = view.cached("theme_counts", theme_counts, "memberships", "frame").head(10)
     counts = counts[counts["articles"] > 0]
     if counts.empty:
         st.caption("No theme matches these stories.")
@@ -71,7 +70,7 @@ with left:
             key="overview_themes",
         )
 with right:
-    reporters = view.cached("reporter_counts", reporter_counts, frame)
+    reporters = view.cached("reporter_counts", reporter_counts, "frame")
     people = reporters[reporters["kind"] == "reporter"].head(10)
     if people.empty:
         st.caption("No signed staff stories in the selection.")
@@ -94,9 +93,10 @@ with right:
         )
 
 corpus = view.collection.corpus
-accounting = corpus.report.line_accounting()
+accounting = remember(view.collection, "line_accounting", corpus.report.line_accounting)
+flags = view.cached("copy_flags", lambda frame: frame[["teaser", "truncated"]].sum().astype(int), "frame")
 quality = (
-    f"Data quality: {int(frame['teaser'].sum()):,} teasers, {int(frame['truncated'].sum()):,} truncated stories "
+    f"Data quality: {flags['teaser']:,} teasers, {flags['truncated']:,} truncated stories "
     f"in the selection; {accounting['unknown']:,} unknown lines and {len(corpus.report.errors):,} unreadable "
     f"files in the collection."
 )

@@ -8,16 +8,21 @@ import streamlit as st
 from components import charts
 from components.filters import set_filter
 from components.view import get_view, header
-from core.analytics import cobyline_pairs, reporter_counts, reporter_theme_matrix, reporter_timeline
+from core.analytics import (
+    cobyline_pairs,
+    reporter_counts,
+    reporter_theme_matrix,
+    reporter_timeline,
+    selection_summary,
+)
 
 view = get_view()
 header(view, "Reporters")
-frame = view.frame
-if frame.empty:
+if not view.count:
     st.info("No stories match the filters.")
     st.stop()
 
-counts = view.cached("reporter_counts", reporter_counts, frame)
+counts = view.cached("reporter_counts", reporter_counts, "frame")
 people = counts[counts["kind"] == "reporter"]
 others = counts[counts["kind"] != "reporter"]
 TABLE_KEY = "reporters_table"
@@ -74,15 +79,12 @@ staff = people["name"].tolist()
 chosen = [r for r in view.filters.reporters if r in names]
 default = chosen[0] if chosen else (staff[0] if staff else names[0])
 who = st.selectbox("Reporter or agency", names, index=names.index(default), key="rep_who")
-span_days = (
-    (frame["published_at"].max() - frame["published_at"].min()).days
-    if frame["published_at"].notna().any()
-    else 0
-)
+summary = view.cached("summary", selection_summary, "frame")
+span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "W" if span_days <= 730 else "M"
 charts.show(
     charts.timeline(
-        view.cached("reporter_timeline", reporter_timeline, frame, name=who, freq=freq),
+        view.cached("reporter_timeline", reporter_timeline, "frame", name=who, freq=freq),
         freq,
         height=220,
         title=f"Stories by {who} per {charts.FREQ_LABELS[freq]}",
@@ -92,7 +94,7 @@ charts.show(
 )
 
 st.subheader("Reporters and themes", anchor=False)
-matrix = view.cached("reporter_theme_matrix", reporter_theme_matrix, frame, view.memberships, top=20)
+matrix = view.cached("reporter_theme_matrix", reporter_theme_matrix, "frame", "memberships", top=20)
 if matrix.empty:
     st.caption("No theme matches the selected reporters' stories.")
 else:
@@ -111,7 +113,7 @@ else:
     )
 
 st.subheader("Who writes with whom", anchor=False)
-pairs = view.cached("cobyline_pairs", cobyline_pairs, frame)
+pairs = view.cached("cobyline_pairs", cobyline_pairs, "frame")
 if pairs.empty:
     st.caption("No co-bylined stories in the selection.")
 else:

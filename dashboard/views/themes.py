@@ -8,21 +8,23 @@ import streamlit as st
 
 from components import charts
 from components.filters import chart_filter
-from components.view import get_view, header
-from core.analytics import theme_cooccurrence, theme_counts
+from components.paging import pager
+from components.view import get_view, header, remember
+from core.analytics import theme_cooccurrence, theme_counts, theme_evidence
 from core.errors import QuerySyntaxError
 from core.terms import compare_terms, distinctive_terms
+
+EVIDENCE_ROWS = 50  # evidence rows sent at a time
 
 view = get_view()
 collection = view.collection
 header(view, "Themes")
-frame = view.frame
-if frame.empty:
+if not view.count:
     st.info("No stories match the filters.")
     st.stop()
 
 labels, colours = view.theme_labels, view.theme_colours
-counts = view.cached("theme_counts", theme_counts, view.memberships, frame)
+counts = view.cached("theme_counts", theme_counts, "memberships", "frame")
 counts = counts.assign(label=counts["theme"].map(labels))
 scale = charts.theme_scale(colours, labels)
 charts.show(
@@ -45,7 +47,7 @@ charts.show(
 
 left, right = st.columns(2)
 with left:
-    co = view.cached("theme_cooccurrence", theme_cooccurrence, view.memberships, frame)
+    co = view.cached("theme_cooccurrence", theme_cooccurrence, "memberships", "frame")
     if co.empty:
         st.caption("No theme matches in the selection.")
     else:
@@ -69,7 +71,9 @@ with right:
             "Distinctive terms compare the selection with the rest of the collection: narrow the filters."
         )
     else:
-        terms = view.cached("distinctive_terms", distinctive_terms, collection.articles, mask, top=20)
+        terms = view.cached(
+            "distinctive_terms", lambda mask: distinctive_terms(collection.articles, mask, top=20), "mask"
+        )
         charts.show(
             charts.bars(
                 terms,
@@ -94,17 +98,23 @@ side_a = c1.text_input(
 side_b = c2.text_input(
     "B", value=choices[1] if len(choices) > 1 else "", key="cmp_b", help="A theme or any query"
 )
+
+
+def query_mask(query: str) -> np.ndarray:
+    """The stories a comparison side selects within the current filters (remembered per query)."""
+    if not query.strip():
+        return np.zeros(len(collection.articles), dtype=bool)
+    found = remember(
+        collection,
+        ("query_mask", query, collection.themes_key),
+        lambda: collection.index.mask(query, collection.theme_ids),
+    )
+    return found & view.mask  # type: ignore[no-any-return]
+
+
 try:
-    mask_a = (
-        collection.index.mask(side_a, collection.theme_ids) & view.mask
-        if side_a.strip()
-        else np.zeros(len(collection.articles), dtype=bool)
-    )
-    mask_b = (
-        collection.index.mask(side_b, collection.theme_ids) & view.mask
-        if side_b.strip()
-        else np.zeros(len(collection.articles), dtype=bool)
-    )
+    mask_a = query_mask(side_a)
+    mask_b = query_mask(side_b)
 except QuerySyntaxError as error:
     st.error(f"Comparison not run: {error}")
     st.code(error.pointer(), language=None)
@@ -134,25 +144,43 @@ else:
             )
 
 st.subheader("Definitions and evidence", anchor=False)
-headlines = collection.headlines_by_id()
-members = view.memberships
-by_theme = dict(tuple(members.groupby("theme", sort=False)))
-for theme in collection.themes:
-    rows = by_theme.get(theme.slug, members.iloc[:0])
-    with st.expander(f"{theme.label} · {len(rows):,} stories"):
-        st.text(theme.description)
-        st.text("Matches " + theme.definition)
-        if not rows.empty:
-            top = rows.nlargest(200, "hits")
-            st.dataframe(
-                top.assign(headline=[headlines.get(str(i), "") for i in top["article_id"]])[
-                    ["headline", "hits", "evidence"]
-                ],
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "headline": st.column_config.TextColumn("Story", width="large"),
-                    "hits": st.column_config.NumberColumn("Hits", format="%d"),
-                    "evidence": st.column_config.TextColumn("Matched terms"),
-                },
-            )
+slugs = [t.slug for t in collection.themes]
+picked = [slug for slug in view.filters.themes if slug in slugs]
+slug = st.selectbox(
+    "Theme",
+    slugs,
+    index=slugs.index(picked[0]) if picked else 0,
+    format_func=lambda s: labels.get(s, s),
+    key="evidence_theme",
+)
+theme = next((t for t in collection.themes if t.slug == slug), None)
+if theme is not None:
+    st.text(theme.description)
+    st.text("Matches " + theme.definition)
+    evidence = view.cached(
+        "evidence",
+        lambda members, **_: theme_evidence(members, collection.headlines_by_id(), theme.slug),
+        "memberships",
+        theme=theme.slug,
+    )
+    if evidence.empty:
+        st.caption(f"No story in the selection carries the theme {theme.label}.")
+    else:
+        start, stop = pager(
+            len(evidence),
+            size=EVIDENCE_ROWS,
+            key="evidence_page",
+            noun="stories",
+            hint="Most hits first. Filter by the theme to read them all in the Reader.",
+            scope=(view.filters, theme.slug),
+        )
+        st.dataframe(
+            evidence.iloc[start:stop],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "headline": st.column_config.TextColumn("Story", width="large"),
+                "hits": st.column_config.NumberColumn("Hits", format="%d"),
+                "evidence": st.column_config.TextColumn("Matched terms"),
+            },
+        )

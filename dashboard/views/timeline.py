@@ -13,10 +13,11 @@ from components.filters import dates_from_chart
 from components.view import get_view, header
 from core.analytics import listing_only_timeline, timeline, timeline_headlines
 
+HOVER_HEADLINES = 3  # latest headlines per bar in the tooltip: they are most of what the chart sends
+
 view = get_view()
 header(view, "Timeline")
-frame = view.frame
-if frame.empty:
+if not view.count:
     st.info("No stories match the filters.")
     st.stop()
 
@@ -55,9 +56,11 @@ measure = (
 by = None if split == "none" else split
 data = view.cached(
     "timeline",
-    lambda **_: timeline(
-        frame, freq, by=by, memberships=view.memberships if by == "theme" else None, share=measure == "share"
+    lambda frame, memberships, **_: timeline(
+        frame, freq, by=by, memberships=memberships if by == "theme" else None, share=measure == "share"
     ),
+    "frame",
+    "memberships",
     freq=freq,
     by=by,
     share=measure,
@@ -83,7 +86,9 @@ if has_listing_only and by is None and measure == "articles":
         by = "source"
 elif has_listing_only:
     st.caption("Headlines known from listings only can be shown with Split by: none and Counts.")
-hover = view.cached("timeline_headlines", timeline_headlines, frame, freq=freq, max_per_period=5)
+hover = view.cached(
+    "timeline_headlines", timeline_headlines, "frame", freq=freq, max_per_period=HOVER_HEADLINES
+)
 data = data.merge(hover, on="period_start", how="left")
 scale = charts.theme_scale(view.theme_colours, view.theme_labels) if by == "theme" else None
 title = (

@@ -1,0 +1,51 @@
+"""Tables that send one page of rows to the browser, never all of them.
+
+A table of 50,000 stories serialised on every rerun costs the server and every browser that shows it;
+a page of 100 rows costs next to nothing, and the page picker still reaches every row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+import streamlit as st
+
+
+def page_bounds(total: int, size: int, page: int) -> tuple[int, int]:
+    """The rows ``[start, stop)`` of page ``page`` (1-based, clamped to the pages there are)."""
+    pages = max(1, math.ceil(total / size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * size
+    return start, min(total, start + size)
+
+
+def pager(
+    total: int, *, size: int, key: str, noun: str, hint: str = "", scope: Hashable = None
+) -> tuple[int, int]:
+    """Say which rows a table shows and, when there is more than one page, draw a page picker.
+
+    ``total`` rows in all, ``size`` a page; ``key`` is the picker's widget key. The picker goes back to
+    page 1 when ``scope`` (e.g. the filters) changes. Returns ``(start, stop)``: the rows to send.
+    """
+    pages = max(1, math.ceil(total / size))
+    if pages == 1:
+        st.session_state.pop(key, None)
+        return 0, total
+    scope_key = f"{key}__scope"
+    if st.session_state.get(scope_key, scope) != scope:
+        st.session_state[key] = 1
+    st.session_state[scope_key] = scope
+    current = st.session_state.get(key, 1)
+    if not isinstance(current, int) or not 1 <= current <= pages:
+        st.session_state[key] = min(max(1, int(current or 1)), pages)
+    picker, note = st.columns([1, 4], vertical_alignment="bottom")
+    page = picker.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=key)
+    start, stop = page_bounds(total, size, int(page))
+    note.caption(f"Showing {noun} {start + 1:,}–{stop:,} of {total:,} ({size:,} a page). {hint}".strip())
+    return start, stop
+
+
+def show_page_of(page: int, *, key: str) -> None:
+    """Turn the picker ``key`` to ``page`` on this run (before the picker is drawn)."""
+    st.session_state[key] = page

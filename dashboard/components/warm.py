@@ -1,0 +1,31 @@
+"""A loaded collection made ready for many sessions: its lookups computed once, its objects out of the
+garbage collector's way.
+
+Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``). With 100,000
+stories in memory that is 670,000 tracked objects and 0.16 s of CPU on every rerun of every session.
+``gc.freeze()`` moves the objects alive at that moment (the collection, its index lookups and theme
+memberships) to a permanent generation the collector skips; what later runs create is still collected.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from core.collection import Collection
+
+READY = "ready"
+
+
+def ready(collection: Collection) -> None:
+    """Compute the collection's lookups (``Collection.prepare``) and freeze the heap, once per collection
+    (again after the themes file changed, which drops the lookups). Concurrent sessions wait for it."""
+    if collection.derived.get(READY):
+        return
+    with collection.lock:
+        if collection.derived.get(READY):
+            return
+        collection.prepare()
+        gc.unfreeze()  # a collection read before (now replaced) may be garbage: let the collector see it
+        gc.collect()
+        gc.freeze()
+        collection.derived[READY] = True

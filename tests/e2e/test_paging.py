@@ -1,0 +1,86 @@
+"""Tables a page at a time, in a real browser: the reader's table holds one page of the selection, says
+which stories it shows, and its page picker (or a story link) reaches the last ones.
+
+A server of its own reads 250 generated pages of one story each (246 stories: three reader pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.corpus import generate_corpus
+from core.collection import Collection, open_collection
+
+from .conftest import Server, assert_healthy, expect, open_view, settle, start_server, stop_server, warm_up
+from .test_browser import main_text, table_rows
+
+pytestmark = pytest.mark.e2e
+
+PAGE = 100  # dashboard/views/reader.py PAGE_ROWS
+
+
+@pytest.fixture(scope="module")
+def many_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("many-pages")
+    generate_corpus(folder, 250, stories_per_page=1)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def many_server(
+    tmp_path_factory: pytest.TempPathFactory, browser_context: Any, many_data: Path
+) -> Iterator[Server]:
+    running, process = start_server(tmp_path_factory.mktemp("many-server"), many_data)
+    try:
+        warm_up(browser_context, running)
+        yield running
+    finally:
+        stop_server(running, process)
+
+
+@pytest.fixture(scope="module")
+def many_ids(tmp_path_factory: pytest.TempPathFactory, many_data: Path) -> list[str]:
+    """Every story id in the reader's order (no filters: the frame's order)."""
+    collection: Collection = open_collection([many_data], cache_dir=tmp_path_factory.mktemp("many-cache"))
+    return collection.articles["article_id"].astype(str).tolist()
+
+
+def reader_table(tab: Any) -> Any:
+    table = tab.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
+    expect(table).to_have_count(1)
+    return table
+
+
+def test_reader_table_holds_one_page_and_the_picker_reaches_the_rest(
+    page: Any, many_server: Server, many_ids: list[str]
+) -> None:
+    total = len(many_ids)
+    assert total > 2 * PAGE
+    open_view(page, many_server, "/reader")
+    assert f"Showing stories 1–{PAGE} of {total} ({PAGE} a page)" in main_text(page)
+    table = reader_table(page)
+    expect(table.locator("table[role=grid]")).to_have_attribute("aria-rowcount", str(PAGE + 1))
+    assert table_rows(table) == PAGE
+    step_up = page.locator('[data-testid="stNumberInputStepUp"]')
+    for first, last in ((PAGE + 1, 2 * PAGE), (2 * PAGE + 1, total)):
+        step_up.click()
+        page.get_by_text(f"Showing stories {first}–{last} of {total}").wait_for(timeout=15_000)
+        settle(page)
+        grid = reader_table(page).locator("table[role=grid]")
+        expect(grid).to_have_attribute("aria-rowcount", str(last - first + 2))
+    assert_healthy(page)
+
+
+def test_story_link_opens_the_table_at_its_page(page: Any, many_server: Server, many_ids: list[str]) -> None:
+    total = len(many_ids)
+    open_view(page, many_server, f"/reader?article={many_ids[230]}")
+    text = main_text(page)
+    assert f"Showing stories {2 * PAGE + 1}–{total} of {total}" in text
+    assert f"Story 231 of {total} in the selection" in text
+    grid = reader_table(page).locator("table[role=grid]")
+    expect(grid).to_have_attribute("aria-rowcount", str(total - 2 * PAGE + 1))
+    assert_healthy(page)
