@@ -1,7 +1,10 @@
 # caixin-dashboard in a container: read-only hosted mode, data mounted at /data, cache in a volume.
 #   docker build -t caixin-dashboard .
 #   docker run -p 8501:8501 -v /path/to/saved/pages:/data:ro caixin-dashboard
-FROM python:3.11-slim
+# BASE: any image with Python 3.11 whose `python` and `pip` are on PATH; without Docker Hub, .ci/docker-base
+# builds a stand-in (docker build --build-arg BASE=caixin-base:local ...).
+ARG BASE=python:3.11-slim
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
