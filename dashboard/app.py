@@ -49,4 +49,7 @@ for note in st.session_state.get(NOTES_KEY, []):
 if collection.book.error:
     st.warning(f"Themes file problem: {collection.book.error}", icon=":material/warning:")
 
-page.run()
+try:
+    page.run()
+finally:
+    view.release()

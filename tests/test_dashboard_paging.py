@@ -293,3 +293,12 @@ def test_views_with_the_same_filters_share_one_read_only_mask() -> None:
     assert not first.flags.writeable
     assert re.search(r"\d+ articles", at.markdown[0].value)
     assert int(np.count_nonzero(first)) == int(re.search(r"(\d+) articles", at.markdown[0].value).group(1))  # type: ignore[union-attr]
+
+
+def test_a_session_keeps_no_copy_of_its_selection_between_runs() -> None:
+    # filters no other test uses: the page builds the selection's copy on this run (memo misses)
+    at = open_page("reporters", {"theme": "energy", "kind": "staff", "from": "2016-01-01"})
+    view = at.session_state["_view"]
+    assert view.count > 0
+    assert view._frame is None and view._memberships is None
+    assert len(view.frame) == view.count  # built again on demand (a deferred export)

@@ -79,6 +79,13 @@ class View:
             self._frame = self.collection.articles[self.mask]
         return self._frame
 
+    def release(self) -> None:
+        """Drop the selection's copies at the end of a run. The view stays in the session (a deferred
+        export reads it later and builds the copy again); twenty idle sessions need not hold twenty
+        copies of their selections."""
+        self._frame = None
+        self._memberships = None
+
     @property
     def memberships(self) -> pd.DataFrame:
         """Theme memberships of the selected stories."""
