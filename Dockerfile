@@ -17,7 +17,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 WORKDIR /app
 
+# The dependencies first, from pyproject.toml alone: a change to the code does not reinstall them.
 COPY pyproject.toml README.md ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
 COPY core ./core
 COPY dashboard ./dashboard
 COPY .streamlit/config.toml ./.streamlit/config.toml
@@ -25,7 +31,7 @@ COPY data/themes.toml data/reporters.toml ./data/
 COPY data/pages /data
 
 # editable, so core finds data/themes.toml and data/reporters.toml beside the code
-RUN pip install --no-cache-dir -e . \
+RUN pip install --no-cache-dir --no-deps -e . \
     && mkdir -p /cache \
     && chown 10001:10001 /cache
 
