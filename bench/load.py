@@ -1,12 +1,20 @@
 """Load: many concurrent browser sessions on one dashboard server with the synthetic corpus.
 
-    python -m bench.load --stories 100000 --sessions 20 --seconds 120
+    python -m bench.load --stories 100000 --sessions 20 --seconds 90
 
-Starts ``streamlit run dashboard/app.py`` on a free localhost port with the corpus, loads it once, then
-opens ``--sessions`` Playwright browser contexts in Debian's Chromium. Each session, for a bounded time,
-opens shared links (filters, queries, pages) and stories in the reader. Reports errors (target 0), p50 and
-p95 time from navigation to a settled page, and the server's memory before and after (the corpus must be
-held once, not once per session). Only 127.0.0.1 is contacted. Writes bench/out/load.json.
+Starts ``streamlit run dashboard/app.py`` in hosted mode on a free localhost port with the corpus, loads it
+once (one warm-up visit), then opens ``--sessions`` Playwright browser contexts in one Debian Chromium.
+Each context first opens the dashboard once, a few at a time (a visitor who has been there before: the
+browser holds Streamlit's scripts; these first visits are timed apart; ``--cold`` skips them). Then all
+sessions run at once for ``--seconds``: each opens shared links (filters, queries, every page) and stories
+in the reader, or with ``--in-app`` clicks inside the app (another page, the next story), and pauses
+``--think`` seconds on average after each settled page (uniform between half and 1.5 times).
+
+Reports errors (a page not settled within ``--timeout`` s, an exception box, a JavaScript error; target
+0), p50 and p95 time from navigation (or click) to a settled page, the server's memory before and after
+(the corpus must be held once, not once per session) and where the CPU went: the server, the browser, the
+load driver, anything else on the machine. Only 127.0.0.1 is contacted. Writes bench/out/load.json
+(``--out``).
 """
 
 from __future__ import annotations
@@ -16,21 +24,26 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from conftest import CHROMIUM_ARGS, start_server  # noqa: E402
 
+# settled: the script has finished, the header is there and nothing is still loading (as tests/e2e)
 SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
     const main = document.querySelector('[data-testid="stMain"]');
-    return main && /\\d[\\d,]* articles?/.test(main.innerText)
+    return app && app.getAttribute('data-test-script-state') !== 'running'
+        && main && /\\d[\\d,]* articles?/.test(main.innerText)
         && !document.querySelector('[data-testid="stStatusWidget"]')
         && !document.querySelector('[data-testid="stSkeleton"]');
 }"""
@@ -49,6 +62,57 @@ LINKS = [
     "/reader?section=Finance&from=2020-01-01",
     "/data",
 ]
+THINK_SECONDS = 5.0  # a person reads a page for a few seconds before the next click
+RAMP_SECONDS = 0.0  # every session starts at once
+IN_APP_SHARE = 0.0  # every move opens a shared link (a page load and a new session)
+WARM_AT_ONCE = 2  # first visits of the warm-up made at the same time
+
+
+CLOCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (from /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, grandchildren, ...)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+            except OSError:
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found
+
+
+def browser_cpu(own_pid: int, server_pid: int) -> float:
+    """CPU seconds of the Chromium processes started by this process (not the server)."""
+    server_family = {server_pid, *descendants(server_pid)}
+    total = 0.0
+    for pid in descendants(own_pid):
+        if pid in server_family:
+            continue
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"chrom" in command:
+            total += cpu_seconds(pid)
+    return total
 
 
 def rss_mb(pid: int) -> float:
@@ -70,93 +134,309 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def session(browser: object, base: str, seconds: float, seed: int, timings: list[float], errors: list[str], article_ids: list[str]) -> None:
-    rng = random.Random(seed)
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page = await context.new_page()
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine spent busy since boot (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLOCK
+
+
+class CpuMeter:
+    """CPU seconds during the run of: the server, the browser (Chromium processes), the load driver
+    (this Python process and Playwright's driver), and everything else on the machine. Sampled every
+    second, so a renderer that exits between samples loses at most its last second."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.own_pid = os.getpid()
+        self.server_start = cpu_seconds(server_pid)
+        self.machine_start = machine_busy_seconds()
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.browser_pids: set[int] = set()
+        self.sample()
+        self.start = dict(self.last)
+
+    def sample(self) -> None:
+        server_family = {self.server_pid, *descendants(self.server_pid)}
+        for pid in [self.own_pid, *descendants(self.own_pid)]:
+            if pid in server_family:
+                continue
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"chrom" in command:
+                self.browser_pids.add(pid)
+            self.last[pid] = cpu_seconds(pid) or self.last.get(pid, 0.0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.sample()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1)
+            except TimeoutError:
+                pass
+
+    def figures(self) -> dict[str, float]:
+        self.sample()
+        spent = {pid: value - self.start.get(pid, 0.0) for pid, value in self.last.items()}
+        server = cpu_seconds(self.server_pid) - self.server_start
+        browser = sum(v for pid, v in spent.items() if pid in self.browser_pids)
+        driver = sum(v for pid, v in spent.items() if pid not in self.browser_pids)
+        machine = machine_busy_seconds() - self.machine_start
+        return {
+            "server_cpu_s": round(server, 1),
+            "browser_cpu_s": round(browser, 1),
+            "driver_cpu_s": round(driver, 1),
+            "other_cpu_s": round(max(0.0, machine - server - browser - driver), 1),
+            "machine_cpu_s": round(machine, 1),
+        }
+
+
+# page titles (the h1 of each page), to know that an in-app move has shown the page it asked for
+TITLES = {
+    "overview": "Caixin Global archive",
+    "timeline": "Timeline",
+    "reporters": "Reporters",
+    "themes": "Themes",
+    "reader": "Reader",
+    "data": "Data",
+}
+NAV_LABELS = {"overview": "Overview", **{k: v for k, v in TITLES.items() if k != "overview"}}
+# settled, on the page titled ``arg.title`` and, when ``arg.before`` is given, no longer showing that text
+MOVED = (
+    """(arg) => {
+    const h1 = document.querySelector('[data-testid="stMain"] h1');
+    const caption = document.querySelector('[data-testid="stMain"]').innerText;
+    return h1 && h1.innerText.trim() === arg.title && (!arg.before || !caption.includes(arg.before))
+        && ("""
+    + SETTLED
+    + """)();
+}"""
+)
+
+
+def page_name(link: str) -> str:
+    return urllib.parse.urlparse(link).path.strip("/") or "overview"
+
+
+async def open_link(page: Any, base: str, link: str, timeout_ms: float) -> None:
+    """Open a shared link as a new visit of the app (a full page load and a new Streamlit session)."""
+    await page.goto(base + link, wait_until="domcontentloaded", timeout=timeout_ms)
+    await page.wait_for_function(SETTLED, timeout=timeout_ms)
+
+
+async def move_in_app(page: Any, rng: random.Random, current: str, timeout_ms: float) -> str:
+    """One click inside the app already open (same Streamlit session, no page load): the next story
+    when a story is open in the reader, else another page from the sidebar. Returns what was done."""
+    older = page.get_by_role("button", name="Older →")
+    if current == "reader" and await older.count() and await older.is_enabled():
+        caption = page.locator('[data-testid="stMain"]').get_by_text(re.compile(r"^Story [\d,]+ of"))
+        before = (await caption.first.inner_text()).strip() if await caption.count() else ""
+        await older.click()
+        arg = {"title": TITLES["reader"], "before": before}
+        await page.wait_for_function(MOVED, arg=arg, timeout=timeout_ms)
+        return "reader:older"
+    target = rng.choice([name for name in TITLES if name != current])
+    await page.locator('[data-testid="stSidebarNavLink"]', has_text=NAV_LABELS[target]).first.click()
+    await page.wait_for_function(MOVED, arg={"title": TITLES[target], "before": ""}, timeout=timeout_ms)
+    return f"{target}:nav"
+
+
+async def new_tab(browser: Any) -> Any:
+    """A browser context of its own (its own cache and cookies, as another visitor) and a tab in it."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    return await context.new_page()
+
+
+async def session(
+    page: Any,
+    base: str,
+    number: int,
+    options: argparse.Namespace,
+    results: dict[str, list[Any]],
+    article_ids: list[str],
+) -> None:
+    """One visitor, starting ``number * ramp / sessions`` seconds into the run, until the deadline: opens a
+    shared link, or (with probability ``in_app`` once a page is open) clicks inside the app, and thinks
+    ``think`` seconds on average (uniform between half and one and a half times) after each settled
+    page. Without a warm-up visit (``--cold``) its first link is a first visit with an empty cache."""
+    rng = random.Random(number)
+    await asyncio.sleep(number * options.ramp / max(1, options.sessions))
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + options.seconds
+    timeout_ms = options.timeout * 1000
+    current = ""  # the page shown, "" before the first visit or after a failure
+    first = options.cold
     while time.monotonic() < deadline:
-        if article_ids and rng.random() < 0.3:
-            link = f"/reader?article={urllib.parse.quote(rng.choice(article_ids))}"
-        else:
-            link = rng.choice(LINKS)
         started = time.perf_counter()
+        kind = "first visit" if first else "link"
+        action = "?"
         try:
-            await page.goto(base + link, wait_until="domcontentloaded", timeout=60_000)
-            await page.wait_for_function(SETTLED, timeout=60_000)
-            timings.append(time.perf_counter() - started)
+            if current and rng.random() < options.in_app:
+                kind, action = "in-app", f"{current}: click"
+                action = await move_in_app(page, rng, current, timeout_ms)
+                current = action.split(":")[0]
+            else:
+                if article_ids and rng.random() < 0.3:
+                    action = f"/reader?article={urllib.parse.quote(rng.choice(article_ids))}"
+                else:
+                    action = rng.choice(LINKS)
+                await open_link(page, base, action, timeout_ms)
+                current = page_name(action)
+            results["timings"].append((action, kind, time.perf_counter() - started))
             if await page.locator('[data-testid="stException"]').count():
-                errors.append(f"exception shown on {link}")
+                results["errors"].append(f"exception shown on {action}")
         except Exception as error:  # noqa: BLE001 - every failure is counted, the run goes on
-            errors.append(f"{link}: {type(error).__name__}: {str(error)[:120]}")
+            elapsed = time.perf_counter() - started
+            results["errors"].append(
+                f"{kind} {action} after {elapsed:.0f} s: {type(error).__name__}: {str(error)[:100]}"
+            )
+            current = ""
+        first = False
         if page_errors:
-            errors.extend(f"{link}: page error {e[:120]}" for e in page_errors)
+            results["errors"].extend(f"{current}: page error {e[:120]}" for e in page_errors)
             page_errors.clear()
-    await context.close()
+        if options.think:
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * options.think)
+    await page.context.close()
 
 
-async def run(base: str, sessions: int, seconds: float, article_ids: list[str]) -> tuple[list[float], list[str]]:
+async def run(
+    base: str, options: argparse.Namespace, article_ids: list[str], server_pid: int
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    timings: list[float] = []
-    errors: list[str] = []
+    results: dict[str, list[Any]] = {"timings": [], "errors": [], "cold": []}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        await asyncio.gather(*(session(browser, base, seconds, n, timings, errors, article_ids) for n in range(sessions)))
+        pages = [await new_tab(browser) for _ in range(options.sessions)]
+        if not options.cold:
+            # each visitor has opened the dashboard before: its browser holds Streamlit's scripts. These
+            # first visits (an empty cache, a few at a time) are timed apart and are not the run.
+            gate = asyncio.Semaphore(WARM_AT_ONCE)
+
+            async def first_visit(page: Any) -> None:
+                async with gate:
+                    started = time.perf_counter()
+                    try:
+                        await open_link(page, base, "/", options.timeout * 1000)
+                        results["cold"].append(time.perf_counter() - started)
+                    except Exception as error:  # noqa: BLE001 - counted like any other error
+                        results["errors"].append(f"first visit (warm-up): {type(error).__name__}")
+
+            await asyncio.gather(*(first_visit(page) for page in pages))
+        meter = CpuMeter(server_pid)
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(meter.run(stop))
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(session(page, base, n, options, results, article_ids) for n, page in enumerate(pages))
+        )
+        wall = time.perf_counter() - started
+        cpu = meter.figures()
+        stop.set()
+        await sampler
         await browser.close()
-    return timings, errors
+    return {**results, "cpu": cpu, "wall_s": wall}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--seconds", type=float, default=90, help="how long each session opens links")
+    parser.add_argument("--think", type=float, default=THINK_SECONDS, help="mean pause between pages (s)")
+    parser.add_argument("--ramp", type=float, default=RAMP_SECONDS, help="sessions start spread over (s)")
+    parser.add_argument(
+        "--in-app", type=float, default=IN_APP_SHARE, help="share of moves made by clicking inside the app"
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="no warm-up visit: each session starts with an empty cache"
+    )
+    parser.add_argument("--out", default="load", help="writes bench/out/<out>.json")
+    parser.add_argument("--timeout", type=float, default=60, help="a page not settled by then is an error")
     args = parser.parse_args()
 
-    corpus_dir = ROOT / "bench" / "corpus" / f"stories-{args.stories}"
-    if not corpus_dir.exists() or not any(corpus_dir.iterdir()):
-        from bench.corpus import generate_corpus
+    from bench.common import ensure_corpus, load_average
 
-        generate_corpus(corpus_dir, args.stories)
-    os.environ["CAIXIN_READONLY"] = "1"
+    corpus_dir = ensure_corpus(args.stories)
     tmp = Path(tempfile.mkdtemp(prefix="caixin-load-"))
     cache = ROOT / "bench" / "out" / "cache-load"
+    from core.ingest import ingest
+
+    started = time.perf_counter()
+    frame = ingest([str(corpus_dir)], cache_dir=cache).articles  # builds the cache when it is missing
+    article_ids = frame["article_id"].astype(str).sample(200, random_state=0).tolist()
+    del frame
+    cache_s = time.perf_counter() - started
     server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
+    print(f"server pid {process.pid} at {server.url}", flush=True)
     try:
         # one warm-up visit loads the corpus into the server (the first load is not what we measure)
         started = time.perf_counter()
-        asyncio.run(run(server.url, 1, 1, []))
+        warm = argparse.Namespace(sessions=1, seconds=1, think=0, ramp=0, timeout=600, in_app=0, cold=True)
+        asyncio.run(run(server.url, warm, [], process.pid))
         warm_up = time.perf_counter() - started
-        from core.ingest import ingest
-
-        frame = ingest([str(corpus_dir)], cache_dir=cache).articles
-        article_ids = frame["article_id"].astype(str).sample(200, random_state=0).tolist()
-        del frame
         before = rss_mb(process.pid)
-        timings, errors = asyncio.run(run(server.url, args.sessions, args.seconds, article_ids))
+        load_start = load_average()
+        outcome = asyncio.run(run(server.url, args, article_ids, process.pid))
+        load_end = load_average()
         after = rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=20)
+    timings = [seconds for _, _, seconds in outcome["timings"]]
+    errors = outcome["errors"]
     quantiles = statistics.quantiles(timings, n=20) if len(timings) >= 20 else [max(timings or [0])] * 19
+    by_page: dict[str, list[float]] = {}
+    by_kind: dict[str, list[float]] = {}
+    for action, kind, seconds in outcome["timings"]:
+        name = page_name(action) if action.startswith("/") else action
+        by_page.setdefault(name, []).append(seconds)
+        by_kind.setdefault(kind, []).append(seconds)
+    cpu = outcome["cpu"]
     result = {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "stories": args.stories,
         "sessions": args.sessions,
         "seconds": args.seconds,
+        "think_s": args.think,
+        "ramp_s": args.ramp,
+        "in_app": args.in_app,
+        "cold": args.cold,
+        "timeout_s": args.timeout,
         "page_loads": len(timings),
         "errors": len(errors),
         "error_samples": errors[:10],
-        "settled_p50_s": statistics.median(timings) if timings else None,
-        "settled_p95_s": quantiles[18],
+        "settled_p50_s": round(statistics.median(timings), 2) if timings else None,
+        "settled_p95_s": round(quantiles[18], 2),
+        "settled_max_s": round(max(timings), 2) if timings else None,
+        "settled_p50_by_page_s": {k: round(statistics.median(v), 2) for k, v in sorted(by_page.items())},
+        "first_visits_warm_up": {
+            "visits": len(outcome["cold"]),
+            "p50_s": round(statistics.median(outcome["cold"]), 2) if outcome["cold"] else None,
+            "max_s": round(max(outcome["cold"]), 2) if outcome["cold"] else None,
+        },
+        "settled_by_kind": {
+            k: {"loads": len(v), "p50_s": round(statistics.median(v), 2), "max_s": round(max(v), 2)}
+            for k, v in sorted(by_kind.items())
+        },
         "server_rss_before_mb": round(before, 1),
         "server_rss_after_mb": round(after, 1),
+        "wall_s": round(outcome["wall_s"], 1),
+        **cpu,
+        "server_cpu_share": round(cpu["server_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2),
+        "browser_cpu_share": round(cpu["browser_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2),
+        "load_average_start": load_start,
+        "load_average_end": load_end,
+        "cache_s": round(cache_s, 1),
         "warm_up_s": round(warm_up, 1),
     }
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "out" / "load.json").write_text(json.dumps(result, indent=2))
+    (ROOT / "bench" / "out" / f"{args.out}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
 
