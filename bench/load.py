@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,20 +100,22 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def browser_cpu(own_pid: int, server_pid: int) -> float:
-    """CPU seconds of the Chromium processes started by this process (not the server)."""
+def client_processes(own_pid: int, server_pid: int) -> Iterator[tuple[int, bool]]:
+    """This process and its descendants other than the server's family: (pid, is it Chromium?)."""
     server_family = {server_pid, *descendants(server_pid)}
-    total = 0.0
-    for pid in descendants(own_pid):
+    for pid in [own_pid, *descendants(own_pid)]:
         if pid in server_family:
             continue
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"chrom" in command:
-            total += cpu_seconds(pid)
-    return total
+        yield pid, b"chrom" in command
+
+
+def browser_cpu(own_pid: int, server_pid: int) -> float:
+    """CPU seconds of the Chromium processes started by this process (not the server)."""
+    return sum(cpu_seconds(pid) for pid, chromium in client_processes(own_pid, server_pid) if chromium)
 
 
 def rss_mb(pid: int) -> float:
@@ -158,15 +161,8 @@ class CpuMeter:
         self.start = dict(self.last)
 
     def sample(self) -> None:
-        server_family = {self.server_pid, *descendants(self.server_pid)}
-        for pid in [self.own_pid, *descendants(self.own_pid)]:
-            if pid in server_family:
-                continue
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"chrom" in command:
+        for pid, chromium in client_processes(self.own_pid, self.server_pid):
+            if chromium:
                 self.browser_pids.add(pid)
             self.last[pid] = cpu_seconds(pid) or self.last.get(pid, 0.0)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 
@@ -49,3 +51,18 @@ def pager(
 def show_page_of(page: int, *, key: str) -> None:
     """Turn the picker ``key`` to ``page`` on this run (before the picker is drawn)."""
     st.session_state[key] = page
+
+
+def paged_table(
+    frame: pd.DataFrame,
+    *,
+    size: int,
+    key: str,
+    noun: str,
+    hint: str = "",
+    scope: Hashable = None,
+    column_config: dict[str, Any] | None = None,
+) -> None:
+    """``frame`` as a table of one page of rows, with the ``pager`` above it."""
+    start, stop = pager(len(frame), size=size, key=key, noun=noun, hint=hint, scope=scope)
+    st.dataframe(frame.iloc[start:stop], hide_index=True, width="stretch", column_config=column_config)

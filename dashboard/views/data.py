@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components.data import inputs, load_collection, read_only, upload_dir
-from components.paging import pager
+from components.paging import paged_table, pager
 from components.view import get_view, header, remember
 from core import export
 from core.errors import CaixinError
@@ -127,11 +127,12 @@ def report_pages() -> pd.DataFrame:
 
 REPORT_HINT = "`caixin report` on the command line lists them all."
 pages = remember(collection, "report_pages", report_pages)
-start, stop = pager(len(pages), size=TABLE_ROWS, key="data_files_page", noun="files", hint=REPORT_HINT)
-st.dataframe(
-    pages.iloc[start:stop],
-    hide_index=True,
-    width="stretch",
+paged_table(
+    pages,
+    size=TABLE_ROWS,
+    key="data_files_page",
+    noun="files",
+    hint=REPORT_HINT,
     column_config={"file": st.column_config.TextColumn("File", width="large")},
 )
 
@@ -141,17 +142,12 @@ if len(listings):
     with st.expander(
         f"Listing entries ({len(listings):,}; {matched:,} matched to a story, the rest known from listings only)"
     ):
-        start, stop = pager(
-            len(listings),
+        paged_table(
+            listings,
             size=TABLE_ROWS,
             key="data_listings_page",
             noun="entries",
             hint="`caixin parse --listings` writes them all.",
-        )
-        st.dataframe(
-            listings.iloc[start:stop],
-            hide_index=True,
-            width="stretch",
             column_config={
                 "headline": st.column_config.TextColumn("Headline", width="large"),
                 "published_at": st.column_config.DatetimeColumn("Date (Beijing)", format="YYYY-MM-DD HH:mm"),
@@ -167,10 +163,7 @@ with st.expander(f"Unknown lines ({accounting['unknown']:,})"):
     if unknown.empty:
         st.text("Every line was recognised.")
     else:
-        start, stop = pager(
-            len(unknown), size=TABLE_ROWS, key="data_unknown_page", noun="lines", hint=REPORT_HINT
-        )
-        st.dataframe(unknown.iloc[start:stop], hide_index=True, width="stretch")
+        paged_table(unknown, size=TABLE_ROWS, key="data_unknown_page", noun="lines", hint=REPORT_HINT)
 warnings = corpus.report.warnings + corpus.cache_warnings
 with st.expander(f"Warnings ({len(warnings):,})"):
     if not warnings:

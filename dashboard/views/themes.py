@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import charts
 from components.filters import chart_filter
-from components.paging import pager
+from components.paging import paged_table
 from components.view import get_view, header, remember
 from core.analytics import theme_cooccurrence, theme_counts, theme_evidence
 from core.errors import QuerySyntaxError
@@ -166,18 +166,13 @@ if theme is not None:
     if evidence.empty:
         st.caption(f"No story in the selection carries the theme {theme.label}.")
     else:
-        start, stop = pager(
-            len(evidence),
+        paged_table(
+            evidence,
             size=EVIDENCE_ROWS,
             key="evidence_page",
             noun="stories",
             hint="Most hits first. Filter by the theme to read them all in the Reader.",
             scope=(view.filters, theme.slug),
-        )
-        st.dataframe(
-            evidence.iloc[start:stop],
-            hide_index=True,
-            width="stretch",
             column_config={
                 "headline": st.column_config.TextColumn("Story", width="large"),
                 "hits": st.column_config.NumberColumn("Hits", format="%d"),

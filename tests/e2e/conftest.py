@@ -5,7 +5,8 @@ Without Chromium (or Playwright) these tests skip with the reason; ``CAIXIN_REQU
 
 Fixtures: ``server`` (one per session, on the shipped sample, warmed up), ``page`` (a fresh tab that
 records ``page_errors``, ``dialogs`` and ``requests``), ``sample`` (the sample opened by core, to know
-ids and targets). Helpers: ``start_server``/``stop_server`` for a server on other data, ``open_view``,
+ids and targets). Helpers: ``serving`` (or ``start_server``/``stop_server``) for a server on other data,
+``open_view``,
 ``settle``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect`` and ``screenshot``
 (``test-artifacts/``; ``docs/screenshots/`` too with ``CAIXIN_UPDATE_SCREENSHOTS=1``).
 """
@@ -155,16 +156,20 @@ def stop_server(server: Server, process: subprocess.Popen[bytes]) -> None:
         print(server.log.read_text(errors="replace")[-3000:])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, browser_context: object) -> Iterator[Server]:
-    """One server on the shipped sample (20 stories) for the whole session, warmed up."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    running, process = start_server(tmp, ROOT / "data" / "pages")
+def serving(tmp: Path, browser_context: object, data: Path) -> Iterator[Server]:
+    """A warmed-up server on ``data`` for a fixture to yield (``yield from serving(...)``), stopped after."""
+    running, process = start_server(tmp, data)
     try:
         warm_up(browser_context, running)
         yield running
     finally:
         stop_server(running, process)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, browser_context: object) -> Iterator[Server]:
+    """One server on the shipped sample (20 stories) for the whole session, warmed up."""
+    yield from serving(tmp_path_factory.mktemp("e2e"), browser_context, ROOT / "data" / "pages")
 
 
 @pytest.fixture(scope="session")

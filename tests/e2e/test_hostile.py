@@ -24,12 +24,10 @@ from .conftest import (
     Server,
     assert_healthy,
     open_view,
+    serving,
     settle,
     shown_count,
-    start_server,
-    stop_server,
     wait_for_count,
-    warm_up,
 )
 
 pytestmark = pytest.mark.e2e
@@ -51,12 +49,7 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_server(
     tmp_path_factory: pytest.TempPathFactory, browser_context: Any, hostile_data: Path
 ) -> Iterator[Server]:
-    running, process = start_server(tmp_path_factory.mktemp("hostile-server"), hostile_data)
-    try:
-        warm_up(browser_context, running)
-        yield running
-    finally:
-        stop_server(running, process)
+    yield from serving(tmp_path_factory.mktemp("hostile-server"), browser_context, hostile_data)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from bench.corpus import generate_corpus
 from core.collection import Collection, open_collection
 
-from .conftest import Server, assert_healthy, expect, open_view, settle, start_server, stop_server, warm_up
+from .conftest import Server, assert_healthy, expect, open_view, serving, settle
 from .test_browser import main_text, table_rows
 
 pytestmark = pytest.mark.e2e
@@ -34,12 +34,7 @@ def many_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def many_server(
     tmp_path_factory: pytest.TempPathFactory, browser_context: Any, many_data: Path
 ) -> Iterator[Server]:
-    running, process = start_server(tmp_path_factory.mktemp("many-server"), many_data)
-    try:
-        warm_up(browser_context, running)
-        yield running
-    finally:
-        stop_server(running, process)
+    yield from serving(tmp_path_factory.mktemp("many-server"), browser_context, many_data)
 
 
 @pytest.fixture(scope="module")
