@@ -116,15 +116,21 @@ def _term_counts(texts: Iterable[str]) -> pd.Series:
     chunks = Counter("\n".join(texts).lower().split())
     counts: Counter[str] = Counter()
     for chunk, times in chunks.items():
-        for token in tokenize(chunk):
-            if token not in STOPWORDS:
-                counts[token] += times
+        for token in _chunk_terms(chunk):
+            counts[token] += times
     return pd.Series(counts, dtype="float64")
 
 
-def _sampled_counts(texts: pd.Series, rows: np.ndarray, max_docs: int, seed: int) -> pd.Series:
+@lru_cache(maxsize=200_000)  # chunks repeat from one selection to the next: each is tokenized once
+def _chunk_terms(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace-free chunk of lower-cased text that are not stop words."""
+    return tuple(token for token in tokenize(chunk) if token not in STOPWORDS)
+
+
+def _sampled_counts(frame: pd.DataFrame, rows: np.ndarray, max_docs: int, seed: int) -> pd.Series:
+    """Term counts of a sample of ``rows``; only the sampled stories' texts are built."""
     chosen = rows[sample_positions(len(rows), max_docs, seed)]
-    return _term_counts(texts.iloc[chosen])
+    return _term_counts(article_texts(frame.iloc[chosen]))
 
 
 def _log_odds(counts_a: pd.Series, counts_b: pd.Series, alpha0: float) -> pd.DataFrame:
@@ -176,12 +182,11 @@ def distinctive_terms(
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "z" else "int64") for c in columns}).astype(
             {"term": "string"}
         )
-    texts = article_texts(frame)
     rows_a = np.flatnonzero(selected)
     rows_b = np.flatnonzero(~selected) if not selected.all() else np.arange(len(frame))
     scored = _log_odds(
-        _sampled_counts(texts, rows_a, max_docs, seed),
-        _sampled_counts(texts, rows_b, max_docs, seed + 1),
+        _sampled_counts(frame, rows_a, max_docs, seed),
+        _sampled_counts(frame, rows_b, max_docs, seed + 1),
         alpha0,
     )
     out = _top(scored, "count_a", top).rename(columns={"count_a": "count_selected", "count_b": "count_rest"})
@@ -211,10 +216,9 @@ def compare_terms(
     if not len(rows_a) or not len(rows_b):
         empty = {c: pd.Series(dtype="float64" if c == "z" else "int64") for c in columns}
         return pd.DataFrame(empty).astype({"term": "string", "side": "string"})
-    texts = article_texts(frame)
     scored = _log_odds(
-        _sampled_counts(texts, rows_a, max_docs, seed),
-        _sampled_counts(texts, rows_b, max_docs, seed + 1),
+        _sampled_counts(frame, rows_a, max_docs, seed),
+        _sampled_counts(frame, rows_b, max_docs, seed + 1),
         alpha0,
     )
     side_a = _top(scored, "count_a", top).assign(side="a")
@@ -400,8 +404,7 @@ def mentions(
     """
     if kind not in ("country", "organisation", "person"):
         raise ValueError(f"kind must be 'country', 'organisation' or 'person', not {kind!r}")
-    texts = article_texts(frame, headline=False)
-    texts = texts.iloc[sample_positions(len(texts), max_docs, seed)]
+    texts = article_texts(frame.iloc[sample_positions(len(frame), max_docs, seed)], headline=False)
     table = _country_table()
     countries = {spelling for spellings in table.values() for spelling, _ in spellings}
     counts: Counter[str] = Counter()
