@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -28,12 +29,14 @@ import pycountry
 
 __all__ = [
     "STOPWORDS",
+    "TermSample",
     "article_texts",
     "compare_terms",
     "content_words",
     "distinctive_terms",
     "mentions",
     "sample_positions",
+    "term_sample",
     "tokenize",
 ]
 
@@ -156,6 +159,23 @@ def _top(scored: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     return scored[scored[column] > 0].sort_values(["z", "term"], ascending=[False, True]).head(top)
 
 
+@dataclass(frozen=True, slots=True)
+class TermSample:
+    """A random sample of a frame's rows and their term counts, counted once (``term_sample``)."""
+
+    rows: np.ndarray
+    counts: pd.Series
+    frame_rows: int
+
+
+def term_sample(frame: pd.DataFrame, max_docs: int = 3000, seed: int = 1) -> TermSample:
+    """``max_docs`` random rows of ``frame`` (all rows when it has fewer) and their term counts: the
+    background ``distinctive_terms`` can take instead of sampling the rest of the collection again for
+    every selection (a dashboard counts it once per collection)."""
+    rows = sample_positions(len(frame), max_docs, seed)
+    return TermSample(rows, _term_counts(article_texts(frame.iloc[rows])), len(frame))
+
+
 def distinctive_terms(
     frame: pd.DataFrame,
     mask: object,
@@ -163,6 +183,7 @@ def distinctive_terms(
     max_docs: int = 3000,
     seed: int = 0,
     alpha0: float = 1000.0,
+    background: TermSample | None = None,
 ) -> pd.DataFrame:
     """The words that set the selected rows apart from the rest of the corpus.
 
@@ -175,6 +196,10 @@ def distinctive_terms(
     For speed, at most ``max_docs`` stories of each side are read: a side with more rows is replaced by a
     random sample of ``max_docs`` of its rows drawn with ``numpy.random.default_rng(seed)``, so the same
     frame, mask and seed always give the same answer. The counts are then counts in the sample.
+
+    ``background`` (a ``term_sample`` of this frame) stands for the rest: its rows outside the selection,
+    whose counts are the sample's less those of its selected rows. The rest is then a uniform sample of
+    about ``len(background.rows) * rest / rows`` stories, counted without reading them again.
     """
     selected = _as_mask(frame, mask)
     columns = ["term", "z", "count_selected", "count_rest"]
@@ -183,12 +208,19 @@ def distinctive_terms(
             {"term": "string"}
         )
     rows_a = np.flatnonzero(selected)
-    rows_b = np.flatnonzero(~selected) if not selected.all() else np.arange(len(frame))
-    scored = _log_odds(
-        _sampled_counts(frame, rows_a, max_docs, seed),
-        _sampled_counts(frame, rows_b, max_docs, seed + 1),
-        alpha0,
-    )
+    if selected.all():
+        rest = (
+            background.counts
+            if background is not None
+            else _sampled_counts(frame, rows_a, max_docs, seed + 1)
+        )
+    elif background is not None and background.frame_rows == len(frame):
+        inside = background.rows[selected[background.rows]]
+        rest = background.counts.sub(_term_counts(article_texts(frame.iloc[inside])), fill_value=0.0)
+        rest = rest[rest > 0]
+    else:
+        rest = _sampled_counts(frame, np.flatnonzero(~selected), max_docs, seed + 1)
+    scored = _log_odds(_sampled_counts(frame, rows_a, max_docs, seed), rest, alpha0)
     out = _top(scored, "count_a", top).rename(columns={"count_a": "count_selected", "count_b": "count_rest"})
     return out.reset_index(drop=True).astype({"term": "string"})[columns]
 

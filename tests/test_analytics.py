@@ -42,7 +42,7 @@ from core.analytics import (
 from core.frame import articles_to_frame, empty_frame
 from core.ingest import ingest
 from core.model import Article, make_article_id
-from core.terms import STOPWORDS, _term_counts, article_texts, tokenize
+from core.terms import STOPWORDS, _term_counts, article_texts, term_sample, tokenize
 
 SAMPLE_PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
 
@@ -474,6 +474,28 @@ def test_distinctive_terms_sample_deterministically(sample: pd.DataFrame) -> Non
     first = distinctive_terms(sample, huawei, max_docs=3, seed=7)
     assert first.equals(distinctive_terms(sample, huawei, max_docs=3, seed=7))
     assert first["count_selected"].sum() < distinctive_terms(sample, huawei)["count_selected"].sum()
+
+
+def test_a_background_sample_stands_for_the_rest(sample: pd.DataFrame) -> None:
+    huawei = sample["body"].str.contains("Huawei", regex=False)
+    # A background of every row: the rest is exactly the unselected rows, as without a background.
+    whole = term_sample(sample, max_docs=len(sample))
+    assert distinctive_terms(sample, huawei, top=50, background=whole).equals(
+        distinctive_terms(sample, huawei, top=50)
+    )
+    # A background of 7 rows: the rest is those of the 7 that are not selected, counted as tokenize counts.
+    seven = term_sample(sample, max_docs=7, seed=3)
+    assert len(seven.rows) == 7
+    out = distinctive_terms(sample, huawei, top=50, background=seven)
+    outside = [row for row in seven.rows if not huawei.iloc[row]]
+    rest = Counter(
+        t for text in article_texts(sample.iloc[outside]) for t in tokenize(text) if t not in STOPWORDS
+    )
+    assert out["count_rest"].tolist() == [rest[t] for t in out["term"]]
+    assert out["count_rest"].tolist() != distinctive_terms(sample, huawei, top=50)["count_rest"].tolist()
+    # A background of another frame is not used.
+    other = term_sample(sample.iloc[:10], max_docs=10)
+    assert distinctive_terms(sample, huawei, background=other).equals(distinctive_terms(sample, huawei))
 
 
 def test_distinctive_terms_edge_selections(sample: pd.DataFrame) -> None:

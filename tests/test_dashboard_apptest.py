@@ -349,3 +349,38 @@ def test_agencies_are_counted_apart_from_reporters() -> None:
 def test_reporter_link_preselects_the_reporter_timeline() -> None:
     at = open_page("reporters", {"reporter": "Matthew Walsh"})
     assert at.selectbox(key="rep_who").value == "Matthew Walsh"
+
+
+# ------------------------------------------------------------------------------------------ themes
+
+
+def compare_button(at: AppTest) -> Button:
+    return next(b for b in at.button if b.label == "Compare")
+
+
+def chart_count(node: object) -> int:
+    """Vega-Lite charts under ``node`` (AppTest has no accessor for them)."""
+    children = getattr(node, "children", {}).values()
+    return sum((getattr(child, "type", "") == "vega_lite_chart") + chart_count(child) for child in children)
+
+
+def test_themes_compare_runs_when_asked_and_reports_both_sides() -> None:
+    at = open_page("themes")
+    before = chart_count(at.main)
+    assert "then **Compare**" in texts(at.caption)
+    assert not [c for c in texts(at.caption).splitlines() if c.startswith("A: ")]
+    at.text_input(key="cmp_a").set_value("huawei")
+    at.text_input(key="cmp_b").set_value("tariff*")
+    compare_button(at).click().run()
+    assert not at.exception
+    assert "A: 5 articles · B: 2 articles (within the current filters)" in texts(at.caption)
+    assert chart_count(at.main) == before + 2  # one chart of typical terms per side
+
+
+def test_themes_compare_with_a_bad_query_shows_where() -> None:
+    at = open_page("themes")
+    at.text_input(key="cmp_a").set_value('"trade war')
+    compare_button(at).click().run()
+    assert not at.exception
+    assert "Comparison not run" in texts(at.error)
+    assert [c for c in at.code if "^" in str(c.value)]

@@ -12,12 +12,17 @@ from __future__ import annotations
 import gc
 
 from core.collection import Collection
+from core.terms import term_sample
 
 READY = "ready"
+#: ``collection.derived`` key of the term counts of a random sample of stories: the background the themes
+#: page's distinctive terms compare a selection with (``core.terms.term_sample``).
+BACKGROUND = "term_background"
 
 
 def ready(collection: Collection) -> None:
-    """Compute the collection's lookups (``Collection.prepare``) and freeze the heap, once per collection
+    """Compute the collection's lookups (``Collection.prepare``) and the terms background, and freeze the
+    heap, once per collection
     (again after the themes file changed, which drops the lookups). Concurrent sessions wait for it."""
     if collection.derived.get(READY):
         return
@@ -25,6 +30,7 @@ def ready(collection: Collection) -> None:
         if collection.derived.get(READY):
             return
         collection.prepare()
+        collection.derived[BACKGROUND] = term_sample(collection.articles)
         gc.unfreeze()  # a collection read before (now replaced) may be garbage: let the collector see it
         gc.collect()
         gc.freeze()

@@ -10,6 +10,7 @@ from components import charts
 from components.filters import chart_filter
 from components.paging import paged_table
 from components.view import get_view, header, remember
+from components.warm import BACKGROUND
 from core.analytics import theme_cooccurrence, theme_counts, theme_evidence
 from core.errors import QuerySyntaxError
 from core.terms import compare_terms, distinctive_terms
@@ -71,8 +72,11 @@ with right:
             "Distinctive terms compare the selection with the rest of the collection: narrow the filters."
         )
     else:
+        background = collection.derived.get(BACKGROUND)  # counted once at load (components.warm)
         terms = view.cached(
-            "distinctive_terms", lambda mask: distinctive_terms(collection.articles, mask, top=20), "mask"
+            "distinctive_terms",
+            lambda mask: distinctive_terms(collection.articles, mask, top=20, background=background),
+            "mask",
         )
         charts.show(
             charts.bars(
@@ -91,13 +95,16 @@ with right:
 
 st.subheader("Compare two themes or queries", anchor=False)
 choices = [f"theme:{t.slug}" for t in collection.themes]
-c1, c2 = st.columns(2)
-side_a = c1.text_input(
-    "A", value=choices[0] if choices else "", key="cmp_a", help="A theme (theme:huawei) or any query"
-)
-side_b = c2.text_input(
-    "B", value=choices[1] if len(choices) > 1 else "", key="cmp_b", help="A theme or any query"
-)
+with st.form("compare", border=False):
+    c1, c2 = st.columns(2)
+    side_a = c1.text_input(
+        "A", value=choices[0] if choices else "", key="cmp_a", help="A theme (theme:huawei) or any query"
+    )
+    side_b = c2.text_input(
+        "B", value=choices[1] if len(choices) > 1 else "", key="cmp_b", help="A theme or any query"
+    )
+    if st.form_submit_button("Compare", icon=":material/compare_arrows:"):
+        st.session_state["cmp_shown"] = (side_a, side_b)
 
 
 def query_mask(query: str) -> np.ndarray:
@@ -112,36 +119,41 @@ def query_mask(query: str) -> np.ndarray:
     return found & view.mask  # type: ignore[no-any-return]
 
 
-try:
-    mask_a = query_mask(side_a)
-    mask_b = query_mask(side_b)
-except QuerySyntaxError as error:
-    st.error(f"Comparison not run: {error}")
-    st.code(error.pointer(), language=None)
+shown = st.session_state.get("cmp_shown")
+if not shown:
+    st.caption("Pick two themes or write two queries, then **Compare**: the words typical of each side.")
 else:
-    st.caption(
-        f"A: {int(mask_a.sum()):,} articles · B: {int(mask_b.sum()):,} articles (within the current filters)"
-    )
-    if mask_a.any() and mask_b.any():
-        compared = view.cached(
-            "compare_terms",
-            lambda **_: compare_terms(collection.articles, mask_a, mask_b, top=15),
-            a=side_a,
-            b=side_b,
+    shown_a, shown_b = shown
+    try:
+        mask_a = query_mask(shown_a)
+        mask_b = query_mask(shown_b)
+    except QuerySyntaxError as error:
+        st.error(f"Comparison not run: {error}")
+        st.code(error.pointer(), language=None)
+    else:
+        st.caption(
+            f"A: {int(mask_a.sum()):,} articles · B: {int(mask_b.sum()):,} articles (within the current filters)"
         )
-        a_col, b_col = st.columns(2)
-        for column, side, name in ((a_col, "a", "A"), (b_col, "b", "B")):
-            column.altair_chart(
-                charts.bars(
-                    compared[compared["side"] == side],
-                    "term",
-                    "z",
-                    title=f"Terms typical of {name}",
-                    x_title="Log-odds z-score",
-                    y_title="Term",
-                ),
-                width="stretch",
+        if mask_a.any() and mask_b.any():
+            compared = view.cached(
+                "compare_terms",
+                lambda **_: compare_terms(collection.articles, mask_a, mask_b, top=15),
+                a=shown_a,
+                b=shown_b,
             )
+            a_col, b_col = st.columns(2)
+            for column, side, name in ((a_col, "a", "A"), (b_col, "b", "B")):
+                column.altair_chart(
+                    charts.bars(
+                        compared[compared["side"] == side],
+                        "term",
+                        "z",
+                        title=f"Terms typical of {name}",
+                        x_title="Log-odds z-score",
+                        y_title="Term",
+                    ),
+                    width="stretch",
+                )
 
 st.subheader("Definitions and evidence", anchor=False)
 slugs = [t.slug for t in collection.themes]
