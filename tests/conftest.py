@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from core.collection import Collection, open_collection
 from core.parse import ParseResult, parse_page
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -26,7 +27,9 @@ settings.register_profile("default", max_examples=300, deadline=None)
 settings.register_profile(
     "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
-settings.register_profile("slow", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "slow", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
@@ -69,7 +72,26 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _never_touch_project_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _never_touch_project_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Even a test that forgets ``isolated_cache`` writes its cache under a temporary folder."""
     if "CAIXIN_CACHE" not in os.environ:
         monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path_factory.mktemp("default-cache")))
+
+
+@pytest.fixture(scope="session")
+def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """250 generated pages of one story each (246 stories once duplicates merge): more than one page of
+    every paged table."""
+    from bench.corpus import generate_corpus
+
+    folder = tmp_path_factory.mktemp("many-pages")
+    generate_corpus(folder, 250, stories_per_page=1)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def many_collection(many_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Collection:
+    """``many_pages`` opened by core: the oracle of what the dashboard shows."""
+    return open_collection([many_pages], cache_dir=tmp_path_factory.mktemp("many-cache"))

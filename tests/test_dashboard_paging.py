@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench.corpus import generate_corpus
 from core.collection import Collection, Filters, open_collection, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,21 +35,13 @@ FILES_PAGE = 200  # dashboard/views/data.py TABLE_ROWS
 
 
 @pytest.fixture(scope="module")
-def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """250 generated pages of one story each (246 stories once duplicates merge)."""
-    folder = tmp_path_factory.mktemp("many-pages")
-    generate_corpus(folder, 250, stories_per_page=1)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def oracle(many: Path, tmp_path_factory: pytest.TempPathFactory) -> Collection:
-    return open_collection([many], cache_dir=tmp_path_factory.mktemp("many-cache"))
+def oracle(many_collection: Collection) -> Collection:
+    return many_collection
 
 
 @pytest.fixture(autouse=True)
-def dashboard_env(many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CAIXIN_DATA", str(many))
+def dashboard_env(many_pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAIXIN_DATA", str(many_pages))
     monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
     monkeypatch.setenv("CAIXIN_READONLY", "1")
@@ -252,8 +243,8 @@ def test_remember_keeps_at_most_memo_size_values(oracle: Collection) -> None:
     assert ("test", "bound", 0) not in memo
 
 
-def test_collection_lookups_are_built_once_and_read_only(many: Path, tmp_path: Path) -> None:
-    collection = open_collection([many], cache_dir=tmp_path / "cache")
+def test_collection_lookups_are_built_once_and_read_only(many_pages: Path, tmp_path: Path) -> None:
+    collection = open_collection([many_pages], cache_dir=tmp_path / "cache")
     threads = [threading.Thread(target=collection.threads) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -271,8 +262,8 @@ def test_collection_lookups_are_built_once_and_read_only(many: Path, tmp_path: P
         collection.themes_by_article()["x"] = []  # type: ignore[index]
 
 
-def test_ready_prepares_once_and_freezes_the_heap(many: Path, tmp_path: Path) -> None:
-    collection = open_collection([many], cache_dir=tmp_path / "cache")
+def test_ready_prepares_once_and_freezes_the_heap(many_pages: Path, tmp_path: Path) -> None:
+    collection = open_collection([many_pages], cache_dir=tmp_path / "cache")
     try:
         ready(collection)
         assert collection.derived[READY] is True

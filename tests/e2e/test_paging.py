@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench.corpus import generate_corpus
-from core.collection import Collection, open_collection
+from core.collection import Collection
 
 from .conftest import Server, assert_healthy, expect, open_view, serving, settle
 from .test_browser import main_text, table_rows
@@ -24,24 +23,16 @@ PAGE = 100  # dashboard/views/reader.py PAGE_ROWS
 
 
 @pytest.fixture(scope="module")
-def many_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("many-pages")
-    generate_corpus(folder, 250, stories_per_page=1)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def many_server(
-    tmp_path_factory: pytest.TempPathFactory, browser_context: Any, many_data: Path
+    tmp_path_factory: pytest.TempPathFactory, browser_context: Any, many_pages: Path
 ) -> Iterator[Server]:
-    yield from serving(tmp_path_factory.mktemp("many-server"), browser_context, many_data)
+    yield from serving(tmp_path_factory.mktemp("many-server"), browser_context, many_pages)
 
 
 @pytest.fixture(scope="module")
-def many_ids(tmp_path_factory: pytest.TempPathFactory, many_data: Path) -> list[str]:
+def many_ids(many_collection: Collection) -> list[str]:
     """Every story id in the reader's order (no filters: the frame's order)."""
-    collection: Collection = open_collection([many_data], cache_dir=tmp_path_factory.mktemp("many-cache"))
-    return collection.articles["article_id"].astype(str).tolist()
+    return many_collection.articles["article_id"].astype(str).tolist()
 
 
 def reader_table(tab: Any) -> Any:
