@@ -80,7 +80,6 @@ _TITLES = (
 _SENTENCE = re.compile(
     r"[.!?](?<=[a-z0-9”’\"')].)" + "".join(rf"(?<!\b{t}.)" for t in _TITLES) + r"(?=\s+[A-Z“\"])"
 )
-_ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})
 #: The characters a trailer line can start with (``Read the full ...``, ``Contact ...``, ``Related: ...``,
 #: ``Read all of ...``, ``View ...``, ``See more ...``); case-insensitive matching lets ``s`` match ``ſ``.
 _TRAILER_FIRST = frozenset("RrCcVvSsſ")
@@ -272,10 +271,10 @@ class LiveFeedParser:
 
     def _close_pre(self) -> None:
         """Lines before the first story: a run of three or more headline-like lines is a headline list."""
-        candidates = [(n, t) for n, t in self._pending_pre if _looks_like_headline(t)]
+        candidates = [(n, t) for n, t in self._pending_pre if c.looks_like_headline(t)]
         is_list = len(candidates) >= 3
         for number, text in self._pending_pre:
-            if is_list and _looks_like_headline(text):
+            if is_list and c.looks_like_headline(text):
                 self.report.count("headline_list")
                 self.headlines.append((number, text))
             else:
@@ -435,17 +434,6 @@ def story_article(
         coverage_links=tuple(story.coverage_links),
         sources=(SourceSpan(source, story.first_line, story.last_line),),
     )
-
-
-def _looks_like_headline(text: str) -> bool:
-    """A headline-list line: short, no sentence-final period, mostly capitalised words."""
-    words = text.split()
-    if not 2 <= len(words) <= 25:
-        return False
-    if text.endswith(".") and words[-1].count(".") < 2 and words[-1] not in _ABBREVIATIONS:
-        return False  # a sentence, not a headline ("... in the U.K." and "... Co." still are)
-    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit() or not w[:1].isalpha())
-    return capitalised / len(words) >= 0.6
 
 
 def parse_live_feed(
