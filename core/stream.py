@@ -28,7 +28,7 @@ from core.frame import articles_to_frame
 from core.parse import common as c
 from core.parse import html_to_text, looks_like_html, split_lines, split_more_lines
 from core.parse.live_feed import DEFAULT_AGENCIES, LiveFeedParser
-from core.read import binary_error, decode_bytes, decode_utf8, open_error
+from core.read import binary_error, decode_utf8, open_error, read_page
 from core.report import PageReport
 
 #: Bytes read at a time.
@@ -168,6 +168,23 @@ def _streamable(window: list[str]) -> bool:
     return c.count_bylines([line.strip() for line in window], stop_at=2) >= 2
 
 
+def _live_feed_lines(
+    path: str, opening_bytes: int, *, on_bytes: ByteProgress | None = None, read_bytes: int = READ_BYTES
+) -> tuple[PageReader, Iterator[list[str]]] | None:
+    """The reader of a page and its lines in batches when it is one to read in pieces (``_streamable`` by
+    its first ``opening_bytes``); None when it is to be read whole (UTF-16 included)."""
+    reader = PageReader(path, on_bytes=on_bytes, read_bytes=read_bytes)
+    batches = reader.batches()
+    try:
+        window = _opening(batches, opening_bytes)
+    except _ReadWhole:
+        return None
+    if not _streamable(window):
+        batches.close()
+        return None
+    return reader, chain([window], batches)
+
+
 def parse_large_page(
     path: str,
     agencies: frozenset[str] = DEFAULT_AGENCIES,
@@ -182,50 +199,45 @@ def parse_large_page(
     Returns None when the page is not one to read in pieces (saved HTML, UTF-16, not a live feed by its
     opening): the caller reads it whole. Raises ``InputError`` when the file cannot be read as text.
     """
-    reader = PageReader(path, on_bytes=on_bytes, read_bytes=read_bytes)
-    batches = reader.batches()
-    try:
-        window = _opening(batches, max(segment_bytes, opening_bytes))
-        if not _streamable(window):
-            batches.close()
-            return None
-        report = PageReport(source=path, shape="live-feed")
-        frames: list[pd.DataFrame] = []
-        headlines: list[tuple[int, str]] = []
-        segment: list[str] = []
-        held = 0
-        first_line = 1
-        segments = largest = 0
-
-        def flush(page_end: bool) -> None:
-            nonlocal first_line, segments, largest
-            parser = LiveFeedParser(segment, path, agencies, first_line=first_line, page_end=page_end)
-            stories, lines, part = parser.parse()
-            if stories:
-                frames.append(articles_to_frame(stories))
-            headlines.extend(lines)
-            report.roles.update(part.roles)
-            report.unknown.extend(part.unknown)
-            report.warnings.extend(part.warnings)
-            report.stories += part.stories
-            report.lines += len(segment)
-            report.blank += sum(1 for line in segment if not line.strip())
-            segments += 1
-            largest = max(largest, held)
-            first_line += len(segment)
-
-        lines = chain([window], batches)
-        del window  # held only until its lines are in segments
-        for batch in lines:
-            for line in batch:
-                if held >= segment_bytes and "/" in line and c.is_story_byline(line.strip()):
-                    flush(page_end=False)
-                    segment, held = [], 0
-                segment.append(line)
-                held += len(line) + 1
-        flush(page_end=True)
-    except _ReadWhole:
+    opened = _live_feed_lines(
+        path, max(segment_bytes, opening_bytes), on_bytes=on_bytes, read_bytes=read_bytes
+    )
+    if opened is None:
         return None
+    reader, lines = opened
+    report = PageReport(source=path, shape="live-feed")
+    frames: list[pd.DataFrame] = []
+    headlines: list[tuple[int, str]] = []
+    segment: list[str] = []
+    held = 0
+    first_line = 1
+    segments = largest = 0
+
+    def flush(page_end: bool) -> None:
+        nonlocal first_line, segments, largest
+        parser = LiveFeedParser(segment, path, agencies, first_line=first_line, page_end=page_end)
+        stories, listed, part = parser.parse()
+        if stories:
+            frames.append(articles_to_frame(stories))
+        headlines.extend(listed)
+        report.roles.update(part.roles)
+        report.unknown.extend(part.unknown)
+        report.warnings.extend(part.warnings)
+        report.stories += part.stories
+        report.lines += len(segment)
+        report.blank += sum(1 for line in segment if not line.strip())
+        segments += 1
+        largest = max(largest, held)
+        first_line += len(segment)
+
+    for batch in lines:
+        for line in batch:
+            if held >= segment_bytes and "/" in line and c.is_story_byline(line.strip()):
+                flush(page_end=False)
+                segment, held = [], 0
+            segment.append(line)
+            held += len(line) + 1
+    flush(page_end=True)
     report.shape_reason = f"{report.roles['byline']} story bylines"
     report.warnings[:0] = reader.warnings
     articles = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -261,34 +273,22 @@ def read_lines(path: str | os.PathLike[str], first: int, last: int) -> list[str]
         wanted = _lines_in_pieces(name, first, last)
         if wanted is not None:
             return wanted
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise open_error(name, error) from None
-    text, _ = decode_bytes(data, name)
+    text = read_page(name).text
     if looks_like_html(text):
         text = html_to_text(text)
     return split_lines(text)[max(0, first - 1) : last]
 
 
 def _lines_in_pieces(path: str, first: int, last: int) -> list[str] | None:
-    reader = PageReader(path)
-    batches = reader.batches()
-    try:
-        window = _opening(batches, max(SEGMENT_BYTES, OPENING_BYTES))
-        if not _streamable(window):
-            return None
-        wanted: list[str] = []
-        number = 0
-        for batch in chain([window], batches):
-            if number + len(batch) >= first:
-                wanted += batch[max(0, first - 1 - number) : max(0, last - number)]
-            number += len(batch)
-            if number >= last:
-                break
-        return wanted
-    except _ReadWhole:
+    opened = _live_feed_lines(path, max(SEGMENT_BYTES, OPENING_BYTES))
+    if opened is None:
         return None
-    finally:
-        batches.close()
+    wanted: list[str] = []
+    number = 0
+    for batch in opened[1]:
+        if number + len(batch) >= first:
+            wanted += batch[max(0, first - 1 - number) : max(0, last - number)]
+        number += len(batch)
+        if number >= last:
+            break
+    return wanted
