@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -95,3 +98,30 @@ def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def many_collection(many_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Collection:
     """``many_pages`` opened by core: the oracle of what the dashboard shows."""
     return open_collection([many_pages], cache_dir=tmp_path_factory.mktemp("many-cache"))
+
+
+def golden_dump(data: dict[str, Any]) -> str:
+    """A golden file's text: the parse as indented JSON, non-ASCII kept."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def check_golden(golden: Path, actual: dict[str, Any], page: Path, update: bool) -> None:
+    """Compare a page's parse with its golden file (``pytest --update-golden`` rewrites it instead); a
+    difference fails with a unified diff."""
+    if update:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(golden_dump(actual), encoding="utf-8")
+        return
+    assert golden.is_file(), f"no golden file {golden.name}; run pytest --update-golden and review it"
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                golden_dump(expected).splitlines(keepends=True),
+                golden_dump(actual).splitlines(keepends=True),
+                fromfile=f"{golden.parent.name}/{golden.name}",
+                tofile="parser output",
+                n=2,
+            )
+        )
+        pytest.fail(f"parse of {page.name} differs from its golden file:\n{diff[:6000]}")

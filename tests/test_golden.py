@@ -5,12 +5,11 @@ Regenerate with ``pytest tests/test_golden.py --update-golden`` and review the d
 
 from __future__ import annotations
 
-import difflib
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import check_golden
 
 from core.parse import parse_page
 from core.read import decode_bytes
@@ -35,28 +34,9 @@ def page_json(path: Path) -> dict[str, Any]:
     }
 
 
-def dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
 @pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
 def test_golden(path: Path, update_golden: bool) -> None:
-    golden = GOLDEN / f"{path.stem}.json"
-    actual = page_json(path)
-    if update_golden:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        golden.write_text(dump(actual), encoding="utf-8")
-        return
-    assert golden.is_file(), f"no golden file {golden.name}; run pytest --update-golden and review it"
-    expected = json.loads(golden.read_text(encoding="utf-8"))
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                dump(expected).splitlines(keepends=True), dump(actual).splitlines(keepends=True),
-                fromfile=f"golden/{golden.name}", tofile="parser output", n=2,
-            )
-        )
-        pytest.fail(f"parse of {path.name} differs from its golden file:\n{diff[:6000]}")
+    check_golden(GOLDEN / f"{path.stem}.json", page_json(path), path, update_golden)
 
 
 def test_golden_holds_no_absolute_paths() -> None:

@@ -8,14 +8,13 @@ detection must leave their parse exactly as it was.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
-import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import check_golden
 
 from core.model import ROLES
 from core.parse import ParseResult, detect_shape, parse_page, split_lines
@@ -224,31 +223,9 @@ def page_json(path: Path) -> dict[str, Any]:
     }
 
 
-def dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
 @pytest.mark.parametrize("path", INPUTS2, ids=[p.name for p in INPUTS2])
 def test_golden2(path: Path, update_golden: bool) -> None:
-    golden = GOLDEN2 / f"{path.name}.json"
-    actual = page_json(path)
-    if update_golden:
-        GOLDEN2.mkdir(parents=True, exist_ok=True)
-        golden.write_text(dump(actual), encoding="utf-8")
-        return
-    assert golden.is_file(), f"no golden file {golden.name}; run pytest --update-golden and review it"
-    expected = json.loads(golden.read_text(encoding="utf-8"))
-    if actual != expected:
-        diff = "".join(
-            difflib.unified_diff(
-                dump(expected).splitlines(keepends=True),
-                dump(actual).splitlines(keepends=True),
-                fromfile=f"golden2/{golden.name}",
-                tofile="parser output",
-                n=2,
-            )
-        )
-        pytest.fail(f"parse of {path.name} differs from its golden file:\n{diff[:6000]}")
+    check_golden(GOLDEN2 / f"{path.name}.json", page_json(path), path, update_golden)
 
 
 def test_every_golden2_file_has_its_page() -> None:
