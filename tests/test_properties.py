@@ -74,25 +74,43 @@ FRAGMENTS = [
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-fragment = st.one_of(
-    st.sampled_from(FRAGMENTS),
-    st.text(max_size=40),
-    st.builds(lambda a, b: a + b, st.sampled_from(FRAGMENTS), st.text(max_size=8)),
-    st.builds(lambda a, n: a[:n], st.sampled_from(FRAGMENTS), st.integers(0, 80)),
-)
-separator = st.sampled_from(["\n", "\n\n", "\n\n\n", "\r\n", "\r\n\r\n", "\r", "  \n", "\n \n"])
+def fragments_of(texts: list[str]) -> st.SearchStrategy[str]:
+    """A line's text: one of ``texts``, arbitrary text, one of ``texts`` with text added, or cut short."""
+    return st.one_of(
+        st.sampled_from(texts),
+        st.text(max_size=40),
+        st.builds(lambda a, b: a + b, st.sampled_from(texts), st.text(max_size=8)),
+        st.builds(lambda a, n: a[:n], st.sampled_from(texts), st.integers(0, 80)),
+    )
 
 
-@st.composite
-def pages(draw: st.DrawFn) -> str:
-    parts = draw(st.lists(fragment, max_size=40))
-    seps = draw(st.lists(separator, min_size=len(parts), max_size=len(parts)))
-    text = "".join(p + s for p, s in zip(parts, seps, strict=True))
-    if draw(st.booleans()):
-        text = text.rstrip("\r\n")
-    if draw(st.booleans()):
-        text = "\ufeff" + text
-    return text
+def pages_of(
+    fragment: st.SearchStrategy[str], separators: list[str], *, may_strip_end: bool
+) -> st.SearchStrategy[str]:
+    """Pages of up to 40 fragments, each followed by one of ``separators``, maybe after a BOM; with
+    ``may_strip_end``, maybe without the line ends at the end."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        parts = draw(st.lists(fragment, max_size=40))
+        seps = draw(st.lists(st.sampled_from(separators), min_size=len(parts), max_size=len(parts)))
+        text = "".join(p + s for p, s in zip(parts, seps, strict=True))
+        if may_strip_end and draw(st.booleans()):
+            text = text.rstrip("\r\n")
+        if draw(st.booleans()):
+            text = "\ufeff" + text
+        return text
+
+    return build()
+
+
+fragment = fragments_of(FRAGMENTS)
+SEPARATORS = ["\n", "\n\n", "\n\n\n", "\r\n", "\r\n\r\n", "\r", "  \n", "\n \n"]
+
+
+def pages() -> st.SearchStrategy[str]:
+    """Live-feed-like pages: the live-feed fragments, any line endings."""
+    return pages_of(fragment, SEPARATORS, may_strip_end=True)
 
 
 def editor_lines(text: str) -> list[str]:

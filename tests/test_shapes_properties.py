@@ -13,6 +13,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import FRAGMENTS as LIVE_FEED_FRAGMENTS
+from test_properties import fragments_of, pages_of
 
 from core.model import ROLES
 from core.parse import SHAPES, ParseResult, html_to_text, looks_like_html, parse_page, split_lines
@@ -68,23 +69,12 @@ SHAPE_FRAGMENTS = [
 ]
 FRAGMENTS = LIVE_FEED_FRAGMENTS + SHAPE_FRAGMENTS
 
-fragment = st.one_of(
-    st.sampled_from(FRAGMENTS),
-    st.text(max_size=40),
-    st.builds(lambda a, b: a + b, st.sampled_from(FRAGMENTS), st.text(max_size=8)),
-    st.builds(lambda a, n: a[:n], st.sampled_from(FRAGMENTS), st.integers(0, 80)),
-)
-separator = st.sampled_from(["\n", "\n\n", "\n\n\n", "\r\n", "\r", "  \n", "\n \n", ""])
+fragment = fragments_of(FRAGMENTS)
 
 
-@st.composite
-def pages(draw: st.DrawFn) -> str:
-    parts = draw(st.lists(fragment, max_size=40))
-    seps = draw(st.lists(separator, min_size=len(parts), max_size=len(parts)))
-    text = "".join(p + s for p, s in zip(parts, seps, strict=True))
-    if draw(st.booleans()):
-        text = "\ufeff" + text
-    return text
+def pages() -> st.SearchStrategy[str]:
+    """Pages of every shape's fragments; a separator may be empty (two fragments on one line)."""
+    return pages_of(fragment, ["\n", "\n\n", "\n\n\n", "\r\n", "\r", "  \n", "\n \n", ""], may_strip_end=False)
 
 
 @st.composite
