@@ -9,7 +9,16 @@ from typing import Any
 
 import pandas as pd
 
-from core.model import BEIJING, COLUMNS, LIST_COLUMNS, Article, SourceSpan, parse_source_span
+from core.model import (
+    BEIJING,
+    COLUMNS,
+    EARLIEST_HOLDABLE,
+    LATEST_HOLDABLE,
+    LIST_COLUMNS,
+    Article,
+    SourceSpan,
+    parse_source_span,
+)
 
 TIME_DTYPE = pd.DatetimeTZDtype("ns", BEIJING)
 
@@ -41,7 +50,7 @@ def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
     for name, dtype in COLUMNS.items():
         column = frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index)
         if name == "published_at":
-            column = pd.to_datetime(column, utc=True).dt.tz_convert(BEIJING).astype(TIME_DTYPE)
+            column = _nanosecond_times(column)
         elif name in LIST_COLUMNS:
             if not (fresh_lists and name in frame):
                 column = column.map(as_list)
@@ -50,6 +59,22 @@ def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
             column = column.astype(dtype)
         out[name] = column
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _nanosecond_times(column: pd.Series) -> pd.Series:
+    """``column`` as Beijing times of nanosecond resolution. The parsers already leave out times a record
+    cannot hold (``core.parse.hold_times``); any other such time (a hand-made frame) becomes NaT here
+    rather than an ``OutOfBoundsDatetime`` that would stop a whole ingest."""
+    times = pd.to_datetime(column, utc=True, errors="coerce")
+    if times.dt.unit != "ns":
+        outside = (times < _EARLIEST) | (times > _LATEST)
+        if outside.any():
+            times = times.mask(outside)
+    return times.dt.tz_convert(BEIJING).astype(TIME_DTYPE)
+
+
+_EARLIEST = pd.Timestamp(EARLIEST_HOLDABLE)
+_LATEST = pd.Timestamp(LATEST_HOLDABLE)
 
 
 def as_list(value: Any) -> list[str]:

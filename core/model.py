@@ -9,12 +9,23 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
 
 #: Every time on a Caixin Global page is Beijing time (UTC+08:00, no daylight saving since 1991).
 BEIJING = timezone(timedelta(hours=8))
+
+#: The earliest and latest instants a record's ``published_at`` can hold (pandas' nanosecond timestamps,
+#: in UTC, a second inside each end). A byline dated outside them keeps its story, undated, with a warning.
+EARLIEST_HOLDABLE = datetime(1677, 9, 21, 0, 12, 44, tzinfo=UTC)
+LATEST_HOLDABLE = datetime(2262, 4, 11, 23, 47, 16, tzinfo=UTC)
+
+
+def holdable(published_at: datetime | None) -> bool:
+    """Whether a record can hold ``published_at`` (None, no time at all, is holdable)."""
+    return published_at is None or EARLIEST_HOLDABLE <= published_at <= LATEST_HOLDABLE
+
 
 #: Bumped whenever a parser change can change the records; part of every cache key.
 PARSER_VERSION = "3"  # 3: headline catalog applied at ingest

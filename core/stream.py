@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import math
 import os
+import sys
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -26,7 +28,7 @@ import pandas as pd
 
 from core.frame import articles_to_frame
 from core.parse import common as c
-from core.parse import html_to_text, looks_like_html, split_lines, split_more_lines
+from core.parse import hold_times, html_to_text, looks_like_html, split_lines, split_more_lines
 from core.parse.live_feed import DEFAULT_AGENCIES, LiveFeedParser
 from core.read import binary_error, decode_utf8, open_error, read_page
 from core.report import PageReport
@@ -45,12 +47,21 @@ ByteProgress = Callable[[int], None]
 
 
 def stream_threshold() -> int:
-    """Files of at least this many bytes are read in pieces (``CAIXIN_STREAM_MB``, default 32)."""
-    raw = os.environ.get("CAIXIN_STREAM_MB", "")
+    """Files of at least this many bytes are read in pieces (``CAIXIN_STREAM_MB``, default 32).
+
+    ``inf`` reads every file whole; a value that is no number of megabytes (negative, ``nan``, text) is
+    ignored and the default used, so a bad setting never stops an ingest.
+    """
+    raw = os.environ.get("CAIXIN_STREAM_MB", "").strip()
     try:
-        return max(0, int(float(raw) * (1 << 20))) if raw else DEFAULT_STREAM_BYTES
+        megabytes = float(raw) if raw else math.nan
     except ValueError:
+        megabytes = math.nan
+    if math.isinf(megabytes) and megabytes > 0:
+        return sys.maxsize
+    if not (math.isfinite(megabytes) and megabytes >= 0):
         return DEFAULT_STREAM_BYTES
+    return int(megabytes * (1 << 20))
 
 
 class _ReadWhole(Exception):
@@ -217,6 +228,7 @@ def parse_large_page(
         nonlocal first_line, segments, largest
         parser = LiveFeedParser(segment, path, agencies, first_line=first_line, page_end=page_end)
         stories, listed, part = parser.parse()
+        stories = list(hold_times(tuple(stories), part))
         if stories:
             frames.append(articles_to_frame(stories))
         headlines.extend(listed)

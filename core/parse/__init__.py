@@ -7,10 +7,12 @@ or ``digest``. Every parser gives every non-blank line exactly one role in the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
-from core.model import Article, ListingEntry
+from core.model import Article, ListingEntry, holdable
 from core.parse.article import parse_article
+from core.parse.common import unholdable_note
 from core.parse.detect import SHAPES, detect_shape
 from core.parse.digest import parse_digest
 from core.parse.html import html_to_text, looks_like_html
@@ -27,6 +29,7 @@ __all__ = [
     "parse_page",
     "split_lines",
     "split_more_lines",
+    "hold_times",
 ]
 
 
@@ -77,6 +80,12 @@ def parse_page(
         text = html_to_text(text)
     lines = split_lines(text)
     result = _parse_lines(lines, source, agencies)
+    result = ParseResult(
+        hold_times(result.articles, result.report),
+        result.headlines,
+        result.report,
+        hold_times(result.listings, result.report),
+    )
     report = result.report
     report.blank = sum(1 for line in lines if not line.strip())
     if is_html:
@@ -87,6 +96,26 @@ def parse_page(
         else:
             report.shape_reason = f"saved HTML, read as {report.shape} ({report.shape_reason})"
     return result
+
+
+_Dated = TypeVar("_Dated", Article, ListingEntry)
+
+
+def hold_times(items: tuple[_Dated, ...], report: PageReport) -> tuple[_Dated, ...]:
+    """``items`` with every time a record cannot hold (``core.parse.common.holdable``: before 1677 or
+    after 2262) made None, each with a warning in ``report`` naming its line; the story or entry is kept."""
+    if all(holdable(item.published_at) for item in items):
+        return items
+    kept = []
+    for item in items:
+        if item.published_at is not None and not holdable(item.published_at):
+            line = item.sources[0].first_line if isinstance(item, Article) and item.sources else None
+            if isinstance(item, ListingEntry):
+                line = item.line
+            report.warn(line, unholdable_note(item.published_at))
+            item = replace(item, published_at=None)
+        kept.append(item)
+    return tuple(kept)
 
 
 def _parse_lines(lines: list[str], source: str, agencies: frozenset[str]) -> ParseResult:

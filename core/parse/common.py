@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from core.model import BEIJING
+from core.model import BEIJING, EARLIEST_HOLDABLE, LATEST_HOLDABLE
+
+
+def unholdable_note(published_at: datetime) -> str:
+    """The report warning for a story or entry dated outside what a record can hold."""
+    return (
+        f"date {published_at:%b %d}, {published_at.year:04d} {published_at:%I:%M %p} is outside the range "
+        f"a record can hold ({EARLIEST_HOLDABLE:%Y-%m-%d} to {LATEST_HOLDABLE:%Y-%m-%d}); kept undated"
+    )
+
 
 MONTHS = {
     name: number
