@@ -1,12 +1,14 @@
 """Reading inputs: files, folders and globs; decoding; binary detection.
 
 Nothing here raises for one bad input while others are still to be read: ``expand_inputs`` returns the
-errors beside the files, and ``read_page`` raises ``InputError`` for the one file it was asked about.
+errors beside the files (entries of a folder it cannot take among them: a symlink loop, a dangling
+symlink, an unreadable subfolder), and ``read_page`` raises ``InputError`` for the one file it was asked about.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import glob
 import hashlib
 import os
@@ -44,14 +46,15 @@ class DecodedPage:
 def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[InputError]]:
     """Files named by paths, folders (searched recursively) and glob patterns, in a stable order.
 
-    Returns the files (each once) and one ``InputError`` per input that names nothing readable.
+    Returns the files (each once) and one ``InputError`` per input that names nothing readable, and per
+    entry of a folder that would have been read but cannot be (``_walk``).
     """
     files: list[Path] = []
     errors: list[InputError] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
-    def add(path: Path, key: Path | None = None) -> None:
-        key = key or path.resolve()
+    def add(path: Path, key: str | None = None) -> None:
+        key = key or os.path.realpath(path)
         if key not in seen:
             seen.add(key)
             files.append(path)
@@ -60,16 +63,12 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
         text = os.fspath(raw)
         path = Path(text)
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES and not p.name.startswith(".")
-            )
-            if not found:
+            found, skipped = _walk(path)
+            if not found and not skipped:
                 errors.append(InputError(text, "folder holds no page files (.txt, .html, .htm, .md)"))
-            base = path.resolve()  # resolved once: a folder of thousands of pages costs one realpath
-            for p in found:
-                add(p, base / p.relative_to(path))
+            errors.extend(skipped)
+            for p, key in found:
+                add(p, key)
         elif path.is_file():
             add(path)
         elif glob.has_magic(text):
@@ -78,11 +77,113 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
                 errors.append(InputError(text, "pattern matches no files"))
             for p in matches:
                 add(p)
+        elif (broken := _broken_link(text)) is not None:
+            errors.append(InputError(text, broken))
         elif path.exists():
             errors.append(InputError(text, "not a regular file or folder"))
         else:
             errors.append(InputError(text, "no such file or folder"))
     return files, errors
+
+
+def _taken(name: str) -> bool:
+    """A folder entry read as a page: a page suffix and not hidden."""
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in PAGE_SUFFIXES
+
+
+def _broken_link(path: str) -> str | None:
+    """Why a symlink cannot be followed (``symlink loop``, ``dangling symlink``), or None when ``path``
+    is no broken symlink."""
+    try:
+        os.stat(path)
+        return None
+    except OSError as error:
+        if not os.path.islink(path):
+            return None
+        if error.errno == errno.ELOOP:
+            return "symlink loop"
+        if isinstance(error, FileNotFoundError):
+            return f"dangling symlink (its target {os.readlink(path)} does not exist)"
+        return f"symlink cannot be followed ({error.strerror or error})"
+
+
+def _walk(top: Path) -> tuple[list[tuple[Path, str]], list[InputError]]:
+    """The page files under a folder, each with the real path it is known by, in sorted order; and one
+    error per entry that would have been read or walked but cannot be: an unreadable folder, a symlink
+    loop, a dangling symlink (hidden names, and links whose suffix is not a page suffix, are not taken
+    anyway, so they are not reported).
+
+    Symlinked folders are walked, after the folder's own tree so that a folder reached both ways is read
+    by its own path; each real folder is walked once, and a link back to a folder it is in is reported as
+    a symlink loop, not followed.
+    """
+    found: list[tuple[Path, str]] = []
+    errors: list[tuple[Path, InputError]] = []
+    walked: set[str] = set()
+    real_top = os.path.realpath(top)
+    tree: list[tuple[Path, str]] = [(top, real_top)]  # (folder as reached, its real path)
+    links: list[tuple[Path, str]] = []
+
+    def skip(path: Path, reason: str) -> None:
+        errors.append((path, InputError(str(path), f"{reason}; skipped")))
+
+    while tree or links:
+        folder, real = tree.pop() if tree else links.pop(0)
+        if real in walked:
+            continue  # reached before by another way: its files are taken
+        walked.add(real)
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            if folder != top:
+                skip(folder, f"folder cannot be read ({_why(error)})")
+            else:
+                errors.append((folder, InputError(str(folder), f"folder cannot be read ({_why(error)})")))
+            continue
+        for entry in entries:
+            path = folder / entry.name
+            try:
+                if not entry.is_symlink():
+                    if entry.is_dir():
+                        tree.append((path, os.path.join(real, entry.name)))
+                    elif entry.is_file() and _taken(entry.name):
+                        found.append((path, os.path.join(real, entry.name)))
+                    continue
+                broken = _broken_link(entry.path)
+                hidden = entry.name.startswith(".")
+                suffix = os.path.splitext(entry.name)[1]
+                if broken is not None:
+                    if not hidden and (suffix == "" or suffix.lower() in PAGE_SUFFIXES):
+                        skip(path, broken)  # it might have named a page or a folder
+                elif entry.is_dir():
+                    target = os.path.realpath(entry.path)
+                    if real == target or real.startswith(target.rstrip(os.sep) + os.sep):
+                        skip(path, f"symlink loop (links back to {_shown(top, real_top, target)})")
+                    else:
+                        links.append((path, target))
+                elif entry.is_file() and _taken(entry.name):
+                    found.append((path, os.path.join(real, entry.name)))
+            except OSError as error:  # the entry went away or changed while the folder was read
+                skip(path, f"cannot be read ({_why(error)})")
+    found.sort(key=lambda item: item[0])
+    errors.sort(key=lambda item: item[0])
+    return found, [error for _, error in errors]
+
+
+def _shown(top: Path, real_top: str, target: str) -> str:
+    """A folder for a message: under the walked folder as the user named it, else its real path."""
+    if target == real_top:
+        return str(top)
+    if target.startswith(real_top.rstrip(os.sep) + os.sep):
+        return str(top / os.path.relpath(target, real_top))
+    return target
+
+
+def _why(error: OSError) -> str:
+    return (
+        "permission denied" if isinstance(error, PermissionError) else (error.strerror or str(error)).lower()
+    )
 
 
 def decode_bytes(data: bytes, name: str) -> tuple[str, list[str]]:
