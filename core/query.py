@@ -11,13 +11,14 @@ terms)::
 
 Words are case-insensitive and match whole words; ``tariff*`` matches words that start with ``tariff``.
 Fields: ``author:``, ``section:``, ``theme:``, ``agency:``; values may be quoted (``author:"Matthew Walsh"``).
-A query that does not parse raises ``QuerySyntaxError`` with the 0-based position of the problem.
+A query that does not parse raises ``QuerySyntaxError`` with the 0-based position of the problem; so does a
+``theme:`` naming no known theme, once the themes are known (``check_themes``, called by ``core.search``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.errors import QuerySyntaxError
@@ -272,6 +273,27 @@ def positive_terms(node: Node, negated: bool = False) -> list[Term]:
     for operand in node.operands:
         out.extend(positive_terms(operand, negated))
     return out
+
+
+def fields_of(node: Node, name: str) -> list[Field]:
+    """The ``name:`` fields of a query, in the order they are written (under a ``NOT`` too)."""
+    if isinstance(node, Field):
+        return [node] if node.name == name else []
+    if isinstance(node, Term):
+        return []
+    if isinstance(node, Not):
+        return fields_of(node.operand, name)
+    return [field for operand in node.operands for field in fields_of(operand, name)]
+
+
+def check_themes(query: str, node: Node, known: Callable[[str], bool], slugs: Sequence[str]) -> None:
+    """Raise ``QuerySyntaxError`` at the first ``theme:`` whose value (lower-cased, as it is looked up)
+    is not ``known``, listing the theme ``slugs``: an unknown theme is a mistake, as an unknown field is,
+    not a theme that no story carries."""
+    for field in sorted(fields_of(node, "theme"), key=lambda f: f.position):
+        if not known(field.value.lower().strip()):
+            listed = f"themes are {', '.join(slugs)}" if slugs else "no themes are defined"
+            raise QuerySyntaxError(query, field.position, f"unknown theme '{field.value}'; {listed}")
 
 
 def to_string(node: Node) -> str:

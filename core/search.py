@@ -16,20 +16,41 @@ import tempfile
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core.query import And, Field, Node, Not, Or, Term, parse_query, positive_terms
+from core.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
 
 INDEX_VERSION = "2"
 TOKENIZER = "unicode61 remove_diacritics 2"
 
-#: Theme membership lookup for ``theme:``: slug -> set of article ids.
+#: Theme membership lookup for ``theme:``: slug -> set of article ids, None for an unknown theme.
 ThemeLookup = Callable[[str], set[str] | None]
+
+
+def theme_slugs(themes: ThemeLookup) -> list[str]:
+    """The themes a lookup knows, for the message about an unknown one: the slugs of the themes of the
+    object the lookup is a method of (``Collection.theme_ids``), or the keys of a mapping (``dict.get``)."""
+    owner = getattr(themes, "__self__", None)
+    listed = getattr(owner, "themes", None)
+    if isinstance(listed, list | tuple):
+        return [str(getattr(theme, "slug", theme)) for theme in listed]
+    if isinstance(owner, Mapping):
+        return sorted(str(key) for key in owner)
+    return []
+
+
+def parse_with_themes(query: str, themes: ThemeLookup | None) -> Node:
+    """``parse_query``, then, when the themes are known, a ``QuerySyntaxError`` for a ``theme:`` that
+    names none of them (listing their slugs)."""
+    node = parse_query(query)
+    if themes is not None:
+        check_themes(query, node, lambda value: themes(value) is not None, theme_slugs(themes))
+    return node
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,14 +271,15 @@ class SearchIndex:
     def search(self, query: str, themes: ThemeLookup | None = None) -> pd.DataFrame:
         """Parse and run ``query``; returns the matching rows of the frame, newest first.
 
-        Raises ``QuerySyntaxError`` with the position when the query does not parse.
+        Raises ``QuerySyntaxError`` with the position when the query does not parse, or when ``themes``
+        is given and a ``theme:`` names none of its themes.
         """
-        rows = self.evaluate(parse_query(query), themes)
+        rows = self.evaluate(parse_with_themes(query, themes), themes)
         return self.frame.iloc[sorted(rows)]
 
     def mask(self, query: str, themes: ThemeLookup | None = None) -> np.ndarray:
-        """A boolean array over the frame's rows: True where ``query`` matches."""
-        return self._mask(parse_query(query), themes)
+        """A boolean array over the frame's rows: True where ``query`` matches (errors as ``search``)."""
+        return self._mask(parse_with_themes(query, themes), themes)
 
     def _mask(self, node: Node, themes: ThemeLookup | None) -> np.ndarray:
         """``evaluate`` over boolean arrays instead of sets of rows: the same rows, found faster when

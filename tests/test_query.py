@@ -6,12 +6,29 @@ the query. Error cases state the 0-based position and the message, and check the
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from core.collection import Filters, open_collection, select
 from core.errors import CaixinError, QuerySyntaxError
-from core.query import FIELDS, And, Field, Node, Not, Or, Term, parse_query, positive_terms, to_string
+from core.query import (
+    FIELDS,
+    And,
+    Field,
+    Node,
+    Not,
+    Or,
+    Term,
+    check_themes,
+    parse_query,
+    positive_terms,
+    to_string,
+)
+from core.search import SearchIndex
 
 # -- what parses, and how it is read --------------------------------------------------------------------
 
@@ -353,3 +370,92 @@ def test_quote_inside_an_unquoted_field_value_is_a_positioned_error(query: str, 
         parse_query(query)
     assert caught.value.position == position
     assert "quote the whole value" in caught.value.message
+
+
+# -- theme: names a known theme ------------------------------------------------------------------------
+
+THEMES = {"huawei": {"id1"}, "trade-war": {"id2"}, "trade war": {"id2"}}  # slugs and a label
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "value"),
+    [
+        ("theme:nosuch", 0, "nosuch"),
+        ("huawei theme:huawei OR theme:Nosuch", 23, "Nosuch"),
+        ('-theme:"no such"', 1, "no such"),
+        ("(theme:trade-war OR (5g AND NOT theme:tradewar))", 32, "tradewar"),
+    ],
+)
+def test_an_unknown_theme_is_a_positioned_error_listing_the_themes(
+    query: str, position: int, value: str
+) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        check_themes(query, parse_query(query), lambda slug: slug in THEMES, ["huawei", "trade-war"])
+    error = caught.value
+    assert error.position == position
+    assert error.message == f"unknown theme '{value}'; themes are huawei, trade-war"
+    assert error.pointer().split("\n")[1] == " " * position + "^"
+
+
+@pytest.mark.parametrize(
+    "query", ["theme:huawei", "theme:HUAWEI", 'theme:"Trade War" -theme:trade-war', "huawei"]
+)
+def test_known_themes_pass(query: str) -> None:
+    check_themes(query, parse_query(query), lambda slug: slug in THEMES, ["huawei", "trade-war"])
+
+
+def test_an_unknown_theme_without_themes_says_so() -> None:
+    with pytest.raises(QuerySyntaxError, match=r"unknown theme 'huawei'; no themes are defined$"):
+        check_themes("theme:huawei", parse_query("theme:huawei"), lambda slug: False, [])
+
+
+@pytest.fixture(scope="module")
+def tiny_index() -> SearchIndex:
+    frame = pd.DataFrame(
+        {
+            "article_id": ["id1", "id2"],
+            "headline": ["Huawei gear", "Tariffs bite"],
+            "body": ["Huawei said so.", "The trade war goes on."],
+            "photo_caption": [None, None],
+            "headline_inferred": [False, False],
+            "authors": [[], []],
+            "agency": pd.array([None, None], dtype="string"),
+            "section": ["World", "World"],
+        }
+    )
+    return SearchIndex.open(frame, None)
+
+
+@pytest.mark.parametrize("run", ["search", "mask"])
+def test_search_with_themes_refuses_an_unknown_theme(tiny_index: SearchIndex, run: str) -> None:
+    query = "tariffs OR theme:nosuch"
+    with pytest.raises(QuerySyntaxError) as caught:
+        getattr(tiny_index, run)(query, THEMES.get)
+    assert caught.value.position == 11
+    assert caught.value.message == "unknown theme 'nosuch'; themes are huawei, trade war, trade-war"
+    assert len(tiny_index.search("theme:Huawei OR tariffs", THEMES.get)) == 2
+    assert int(tiny_index.mask('theme:"trade war"', THEMES.get).sum()) == 1
+
+
+def test_search_without_themes_cannot_tell_and_matches_nothing(tiny_index: SearchIndex) -> None:
+    assert len(tiny_index.search("theme:nosuch")) == 0
+    assert not tiny_index.mask("theme:nosuch").any()
+
+
+def test_a_collection_lists_its_theme_slugs(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(
+        "By Fran Wang / Aug 12, 2019 02:14 PM / Business & Tech\n\nHuawei opened a lab.\n\n"
+        "Contact reporter Fran Wang (\n",
+        encoding="utf-8",
+    )
+    themes = tmp_path / "themes.toml"
+    themes.write_text(
+        '[themes.labs]\nlabel = "Labs"\nterms = ["lab"]\n\n[themes.cafes]\nlabel = "Cafes"\nterms = ["cafe"]\n',
+        encoding="utf-8",
+    )
+    collection = open_collection([page], cache_dir=tmp_path / "cache", themes_file=themes)
+    assert select(collection, Filters(q="theme:labs")).sum() == 1
+    assert select(collection, Filters(q="theme:Cafes")).sum() == 0  # known, carried by no story
+    with pytest.raises(QuerySyntaxError, match=r"position 1: unknown theme 'lab'; themes are labs, cafes$"):
+        select(collection, Filters(q="theme:lab"))
