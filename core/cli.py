@@ -1,15 +1,20 @@
 """The ``caixin`` command: a thin layer over the library.
 
 Exit codes: 0 when every input was read, 1 when some input failed (the others were still processed) or a
-file the command needs is broken, 2 for usage errors (bad options, a query that does not parse). Nothing a
-user can cause prints a traceback: library errors become one line on stderr.
+file the command needs is broken, 2 for usage errors (bad options, an ``--out`` that cannot be written, a
+query that does not parse). Nothing a user can cause prints a traceback: library errors become one line on
+stderr. ``--out`` is checked before any input is read and written whole or not at all (``Output``).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,7 +24,7 @@ import pandas as pd
 from core import export
 from core.collection import Collection, Filters, open_collection, select
 from core.config import load_reporters
-from core.errors import CaixinError, ConfigError, QuerySyntaxError
+from core.errors import CaixinError, QuerySyntaxError
 from core.ingest import Corpus, Progress, ingest
 from core.search import query_hits
 from core.themes import themes_of
@@ -71,31 +76,82 @@ def load(args: argparse.Namespace) -> Corpus:
     return corpus
 
 
-def write_records(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+class Output:
+    """The ``--out`` file: checked, and a temporary file made beside it, before any input is read (a bad
+    ``--out`` is a ``UsageError``); ``write`` puts the whole content in place with one rename, so the file
+    is never half-written and an existing one is left as it was when the command fails."""
+
+    def __init__(self, out: str) -> None:
+        self.out = out
+        path = Path(out)
+        folder = path.parent
+        if path.is_dir():
+            raise UsageError(f"--out {out}: is a folder, not a file")
+        if not folder.is_dir():
+            what = "not a folder" if folder.exists() else "no such folder"
+            raise UsageError(f"--out {out}: {what} {folder}")
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as error:
+            raise UsageError(f"--out {out}: cannot be written ({_reason(error)})") from None
+        os.close(fd)
+        self.path = path
+
+    def discard(self) -> None:
+        """Remove the temporary file (gone already once ``write`` has put it in place)."""
+        Path(self.tmp).unlink(missing_ok=True)
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` to the temporary file, give it the mode the file has (or a new file gets) and
+        rename it over ``--out``."""
+        try:
+            try:
+                mode = stat.S_IMODE(self.path.stat().st_mode)
+            except OSError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            with open(self.tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(self.tmp, mode)
+            os.replace(self.tmp, self.path)
+        except OSError as error:
+            raise CaixinError(f"--out {self.out}: cannot be written ({_reason(error)})") from None
+
+
+def _reason(error: OSError) -> str:
+    return "permission denied" if isinstance(error, PermissionError) else str(error.strerror or error)
+
+
+def write_records(frame: pd.DataFrame, fmt: str, out: Output | None) -> None:
     """Write article rows as jsonl, csv or parquet to ``out`` (stdout for the text formats)."""
     if fmt == "parquet":
-        if not out:
+        if out is None:
             raise UsageError("--format parquet needs --out FILE")
-        Path(out).write_bytes(export.to_parquet(frame))
+        out.write(export.to_parquet(frame))
         return
     text = export.to_jsonl(frame) if fmt == "jsonl" else export.to_csv(frame)
-    if out:
-        Path(out).write_text(text, encoding="utf-8")
+    if out is not None:
+        out.write(text.encode("utf-8"))
     else:
         sys.stdout.write(text)
 
 
-def write_listings(frame: pd.DataFrame, fmt: str, out: str | None) -> None:
+def write_listings(frame: pd.DataFrame, fmt: str, out: Output | None) -> None:
     """Listing entries (headline, summary, published_at, group, source, line, article_id) as jsonl, csv
     or parquet."""
     if fmt == "parquet":
-        if not out:
+        if out is None:
             raise UsageError("--format parquet needs --out FILE")
-        frame.to_parquet(out, index=False)
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        out.write(buffer.getvalue())
         return
     text = export.listings_to_jsonl(frame) if fmt == "jsonl" else export.listings_to_csv(frame)
-    if out:
-        Path(out).write_text(text, encoding="utf-8")
+    if out is not None:
+        out.write(text.encode("utf-8"))
     else:
         sys.stdout.write(text)
 
@@ -156,11 +212,18 @@ def format_report(corpus: Corpus) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    corpus = load(args)
-    if args.listings:
-        write_listings(corpus.listings, args.format, args.out)
-    else:
-        write_records(corpus.articles, args.format, args.out)
+    if args.format == "parquet" and not args.out:
+        raise UsageError("--format parquet needs --out FILE")
+    out = Output(args.out) if args.out else None
+    try:
+        corpus = load(args)
+        if args.listings:
+            write_listings(corpus.listings, args.format, out)
+        else:
+            write_records(corpus.articles, args.format, out)
+    finally:
+        if out is not None:
+            out.discard()
     return EXIT_INPUT if corpus.failed else EXIT_OK
 
 
@@ -188,8 +251,8 @@ def _open(args: argparse.Namespace) -> Collection:
         print(f"warning: {warning}", file=sys.stderr)
     for error in collection.corpus.report.errors:
         print(f"error: {error}", file=sys.stderr)
-    if collection.book.error:
-        raise ConfigError(str(collection.book.path), collection.book.error)
+    if collection.book.error:  # at the first load there are no "last good themes" to fall back on
+        raise CaixinError(collection.book.error.removesuffix("; using the last good themes"))
     return collection
 
 
@@ -257,6 +320,17 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 }
 
 
+def whole_number(text: str) -> int:
+    """An argparse type: a whole number of 0 or more (``--limit``)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, not {text!r}")
+    return number
+
+
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="page files, folders or glob patterns")
     parser.add_argument("--cache-dir", help="cache folder (default: $CAIXIN_CACHE or data/cache)")
@@ -283,7 +357,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "--format", choices=["jsonl", "table"], default="table", help="output format (default table)"
             )
             command.add_argument(
-                "--limit", type=int, default=50, help="at most this many stories (default 50)"
+                "--limit",
+                type=whole_number,
+                default=50,
+                metavar="N",
+                help="at most this many stories (default 50; with 0 the table gives only how many match)",
             )
         if name == "themes":
             command.add_argument("--evidence", action="store_true", help="list the matched terms per story")
@@ -299,7 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="write the listing entries (listings, digests, article pages) instead of the stories",
             )
-            command.add_argument("--out", help="write to FILE instead of stdout (required for parquet)")
+            command.add_argument(
+                "--out",
+                metavar="FILE",
+                help="write to FILE (in a folder that exists) instead of stdout; required for parquet",
+            )
     return parser
 
 
@@ -321,6 +403,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as error:  # a file the command needs, failing in a way the library did not foresee
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
