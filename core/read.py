@@ -1,8 +1,9 @@
 """Reading inputs: files, folders and globs; decoding; binary detection.
 
 Nothing here raises for one bad input while others are still to be read: ``expand_inputs`` returns the
-errors beside the files (entries of a folder it cannot take among them: a symlink loop, a dangling
-symlink, an unreadable subfolder), and ``read_page`` raises ``InputError`` for the one file it was asked about.
+errors beside the files (among them the entries of a folder it cannot take: a symlink loop, a dangling
+symlink, an unreadable subfolder), and ``read_page`` raises ``InputError`` for the one file it was asked
+about.
 """
 
 from __future__ import annotations
