@@ -11,8 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from components.access import logout_button, require_login
-from components.data import load_collection
+from components.data import REREAD_KEY, load_collection, read_only
 from components.filters import NOTES_KEY, share_box, sidebar
+from components.paths import names_for
 from components.view import build_view
 from components.warm import ready
 
@@ -37,7 +38,12 @@ PAGES = [
 require_login()
 page = st.navigation(PAGES)
 
-collection = load_collection()
+# a re-read asked for on the last run (the Data page's button, an upload) happens here, before any page
+reread = bool(st.session_state.pop(REREAD_KEY, False)) and not read_only()
+collection = load_collection(force=reread)
+if collection is None:  # nothing could be read: the error is on the page, the app keeps running
+    logout_button()
+    st.stop()
 ready(collection)
 filters = sidebar(collection)
 view = build_view(collection, filters)
@@ -47,7 +53,8 @@ logout_button()
 for note in st.session_state.get(NOTES_KEY, []):
     st.warning(note, icon=":material/warning:")
 if collection.book.error:
-    st.warning(f"Themes file problem: {collection.book.error}", icon=":material/warning:")
+    problem = names_for(collection).text(collection.book.error)
+    st.warning(f"Themes file problem: {problem}", icon=":material/warning:")
 
 try:
     page.run()

@@ -6,13 +6,16 @@ nothing from a story is ever passed to Markdown.
 
 from __future__ import annotations
 
+import hashlib
 import html
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.errors import CaixinError, QuerySyntaxError
+from components.data import one_line
+from components.paths import PathNames
+from core.errors import QuerySyntaxError
 from core.frame import sources_of
 from core.highlight import Span, text_block
 from core.search import query_hits
@@ -65,8 +68,9 @@ def render(
     themes: list[Theme],
     related_links: dict[str, str | None],
     open_story: Any,
+    names: PathNames,
 ) -> None:
-    """Draw the reading pane for one story (a frame row as a dict)."""
+    """Draw the reading pane for one story (a frame row as a dict); ``names`` shows its source files."""
     headline = str(row.get("headline") or "")
     title_html = text_block(headline, spans_for(row, "headline", query, themes), size="1.6rem")
     st.html(f'<div style="font-weight:700">{title_html}</div>')
@@ -130,9 +134,11 @@ def render(
                 cols[1].caption("not in collection")
     with st.expander("Source lines"):
         for span in sources_of(row):
-            st.text(f"{span.file}, lines {span.first_line}–{span.last_line}")
-            if st.toggle("Show the raw lines", key=f"raw-{span}"):
+            st.text(f"{names.file(span.file)}, lines {span.first_line}–{span.last_line}")
+            # the widget key shows in the page's HTML: a digest of the span, never its path
+            key = "raw-" + hashlib.sha256(str(span).encode()).hexdigest()[:16]
+            if st.toggle("Show the raw lines", key=key):
                 try:
                     st.code("\n".join(read_lines(span.file, span.first_line, span.last_line)), language=None)
-                except CaixinError as error:
-                    st.warning(f"Cannot show the raw lines: {error}")
+                except Exception as error:  # noqa: BLE001 - a file changed or gone since it was read
+                    st.warning(f"Cannot show the raw lines: {names.text(one_line(error))}")

@@ -1,21 +1,39 @@
-"""Where the data comes from and loading it once per server process, shared by all sessions."""
+"""Where the data comes from and loading it once per server process, shared by all sessions.
+
+The collection is read (parsed, through the core cache) outside the lock every session takes: that lock
+only guards looking the collection up and swapping a new one in, so while one session re-reads the data
+(after an upload, say) every other session keeps working on the collection it has. One read runs at a
+time. A read that fails for any reason is one error on the page, never Streamlit's error page: the
+collection read before stays in use, and a page that breaks the reader is left out and reported.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from components.warm import ready
 from core.cli import megabytes
 from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
+from core.ingest import Progress, ingest
+from core.read import expand_inputs, inputs_fingerprint
+from core.report import PageReport
 
 DEFAULT_DATA = PROJECT_ROOT / "data" / "pages"
+#: ``st.session_state`` key: a re-read was asked for (the Re-read button, an upload); the next run does it.
+REREAD_KEY = "_reread"
+log = logging.getLogger(__name__)
 
 
 def check_seconds() -> float:
@@ -49,12 +67,24 @@ def upload_dir() -> Path:
     return Path(os.environ.get("CAIXIN_UPLOADS") or PROJECT_ROOT / "data" / "uploads")
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """The last read that failed: for which inputs, what they were then, and the one-line reason."""
+
+    key: tuple[str, ...]
+    fingerprint: dict[str, tuple[int, int]]
+    message: str
+
+
 class _Store:
-    """Collections by input paths, shared by every session of this server process."""
+    """The collection in use, shared by every session of this server process."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.collections: dict[tuple[str, ...], Collection] = {}
+        self.lock = threading.Lock()  # held only to look up and swap; never while reading data
+        self.reading = threading.Lock()  # one read of the data at a time
+        self.themes = threading.Lock()  # one look at the themes file at a time
+        self.collection: Collection | None = None
+        self.failure: Failure | None = None
         self.checked = time.monotonic()
 
 
@@ -72,33 +102,157 @@ def inputs() -> tuple[str, ...]:
     return paths
 
 
-def load_collection(force: bool = False) -> Collection:
+def one_line(error: BaseException) -> str:
+    """An exception as one line: the library's own errors as they are, others with their type."""
+    from core.errors import CaixinError
+
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror + (f": {error.filename}" if error.filename else "")
+    if not isinstance(error, CaixinError):
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def ask_reread() -> None:
+    """Have the next run read the data files again (a button's callback)."""
+    st.session_state[REREAD_KEY] = True
+
+
+def load_collection(force: bool = False) -> Collection | None:
     """The collection for the configured inputs; parsed through the core cache on first use, with
-    progress shown, and held once per server process."""
+    progress shown, and held once per server process.
+
+    ``force`` reads the data again. When reading fails the error is shown (one line) and the collection
+    read before is returned, or None when there is none.
+    """
     key = inputs()
     store = _store()
     # the progress slot exists on every run, so the page keeps the same layout once the data is loaded
     placeholder = st.empty()
+    now = time.monotonic()
     with store.lock:
-        collection = store.collections.get(key)
-        if collection is not None and not force:
-            collection.refresh_themes()
-            now = time.monotonic()
-            if now - store.checked < check_seconds():
-                return collection
-            store.checked = now
-            if not collection.inputs_changed():
-                return collection
+        current, failure = store.collection, store.failure
+        due = now - store.checked >= check_seconds()
+        if due and not force:
+            store.checked = now  # this session looks; the others carry on until the next interval
+    if not force:
+        failed = failure if failure is not None and failure.key == key else None
+        if current is not None and current.inputs == key:
+            with store.themes:
+                current.refresh_themes()
+            if not due:
+                _show_failure(failed, current)
+                return current
+            now_seen = inputs_fingerprint(key)
+            if now_seen == current.fingerprint or (failed and now_seen == failed.fingerprint):
+                _show_failure(failed, current)  # nothing changed since the last read (or failed read)
+                return current
+            if store.reading.locked():
+                return current  # another session is reading the changed files; it swaps them in
             st.toast("The data files changed on disk: reading them again.", icon=":material/sync:")
-        with placeholder.status("Reading saved pages…", expanded=True) as status:
-            bar = st.progress(0.0, text="Checking the cache…")
+        elif failed is not None:
+            # the read of these inputs failed before: try again only once the files changed
+            if not due or inputs_fingerprint(key) == failed.fingerprint:
+                _show_failure(failed, current)
+                return current
+        elif current is not None and store.reading.locked():
+            return current  # the inputs changed (an upload): the session reading them swaps them in
+    return _read(store, key, current, placeholder)
 
-            def progress(done: int, total: int, path: str) -> None:
-                amount = f"{megabytes(done)} of {megabytes(total)} MB"
-                bar.progress(done / total if total else 1.0, text=f"{amount} · {Path(path).name}")
 
-            collection = open_collection(list(key), progress=progress)
-            status.update(label="Collection loaded", state="complete")
+def _read(
+    store: _Store, key: tuple[str, ...], current: Collection | None, placeholder: DeltaGenerator
+) -> Collection | None:
+    """Read the data (one session at a time), then swap the new collection in."""
+    with store.reading:
+        fingerprint = inputs_fingerprint(key)
+        with store.lock:
+            latest = store.collection
+        if (
+            latest is not None
+            and latest is not current
+            and latest.inputs == key
+            and latest.fingerprint == fingerprint
+        ):
+            return latest  # another session read the same files while this one waited
+        try:
+            with placeholder.status("Reading saved pages…", expanded=True) as status:
+                bar = st.progress(0.0, text="Checking the cache…")
+
+                def progress(done: int, total: int, path: str) -> None:
+                    amount = f"{megabytes(done)} of {megabytes(total)} MB"
+                    bar.progress(done / total if total else 1.0, text=f"{amount} · {Path(path).name}")
+
+                collection = read_collection(key, fingerprint, progress)
+                status.update(label="Collection loaded", state="complete")
+        except Exception as error:  # noqa: BLE001 - whatever the data does, the dashboard keeps running
+            log.exception("reading %s failed", key)
+            failure = Failure(key, fingerprint, one_line(error))
+            with store.lock:
+                store.failure = failure
+                store.checked = time.monotonic()
+            placeholder.empty()
+            _show_failure(failure, current)
+            return current
         placeholder.empty()
-        store.collections = {key: collection}
+        with store.lock:
+            store.collection = collection
+            store.failure = None
+            store.checked = time.monotonic()
         return collection
+
+
+def read_collection(
+    key: Sequence[str], fingerprint: dict[str, tuple[int, int]], progress: Progress | None = None
+) -> Collection:
+    """Open the collection of ``key`` and make it ready for many sessions.
+
+    When reading fails, each file is tried on its own: the ones that fail are left out, reported in the
+    parse report as unreadable, and the rest are read. When no single file fails, the error is raised.
+    """
+    try:
+        collection = open_collection(list(key), progress=progress)
+    except Exception as error:  # noqa: BLE001 - find the file that breaks the reader, if it is one
+        log.exception("reading %s failed; trying each file on its own", key)
+        files, _ = expand_inputs(key)
+        broken: dict[str, str] = {}
+        for path in files:
+            try:
+                ingest([path], use_cache=False, workers=1)
+            except Exception as file_error:  # noqa: BLE001
+                broken[str(path)] = one_line(file_error)
+        if not broken:
+            raise error from None
+        rest = [str(p) for p in files if str(p) not in broken]
+        collection = open_collection(rest, progress=progress)
+        collection.inputs = tuple(key)
+        collection.fingerprint = fingerprint
+        collection.corpus.report.pages.extend(
+            PageReport(source=path, shape="error", error=f"{path}: cannot be read ({reason}); left out")
+            for path, reason in broken.items()
+        )
+    ready(collection)
+    return collection
+
+
+def _show_failure(failure: Failure | None, current: Collection | None) -> None:
+    """A failed read as one error line (paths as the data page shows them)."""
+    if failure is None:
+        return
+    from components.paths import PathNames
+
+    message = PathNames(failure.key, hosted=read_only(), hidden=[_cache_dir()]).text(failure.message)
+    if current is None:
+        st.error(f"The saved pages could not be read: {message}", icon=":material/error:")
+    else:
+        st.error(
+            f"The saved pages could not be read again: {message}. The collection read before is shown.",
+            icon=":material/error:",
+        )
+
+
+def _cache_dir() -> Path:
+    from core.cache import default_cache_dir
+
+    return default_cache_dir()

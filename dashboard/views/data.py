@@ -7,42 +7,94 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from components.data import inputs, load_collection, read_only, upload_dir
+from components.data import ask_reread, read_only, upload_dir
 from components.paging import paged_table, pager
+from components.paths import names_for
 from components.view import get_view, header, remember
 from core import export
-from core.errors import CaixinError
-from core.uploads import save_upload
+from core.read import PAGE_SUFFIXES
+from core.uploads import UploadResult, add_uploads
 
 TABLE_ROWS = 200  # rows of a report table sent at a time
 WARNING_LINES = 200
+RESULTS_KEY = "_upload_results"  # what the last upload did, shown on the run after it
+UPLOADER_KEY = "_uploader_generation"
+
+
+def show_upload_results(results: list[UploadResult] | None) -> None:
+    """Which files were added, which were there already and which were refused, each with its reason."""
+    if not results:
+        return
+    added = [r for r in results if r.status == "added"]
+    same = [r for r in results if r.status == "unchanged"]
+    if added:
+        stories = sum(r.stories for r in added)
+        st.success(
+            f"Added {len(added):,} file{'s' if len(added) != 1 else ''} ({stories:,} stories): "
+            + ", ".join(r.name for r in added)
+            + ". The collection was read again; the figures on every page include them.",
+            icon=":material/check_circle:",
+        )
+    if same:
+        st.info(
+            "Already in the collection (the same file was added before): " + ", ".join(r.name for r in same),
+            icon=":material/info:",
+        )
+    for refused in (r for r in results if r.status == "refused"):
+        st.error(f"Not added: {refused.name} — {refused.problem}", icon=":material/block:")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "file": r.name,
+                    "result": r.status,
+                    "saved as": r.saved_as or "",
+                    "stories": r.stories,
+                    "unknown lines": r.unknown,
+                    "problem": r.problem,
+                }
+                for r in results
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
 
 view = get_view()
 collection = view.collection
 corpus = collection.corpus
+names = names_for(collection)
 header(view, "Data")
 
 st.subheader("Export the selected stories", anchor=False)
 stamp = datetime.now().strftime("%Y%m%d-%H%M")
 st.caption(f"{view.count:,} stories with every field of the record (docs/cli.md lists them).")
 cols = st.columns(4)
+
+
+def exported() -> pd.DataFrame:
+    """The selection as exported: sources named relative to the data folders, as on every page."""
+    return names.sources(view.frame)
+
+
 # the exports are built only when a button is clicked (and the selection's copy with them)
 cols[0].download_button(
-    "CSV", lambda: export.to_csv(view.frame), f"caixin-{stamp}.csv", "text/csv", width="stretch"
+    "CSV", lambda: export.to_csv(exported()), f"caixin-{stamp}.csv", "text/csv", width="stretch"
 )
 cols[1].download_button(
     "JSON Lines",
-    lambda: export.to_jsonl(view.frame),
+    lambda: export.to_jsonl(exported()),
     f"caixin-{stamp}.jsonl",
     "application/x-ndjson",
     width="stretch",
 )
 cols[2].download_button(
-    "JSON", lambda: export.to_json(view.frame), f"caixin-{stamp}.json", "application/json", width="stretch"
+    "JSON", lambda: export.to_json(exported()), f"caixin-{stamp}.json", "application/json", width="stretch"
 )
 cols[3].download_button(
     "Parquet",
-    lambda: export.to_parquet(view.frame),
+    lambda: export.to_parquet(exported()),
     f"caixin-{stamp}.parquet",
     "application/vnd.apache.parquet",
     width="stretch",
@@ -53,42 +105,25 @@ if read_only():
     st.info("This dashboard is hosted read-only: uploads and changes to the collection are turned off.")
 else:
     limit = st.get_option("server.maxUploadSize")
+    suffixes = sorted(s.lstrip(".") for s in PAGE_SUFFIXES)
+    # a new key empties the uploader once its files are added
+    uploader_key = f"uploads-{st.session_state.get(UPLOADER_KEY, 0)}"
     files = st.file_uploader(
-        f"Saved Caixin Global pages (.txt, .html, .htm; at most {limit} MB each)",
-        type=["txt", "html", "htm"],
+        f"Saved Caixin Global pages ({', '.join('.' + s for s in suffixes)}; at most {limit} MB each)",
+        type=suffixes,
         accept_multiple_files=True,
-        key="uploads",
+        key=uploader_key,
     )
     if files and st.button("Add to the collection", type="primary"):
-        bar = st.progress(0.0, text="Reading uploads…")
-        rows = []
-        for number, upload in enumerate(files, start=1):
-            try:
-                saved, report = save_upload(upload.name, upload.getvalue(), upload_dir())
-                rows.append(
-                    {
-                        "file": upload.name,
-                        "saved as": saved.name,
-                        "stories": report.stories,
-                        "unknown lines": report.roles.get("unknown", 0),
-                        "problem": "; ".join(report.warnings),
-                    }
-                )
-            except CaixinError as error:
-                rows.append(
-                    {
-                        "file": upload.name,
-                        "saved as": "",
-                        "stories": 0,
-                        "unknown lines": 0,
-                        "problem": str(error),
-                    }
-                )
-            bar.progress(number / len(files), text=f"{number}/{len(files)} · {upload.name}")
-        bar.empty()
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        load_collection(force=True)
-        st.success("Uploads added. The collection was re-read; the figures on every page now include them.")
+        with st.spinner("Checking and saving the uploads…"):
+            # checked, parsed and stored in this session, before the re-read that swaps the collection in
+            results = add_uploads(((upload.name, upload.getvalue()) for upload in files), upload_dir())
+        st.session_state[RESULTS_KEY] = results
+        st.session_state[UPLOADER_KEY] = st.session_state.get(UPLOADER_KEY, 0) + 1
+        if any(r.status == "added" for r in results):
+            ask_reread()  # the next run reads the data again, with the new pages
+        st.rerun()
+    show_upload_results(st.session_state.pop(RESULTS_KEY, None))
 
 st.subheader("Parse report of the collection", anchor=False)
 accounting = remember(collection, "line_accounting", corpus.report.line_accounting)
@@ -111,13 +146,13 @@ def report_pages() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "file": page.source,
+                "file": names.file(page.source),
                 "shape": page.shape,
                 "stories": page.stories,
                 "lines": page.lines,
                 "unknown": page.roles.get("unknown", 0),
                 "warnings": len(page.warnings),
-                "error": page.error or "",
+                "error": names.text(page.error) if page.error else "",
             }
             for page in corpus.report.pages
         ],
@@ -126,7 +161,7 @@ def report_pages() -> pd.DataFrame:
 
 
 REPORT_HINT = "`caixin report` on the command line lists them all."
-pages = remember(collection, "report_pages", report_pages)
+pages = remember(collection, ("report_pages", names.key), report_pages)
 paged_table(
     pages,
     size=TABLE_ROWS,
@@ -138,6 +173,11 @@ paged_table(
 
 listings = corpus.listings
 if len(listings):
+    listings = remember(
+        collection,
+        ("listings", names.key),
+        lambda: listings.assign(source=[names.file(str(s)) for s in listings["source"]]),
+    )
     matched = int(listings["article_id"].notna().sum())
     with st.expander(
         f"Listing entries ({len(listings):,}; {matched:,} matched to a story, the rest known from listings only)"
@@ -156,8 +196,11 @@ if len(listings):
         )
 unknown = remember(
     collection,
-    "unknown_lines",
-    lambda: pd.DataFrame(corpus.report.unknown_lines(), columns=["source", "line", "text"]),
+    ("unknown_lines", names.key),
+    lambda: pd.DataFrame(
+        [{**line, "source": names.file(line["source"])} for line in corpus.report.unknown_lines()],
+        columns=["source", "line", "text"],
+    ),
 )
 with st.expander(f"Unknown lines ({accounting['unknown']:,})"):
     if unknown.empty:
@@ -172,18 +215,17 @@ with st.expander(f"Warnings ({len(warnings):,})"):
         start, stop = pager(
             len(warnings), size=WARNING_LINES, key="data_warnings_page", noun="warnings", hint=REPORT_HINT
         )
-        st.text("\n".join(warnings[start:stop]))
+        st.text("\n".join(names.text(w) for w in warnings[start:stop]))
 if corpus.report.reporter_merges:
     with st.expander("Reporter names merged"):
         st.dataframe(
             pd.DataFrame(sorted(corpus.report.reporter_merges.items()), columns=["variant", "merged into"]),
             hide_index=True,
         )
-st.caption("Data read from: " + " · ".join(inputs()))
+st.caption("Data read from: " + " · ".join(names.folders()))
 if not read_only():
     st.button(
         "Re-read the data files",
-        on_click=load_collection,
-        kwargs={"force": True},
+        on_click=ask_reread,
         help="Picks up files added, changed or removed since the server started.",
     )

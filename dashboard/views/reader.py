@@ -8,6 +8,7 @@ import streamlit as st
 
 from components.article import byline_text, render
 from components.paging import pager, show_page_of
+from components.paths import names_for
 from components.view import get_view, header
 from core.highlight import markdown_code
 
@@ -126,4 +127,4 @@ else:
 
 story_themes = [t for t in collection.themes if t.slug in collection.themes_by_article().get(article_id, [])]
 targets = collection.related_targets(article_id)
-render(row, view.filters.q, story_themes, targets, open_story)
+render(row, view.filters.q, story_themes, targets, open_story, names_for(collection))
