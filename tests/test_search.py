@@ -104,7 +104,6 @@ ACCEPTANCE = [
     ("agency:any", {"tiktok", "purdy", "vought"}),
     ("agency:none", set(STORIES) - {"tiktok", "purdy", "vought"}),
     ("agency:reuters", set()),
-    ("theme:no-such-theme", set()),
     ("author:nobody", set()),
 ]
 
