@@ -137,6 +137,18 @@ def test_the_uploader_is_emptied_after_adding(data_dir: Path) -> None:
     assert at.file_uploader[0].value in (None, [])
 
 
+def test_an_upload_whose_re_read_fails_says_so_and_keeps_the_collection(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page("data")
+    monkeypatch.setattr(data_component, "open_collection", _boom)
+    at = upload(at, [("photos.txt", OTHER_PAGE)])
+    assert header_count(at) == TOTAL
+    assert any("Out of bounds nanosecond timestamp" in e for e in values(at.error))
+    (success,) = values(at.success)
+    assert "photos.txt" in success and "once it can be read again" in success
+
+
 # ------------------------------------------------------------------------------------------ data loading
 
 

@@ -12,6 +12,7 @@ from components.paging import paged_table, pager
 from components.paths import names_for
 from components.view import get_view, header, remember
 from core import export
+from core.highlight import markdown_code
 from core.read import PAGE_SUFFIXES
 from core.uploads import UploadResult, add_uploads
 
@@ -21,27 +22,34 @@ RESULTS_KEY = "_upload_results"  # what the last upload did, shown on the run af
 UPLOADER_KEY = "_uploader_generation"
 
 
-def show_upload_results(results: list[UploadResult] | None) -> None:
-    """Which files were added, which were there already and which were refused, each with its reason."""
+def show_upload_results(results: list[UploadResult] | None, read: set[str]) -> None:
+    """Which files were added, which were there already and which were refused, each with its reason.
+    ``read`` are the files the collection in use was read from (to say whether it holds the new ones)."""
     if not results:
         return
     added = [r for r in results if r.status == "added"]
     same = [r for r in results if r.status == "unchanged"]
     if added:
         stories = sum(r.stories for r in added)
+        included = all(str(upload_dir() / str(r.saved_as)) in read for r in added)
         st.success(
             f"Added {len(added):,} file{'s' if len(added) != 1 else ''} ({stories:,} stories): "
-            + ", ".join(r.name for r in added)
-            + ". The collection was read again; the figures on every page include them.",
+            + ", ".join(markdown_code(r.name) for r in added)
+            + (
+                ". The collection was read again; the figures on every page include them."
+                if included
+                else ". They are saved; the collection will include them once it can be read again."
+            ),
             icon=":material/check_circle:",
         )
     if same:
         st.info(
-            "Already in the collection (the same file was added before): " + ", ".join(r.name for r in same),
+            "Already in the collection (the same file was added before): "
+            + ", ".join(markdown_code(r.name) for r in same),
             icon=":material/info:",
         )
     for refused in (r for r in results if r.status == "refused"):
-        st.error(f"Not added: {refused.name} — {refused.problem}", icon=":material/block:")
+        st.error(f"Not added: {markdown_code(refused.name)} — {refused.problem}", icon=":material/block:")
     st.dataframe(
         pd.DataFrame(
             [
@@ -123,7 +131,9 @@ else:
         if any(r.status == "added" for r in results):
             ask_reread()  # the next run reads the data again, with the new pages
         st.rerun()
-    show_upload_results(st.session_state.pop(RESULTS_KEY, None))
+    show_upload_results(
+        st.session_state.pop(RESULTS_KEY, None), {page.source for page in corpus.report.pages}
+    )
 
 st.subheader("Parse report of the collection", anchor=False)
 accounting = remember(collection, "line_accounting", corpus.report.line_accounting)
