@@ -1,0 +1,44 @@
+"""Smoke test of ``bench.bench_scale`` without a server or a browser: the ingest figures on a small
+generated corpus, and a report that names every figure of the issue (measured or not). No timing is
+checked."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import bench_scale
+
+
+@pytest.mark.timeout(120)  # about 10 s: two ingests and two dashboard loads, each in a new process
+def test_ingest_figures_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "scale.json"
+    argv = ["--stories", "300", "--corpus", str(tmp_path / "corpus"), "--cache", str(tmp_path / "work")]
+    status = bench_scale.main([*argv, "--parts", "ingest,open", "--json", str(out)])
+
+    printed = capsys.readouterr().out
+    assert status == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    figures = results["ways"]["current"]
+    for key in ("cold_ingest_s", "cold_open_s", "incremental_s", "incremental_open_s"):
+        assert isinstance(figures[key], float) and figures[key] > 0, key
+    assert figures["details"]["stories added by the incremental step"] == 1
+    for figure in bench_scale.FIGURES:
+        assert figure.label in printed, figure.label
+    assert "not measured" in printed  # the browser, search and rerun figures of this run
+    assert out.with_suffix(".md").read_text(encoding="utf-8").count("\n") > len(bench_scale.FIGURES)
+
+
+def test_verdicts_and_tiers() -> None:
+    assert bench_scale.judge(0.4, 0.5, "s") == "met"
+    assert bench_scale.judge(1.5, 0.5, "s") == "missed by 1.00 s (x3.0)"
+    assert bench_scale.judge(math.nan, 0.5, "s") == "not measured"
+    assert [bench_scale.tier(n) for n in (300, 100_000, 100_001, 5_000_000)] == [
+        100_000,
+        100_000,
+        1_000_000,
+        1_000_000,
+    ]
