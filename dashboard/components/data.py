@@ -23,9 +23,11 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components.warm import ready
+from core.cache import default_cache_dir
 from core.cli import megabytes
 from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
+from core.errors import CaixinError
 from core.ingest import Progress, ingest
 from core.read import expand_inputs, inputs_fingerprint
 from core.report import PageReport
@@ -97,15 +99,15 @@ def inputs() -> tuple[str, ...]:
     """The configured data plus the upload folder when it holds pages."""
     paths = data_paths()
     uploads = upload_dir()
-    if not read_only() and uploads.is_dir() and any(uploads.iterdir()):
-        paths = (*paths, str(uploads))
-    return paths
+    try:
+        holds_pages = not read_only() and uploads.is_dir() and any(uploads.iterdir())
+    except OSError:  # an upload folder that cannot be listed is left out; reading it would fail too
+        holds_pages = False
+    return (*paths, str(uploads)) if holds_pages else paths
 
 
 def one_line(error: BaseException) -> str:
     """An exception as one line: the library's own errors as they are, others with their type."""
-    from core.errors import CaixinError
-
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if isinstance(error, OSError) and error.strerror:
         text = error.strerror + (f": {error.filename}" if error.filename else "")
@@ -140,7 +142,10 @@ def load_collection(force: bool = False) -> Collection | None:
         failed = failure if failure is not None and failure.key == key else None
         if current is not None and current.inputs == key:
             with store.themes:
-                current.refresh_themes()
+                try:
+                    current.refresh_themes()
+                except Exception:  # noqa: BLE001 - the themes matched before stay in use
+                    log.exception("matching the themes again failed")
             if not due:
                 _show_failure(failed, current)
                 return current
@@ -242,7 +247,7 @@ def _show_failure(failure: Failure | None, current: Collection | None) -> None:
         return
     from components.paths import PathNames
 
-    message = PathNames(failure.key, hosted=read_only(), hidden=[_cache_dir()]).text(failure.message)
+    message = PathNames(failure.key, hosted=read_only(), hidden=[default_cache_dir()]).text(failure.message)
     if current is None:
         st.error(f"The saved pages could not be read: {message}", icon=":material/error:")
     else:
@@ -250,9 +255,3 @@ def _show_failure(failure: Failure | None, current: Collection | None) -> None:
             f"The saved pages could not be read again: {message}. The collection read before is shown.",
             icon=":material/error:",
         )
-
-
-def _cache_dir() -> Path:
-    from core.cache import default_cache_dir
-
-    return default_cache_dir()
