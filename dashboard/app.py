@@ -16,6 +16,7 @@ from components.filters import NOTES_KEY, share_box, sidebar
 from components.paths import names_for
 from components.view import build_view
 from components.warm import ready
+from core.highlight import markdown_code
 
 HERE = Path(__file__).parent
 
@@ -54,7 +55,7 @@ for note in st.session_state.get(NOTES_KEY, []):
     st.warning(note, icon=":material/warning:")
 if collection.book.error:
     problem = names_for(collection).text(collection.book.error)
-    st.warning(f"Themes file problem: {problem}", icon=":material/warning:")
+    st.warning(f"Themes file problem: {markdown_code(problem)}", icon=":material/warning:")
 
 try:
     page.run()

@@ -28,6 +28,7 @@ from core.cli import megabytes
 from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
 from core.errors import CaixinError
+from core.highlight import markdown_code
 from core.ingest import Progress, ingest
 from core.read import expand_inputs, inputs_fingerprint
 from core.report import PageReport
@@ -247,7 +248,8 @@ def _show_failure(failure: Failure | None, current: Collection | None) -> None:
         return
     from components.paths import PathNames
 
-    message = PathNames(failure.key, hosted=read_only(), hidden=[default_cache_dir()]).text(failure.message)
+    shown = PathNames(failure.key, hosted=read_only(), hidden=[default_cache_dir()]).text(failure.message)
+    message = markdown_code(shown)  # the text of an exception is never Markdown
     if current is None:
         st.error(f"The saved pages could not be read: {message}", icon=":material/error:")
     else:
