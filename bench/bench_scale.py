@@ -297,17 +297,20 @@ def measure_ingest(way: Way, pages: Path, work: Path, kinds: Sequence[str], time
     for kind in kinds:
         cold, incremental = runs[f"cold {kind}"], runs[f"incremental {kind}"]
         out[names[kind][0]], out[names[kind][1]] = cold["seconds"], incremental["seconds"]
-        what = "cold ingest" if kind == "ingest" else "dashboard first load"
+        what, again = (
+            ("cold ingest", "incremental ingest")
+            if kind == "ingest"
+            else ("dashboard first load", "dashboard re-read")
+        )
         out["details"] |= {
             "stories after duplicates merge": cold["stories"],
             "stories added by the incremental step": incremental["stories"] - cold["stories"],
             f"{what}, whole process (s)": cold["process_s"],
             f"{what}, CPU s (main + workers)": cold["cpu_s"] + cold["workers_cpu_s"],
+            f"{again}, CPU s (main + workers)": incremental["cpu_s"] + incremental["workers_cpu_s"],
             f"peak RSS, {what}, main process (MB)": cold["maxrss_mb"],
             f"peak RSS, {what}, each worker (MB)": cold["workers_maxrss_mb"],
-            f"peak RSS, {'incremental ingest' if kind == 'ingest' else 'dashboard re-read'} (MB)": incremental[
-                "maxrss_mb"
-            ],
+            f"peak RSS, {again}, main process (MB)": incremental["maxrss_mb"],
         }
     return out
 
@@ -470,7 +473,7 @@ def browse_way(
     env["CAIXIN_UPLOADS"] = str(tmp / "no-uploads")
     times: dict[str, list[float]] = {view: [] for view in VIEWS}
     with start_and_open(way.app, env, port, tab, tmp / f"{way.name}.log", timeout) as (start, process):
-        rss_first = load.rss_mb(process.pid)
+        cpu_first, rss_first = load.cpu_seconds(process.pid), load.rss_mb(process.pid)
         for view in VIEWS:
             times[view].append(open_page(tab, f"http://127.0.0.1:{port}{view}", timeout))
         rss = load.rss_mb(process.pid)
@@ -490,6 +493,7 @@ def browse_way(
         "server_rss_mb": rss,
         "slowest_page_load_s": medians[slowest],
         "details": {
+            "warm start, server CPU s": cpu_first,
             "server RSS after the first page (MB)": rss_first,
             "server processes (the server and its children)": processes,
             f"slowest page load: {slowest} (s)": medians[slowest],
@@ -540,6 +544,7 @@ def report(results: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
 def measure(args: argparse.Namespace, ways: Sequence[Way], corpus: Path, work: Path) -> dict[str, Any]:
     """Every chosen part for every way; a part that fails is reported and the others still run."""
     results: dict[str, Any] = {"ways": {way.name: {"details": {}} for way in ways}, "errors": []}
+    results["load_average"] = {}  # at the start of each part
     works = {way.name: work / way.name for way in ways}
 
     def keep(way: Way, figures: Mapping[str, Any]) -> None:
@@ -559,12 +564,14 @@ def measure(args: argparse.Namespace, ways: Sequence[Way], corpus: Path, work: P
         for part, step in steps:
             if (part == "ingest" and not kinds) or (part != "ingest" and part not in args.parts):
                 continue
+            results["load_average"][f"{way.name} {part}"] = load_average()
             try:
                 keep(way, step())
             except Exception as error:  # noqa: BLE001 - one failed part leaves the others measured
                 results["errors"].append(f"{way.name} {part}: {type(error).__name__}: {error}")
                 print(f"!!! {results['errors'][-1]}", file=sys.stderr, flush=True)
     if "browser" in args.parts:
+        results["load_average"]["browser"] = load_average()
         tmp = Path(tempfile.mkdtemp(prefix="browser-", dir=work))
         try:
             browsed = measure_browser(ways, works, tmp, args.loads, args.timeout)
@@ -644,6 +651,9 @@ def main(argv: list[str] | None = None) -> int:
     headers, rows = report(results)
     print()
     print(table(headers, rows))
+    print(
+        f"load average at the start {facts['load_average_at_start']}, at the end {results['load_average_at_end']}"
+    )
     if results["errors"]:
         print("\nerrors:\n" + "\n".join(results["errors"]), file=sys.stderr)
     write_json(args.json, results)
