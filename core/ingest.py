@@ -12,8 +12,9 @@ import re
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,28 +73,70 @@ class _FileResult:
     listings: list[ListingEntry] = field(default_factory=list)
     #: The stories as a frame instead of ``articles`` (a large page read in pieces).
     frame: pd.DataFrame | None = None
+    #: Kept in the cache state so an unchanged file is not read again. False after an unexpected failure
+    #: (a parser error, a worker that died): the file is read again by the next ingest.
+    remember: bool = True
+
+
+def _shown(path: str) -> str:
+    """A file name as text that can be printed: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _failure(path: str, what: str, error: BaseException) -> str:
+    """The one-line error of a file that failed unexpectedly: the file, and the exception's type and
+    message (no traceback)."""
+    detail = " ".join(str(error).split())
+    detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")[:300]
+    return f"{_shown(path)}: {what} ({type(error).__name__}{': ' + detail if detail else ''})"
+
+
+def _failed(result: _FileResult, message: str) -> _FileResult:
+    """``result`` turned into the error line of its file: no stories, and not remembered."""
+    result.report = PageReport(source=result.path, shape="error", error=message)
+    result.articles, result.headlines, result.listings, result.frame = [], [], [], None
+    result.reused, result.remember = False, False
+    return result
 
 
 def _parse_file(
     path: str, known_sha: str | None, agencies: frozenset[str], on_bytes: ByteProgress | None = None
 ) -> _FileResult:
     """Read, hash and parse one file (runs in a worker process when ingesting many small files). A file
-    of ``stream_threshold()`` bytes or more is read in pieces (``core.stream``), reporting ``on_bytes``."""
+    of ``stream_threshold()`` bytes or more is read in pieces (``core.stream``), reporting ``on_bytes``.
+
+    Never raises for the file: one that cannot be read is an error report (``InputError``), and any other
+    exception while reading or parsing it is one too, naming the file and the exception.
+    """
     try:
         stat = os.stat(path)
     except OSError:
         stat = None
+    size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (0, 0)
     try:
-        if stat is not None and stat.st_size >= stream_threshold():
-            large = _parse_large_file(path, stat, known_sha, agencies, on_bytes)
-            if large is not None:
-                return large
-        page = read_page(path)
+        return _read_and_parse(path, stat, known_sha, agencies, on_bytes)
     except InputError as error:
         report = PageReport(source=path, shape="error", error=str(error))
-        size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else (0, 0)
         return _FileResult(path, size, mtime, "", [], [], report)
-    assert stat is not None
+    except Exception as error:
+        failure = _FileResult(path, size, mtime, "", [], [], PageReport(path))
+        return _failed(failure, _failure(path, "could not be read", error))
+
+
+def _read_and_parse(
+    path: str,
+    stat: os.stat_result | None,
+    known_sha: str | None,
+    agencies: frozenset[str],
+    on_bytes: ByteProgress | None,
+) -> _FileResult:
+    if stat is not None and stat.st_size >= stream_threshold():
+        large = _parse_large_file(path, stat, known_sha, agencies, on_bytes)
+        if large is not None:
+            return large
+    page = read_page(path)
+    if stat is None:
+        raise InputError(path, "changed while it was read; read again by the next ingest")
     if page.sha256 == known_sha:
         return _FileResult(
             path, page.size, stat.st_mtime_ns, page.sha256, [], [], PageReport(path), reused=True
@@ -139,25 +182,45 @@ def _parse_large_file(
     )
 
 
+def _frame_of(results: list[_FileResult]) -> pd.DataFrame:
+    """The stories of some files as one frame, with the file of each row in ``_file``."""
+    if len(results) == 1 and results[0].frame is not None:
+        return results[0].frame.assign(_file=results[0].path)
+    frame = articles_to_frame([a for r in results for a in r.articles])
+    return frame.assign(_file=[r.path for r in results for _ in r.articles])
+
+
 def _records_frame(results: list[_FileResult]) -> pd.DataFrame | None:
-    """The stories of some parsed files as one frame, in file order, with the file of each row in ``_file``."""
+    """The stories of some parsed files as one frame, in file order, with the file of each row in ``_file``.
+
+    A file whose stories cannot be made a frame (a name that is not UTF-8, a value the schema cannot
+    hold) becomes its error line; the stories of the others are kept.
+    """
     pieces: list[pd.DataFrame] = []
     run: list[_FileResult] = []  # files whose stories are still ``Article`` objects
 
-    def close_run() -> None:
-        if run:
-            frame = articles_to_frame([a for r in run for a in r.articles])
-            pieces.append(frame.assign(_file=[r.path for r in run for _ in r.articles]))
-            run.clear()
+    def add(group: list[_FileResult]) -> None:
+        try:
+            pieces.append(_frame_of(group))
+            return
+        except Exception as error:
+            if len(group) == 1:
+                _failed(group[0], _failure(group[0].path, "could not be read", error))
+                return
+        for result in group:  # find the file that fails
+            add([result])
 
     for result in results:
         if result.frame is not None and len(result.frame):
-            close_run()
-            pieces.append(result.frame.assign(_file=result.path))
+            if run:
+                add(run)
+                run = []
+            add([result])
             result.frame = None
         elif result.articles:
             run.append(result)
-    close_run()
+    if run:
+        add(run)
     if not pieces:
         return None
     return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
@@ -175,13 +238,67 @@ def _parse_chunk(
     return results, frame
 
 
+#: What a worker process gives back for one chunk: its results and its stories, or None when the worker
+#: died (or the chunk failed as a whole).
+_Outcome = tuple[list[_FileResult], pd.DataFrame | None] | None
+
+
+def _chunk_outcomes(
+    work: list[list[tuple[str, str | None]]], agencies: frozenset[str], workers: int
+) -> Iterator[_Outcome]:
+    """Parse the chunks ``work`` in ``workers`` processes; one outcome per chunk, in order."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures: list[Future[tuple[list[_FileResult], pd.DataFrame | None]] | None] = []
+        for chunk in work:
+            try:
+                futures.append(pool.submit(_parse_chunk, chunk, agencies))
+            except Exception:  # the pool broke already, or no process could be started
+                futures.append(None)
+        for future in futures:
+            try:
+                yield future.result() if future is not None else None
+            except Exception:  # BrokenProcessPool: a worker died; or the chunk's results did not pickle
+                yield None
+
+
+def _parse_one_by_one(
+    jobs: list[tuple[str, str | None]], agencies: frozenset[str]
+) -> Iterator[tuple[_FileResult, pd.DataFrame | None]]:
+    """The files of chunks whose worker died, each parsed again alone in a worker process, one at a time:
+    a file that kills its worker again is the one that failed (a crash there would end this process too);
+    the others are read. A new worker is started after each death."""
+    pending = list(reversed(jobs))
+    while pending:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            while pending:
+                path, known = pending.pop()
+                try:
+                    future = pool.submit(_parse_chunk, [(path, known)], agencies)
+                except Exception:  # no process can be started: read it here
+                    results, frame = _parse_chunk([(path, known)], agencies)
+                    yield results[0], frame
+                    continue
+                try:
+                    results, frame = future.result()
+                except BrokenProcessPool as error:
+                    failure = _FileResult(path, _size(path), 0, "", [], [], PageReport(path))
+                    yield _failed(failure, _failure(path, "the worker process reading it died", error)), None
+                    break  # this pool is broken: a new one for the rest
+                except Exception as error:
+                    failure = _FileResult(path, _size(path), 0, "", [], [], PageReport(path))
+                    yield _failed(failure, _failure(path, "could not be read", error)), None
+                    continue
+                yield results[0], frame
+
+
 def _parse_many(
     jobs: list[tuple[str, str | None]], agencies: frozenset[str], workers: int, progress: Progress | None
 ) -> tuple[list[_FileResult], list[pd.DataFrame]]:
     """Results in ``jobs`` order, and the new stories as frames (see ``_records_frame``), in the same order.
 
     Small files are parsed by ``workers`` processes when there are many; large ones (``core.stream``) in
-    this process, one at a time, with their bytes reported as they are read.
+    this process, one at a time, with their bytes reported as they are read. The files of a chunk whose
+    worker died are parsed again one by one (``_parse_one_by_one``).
     """
     sizes = [_size(path) for path, _ in jobs]
     total = sum(sizes)
@@ -203,14 +320,22 @@ def _parse_many(
         size = max(1, min(64, len(small) // (workers * 8) or 1))
         chunks = [small[i : i + size] for i in range(0, len(small), size)]
         work = [[jobs[i] for i in chunk] for chunk in chunks]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for chunk, (chunk_results, frame) in zip(
-                chunks, pool.map(_parse_chunk, work, [agencies] * len(work)), strict=True
-            ):
-                if frame is not None:
-                    frames[chunk[0]] = frame
-                for index, result in zip(chunk, chunk_results, strict=True):
-                    finished(index, result)
+        again: list[int] = []
+        for chunk, outcome in zip(chunks, _chunk_outcomes(work, agencies, workers), strict=True):
+            if outcome is None:
+                again += chunk
+                continue
+            chunk_results, frame = outcome
+            if frame is not None:
+                frames[chunk[0]] = frame
+            for index, result in zip(chunk, chunk_results, strict=True):
+                finished(index, result)
+        for index, (result, frame) in zip(
+            again, _parse_one_by_one([jobs[i] for i in again], agencies), strict=True
+        ):
+            if frame is not None:
+                frames[index] = frame
+            finished(index, result)
     else:
         large = sorted(large + small)
     for index in large:
@@ -337,7 +462,9 @@ def ingest(
         pages[r.path] = r.report
         headlines[r.path] = r.headlines
         listings[r.path] = r.listings
-        if r.mtime_ns:  # remembered even when unreadable, so an unchanged bad file is not read again
+        # remembered even when unreadable, so an unchanged bad file is not read again; not after an
+        # unexpected failure, which may not happen again (a worker that died, a parser since fixed)
+        if r.mtime_ns and r.remember:
             file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
 
     articles, merged = merge_duplicates(records.drop(columns="_file"), fresh_lists=True)
