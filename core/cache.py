@@ -1,14 +1,16 @@
 """The on-disk cache: Parquet files and a JSON state under ``data/cache/``.
 
-Layout of one cache folder (one per set of inputs)::
+Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
 
-    state.json                 files (size, mtime, sha256), page reports, headline lists, generation
+    state.json                 files (size, mtime, sha256), page reports, headline lists, listing entries,
+                               the generation and the row count of each frame
     records-<generation>.parquet   every story as read from every file, before de-duplication
     articles-<generation>.parquet  the merged article frame the dashboard loads
 
 Every write goes to a temporary file that is then renamed over the target, and ``state.json`` is written
-last, so a process killed midway leaves the previous generation complete and in use. A file that cannot
-be read raises ``CacheError``; the caller rebuilds.
+last, so a process killed midway leaves the previous generation complete and in use. Everything read is
+validated (the state's shape, each frame's columns, types and row count): a file that cannot be read or
+is not as written raises ``CacheError``; the caller rebuilds.
 """
 
 from __future__ import annotations
@@ -16,21 +18,38 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.config import DATA_DIR
 from core.errors import CacheError
 from core.frame import as_list, conform
-from core.model import LIST_COLUMNS, PARSER_VERSION
+from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, holdable
 
-CACHE_FORMAT = 1
+#: 2: the state records the row count of each frame (``rows``).
+CACHE_FORMAT = 2
+#: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
+OLDER_FORMATS = frozenset({1})
+
+#: Columns of the records frame: the article columns and the file each story was read from.
+RECORD_COLUMNS: dict[str, str] = {**COLUMNS, "_file": "string"}
+#: Columns a story always has; a null in one of them is a damaged file (the others may be null).
+REQUIRED_COLUMNS = frozenset(
+    {"article_id", "section", "byline", "headline", "body", "headline_inferred", "paragraphs", "word_count",
+     "teaser", "truncated", "_file"}
+)
+
+_GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_FRAME_FILE = re.compile(r"(records|articles)-(.+)\.parquet")
 
 
 def default_cache_dir() -> Path:
@@ -76,12 +95,30 @@ def read_frame(path: Path) -> pd.DataFrame:
     return _read_frame(path)[0]
 
 
-def _read_frame(path: Path) -> tuple[pd.DataFrame, bool]:
-    """The frame, and whether every list column came back as lists of ``str`` (no nulls anywhere)."""
+def _read_frame(
+    path: Path,
+    schema: Mapping[str, str] | None = None,
+    rows: int | None = None,
+    files: Collection[str] | None = None,
+) -> tuple[pd.DataFrame, bool]:
+    """The frame, and whether every list column came back as lists of ``str`` (no nulls anywhere).
+
+    With ``schema`` (column -> dtype of ``core.model.COLUMNS``) the file must have exactly those columns,
+    of Arrow types that are those dtypes, no null where a story always has a value, ``rows`` rows and, with
+    ``files``, only stories of those files in ``_file``; else ``CacheError``.
+    """
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
-        raise CacheError(f"{path}: cache file unreadable ({error}); rebuilding") from None
+        raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
+    if schema is not None:
+        problem = _schema_problem(table, schema, rows)
+        if problem is None and files is not None and table.num_rows:
+            strays = set(pc.unique(table.column("_file")).to_pylist()).difference(files)
+            if strays:
+                problem = f"stories of {len(strays)} file(s) the state does not list"
+        if problem:
+            raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
     names = [name for name in LIST_COLUMNS if name in table.column_names]
     clean = all(_only_strings(table.column(name)) for name in names)
     lists = {name: table.column(name).to_pylist() for name in names}
@@ -92,6 +129,50 @@ def _read_frame(path: Path) -> tuple[pd.DataFrame, bool]:
     return frame, clean
 
 
+def _schema_problem(table: pa.Table, schema: Mapping[str, str], rows: int | None) -> str | None:
+    """What makes ``table`` other than a frame of ``schema`` with ``rows`` rows, or None."""
+    names = table.column_names
+    missing = [name for name in schema if name not in names]
+    if missing:
+        return f"no column {', '.join(missing)}"
+    extra = [name for name in names if name not in schema]
+    if extra:
+        return f"unknown column {', '.join(extra)}"
+    if len(set(names)) != len(names):
+        return "a column twice"
+    for name, dtype in schema.items():
+        kind = table.schema.field(name).type
+        if not _holds(kind, dtype, name in LIST_COLUMNS):
+            return f"column {name} is {kind}, not {dtype}"
+        if name in REQUIRED_COLUMNS and table.column(name).null_count:
+            return f"column {name} has empty cells"
+    if rows is not None and table.num_rows != rows:
+        return f"{table.num_rows} rows where the state has {rows}"
+    return None
+
+
+def _holds(kind: pa.DataType, dtype: str, is_list: bool) -> bool:
+    """Whether an Arrow column of type ``kind`` is what ``conform`` makes a column of ``dtype`` from."""
+    if pa.types.is_null(kind):  # a column with no value at all (no rows, or every cell empty)
+        return True
+    if is_list:
+        if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+            return False
+        value = kind.value_type
+        return bool(pa.types.is_string(value) or pa.types.is_large_string(value) or pa.types.is_null(value))
+    if dtype == "string":
+        return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+    if dtype.startswith("datetime64"):
+        return bool(pa.types.is_timestamp(kind) and kind.tz is not None)
+    if dtype == "bool":
+        return bool(pa.types.is_boolean(kind))
+    if dtype == "int32":
+        return bool(pa.types.is_int32(kind))
+    if dtype == "float64":
+        return bool(pa.types.is_float64(kind))
+    return False
+
+
 def _only_strings(column: pa.ChunkedArray) -> bool:
     """A list-of-string column with no null list and no null item."""
     kind = column.type
@@ -100,6 +181,195 @@ def _only_strings(column: pa.ChunkedArray) -> bool:
     if not (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)):
         return False
     return column.null_count == 0 and all(chunk.values.null_count == 0 for chunk in column.chunks)
+
+
+def _one_line(error: BaseException | str) -> str:
+    return " ".join(str(error).split())
+
+
+# -- the state's shape ----------------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A state that is not as written: the message names the key."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _where(path: str, key: Any) -> str:
+    text = repr(key) if not isinstance(key, str) or len(key) <= 60 else repr("…" + key[-59:])
+    return f"{path}[{text}]"
+
+
+def _expect(ok: bool, where: str, wanted: str, value: Any) -> None:
+    if not ok:
+        raise _Bad(f"{where} is {type(value).__name__}, not {wanted}")
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    _expect(isinstance(value, dict), where, "an object", value)
+    assert isinstance(value, dict)
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    _expect(isinstance(value, list), where, "a list", value)
+    assert isinstance(value, list)
+    return value
+
+
+def _count(value: Any, where: str) -> None:
+    _expect(_is_int(value) and value >= 0, where, "a count", value)
+
+
+def _text(value: Any, where: str, optional: bool = False) -> None:
+    _expect(isinstance(value, str) or (optional and value is None), where, "text", value)
+
+
+def _fields(data: dict[str, Any], where: str, checks: Mapping[str, Callable[[Any, str], object]]) -> None:
+    for key, check in checks.items():
+        if key not in data:
+            raise _Bad(f"{where} has no {key!r}")
+        check(data[key], _where(where, key))
+
+
+def _check_file(value: Any, where: str) -> None:
+    _fields(
+        _dict(value, where),
+        where,
+        {
+            "size": _count,
+            "mtime_ns": lambda v, w: _expect(_is_int(v), w, "an integer", v),
+            "sha256": _text,
+        },
+    )
+
+
+def _check_unknown(value: Any, where: str) -> None:
+    for number, row in enumerate(_list(value, where)):
+        _fields(_dict(row, _where(where, number)), _where(where, number), {"line": _count, "text": _text})
+
+
+def _check_roles(value: Any, where: str) -> None:
+    for role, count in _dict(value, where).items():
+        _count(count, _where(where, role))
+
+
+def _check_texts(value: Any, where: str) -> None:
+    for number, text in enumerate(_list(value, where)):
+        _text(text, _where(where, number))
+
+
+_REPORT_FIELDS: dict[str, Callable[[Any, str], object]] = {
+    "source": _text,
+    "shape": _text,
+    "shape_reason": _text,
+    "lines": _count,
+    "blank": _count,
+    "roles": _check_roles,
+    "unknown": _check_unknown,
+    "warnings": _check_texts,
+    "error": lambda v, w: _text(v, w, optional=True),
+    "stories": _count,
+    "entries": _count,
+}
+
+
+def _check_report(value: Any, where: str) -> None:
+    """A ``PageReport.to_dict()``."""
+    _fields(_dict(value, where), where, _REPORT_FIELDS)
+
+
+def _check_time(value: Any, where: str) -> None:
+    if value is None:
+        return
+    _text(value, where)
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad(f"{where} is no ISO 8601 time") from None
+    if stamp.tzinfo is None:
+        raise _Bad(f"{where} has no time zone")
+    if not holdable(stamp):
+        raise _Bad(f"{where} is a time no record can hold")
+
+
+_ENTRY_FIELDS: dict[str, Callable[[Any, str], object]] = {
+    "headline": _text,
+    "summary": _text,
+    "published_at": _check_time,
+    "group": _text,
+    "source": _text,
+    "line": _count,
+    "article_id": lambda v, w: _text(v, w, optional=True),
+}
+
+
+def _check_entries(value: Any, where: str) -> None:
+    """A list of ``ListingEntry.to_json_dict()``."""
+    for number, row in enumerate(_list(value, where)):
+        _fields(_dict(row, _where(where, number)), _where(where, number), _ENTRY_FIELDS)
+
+
+def _check_headlines(value: Any, where: str) -> None:
+    """A list of ``[line, text]``."""
+    for number, row in enumerate(_list(value, where)):
+        here = _where(where, number)
+        _expect(isinstance(row, list) and len(row) == 2, here, "a [line, text] pair", row)
+        _count(row[0], _where(here, 0))
+        _text(row[1], _where(here, 1))
+
+
+def _check_merges(value: Any, where: str) -> None:
+    for name, canonical in _dict(value, where).items():
+        _text(canonical, _where(where, name))
+
+
+def validate_state(state: Any) -> None:
+    """Raise ``ValueError`` naming the first key of ``state`` that is not as ``ingest`` writes it.
+
+    Every key ``ingest`` reads is checked, with the type of its value, down to each page report, headline
+    and listing entry, so that nothing read from the state later raises or gives a wrong frame.
+    """
+    try:
+        top = _dict(state, "state")
+        _fields(
+            top,
+            "state",
+            {
+                "generation": lambda v, w: _expect(
+                    isinstance(v, str) and bool(_GENERATION.fullmatch(v)), w, "a generation name", v
+                ),
+                "config": _text,
+                "parser": _text,
+                "files": _dict,
+                "reports": _dict,
+                "headlines": _dict,
+                "listings": _dict,
+                "listing_rows": _check_entries,
+                "duplicates_merged": _count,
+                "reporter_merges": _check_merges,
+                "rows": lambda v, w: _fields(_dict(v, w), w, {"records": _count, "articles": _count}),
+            },
+        )
+        files = top["files"]
+        for section in ("reports", "headlines", "listings"):
+            names = top[section]
+            if names.keys() != files.keys():
+                odd = next(iter((names.keys() - files.keys()) or (files.keys() - names.keys())))
+                raise _Bad(f"{_where(section, odd)} is not in both {section} and files")
+        for name in files:
+            _check_file(files[name], _where("files", name))
+            _check_report(top["reports"][name], _where("reports", name))
+            _check_headlines(top["headlines"][name], _where("headlines", name))
+            _check_entries(top["listings"][name], _where("listings", name))
+    except _Bad as problem:
+        raise ValueError(str(problem)) from None
+
+
+# -- the store ------------------------------------------------------------------------------------------
 
 
 class CacheStore:
@@ -119,9 +389,11 @@ class CacheStore:
         return self.root / f"articles-{generation}.parquet"
 
     def load_state(self) -> dict[str, Any] | None:
-        """The state of the last complete write, or ``None`` when there is none.
+        """The state of the last complete write, or ``None`` when there is none (or one of an earlier
+        cache format, rebuilt quietly).
 
-        Raises ``CacheError`` when the state exists but is corrupt or from another cache format.
+        Raises ``CacheError`` when the state exists but is corrupt, of another shape than ingest writes
+        (``validate_state``) or from an unknown cache format.
         """
         try:
             raw = self.state_path.read_bytes()
@@ -131,25 +403,30 @@ class CacheStore:
             raise CacheError(f"{self.state_path}: cannot be read ({error}); rebuilding") from None
         try:
             state = json.loads(raw)
+            if isinstance(state, dict) and state.get("format") in OLDER_FORMATS:
+                return None
             if not isinstance(state, dict) or state.get("format") != CACHE_FORMAT:
                 raise ValueError("unknown cache format")
-            for key in ("generation", "files", "reports", "headlines", "parser", "config"):
-                if key not in state:
-                    raise ValueError(f"missing {key!r}")
-        except ValueError as error:
-            raise CacheError(f"{self.state_path}: corrupt cache state ({error}); rebuilding") from None
+            validate_state(state)
+        except (ValueError, RecursionError) as error:
+            raise CacheError(
+                f"{self.state_path}: corrupt cache state ({_one_line(error)}); rebuilding"
+            ) from None
         return state
 
     def is_current(self, state: dict[str, Any], config: str) -> bool:
         return bool(state.get("parser") == PARSER_VERSION and state.get("config") == config)
 
     def read_articles(self, state: dict[str, Any]) -> pd.DataFrame:
-        frame, clean = _read_frame(self.articles_path(state["generation"]))
+        path = self.articles_path(state["generation"])
+        frame, clean = _read_frame(path, COLUMNS, state["rows"]["articles"])
         return conform(frame, fresh_lists=clean)  # lists just built from Arrow are not copied again
 
     def read_records(self, state: dict[str, Any]) -> pd.DataFrame:
-        """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied)."""
-        frame, clean = _read_frame(self.records_path(state["generation"]))
+        """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied).
+        Every record names a file of the state."""
+        path = self.records_path(state["generation"])
+        frame, clean = _read_frame(path, RECORD_COLUMNS, state["rows"]["records"], state["files"].keys())
         if not clean:
             for name in LIST_COLUMNS:
                 if name in frame:
@@ -161,8 +438,15 @@ class CacheStore:
         generation = state["generation"]
         atomic_write_parquet(self.records_path(generation), records)
         atomic_write_parquet(self.articles_path(generation), articles)
-        state = {**state, "format": CACHE_FORMAT, "parser": PARSER_VERSION}
-        atomic_write_bytes(self.state_path, json.dumps(state, ensure_ascii=False).encode())
+        state = {
+            **state,
+            "format": CACHE_FORMAT,
+            "parser": PARSER_VERSION,
+            "rows": {"records": len(records), "articles": len(articles)},
+        }
+        # ASCII JSON: a file name that is not UTF-8 (a lone surrogate in Python) is written as an escape
+        atomic_write_bytes(self.state_path, json.dumps(state).encode())
         for old in self.root.glob("*.parquet"):
-            if generation not in old.name:
+            frame = _FRAME_FILE.fullmatch(old.name)
+            if frame and frame.group(2) != generation:
                 old.unlink(missing_ok=True)
