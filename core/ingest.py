@@ -443,6 +443,7 @@ def ingest(
     keep = set(unchanged) | reused
     kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
     records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
+    records = _in_input_order(records, names)
 
     pages: dict[str, PageReport] = {}
     headlines: dict[str, list[tuple[int, str]]] = {}
@@ -500,6 +501,20 @@ def ingest(
         seconds=time.perf_counter() - started,
         cache_root=store.root if use_cache else None,
     )
+
+
+def _in_input_order(records: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The records in the order a clean ingest reads them: by file in input order (``names``), each
+    file's stories in the order of its lines. Records kept from the cache come before those just read,
+    so without this an incremental ingest would order stories of the same minute otherwise."""
+    if len(records) < 2:
+        return records
+    position = {name: index for index, name in enumerate(names)}
+    files, uniques = pd.factorize(records["_file"])
+    codes = np.array([position[name] for name in uniques], dtype=np.int64)[files]
+    if (np.diff(codes) >= 0).all():
+        return records
+    return records.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
 
 
 def _report_from_state(
@@ -599,8 +614,13 @@ def _opening_words(body: str) -> list[str]:
 def merge_duplicates(records: pd.DataFrame, *, fresh_lists: bool = False) -> tuple[pd.DataFrame, int]:
     """One row per story: copies with the same ``article_id`` (or a truncated copy whose text opens
     another copy of the same minute) merge; the most complete copy wins (not teaser, not truncated,
-    longest body) and lists the sources of all copies. Returns the frame, newest first, and how many
-    copies were merged away.
+    longest body, then the first in ``records``) and lists the sources of all copies. Returns the frame
+    and how many copies were merged away.
+
+    The order of stories: newest first, undated last; stories of the same minute in the order of their
+    winning copies in ``records``. ``ingest`` hands the records in input order (the input files in the
+    order they expand to, each file's stories by line; ``_in_input_order``), so the order is one total
+    order, the same after any sequence of incremental ingests as after a clean one (``docs/cache.md``).
 
     ``fresh_lists=True``: the list cells of ``records`` are lists of ``str`` that the result may take
     over instead of copying (``ingest`` passes its own records).
