@@ -619,7 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     corpus = ensure_corpus(args.stories, args.seed, args.corpus)
     files = page_files(corpus)
     facts = machine()
-    print(f"corpus {corpus}: {len(files):,} files; load average {facts['load_average_at_start']}", flush=True)
+    commit = _commit()  # the code measured: at the start, as the working tree may change meanwhile
+    print(f"corpus {corpus}: {len(files):,} files; code {commit}", flush=True)
+    print(f"load average {facts['load_average_at_start']}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     work = args.cache or Path(tempfile.mkdtemp(prefix="work-scale-", dir=OUT))
     work.mkdir(parents=True, exist_ok=True)
@@ -633,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": (
             "python -m bench.bench_scale " + " ".join(argv if argv is not None else sys.argv[1:])
         ).strip(),
-        "commit": _commit(),
+        "commit": commit,
         "machine": facts,
         "load_average_at_end": load_average(),
         "corpus": {
@@ -662,8 +664,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return done.stdout.strip()
+    """The commit measured, with ``+ modified: <files>`` when tracked files differ from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    modified = [line[3:] for line in status.stdout.splitlines()]
+    return head.stdout.strip() + (f" + modified: {', '.join(modified)}" if modified else "")
 
 
 if __name__ == "__main__":
