@@ -44,8 +44,19 @@ OLDER_FORMATS = frozenset({1})
 RECORD_COLUMNS: dict[str, str] = {**COLUMNS, "_file": "string"}
 #: Columns a story always has; a null in one of them is a damaged file (the others may be null).
 REQUIRED_COLUMNS = frozenset(
-    {"article_id", "section", "byline", "headline", "body", "headline_inferred", "paragraphs", "word_count",
-     "teaser", "truncated", "_file"}
+    {
+        "article_id",
+        "section",
+        "byline",
+        "headline",
+        "body",
+        "headline_inferred",
+        "paragraphs",
+        "word_count",
+        "teaser",
+        "truncated",
+        "_file",
+    }
 )
 
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -188,81 +199,94 @@ def _one_line(error: BaseException | str) -> str:
 
 
 # -- the state's shape ----------------------------------------------------------------------------------
+#
+# Each check takes a value and its place in the state as a tuple of keys, made into text only for the
+# message of a value that fails (formatting every place cost more than the checks themselves).
+
+_Place = tuple[Any, ...]
 
 
 class _Bad(Exception):
     """A state that is not as written: the message names the key."""
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _place(where: _Place) -> str:
+    parts = []
+    for key in where[1:]:
+        text = repr(key) if not isinstance(key, str) or len(key) <= 60 else repr("…" + key[-59:])
+        parts.append(f"[{text}]")
+    return str(where[0]) + "".join(parts)
 
 
-def _where(path: str, key: Any) -> str:
-    text = repr(key) if not isinstance(key, str) or len(key) <= 60 else repr("…" + key[-59:])
-    return f"{path}[{text}]"
+def _fail(where: _Place, value: Any, wanted: str) -> _Bad:
+    return _Bad(f"{_place(where)} is {type(value).__name__}, not {wanted}")
 
 
-def _expect(ok: bool, where: str, wanted: str, value: Any) -> None:
-    if not ok:
-        raise _Bad(f"{where} is {type(value).__name__}, not {wanted}")
-
-
-def _dict(value: Any, where: str) -> dict[str, Any]:
-    _expect(isinstance(value, dict), where, "an object", value)
-    assert isinstance(value, dict)
+def _dict(value: Any, where: _Place) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _fail(where, value, "an object")
     return value
 
 
-def _list(value: Any, where: str) -> list[Any]:
-    _expect(isinstance(value, list), where, "a list", value)
-    assert isinstance(value, list)
+def _list(value: Any, where: _Place) -> list[Any]:
+    if type(value) is not list:
+        raise _fail(where, value, "a list")
     return value
 
 
-def _count(value: Any, where: str) -> None:
-    _expect(_is_int(value) and value >= 0, where, "a count", value)
+def _count(value: Any, where: _Place) -> None:
+    if type(value) is not int or value < 0:  # ``type``, not ``isinstance``: a bool is no count
+        raise _fail(where, value, "a count")
 
 
-def _text(value: Any, where: str, optional: bool = False) -> None:
-    _expect(isinstance(value, str) or (optional and value is None), where, "text", value)
+def _integer(value: Any, where: _Place) -> None:
+    if type(value) is not int:
+        raise _fail(where, value, "an integer")
 
 
-def _fields(data: dict[str, Any], where: str, checks: Mapping[str, Callable[[Any, str], object]]) -> None:
+def _text(value: Any, where: _Place) -> None:
+    if type(value) is not str:
+        raise _fail(where, value, "text")
+
+
+def _text_or_none(value: Any, where: _Place) -> None:
+    if value is not None and type(value) is not str:
+        raise _fail(where, value, "text or null")
+
+
+def _fields(value: Any, where: _Place, checks: Mapping[str, Callable[[Any, _Place], object]]) -> None:
+    data = _dict(value, where)
     for key, check in checks.items():
         if key not in data:
-            raise _Bad(f"{where} has no {key!r}")
-        check(data[key], _where(where, key))
+            raise _Bad(f"{_place(where)} has no {key!r}")
+        check(data[key], (*where, key))
 
 
-def _check_file(value: Any, where: str) -> None:
-    _fields(
-        _dict(value, where),
-        where,
-        {
-            "size": _count,
-            "mtime_ns": lambda v, w: _expect(_is_int(v), w, "an integer", v),
-            "sha256": _text,
-        },
-    )
+_FILE_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
+    "size": _count,
+    "mtime_ns": _integer,
+    "sha256": _text,
+}
 
 
-def _check_unknown(value: Any, where: str) -> None:
-    for number, row in enumerate(_list(value, where)):
-        _fields(_dict(row, _where(where, number)), _where(where, number), {"line": _count, "text": _text})
-
-
-def _check_roles(value: Any, where: str) -> None:
+def _check_roles(value: Any, where: _Place) -> None:
     for role, count in _dict(value, where).items():
-        _count(count, _where(where, role))
+        if type(count) is not int or count < 0:
+            _count(count, (*where, role))
 
 
-def _check_texts(value: Any, where: str) -> None:
+def _check_unknown(value: Any, where: _Place) -> None:
+    for number, row in enumerate(_list(value, where)):
+        _fields(row, (*where, number), {"line": _count, "text": _text})
+
+
+def _check_texts(value: Any, where: _Place) -> None:
     for number, text in enumerate(_list(value, where)):
-        _text(text, _where(where, number))
+        if type(text) is not str:
+            _text(text, (*where, number))
 
 
-_REPORT_FIELDS: dict[str, Callable[[Any, str], object]] = {
+_REPORT_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
     "source": _text,
     "shape": _text,
     "shape_reason": _text,
@@ -271,60 +295,75 @@ _REPORT_FIELDS: dict[str, Callable[[Any, str], object]] = {
     "roles": _check_roles,
     "unknown": _check_unknown,
     "warnings": _check_texts,
-    "error": lambda v, w: _text(v, w, optional=True),
+    "error": _text_or_none,
     "stories": _count,
     "entries": _count,
 }
 
 
-def _check_report(value: Any, where: str) -> None:
-    """A ``PageReport.to_dict()``."""
-    _fields(_dict(value, where), where, _REPORT_FIELDS)
-
-
-def _check_time(value: Any, where: str) -> None:
+def _check_time(value: Any, where: _Place) -> None:
     if value is None:
         return
     _text(value, where)
     try:
         stamp = datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad(f"{where} is no ISO 8601 time") from None
+        raise _Bad(f"{_place(where)} is no ISO 8601 time") from None
     if stamp.tzinfo is None:
-        raise _Bad(f"{where} has no time zone")
+        raise _Bad(f"{_place(where)} has no time zone")
     if not holdable(stamp):
-        raise _Bad(f"{where} is a time no record can hold")
+        raise _Bad(f"{_place(where)} is a time no record can hold")
 
 
-_ENTRY_FIELDS: dict[str, Callable[[Any, str], object]] = {
+_ENTRY_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
     "headline": _text,
     "summary": _text,
     "published_at": _check_time,
     "group": _text,
     "source": _text,
     "line": _count,
-    "article_id": lambda v, w: _text(v, w, optional=True),
+    "article_id": _text_or_none,
 }
 
 
-def _check_entries(value: Any, where: str) -> None:
+def _check_entries(value: Any, where: _Place) -> None:
     """A list of ``ListingEntry.to_json_dict()``."""
     for number, row in enumerate(_list(value, where)):
-        _fields(_dict(row, _where(where, number)), _where(where, number), _ENTRY_FIELDS)
+        _fields(row, (*where, number), _ENTRY_FIELDS)
 
 
-def _check_headlines(value: Any, where: str) -> None:
+def _check_headlines(value: Any, where: _Place) -> None:
     """A list of ``[line, text]``."""
     for number, row in enumerate(_list(value, where)):
-        here = _where(where, number)
-        _expect(isinstance(row, list) and len(row) == 2, here, "a [line, text] pair", row)
-        _count(row[0], _where(here, 0))
-        _text(row[1], _where(here, 1))
+        if type(row) is not list or len(row) != 2:
+            raise _fail((*where, number), row, "a [line, text] pair")
+        _count(row[0], (*where, number, 0))
+        _text(row[1], (*where, number, 1))
 
 
-def _check_merges(value: Any, where: str) -> None:
+def _check_merges(value: Any, where: _Place) -> None:
     for name, canonical in _dict(value, where).items():
-        _text(canonical, _where(where, name))
+        _text(canonical, (*where, name))
+
+
+def _check_generation(value: Any, where: _Place) -> None:
+    if type(value) is not str or not _GENERATION.fullmatch(value):
+        raise _fail(where, value, "a generation name")
+
+
+_STATE_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
+    "generation": _check_generation,
+    "config": _text,
+    "parser": _text,
+    "files": _dict,
+    "reports": _dict,
+    "headlines": _dict,
+    "listings": _dict,
+    "listing_rows": _check_entries,
+    "duplicates_merged": _count,
+    "reporter_merges": _check_merges,
+    "rows": lambda value, where: _fields(value, where, {"records": _count, "articles": _count}),
+}
 
 
 def validate_state(state: Any) -> None:
@@ -334,37 +373,19 @@ def validate_state(state: Any) -> None:
     and listing entry, so that nothing read from the state later raises or gives a wrong frame.
     """
     try:
-        top = _dict(state, "state")
-        _fields(
-            top,
-            "state",
-            {
-                "generation": lambda v, w: _expect(
-                    isinstance(v, str) and bool(_GENERATION.fullmatch(v)), w, "a generation name", v
-                ),
-                "config": _text,
-                "parser": _text,
-                "files": _dict,
-                "reports": _dict,
-                "headlines": _dict,
-                "listings": _dict,
-                "listing_rows": _check_entries,
-                "duplicates_merged": _count,
-                "reporter_merges": _check_merges,
-                "rows": lambda v, w: _fields(_dict(v, w), w, {"records": _count, "articles": _count}),
-            },
-        )
-        files = top["files"]
+        _fields(state, ("state",), _STATE_FIELDS)
+        files, reports = state["files"], state["reports"]
+        headlines, listings = state["headlines"], state["listings"]
         for section in ("reports", "headlines", "listings"):
-            names = top[section]
+            names = state[section]
             if names.keys() != files.keys():
                 odd = next(iter((names.keys() - files.keys()) or (files.keys() - names.keys())))
-                raise _Bad(f"{_where(section, odd)} is not in both {section} and files")
-        for name in files:
-            _check_file(files[name], _where("files", name))
-            _check_report(top["reports"][name], _where("reports", name))
-            _check_headlines(top["headlines"][name], _where("headlines", name))
-            _check_entries(top["listings"][name], _where("listings", name))
+                raise _Bad(f"{_place((section, odd))} is not in both {section} and files")
+        for name, entry in files.items():
+            _fields(entry, ("files", name), _FILE_FIELDS)
+            _fields(reports[name], ("reports", name), _REPORT_FIELDS)
+            _check_headlines(headlines[name], ("headlines", name))
+            _check_entries(listings[name], ("listings", name))
     except _Bad as problem:
         raise ValueError(str(problem)) from None
 
