@@ -2,25 +2,31 @@
 
 Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
 
-    state.json                 files (size, mtime, sha256), page reports, headline lists, listing entries,
-                               the generation and the row count of each frame
-    records-<generation>.parquet   every story as read from every file, before de-duplication
-    articles-<generation>.parquet  the merged article frame the dashboard loads
+    <key>.lock                     beside the folder: the lock concurrent ingests take turns on
+    <key>/state.json               files (size, mtime, sha256), page reports, headline lists, listing
+                                   entries, the generation and the row count of each frame
+    <key>/records-<generation>.parquet   every story as read from every file, before de-duplication
+    <key>/articles-<generation>.parquet  the merged article frame the dashboard loads
 
 Every write goes to a temporary file that is then renamed over the target, and ``state.json`` is written
-last, so a process killed midway leaves the previous generation complete and in use. Everything read is
-validated (the state's shape, each frame's columns, types and row count): a file that cannot be read or
-is not as written raises ``CacheError``; the caller rebuilds.
+last, so a process killed midway leaves the previous generation complete and in use. Only the holder of
+the exclusive lock writes, and it removes what a killed writer left (temporary files, a generation the
+state never named) first. Everything read is validated (the state's shape, each frame's columns, types and
+row count): a file that cannot be read or is not as written raises ``CacheError``; the caller rebuilds.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Mapping
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,10 @@ from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, holdable
 CACHE_FORMAT = 2
 #: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
 OLDER_FORMATS = frozenset({1})
+
+#: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
+#: written after the ingest and outside its lock) is removed once it is this old.
+STALE_SECONDS = 3600
 
 #: Columns of the records frame: the article columns and the file each story was read from.
 RECORD_COLUMNS: dict[str, str] = {**COLUMNS, "_file": "string"}
@@ -60,6 +70,8 @@ REQUIRED_COLUMNS = frozenset(
 )
 
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
+# The temporary files of the ingest's own writes (``atomic_write_*`` of the state and the two frames).
+_OWN_TEMPORARY = re.compile(r"\.(state\.json|(records|articles)-[^/]*\.parquet)\..*\.tmp")
 _FRAME_FILE = re.compile(r"(records|articles)-(.+)\.parquet")
 
 
@@ -390,6 +402,18 @@ def validate_state(state: Any) -> None:
         raise ValueError(str(problem)) from None
 
 
+# -- the lock -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CacheLock:
+    """The lock an ingest holds on a cache folder: ``exclusive`` (it may write and tidy the folder), or
+    shared or none at all, when the lock file cannot be opened for writing (``note`` says why)."""
+
+    exclusive: bool
+    note: str = ""
+
+
 # -- the store ------------------------------------------------------------------------------------------
 
 
@@ -403,11 +427,80 @@ class CacheStore:
     def state_path(self) -> Path:
         return self.root / "state.json"
 
+    @property
+    def lock_path(self) -> Path:
+        """Beside the folder, not in it: the folder holds only what the state names."""
+        return self.root.parent / f"{self.root.name}.lock"
+
     def records_path(self, generation: str) -> Path:
         return self.root / f"records-{generation}.parquet"
 
     def articles_path(self, generation: str) -> Path:
         return self.root / f"articles-{generation}.parquet"
+
+    @contextmanager
+    def lock(self) -> Iterator[CacheLock]:
+        """Take the folder's lock (``fcntl.flock`` on ``lock_path``), waiting for another holder.
+
+        Exclusive when the lock file can be opened for writing: an ingest that may write takes turns with
+        every other one. When it cannot (a read-only cache folder, another owner), a lock file that can be
+        read is locked shared: this process only reads, and waits for a writer to finish its generation.
+        When the lock file cannot be opened at all (there is none, and none can be made), the folder is
+        read without a lock. Only an exclusive holder may write.
+        """
+        try:
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # then the lock file cannot be created either; said below
+        fd: int | None = None
+        exclusive, note = False, ""
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            exclusive = True
+        except OSError as error:
+            note = f"lock file {self.lock_path} not writable ({error.strerror or error})"
+        if fd is None:
+            try:
+                fd = os.open(self.lock_path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                fd = None
+        if fd is None:
+            yield CacheLock(False, note)
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            except OSError as error:  # a file system without locks: read, but never write
+                exclusive, note = False, f"lock file {self.lock_path} cannot be locked ({error.strerror})"
+            try:
+                yield CacheLock(exclusive, note)
+            finally:
+                # unlocked explicitly: a process forked meanwhile may share the open file
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def tidy(self, state: dict[str, Any] | None) -> None:
+        """Remove what a writer killed midway left: its temporary files and any generation other than
+        the state's. Only under the exclusive lock, when no other ingest can be writing. Temporary files
+        of other writers (the search index, the theme memberships) are removed once ``STALE_SECONDS``
+        old."""
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return
+        generation = state["generation"] if state else None
+        now = time.time()
+        for entry in entries:
+            name = entry.name
+            frame = _FRAME_FILE.fullmatch(name)
+            try:
+                if _OWN_TEMPORARY.fullmatch(name) or (frame and frame.group(2) != generation):
+                    os.unlink(entry.path)
+                elif name.startswith(".") and ".tmp" in name and now - entry.stat().st_mtime > STALE_SECONDS:
+                    os.unlink(entry.path)
+            except OSError:
+                pass  # gone already, or not ours to remove; the next ingest tries again
 
     def load_state(self) -> dict[str, Any] | None:
         """The state of the last complete write, or ``None`` when there is none (or one of an earlier
@@ -455,7 +548,10 @@ class CacheStore:
         return frame
 
     def write(self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame) -> None:
-        """Write a new generation, then the state that points at it, then drop older generations."""
+        """Write a new generation, then the state that points at it, then drop older generations.
+
+        Only under the exclusive lock (``lock``): another writer would remove this generation's files.
+        """
         generation = state["generation"]
         atomic_write_parquet(self.records_path(generation), records)
         atomic_write_parquet(self.articles_path(generation), articles)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.cache import CacheStore, cache_key, default_cache_dir
+from core.cache import CacheLock, CacheStore, cache_key, default_cache_dir
 from core.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
@@ -376,21 +376,43 @@ def ingest(
     """Read ``inputs`` (files, folders, globs) into one article frame, using and refreshing the cache.
 
     A corrupt cache is rebuilt with a warning in ``corpus.cache_warnings``; inputs that cannot be read are
-    reported in ``corpus.report`` (``corpus.failed``) while the others are still read.
+    reported in ``corpus.report`` (``corpus.failed``) while the others are still read. Ingests into one
+    cache folder take turns (``CacheStore.lock``); one that cannot take the exclusive lock (a read-only
+    cache) reads the cache but does not write it. Stories come out in one order whatever the history of
+    the cache (``merge_duplicates``).
     """
     started = time.perf_counter()
     reporters = reporters or load_reporters()
+    store = CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
+    if not use_cache:
+        return _ingest(inputs, store, reporters, progress, workers, None, started)
+    with store.lock() as lock:
+        return _ingest(inputs, store, reporters, progress, workers, lock, started)
+
+
+def _ingest(
+    inputs: Sequence[str | os.PathLike[str]],
+    store: CacheStore,
+    reporters: Reporters,
+    progress: Progress | None,
+    workers: int | None,
+    lock: CacheLock | None,
+    started: float,
+) -> Corpus:
+    """``ingest`` holding ``lock`` on the cache folder (None: no cache)."""
+    use_cache = lock is not None
     files, input_errors = expand_inputs(inputs)
     names = [str(p) for p in files]
     error_pages = [PageReport(source=e.path, shape="error", error=str(e)) for e in input_errors]
-    store = CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
     warnings: list[str] = []
     state: dict[str, Any] | None = None
-    if use_cache:
+    if lock is not None:
         try:
             state = store.load_state()
         except CacheError as error:
             warnings.append(str(error))
+        if lock.exclusive:
+            store.tidy(state)
         if state is not None and not store.is_current(state, reporters.fingerprint):
             state = None
     known: dict[str, dict[str, Any]] = state["files"] if state else {}
@@ -485,7 +507,9 @@ def ingest(
         "duplicates_merged": merged,
         "reporter_merges": name_merges,
     }
-    if use_cache:
+    if lock is not None and not lock.exclusive:
+        warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
+    elif lock is not None:
         try:
             written = records["_file"].isin(list(file_entries)).to_numpy()
             store.write(new_state, records if written.all() else records[written], articles)
