@@ -82,7 +82,8 @@ def default_cache_dir() -> Path:
 
 def cache_key(inputs: Iterable[str]) -> str:
     """One folder per set of inputs, so two collections never overwrite each other's cache."""
-    joined = "\n".join(sorted(str(Path(i).resolve()) for i in inputs))
+    # realpath, not Path.resolve: a symlink loop among the inputs is reported by the reader, not raised here
+    joined = "\n".join(sorted(os.path.realpath(i) for i in inputs))
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 

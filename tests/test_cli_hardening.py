@@ -13,40 +13,17 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from core import cli
-from core.cache import cache_key
 from core.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
 
 TESTS = Path(__file__).resolve().parent
 PAGES = TESTS / "fixtures" / "pages"
 STORIES = 2 + 3  # latin1.txt and crlf_bom.txt
-
-
-def _cache_key_survives_loops() -> bool:
-    """Python before 3.13 raises RuntimeError in ``Path.resolve()`` for a symlink loop; ``core.cache``
-    keys the cache by the resolved inputs."""
-    with tempfile.TemporaryDirectory() as folder:
-        loop = Path(folder) / "loop.txt"
-        loop.symlink_to("loop.txt")
-        try:
-            cache_key([str(loop)])
-        except RuntimeError:
-            return False
-    return True
-
-
-NEEDS_CACHE_KEY = pytest.mark.xfail(
-    not _cache_key_survives_loops(),
-    reason="core/cache.py cache_key resolves each input with Path.resolve(), which raises on a symlink "
-    "loop before Python 3.13; it needs os.path.realpath",
-    strict=True,
-)
 
 
 @dataclass(frozen=True)
@@ -157,11 +134,7 @@ def check(case: Case, root: Path, code: int, out: str, err: str) -> None:
     assert sorted(p.name for p in root.iterdir()) == ["broken", "loop.txt", "out-folder", "pages"]
 
 
-def _marks(name: str) -> list[pytest.MarkDecorator]:
-    return [NEEDS_CACHE_KEY] if name == "symlink-loop-given" else []
-
-
-PARAMS = [pytest.param(name, case, id=name, marks=_marks(name)) for name, case in CASES.items()]
+PARAMS = [pytest.param(name, case, id=name) for name, case in CASES.items()]
 
 
 @pytest.mark.parametrize(("name", "case"), PARAMS)
