@@ -93,11 +93,15 @@ def html_to_text(html: str) -> str:
     root = tree.root
     if root is None:
         return ""
+    # The root stays whatever its attributes (lexbor cannot remove it; ``<html hidden>`` keeps its text).
+    # (Compared by ``mem_id``: comparing lexbor nodes compares their HTML.)
+    root_id = root.mem_id
     for node in tree.css(_DROPPED):
-        node.decompose()
+        if node.mem_id != root_id:
+            node.decompose()
     for selector in _CHROME:
         for node in tree.css(selector):
-            if not _inside_content(node):
+            if node.mem_id != root_id and not _inside_content(node):
                 node.decompose()
     blocks: list[str] = []
     pending: list[str] = []
