@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -23,12 +23,13 @@ import pandas as pd
 
 from core.analytics import story_threads
 from core.cache import atomic_write_parquet, read_frame
+from core.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, frame_generation, write_locked
 from core.errors import CacheError
 from core.ingest import Corpus, Progress, ingest
 from core.model import BEIJING
 from core.read import inputs_fingerprint
 from core.search import SearchIndex, frame_fingerprint
-from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes, themes_of
+from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 
 KINDS = ("staff", "agency", "unsigned")
 T = TypeVar("T")
@@ -47,6 +48,10 @@ class Collection:
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
     _theme_ids: dict[str, set[str]] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)
+    #: the lookups stored in the cache folder for this frame's generation (``core.derived``)
+    files: DerivedFiles | None = None
+    #: for each membership row, its story's row in ``articles`` when stored with the memberships
+    stored_member_rows: np.ndarray | None = None
     # one lock for the lookups computed on first use: a server's sessions share the collection, and
     # without it each of them would compute the same lookup at the same time
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -102,40 +107,26 @@ class Collection:
         """For each membership row, the position of its story in ``articles`` (computed once)."""
 
         def compute() -> np.ndarray:
-            position = self.positions()
-            return np.fromiter(
-                (position.get(str(i), -1) for i in self.memberships["article_id"]),
-                dtype=np.int64,
-                count=len(self.memberships),
-            )
+            stored = self.stored_member_rows
+            if stored is not None and len(stored) == len(self.memberships):
+                return stored
+            return self.positions().get_indexer(self.memberships["article_id"])
 
         return self._derived("member_rows", compute)
 
-    def positions(self) -> Mapping[str, int]:
-        """article_id -> its row position in ``articles`` (computed once; read-only)."""
-        return self._derived(
-            "positions",
-            lambda: MappingProxyType(
-                {article_id: n for n, article_id in enumerate(self.articles["article_id"].astype(str))}
-            ),
-        )
+    def positions(self) -> Positions:
+        """article_id -> its row position in ``articles`` (a read-only mapping over an index of the id
+        column, built once)."""
+        return self._derived("positions", lambda: Positions(self.articles["article_id"]))
 
     def position_of(self, article_id: str) -> int | None:
         """The row position of a story in ``articles``, or None when the collection has no such story."""
         return self.positions().get(article_id)
 
-    def headlines_by_id(self) -> dict[str, str]:
-        """article_id -> headline, for tables that list stories by id (computed once)."""
-        return self._derived(
-            "headlines",
-            lambda: dict(
-                zip(
-                    self.articles["article_id"].astype(str),
-                    self.articles["headline"].astype(str),
-                    strict=True,
-                )
-            ),
-        )
+    def headlines_by_id(self) -> Mapping[str, str]:
+        """article_id -> headline, for tables that list stories by id (read-only, read through
+        ``positions``)."""
+        return self._derived("headlines", lambda: ColumnById(self.positions(), self.articles["headline"]))
 
     def refresh_themes(self) -> bool:
         """Re-read the themes file; re-match when it changed. Returns True when memberships changed."""
@@ -144,18 +135,30 @@ class Collection:
         if self.book.themes == before and self.memberships is not None:
             return False
         with self.lock:
-            self.memberships, self.themes_key = _memberships(self.index, self.book, self.corpus.cache_root)
+            self.memberships, self.themes_key, self.stored_member_rows = _memberships(
+                self.index, self.book, self.files
+            )
             self._theme_ids = {}
             self.derived.clear()
         return True
 
     def themes_by_article(self) -> Mapping[str, list[str]]:
         """article_id -> slugs of its themes (computed once; a read-only view, not a copy)."""
-        return self._derived("themes_by_article", lambda: MappingProxyType(themes_of(self.memberships)))
+        return self._derived(
+            "themes_by_article",
+            lambda: ThemesByArticle(self.memberships, self.member_rows(), self.positions()),
+        )
 
     def threads(self) -> pd.DataFrame:
-        """``Related:`` headlines matched to stories in the collection (``core.analytics.story_threads``)."""
-        return self._derived("threads", lambda: story_threads(self.articles))
+        """``Related:`` headlines matched to stories in the collection (``core.analytics.story_threads``;
+        stored in the cache folder once per generation)."""
+
+        def compute() -> pd.DataFrame:
+            if self.files is None:
+                return story_threads(self.articles)
+            return self.files.threads(lambda: story_threads(self.articles))
+
+        return self._derived("threads", compute)
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
@@ -174,16 +177,23 @@ class Collection:
         """Valid values of the list filters: theme slugs, reporters and agencies (most stories first,
         ``Unsigned`` last), sections, byline kinds. Computed once per collection."""
 
-        def compute() -> dict[str, list[str]]:
+        def of_frame() -> dict[str, list[str]]:
             frame = self.articles
             counts = Counter(name for authors in frame["authors"] for name in authors)
             counts.update(frame["agency"].dropna().astype(str).tolist())
             unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
             reporters = sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else [])
             return {
-                "theme": [t.slug for t in self.themes],
                 "reporter": reporters,
                 "section": sorted({str(s) for s in frame["section"].dropna() if str(s)}),
+            }
+
+        def compute() -> dict[str, list[str]]:
+            stored = self.files.options(of_frame) if self.files is not None else of_frame()
+            return {
+                "theme": [t.slug for t in self.themes],
+                "reporter": stored["reporter"],
+                "section": stored["section"],
                 "kind": list(KINDS),
             }
 
@@ -201,33 +211,50 @@ class Collection:
         self.theme_ids("")
 
 
-def _themes_key(index: SearchIndex, themes: Sequence[Theme]) -> str:
-    digest = hashlib.sha256(frame_fingerprint(index.frame).encode())
+_MEMBERSHIP_TYPES = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
+
+
+def _themes_key(index: SearchIndex, themes: Sequence[Theme], generation: str = "") -> str:
+    """The themes file's key: the frame (its cache generation, else its ids) and the themes."""
+    digest = hashlib.sha256((f"gen:{generation}" if generation else frame_fingerprint(index.frame)).encode())
     digest.update(repr(list(themes)).encode())
     return digest.hexdigest()[:20]
 
 
-def _memberships(index: SearchIndex, book: ThemeBook, folder: Path | None) -> tuple[pd.DataFrame, str]:
-    key = _themes_key(index, book.themes)
+def _memberships(
+    index: SearchIndex, book: ThemeBook, files: DerivedFiles | None
+) -> tuple[pd.DataFrame, str, np.ndarray | None]:
+    """The theme memberships of the index's frame, read from ``themes-<key>.parquet`` when stored (with
+    the row of each membership's story, column ``row``), else matched and stored."""
+    generation = files.generation if files is not None and files.enabled else ""
+    key = _themes_key(index, book.themes, generation)
+    folder = files.folder if files is not None else None
     path = folder / f"themes-{key}.parquet" if folder else None
     if path is not None and path.exists():
         try:
             cached = read_frame(path)
-            return cached.astype(
-                {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
-            ), key
+            rows = cached["row"].to_numpy(dtype=np.int64) if "row" in cached else None
+            if rows is not None and len(rows) and int(rows.max()) >= len(index.frame):
+                raise ValueError("membership rows beyond the frame")
+            memberships = cached[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+            if files is not None:
+                files.loaded.add("themes")
+            return memberships, key, rows
         except (CacheError, KeyError, ValueError):
-            path.unlink(missing_ok=True)
+            pass  # matched again and rewritten below
     memberships = match_themes(index, book.themes)
+    rows = None
     if path is not None:
-        try:
-            atomic_write_parquet(path, memberships)
+        rows = Positions(index.frame["article_id"]).get_indexer(memberships["article_id"])
+        stored = memberships.assign(row=rows)
+
+        def tidy() -> None:
             for old in path.parent.glob("themes-*.parquet"):
                 if old != path:
                     old.unlink(missing_ok=True)
-        except OSError:
-            pass  # the cache is an optimisation; the data is loaded either way
-    return memberships, key
+
+        write_locked(path, lambda target: atomic_write_parquet(target, stored), tidy)
+    return memberships, key, rows
 
 
 def open_collection(
@@ -241,6 +268,7 @@ def open_collection(
     """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other)."""
     fingerprint = inputs_fingerprint(inputs)
     corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
+    returned_ns = time.time_ns()
     folder = corpus.cache_root if use_cache else None
     try:
         index = SearchIndex.open(corpus.articles, folder)
@@ -250,10 +278,15 @@ def open_collection(
         )
         index = SearchIndex.open(corpus.articles, None)
         folder = None
+    written = not any("cache not written" in warning for warning in corpus.cache_warnings)
+    generation = frame_generation(folder, len(corpus.articles), returned_ns, written)
+    files = DerivedFiles(folder, generation, corpus.articles)
     book = ThemeBook(themes_file)
-    memberships, key = _memberships(index, book, folder)
+    memberships, key, rows = _memberships(index, book, files)
     names = tuple(os.fspath(i) for i in inputs)
-    return Collection(corpus, index, book, memberships, key, names, fingerprint)
+    return Collection(
+        corpus, index, book, memberships, key, names, fingerprint, files=files, stored_member_rows=rows
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,311 @@
+"""What is derived from a collection's article frame, stored once beside its cache and read back at start.
+
+A server start opens files; it does not recompute. The lookups ``Collection.prepare`` needs that cost
+seconds at a million stories (story threads, filter options, the rows of the theme memberships) are
+written into the cache folder the first time they are computed, named by the cache generation of the
+frame (``derived-<generation>.arrow`` / ``.json``), and read back by every later start of the same
+generation. The cheap ones are compact views instead of Python dicts: row positions are a pandas
+``Index`` over the ``article_id`` column (``get_loc``), headlines are read through it, and the themes of
+a story are a slice of the memberships sorted by row.
+
+Everything here is an optimisation: a missing, stale or unreadable file is computed again and rewritten
+(under the cache folder's lock, only by its exclusive holder), and a folder that cannot be written (a
+read-only cache) is computed in memory, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core.cache import CacheStore, atomic_write_bytes
+
+#: Bumped when a stored file's content changes meaning: older files are then recomputed.
+DERIVED_VERSION = "1"
+_ARTICLES = re.compile(r"articles-([0-9A-Za-z_-]{1,64})\.parquet")
+_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json)")
+THREAD_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
+
+
+def ids_digest(frame: pd.DataFrame) -> str:
+    """A digest of the ``article_id`` column in row order, from its Arrow buffers (no Python string per
+    row): what a stored lookup checks it was made for."""
+    array = pa.array(frame["article_id"].astype("string").fillna("").array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(pa.large_string())
+    digest = hashlib.sha256(f"{DERIVED_VERSION}|{len(array)}|".encode())
+    _, offsets_buffer, data_buffer = array.buffers()
+    if len(array) and offsets_buffer is not None:
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+        digest.update((offsets - offsets[0]).tobytes())
+        if data_buffer is not None:
+            digest.update(memoryview(data_buffer)[int(offsets[0]) : int(offsets[-1])])
+    return digest.hexdigest()[:20]
+
+
+def frame_generation(root: Path | None, rows: int, returned_ns: int, written: bool) -> str | None:
+    """The cache generation the article frame an ingest just returned was read from or written as, or
+    None when it is not known for sure (then nothing derived is read or stored).
+
+    ``written``: the ingest read its cache or wrote a new generation (no ``cache not written`` warning).
+    The folder then holds exactly one articles file, of ``rows`` rows, written before the ingest returned
+    (``returned_ns``): a file written later belongs to another ingest that ran since.
+    """
+    if root is None or not written:
+        return None
+    try:
+        found = [(m.group(1), e) for e in os.scandir(root) if (m := _ARTICLES.fullmatch(e.name))]
+        if len(found) != 1:
+            return None
+        generation, entry = found[0]
+        if entry.stat().st_mtime_ns > returned_ns:
+            return None
+        if pq.ParquetFile(entry.path).metadata.num_rows != rows:
+            return None
+    except (OSError, pa.ArrowException):
+        return None
+    return generation
+
+
+class DerivedFiles:
+    """The derived files of one generation of one cache folder (``folder`` None: nothing stored)."""
+
+    def __init__(self, folder: Path | None, generation: str | None, frame: pd.DataFrame) -> None:
+        self.folder = folder if generation else None
+        self.generation = generation or ""
+        self._frame = frame
+        self._ids: str | None = None
+        #: what was read back from a file instead of computed, for tests and benchmarks
+        self.loaded: set[str] = set()
+
+    @property
+    def ids(self) -> str:
+        if self._ids is None:
+            self._ids = ids_digest(self._frame)
+        return self._ids
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def path(self, suffix: str) -> Path:
+        assert self.folder is not None
+        return self.folder / f"derived-{self.generation}.{suffix}"
+
+    # -- reading ----------------------------------------------------------------------------------
+    def threads(self, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """The story threads of the frame: read from ``derived-<generation>.arrow``, else computed and
+        stored."""
+        if self.folder is not None:
+            try:
+                with pa.memory_map(str(self.path("arrow"))) as source:
+                    table = pa.ipc.open_file(source).read_all()
+                meta = table.schema.metadata or {}
+                if meta.get(b"version") == DERIVED_VERSION.encode() and meta.get(b"ids") == self.ids.encode():
+                    frame = table.to_pandas()
+                    if list(frame.columns) == list(THREAD_COLUMNS):
+                        self.loaded.add("threads")
+                        return frame.astype(THREAD_COLUMNS)
+            except (OSError, pa.ArrowException, ValueError, TypeError):
+                pass
+        threads = compute()
+        if self.folder is not None:
+            table = pa.Table.from_pandas(threads, preserve_index=False)
+            table = table.replace_schema_metadata(
+                {"version": DERIVED_VERSION, "ids": self.ids, "generation": self.generation}
+            )
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            self._write(self.path("arrow"), sink.getvalue().to_pybytes())
+        return threads
+
+    def options(self, compute: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:
+        """The filter options that come from the frame (``reporter``, ``section``): read from
+        ``derived-<generation>.json``, else computed and stored."""
+        if self.folder is not None:
+            try:
+                stored = json.loads(self.path("json").read_bytes())
+                if (
+                    isinstance(stored, dict)
+                    and stored.get("version") == DERIVED_VERSION
+                    and stored.get("ids") == self.ids
+                    and _lists_of_text(stored.get("options"))
+                ):
+                    self.loaded.add("options")
+                    return {key: list(value) for key, value in stored["options"].items()}
+            except (OSError, ValueError):
+                pass
+        options = compute()
+        if self.folder is not None:
+            data = {"version": DERIVED_VERSION, "ids": self.ids, "options": options}
+            self._write(self.path("json"), json.dumps(data).encode())
+        return options
+
+    # -- writing ----------------------------------------------------------------------------------
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write one derived file (atomically) under the folder's exclusive lock, then remove the derived
+        files of other generations; a folder that cannot be written keeps what is in memory."""
+        write_locked(path, data, lambda: self._tidy())
+
+    def _tidy(self) -> None:
+        assert self.folder is not None
+        try:
+            for entry in os.scandir(self.folder):
+                match = _DERIVED.fullmatch(entry.name)
+                if match and match.group(1) != self.generation:
+                    os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def write_locked(
+    path: Path, data: bytes | Callable[[Path], None], then: Callable[[], None] | None = None
+) -> bool:
+    """Write ``path`` in a cache folder (``atomic_write_bytes``, or ``data(path)`` for a writer of its own)
+    holding the folder's exclusive lock (``CacheStore.lock``); nothing when the lock is only shared or
+    none (a read-only cache) or the write fails. Returns whether it was written."""
+    store = CacheStore(path.parent)
+    try:
+        with store.lock() as lock:
+            if not lock.exclusive:
+                return False
+            if callable(data):
+                data(path)
+            else:
+                atomic_write_bytes(path, data)
+            if then is not None:
+                then()
+            return True
+    except OSError:
+        return False
+
+
+def _lists_of_text(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+        for k, v in value.items()
+    )
+
+
+# -- compact lookups ------------------------------------------------------------------------------------
+
+
+class Positions(Mapping[str, int]):
+    """article_id -> row position, over a pandas ``Index`` of the id column (its hash table is built in C
+    on first use). When an id is on several rows, the last row wins, as in a dict built row by row."""
+
+    def __init__(self, ids: pd.Series) -> None:
+        self._index = pd.Index(ids.astype(str).to_numpy(dtype=object), dtype=object)
+        self._last: dict[str, int] | None = None
+        if not self._index.is_unique:
+            self._last = {str(i): n for n, i in enumerate(self._index)}
+
+    def __getitem__(self, key: str) -> int:
+        if self._last is not None:
+            return self._last[key]
+        if not isinstance(key, str):
+            raise KeyError(key)
+        location = self._index.get_loc(key)
+        assert isinstance(location, int)
+        return location
+
+    def get_indexer(self, ids: Any) -> np.ndarray:
+        """Row positions of many ids at once (-1 for an id not in the frame)."""
+        values = pd.Index(pd.Series(ids).astype(str).to_numpy(dtype=object), dtype=object)
+        if self._last is not None:
+            last = self._last
+            return np.fromiter((last.get(i, -1) for i in values), dtype=np.int64, count=len(values))
+        return np.asarray(self._index.get_indexer(values), dtype=np.int64)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._last) if self._last is not None else (str(i) for i in self._index)
+
+    def __len__(self) -> int:
+        return len(self._last) if self._last is not None else len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        if self._last is not None:
+            return key in self._last
+        return isinstance(key, str) and key in self._index
+
+
+class ColumnById(Mapping[str, str]):
+    """article_id -> one text column's value (headlines), read through ``Positions``."""
+
+    def __init__(self, positions: Positions, values: pd.Series) -> None:
+        self._positions = positions
+        self._values = values.astype(str).to_numpy(dtype=object)
+
+    def __getitem__(self, key: str) -> str:
+        return str(self._values[self._positions[key]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+
+class ThemesByArticle(Mapping[str, list[str]]):
+    """article_id -> slugs of its themes in membership order, over the memberships grouped by story row
+    (``member_rows``): no Python list per story until one is asked for."""
+
+    def __init__(self, memberships: pd.DataFrame, member_rows: np.ndarray, positions: Positions) -> None:
+        self._positions = positions
+        known = member_rows >= 0
+        self._all_known = bool(known.all())
+        self._fallback: dict[str, list[str]] | None = None
+        if not self._all_known or positions._last is not None:
+            # an id the frame lacks (or an id on several rows): as ``themes_of`` builds it
+            fallback: dict[str, list[str]] = {}
+            for article_id, slug in zip(memberships["article_id"], memberships["theme"], strict=True):
+                fallback.setdefault(str(article_id), []).append(str(slug))
+            self._fallback = fallback
+            return
+        order = np.argsort(member_rows, kind="stable")
+        self._rows = member_rows[order]
+        self._slugs = memberships["theme"].astype(str).to_numpy(dtype=object)[order]
+        # first-appearance order of the stories, as a dict filled membership by membership has
+        first = np.unique(member_rows, return_index=True)[1]
+        self._keys = memberships["article_id"].astype(str).to_numpy(dtype=object)[np.sort(first)]
+
+    def __getitem__(self, key: str) -> list[str]:
+        if self._fallback is not None:
+            return self._fallback[key]
+        row = self._positions.get(key)
+        if row is None:
+            raise KeyError(key)
+        start, end = np.searchsorted(self._rows, [row, row + 1])
+        if start == end:
+            raise KeyError(key)
+        return [str(s) for s in self._slugs[start:end]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fallback) if self._fallback is not None else (str(k) for k in self._keys)
+
+    def __len__(self) -> int:
+        return len(self._fallback) if self._fallback is not None else len(self._keys)
+
+
+__all__ = [
+    "DERIVED_VERSION",
+    "ColumnById",
+    "DerivedFiles",
+    "Positions",
+    "ThemesByArticle",
+    "frame_generation",
+    "ids_digest",
+    "write_locked",
+]

@@ -1,0 +1,199 @@
+"""Derived lookups stored beside the cache (``core.derived``): read back by a second open, equal to what
+is computed in memory, and recomputed quietly when missing, damaged or not writable."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core.collection as collection_module
+from core.analytics import story_threads
+from core.collection import KINDS, Collection, open_collection
+from core.themes import themes_of
+
+
+def reference(collection: Collection) -> dict[str, object]:
+    """The lookups as the code before the derived store computed them, from the frame in memory."""
+    frame = collection.articles
+    counts = Counter(name for authors in frame["authors"] for name in authors)
+    counts.update(frame["agency"].dropna().astype(str).tolist())
+    unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
+    positions = {article_id: n for n, article_id in enumerate(frame["article_id"].astype(str))}
+    return {
+        "threads": story_threads(frame),
+        "themes_by_article": themes_of(collection.memberships),
+        "positions": positions,
+        "headlines": dict(zip(frame["article_id"].astype(str), frame["headline"].astype(str), strict=True)),
+        "member_rows": np.array(
+            [positions.get(str(i), -1) for i in collection.memberships["article_id"]], dtype=np.int64
+        ),
+        "options": {
+            "theme": [t.slug for t in collection.themes],
+            "reporter": sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else []),
+            "section": sorted({str(s) for s in frame["section"].dropna() if str(s)}),
+            "kind": list(KINDS),
+        },
+    }
+
+
+def check_equal(collection: Collection, expected: dict[str, object]) -> None:
+    pd.testing.assert_frame_equal(collection.threads(), expected["threads"])  # type: ignore[arg-type]
+    assert dict(collection.themes_by_article()) == expected["themes_by_article"]
+    assert list(collection.themes_by_article()) == list(expected["themes_by_article"])  # type: ignore[call-overload]
+    assert dict(collection.positions()) == expected["positions"]
+    assert dict(collection.headlines_by_id()) == expected["headlines"]
+    np.testing.assert_array_equal(collection.member_rows(), expected["member_rows"])  # type: ignore[arg-type]
+    assert collection.filter_options() == expected["options"]
+    for article_id in list(expected["positions"])[:20] + ["0000000000000000"]:  # type: ignore[call-overload]
+        assert collection.position_of(article_id) == expected["positions"].get(article_id)  # type: ignore[attr-defined]
+        assert collection.themes_by_article().get(article_id) == expected["themes_by_article"].get(article_id)  # type: ignore[attr-defined]
+
+
+def count_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+
+    def counted(frame: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(len(frame))
+        return story_threads(frame, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collection_module, "story_threads", counted)
+    return calls
+
+
+def test_a_second_open_reads_the_stored_lookups(
+    many_pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_threads(monkeypatch)
+    first = open_collection([many_pages], cache_dir=tmp_path)
+    first.prepare()
+    assert len(calls) == 1
+    expected = reference(first)
+    check_equal(first, expected)
+
+    matched: list[int] = []
+    real_match = collection_module.match_themes
+    monkeypatch.setattr(
+        collection_module, "match_themes", lambda *a, **k: matched.append(1) or real_match(*a, **k)
+    )
+    second = open_collection([many_pages], cache_dir=tmp_path)
+    second.prepare()
+    assert len(calls) == 1, "story threads computed again on the second open"
+    assert not matched, "themes matched again on the second open"
+    assert second.files is not None and {"threads", "options", "themes"} <= second.files.loaded
+    assert second.stored_member_rows is not None
+    check_equal(second, expected)
+
+
+def test_the_stored_lookups_equal_the_computed_ones_on_a_generated_collection(tmp_path: Path) -> None:
+    from bench.corpus import generate_corpus
+
+    pages = tmp_path / "pages"
+    generate_corpus(pages, stories=600, seed=11)
+    computed = open_collection([pages], use_cache=False)
+    assert computed.files is not None and not computed.files.enabled
+    expected = reference(computed)
+    check_equal(computed, expected)
+    open_collection([pages], cache_dir=tmp_path / "cache").prepare()
+    stored = open_collection([pages], cache_dir=tmp_path / "cache")
+    stored.prepare()
+    assert stored.files is not None and {"threads", "options", "themes"} <= stored.files.loaded
+    pd.testing.assert_frame_equal(stored.memberships, computed.memberships)
+    check_equal(stored, expected)
+
+
+def test_a_changed_collection_gets_new_lookups(many_pages: Path, tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for page in sorted(many_pages.iterdir())[:40]:
+        os.link(page, pages / page.name)
+    open_collection([pages], cache_dir=tmp_path / "cache").prepare()
+    (pages / sorted(p.name for p in pages.iterdir())[0]).unlink()
+    changed = open_collection([pages], cache_dir=tmp_path / "cache")
+    changed.prepare()
+    assert changed.files is not None and not changed.files.loaded
+    check_equal(changed, reference(changed))
+    derived = sorted(p.name for p in (changed.corpus.cache_root or tmp_path).glob("derived-*"))
+    assert derived == [
+        f"derived-{changed.files.generation}.arrow",
+        f"derived-{changed.files.generation}.json",
+    ]
+
+
+def test_damaged_stored_lookups_are_computed_again(
+    many_pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = open_collection([many_pages], cache_dir=tmp_path)
+    first.prepare()
+    expected = reference(first)
+    root = first.corpus.cache_root
+    assert root is not None
+    for path in [*root.glob("derived-*"), *root.glob("themes-*.parquet")]:
+        path.write_bytes(b"not what was written")
+    calls = count_threads(monkeypatch)
+    again = open_collection([many_pages], cache_dir=tmp_path)
+    again.prepare()
+    assert len(calls) == 1
+    assert again.corpus.cache_warnings == []
+    check_equal(again, expected)
+    third = open_collection([many_pages], cache_dir=tmp_path)  # rewritten by the one before
+    third.prepare()
+    assert len(calls) == 1
+    check_equal(third, expected)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_cache_computes_in_memory(many_pages: Path, tmp_path: Path) -> None:
+    warm = open_collection([many_pages], cache_dir=tmp_path)  # a cache without derived files
+    root = warm.corpus.cache_root
+    assert root is not None
+    for path in [*root.glob("derived-*"), *root.glob("themes-*.parquet")]:
+        path.unlink()
+    expected = reference(warm)
+    lock = root.parent / f"{root.name}.lock"
+    modes = {p: p.stat().st_mode for p in (root, root.parent, lock)}
+    try:
+        for path in modes:
+            path.chmod(stat.S_IMODE(modes[path]) & ~0o222)
+        read_only = open_collection([many_pages], cache_dir=tmp_path)
+        read_only.prepare()
+        check_equal(read_only, expected)
+        assert not list(root.glob("derived-*"))
+    finally:
+        for path, mode in modes.items():
+            path.chmod(stat.S_IMODE(mode))
+
+
+def test_a_cache_without_the_exclusive_lock_is_not_written(
+    many_pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a read-only cache folder gives (the lock file opened for reading, locked shared), also when
+    the tests run as root: the lookups are computed in memory and nothing is written."""
+    from contextlib import contextmanager
+
+    from core.cache import CacheLock, CacheStore
+
+    warm = open_collection([many_pages], cache_dir=tmp_path)
+    root = warm.corpus.cache_root
+    assert root is not None
+    for path in [*root.glob("derived-*"), *root.glob("themes-*.parquet")]:
+        path.unlink()
+    expected = reference(warm)
+
+    @contextmanager
+    def shared(self: CacheStore):  # type: ignore[no-untyped-def]
+        yield CacheLock(False, "lock file not writable (read-only)")
+
+    monkeypatch.setattr(CacheStore, "lock", shared)
+    calls = count_threads(monkeypatch)
+    for _ in range(2):
+        read_only = open_collection([many_pages], cache_dir=tmp_path)
+        read_only.prepare()
+        check_equal(read_only, expected)
+    assert len(calls) == 2
+    assert not list(root.glob("derived-*")) and not list(root.glob("themes-*.parquet"))
