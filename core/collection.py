@@ -81,12 +81,11 @@ class Collection:
             with self.lock:  # built whole, then published: another thread never sees half of it
                 if not self._theme_ids:
                     built: dict[str, set[str]] = {}
+                    # one object array of the ids (not an Arrow string column iterated per theme)
+                    article_ids = self.memberships["article_id"].astype(str).to_numpy(dtype=object)
+                    slugs = self.memberships["theme"].astype(str).to_numpy(dtype=object)
                     for theme in self.themes:
-                        ids = set(
-                            self.memberships.loc[
-                                self.memberships["theme"] == theme.slug, "article_id"
-                            ].astype(str)
-                        )
+                        ids = set(article_ids[slugs == theme.slug].tolist())
                         built[theme.slug] = ids
                         built[theme.label.lower()] = ids
                     self._theme_ids = built

@@ -25,7 +25,14 @@ def reference(collection: Collection) -> dict[str, object]:
     counts.update(frame["agency"].dropna().astype(str).tolist())
     unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
     positions = {article_id: n for n, article_id in enumerate(frame["article_id"].astype(str))}
+    theme_ids: dict[str, set[str]] = {}
+    for theme in collection.themes:
+        members = collection.memberships
+        ids = set(members.loc[members["theme"] == theme.slug, "article_id"].astype(str))
+        theme_ids[theme.slug] = ids
+        theme_ids[theme.label.lower()] = ids
     return {
+        "theme_ids": theme_ids,
         "threads": story_threads(frame),
         "themes_by_article": themes_of(collection.memberships),
         "positions": positions,
@@ -50,6 +57,9 @@ def check_equal(collection: Collection, expected: dict[str, object]) -> None:
     assert dict(collection.headlines_by_id()) == expected["headlines"]
     np.testing.assert_array_equal(collection.member_rows(), expected["member_rows"])  # type: ignore[arg-type]
     assert collection.filter_options() == expected["options"]
+    for name, ids in expected["theme_ids"].items():  # type: ignore[attr-defined]
+        assert collection.theme_ids(name) == ids
+    assert collection.theme_ids("no such theme") is None
     for article_id in list(expected["positions"])[:20] + ["0000000000000000"]:  # type: ignore[call-overload]
         assert collection.position_of(article_id) == expected["positions"].get(article_id)  # type: ignore[attr-defined]
         assert collection.themes_by_article().get(article_id) == expected["themes_by_article"].get(article_id)  # type: ignore[attr-defined]
