@@ -26,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from bench.corpus import generate_hostile_page, generate_page
+from core.model import BEIJING, make_article_id
 from core.parse import parse_page, split_lines
-from core.parse.live_feed import LiveFeedParser
+from core.parse.live_feed import LiveFeedParser, word_count
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "parse_equivalence.json"
 SEED = 20261128
@@ -69,7 +72,9 @@ def _mutate(rng: random.Random, text: str) -> str:
         elif kind == 1:  # line endings and BOM
             text = rng.choice(["\ufeff", ""]) + text.replace("\n", rng.choice(["\r\n", "\r"]))
         elif kind == 2:  # trailing and leading white space
-            text = "\n".join(ln + rng.choice(["", " ", "\t", "  "]) if rng.random() < 0.3 else ln for ln in lines)
+            text = "\n".join(
+                ln + rng.choice(["", " ", "\t", "  "]) if rng.random() < 0.3 else ln for ln in lines
+            )
             text = "\n".join(" " + ln if rng.random() < 0.05 else ln for ln in text.split("\n"))
         elif kind == 3 and lines:  # lines dropped
             text = "\n".join(ln for ln in lines if rng.random() > 0.08)
@@ -78,7 +83,9 @@ def _mutate(rng: random.Random, text: str) -> str:
             lines.insert(i, lines[i])
             text = "\n".join(lines)
         elif kind == 5:  # byline spellings
-            text = text.replace("\nBy ", rng.choice(["\nby ", "\nBY ", "\n", "\nBy: ", "\nBy  "]), rng.randint(1, 5))
+            text = text.replace(
+                "\nBy ", rng.choice(["\nby ", "\nBY ", "\n", "\nBy: ", "\nBy  "]), rng.randint(1, 5)
+            )
         elif kind == 6 and lines:  # lines with slashes and near-misses
             for _ in range(rng.randint(1, 6)):
                 lines.insert(rng.randrange(len(lines) + 1), rng.choice(_BODY_SLASHES))
@@ -94,7 +101,13 @@ def _mutate(rng: random.Random, text: str) -> str:
                 out.append(ln)
             text = "\n".join(out)
         elif kind == 8:  # something other than a live feed on top
-            text = rng.choice(_BODY_SLASHES[16:]) + "\n" + rng.choice(["China Hits Back With Tariffs", ""]) + "\n" + text
+            text = (
+                rng.choice(_BODY_SLASHES[16:])
+                + "\n"
+                + rng.choice(["China Hits Back With Tariffs", ""])
+                + "\n"
+                + text
+            )
         elif kind == 9 and lines:  # a line cut short
             i = rng.randrange(len(lines))
             lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
@@ -183,7 +196,8 @@ def test_pages_are_the_stored_pages(stored: list[dict[str, str]]) -> None:
     texts = pages()
     assert len(texts) == len(stored)
     changed = [
-        n for n, (text, row) in enumerate(zip(texts, stored, strict=True))
+        n
+        for n, (text, row) in enumerate(zip(texts, stored, strict=True))
         if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16] != row["page"]
     ]
     assert not changed, f"bench.corpus now generates other pages ({len(changed)} differ): see the docstring"
@@ -192,7 +206,8 @@ def test_pages_are_the_stored_pages(stored: list[dict[str, str]]) -> None:
 def test_parse_is_unchanged(stored: list[dict[str, str]]) -> None:
     texts = pages()
     differ = [
-        n for n, (text, row) in enumerate(zip(texts, stored, strict=True))
+        n
+        for n, (text, row) in enumerate(zip(texts, stored, strict=True))
         if parse_digest(text, f"page_{n:03d}.txt") != row["parse"]
     ]
     assert not differ, f"parse_page gives other records or reports on pages {differ[:20]}"
@@ -201,14 +216,49 @@ def test_parse_is_unchanged(stored: list[dict[str, str]]) -> None:
 def test_segments_are_unchanged(stored: list[dict[str, str]]) -> None:
     texts = pages()
     differ = [
-        n for n, (text, row) in enumerate(zip(texts, stored, strict=True))
+        n
+        for n, (text, row) in enumerate(zip(texts, stored, strict=True))
         if "segments" in row and segments_digest(text, f"page_{n:03d}.txt") != row["segments"]
     ]
     assert not differ, f"LiveFeedParser segments read otherwise on pages {differ[:20]}"
 
 
+def _old_article_id(published_at: datetime | None, body: str, fallback: str = "") -> str:
+    """``make_article_id`` as it was before the throughput work (its reference)."""
+    import re
+    from itertools import islice
+
+    stamp = published_at.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if published_at else "undated"
+    words = [m.group() for m in islice(re.finditer(r"\w+", body[:400].lower()), 12)]
+    opening = " ".join(words) if words else "empty:" + fallback.lower()
+    return hashlib.sha1(f"{stamp}|{opening}".encode()).hexdigest()[:16]
+
+
+_ID_TEXT = st.lists(
+    st.sampled_from(list("aZ 9_.,’—\n\tİΣσςßﬁǅ\u0307\xa0-(") + ["İstanbul", "ΣΑΣ", "Caixin"]), max_size=60
+).map("".join) | st.text(max_size=500)
+
+
+@given(
+    st.none() | st.datetimes(timezones=st.just(BEIJING)) | st.datetimes(timezones=st.timezones()),
+    _ID_TEXT,
+    st.text(max_size=10),
+)
+@example(None, "İstanbul ΣΟΦΙΑ " * 40, "")
+@example(datetime(999, 1, 2, 3, 4, tzinfo=BEIJING), "x" * 399 + "Σ y", "")
+def test_article_id_is_unchanged(published_at: datetime | None, body: str, fallback: str) -> None:
+    assert make_article_id(published_at, body, fallback) == _old_article_id(published_at, body, fallback)
+
+
+@given(st.lists(st.text(st.sampled_from(list("ab \t\xa0\u3000\x1c\u2028\n")), max_size=12), max_size=5))
+def test_word_count_is_split(paragraphs: list[str]) -> None:
+    assert word_count(paragraphs) == len("\n\n".join(paragraphs).split())
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python -m tests.test_parse_equivalence --write  (from a commit whose parser is right)")
+        sys.exit(
+            "usage: python -m tests.test_parse_equivalence --write  (from a commit whose parser is right)"
+        )
     FIXTURE.write_text(json.dumps({"seed": SEED, "pages": digests()}, indent=0) + "\n", encoding="utf-8")
     print(f"wrote {FIXTURE}")

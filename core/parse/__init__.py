@@ -79,7 +79,8 @@ def parse_page(
     if is_html:
         text = html_to_text(text)
     lines = split_lines(text)
-    result = _parse_lines(lines, source, agencies)
+    stripped = list(map(str.strip, lines))  # once for the shape detection, the parser and the blank count
+    result = _parse_lines(lines, source, agencies, stripped)
     result = ParseResult(
         hold_times(result.articles, result.report),
         result.headlines,
@@ -87,7 +88,7 @@ def parse_page(
         hold_times(result.listings, result.report),
     )
     report = result.report
-    report.blank = sum(1 for line in lines if not line.strip())
+    report.blank = stripped.count("")
     if is_html:
         if not lines:
             report.shape = "unrecognised"
@@ -104,7 +105,8 @@ _Dated = TypeVar("_Dated", Article, ListingEntry)
 def hold_times(items: tuple[_Dated, ...], report: PageReport) -> tuple[_Dated, ...]:
     """``items`` with every time a record cannot hold (``core.parse.common.holdable``: before 1677 or
     after 2262) made None, each with a warning in ``report`` naming its line; the story or entry is kept."""
-    if all(holdable(item.published_at) for item in items):
+    times = [item.published_at for item in items if item.published_at is not None]
+    if not times or (holdable(min(times)) and holdable(max(times))):  # what every item's check would say
         return items
     kept = []
     for item in items:
@@ -118,14 +120,14 @@ def hold_times(items: tuple[_Dated, ...], report: PageReport) -> tuple[_Dated, .
     return tuple(kept)
 
 
-def _parse_lines(lines: list[str], source: str, agencies: frozenset[str]) -> ParseResult:
+def _parse_lines(lines: list[str], source: str, agencies: frozenset[str], stripped: list[str]) -> ParseResult:
     if not lines:
         articles, headlines, report = parse_live_feed(lines, source, agencies)
         report.shape = "empty"
         report.shape_reason = "the file is empty"
         report.warnings = [f"{source}: empty file, no stories"]
         return ParseResult((), (), report)
-    shape, reason = detect_shape(lines, count_bylines=False)
+    shape, reason = detect_shape(lines, count_bylines=False, stripped=stripped)
     if shape == "article":
         stories, entries, report = parse_article(lines, source, agencies)
         report.shape_reason = reason
@@ -136,7 +138,7 @@ def _parse_lines(lines: list[str], source: str, agencies: frozenset[str]) -> Par
         return ParseResult((), (), report, tuple(entries))
     # Live feed, or nothing recognisable: the live-feed parser reads it exactly as before shapes were
     # detected, so a page cut inside its only byline still keeps its truncated story.
-    articles, headlines, report = parse_live_feed(lines, source, agencies)
+    articles, headlines, report = parse_live_feed(lines, source, agencies, stripped=stripped)
     if articles:
         report.shape = "live-feed"
         report.shape_reason = f"{report.roles['byline']} story bylines"

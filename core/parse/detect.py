@@ -34,14 +34,18 @@ def _content(stripped: list[str]) -> list[tuple[int, str]]:
     return [(i + 1, text) for i, text in enumerate(stripped) if text and not c.is_furniture(text)]
 
 
-def detect_shape(lines: list[str], *, count_bylines: bool = True) -> tuple[str, str]:
+def detect_shape(
+    lines: list[str], *, count_bylines: bool = True, stripped: list[str] | None = None
+) -> tuple[str, str]:
     """The shape of a page given as lines (no line endings) and the reason, e.g.
     ``("listing", "12 dated items")``. Never raises.
 
     ``count_bylines=False`` stops counting a live feed's bylines at two (the reason then says "2 or more
     story bylines"): ``parse_page`` takes the count from the live-feed parser and saves the second pass.
+    ``stripped``, when given, is ``lines`` stripped (``parse_page`` strips them once for every step).
     """
-    stripped = [line.strip() for line in lines]
+    if stripped is None:
+        stripped = list(map(str.strip, lines))
     bylines = c.count_bylines(stripped, stop_at=None if count_bylines else 2)
     if bylines >= 2 and not count_bylines:
         return "live-feed", "2 or more story bylines"

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from core.model import Article, SourceSpan, make_article_id
@@ -83,6 +84,12 @@ _SENTENCE = re.compile(
 #: The characters a trailer line can start with (``Read the full ...``, ``Contact ...``, ``Related: ...``,
 #: ``Read all of ...``, ``View ...``, ``See more ...``); case-insensitive matching lets ``s`` match ``ſ``.
 _TRAILER_FIRST = frozenset("RrCcVvSsſ")
+#: How every trailer line starts (``TEASER``, ``CONTACT``, ``RELATED``, ``COVERAGE``), with the same
+#: case-insensitive matching: one match rules out the four patterns for a body line that starts with a
+#: ``C``, ``R``, ``S`` or ``V``.
+_TRAILER_START = re.compile(
+    r"(?:read (?:the full |all of caixin)|contact |related|view caixin|see more of our )", re.IGNORECASE
+)
 _WEAK_END = frozenset(
     "a an and as at but by for from in into of on or the to with who which that its their his her".split()
 )
@@ -140,6 +147,8 @@ def trailer_role(story: Any, text: str) -> str | None:
     """The role of a trailer line (teaser note, contact, related headline, coverage link), recorded on
     ``story`` (anything with ``teaser``, ``contacts``, ``related`` and ``coverage_links``); None otherwise.
     Shared by the live-feed and single-article parsers."""
+    if not _TRAILER_START.match(text):
+        return None
     if c.TEASER.match(text):
         story.teaser = True
         return "teaser_note"
@@ -176,6 +185,19 @@ def infer_headline(lead: str, max_words: int = 12) -> str:
     return headline + ("…" if cut else "")
 
 
+def word_count(paragraphs: list[str]) -> int:
+    """``len("\n\n".join(paragraphs).split())`` without making the list of words: a paragraph whose only
+    white space is single spaces between words (``isprintable`` is False for every other white space
+    character) has one word more than it has spaces."""
+    count = 0
+    for text in paragraphs:
+        if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+            count += text.count(" ") + 1 if text else 0
+        else:
+            count += len(text.split())
+    return count
+
+
 def _photo_parts(line: str) -> tuple[str | None, str | None]:
     """``"Russell Vought. Photo: Andrew Harrer/Bloomberg"`` -> (``"Russell Vought."``, credit)."""
     before, sep, after = line.partition("Photo:")
@@ -203,10 +225,12 @@ class LiveFeedParser:
         *,
         first_line: int = 1,
         page_end: bool = True,
+        stripped: list[str] | None = None,
     ) -> None:
         """``lines`` are the whole page, or one segment of it (``core.stream``): ``first_line`` is the
         page line number of ``lines[0]``, and ``page_end=False`` says the page goes on after the segment
-        (so its last story is not cut short there). A segment other than the first starts at a byline."""
+        (so its last story is not cut short there). A segment other than the first starts at a byline.
+        ``stripped``, when given, is ``lines`` stripped (so that ``parse_page`` strips them only once)."""
         self.lines = lines
         self.source = source
         self.agencies = agencies
@@ -216,7 +240,7 @@ class LiveFeedParser:
         self.blocks: list[_Block] = []
         self.headlines: list[tuple[int, str]] = []
         self._pending_pre: list[tuple[int, str]] = []
-        self._stripped: list[str] = []
+        self._stripped: list[str] = stripped if stripped is not None else []
 
     # -- line classification -------------------------------------------------------------------------
     def _byline(self, number: int, text: str, is_last: bool) -> _Block | None:
@@ -284,8 +308,10 @@ class LiveFeedParser:
     def parse(self) -> tuple[list[Article], list[tuple[int, str]], PageReport]:
         # The hot loop of an ingest: each line is stripped once, and cheap checks (a "/" for a byline, the
         # first character for a trailer, the length for fixed furniture lines) come before the regexes.
-        self._stripped = stripped = [line.strip() for line in self.lines]
-        nonblank = [i for i, text in enumerate(stripped) if text]
+        if len(self._stripped) != len(self.lines):
+            self._stripped = list(map(str.strip, self.lines))
+        stripped = self._stripped
+        nonblank = list(compress(range(len(stripped)), stripped))
         last_index = nonblank[-1] if nonblank and self.page_end else -1
         offset = self.first_line
         roles = self.report.roles
@@ -336,7 +362,10 @@ class LiveFeedParser:
                 roles["furniture"] += 1
                 state = "footer"
                 continue
-            if c.is_furniture(text):
+            # ``is_furniture`` is False for a line longer than any fixed line that names neither Caixin nor
+            # Home: most body paragraphs.
+            maybe_furniture = len(text) <= max_fixed or "Caixin" in text or text.startswith("Home")
+            if maybe_furniture and c.is_furniture(text):
                 roles["furniture"] += 1
                 continue
             roles["body"] += 1
@@ -426,7 +455,7 @@ def story_article(
         photo_caption=caption,
         body=body,
         paragraphs=len(story.paragraphs),
-        word_count=len(body.split()),
+        word_count=word_count(story.paragraphs),
         teaser=story.teaser,
         truncated=truncated,
         contacts=tuple(story.contacts),
@@ -437,7 +466,11 @@ def story_article(
 
 
 def parse_live_feed(
-    lines: list[str], source: str, agencies: frozenset[str] = DEFAULT_AGENCIES
+    lines: list[str],
+    source: str,
+    agencies: frozenset[str] = DEFAULT_AGENCIES,
+    *,
+    stripped: list[str] | None = None,
 ) -> tuple[list[Article], list[tuple[int, str]], PageReport]:
     """Parse a live-feed page given as lines (no line endings); see ``LiveFeedParser``."""
-    return LiveFeedParser(lines, source, agencies).parse()
+    return LiveFeedParser(lines, source, agencies, stripped=stripped).parse()
