@@ -252,7 +252,8 @@ def _memberships(
                 if old != path:
                     old.unlink(missing_ok=True)
 
-        write_locked(path, lambda target: atomic_write_parquet(target, stored), tidy)
+        guard = files.is_current if files is not None else None
+        write_locked(path, lambda target: atomic_write_parquet(target, stored), tidy, guard)
     return memberships, key, rows
 
 

@@ -157,7 +157,12 @@ class DerivedFiles:
     def _write(self, path: Path, data: bytes) -> None:
         """Write one derived file (atomically) under the folder's exclusive lock, then remove the derived
         files of other generations; a folder that cannot be written keeps what is in memory."""
-        write_locked(path, data, lambda: self._tidy())
+        write_locked(path, data, lambda: self._tidy(), self.is_current)
+
+    def is_current(self) -> bool:
+        """The generation is still the folder's (its articles file is there): a process still holding an
+        older one neither writes its files nor removes the newer ones."""
+        return self.folder is not None and (self.folder / f"articles-{self.generation}.parquet").exists()
 
     def _tidy(self) -> None:
         assert self.folder is not None
@@ -171,15 +176,19 @@ class DerivedFiles:
 
 
 def write_locked(
-    path: Path, data: bytes | Callable[[Path], None], then: Callable[[], None] | None = None
+    path: Path,
+    data: bytes | Callable[[Path], None],
+    then: Callable[[], None] | None = None,
+    guard: Callable[[], bool] | None = None,
 ) -> bool:
     """Write ``path`` in a cache folder (``atomic_write_bytes``, or ``data(path)`` for a writer of its own)
-    holding the folder's exclusive lock (``CacheStore.lock``); nothing when the lock is only shared or
-    none (a read-only cache) or the write fails. Returns whether it was written."""
+    holding the folder's exclusive lock (``CacheStore.lock``), then ``then()``; nothing when the lock is
+    only shared or none (a read-only cache), ``guard()`` is false or the write fails. Returns whether it
+    was written."""
     store = CacheStore(path.parent)
     try:
         with store.lock() as lock:
-            if not lock.exclusive:
+            if not lock.exclusive or (guard is not None and not guard()):
                 return False
             if callable(data):
                 data(path)

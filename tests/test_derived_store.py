@@ -207,3 +207,23 @@ def test_a_cache_without_the_exclusive_lock_is_not_written(
         check_equal(read_only, expected)
     assert len(calls) == 2
     assert not list(root.glob("derived-*")) and not list(root.glob("themes-*.parquet"))
+
+
+def test_a_collection_of_an_older_generation_leaves_the_newer_files_alone(
+    many_pages: Path, tmp_path: Path
+) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for page in sorted(many_pages.iterdir())[:30]:
+        os.link(page, pages / page.name)
+    old = open_collection([pages], cache_dir=tmp_path / "cache")  # lookups not computed yet
+    (pages / sorted(p.name for p in pages.iterdir())[0]).unlink()
+    new = open_collection([pages], cache_dir=tmp_path / "cache")
+    new.prepare()
+    root = new.corpus.cache_root
+    assert root is not None and new.files is not None
+    before = sorted(p.name for p in root.iterdir())
+    old.prepare()  # computed in memory: its generation is gone
+    check_equal(old, reference(old))
+    assert sorted(p.name for p in root.iterdir()) == before
+    assert f"derived-{new.files.generation}.arrow" in before
