@@ -1,16 +1,18 @@
 """Saved HTML against its nesting depth: ``html_to_text`` on a deep page and on a flat page of the same size.
 
     python -m bench.bench_html_depth                      # depths 100, 1k, 10k, 50k, 200k
-    python -m bench.bench_html_depth --old-max 200000     # the old path at every depth (minutes)
+    python -m bench.bench_html_depth --old-max 200000     # the old path at every depth (13 minutes)
+    python -m bench.bench_html_depth --shape unclosed     # <div> never closed (the 1 MB page of the issue)
 
-For each depth N the deep page is ``<div>`` nested N levels with a paragraph at the bottom, and the flat
-page is ``<div>w</div>`` repeated to the same size: about as many tags, no nesting. Each is read by
+For each depth N the deep page is ``<div>`` nested N levels with a paragraph at the bottom (and N ``</div>``,
+or none with ``--shape unclosed``), and the flat page is ``<div>w</div>`` repeated to the same size: about
+as many tags, no nesting. Each is read by
 ``html_to_text`` (best of ``--repeat`` runs, wall-clock and CPU), and the deep page also by the old path:
 ``core.parse.html._extract`` straight on the page, as ``html_to_text`` read every page before it closed
 elements at once past ``MAX_DEPTH`` levels (one run, up to ``--old-max`` levels: it took 42 s at 200,000).
 "ms/KB" is per kilobyte of page; "deep/flat" compares the two pages of a size, side by side in one run.
 Target: time linear in the page's size whatever its nesting, so ms/KB and deep/flat stay flat as N grows.
-Writes ``bench/out/html_depth.json`` and ``.md``.
+Writes ``bench/out/html_depth.json`` (``html_depth_unclosed.json``) and ``.md``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ HEAD = "<!DOCTYPE html><html><body>"
 TAIL = "</body></html>"
 
 
-def deep_page(depth: int) -> str:
-    return HEAD + "<div>" * depth + "<p>Text at the bottom.</p>" + "</div>" * depth + TAIL
+def deep_page(depth: int, closed: bool = True) -> str:
+    return HEAD + "<div>" * depth + "<p>Text at the bottom.</p>" + "</div>" * depth * closed + TAIL
 
 
 def flat_page(size: int) -> str:
@@ -51,8 +53,8 @@ def best(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return wall, cpu
 
 
-def measure(depth: int, repeat: int, old_max: int) -> dict[str, Any]:
-    deep = deep_page(depth)
+def measure(depth: int, repeat: int, old_max: int, closed: bool = True) -> dict[str, Any]:
+    deep = deep_page(depth, closed)
     flat = flat_page(len(deep))
     kilobytes = len(deep.encode()) / 1024
     deep_wall, deep_cpu = best(lambda: html_module.html_to_text(deep), repeat)
@@ -93,13 +95,19 @@ def main(argv: list[str] | None = None) -> None:
         default=50_000,
         help="deepest page the old path reads (0: none); it is quadratic",
     )
-    parser.add_argument("--out", type=Path, default=OUT / "html_depth.json")
+    parser.add_argument("--shape", choices=["closed", "unclosed"], default="closed", help="end tags or none")
+    parser.add_argument("--out", type=Path, default=None, help="default bench/out/html_depth[_unclosed].json")
     args = parser.parse_args(argv)
+    closed = args.shape == "closed"
+    out: Path = args.out or OUT / ("html_depth.json" if closed else "html_depth_unclosed.json")
     facts = machine()
-    print(f"MAX_DEPTH {html_module.MAX_DEPTH}; load average {facts['load_average_at_start']}", flush=True)
+    print(
+        f"MAX_DEPTH {html_module.MAX_DEPTH}; {args.shape} divs; load average {facts['load_average_at_start']}",
+        flush=True,
+    )
     rows = []
     for depth in args.depths:
-        rows.append(measure(depth, args.repeat, args.old_max))
+        rows.append(measure(depth, args.repeat, args.old_max, closed))
         print(f"  depth {depth:,}: {rows[-1]['deep_ms']} ms deep, {rows[-1]['flat_ms']} ms flat", flush=True)
     headers = [
         "depth",
@@ -133,10 +141,16 @@ def main(argv: list[str] | None = None) -> None:
     end_load = load_average()
     print(f"\nload average at the end {end_load}")
     write_json(
-        args.out,
-        {"machine": facts, "max_depth": html_module.MAX_DEPTH, "rows": rows, "load_average_at_end": end_load},
+        out,
+        {
+            "machine": facts,
+            "max_depth": html_module.MAX_DEPTH,
+            "shape": args.shape,
+            "rows": rows,
+            "load_average_at_end": end_load,
+        },
     )
-    args.out.with_suffix(".md").write_text(markdown_table(headers, cells) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(markdown_table(headers, cells) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
