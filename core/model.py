@@ -196,7 +196,8 @@ def make_article_id(published_at: datetime | None, body: str, fallback: str = ""
     if not published_at:
         stamp = "undated"
     elif type(published_at) is datetime and published_at.tzinfo is BEIJING and published_at.year >= 1000:
-        stamp = published_at.isoformat(timespec="minutes")[:16]  # what strftime gives, without it
+        p = published_at  # what strftime gives (``%Y`` pads to four digits from the year 1000 on)
+        stamp = "%04d-%02d-%02dT%02d:%02d" % (p.year, p.month, p.day, p.hour, p.minute)  # noqa: UP031 (faster)
     else:
         stamp = published_at.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
     head = body[:400]

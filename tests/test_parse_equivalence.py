@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from bench.corpus import generate_hostile_page, generate_page
 from core.model import BEIJING, make_article_id
 from core.parse import parse_page, split_lines
-from core.parse.live_feed import LiveFeedParser, word_count
+from core.parse.live_feed import LiveFeedParser
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "parse_equivalence.json"
 SEED = 20261128
@@ -248,11 +248,6 @@ _ID_TEXT = st.lists(
 @example(datetime(999, 1, 2, 3, 4, tzinfo=BEIJING), "x" * 399 + "Σ y", "")
 def test_article_id_is_unchanged(published_at: datetime | None, body: str, fallback: str) -> None:
     assert make_article_id(published_at, body, fallback) == _old_article_id(published_at, body, fallback)
-
-
-@given(st.lists(st.text(st.sampled_from(list("ab \t\xa0\u3000\x1c\u2028\n")), max_size=12), max_size=5))
-def test_word_count_is_split(paragraphs: list[str]) -> None:
-    assert word_count(paragraphs) == len("\n\n".join(paragraphs).split())
 
 
 if __name__ == "__main__":

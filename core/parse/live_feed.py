@@ -132,6 +132,18 @@ def split_byline(raw: str, agencies: frozenset[str] = DEFAULT_AGENCIES) -> tuple
     return tuple(people), (", ".join(wires) if wires else None)
 
 
+_BYLINE_GROUPS = ("authors", "month", "day", "year", "hour", "minute", "ampm", "section")
+#: A corpus has few distinct sections and author parts, each on many stories.
+_canonical_section = lru_cache(maxsize=1024)(c.canonical_section)
+
+
+@lru_cache(maxsize=8192)
+def _byline_parts(authors_text: str, agencies: frozenset[str]) -> tuple[str, tuple[str, ...], str | None]:
+    """The author part of a byline with its white space made single, then ``split_byline`` of it."""
+    raw = " ".join(authors_text.split())
+    return (raw, *split_byline(raw, agencies))
+
+
 def parse_contacts(rest: str) -> list[str]:
     """``"Wang Jing ( and Denise Jia ("`` -> ``["Wang Jing", "Denise Jia"]``; e-mails and extras dropped."""
     cleaned = _PARENS.sub(" ", rest)
@@ -183,19 +195,6 @@ def infer_headline(lead: str, max_words: int = 12) -> str:
             words.pop()
     headline = " ".join(words).rstrip(" ,;:—–-.").strip('“”"')
     return headline + ("…" if cut else "")
-
-
-def word_count(paragraphs: list[str]) -> int:
-    """``len("\n\n".join(paragraphs).split())`` without making the list of words: a paragraph whose only
-    white space is single spaces between words (``isprintable`` is False for every other white space
-    character) has one word more than it has spaces."""
-    count = 0
-    for text in paragraphs:
-        if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-            count += text.count(" ") + 1 if text else 0
-        else:
-            count += len(text.split())
-    return count
 
 
 def _photo_parts(line: str) -> tuple[str | None, str | None]:
@@ -256,17 +255,13 @@ class LiveFeedParser:
             return None
         match = c.BYLINE.match(text)
         if match:
-            published = c.beijing_time(
-                match["month"], match["day"], match["year"], match["hour"], match["minute"], match["ampm"]
-            )
+            authors_text, month, day, year, hour, minute, ampm, section = match.group(*_BYLINE_GROUPS)
+            published = c.beijing_time(month, day, year, hour, minute, ampm)
             if published is not None:
-                raw = " ".join(match["authors"].split())
-                authors, agency = split_byline(raw, self.agencies)
-                block = _Block(
-                    number, number, published, c.canonical_section(match["section"]), raw, authors, agency
-                )
+                raw, authors, agency = _byline_parts(authors_text, self.agencies)
+                block = _Block(number, number, published, _canonical_section(section), raw, authors, agency)
                 if is_last:
-                    block.cut_in_byline = match["section"].lower() not in c.SECTIONS
+                    block.cut_in_byline = section.lower() not in c.SECTIONS
                 return block
         if is_last:
             return self._partial_byline(number, text)
@@ -307,7 +302,9 @@ class LiveFeedParser:
 
     def parse(self) -> tuple[list[Article], list[tuple[int, str]], PageReport]:
         # The hot loop of an ingest: each line is stripped once, and cheap checks (a "/" for a byline, the
-        # first character for a trailer, the length for fixed furniture lines) come before the regexes.
+        # first character and one regex for a trailer, the length for fixed furniture lines) come before
+        # the regexes. A body paragraph, most lines, takes the shortest way; body lines are counted in a
+        # local and added to the report once.
         if len(self._stripped) != len(self.lines):
             self._stripped = list(map(str.strip, self.lines))
         stripped = self._stripped
@@ -316,61 +313,75 @@ class LiveFeedParser:
         offset = self.first_line
         roles = self.report.roles
         footer_lines, max_fixed = c.FOOTER_LINES, c.MAX_FIXED_LINE
+        trailer_first, trailer_start = _TRAILER_FIRST, _TRAILER_START.match
+        is_furniture = c.is_furniture
         block: _Block | None = None
+        paragraphs: list[str] = []
+        body_lines = 0
         state = "pre"  # pre -> head -> body -> trailer ... -> footer
         for position, index in enumerate(nonblank):
             text = stripped[index]
-            number = index + offset
-            is_last = index == last_index
-            new_block = self._byline(number, text, is_last) if "/" in text or is_last else None
-            if new_block is not None:
-                if state == "pre":
-                    self._close_pre()
-                roles["byline"] += 1
-                block = new_block
-                self.blocks.append(block)
-                state = "head"
-                continue
-            if state == "pre":
-                if c.is_furniture(text):
-                    roles["furniture"] += 1
-                else:
-                    self._pending_pre.append((number, text))
-                continue
-            if state == "footer" or block is None:
-                if c.is_furniture(text):
-                    roles["furniture"] += 1
-                else:
-                    self.report.unknown_line(number, text)
-                continue
-            if state == "head":
+            if "/" in text or index == last_index:
+                new_block = self._byline(index + offset, text, index == last_index)
+                if new_block is not None:
+                    if state == "pre":
+                        self._close_pre()
+                    roles["byline"] += 1
+                    block = new_block
+                    paragraphs = block.paragraphs
+                    self.blocks.append(block)
+                    state = "head"
+                    continue
+            if state == "body" or state == "trailer":
+                pass
+            elif state == "head":
+                assert block is not None
                 role = self._photo_role(block, text, nonblank, position)
                 if role:
                     roles[role] += 1
                     block.photo_lines.append(text)
-                    block.last_line = number
+                    block.last_line = index + offset
                     continue
                 state = "body"
-            role = self._trailer_role(block, text) if text[0] in _TRAILER_FIRST else None
-            if role:
-                roles[role] += 1
-                block.trailer_lines += 1
-                block.last_line = number
-                state = "trailer"
+            elif state == "pre":
+                if is_furniture(text):
+                    roles["furniture"] += 1
+                else:
+                    self._pending_pre.append((index + offset, text))
                 continue
-            if len(text) <= max_fixed and text.lower() in footer_lines:
+            else:  # footer
+                if is_furniture(text):
+                    roles["furniture"] += 1
+                else:
+                    self.report.unknown_line(index + offset, text)
+                continue
+            assert block is not None
+            if text[0] in trailer_first and trailer_start(text):
+                role = self._trailer_role(block, text)
+                if role:
+                    roles[role] += 1
+                    block.trailer_lines += 1
+                    block.last_line = index + offset
+                    state = "trailer"
+                    continue
+            if len(text) <= max_fixed:
+                if text.lower() in footer_lines:
+                    roles["furniture"] += 1
+                    state = "footer"
+                    continue
+                if is_furniture(text):
+                    roles["furniture"] += 1
+                    continue
+            # ``is_furniture`` is False for a line longer than any fixed line that names neither Caixin
+            # nor Home: most body paragraphs.
+            elif ("Caixin" in text or text.startswith("Home")) and is_furniture(text):
                 roles["furniture"] += 1
-                state = "footer"
                 continue
-            # ``is_furniture`` is False for a line longer than any fixed line that names neither Caixin nor
-            # Home: most body paragraphs.
-            maybe_furniture = len(text) <= max_fixed or "Caixin" in text or text.startswith("Home")
-            if maybe_furniture and c.is_furniture(text):
-                roles["furniture"] += 1
-                continue
-            roles["body"] += 1
-            block.paragraphs.append(text)
-            block.last_line = number
+            body_lines += 1
+            paragraphs.append(text)
+            block.last_line = index + offset
+        if body_lines:
+            roles["body"] += body_lines
         if state == "pre":
             self._close_pre()
         last_block = len(self.blocks) - 1 if self.page_end else -1
@@ -455,7 +466,7 @@ def story_article(
         photo_caption=caption,
         body=body,
         paragraphs=len(story.paragraphs),
-        word_count=word_count(story.paragraphs),
+        word_count=len(body.split()),
         teaser=story.teaser,
         truncated=truncated,
         contacts=tuple(story.contacts),
