@@ -130,6 +130,62 @@ def bench_parse(files: list[Path], repeat: int) -> dict[str, Any]:
     }
 
 
+def parse_child(tree: Path | None, files: list[Path], repeat: int) -> dict[str, Any]:
+    """``bench_parse`` with the ``core`` package of ``tree`` (a source tree of another commit, e.g. from
+    ``git archive <commit> | tar -x -C <tree>``) when given, else of this tree; in this (fresh) process."""
+    if tree is not None:
+        sys.path.insert(0, str(tree.resolve()))
+    import core
+
+    result = bench_parse(files, repeat)
+    result["core"] = str(Path(core.__file__).resolve().parent)
+    return result
+
+
+def compare_parse(files: list[Path], baseline: Path, rounds: int, repeat: int) -> dict[str, Any]:
+    """``parse_page`` of ``baseline``'s tree against this tree's on the same pages, each round one fresh
+    process of each, in alternating order, so that both see the same load on a shared machine. The
+    speed-up of a round is the ratio of its two CPU-second figures; the verdict uses their median."""
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "current": []}
+    ratios = []
+    for number in range(rounds):
+        order = ["baseline", "current"] if number % 2 == 0 else ["current", "baseline"]
+        for name in order:
+            command = [*python_command(), "-m", "bench.bench_ingest", "--parse-child"]
+            command += ["--parse-repeat", str(repeat), "--parse-files", str(len(files)), "--pages"]
+            command += [str(files[0].parent)] + (["--tree", str(baseline)] if name == "baseline" else [])
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                sys.exit(f"parse child failed ({done.returncode}):\n{done.stderr}")
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        ratios.append(runs["current"][-1]["mb_per_s_cpu"] / runs["baseline"][-1]["mb_per_s_cpu"])
+        print(
+            f"  round {number + 1}: baseline {runs['baseline'][-1]['mb_per_s_cpu']:.1f} MB/s, "
+            f"current {runs['current'][-1]['mb_per_s_cpu']:.1f} MB/s (per CPU second), "
+            f"x{ratios[-1]:.2f}; load average {load_average()}",
+            flush=True,
+        )
+    figures = {}
+    for name, measured in runs.items():
+        figures[name] = {
+            "core": measured[0]["core"],
+            "mb_per_s": statistics.median(r["mb_per_s"] for r in measured),
+            "mb_per_s_best": max(r["mb_per_s_best"] for r in measured),
+            "mb_per_s_cpu": statistics.median(r["mb_per_s_cpu"] for r in measured),
+            "stories_per_s": statistics.median(r["stories_per_s"] for r in measured),
+        }
+    return {
+        "rounds": rounds,
+        "megabytes": runs["current"][0]["megabytes"],
+        "files": len(files),
+        "runs": runs,
+        "baseline": figures["baseline"],
+        "current": figures["current"],
+        "speedup_per_cpu_s": ratios,
+        "speedup_median": statistics.median(ratios),
+    }
+
+
 # -- ingests in child processes -----------------------------------------------------------------------
 def hard_linked_copy(source: Path, target: Path) -> None:
     """The corpus under another name at almost no cost (a copy when links are not possible)."""
@@ -253,6 +309,69 @@ def report(results: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return ["figure", "median", "best", "target", "verdict"], rows
 
 
+def parse_only(args: argparse.Namespace, files: list[Path], facts: dict[str, Any], command: str) -> int:
+    """``--parse-only``: parse_page on one core, alone or against ``--baseline``; prints and writes
+    ``bench/out/ingest-parse.json`` (the ``--out`` default is left to the full benchmark)."""
+    out = args.out if args.out != OUT / "ingest.json" else OUT / "ingest-parse.json"
+    results: dict[str, Any] = {
+        "benchmark": "ingest --parse-only",
+        "command": command,
+        "machine": facts,
+        "stories_generated": args.stories,
+        "seed": args.seed,
+    }
+    target = TARGETS["parse_mb_per_s"]
+    if args.baseline is None:
+        print("parse_page on one core ...", flush=True)
+        parse = bench_parse(files, args.parse_repeat)
+        results["parse_page"] = parse
+        headers = ["figure", "median", "best", "target", "verdict"]
+        rows: list[list[Any]] = [
+            [
+                "parse_page, 1 core (MB/s)",
+                parse["mb_per_s"],
+                parse["mb_per_s_best"],
+                f">= {target:g}",
+                verdict(parse["pass"]),
+            ],
+            ["parse_page, 1 core, per CPU second (MB/s)", parse["mb_per_s_cpu"], float("nan"), "", ""],
+            ["parse_page, 1 core (stories/s)", parse["stories_per_s"], float("nan"), "", ""],
+        ]
+    else:
+        print(
+            f"parse_page on one core: {args.baseline} against this tree, {args.rounds} rounds ...", flush=True
+        )
+        compared = compare_parse(files, args.baseline, args.rounds, args.parse_repeat)
+        results["parse_page_compared"] = compared
+        base, current = compared["baseline"], compared["current"]
+        headers = ["figure", "baseline", "current", "target", "verdict"]
+        rows = [
+            [
+                "parse_page, 1 core (MB/s)",
+                base["mb_per_s"],
+                current["mb_per_s"],
+                f">= {target:g}",
+                verdict(current["mb_per_s"] >= target),
+            ],
+            ["parse_page, 1 core, best run (MB/s)", base["mb_per_s_best"], current["mb_per_s_best"], "", ""],
+            [
+                "parse_page, 1 core, per CPU second (MB/s)",
+                base["mb_per_s_cpu"],
+                current["mb_per_s_cpu"],
+                f">= {target:g}",
+                verdict(current["mb_per_s_cpu"] >= target),
+            ],
+            ["parse_page, 1 core (stories/s)", base["stories_per_s"], current["stories_per_s"], "", ""],
+            ["speed-up per CPU second (median of rounds)", 1.0, compared["speedup_median"], "", ""],
+        ]
+    results["load_average_at_end"] = load_average()
+    print()
+    print(table(headers, rows))
+    write_json(out, results)
+    out.with_suffix(".md").write_text(markdown_table(headers, rows) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_ingest", description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
@@ -269,17 +388,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--parse-only", action="store_true", help="measure parse_page only (no ingests)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="with --parse-only: a source tree of another commit whose parse_page is measured against this "
+        "tree's, alternating fresh processes (git archive <commit> | tar -x -C <tree>)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="with --baseline: processes of each tree")
+    parser.add_argument("--parse-files", type=int, help="measure parse_page on the first N pages only")
+    parser.add_argument("--parse-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.pages, args.cache, args.workers, args.trace)))
         return 0
+    if args.parse_child:
+        files = page_files(args.pages)[: args.parse_files]
+        print(json.dumps(parse_child(args.tree, files, args.parse_repeat)))
+        return 0
 
     corpus = ensure_corpus(args.stories, args.seed)
-    files = page_files(corpus)
+    files = page_files(corpus)[: args.parse_files]
     facts = machine()
     print(
         f"corpus {corpus.relative_to(ROOT)}: {len(files):,} files; load average {facts['load_average_at_start']}"
     )
+    if args.parse_only:
+        command = "python -m bench.bench_ingest " + " ".join(argv if argv is not None else sys.argv[1:])
+        return parse_only(args, files, facts, command.strip())
     print("parse_page on one core ...", flush=True)
     parse = bench_parse(files, args.parse_repeat)
     OUT.mkdir(parents=True, exist_ok=True)
