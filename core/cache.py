@@ -548,6 +548,11 @@ class CacheStore:
                     frame[name] = frame[name].map(as_list).astype(object)
         return frame
 
+    def write_state(self, state: dict[str, Any]) -> None:
+        """Rewrite the state of the current generation (file times changed, content did not): its frames
+        and every file derived from them stay as they are. Only under the exclusive lock."""
+        atomic_write_bytes(self.state_path, json.dumps(state).encode())
+
     def write(self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame) -> None:
         """Write a new generation, then the state that points at it, then drop older generations.
 

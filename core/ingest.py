@@ -462,6 +462,12 @@ def _ingest(
         jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress
     )
     reused = {r.path for r in results if r.reused}
+    if state is not None and results and len(reused) == len(results) and set(names) == set(known):
+        # Only file times changed (a touch, a copy that kept the content): the generation stays, and with
+        # it the frames, the index, the theme memberships and the other derived files of the cache.
+        touched = _touched(store, state, results, lock, names, error_pages, warnings, started)
+        if touched is not None:
+            return touched
     keep = set(unchanged) | reused
     kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
     records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
@@ -524,6 +530,44 @@ def _ingest(
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
         cache_root=store.root if use_cache else None,
+    )
+
+
+def _touched(
+    store: CacheStore,
+    state: dict[str, Any],
+    results: list[_FileResult],
+    lock: CacheLock | None,
+    names: list[str],
+    error_pages: list[PageReport],
+    warnings: list[str],
+    started: float,
+) -> Corpus | None:
+    """The cached collection when every changed file kept its content, its state given the new file
+    times; None when the cached frame cannot be read (the caller then builds a new generation)."""
+    files = dict(state["files"])
+    for r in results:
+        files[r.path] = {**files[r.path], "size": r.size, "mtime_ns": r.mtime_ns}
+    new_state = {**state, "files": files}
+    try:
+        articles = store.read_articles(state)
+    except CacheError as error:
+        warnings.append(str(error))
+        return None
+    if lock is not None and lock.exclusive:
+        try:
+            store.write_state(new_state)
+        except OSError as error:
+            warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
+    return Corpus(
+        articles,
+        _report_from_state(new_state, names, error_pages),
+        _headline_frame(state["headlines"], names),
+        listings=_listing_frame_from_rows(state.get("listing_rows", [])),
+        from_cache=True,
+        cache_warnings=warnings,
+        seconds=time.perf_counter() - started,
+        cache_root=store.root,
     )
 
 

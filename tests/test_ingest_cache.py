@@ -454,3 +454,29 @@ def test_a_bad_file_still_fails_when_read_from_the_cache(tmp_path: Path) -> None
     binary.write_text("By Mo Yelin / Aug 01, 2019 05:50 PM / Economy\n\nFixed text.\n\nRelated: A B\n")
     third = run(inputs, tmp_path / "cache")
     assert not third.failed and len(third.articles) == 3
+
+
+def test_touched_files_keep_the_generation_and_its_derived_files(tmp_path: Path) -> None:
+    """A file whose time changed but whose content did not (a touch, a copy that kept the content) leaves
+    the cache's generation, and so its index and theme memberships, as they were."""
+    from core.collection import open_collection
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (pages / name).write_bytes((PAGES / ("latin1.txt" if name == "a.txt" else "crlf_bom.txt")).read_bytes())
+    first = open_collection([pages], cache_dir=tmp_path / "cache")
+    first.prepare()
+    store = CacheStore(tmp_path / "cache" / cache_key([str(pages)]))
+    generation = store.load_state()["generation"]
+    before = sorted(p.name for p in store.root.iterdir())
+    stamp = os.stat(pages / "a.txt").st_mtime_ns + 5_000_000_000
+    os.utime(pages / "a.txt", ns=(stamp, stamp))
+    touched = ingest([pages], cache_dir=tmp_path / "cache")
+    assert touched.from_cache
+    state = store.load_state()
+    assert state["generation"] == generation
+    assert state["files"][str(pages / "a.txt")]["mtime_ns"] == stamp
+    assert sorted(p.name for p in store.root.iterdir()) == before
+    pd.testing.assert_frame_equal(touched.articles, first.articles)
+    assert ingest([pages], cache_dir=tmp_path / "cache").from_cache  # and the next run reads no file
