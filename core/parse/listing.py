@@ -22,7 +22,7 @@ import re
 
 from core.model import ListingEntry
 from core.parse import common as c
-from core.parse.entries import EntryBuilder
+from core.parse.entries import EntryBuilder, unlink
 from core.report import PageReport
 
 __all__ = ["parse_listing"]
@@ -93,7 +93,7 @@ def parse_listing(lines: list[str], source: str) -> tuple[list[ListingEntry], Pa
         if builder.forward is not None or current is None or current.closed:
             if builder.forward is not None or headline_like or dated_next or plain_date_at(position + 2):
                 roles["listing_headline"] += 1
-                builder.start(number, text)
+                builder.start(number, unlink(text).strip() or text)
             else:
                 roles["intro"] += 1
             continue
@@ -102,7 +102,7 @@ def parse_listing(lines: list[str], source: str) -> tuple[list[ListingEntry], Pa
             builder.add_summary(text)
         elif headline_like:
             roles["listing_headline"] += 1
-            builder.start(number, text)
+            builder.start(number, unlink(text).strip() or text)
         else:
             roles["listing_summary"] += 1
             builder.add_summary(text)
