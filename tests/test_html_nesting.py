@@ -209,7 +209,7 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_the_tree_lexbor_builds_stays_shallow(name: str, trees: list[tuple[int, int]]) -> None:
-    page = "<!DOCTYPE html><html><body>" + ADVERSARIAL[name](10_000) + "</body></html>"
+    page = "<!DOCTYPE html>" + ADVERSARIAL[name](10_000)  # (a frameset only takes an implied body)
     html_to_text(page)
     [(depth, elements)] = trees
     assert depth <= max_depth() + 32, name
