@@ -20,9 +20,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from core.analytics import story_threads
-from core.cache import atomic_write_parquet, read_frame
+from core.cache import atomic_write_bytes, read_frame
 from core.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, frame_generation, write_locked
 from core.errors import CacheError
 from core.ingest import Corpus, Progress, ingest
@@ -220,11 +222,55 @@ def _themes_key(index: SearchIndex, themes: Sequence[Theme], generation: str = "
     return digest.hexdigest()[:20]
 
 
+def _themes_digest(themes: Sequence[Theme]) -> str:
+    return hashlib.sha256(repr(list(themes)).encode()).hexdigest()[:20]
+
+
+def _carried_over(
+    folder: Path, index: SearchIndex, themes: Sequence[Theme], digest: str
+) -> pd.DataFrame | None:
+    """The memberships of ``index.frame`` from those stored for the index it was updated from (same
+    themes): the memberships of unchanged stories kept, the changed stories matched alone, in the order
+    of a full ``match_themes`` (theme order, then row). None when there is nothing to carry over."""
+    if index.changed_rows is None or index.previous is None:
+        return None
+    frame = index.frame
+    ids = frame["article_id"].astype(str)
+    if not ids.is_unique:
+        return None
+    for candidate in folder.glob("themes-*.parquet"):
+        try:
+            meta = pq.read_schema(candidate).metadata or {}
+            if (
+                meta.get(b"themes") != digest.encode()
+                or meta.get(b"fts") != index.previous.encode()
+                or meta.get(b"unique") != b"1"
+            ):
+                continue
+            old = read_frame(candidate)[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+        except (CacheError, KeyError, ValueError, OSError, pa.ArrowException):
+            continue
+        changed = index.changed_rows
+        unchanged = np.ones(len(frame), dtype=bool)
+        unchanged[changed] = False
+        kept = old[old["article_id"].isin(ids[unchanged])]
+        part = frame.iloc[changed].reset_index(drop=True)
+        fresh = match_themes(SearchIndex.open(part, None), themes)
+        both = pd.concat([kept, fresh], ignore_index=True)
+        order = {theme.slug: n for n, theme in enumerate(themes)}
+        theme_order = both["theme"].astype(str).map(order).to_numpy(dtype=np.int64)
+        rows = Positions(frame["article_id"]).get_indexer(both["article_id"])
+        sort = np.lexsort((rows, theme_order))
+        return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES)
+    return None
+
+
 def _memberships(
     index: SearchIndex, book: ThemeBook, files: DerivedFiles | None
 ) -> tuple[pd.DataFrame, str, np.ndarray | None]:
     """The theme memberships of the index's frame, read from ``themes-<key>.parquet`` when stored (with
-    the row of each membership's story, column ``row``), else matched and stored."""
+    the row of each membership's story, column ``row``), else carried over from the memberships of the
+    index it was updated from (only the changed stories matched), else matched; then stored."""
     generation = files.generation if files is not None and files.enabled else ""
     key = _themes_key(index, book.themes, generation)
     folder = files.folder if files is not None else None
@@ -241,11 +287,23 @@ def _memberships(
             return memberships, key, rows
         except (CacheError, KeyError, ValueError):
             pass  # matched again and rewritten below
-    memberships = match_themes(index, book.themes)
+    digest = _themes_digest(book.themes)
+    carried = _carried_over(folder, index, book.themes, digest) if folder is not None else None
+    if carried is not None and files is not None:
+        files.updated.add("themes")
+    memberships = carried if carried is not None else match_themes(index, book.themes)
     rows = None
     if path is not None:
         rows = Positions(index.frame["article_id"]).get_indexer(memberships["article_id"])
-        stored = memberships.assign(row=rows)
+        table = pa.Table.from_pandas(memberships.assign(row=rows), preserve_index=False)
+        unique = "1" if index.frame["article_id"].is_unique else "0"
+        extra = {b"themes": digest.encode(), b"fts": index.fingerprint.encode(), b"unique": unique.encode()}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+
+        def write(target: Path) -> None:
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink, compression="zstd")
+            atomic_write_bytes(target, sink.getvalue().to_pybytes())
 
         def tidy() -> None:
             for old in path.parent.glob("themes-*.parquet"):
@@ -253,7 +311,7 @@ def _memberships(
                     old.unlink(missing_ok=True)
 
         guard = files.is_current if files is not None else None
-        write_locked(path, lambda target: atomic_write_parquet(target, stored), tidy, guard)
+        write_locked(path, write, tidy, guard)
     return memberships, key, rows
 
 

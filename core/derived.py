@@ -88,6 +88,8 @@ class DerivedFiles:
         self._ids: str | None = None
         #: what was read back from a file instead of computed, for tests and benchmarks
         self.loaded: set[str] = set()
+        #: what was updated from an earlier generation's file (only the changed stories computed)
+        self.updated: set[str] = set()
 
     @property
     def ids(self) -> str:

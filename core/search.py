@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -25,7 +26,7 @@ import pandas as pd
 
 from core.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
 
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: Theme membership lookup for ``theme:``: slug -> set of article ids, None for an unknown theme.
@@ -64,18 +65,59 @@ class Hit:
     snippet: str
 
 
-def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """Identifies a frame's rows in order; an index built for another frame is never used."""
-    digest = hashlib.sha256(INDEX_VERSION.encode())
-    for article_id in frame["article_id"].astype(str):
-        digest.update(article_id.encode())
+#: The columns a story's content hash covers: what the index holds (headline, body, caption) and what a
+#: theme reads besides it (inferred headline, author, section and agency fields of a saved query).
+HASHED_COLUMNS = ("article_id", "headline", "body", "photo_caption", "headline_inferred", "section", "agency")
+#: Above this share of changed rows, an index is built again rather than updated.
+REBUILD_SHARE = 0.5
+
+
+def content_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per row of the story's id and content (``HASHED_COLUMNS`` and the authors),
+    computed vectorised (``pandas.util.hash_pandas_object``): a story edited anywhere gets a new hash."""
+    if len(frame) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    columns = {
+        name: frame[name].astype(object).where(frame[name].notna(), "\0").astype(str)
+        for name in HASHED_COLUMNS
+        if name in frame
+    }
+    if "authors" in frame:
+        columns["authors"] = frame["authors"].map(lambda names: "\x1f".join(map(str, names)))
+    table = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+    return np.asarray(pd.util.hash_pandas_object(table, index=False).to_numpy(), dtype=np.uint64)
+
+
+def frame_fingerprint(frame: pd.DataFrame, hashes: np.ndarray | None = None) -> str:
+    """Identifies a frame's stories, their content and their order; an index built for another frame
+    (or for an earlier version of an edited story) is never used as it is."""
+    values = content_hashes(frame) if hashes is None else hashes
+    digest = hashlib.sha256(f"{INDEX_VERSION}|{len(values)}|".encode())
+    digest.update(np.ascontiguousarray(values).tobytes())
     return digest.hexdigest()[:20]
 
 
-class SearchIndex:
-    """An FTS5 index over one article frame; row ``i`` of the frame is index rowid ``i``."""
+def _row_keys(frame: pd.DataFrame, hashes: np.ndarray) -> pd.DataFrame:
+    """Each row's document key: (article id, content hash, occurrence of that pair in the frame)."""
+    keys = pd.DataFrame(
+        {
+            "article_id": frame["article_id"].astype(str).to_numpy(dtype=object),
+            "hash": hashes.view(np.int64),
+        }
+    )
+    keys["dup"] = keys.groupby(["article_id", "hash"], sort=False).cumcount().astype(np.int64)
+    keys["row"] = np.arange(len(frame), dtype=np.int64)
+    return keys
 
-    def __init__(self, frame: pd.DataFrame, connection: sqlite3.Connection) -> None:
+
+class SearchIndex:
+    """An FTS5 index over one article frame. Each story is one document with a stable docid (kept across
+    incremental updates); ``row_of_doc`` maps docids to rows of the frame (None: docid ``i`` is row ``i``,
+    as in a freshly built index)."""
+
+    def __init__(
+        self, frame: pd.DataFrame, connection: sqlite3.Connection, row_of_doc: np.ndarray | None = None
+    ) -> None:
         self.frame = frame
         self._db = connection
         self._lock = threading.Lock()
@@ -84,26 +126,46 @@ class SearchIndex:
         self._rows_by_id: dict[str, int] | None = None
         self._ids_unique = True
         self.all_rows = frozenset(range(len(frame)))
+        self.row_of_doc = row_of_doc
+        #: how the index was obtained: "memory", "reused", "updated" or "built"
+        self.how = "memory"
+        #: documents written into the index by this open (all rows for a build, the changed for an update)
+        self.inserted = 0
+        #: for an update: the rows of the frame whose story is new or changed, and the fingerprint of the
+        #: index it was updated from (what theme memberships can be carried over from)
+        self.changed_rows: np.ndarray | None = None
+        self.previous: str | None = None
+        self.fingerprint = ""
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, frame: pd.DataFrame, folder: Path | None = None) -> SearchIndex:
-        """The index for ``frame``: reuse ``folder/fts-<fingerprint>.sqlite`` if present, else build it.
+        """The index for ``frame``: reuse ``folder/fts-<fingerprint>.sqlite`` if present; else update the
+        folder's previous index (a copy of it, renamed into place when complete) with the stories that
+        were added, changed or removed; else (none, damaged, or more than ``REBUILD_SHARE`` of the rows
+        changed) build it.
 
-        With ``folder=None`` the index lives in memory. A damaged index file is rebuilt.
+        With ``folder=None`` the index lives in memory.
         """
         if folder is None:
             db = sqlite3.connect(":memory:", check_same_thread=False)
-            _fill(db, frame)
-            return cls(frame, db)
+            _fill(db, frame, None)
+            index = cls(frame, db)
+            index.inserted = len(frame)
+            return index
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"fts-{frame_fingerprint(frame)}.sqlite"
+        hashes = content_hashes(frame)
+        fingerprint = frame_fingerprint(frame, hashes)
+        keys = _row_keys(frame, hashes)
+        path = folder / f"fts-{fingerprint}.sqlite"
         if path.exists():
             try:
                 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-                (count,) = db.execute("SELECT count(*) FROM docs").fetchone()
-                if count == len(frame):
-                    return cls(frame, db)
+                mapping = _mapping(db, keys)
+                if mapping is not None:
+                    index = cls(frame, db, mapping)
+                    index.how, index.fingerprint = "reused", fingerprint
+                    return index
                 db.close()
             except sqlite3.DatabaseError:
                 pass
@@ -111,16 +173,33 @@ class SearchIndex:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fts-", suffix=".tmp")
         os.close(fd)
         try:
-            db = sqlite3.connect(tmp)
-            _fill(db, frame)
-            db.close()
+            updated = _update_from_previous(folder, path, Path(tmp), keys, frame)
+            if updated is None:
+                Path(tmp).unlink(missing_ok=True)
+                db = sqlite3.connect(tmp)
+                _fill(db, frame, keys)
+                _set_meta(db, fingerprint)
+                db.close()
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
         for old in folder.glob("fts-*.sqlite"):
             if old != path:
                 old.unlink(missing_ok=True)
-        return cls(frame, sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        if updated is None:
+            index = cls(frame, db)
+            index.how, index.inserted = "built", len(frame)
+        else:
+            row_of_doc, changed, previous = updated
+            index = cls(frame, db, row_of_doc)
+            index.how, index.inserted = "updated", len(changed)
+            index.changed_rows, index.previous = changed, previous
+        index.fingerprint = fingerprint
+        return index
+
+    def _rows(self, docids: np.ndarray) -> np.ndarray:
+        return docids if self.row_of_doc is None else self.row_of_doc[docids]
 
     # -- evaluation -------------------------------------------------------------------------------
     def term_rows(self, term: Term) -> set[int]:
@@ -138,7 +217,9 @@ class SearchIndex:
             (joined,) = self._db.execute(
                 "SELECT group_concat(rowid) FROM docs WHERE docs MATCH ?", (expression,)
             ).fetchone()
-        return np.array(joined.split(","), dtype=np.intp) if joined else np.zeros(0, dtype=np.intp)
+        if not joined:
+            return np.zeros(0, dtype=np.intp)
+        return self._rows(np.array(joined.split(","), dtype=np.intp))
 
     def _instances(self, word: str, prefix: bool) -> list[tuple[int, str, int]]:
         """(row, column, token offset) of every occurrence of a token (or of tokens starting with it)."""
@@ -170,10 +251,12 @@ class SearchIndex:
                 if all((d, c, o + step) in positions for step, positions in enumerate(following, start=1))
             ]
         counts: dict[int, int] = {}
+        row_of_doc = self.row_of_doc
         for doc, col, _ in first:
-            if col == "headline" and doc in skip_headline:
+            row = doc if row_of_doc is None else int(row_of_doc[doc])
+            if col == "headline" and row in skip_headline:
                 continue
-            counts[doc] = counts.get(doc, 0) + 1
+            counts[row] = counts.get(row, 0) + 1
         return counts
 
     def _author_index(self) -> dict[str, set[int]]:
@@ -325,20 +408,150 @@ def _rows_of(groups: Iterable[np.ndarray]) -> set[int]:
 _WIRE_SPLIT = re.compile(r",\s*")
 
 
-def _fill(db: sqlite3.Connection, frame: pd.DataFrame) -> None:
-    db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(headline, body, caption, tokenize='{TOKENIZER}')")
+_SCHEMA = (
+    f"CREATE VIRTUAL TABLE docs USING fts5(headline, body, caption, tokenize='{TOKENIZER}')",
     # every token occurrence (term, doc, col, offset): exact per-story counts for themes, in SQLite
-    db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, instance)")
-    rows = zip(
-        range(len(frame)),
-        frame["headline"].fillna("").astype(str),
-        frame["body"].fillna("").astype(str),
-        frame["photo_caption"].fillna("").astype(str),
+    "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, instance)",
+    # which story (id, content hash, occurrence of the pair in the frame) each document is
+    "CREATE TABLE docmap(docid INTEGER PRIMARY KEY, article_id TEXT NOT NULL, hash INTEGER NOT NULL,"
+    " dup INTEGER NOT NULL)",
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+
+def _documents(
+    frame: pd.DataFrame, rows: np.ndarray, docids: np.ndarray
+) -> Iterable[tuple[int, str, str, str]]:
+    part = frame.iloc[rows]
+    return zip(
+        docids.tolist(),
+        part["headline"].fillna("").astype(str),
+        part["body"].fillna("").astype(str),
+        part["photo_caption"].fillna("").astype(str),
         strict=True,
     )
+
+
+def _fill(db: sqlite3.Connection, frame: pd.DataFrame, keys: pd.DataFrame | None) -> None:
+    """A new index of ``frame``: docid ``i`` is row ``i``; ``keys`` (``_row_keys``), when given, are
+    stored in ``docmap`` for later updates."""
+    for statement in _SCHEMA:
+        db.execute(statement)
+    rows = np.arange(len(frame))
     with db:
-        db.executemany("INSERT INTO docs(rowid, headline, body, caption) VALUES (?, ?, ?, ?)", rows)
+        db.executemany(
+            "INSERT INTO docs(rowid, headline, body, caption) VALUES (?, ?, ?, ?)",
+            _documents(frame, rows, rows),
+        )
+        if keys is not None:
+            db.executemany(
+                "INSERT INTO docmap(docid, article_id, hash, dup) VALUES (?, ?, ?, ?)",
+                zip(
+                    rows.tolist(),
+                    keys["article_id"],
+                    keys["hash"].tolist(),
+                    keys["dup"].tolist(),
+                    strict=True,
+                ),
+            )
         db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+
+
+def _set_meta(db: sqlite3.Connection, fingerprint: str) -> None:
+    with db:
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('version', ?)", (INDEX_VERSION,))
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)", (fingerprint,))
+
+
+def _stored_keys(db: sqlite3.Connection) -> pd.DataFrame:
+    stored = db.execute("SELECT docid, article_id, hash, dup FROM docmap").fetchall()
+    return pd.DataFrame(stored, columns=["docid", "article_id", "hash", "dup"]).astype(
+        {"docid": np.int64, "article_id": object, "hash": np.int64, "dup": np.int64}
+    )
+
+
+def _mapping(db: sqlite3.Connection, keys: pd.DataFrame) -> np.ndarray | None:
+    """docid -> row of the frame for an index that holds exactly the frame's stories, else None."""
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("version") != INDEX_VERSION:
+        return None
+    stored = _stored_keys(db)
+    (count,) = db.execute("SELECT count(*) FROM docs").fetchone()
+    if len(stored) != len(keys) or count != len(keys):
+        return None
+    joined = keys.merge(stored, on=["article_id", "hash", "dup"], how="inner")
+    if len(joined) != len(keys):
+        return None
+    return _row_of_doc(joined["docid"].to_numpy(), joined["row"].to_numpy())
+
+
+def _row_of_doc(docids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    out = np.full(int(docids.max()) + 1 if len(docids) else 0, -1, dtype=np.intp)
+    out[docids] = rows
+    return out
+
+
+def _update_from_previous(
+    folder: Path, path: Path, tmp: Path, keys: pd.DataFrame, frame: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Update a copy (``tmp``) of the folder's newest other index for ``frame``: delete the documents of
+    stories gone or changed, insert the new and changed ones, in one transaction. Returns (docid -> row,
+    the changed rows, the previous index's fingerprint), or None when there is nothing to update from
+    (no previous index, a damaged or older one, more than ``REBUILD_SHARE`` of the rows changed)."""
+    candidates = [p for p in folder.glob("fts-*.sqlite") if p != path]
+    if not candidates:
+        return None
+    try:
+        previous = max(candidates, key=lambda p: p.stat().st_mtime_ns)
+        source = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
+        try:
+            meta = dict(source.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("version") != INDEX_VERSION:
+                return None
+            stored = _stored_keys(source)
+        finally:
+            source.close()
+        joined = keys.merge(stored, on=["article_id", "hash", "dup"], how="left")
+        kept = joined["docid"].notna().to_numpy()
+        changed = joined["row"].to_numpy()[~kept]
+        if len(changed) > REBUILD_SHARE * max(len(keys), 1):
+            return None
+        gone = np.setdiff1d(stored["docid"].to_numpy(), joined["docid"].dropna().to_numpy(dtype=np.int64))
+        shutil.copyfile(previous, tmp)
+    except (OSError, sqlite3.DatabaseError):
+        return None
+    start = int(stored["docid"].max()) + 1 if len(stored) else 0
+    new_docids = np.arange(start, start + len(changed), dtype=np.int64)
+    db = sqlite3.connect(tmp)
+    try:
+        with db:  # one transaction: the copy is complete or not renamed into place
+            db.executemany("DELETE FROM docs WHERE rowid = ?", ((int(d),) for d in gone))
+            db.executemany("DELETE FROM docmap WHERE docid = ?", ((int(d),) for d in gone))
+            db.executemany(
+                "INSERT INTO docs(rowid, headline, body, caption) VALUES (?, ?, ?, ?)",
+                _documents(frame, changed, new_docids),
+            )
+            part = keys.iloc[changed]
+            db.executemany(
+                "INSERT INTO docmap(docid, article_id, hash, dup) VALUES (?, ?, ?, ?)",
+                zip(
+                    new_docids.tolist(),
+                    part["article_id"],
+                    part["hash"].tolist(),
+                    part["dup"].tolist(),
+                    strict=True,
+                ),
+            )
+        _set_meta(db, path.name[len("fts-") : -len(".sqlite")])
+    except sqlite3.DatabaseError:
+        db.close()
+        return None
+    db.close()
+    docids = joined["docid"].to_numpy(dtype=float)
+    all_docids = np.where(kept, np.nan_to_num(docids, nan=0), 0).astype(np.int64)
+    all_docids[changed] = new_docids
+    previous_fingerprint = previous.name[len("fts-") : -len(".sqlite")]
+    return _row_of_doc(all_docids, joined["row"].to_numpy()), changed, previous_fingerprint
 
 
 # -- highlights and snippets ----------------------------------------------------------------------
