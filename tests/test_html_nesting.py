@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 import core.parse.html as html_module
+import core.parse.html_nesting as nesting_module
 from core.parse import html_to_text, parse_page
 
 PAGES2 = Path(__file__).resolve().parent / "fixtures" / "pages2"
@@ -33,7 +34,7 @@ def words(text: str) -> list[str]:
 
 
 def max_depth() -> int:
-    return int(getattr(html_module, "MAX_DEPTH", 512))
+    return int(getattr(nesting_module, "MAX_DEPTH", 512))
 
 
 # -- every word kept, in order -----------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def soup_page(tokens: list[str], repeat: int) -> tuple[str, list[str]]:
 def test_random_soup_keeps_every_word_in_order_past_a_small_limit(
     tokens: list[str], repeat: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(html_module, "MAX_DEPTH", 8)
+    monkeypatch.setattr(nesting_module, "MAX_DEPTH", 8)
     page, expected = soup_page(tokens, repeat)
     assert words(html_to_text(page)) == expected
 
@@ -291,8 +292,8 @@ def test_random_soup_keeps_every_word_in_order_past_a_small_limit(
 def test_random_soup_tree_stays_within_a_small_limit(
     tokens: list[str], repeat: int, trees: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(html_module, "MAX_DEPTH", 8)
-    monkeypatch.setattr(html_module, "MAX_OPEN_FORMATTING", 4)
+    monkeypatch.setattr(nesting_module, "MAX_DEPTH", 8)
+    monkeypatch.setattr(nesting_module, "MAX_OPEN_FORMATTING", 4)
     trees.clear()
     page, expected = soup_page(tokens, repeat)
     text = html_to_text(page)
