@@ -433,17 +433,7 @@ def _ingest(
     if state is not None and not jobs and set(unchanged) == set(known):
         try:
             articles = store.read_articles(state)
-            report = _report_from_state(state, names, error_pages)
-            return Corpus(
-                articles,
-                report,
-                _headline_frame(state["headlines"], names),
-                listings=_listing_frame_from_rows(state.get("listing_rows", [])),
-                from_cache=True,
-                cache_warnings=warnings,
-                seconds=time.perf_counter() - started,
-                cache_root=store.root,
-            )
+            return _cached_corpus(store, state, articles, names, error_pages, warnings, started)
         except CacheError as error:
             warnings.append(str(error))
             state, known, unchanged = None, {}, []
@@ -559,9 +549,22 @@ def _touched(
             store.write_state(new_state)
         except OSError as error:
             warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
+    return _cached_corpus(store, new_state, articles, names, error_pages, warnings, started)
+
+
+def _cached_corpus(
+    store: CacheStore,
+    state: dict[str, Any],
+    articles: pd.DataFrame,
+    names: list[str],
+    error_pages: list[PageReport],
+    warnings: list[str],
+    started: float,
+) -> Corpus:
+    """The corpus of a cache generation read as it is (``articles`` from ``store.read_articles``)."""
     return Corpus(
         articles,
-        _report_from_state(new_state, names, error_pages),
+        _report_from_state(state, names, error_pages),
         _headline_frame(state["headlines"], names),
         listings=_listing_frame_from_rows(state.get("listing_rows", [])),
         from_cache=True,
