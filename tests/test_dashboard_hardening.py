@@ -33,6 +33,8 @@ PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
 if str(ROOT / "dashboard") not in sys.path:
     sys.path.insert(0, str(ROOT / "dashboard"))
 
+from test_dashboard_apptest import open_page  # noqa: E402  # one way to open a page in a fresh session
+
 import components.data as data_component  # noqa: E402  # the module the app imports (same sys.path)
 
 
@@ -50,18 +52,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     data_component._store.clear()
     yield folder
     data_component._store.clear()
-
-
-def open_page(page: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for name, value in (params or {}).items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    at.switch_page(f"views/{page}.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def header_count(at: AppTest) -> int | None:
