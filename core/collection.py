@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 
 from core.analytics import story_threads
 from core.cache import atomic_write_bytes, read_frame
-from core.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, frame_generation, write_locked
+from core.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
 from core.errors import CacheError
 from core.ingest import Corpus, Progress, ingest
 from core.model import BEIJING
@@ -326,7 +325,6 @@ def open_collection(
     """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other)."""
     fingerprint = inputs_fingerprint(inputs)
     corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
-    returned_ns = time.time_ns()
     folder = corpus.cache_root if use_cache else None
     try:
         index = SearchIndex.open(corpus.articles, folder)
@@ -336,9 +334,7 @@ def open_collection(
         )
         index = SearchIndex.open(corpus.articles, None)
         folder = None
-    written = not any("cache not written" in warning for warning in corpus.cache_warnings)
-    generation = frame_generation(folder, len(corpus.articles), returned_ns, written)
-    files = DerivedFiles(folder, generation, corpus.articles)
+    files = DerivedFiles(folder, corpus.generation if folder is not None else None, corpus.articles)
     book = ThemeBook(themes_file)
     memberships, key, rows = _memberships(index, book, files)
     names = tuple(os.fspath(i) for i in inputs)

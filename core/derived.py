@@ -26,13 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from core.cache import CacheStore, atomic_write_bytes
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
-_ARTICLES = re.compile(r"articles-([0-9A-Za-z_-]{1,64})\.parquet")
 _DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json)")
 THREAD_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
 
@@ -52,30 +50,6 @@ def ids_digest(frame: pd.DataFrame) -> str:
         if data_buffer is not None:
             digest.update(memoryview(data_buffer)[int(offsets[0]) : int(offsets[-1])])
     return digest.hexdigest()[:20]
-
-
-def frame_generation(root: Path | None, rows: int, returned_ns: int, written: bool) -> str | None:
-    """The cache generation the article frame an ingest just returned was read from or written as, or
-    None when it is not known for sure (then nothing derived is read or stored).
-
-    ``written``: the ingest read its cache or wrote a new generation (no ``cache not written`` warning).
-    The folder then holds exactly one articles file, of ``rows`` rows, written before the ingest returned
-    (``returned_ns``): a file written later belongs to another ingest that ran since.
-    """
-    if root is None or not written:
-        return None
-    try:
-        found = [(m.group(1), e) for e in os.scandir(root) if (m := _ARTICLES.fullmatch(e.name))]
-        if len(found) != 1:
-            return None
-        generation, entry = found[0]
-        if entry.stat().st_mtime_ns > returned_ns:
-            return None
-        if pq.ParquetFile(entry.path).metadata.num_rows != rows:
-            return None
-    except (OSError, pa.ArrowException):
-        return None
-    return generation
 
 
 class DerivedFiles:
@@ -316,7 +290,6 @@ __all__ = [
     "DerivedFiles",
     "Positions",
     "ThemesByArticle",
-    "frame_generation",
     "ids_digest",
     "write_locked",
 ]

@@ -53,6 +53,9 @@ class Corpus:
     cache_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cache_root: Path | None = None
+    #: The cache generation ``articles`` was read from or written as (``core.cache``); None when it is
+    #: in no cache (no cache in use, or it could not be written).
+    generation: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -503,12 +506,14 @@ def _ingest(
         "duplicates_merged": merged,
         "reporter_merges": name_merges,
     }
+    generation: str | None = None
     if lock is not None and not lock.exclusive:
         warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
     elif lock is not None:
         try:
             written = records["_file"].isin(list(file_entries)).to_numpy()
             store.write(new_state, records if written.all() else records[written], articles)
+            generation = str(new_state["generation"])
         except OSError as error:
             warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
     return Corpus(
@@ -520,6 +525,7 @@ def _ingest(
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
         cache_root=store.root if use_cache else None,
+        generation=generation,
     )
 
 
@@ -571,6 +577,7 @@ def _cached_corpus(
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
         cache_root=store.root,
+        generation=state["generation"],
     )
 
 
