@@ -94,31 +94,21 @@ def test_a_parser_that_raises_fails_that_file_alone(tmp_path: Path, monkeypatch:
     assert again.cache_warnings == []
 
 
-def test_a_name_that_is_not_utf8_fails_that_file_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("workers", "pages"), [(1, 2), (2, 10)])  # in this process; in worker processes
+def test_a_name_that_is_not_utf8_fails_that_file_alone(tmp_path: Path, workers: int, pages: int) -> None:
     folder = tmp_path / "in"
-    make_pages(folder, 2)
+    make_pages(folder, pages)
     culprit = folder / NOT_UTF8
     shutil.copy(PAGES / "latin1.txt", culprit)
-    corpus = run([folder], tmp_path / "cache", workers=1)
+    corpus = run([folder], tmp_path / "cache", workers=workers)
     assert corpus.failed
     assert_one_line(error_of(corpus, culprit), culprit, "UnicodeEncodeError")
     assert_others_read(corpus, culprit, folder, tmp_path)
-    again = run([folder], tmp_path / "cache", workers=1)  # the state was written and is read back
+    again = run([folder], tmp_path / "cache", workers=workers)  # the state was written and is read back
     assert again.cache_warnings == [] and again.report.errors == corpus.report.errors
 
 
 # -- in worker processes --------------------------------------------------------------------------------
-
-
-def test_a_file_that_raises_in_a_worker_fails_alone(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    make_pages(folder, 10)
-    culprit = folder / NOT_UTF8
-    shutil.copy(PAGES / "latin1.txt", culprit)
-    corpus = run([folder], tmp_path / "cache", workers=2)
-    assert corpus.failed
-    assert_one_line(error_of(corpus, culprit), culprit, "UnicodeEncodeError")
-    assert_others_read(corpus, culprit, folder, tmp_path)
 
 
 def _faults_in_worker(faults: dict[str, str]) -> None:
