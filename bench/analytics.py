@@ -1,4 +1,4 @@
-"""Timings of ``core.analytics`` on a large corpus: the best wall-clock and CPU time of each call.
+"""Timings of ``core.analysing.analytics`` on a large corpus: the best wall-clock and CPU time of each call.
 
 Theme memberships are synthetic (every story joins each of 8 themes with probability 0.15, seed 0), so
 the theme functions see realistic volumes without depending on a themes file.
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import analytics as A
-from core.ingest import ingest
+from core.analysing import analytics as A
+from core.storing.ingest import ingest
 
 THEMES = ["trade", "tech", "covid", "property", "energy", "finance", "diplomacy", "sport"]
 

@@ -8,7 +8,7 @@ For each depth N the deep page is ``<div>`` nested N levels with a paragraph at 
 or none with ``--shape unclosed``), and the flat page is ``<div>w</div>`` repeated to the same size: about
 as many tags, no nesting. Each is read by
 ``html_to_text`` (best of ``--repeat`` runs, wall-clock and CPU), and the deep page also by the old path:
-``core.parse.html._extract`` straight on the page, as ``html_to_text`` read every page before it closed
+``core.parsing.html._extract`` straight on the page, as ``html_to_text`` read every page before it closed
 elements at once past ``MAX_DEPTH`` levels (one run, up to ``--old-max`` levels: it took 42 s at 200,000).
 "ms/KB" is per kilobyte of page; "deep/flat" compares the two pages of a size, side by side in one run.
 Target: time linear in the page's size whatever its nesting, so ms/KB and deep/flat stay flat as N grows.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import OUT, load_average, machine, markdown_table, table, write_json
-from core.parse import html as html_module
+from core.parsing import html as html_module
 
 DEPTHS = (100, 1_000, 10_000, 50_000, 200_000)
 HEAD = "<!DOCTYPE html><html><body>"

@@ -49,7 +49,7 @@ def child(pages: Path, cache: Path, workers: int, trace: bool) -> dict[str, Any]
     started = time.perf_counter()
     if trace:
         tracemalloc.start()
-    from core.ingest import ingest
+    from core.storing.ingest import ingest
 
     imported = time.perf_counter()
     handled: list[str] = []
@@ -96,8 +96,12 @@ def run_child(pages: Path, cache: Path, workers: int = 2, trace: bool = False) -
 # -- parse_page on one core ---------------------------------------------------------------------------
 def bench_parse(files: list[Path], repeat: int) -> dict[str, Any]:
     """``parse_page`` over every page's text, already decoded in memory (no I/O), in this process."""
-    from core.parse import parse_page
-    from core.read import read_page
+    try:  # the stage layout (core/parsing, core/reading); a baseline tree from before it has the flat one
+        from core.parsing import parse_page
+        from core.reading.files import read_page
+    except ImportError:
+        from core.parse import parse_page  # type: ignore[no-redef]
+        from core.read import read_page  # type: ignore[no-redef]
 
     pages = [read_page(path) for path in files]
     megabytes = sum(page.size for page in pages) / 1e6

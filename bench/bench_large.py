@@ -1,4 +1,4 @@
-"""One huge page: read in pieces (``core.stream``) against a whole read, memory and time side by side.
+"""One huge page: read in pieces (``core.reading.stream``) against a whole read, memory and time side by side.
 
     python -m bench.bench_large --megabytes 200
 
@@ -89,11 +89,11 @@ def child(mode: str, path: Path) -> dict[str, Any]:
     started = time.perf_counter()
     import pandas as pd
 
-    from core.frame import articles_to_frame
-    from core.ingest import ingest
-    from core.parse import parse_page
-    from core.read import read_page
-    from core.stream import parse_large_page
+    from core.parsing import parse_page
+    from core.reading.files import read_page
+    from core.reading.stream import parse_large_page
+    from core.storing.frame import articles_to_frame
+    from core.storing.ingest import ingest
 
     result: dict[str, Any] = {"mode": mode, "megabytes": path.stat().st_size / 1e6}
     frame: pd.DataFrame | None = None

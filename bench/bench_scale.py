@@ -6,7 +6,7 @@
 Measures, on ``python -m bench.corpus --stories N`` (generated when missing), for each loading path
 (``WAYS``; today only ``current``, the code as it is, a column of the table):
 
-1. cold ingest: ``core.ingest.ingest`` with two workers into an empty cache, in a new process (its peak RSS
+1. cold ingest: ``core.storing.ingest.ingest`` with two workers into an empty cache, in a new process (its peak RSS
    and its workers' from ``getrusage``); and the dashboard's own first load (``read_collection``: ingest,
    full-text index, theme memberships and the lookups made ready for many sessions) into another;
 2. incremental ingest: one story added at the top of one page file, then the same two again;
@@ -113,7 +113,7 @@ def judge(value: float | None, target: float, unit: str) -> str:
 # ---------------------------------------------------------------------------------------------- ways
 def current_ingest(pages: Path, cache: Path, workers: int) -> int:
     """Today's ingest into ``cache``; returns the number of stories."""
-    from core.ingest import ingest
+    from core.storing.ingest import ingest
 
     return len(ingest([pages], cache_dir=cache, workers=workers).articles)
 
@@ -122,7 +122,7 @@ def current_open(pages: Path) -> Any:
     """What the dashboard does when a server first needs the data (``components.data.read_collection``:
     ingest, index and themes through the cache in ``$CAIXIN_CACHE``, then ``ready``)."""
     from components.data import read_collection
-    from core.read import inputs_fingerprint
+    from core.reading.files import inputs_fingerprint
 
     key = (str(pages),)
     return read_collection(key, inputs_fingerprint(key))
@@ -151,8 +151,8 @@ class Way:
     search: Callable[[Any, str], Any] = index_mask
     app: Path = ROOT / "dashboard" / "app.py"
     env: Mapping[str, str] = field(default_factory=dict)
-    ingest_modules: tuple[str, ...] = ("core.ingest",)
-    open_modules: tuple[str, ...] = ("core.ingest", "core.collection", "components.data", "streamlit")
+    ingest_modules: tuple[str, ...] = ("core.storing.ingest",)
+    open_modules: tuple[str, ...] = ("core.storing.ingest", "core.storing.collection", "components.data", "streamlit")
 
 
 WAYS = {way.name: way for way in [Way("current")]}

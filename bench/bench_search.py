@@ -8,7 +8,7 @@ Loads the synthetic corpus (``bench/corpus/stories-<n>``, generated when missing
 ``SearchIndex.mask(query, collection.theme_ids)`` (``--repeat`` runs after one warm-up) side by side with
 a reference evaluator that scans the text with pandas ``str.contains`` (``--scan-repeat`` runs). Both must
 select the same rows; a mismatch is printed loudly and makes the exit status 1. Also times the
-aggregations a dashboard view needs (``core.analytics``). Targets: every query p50 < 50 ms and at least
+aggregations a dashboard view needs (``core.analysing.analytics``). Targets: every query p50 < 50 ms and at least
 20x faster than the scan; each aggregation p50 < 100 ms. Writes ``bench/out/search.json``.
 """
 
@@ -39,11 +39,11 @@ from bench.common import (
     verdict,
     write_json,
 )
-from core.collection import Collection
-from core.ingest import ingest
-from core.query import And, Field, Node, Not, Or, Term, parse_query
-from core.search import SearchIndex, fold, term_pattern
-from core.themes import ThemeBook, match_themes
+from core.analysing.query import And, Field, Node, Not, Or, Term, parse_query
+from core.analysing.themes import ThemeBook, match_themes
+from core.storing.collection import Collection
+from core.storing.ingest import ingest
+from core.storing.search import SearchIndex, fold, term_pattern
 
 TARGETS = {"query_p50_ms": 50.0, "query_speedup": 20.0, "aggregation_p50_ms": 100.0}
 QUERIES = [
@@ -200,9 +200,9 @@ def bench_queries(
 
 
 def bench_aggregations(frame: pd.DataFrame, memberships: pd.DataFrame, repeat: int) -> dict[str, Any]:
-    if importlib.util.find_spec("core.analytics") is None:
-        return {"skipped": "core/analytics.py is not there"}
-    from core import analytics
+    if importlib.util.find_spec("core.analysing.analytics") is None:
+        return {"skipped": "core/analysing/analytics.py is not there"}
+    from core.analysing import analytics
 
     calls: dict[str, Callable[[], Any]] = {
         'timeline(frame, "W")': lambda: analytics.timeline(frame, "W"),

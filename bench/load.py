@@ -361,7 +361,7 @@ def main() -> None:
     corpus_dir = ensure_corpus(args.stories)
     tmp = Path(tempfile.mkdtemp(prefix="caixin-load-"))
     cache = ROOT / "bench" / "out" / "cache-load"
-    from core.ingest import ingest
+    from core.storing.ingest import ingest
 
     started = time.perf_counter()
     frame = ingest([str(corpus_dir)], cache_dir=cache).articles  # builds the cache when it is missing

@@ -116,7 +116,7 @@ def main() -> None:
     cache = ROOT / "bench" / "out" / "cache-load"
     server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
     try:
-        from core.ingest import ingest
+        from core.storing.ingest import ingest
 
         frame = ingest([str(corpus_dir)], cache_dir=cache).articles
         article = str(frame["article_id"].iloc[len(frame) // 2])

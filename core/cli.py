@@ -21,13 +21,13 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from core import export
-from core.collection import Collection, Filters, open_collection, select
+from core.analysing import export
+from core.analysing.themes import themes_of
 from core.config import load_reporters
 from core.errors import CaixinError, QuerySyntaxError
-from core.ingest import Corpus, Progress, ingest
-from core.search import query_hits
-from core.themes import themes_of
+from core.storing.collection import Collection, Filters, open_collection, select
+from core.storing.ingest import Corpus, Progress, ingest
+from core.storing.search import query_hits
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 

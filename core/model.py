@@ -30,7 +30,7 @@ def holdable(published_at: datetime | None) -> bool:
 #: Bumped whenever a parser change can change the records; part of every cache key.
 PARSER_VERSION = "3"  # 3: headline catalog applied at ingest
 
-#: The role every non-blank input line gets from a parser (see ``core.parse``). The first eleven are the
+#: The role every non-blank input line gets from a parser (see ``core.parsing``). The first eleven are the
 #: live-feed roles; the others come from article, listing and digest pages:
 #:
 #: - ``dateline``: the date line heading an article page (or a digest's own date);
@@ -103,7 +103,7 @@ class Article:
     related: tuple[str, ...] = ()
     coverage_links: tuple[str, ...] = ()
     sources: tuple[SourceSpan, ...] = field(default_factory=tuple)
-    #: Score of the headline-catalog match that gave this story its headline (``core.catalog``); None when
+    #: Score of the headline-catalog match that gave this story its headline (``core.storing.catalog``); None when
     #: the headline is inferred from the lead or was printed on the story's own page.
     headline_match: float | None = None
 
@@ -151,7 +151,7 @@ class ListingEntry:
 
     ``group`` is the section, topic or digest group the page files it under ("" when none); ``line`` is the
     1-based line of the headline in ``source``; ``article_id`` names the matched story once the headline
-    catalog (``core.catalog``) has linked it, else None.
+    catalog (``core.storing.catalog``) has linked it, else None.
     """
 
     headline: str

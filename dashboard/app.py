@@ -16,7 +16,7 @@ from components.filters import NOTES_KEY, share_box, sidebar
 from components.paths import names_for
 from components.view import build_view
 from components.warm import ready
-from core.highlight import markdown_code
+from core.analysing.highlight import markdown_code
 
 HERE = Path(__file__).parent
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from core.collection import Collection, open_collection
-from core.parse import ParseResult, parse_page
+from core.parsing import ParseResult, parse_page
+from core.storing.collection import Collection, open_collection
 
 TESTS_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = TESTS_DIR.parent

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import analytics
-from core.analytics import (
+from core.analysing import analytics
+from core.analysing.analytics import (
     STAFF,
     UNSIGNED,
     cobyline_pairs,
@@ -39,10 +39,10 @@ from core.analytics import (
     timeline,
     timeline_headlines,
 )
-from core.frame import articles_to_frame, empty_frame
-from core.ingest import ingest
+from core.analysing.terms import STOPWORDS, _term_counts, article_texts, term_sample, tokenize
 from core.model import Article, make_article_id
-from core.terms import STOPWORDS, _term_counts, article_texts, term_sample, tokenize
+from core.storing.frame import articles_to_frame, empty_frame
+from core.storing.ingest import ingest
 
 SAMPLE_PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
 

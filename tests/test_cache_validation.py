@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from core.cache import CacheStore, cache_key, read_frame
 from core.config import Reporters
-from core.ingest import Corpus, ingest
+from core.storing.cache import CacheStore, cache_key, read_frame
+from core.storing.ingest import Corpus, ingest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NO_ALIASES = Reporters()

@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.catalog import (
+from core.model import BEIJING, COLUMNS, LISTING_COLUMNS
+from core.parsing import ParseResult, parse_page
+from core.reading.files import read_page
+from core.storing.catalog import (
     ADJACENT_DAY,
     KINDS,
     MATCH_COLUMNS,
@@ -20,10 +23,7 @@ from core.catalog import (
     match_catalog,
     match_headline,
 )
-from core.frame import articles_to_frame
-from core.model import BEIJING, COLUMNS, LISTING_COLUMNS
-from core.parse import ParseResult, parse_page
-from core.read import read_page
+from core.storing.frame import articles_to_frame
 
 TESTS = Path(__file__).resolve().parent
 PAGES2 = TESTS / "fixtures" / "pages2"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.analysing.query import parse_query, positive_terms
 from core.cli import EXIT_INPUT, EXIT_OK, EXIT_USAGE, main
-from core.collection import open_collection
-from core.query import parse_query, positive_terms
-from core.search import term_pattern
+from core.storing.collection import open_collection
+from core.storing.search import term_pattern
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"

@@ -20,7 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 
-from core.collection import open_collection
+from core.storing.collection import open_collection
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
@@ -181,16 +181,16 @@ def test_a_file_that_breaks_the_reader_is_reported_and_left_out(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (data_dir / "bad.txt").write_bytes(OTHER_PAGE)
-    import core.ingest
+    import core.storing.ingest
 
-    real_parse = core.ingest.parse_page
+    real_parse = core.storing.ingest.parse_page
 
     def parse_page(text: str, source: str, *args: object, **kwargs: object) -> object:
         if Path(source).name == "bad.txt":
             raise ValueError("Out of bounds nanosecond timestamp: 9999-01-01 00:00:00")
         return real_parse(text, source, *args, **kwargs)
 
-    monkeypatch.setattr(core.ingest, "parse_page", parse_page)
+    monkeypatch.setattr(core.storing.ingest, "parse_page", parse_page)
     at = open_page("data")
     assert header_count(at) == TOTAL  # the sample is read, the bad page left out
     files = next(d.value for d in at.dataframe if "shape" in d.value.columns)
@@ -312,7 +312,7 @@ def test_hosted_errors_and_warnings_show_no_server_path(
 
 def test_exports_name_sources_relative_to_the_data_folder(data_dir: Path) -> None:
     from components.paths import names_for
-    from core import export
+    from core.analysing import export
 
     collection = data_component.load_collection()
     assert collection is not None

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.collection import Collection, Filters, open_collection, select
+from core.storing.collection import Collection, Filters, open_collection, select
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-from core.frame import articles_to_frame
-from core.ingest import ingest
 from core.model import BEIJING, holdable
-from core.parse import parse_page
-from core.uploads import save_upload
+from core.parsing import parse_page
+from core.reading.uploads import save_upload
+from core.storing.frame import articles_to_frame
+from core.storing.ingest import ingest
 
 GOOD = """By Dave Yin / Oct 25, 2019 05:09 PM / World
 

@@ -1,4 +1,4 @@
-"""Derived lookups stored beside the cache (``core.derived``): read back by a second open, equal to what
+"""Derived lookups stored beside the cache (``core.storing.derived``): read back by a second open, equal to what
 is computed in memory, and recomputed quietly when missing, damaged or not writable."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import core.collection as collection_module
-from core.analytics import story_threads
-from core.collection import KINDS, Collection, open_collection
-from core.themes import themes_of
+import core.storing.collection as collection_module
+from core.analysing.analytics import story_threads
+from core.analysing.themes import themes_of
+from core.storing.collection import KINDS, Collection, open_collection
 
 
 def reference(collection: Collection) -> dict[str, object]:
@@ -186,7 +186,7 @@ def test_a_cache_without_the_exclusive_lock_is_not_written(
     the tests run as root: the lookups are computed in memory and nothing is written."""
     from contextlib import contextmanager
 
-    from core.cache import CacheLock, CacheStore
+    from core.storing.cache import CacheLock, CacheStore
 
     warm = open_collection([many_pages], cache_dir=tmp_path)
     root = warm.corpus.cache_root

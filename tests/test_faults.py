@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.cache import CacheStore, cache_key
-from core.ingest import ingest
+from core.storing.cache import CacheStore, cache_key
+from core.storing.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -43,7 +43,7 @@ def test_killed_ingest_leaves_the_previous_cache_usable(tmp_path: Path) -> None:
             path.read_text(encoding="utf-8") + "\nBy Dave Yin / Dec 01, 2021 10:00 AM / World\n\nNew.\n"
         )
     script = (
-        "import sys; from pathlib import Path; from core.ingest import ingest; "
+        "import sys; from pathlib import Path; from core.storing.ingest import ingest; "
         f"ingest([{str(data)!r}], cache_dir=Path({str(cache)!r}), workers=1)"
     )
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
@@ -80,7 +80,7 @@ def test_death_during_the_cache_write_keeps_the_previous_generation(
     old_state = store.state_path.read_bytes()
     (data / "page_0000.txt").write_text(SAMPLE.read_text(encoding="utf-8").replace("Dave Yin", "D. Yin"))
 
-    import core.cache
+    import core.storing.cache
 
     real_replace = os.replace
     calls = {"n": 0}
@@ -91,10 +91,10 @@ def test_death_during_the_cache_write_keeps_the_previous_generation(
             raise Killed()
         real_replace(src, dst)
 
-    monkeypatch.setattr(core.cache.os, "replace", dying_replace)
+    monkeypatch.setattr(core.storing.cache.os, "replace", dying_replace)
     with pytest.raises(Killed):
         ingest([str(data)], cache_dir=cache)
-    monkeypatch.setattr(core.cache.os, "replace", real_replace)
+    monkeypatch.setattr(core.storing.cache.os, "replace", real_replace)
 
     assert store.state_path.read_bytes() == old_state  # the state still names the complete old generation
     assert not list(store.root.glob(".*.tmp"))  # no temporary file left behind

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from core.model import BEIJING, make_article_id
-from core.parse import common as c
-from core.parse import parse_page, split_lines
-from core.parse.live_feed import infer_headline, parse_contacts, split_byline
+from core.parsing import common as c
+from core.parsing import parse_page, split_lines
+from core.parsing.live_feed import infer_headline, parse_contacts, split_byline
 
 LEAD = "The Chinese government has again asked for the release of detained Huawei chief financial officer Meng Wanzhou."
 BODY = "Electric-car maker Nio Inc. said it will start deliveries of its first sedan in early 2022."

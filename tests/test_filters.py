@@ -1,4 +1,4 @@
-"""The shared filters (``core.collection.Filters`` and ``select``) on the sample, counted by hand.
+"""The shared filters (``core.storing.collection.Filters`` and ``select``) on the sample, counted by hand.
 
 The sample's 20 stories, newest first (Beijing time), with the story keys used below::
 
@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from expectations import SAMPLE_STORIES
 
-from core.collection import KINDS, Collection, Filters, open_collection, select
 from core.errors import QuerySyntaxError
+from core.storing.collection import KINDS, Collection, Filters, open_collection, select
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from conftest import check_golden
 
-from core.parse import parse_page
-from core.read import decode_bytes
+from core.parsing import parse_page
+from core.reading.files import decode_bytes
 
 TESTS = Path(__file__).resolve().parent
 PAGES = TESTS / "fixtures" / "pages"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.highlight import Span, highlight_html, markdown_code, merge_spans, text_block
+from core.analysing.highlight import Span, highlight_html, markdown_code, merge_spans, text_block
 
 
 def test_highlight_escapes_everything_and_marks_the_spans() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from core.parse import html_to_text, looks_like_html, parse_page
-from core.read import read_page
+from core.parsing import html_to_text, looks_like_html, parse_page
+from core.reading.files import read_page
 
 TESTS = Path(__file__).resolve().parent
 PAGES2 = TESTS / "fixtures" / "pages2"

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-import core.parse.html as html_module
-import core.parse.html_nesting as nesting_module
-from core.parse import html_to_text, parse_page
+import core.parsing.html as html_module
+import core.parsing.html_nesting as nesting_module
+from core.parsing import html_to_text, parse_page
 
 PAGES2 = Path(__file__).resolve().parent / "fixtures" / "pages2"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "pages" / "000_6a6401b8027f1b55.txt"

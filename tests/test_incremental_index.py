@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import core.search as search
+import core.storing.search as search
 from bench.bench_search import QUERIES
 from bench.corpus import generate_corpus
-from core.collection import Collection, open_collection
-from core.search import SearchIndex
-from core.themes import match_themes
+from core.analysing.themes import match_themes
+from core.storing.collection import Collection, open_collection
+from core.storing.search import SearchIndex
 
 EXTRA = ["huawei", "tariff*", '"trade war"', "-china", "china -huawei", "evergrande OR tiktok"]
 

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from expectations import EXPECTED
 
-import core.ingest
-from core.cache import CacheStore, cache_key
+import core.storing.ingest
 from core.config import Reporters, load_reporters
 from core.errors import ConfigError
-from core.ingest import Corpus, ingest
 from core.model import parse_source_span
+from core.storing.cache import CacheStore, cache_key
+from core.storing.ingest import Corpus, ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -43,15 +43,15 @@ def run(inputs: list[Any], cache: Path, reporters: Reporters = NO_ALIASES, **kwa
 
 @pytest.fixture
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The sources ``core.ingest`` parses, in order (a counting wrapper around ``parse_page``)."""
+    """The sources ``core.storing.ingest`` parses, in order (a counting wrapper around ``parse_page``)."""
     calls: list[str] = []
-    real = core.ingest.parse_page
+    real = core.storing.ingest.parse_page
 
     def counting(text: str, source: str = "<string>", *args: Any, **kwargs: Any) -> Any:
         calls.append(Path(source).name)
         return real(text, source, *args, **kwargs)
 
-    monkeypatch.setattr(core.ingest, "parse_page", counting)
+    monkeypatch.setattr(core.storing.ingest, "parse_page", counting)
     return calls
 
 
@@ -459,7 +459,7 @@ def test_a_bad_file_still_fails_when_read_from_the_cache(tmp_path: Path) -> None
 def test_touched_files_keep_the_generation_and_its_derived_files(tmp_path: Path) -> None:
     """A file whose time changed but whose content did not (a touch, a copy that kept the content) leaves
     the cache's generation, and so its index and theme memberships, as they were."""
-    from core.collection import open_collection
+    from core.storing.collection import open_collection
 
     pages = tmp_path / "pages"
     pages.mkdir()

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import core.ingest
+import core.storing.ingest
 from core.config import Reporters
-from core.ingest import Corpus, ingest
+from core.storing.ingest import Corpus, ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -74,21 +74,21 @@ def assert_others_read(corpus: Corpus, culprit: Path, folder: Path, tmp_path: Pa
 def test_a_parser_that_raises_fails_that_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "in"
     paths = make_pages(folder, 3)
-    real = core.ingest.parse_page
+    real = core.storing.ingest.parse_page
 
     def failing(text: str, source: str = "<string>", *args: Any, **kwargs: Any) -> Any:
         if source.endswith("page_01.txt"):
             raise RuntimeError("the parser met\nsomething new")
         return real(text, source, *args, **kwargs)
 
-    monkeypatch.setattr(core.ingest, "parse_page", failing)
+    monkeypatch.setattr(core.storing.ingest, "parse_page", failing)
     corpus = run([folder], tmp_path / "cache", workers=1)
     assert corpus.failed
     assert_one_line(error_of(corpus, paths[1]), paths[1], "RuntimeError", "the parser met something new")
     assert_others_read(corpus, paths[1], folder, tmp_path)
 
     # the failure is not remembered: once the parser reads the file, the next ingest reads it
-    monkeypatch.setattr(core.ingest, "parse_page", real)
+    monkeypatch.setattr(core.storing.ingest, "parse_page", real)
     again = run([folder], tmp_path / "cache", workers=1)
     assert not again.failed and len(again.articles) == 60
     assert again.cache_warnings == []
@@ -113,7 +113,7 @@ def test_a_name_that_is_not_utf8_fails_that_file_alone(tmp_path: Path, workers: 
 
 def _faults_in_worker(faults: dict[str, str]) -> None:
     """Runs in each worker process: ``parse_page`` raises or kills the process for the named files."""
-    real = core.ingest.parse_page
+    real = core.storing.ingest.parse_page
 
     def faulty(text: str, source: str = "<string>", *args: Any, **kwargs: Any) -> Any:
         fault = faults.get(Path(source).name)
@@ -123,7 +123,7 @@ def _faults_in_worker(faults: dict[str, str]) -> None:
             raise MemoryError("no memory left for this page")
         return real(text, source, *args, **kwargs)
 
-    core.ingest.parse_page = faulty
+    core.storing.ingest.parse_page = faulty
 
 
 def _pool_with_faults(faults: dict[str, str]) -> type[ProcessPoolExecutor]:
@@ -139,15 +139,15 @@ def test_a_worker_fault_fails_that_file_alone(tmp_path: Path, monkeypatch: pytes
     folder = tmp_path / "in"
     paths = make_pages(folder, 12)
     culprit = paths[5]
-    monkeypatch.setattr(core.ingest, "ProcessPoolExecutor", _pool_with_faults({culprit.name: fault}))
+    monkeypatch.setattr(core.storing.ingest, "ProcessPoolExecutor", _pool_with_faults({culprit.name: fault}))
     calls: list[str] = []
-    real = core.ingest.parse_page
+    real = core.storing.ingest.parse_page
 
     def here(text: str, source: str = "<string>", *args: Any, **kwargs: Any) -> Any:
         calls.append(Path(source).name)  # only files parsed in this process
         return real(text, source, *args, **kwargs)
 
-    monkeypatch.setattr(core.ingest, "parse_page", here)
+    monkeypatch.setattr(core.storing.ingest, "parse_page", here)
     corpus = run([folder], tmp_path / "cache", workers=2)
     assert calls == []  # every file, also those re-read after a worker died, was read by a worker
     assert corpus.failed

@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import core.cache
-from core.cache import CacheStore, cache_key
+import core.storing.cache
 from core.config import Reporters
-from core.ingest import Corpus, ingest
+from core.storing.cache import CacheStore, cache_key
+from core.storing.ingest import Corpus, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -30,17 +30,17 @@ NO_ALIASES = Reporters()
 INGEST = """
 import json, sys, time
 from pathlib import Path
-import core.cache
+import core.storing.cache
 from core.config import Reporters
-from core.ingest import ingest
+from core.storing.ingest import ingest
 
-real = core.cache.atomic_write_bytes
+real = core.storing.cache.atomic_write_bytes
 
 def slow(path, data):
     time.sleep(0.3)
     real(path, data)
 
-core.cache.atomic_write_bytes = slow
+core.storing.cache.atomic_write_bytes = slow
 corpus = ingest([sys.argv[1]], cache_dir=Path(sys.argv[2]), reporters=Reporters(), workers=1)
 print(json.dumps({"ids": corpus.articles["article_id"].tolist(), "warnings": corpus.cache_warnings}))
 """
@@ -50,7 +50,7 @@ print(json.dumps({"ids": corpus.articles["article_id"].tolist(), "warnings": cor
 HOLDER = """
 import sys, time
 from pathlib import Path
-from core.cache import CacheStore
+from core.storing.cache import CacheStore
 
 store = CacheStore(Path(sys.argv[1]))
 store.root.mkdir(parents=True, exist_ok=True)
@@ -154,7 +154,7 @@ def test_other_temporary_files_are_removed_only_when_old(tmp_path: Path) -> None
     old = store.root / ".themes-0123.parquet.def456.tmp"
     for path in (fresh, old):
         path.write_bytes(b"being written")
-    long_ago = time.time() - 2 * core.cache.STALE_SECONDS
+    long_ago = time.time() - 2 * core.storing.cache.STALE_SECONDS
     os.utime(old, (long_ago, long_ago))
     _run(folder, cache)
     assert fresh.exists() and not old.exists()

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.config import Reporters
-from core.ingest import Corpus, ingest
+from core.storing.ingest import Corpus, ingest
 
 NO_ALIASES = Reporters()
 NAMES = ["a.txt", "b.txt", "c.txt", "d.txt", "sub/e.txt"]

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 
 from core.model import BEIJING
-from core.parse import parse_page
-from core.parse.common import parse_date_line
+from core.parsing import parse_page
+from core.parsing.common import parse_date_line
 
 
 def bj(year: int, month: int, day: int, hour: int, minute: int) -> datetime:

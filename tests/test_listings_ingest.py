@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-from core.ingest import ingest
+from core.storing.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES2 = ROOT / "tests" / "fixtures" / "pages2"
@@ -87,7 +87,7 @@ def test_cli_parse_listings_and_stats_shapes(tmp_path: Path, capsys: pytest.Capt
 def test_listing_only_timeline_counts_unmatched_dated_entries(tmp_path: Path) -> None:
     from datetime import date
 
-    from core.analytics import listing_only_timeline
+    from core.analysing.analytics import listing_only_timeline
 
     corpus = ingest([str(SAMPLE), str(PAGES2)], cache_dir=tmp_path)
     listings = corpus.listings

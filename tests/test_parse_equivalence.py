@@ -10,7 +10,7 @@ Pages come from ``bench.corpus`` with a fixed seed, then are mutated to reach th
 at any character (inside a byline, a date, a trailer), CRLF and lone CR endings, a BOM, trailing spaces and
 tabs, lines dropped or repeated, ``by``/``BY``/no ``By``, body lines that hold slashes and look almost like
 bylines, bylines removed (a page that is then an article, listing, digest or nothing), and pages read as
-segments by ``LiveFeedParser`` (``first_line``, ``page_end=False``) as ``core.stream`` does.
+segments by ``LiveFeedParser`` (``first_line``, ``page_end=False``) as ``core.reading.stream`` does.
 If ``bench.corpus`` changes, the page hashes no longer match: regenerate the file from a commit whose
 parser is known to be right, never from the code under test.
 """
@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 
 from bench.corpus import generate_hostile_page, generate_page
 from core.model import BEIJING, make_article_id
-from core.parse import parse_page, split_lines
-from core.parse.live_feed import LiveFeedParser
+from core.parsing import parse_page, split_lines
+from core.parsing.live_feed import LiveFeedParser
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "parse_equivalence.json"
 SEED = 20261128

@@ -10,10 +10,10 @@ import pytest
 from expectations import DUPLICATES, EXPECTED
 
 from core.config import Reporters
-from core.ingest import ingest
 from core.model import Article, parse_source_span
-from core.parse import ParseResult, parse_page
-from core.read import read_page
+from core.parsing import ParseResult, parse_page
+from core.reading.files import read_page
+from core.storing.ingest import ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from core.model import BEIJING, Article
-from core.parse import ParseResult
+from core.parsing import ParseResult
 
 TRAILER_STARTS = ("Contact reporter", "Contact writer", "Related:", "Read the full", "Photo:", "Read all of",
                   "View Caixin", "Share this article", "Open WeChat")
@@ -329,7 +329,7 @@ def test_every_record_field_filled_where_the_page_has_it(sample_result: ParseRes
         "contacts": ("Tang Ziyi",),
         "related": ("PetroChina Pulls Back from Venezuela Oil as U.S. Sanctions Tighten",),
         "coverage_links": (),
-        "headline_match": None,  # set only by the headline catalog (core.catalog)
+        "headline_match": None,  # set only by the headline catalog (core.storing.catalog)
     }
     names = {f.name for f in dataclasses.fields(Article)}
     checked_elsewhere = {"article_id", "headline", "body", "word_count", "sources"}

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.parse import ParseResult, parse_page
-from core.read import decode_bytes
+from core.parsing import ParseResult, parse_page
+from core.reading.files import decode_bytes
 
 FRAGMENTS = [
     "By Huang Kaixi, Zhou Meilin and Tang Ziyi / Sep 18, 2019 04:41 PM / World",
@@ -114,7 +114,7 @@ def pages() -> st.SearchStrategy[str]:
 
 
 def editor_lines(text: str) -> list[str]:
-    """Lines as an editor shows them, computed here independently of ``core.parse.split_lines``."""
+    """Lines as an editor shows them, computed here independently of ``core.parsing.split_lines``."""
     text = text.removeprefix("\ufeff")
     lines = _LINE_BREAK.split(text)
     if lines and lines[-1] == "":

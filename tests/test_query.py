@@ -1,4 +1,4 @@
-"""The query language (``core.query``): every operator, precedence, fields, and error positions.
+"""The query language (``core.analysing.query``): every operator, precedence, fields, and error positions.
 
 ``to_string`` renders a parsed query fully parenthesised, so each case states exactly how the parser read
 the query. Error cases state the 0-based position and the message, and check the caret of ``pointer()``.
@@ -13,9 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from core.collection import Filters, open_collection, select
-from core.errors import CaixinError, QuerySyntaxError
-from core.query import (
+from core.analysing.query import (
     FIELDS,
     And,
     Field,
@@ -28,7 +26,9 @@ from core.query import (
     positive_terms,
     to_string,
 )
-from core.search import SearchIndex
+from core.errors import CaixinError, QuerySyntaxError
+from core.storing.collection import Filters, open_collection, select
+from core.storing.search import SearchIndex
 
 # -- what parses, and how it is read --------------------------------------------------------------------
 

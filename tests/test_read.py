@@ -10,9 +10,9 @@ import pytest
 
 from core.config import Reporters
 from core.errors import CaixinError, InputError
-from core.ingest import ingest
-from core.parse import parse_page
-from core.read import PAGE_SUFFIXES, decode_bytes, expand_inputs, read_page
+from core.parsing import parse_page
+from core.reading.files import PAGE_SUFFIXES, decode_bytes, expand_inputs, read_page
+from core.storing.ingest import ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 STORY = (

@@ -14,8 +14,8 @@ import pytest
 
 from core.config import Reporters
 from core.errors import InputError
-from core.ingest import ingest
-from core.read import expand_inputs
+from core.reading.files import expand_inputs
+from core.storing.ingest import ingest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STORY = (
@@ -166,7 +166,7 @@ def test_skipped_entries_reach_the_ingest_report(tmp_path: Path, pages: Path) ->
 
 # -- an unreadable subfolder ------------------------------------------------------------------------------
 
-_LIST = "import sys; from core.read import expand_inputs; f, e = expand_inputs([sys.argv[1]]); " \
+_LIST = "import sys; from core.reading.files import expand_inputs; f, e = expand_inputs([sys.argv[1]]); " \
     "print(len(f)); print(*(str(x) for x in e), sep='\\n')"  # fmt: skip
 
 

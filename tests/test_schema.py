@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from core.config import Reporters
-from core.frame import articles_to_frame, empty_frame, frame_to_json_records
-from core.ingest import ingest
 from core.model import COLUMNS, LIST_COLUMNS, ROLES, Article, SourceSpan, parse_source_span
-from core.parse import ParseResult
+from core.parsing import ParseResult
+from core.storing.frame import articles_to_frame, empty_frame, frame_to_json_records
+from core.storing.ingest import ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "pages" / "000_6a6401b8027f1b55.txt"

@@ -1,4 +1,4 @@
-"""Full-text search (``core.search``): acceptance counts on the shipped sample, what is and is not searched,
+"""Full-text search (``core.storing.search``): acceptance counts on the shipped sample, what is and is not searched,
 the FTS5 index file, highlight offsets and snippets, and a differential check against a brute-force scan.
 
 Stories of the sample are named by words of their body (``STORIES``), never by row number, so the tests
@@ -18,9 +18,9 @@ from expectations import SAMPLE_STORIES
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.collection import Collection, open_collection
-from core.query import And, Field, Node, Not, Or, Term, parse_query, positive_terms
-from core.search import SearchIndex, fold, kwic, query_hits, term_pattern
+from core.analysing.query import And, Field, Node, Not, Or, Term, parse_query, positive_terms
+from core.storing.collection import Collection, open_collection
+from core.storing.search import SearchIndex, fold, kwic, query_hits, term_pattern
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"

@@ -17,8 +17,8 @@ import pytest
 from conftest import check_golden
 
 from core.model import ROLES
-from core.parse import ParseResult, detect_shape, parse_page, split_lines
-from core.read import decode_bytes, read_page
+from core.parsing import ParseResult, detect_shape, parse_page, split_lines
+from core.reading.files import decode_bytes, read_page
 
 TESTS = Path(__file__).resolve().parent
 PAGES = TESTS / "fixtures" / "pages"

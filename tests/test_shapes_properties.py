@@ -16,7 +16,7 @@ from test_properties import FRAGMENTS as LIVE_FEED_FRAGMENTS
 from test_properties import fragments_of, pages_of
 
 from core.model import ROLES
-from core.parse import SHAPES, ParseResult, html_to_text, looks_like_html, parse_page, split_lines
+from core.parsing import SHAPES, ParseResult, html_to_text, looks_like_html, parse_page, split_lines
 
 SHAPE_FRAGMENTS = [
     "Aug 10, 2018 03:05 PM",

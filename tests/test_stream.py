@@ -1,4 +1,4 @@
-"""Large pages read in pieces (``core.stream``): the same records as a whole read, bounded segments,
+"""Large pages read in pieces (``core.reading.stream``): the same records as a whole read, bounded segments,
 progress as the bytes go by, and the same one-line errors."""
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from test_properties import pages
 from bench.corpus import generate_page
 from core.config import Reporters
 from core.errors import InputError
-from core.frame import articles_to_frame
-from core.ingest import ingest
-from core.parse import looks_like_html, parse_page, split_lines
-from core.parse.common import count_bylines
-from core.read import read_page
-from core.stream import PageReader, hash_file, parse_large_page, read_lines, stream_threshold
+from core.parsing import looks_like_html, parse_page, split_lines
+from core.parsing.common import count_bylines
+from core.reading.files import read_page
+from core.reading.stream import PageReader, hash_file, parse_large_page, read_lines, stream_threshold
+from core.storing.frame import articles_to_frame
+from core.storing.ingest import ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 PAGES2 = Path(__file__).resolve().parent / "fixtures" / "pages2"

@@ -1,4 +1,4 @@
-"""Themes (``core.themes``): membership on the sample with evidence, ``min_hits`` and ``exclude`` on hand-made
+"""Themes (``core.analysing.themes``): membership on the sample with evidence, ``min_hits`` and ``exclude`` on hand-made
 pages, saved-query themes, highlight offsets, broken themes files, ``ThemeBook`` and the shipped file.
 """
 
@@ -12,11 +12,8 @@ import pandas as pd
 import pytest
 from expectations import SAMPLE_STORIES
 
-from core.collection import Collection, open_collection
-from core.errors import ConfigError, QuerySyntaxError
-from core.query import parse_query
-from core.search import SearchIndex, term_pattern
-from core.themes import (
+from core.analysing.query import parse_query
+from core.analysing.themes import (
     DEFAULT_THEMES_FILE,
     MEMBERSHIP_COLUMNS,
     Theme,
@@ -28,6 +25,9 @@ from core.themes import (
     theme_hits,
     themes_of,
 )
+from core.errors import ConfigError, QuerySyntaxError
+from core.storing.collection import Collection, open_collection
+from core.storing.search import SearchIndex, term_pattern
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PAGES = PROJECT_ROOT / "data" / "pages"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import uploads
 from core.errors import InputError
-from core.read import PAGE_SUFFIXES, expand_inputs
-from core.uploads import MAX_NAME_BYTES, add_uploads, safe_name, save_upload
+from core.reading import uploads
+from core.reading.files import PAGE_SUFFIXES, expand_inputs
+from core.reading.uploads import MAX_NAME_BYTES, add_uploads, safe_name, save_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (ROOT / "data" / "pages" / "000_6a6401b8027f1b55.txt").read_bytes()

@@ -1,6 +1,6 @@
 """The reading pane: one story shown as plain text, with query and theme hits highlighted safely.
 
-Everything that comes from a page goes through ``core.highlight`` (HTML-escaped) or ``st.text``/``st.code``;
+Everything that comes from a page goes through ``core.analysing.highlight`` (HTML-escaped) or ``st.text``/``st.code``;
 nothing from a story is ever passed to Markdown.
 """
 
@@ -15,12 +15,12 @@ import streamlit as st
 
 from components.data import one_line
 from components.paths import PathNames
+from core.analysing.highlight import Span, text_block
+from core.analysing.themes import Theme, theme_hits
 from core.errors import QuerySyntaxError
-from core.frame import sources_of
-from core.highlight import Span, text_block
-from core.search import query_hits
-from core.stream import read_lines
-from core.themes import Theme, theme_hits
+from core.reading.stream import read_lines
+from core.storing.frame import sources_of
+from core.storing.search import query_hits
 
 QUERY_COLOUR = "#ffd400"
 

@@ -23,15 +23,15 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components.warm import ready
-from core.cache import default_cache_dir
+from core.analysing.highlight import markdown_code
 from core.cli import megabytes
-from core.collection import Collection, open_collection
 from core.config import PROJECT_ROOT
 from core.errors import CaixinError
-from core.highlight import markdown_code
-from core.ingest import Progress, ingest
-from core.read import expand_inputs, inputs_fingerprint
-from core.report import PageReport
+from core.parsing.report import PageReport
+from core.reading.files import expand_inputs, inputs_fingerprint
+from core.storing.cache import default_cache_dir
+from core.storing.collection import Collection, open_collection
+from core.storing.ingest import Progress, ingest
 
 DEFAULT_DATA = PROJECT_ROOT / "data" / "pages"
 #: ``st.session_state`` key: a re-read was asked for (the Re-read button, an upload); the next run does it.

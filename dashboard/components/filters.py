@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from core.collection import Collection, Filters
-from core.highlight import markdown_code
+from core.analysing.highlight import markdown_code
+from core.storing.collection import Collection, Filters
 
 LIST_PARAMS = {"theme": "w_theme", "reporter": "w_reporter", "section": "w_section", "kind": "w_kind"}
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}

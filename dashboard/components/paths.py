@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 from components.data import read_only
-from core.cache import default_cache_dir
-from core.collection import Collection
 from core.config import PROJECT_ROOT
 from core.model import parse_source_span
+from core.storing.cache import default_cache_dir
+from core.storing.collection import Collection
 
 #: An absolute path in a message: a ``/`` not inside a word, a URL or a relative path, and what follows up
 #: to a space, quote or ``:`` (which ends the file part of ``path:line: message``).

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analytics import selection_summary
-from core.collection import Collection, Filters, select
+from core.analysing.analytics import selection_summary
 from core.errors import QuerySyntaxError
+from core.storing.collection import Collection, Filters, select
 
 VIEW_KEY = "_view"
 Selection = Literal["frame", "memberships", "mask", "positions"]

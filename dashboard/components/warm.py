@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import gc
 
-from core.collection import Collection
-from core.terms import term_sample
+from core.analysing.terms import term_sample
+from core.storing.collection import Collection
 
 READY = "ready"
 #: ``collection.derived`` key of the term counts of a random sample of stories: the background the themes
-#: page's distinctive terms compare a selection with (``core.terms.term_sample``).
+#: page's distinctive terms compare a selection with (``core.analysing.terms.term_sample``).
 BACKGROUND = "term_background"
 
 

@@ -11,10 +11,10 @@ from components.data import ask_reread, read_only, upload_dir
 from components.paging import paged_table, pager
 from components.paths import names_for
 from components.view import get_view, header, remember
-from core import export
-from core.highlight import markdown_code
-from core.read import PAGE_SUFFIXES
-from core.uploads import UploadResult, add_uploads
+from core.analysing import export
+from core.analysing.highlight import markdown_code
+from core.reading.files import PAGE_SUFFIXES
+from core.reading.uploads import UploadResult, add_uploads
 
 TABLE_ROWS = 200  # rows of a report table sent at a time
 WARNING_LINES = 200

@@ -7,7 +7,7 @@ import streamlit as st
 from components import charts
 from components.filters import chart_filter
 from components.view import get_view, header, remember
-from core.analytics import reporter_counts, selection_summary, theme_counts, timeline
+from core.analysing.analytics import reporter_counts, selection_summary, theme_counts, timeline
 
 view = get_view()
 header(view, "Caixin Global archive")

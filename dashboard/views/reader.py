@@ -10,7 +10,7 @@ from components.article import byline_text, render
 from components.paging import pager, show_page_of
 from components.paths import names_for
 from components.view import get_view, header
-from core.highlight import markdown_code
+from core.analysing.highlight import markdown_code
 
 PAGE_ROWS = 100  # the table sends one page of the selection to the browser, never all of it
 PAGE_KEY = "reader_page"

@@ -8,7 +8,7 @@ import streamlit as st
 from components import charts
 from components.filters import set_filter
 from components.view import get_view, header
-from core.analytics import (
+from core.analysing.analytics import (
     cobyline_pairs,
     reporter_counts,
     reporter_theme_matrix,

@@ -11,9 +11,9 @@ from components.filters import chart_filter
 from components.paging import paged_table
 from components.view import get_view, header, remember
 from components.warm import BACKGROUND
-from core.analytics import theme_cooccurrence, theme_counts, theme_evidence
+from core.analysing.analytics import theme_cooccurrence, theme_counts, theme_evidence
+from core.analysing.terms import compare_terms, distinctive_terms
 from core.errors import QuerySyntaxError
-from core.terms import compare_terms, distinctive_terms
 
 EVIDENCE_ROWS = 50  # evidence rows sent at a time
 

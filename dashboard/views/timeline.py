@@ -11,7 +11,7 @@ import streamlit as st
 from components import charts
 from components.filters import dates_from_chart
 from components.view import get_view, header
-from core.analytics import listing_only_timeline, timeline, timeline_headlines
+from core.analysing.analytics import listing_only_timeline, timeline, timeline_headlines
 
 HOVER_HEADLINES = 3  # latest headlines per bar in the tooltip: they are most of what the chart sends
 

@@ -305,6 +305,6 @@ def screenshot(tab: object, name: str, *, docs: bool = False) -> Path:
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> object:
     """The shipped sample opened by core (ids, related targets) to tell the browser tests what to expect."""
-    from core.collection import open_collection
+    from core.storing.collection import open_collection
 
     return open_collection([ROOT / "data" / "pages"], cache_dir=tmp_path_factory.mktemp("sample-cache"))

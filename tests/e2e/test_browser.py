@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from core.collection import Filters, select
+from core.storing.collection import Filters, select
 
 from .conftest import (
     Server,

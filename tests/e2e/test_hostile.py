@@ -17,7 +17,7 @@ import pytest
 
 from bench.corpus import _HOSTILE as HOSTILE_STRINGS  # the injected strings, defined once beside the page
 from bench.corpus import generate_hostile_page
-from core.collection import Collection, open_collection
+from core.storing.collection import Collection, open_collection
 
 from .conftest import (
     ROOT,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.collection import Collection
+from core.storing.collection import Collection
 
 from .conftest import Server, assert_healthy, expect, open_view, serving, settle
 from .test_browser import main_text, table_rows

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.collection import open_collection
+from core.storing.collection import open_collection
 
 from .conftest import ROOT, Server, assert_healthy, open_view, settle, start_server, stop_server, warm_up
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core.cache import CacheStore, atomic_write_bytes
+from core.storing.cache import CacheStore, atomic_write_bytes
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"

@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 
 from core.model import ListingEntry
-from core.parse import common as c
-from core.parse.entries import EntryBuilder, unlink
-from core.report import PageReport
+from core.parsing import common as c
+from core.parsing.entries import EntryBuilder, unlink
+from core.parsing.report import PageReport
 
 __all__ = ["parse_listing"]
 

@@ -3,11 +3,11 @@
 Pure functions: they take the article frame (``core.model.COLUMNS``; any index, e.g. a filtered frame) and
 return new DataFrames with plain column names, sorted deterministically; nothing is modified in place.
 Theme memberships come as a DataFrame with columns ``article_id``, ``theme`` (slug) and ``hits``, one row
-per (story, theme) match (``core.themes.match_themes``); rows whose ``article_id`` is not in the frame are
+per (story, theme) match (``core.analysing.themes.match_themes``); rows whose ``article_id`` is not in the frame are
 ignored. Dates are Beijing calendar dates, as tz-naive ``datetime64`` values at midnight.
 
 The word-level functions (``tokenize``, ``distinctive_terms``, ``compare_terms``, ``mentions``) live in
-``core.terms`` and the story threads (``story_threads``, ``thread_of``) in ``core.threads``; both are
+``core.analysing.terms`` and the story threads (``story_threads``, ``thread_of``) in ``core.analysing.threads``; both are
 re-exported here so the dashboard has one module to import.
 """
 
@@ -24,9 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
+from core.analysing.threads import story_threads, thread_of
 from core.model import BEIJING
-from core.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
-from core.threads import story_threads, thread_of
 
 __all__ = [
     "STAFF",

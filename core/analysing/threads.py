@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.terms import STOPWORDS
+from core.analysing.terms import STOPWORDS
 
 __all__ = ["story_threads", "thread_of"]
 
@@ -115,7 +115,7 @@ def story_threads(frame: pd.DataFrame, min_score: float = 0.5) -> pd.DataFrame:
 
     A related headline is compared with every story's headline plus the first 80 words of its body: score
     = share of the related headline's content words (words of two or more characters that are not
-    ``core.terms.STOPWORDS``) found there. The best story with score >= ``min_score`` and at least 3 shared
+    ``core.analysing.terms.STOPWORDS``) found there. The best story with score >= ``min_score`` and at least 3 shared
     content words, other than the linking story itself, is the target; ties go to the earlier row of
     ``frame``.
 

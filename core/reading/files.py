@@ -209,7 +209,7 @@ def decode_utf8(
     data: bytes, name: str, *, first_line: int = 1, first_byte: int = 0
 ) -> tuple[str, str | None]:
     """UTF-8 bytes to text; bytes that are not UTF-8 are read as Latin-1 (none lost) and the warning says
-    where the first one is. ``first_line`` and ``first_byte`` place ``data`` in its file (``core.stream``
+    where the first one is. ``first_line`` and ``first_byte`` place ``data`` in its file (``core.reading.stream``
     decodes a file piece by piece)."""
     try:
         return data.decode("utf-8"), None

@@ -29,10 +29,10 @@ from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from core.parse.common import BYLINE
-from core.parse.html_nesting import BLOCKS as _BLOCKS
-from core.parse.html_nesting import MAX_DEPTH, MAX_OPEN_FORMATTING
-from core.parse.html_nesting import flatten as _flatten
+from core.parsing.common import BYLINE
+from core.parsing.html_nesting import BLOCKS as _BLOCKS
+from core.parsing.html_nesting import MAX_DEPTH, MAX_OPEN_FORMATTING
+from core.parsing.html_nesting import flatten as _flatten
 
 __all__ = ["MAX_DEPTH", "MAX_OPEN_FORMATTING", "HtmlText", "html_text", "html_to_text", "looks_like_html"]
 

@@ -26,12 +26,12 @@ from itertools import chain
 
 import pandas as pd
 
-from core.frame import articles_to_frame
-from core.parse import common as c
-from core.parse import hold_times, html_to_text, looks_like_html, split_lines, split_more_lines
-from core.parse.live_feed import DEFAULT_AGENCIES, LiveFeedParser
-from core.read import binary_error, decode_utf8, open_error, read_page
-from core.report import PageReport
+from core.parsing import common as c
+from core.parsing import hold_times, html_to_text, looks_like_html, split_lines, split_more_lines
+from core.parsing.live_feed import DEFAULT_AGENCIES, LiveFeedParser
+from core.parsing.report import PageReport
+from core.reading.files import binary_error, decode_utf8, open_error, read_page
+from core.storing.frame import articles_to_frame
 
 #: Bytes read at a time.
 READ_BYTES = 1 << 20
@@ -72,7 +72,7 @@ class PageReader:
     """The lines of a page file in batches, numbered as ``split_lines`` numbers the whole decoded text.
 
     ``sha256``, ``size`` and ``warnings`` are complete once ``batches()`` is exhausted. Raises
-    ``InputError`` as ``core.read.read_page`` does (a binary file is found when its NUL byte is reached).
+    ``InputError`` as ``core.reading.files.read_page`` does (a binary file is found when its NUL byte is reached).
     A single line is held whole, however long it is.
     """
 

@@ -4,7 +4,7 @@ lines, matched to the stories of a collection.
 Live-feed stories carry no headline (``headline_inferred``); other pages name stories by their headlines.
 ``match_catalog`` links each catalog entry to at most one story, and only on strong evidence:
 
-- the **content words** of the headline (lower case, stop words of ``core.terms`` dropped, a light suffix
+- the **content words** of the headline (lower case, stop words of ``core.analysing.terms`` dropped, a light suffix
   stemmer so ``Warns`` meets ``warned``) are looked up in the story's **lead**, its first ``LEAD_WORDS``
   words of body;
 - ``score`` = the share of the headline's content words found in the lead, times a date factor: 1 on the
@@ -39,9 +39,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from core.analysing.terms import content_words
 from core.model import BEIJING, LISTING_COLUMNS, ListingEntry
-from core.parse import ParseResult
-from core.terms import content_words
+from core.parsing import ParseResult
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -101,7 +101,7 @@ def _chunk_words(chunk: str) -> tuple[str, ...]:
 
 
 def headline_words(text: str) -> frozenset[str]:
-    """The content words of a headline or lead as the matcher compares them: ``core.terms`` tokens without
+    """The content words of a headline or lead as the matcher compares them: ``core.analysing.terms`` tokens without
     stop words, lightly stemmed. Tokens never span whitespace, so each distinct chunk is read once."""
     return frozenset(w for chunk in text.lower().split() for w in _chunk_words(chunk))
 

@@ -26,19 +26,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.model import Article, ListingEntry
-from core.parse import common as c
+from core.parsing import common as c
 
 # The live-feed parser's small helpers, shared rather than copied (they stay private there so that module
 # can be tuned without widening its public API).
-from core.parse.entries import unlink
-from core.parse.live_feed import (
+from core.parsing.entries import unlink
+from core.parsing.live_feed import (
     DEFAULT_AGENCIES,
     _near_copy,
     split_byline,
     story_article,
     trailer_role,
 )
-from core.report import PageReport
+from core.parsing.report import PageReport
 
 __all__ = ["parse_article"]
 

@@ -63,7 +63,7 @@ def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
 
 def _nanosecond_times(column: pd.Series) -> pd.Series:
     """``column`` as Beijing times of nanosecond resolution. The parsers already leave out times a record
-    cannot hold (``core.parse.hold_times``); any other such time (a hand-made frame) becomes NaT here
+    cannot hold (``core.parsing.hold_times``); any other such time (a hand-made frame) becomes NaT here
     rather than an ``OutOfBoundsDatetime`` that would stop a whole ingest."""
     times = pd.to_datetime(column, utc=True, errors="coerce")
     if times.dt.unit != "ns":

@@ -19,7 +19,7 @@ The ``empty`` shape (a file with no lines) is decided by ``parse_page`` before d
 
 from __future__ import annotations
 
-from core.parse import common as c
+from core.parsing import common as c
 
 __all__ = ["SHAPES", "detect_shape"]
 

@@ -14,8 +14,8 @@ from itertools import compress
 from typing import Any
 
 from core.model import Article, SourceSpan, make_article_id
-from core.parse import common as c
-from core.report import PageReport
+from core.parsing import common as c
+from core.parsing.report import PageReport
 
 DEFAULT_AGENCIES = frozenset(
     name.lower()
@@ -226,7 +226,7 @@ class LiveFeedParser:
         page_end: bool = True,
         stripped: list[str] | None = None,
     ) -> None:
-        """``lines`` are the whole page, or one segment of it (``core.stream``): ``first_line`` is the
+        """``lines`` are the whole page, or one segment of it (``core.reading.stream``): ``first_line`` is the
         page line number of ``lines[0]``, and ``page_end=False`` says the page goes on after the segment
         (so its last story is not cut short there). A segment other than the first starts at a byline.
         ``stripped``, when given, is ``lines`` stripped (so that ``parse_page`` strips them only once)."""

@@ -1,7 +1,7 @@
 """Pages uploaded through the dashboard: checked, reported on and stored under a safe name.
 
 A stored name is the upload's own file name without folders or unsafe characters, with a page suffix the
-folder scan reads (``core.read.PAGE_SUFFIXES``; ``.txt`` is added otherwise) and at most
+folder scan reads (``core.reading.files.PAGE_SUFFIXES``; ``.txt`` is added otherwise) and at most
 ``MAX_NAME_BYTES`` bytes in UTF-8, cut on a character boundary before the suffix. Every failure (an
 undecodable page, a file-system error) is a one-line ``InputError`` naming the upload, never the folder.
 """
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from core.cache import atomic_write_bytes
 from core.errors import InputError
-from core.parse import parse_page
-from core.read import PAGE_SUFFIXES, decode_bytes
-from core.report import PageReport
+from core.parsing import parse_page
+from core.parsing.report import PageReport
+from core.reading.files import PAGE_SUFFIXES, decode_bytes
+from core.storing.cache import atomic_write_bytes
 
 _UNSAFE = re.compile(r"[^\w.() -]+")
 #: Longest stored name in UTF-8 bytes. File systems allow 255; the atomic write's temporary file adds

@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.frame import frame_to_json_records
 from core.model import COLUMNS, LIST_COLUMNS
+from core.storing.frame import frame_to_json_records
 
 
 def _csv_cell(name: str, value: Any) -> Any:

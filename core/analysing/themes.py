@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.analysing.query import Term, parse_query, positive_terms
 from core.config import DATA_DIR, load_toml
 from core.errors import ConfigError, QuerySyntaxError
-from core.query import Term, parse_query, positive_terms
-from core.search import Hit, SearchIndex, find_hits
+from core.storing.search import Hit, SearchIndex, find_hits
 
 DEFAULT_THEMES_FILE = Path(os.environ.get("CAIXIN_THEMES") or DATA_DIR / "themes.toml")
 PALETTE = (

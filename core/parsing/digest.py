@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 
 from core.model import ListingEntry
-from core.parse import common as c
-from core.parse.entries import EntryBuilder, clean_headline, is_name, unlink
-from core.report import PageReport
+from core.parsing import common as c
+from core.parsing.entries import EntryBuilder, clean_headline, is_name, unlink
+from core.parsing.report import PageReport
 
 __all__ = ["parse_digest"]
 

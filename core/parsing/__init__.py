@@ -1,7 +1,7 @@
 """Page parsers, one module per page shape, and ``parse_page``, the entry point for one page's text.
 
-``parse_page`` reads saved HTML as its text (``core.parse.html``), detects the page's shape
-(``core.parse.detect``) and hands the lines to that shape's parser: ``live_feed``, ``article``, ``listing``
+``parse_page`` reads saved HTML as its text (``core.parsing.html``), detects the page's shape
+(``core.parsing.detect``) and hands the lines to that shape's parser: ``live_feed``, ``article``, ``listing``
 or ``digest``. Every parser gives every non-blank line exactly one role in the page report.
 """
 
@@ -11,14 +11,14 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from core.model import Article, ListingEntry, holdable
-from core.parse.article import parse_article
-from core.parse.common import unholdable_note
-from core.parse.detect import SHAPES, detect_shape
-from core.parse.digest import parse_digest
-from core.parse.html import html_to_text, looks_like_html
-from core.parse.listing import parse_listing
-from core.parse.live_feed import DEFAULT_AGENCIES, parse_live_feed
-from core.report import PageReport
+from core.parsing.article import parse_article
+from core.parsing.common import unholdable_note
+from core.parsing.detect import SHAPES, detect_shape
+from core.parsing.digest import parse_digest
+from core.parsing.html import html_to_text, looks_like_html
+from core.parsing.listing import parse_listing
+from core.parsing.live_feed import DEFAULT_AGENCIES, parse_live_feed
+from core.parsing.report import PageReport
 
 __all__ = [
     "SHAPES",
@@ -52,7 +52,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def split_more_lines(text: str) -> list[str]:
-    """``split_lines`` for text that goes on a page after other text (``core.stream``): no BOM dropped.
+    """``split_lines`` for text that goes on a page after other text (``core.reading.stream``): no BOM dropped.
     Text that ends a line gives no empty last line, so pieces cut after a ``\\n`` split as the whole."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -103,7 +103,7 @@ _Dated = TypeVar("_Dated", Article, ListingEntry)
 
 
 def hold_times(items: tuple[_Dated, ...], report: PageReport) -> tuple[_Dated, ...]:
-    """``items`` with every time a record cannot hold (``core.parse.common.holdable``: before 1677 or
+    """``items`` with every time a record cannot hold (``core.parsing.common.holdable``: before 1677 or
     after 2262) made None, each with a warning in ``report`` naming its line; the story or entry is kept."""
     times = [item.published_at for item in items if item.published_at is not None]
     if not times or (holdable(min(times)) and holdable(max(times))):  # what every item's check would say

@@ -1,4 +1,4 @@
-"""The query language: parse a query string into a small tree; ``core.search`` evaluates it.
+"""The query language: parse a query string into a small tree; ``core.storing.search`` evaluates it.
 
 Grammar (``NOT`` binds tighter than ``AND``, ``AND`` tighter than ``OR``; ``AND`` is implied between
 terms)::
@@ -12,7 +12,7 @@ terms)::
 Words are case-insensitive and match whole words; ``tariff*`` matches words that start with ``tariff``.
 Fields: ``author:``, ``section:``, ``theme:``, ``agency:``; values may be quoted (``author:"Matthew Walsh"``).
 A query that does not parse raises ``QuerySyntaxError`` with the 0-based position of the problem; so does a
-``theme:`` naming no known theme, once the themes are known (``check_themes``, called by ``core.search``).
+``theme:`` naming no known theme, once the themes are known (``check_themes``, called by ``core.storing.search``).
 """
 
 from __future__ import annotations

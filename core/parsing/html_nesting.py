@@ -1,5 +1,5 @@
 """Nesting limits for saved HTML: a pre-pass that keeps lexbor's tree shallow, so reading a page takes time
-linear in its size whatever its nesting (the docstring of ``core.parse.html`` explains what a page past the limits reads
+linear in its size whatever its nesting (the docstring of ``core.parsing.html`` explains what a page past the limits reads
 like). ``flatten`` is the only entry point.
 """
 
@@ -11,7 +11,7 @@ from html import unescape as html_unescape
 
 __all__ = ["BLOCKS", "MAX_DEPTH", "MAX_OPEN_FORMATTING", "flatten"]
 
-#: Block elements: each starts a line of the reading text (``core.parse.html``), and past the limits its
+#: Block elements: each starts a line of the reading text (``core.parsing.html``), and past the limits its
 #: end tag still ends one.
 BLOCKS = frozenset(
     """address article aside blockquote body caption center dd details dialog dir div dl dt fieldset

@@ -38,8 +38,8 @@ import pyarrow.parquet as pq
 
 from core.config import DATA_DIR
 from core.errors import CacheError
-from core.frame import as_list, conform
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, holdable
+from core.storing.frame import as_list, conform
 
 #: 2: the state records the row count of each frame (``rows``).
 CACHE_FORMAT = 2

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
+from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
 
 INDEX_VERSION = "3"
 TOKENIZER = "unicode61 remove_diacritics 2"

@@ -22,15 +22,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.analytics import story_threads
-from core.cache import atomic_write_bytes, read_frame
-from core.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
+from core.analysing.analytics import story_threads
+from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 from core.errors import CacheError
-from core.ingest import Corpus, Progress, ingest
 from core.model import BEIJING
-from core.read import inputs_fingerprint
-from core.search import SearchIndex, frame_fingerprint
-from core.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
+from core.reading.files import inputs_fingerprint
+from core.storing.cache import atomic_write_bytes, read_frame
+from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
+from core.storing.ingest import Corpus, Progress, ingest
+from core.storing.search import SearchIndex, frame_fingerprint
 
 KINDS = ("staff", "agency", "unsigned")
 T = TypeVar("T")
@@ -49,7 +49,7 @@ class Collection:
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
     _theme_ids: dict[str, set[str]] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict)
-    #: the lookups stored in the cache folder for this frame's generation (``core.derived``)
+    #: the lookups stored in the cache folder for this frame's generation (``core.storing.derived``)
     files: DerivedFiles | None = None
     #: for each membership row, its story's row in ``articles`` when stored with the memberships
     stored_member_rows: np.ndarray | None = None
@@ -150,7 +150,7 @@ class Collection:
         )
 
     def threads(self) -> pd.DataFrame:
-        """``Related:`` headlines matched to stories in the collection (``core.analytics.story_threads``;
+        """``Related:`` headlines matched to stories in the collection (``core.analysing.analytics.story_threads``;
         stored in the cache folder once per generation)."""
 
         def compute() -> pd.DataFrame:

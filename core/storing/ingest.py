@@ -23,16 +23,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.cache import CacheLock, CacheStore, cache_key, default_cache_dir
-from core.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
-from core.frame import articles_to_frame, conform, empty_frame
 from core.model import Article, ListingEntry, parse_source_span
-from core.parse import parse_page
-from core.read import expand_inputs, read_page
-from core.report import CorpusReport, PageReport
-from core.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
+from core.parsing import parse_page
+from core.parsing.report import CorpusReport, PageReport
+from core.reading.files import expand_inputs, read_page
+from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
+from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir
+from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
+from core.storing.frame import articles_to_frame, conform, empty_frame
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
 #: copy is current count as read at once; a large page reports its bytes as they are read.
@@ -53,7 +53,7 @@ class Corpus:
     cache_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cache_root: Path | None = None
-    #: The cache generation ``articles`` was read from or written as (``core.cache``); None when it is
+    #: The cache generation ``articles`` was read from or written as (``core.storing.cache``); None when it is
     #: in no cache (no cache in use, or it could not be written).
     generation: str | None = None
 
@@ -106,7 +106,7 @@ def _parse_file(
     path: str, known_sha: str | None, agencies: frozenset[str], on_bytes: ByteProgress | None = None
 ) -> _FileResult:
     """Read, hash and parse one file (runs in a worker process when ingesting many small files). A file
-    of ``stream_threshold()`` bytes or more is read in pieces (``core.stream``), reporting ``on_bytes``.
+    of ``stream_threshold()`` bytes or more is read in pieces (``core.reading.stream``), reporting ``on_bytes``.
 
     Never raises for the file: one that cannot be read is an error report (``InputError``), and any other
     exception while reading or parsing it is one too, naming the file and the exception.
@@ -299,7 +299,7 @@ def _parse_many(
 ) -> tuple[list[_FileResult], list[pd.DataFrame]]:
     """Results in ``jobs`` order, and the new stories as frames (see ``_records_frame``), in the same order.
 
-    Small files are parsed by ``workers`` processes when there are many; large ones (``core.stream``) in
+    Small files are parsed by ``workers`` processes when there are many; large ones (``core.reading.stream``) in
     this process, one at a time, with their bytes reported as they are read. The files of a chunk whose
     worker died are parsed again one by one (``_parse_one_by_one``).
     """
@@ -649,9 +649,9 @@ def apply_headline_catalog(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Headlines known from listings, digests, article pages and headline lists, matched to stories.
 
-    A story with an inferred headline takes a strongly matched real one (``core.catalog``); every
+    A story with an inferred headline takes a strongly matched real one (``core.storing.catalog``); every
     listing entry gets the id of the story it matched, or none ("known from listings only").
-    ``Related:`` lines are not used here: ``core.analytics.story_threads`` links them for reading.
+    ``Related:`` lines are not used here: ``core.analysing.analytics.story_threads`` links them for reading.
     Returns the articles and the listing entries frame (``core.model.LISTING_COLUMNS``).
     """
     entries: list[ListingEntry] = [e for n in names for e in listings.get(n, [])]
