@@ -352,9 +352,14 @@ def test_state_is_valid_after_an_ingest(tmp_path: Path) -> None:
     assert store.articles_path(state["generation"]).is_file()
     assert store.records_path(state["generation"]).is_file()
     assert sorted(p.name for p in store.root.iterdir()) == sorted(
-        ["state.json", f"articles-{state['generation']}.parquet", f"records-{state['generation']}.parquet"]
+        [
+            "state.json",
+            f"articles-{state['generation']}.parquet",
+            f"records-{state['generation']}.parquet",
+            f"text-{state['generation']}.arrow",
+        ]
     )
-    pd.testing.assert_frame_equal(store.read_articles(state), corpus.articles)
+    pd.testing.assert_frame_equal(store.read_articles(state)[0], corpus.articles)
     json.loads(store.state_path.read_text())  # plain JSON
 
 

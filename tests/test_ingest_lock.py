@@ -94,7 +94,12 @@ def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
     assert store.records_path(state["generation"]).is_file()
     assert store.articles_path(state["generation"]).is_file()
     assert sorted(p.name for p in store.root.iterdir()) == sorted(
-        ["state.json", store.records_path(state["generation"]).name, store.articles_path(state["generation"]).name]
+        [
+            "state.json",
+            store.records_path(state["generation"]).name,
+            store.articles_path(state["generation"]).name,
+            store.text_path(state["generation"]).name,
+        ]
     )
     return state
 

@@ -7,6 +7,7 @@ Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
                                    entries, the generation and the row count of each frame
     <key>/records-<generation>.parquet   every story as read from every file, before de-duplication
     <key>/articles-<generation>.parquet  the merged article frame the dashboard loads
+    <key>/text-<generation>.arrow        its text columns and content hashes, memory-mapped on read
 
 Every write goes to a temporary file that is then renamed over the target, and ``state.json`` is written
 last, so a process killed midway leaves the previous generation complete and in use. Only the holder of
@@ -31,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,11 +42,12 @@ from core.config import DATA_DIR
 from core.errors import CacheError
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, holdable
 from core.storing.frame import as_list, conform
+from core.storing.text import TEXT_COLUMNS, attach_text, hashes_of, open_text, write_text
 
-#: 2: the state records the row count of each frame (``rows``).
-CACHE_FORMAT = 2
+#: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file.
+CACHE_FORMAT = 3
 #: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
-OLDER_FORMATS = frozenset({1})
+OLDER_FORMATS = frozenset({1, 2})
 
 #: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
 #: written after the ingest and outside its lock) is removed once it is this old.
@@ -72,7 +75,7 @@ REQUIRED_COLUMNS = frozenset(
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # The temporary files of the ingest's own writes (``atomic_write_*`` of the state and the two frames).
 _OWN_TEMPORARY = re.compile(r"\.(state\.json|(records|articles)-[^/]*\.parquet)\..*\.tmp")
-_FRAME_FILE = re.compile(r"(records|articles)-(.+)\.parquet")
+_FRAME_FILE = re.compile(r"(records|articles)-(.+)\.parquet|(text)-(.+)\.arrow")
 
 
 def default_cache_dir() -> Path:
@@ -124,19 +127,27 @@ def _read_frame(
     schema: Mapping[str, str] | None = None,
     rows: int | None = None,
     files: Collection[str] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[pd.DataFrame, bool]:
     """The frame, and whether every list column came back as lists of ``str`` (no nulls anywhere).
 
     With ``schema`` (column -> dtype of ``core.model.COLUMNS``) the file must have exactly those columns,
     of Arrow types that are those dtypes, no null where a story always has a value, ``rows`` rows and, with
-    ``files``, only stories of those files in ``_file``; else ``CacheError``.
+    ``files``, only stories of those files in ``_file``; else ``CacheError``. Columns in ``skip`` are
+    checked in the file's schema but not read.
     """
     try:
-        table = pq.read_table(path)
+        file_names = pq.read_schema(path).names if skip else []
+        if skip and schema is not None and not set(skip) <= set(file_names):
+            missing = ", ".join(sorted(set(skip) - set(file_names)))
+            raise CacheError(f"{path}: cache file not as written (no column {missing}); rebuilding")
+        table = pq.read_table(path, columns=[n for n in file_names if n not in skip] if skip else None)
     except (OSError, pa.ArrowException) as error:
         raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
     if schema is not None:
-        problem = _schema_problem(table, schema, rows)
+        problem = _skipped_problem(path, schema, skip) if skip else None
+        schema = {name: dtype for name, dtype in schema.items() if name not in skip}
+        problem = problem or _schema_problem(table, schema, rows)
         if problem is None and files is not None and table.num_rows:
             strays = set(pc.unique(table.column("_file")).to_pylist()).difference(files)
             if strays:
@@ -151,6 +162,24 @@ def _read_frame(
     for name, values in lists.items():
         frame[name] = pd.Series(values, index=frame.index, dtype=object)
     return frame, clean
+
+
+def _skipped_problem(path: Path, schema: Mapping[str, str], skip: Collection[str]) -> str | None:
+    """What is wrong with the columns of ``path`` that are checked but not read: their type in the
+    file's schema, and empty cells where a story always has a value (from the row groups' statistics)."""
+    meta = pq.ParquetFile(path).metadata
+    arrow = meta.schema.to_arrow_schema()
+    for name in skip:
+        kind = arrow.field(name).type
+        if not _holds(kind, schema[name], name in LIST_COLUMNS):
+            return f"column {name} is {kind}, not {schema[name]}"
+        if name in REQUIRED_COLUMNS:
+            column = meta.schema.names.index(name) if name in meta.schema.names else -1
+            for group in range(meta.num_row_groups):
+                stats = meta.row_group(group).column(column).statistics if column >= 0 else None
+                if stats is not None and stats.has_null_count and stats.null_count:
+                    return f"column {name} has empty cells"
+    return None
 
 
 def _schema_problem(table: pa.Table, schema: Mapping[str, str], rows: int | None) -> str | None:
@@ -496,7 +525,7 @@ class CacheStore:
             name = entry.name
             frame = _FRAME_FILE.fullmatch(name)
             try:
-                if _OWN_TEMPORARY.fullmatch(name) or (frame and frame.group(2) != generation):
+                if _OWN_TEMPORARY.fullmatch(name) or (frame and (frame.group(2) or frame.group(4)) != generation):
                     os.unlink(entry.path)
                 elif name.startswith(".") and ".tmp" in name and now - entry.stat().st_mtime > STALE_SECONDS:
                     os.unlink(entry.path)
@@ -532,10 +561,19 @@ class CacheStore:
     def is_current(self, state: dict[str, Any], config: str) -> bool:
         return bool(state.get("parser") == PARSER_VERSION and state.get("config") == config)
 
-    def read_articles(self, state: dict[str, Any]) -> pd.DataFrame:
-        path = self.articles_path(state["generation"])
-        frame, clean = _read_frame(path, COLUMNS, state["rows"]["articles"])
-        return conform(frame, fresh_lists=clean)  # lists just built from Arrow are not copied again
+    def text_path(self, generation: str) -> Path:
+        return self.root / f"text-{generation}.arrow"
+
+    def read_articles(self, state: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The article frame of the state's generation and the content hash of each story: every column
+        but the text read from the Parquet articles file, the text mapped from the text file
+        (``core.storing.text``), so a story's body is read from disk when something reads it."""
+        generation, rows = state["generation"], state["rows"]["articles"]
+        text = open_text(self.text_path(generation), rows)
+        path = self.articles_path(generation)
+        frame, clean = _read_frame(path, COLUMNS, rows, skip=TEXT_COLUMNS)
+        frame = attach_text(frame, text, list(COLUMNS))
+        return conform(frame, fresh_lists=clean), hashes_of(text)  # lists just built are not copied again
 
     def read_records(self, state: dict[str, Any]) -> pd.DataFrame:
         """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied).
@@ -553,14 +591,18 @@ class CacheStore:
         and every file derived from them stay as they are. Only under the exclusive lock."""
         atomic_write_bytes(self.state_path, json.dumps(state).encode())
 
-    def write(self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame) -> None:
-        """Write a new generation, then the state that points at it, then drop older generations.
+    def write(
+        self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame, hashes: np.ndarray
+    ) -> None:
+        """Write a new generation (records, articles, and the articles' text file with ``hashes``, their
+        content hashes), then the state that points at it, then drop older generations.
 
         Only under the exclusive lock (``lock``): another writer would remove this generation's files.
         """
         generation = state["generation"]
         atomic_write_parquet(self.records_path(generation), records)
         atomic_write_parquet(self.articles_path(generation), articles)
+        write_text(self.text_path(generation), articles, hashes)
         state = {
             **state,
             "format": CACHE_FORMAT,
@@ -571,5 +613,5 @@ class CacheStore:
         atomic_write_bytes(self.state_path, json.dumps(state).encode())
         for old in self.root.glob("*.parquet"):
             frame = _FRAME_FILE.fullmatch(old.name)
-            if frame and frame.group(2) != generation:
+            if frame and (frame.group(2) or frame.group(4)) != generation:
                 old.unlink(missing_ok=True)

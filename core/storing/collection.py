@@ -327,7 +327,7 @@ def open_collection(
     corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
     folder = corpus.cache_root if use_cache else None
     try:
-        index = SearchIndex.open(corpus.articles, folder)
+        index = SearchIndex.open(corpus.articles, folder, corpus.hashes)
     except OSError as error:
         corpus.cache_warnings.append(
             f"{folder}: index not cached ({error.strerror or error}); built in memory"

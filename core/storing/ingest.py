@@ -25,7 +25,7 @@ import pandas as pd
 
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
-from core.model import Article, ListingEntry, parse_source_span
+from core.model import COLUMNS, Article, ListingEntry, parse_source_span
 from core.parsing import parse_page
 from core.parsing.report import CorpusReport, PageReport
 from core.reading.files import expand_inputs, read_page
@@ -33,6 +33,8 @@ from core.reading.stream import ByteProgress, hash_file, parse_large_page, strea
 from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.storing.frame import articles_to_frame, conform, empty_frame
+from core.storing.search import content_hashes
+from core.storing.text import attach_text, open_text
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
 #: copy is current count as read at once; a large page reports its bytes as they are read.
@@ -56,6 +58,9 @@ class Corpus:
     #: The cache generation ``articles`` was read from or written as (``core.storing.cache``); None when it is
     #: in no cache (no cache in use, or it could not be written).
     generation: str | None = None
+    #: ``core.storing.search.content_hashes`` of ``articles`` when known (stored with the cache
+    #: generation's text), so that opening the full-text index need not read every story's text
+    hashes: np.ndarray | None = None
 
     @property
     def failed(self) -> bool:
@@ -435,8 +440,8 @@ def _ingest(
 
     if state is not None and not jobs and set(unchanged) == set(known):
         try:
-            articles = store.read_articles(state)
-            return _cached_corpus(store, state, articles, names, error_pages, warnings, started)
+            articles, hashes = store.read_articles(state)
+            return _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started)
         except CacheError as error:
             warnings.append(str(error))
             state, known, unchanged = None, {}, []
@@ -507,13 +512,19 @@ def _ingest(
         "reporter_merges": name_merges,
     }
     generation: str | None = None
+    new_hashes: np.ndarray | None = None
     if lock is not None and not lock.exclusive:
         warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
     elif lock is not None:
         try:
             written = records["_file"].isin(list(file_entries)).to_numpy()
-            store.write(new_state, records if written.all() else records[written], articles)
+            new_hashes = content_hashes(articles)
+            store.write(new_state, records if written.all() else records[written], articles, new_hashes)
             generation = str(new_state["generation"])
+            # the text is on disk now: map it, so the bodies read from the pages are freed
+            articles = attach_text(articles, open_text(store.text_path(generation), len(articles)), list(COLUMNS))
+        except CacheError as error:  # written, but not readable back: the text stays in memory
+            warnings.append(str(error))
         except OSError as error:
             warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
     return Corpus(
@@ -526,6 +537,7 @@ def _ingest(
         seconds=time.perf_counter() - started,
         cache_root=store.root if use_cache else None,
         generation=generation,
+        hashes=new_hashes,
     )
 
 
@@ -546,7 +558,7 @@ def _touched(
         files[r.path] = {**files[r.path], "size": r.size, "mtime_ns": r.mtime_ns}
     new_state = {**state, "files": files}
     try:
-        articles = store.read_articles(state)
+        articles, hashes = store.read_articles(state)
     except CacheError as error:
         warnings.append(str(error))
         return None
@@ -555,13 +567,14 @@ def _touched(
             store.write_state(new_state)
         except OSError as error:
             warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
-    return _cached_corpus(store, new_state, articles, names, error_pages, warnings, started)
+    return _cached_corpus(store, new_state, articles, hashes, names, error_pages, warnings, started)
 
 
 def _cached_corpus(
     store: CacheStore,
     state: dict[str, Any],
     articles: pd.DataFrame,
+    hashes: np.ndarray,
     names: list[str],
     error_pages: list[PageReport],
     warnings: list[str],
@@ -578,6 +591,7 @@ def _cached_corpus(
         seconds=time.perf_counter() - started,
         cache_root=store.root,
         generation=state["generation"],
+        hashes=hashes,
     )
 
 

@@ -161,13 +161,16 @@ class SearchIndex:
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, frame: pd.DataFrame, folder: Path | None = None) -> SearchIndex:
+    def open(
+        cls, frame: pd.DataFrame, folder: Path | None = None, hashes: np.ndarray | None = None
+    ) -> SearchIndex:
         """The index for ``frame``: reuse ``folder/fts-<fingerprint>.sqlite`` if present; else update the
         folder's previous index (a copy of it, renamed into place when complete) with the stories that
         were added, changed or removed; else (none, damaged, or more than ``REBUILD_SHARE`` of the rows
         changed) build it.
 
-        With ``folder=None`` the index lives in memory.
+        With ``folder=None`` the index lives in memory. ``hashes`` are ``content_hashes(frame)`` when the
+        caller has them (stored with the cache generation): the text of the stories is then not read.
         """
         if folder is None:
             db = sqlite3.connect(":memory:", check_same_thread=False)
@@ -176,7 +179,8 @@ class SearchIndex:
             index.inserted = len(frame)
             return index
         folder.mkdir(parents=True, exist_ok=True)
-        hashes = content_hashes(frame)
+        if hashes is None or len(hashes) != len(frame):
+            hashes = content_hashes(frame)
         fingerprint = frame_fingerprint(frame, hashes)
         keys = _row_keys(frame, hashes)
         path = folder / f"fts-{fingerprint}.sqlite"

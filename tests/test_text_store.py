@@ -1,0 +1,127 @@
+"""The story text of a cache generation on disk (``core.storing.text``): written with each generation,
+mapped on a warm start (not read into memory), the same frame as a cold ingest, and rebuilt when damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from bench.corpus import generate_corpus
+from core.storing.cache import CacheStore, cache_key
+from core.storing.collection import open_collection
+from core.storing.ingest import ingest
+from core.storing.search import content_hashes
+from core.storing.text import SCHEMA, TEXT_COLUMNS, open_text, write_text
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pages")
+    generate_corpus(folder, stories=600, seed=3)
+    return folder
+
+
+def _store(pages: Path, cache: Path) -> CacheStore:
+    return CacheStore(cache / cache_key([str(pages)]))
+
+
+def test_a_warm_start_maps_the_text_and_gives_the_frame_of_a_cold_ingest(pages: Path, tmp_path: Path) -> None:
+    cold = ingest([pages], cache_dir=tmp_path, use_cache=False)
+    first = ingest([pages], cache_dir=tmp_path)
+    before = pa.total_allocated_bytes()
+    warm = ingest([pages], cache_dir=tmp_path)
+    grown = pa.total_allocated_bytes() - before
+    assert warm.from_cache and not first.from_cache
+    pd.testing.assert_frame_equal(warm.articles, cold.articles)
+    pd.testing.assert_frame_equal(first.articles, cold.articles)
+    # the hashes stored with the generation are those of the frame: the index can trust them
+    assert warm.hashes is not None and np.array_equal(warm.hashes, content_hashes(cold.articles))
+    # the bodies are mapped from the file, not copied into Arrow's memory
+    text_bytes = sum(len(b.encode()) for b in cold.articles["body"].dropna())
+    assert text_bytes > 500_000
+    assert grown < text_bytes / 4, f"{grown} bytes allocated for {text_bytes} bytes of text"
+
+
+def test_the_index_opened_with_stored_hashes_answers_as_one_built_from_the_text(
+    pages: Path, tmp_path: Path
+) -> None:
+    built = open_collection([pages], cache_dir=tmp_path)
+    again = open_collection([pages], cache_dir=tmp_path)
+    memory = open_collection([pages], use_cache=False)
+    assert again.index.how == "reused" and again.corpus.hashes is not None
+    for query in ("huawei", '"trade war"', "bank* AND NOT china"):
+        expected = memory.index.mask(query, memory.theme_ids)
+        assert np.array_equal(again.index.mask(query, again.theme_ids), expected)
+        assert np.array_equal(built.index.mask(query, built.theme_ids), expected)
+    pd.testing.assert_frame_equal(again.memberships, memory.memberships)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "missing",
+        "truncated",
+        "rows",
+        "columns",
+    ],
+)
+def test_a_damaged_text_file_rebuilds_the_generation(pages: Path, tmp_path: Path, damage: str) -> None:
+    first = ingest([pages], cache_dir=tmp_path)
+    store = _store(pages, tmp_path)
+    state = store.load_state()
+    assert state is not None
+    path = store.text_path(state["generation"])
+    if damage == "missing":
+        path.unlink()
+    elif damage == "truncated":
+        # a new file put in its place, as every writer does: ``first`` still maps the old one, and a
+        # mapped file cut short in place would crash the process that maps it (docs/cache.md)
+        cut = path.with_suffix(".cut")
+        cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        cut.replace(path)
+    elif damage == "rows":
+        write_text(path, first.articles.iloc[1:], content_hashes(first.articles.iloc[1:]))
+    else:
+        table = pa.table({"body": pa.array(["x"] * len(first.articles))})
+        other = path.with_suffix(".other")
+        with pa.OSFile(str(other), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        other.replace(path)
+    again = ingest([pages], cache_dir=tmp_path)
+    assert not again.from_cache
+    assert len(again.cache_warnings) == 1 and "text file" in again.cache_warnings[0]
+    assert str(path.name) in again.cache_warnings[0] and "\n" not in again.cache_warnings[0]
+    pd.testing.assert_frame_equal(again.articles, first.articles)
+    state = store.load_state()
+    assert state is not None
+    assert len(open_text(store.text_path(state["generation"]), len(first.articles))) == len(first.articles)
+
+
+def test_the_text_file_holds_the_text_columns_in_frame_order(pages: Path, tmp_path: Path) -> None:
+    corpus = ingest([pages], cache_dir=tmp_path)
+    store = _store(pages, tmp_path)
+    state = store.load_state()
+    assert state is not None
+    table = open_text(store.text_path(state["generation"]), len(corpus.articles))
+    assert table.schema.equals(SCHEMA)
+    for name in TEXT_COLUMNS:
+        assert (
+            table.column(name).to_pylist()
+            == corpus.articles[name].astype(object).where(corpus.articles[name].notna(), None).tolist()
+        )
+
+
+def test_write_text_refuses_hashes_of_another_frame(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "body": pd.Series(["a", "b"], dtype="string"),
+            "photo_caption": pd.Series([None, "c"], dtype="string"),
+        }
+    )
+    with pytest.raises(ValueError, match="3 content hashes for 2 stories"):
+        write_text(tmp_path / "t.arrow", frame, np.zeros(3, dtype=np.uint64))
+    assert not list(tmp_path.iterdir())
