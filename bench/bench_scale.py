@@ -155,7 +155,14 @@ class Way:
     open_modules: tuple[str, ...] = ("core.storing.ingest", "core.storing.collection", "components.data", "streamlit")
 
 
-WAYS = {way.name: way for way in [Way("current")]}
+WAYS = {
+    way.name: way
+    for way in [
+        # story text read into memory and every story hashed at each start: the path before text-<gen>.arrow
+        Way("text-in-memory", env={"CAIXIN_TEXT_IN_MEMORY": "1"}),
+        Way("current"),
+    ]
+}
 
 
 # ------------------------------------------------------------------------------------ child processes

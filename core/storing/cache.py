@@ -78,6 +78,12 @@ _OWN_TEMPORARY = re.compile(r"\.(state\.json|(records|articles)-[^/]*\.parquet)\
 _FRAME_FILE = re.compile(r"(records|articles)-(.+)\.parquet|(text)-(.+)\.arrow")
 
 
+def text_in_memory() -> bool:
+    """``CAIXIN_TEXT_IN_MEMORY=1``: read the story text into memory from the articles file, as before the
+    text file existed, instead of mapping it (``bench/bench_scale.py`` measures both ways)."""
+    return os.environ.get("CAIXIN_TEXT_IN_MEMORY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def default_cache_dir() -> Path:
     """``$CAIXIN_CACHE`` if set, else ``data/cache`` in the project."""
     return Path(os.environ.get("CAIXIN_CACHE") or DATA_DIR / "cache")
@@ -571,6 +577,9 @@ class CacheStore:
         generation, rows = state["generation"], state["rows"]["articles"]
         text = open_text(self.text_path(generation), rows)
         path = self.articles_path(generation)
+        if text_in_memory():  # the loading path from before the text file, for comparison
+            whole, clean = _read_frame(path, COLUMNS, rows)
+            return conform(whole, fresh_lists=clean), hashes_of(text)
         frame, clean = _read_frame(path, COLUMNS, rows, skip=TEXT_COLUMNS)
         frame = attach_text(frame, text, list(COLUMNS))
         return conform(frame, fresh_lists=clean), hashes_of(text)  # lists just built are not copied again

@@ -27,7 +27,7 @@ from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_th
 from core.errors import CacheError
 from core.model import BEIJING
 from core.reading.files import inputs_fingerprint
-from core.storing.cache import atomic_write_bytes, read_frame
+from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
 from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, frame_fingerprint
@@ -327,7 +327,7 @@ def open_collection(
     corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
     folder = corpus.cache_root if use_cache else None
     try:
-        index = SearchIndex.open(corpus.articles, folder, corpus.hashes)
+        index = SearchIndex.open(corpus.articles, folder, None if text_in_memory() else corpus.hashes)
     except OSError as error:
         corpus.cache_warnings.append(
             f"{folder}: index not cached ({error.strerror or error}); built in memory"

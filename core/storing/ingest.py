@@ -30,7 +30,7 @@ from core.parsing import parse_page
 from core.parsing.report import CorpusReport, PageReport
 from core.reading.files import expand_inputs, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
-from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir
+from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir, text_in_memory
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.storing.frame import articles_to_frame, conform, empty_frame
 from core.storing.search import content_hashes
@@ -521,8 +521,8 @@ def _ingest(
             new_hashes = content_hashes(articles)
             store.write(new_state, records if written.all() else records[written], articles, new_hashes)
             generation = str(new_state["generation"])
-            # the text is on disk now: map it, so the bodies read from the pages are freed
-            articles = attach_text(articles, open_text(store.text_path(generation), len(articles)), list(COLUMNS))
+            if not text_in_memory():  # the text is on disk now: map it, so the bodies parsed are freed
+                articles = attach_text(articles, open_text(store.text_path(generation), len(articles)), list(COLUMNS))
         except CacheError as error:  # written, but not readable back: the text stays in memory
             warnings.append(str(error))
         except OSError as error:
