@@ -11,7 +11,7 @@ import hashlib
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,14 +25,17 @@ import pyarrow.parquet as pq
 from core.analysing.analytics import story_threads
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 from core.errors import CacheError
-from core.model import BEIJING
+from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
 from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
 from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, frame_fingerprint
+from core.storing.text import TEXT_COLUMNS
 
 KINDS = ("staff", "agency", "unsigned")
+#: The columns filters, counts and charts run on: every article column but the text.
+COMPACT_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in TEXT_COLUMNS)
 T = TypeVar("T")
 
 
@@ -70,7 +73,34 @@ class Collection:
 
     @property
     def articles(self) -> pd.DataFrame:
+        """Every story, every column (``core.model.COLUMNS``). The text columns are mapped from the
+        cache's text file (``core.storing.text``): reading them reads the disk."""
         return self.corpus.articles
+
+    # -- the store's interface (``core.storing.store.Store``) --------------------------------------
+    def select(self, filters: Filters) -> np.ndarray:
+        """A boolean mask over the stories: those that pass every filter (``select``)."""
+        return select(self, filters)
+
+    def columns(self, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """The columns to filter and count on, for every story: ``names``, or every column but the
+        text (``COMPACT_COLUMNS``). A view of the stored frame, not a copy."""
+        wanted = list(COMPACT_COLUMNS if names is None else names)
+        return self._derived(f"columns:{'|'.join(wanted)}", lambda: self.articles[wanted])
+
+    def text(self, rows: Sequence[int] | np.ndarray, names: Sequence[str] = TEXT_COLUMNS) -> pd.DataFrame:
+        """The text columns ``names`` of the stories at ``rows`` (positions), read for those rows only."""
+        return self.articles[list(names)].iloc[np.asarray(rows, dtype=np.intp)]
+
+    def rows(self, rows: Sequence[int] | np.ndarray) -> pd.DataFrame:
+        """Whole stories (every column) at ``rows`` (positions), their text read for those rows only."""
+        return self.articles.iloc[np.asarray(rows, dtype=np.intp)]
+
+    def batches(self, mask: np.ndarray, size: int = 5_000) -> Iterator[pd.DataFrame]:
+        """The whole stories of ``mask``, ``size`` at a time (exports stream these)."""
+        positions = np.flatnonzero(mask)
+        for start in range(0, len(positions), size):
+            yield self.rows(positions[start : start + size])
 
     @property
     def themes(self) -> list[Theme]:
@@ -411,4 +441,12 @@ def select(collection: Collection, filters: Filters) -> np.ndarray:
     return mask
 
 
-__all__ = ["KINDS", "MEMBERSHIP_COLUMNS", "Collection", "Filters", "open_collection", "select"]
+__all__ = [
+    "COMPACT_COLUMNS",
+    "KINDS",
+    "MEMBERSHIP_COLUMNS",
+    "Collection",
+    "Filters",
+    "open_collection",
+    "select",
+]
