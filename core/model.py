@@ -28,7 +28,8 @@ def holdable(published_at: datetime | None) -> bool:
 
 
 #: Bumped whenever a parser change can change the records; part of every cache key.
-PARSER_VERSION = "3"  # 3: headline catalog applied at ingest
+PARSER_VERSION = "4"  # 3: headline catalog applied at ingest; 4: FORMAT.md section 3 (Markdown copies,
+#                       business digests, rankings, syndicated copies, ``By:``/``Bu`` bylines, ``Contact:``)
 
 #: The role every non-blank input line gets from a parser (see ``core.parse``). The first eleven are the
 #: live-feed roles; the others come from article, listing and digest pages:

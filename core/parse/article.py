@@ -44,7 +44,7 @@ __all__ = ["parse_article"]
 
 #: ``By A and B`` or ``By A and B / Aug 10, 2018 03:05 PM`` (the full live-feed form is ``c.BYLINE``).
 _SHORT_BYLINE = re.compile(
-    r"^[Bb]y\s+(?P<authors>[^/]{1,160}?)(?:\s*/\s*(?P<date>" + c.DATE_PATTERN + r"))?\s*$"
+    r"^(?:[Bb]y\s+|[Bb][Yy]\s*:\s*)(?P<authors>[^/]{1,160}?)(?:\s*/\s*(?P<date>" + c.DATE_PATTERN + r"))?\s*$"
 )
 _NAME_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
@@ -100,9 +100,8 @@ def read_byline(text: str) -> _Byline | None:
                 full["month"], full["day"], full["year"], full["hour"], full["minute"], full["ampm"]
             )
             if published is not None:
-                return _Byline(
-                    " ".join(full["authors"].split()), published, c.canonical_section(full["section"])
-                )
+                raw = c.BYLINE_PREFIX.sub("", " ".join(full["authors"].split()), count=1)
+                return _Byline(raw, published, c.canonical_section(full["section"]))
     short = _SHORT_BYLINE.match(text)
     if not short or not _names_like(short["authors"]):
         return None
