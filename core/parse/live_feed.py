@@ -142,7 +142,7 @@ def _byline_parts(authors_text: str, agencies: frozenset[str]) -> tuple[str, tup
     """The author part of a byline with its white space made single and without a ``By:`` or ``Bu``
     prefix (``c.BYLINE_PREFIX``), then ``split_byline`` of it."""
     raw = " ".join(authors_text.split())
-    if raw[:1] in "Bb":
+    if raw[:1] in "Bb:":
         raw = c.BYLINE_PREFIX.sub("", raw, count=1)
     return (raw, *split_byline(raw, agencies))
 

@@ -56,13 +56,15 @@ _HEADING = re.compile(r"^#{1,6}[ \t]+(?=\S)")
 _ORDERED_ESCAPE = re.compile(r"^\d{1,3}\\\.")
 #: A line of markup alone: a rule or a setext underline, an empty list item.
 _RULE = re.compile(r"^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|=+|[-*+])$")
-_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"]*\")?[ \t]*\)")
-_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"]*\")?[ \t]*\)")
+#: A link's target: an address (brackets in it balanced once, ``a_(b).html``) and an optional title.
+_TARGET = r"\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"]*\")?[ \t]*\)"
+_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]" + _TARGET)
+_LINK = re.compile(r"\[(?P<text>[^\]]*)\]" + _TARGET)
 _STRONG = re.compile(r"(?<![\\*])\*\*(?=[^\s*])(?P<text>.*?[^\s\\*])\*\*(?!\*)|(?<![\w\\])__(?=[^\s_])(?P<u>.*?[^\s\\_])__(?![\w])")
 _EMPHASIS = re.compile(r"(?<![\\*])\*(?=[^\s*])(?P<text>[^*]*?[^\s\\*])\*(?!\*)|(?<![\w\\])_(?=[^\s_])(?P<u>[^_]*?[^\s\\_])_(?![\w])")
 _ESCAPE = re.compile(r"\\(?P<char>[!-/:-@\[-`{-~])")
 #: A line wholly emphasised, wholly a link or wholly an image (``is_markdown_copy``).
-_WHOLE = re.compile(r"^(?:\*\*?|__?)\S(?:.*\S)?(?:\*\*?|__?)$|^!?\[[^\]]*\]\([^)]*\)$")
+_WHOLE = re.compile(r"^(?:\*\*?|__?)\S(?:.*\S)?(?:\*\*?|__?)$|^!?\[[^\]]*\]" + _TARGET + "$")
 _PIPES = re.compile(r"^[|\s]*$")
 
 
