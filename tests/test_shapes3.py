@@ -20,6 +20,7 @@ from conftest import check_golden
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from test_properties import FRAGMENTS as LIVE_FEED_FRAGMENTS
+from test_shapes import page_json
 from test_shapes_properties import SHAPE_FRAGMENTS
 
 from core.model import ROLES
@@ -150,16 +151,6 @@ def test_markdown_unknown_lines_keep_the_file_text() -> None:
 
 
 # -- golden files ---------------------------------------------------------------------------------------
-
-
-def page_json(path: Path) -> dict[str, Any]:
-    result = parse_page(read_page(path).text, path.name)
-    return {
-        "articles": [a.to_json_dict() for a in result.articles],
-        "listings": [e.to_json_dict() for e in result.listings],
-        "headlines": [[line, text] for line, text in result.headlines],
-        "report": result.report.to_dict(),
-    }
 
 
 @pytest.mark.parametrize("path", INPUTS3, ids=[p.name for p in INPUTS3])

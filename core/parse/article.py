@@ -155,10 +155,7 @@ class ArticleParser:
                 state = "head"
                 continue
             if state == "footer":
-                if c.is_furniture(text):
-                    roles["furniture"] += 1
-                else:
-                    self.report.unknown_line(number, text)
+                footer_line(self.report, number, text)
                 continue
             if state == "head":
                 role = self._head_role(text, following)
@@ -246,6 +243,14 @@ class ArticleParser:
             headline_inferred=False,
             truncated=truncated,
         )
+
+
+def footer_line(report: PageReport, number: int, text: str) -> None:
+    """A line after a page's footer starts: furniture, or unknown."""
+    if c.is_furniture(text):
+        report.count("furniture")
+    else:
+        report.unknown_line(number, text)
 
 
 def _photo_line(text: str, following: str) -> bool:

@@ -31,7 +31,7 @@ import re
 
 from core.model import Article, ListingEntry
 from core.parse import common as c
-from core.parse.article import _Page, read_byline
+from core.parse.article import _Page, footer_line, read_byline
 from core.parse.entries import EntryBuilder, clean_headline, unlink
 from core.parse.live_feed import DEFAULT_AGENCIES, split_byline, story_article, trailer_role
 from core.report import PageReport
@@ -96,10 +96,7 @@ class StoryDigestParser:
         for index in nonblank:
             text, number = stripped[index], index + 1
             if state == "footer":
-                if c.is_furniture(text):
-                    roles["furniture"] += 1
-                else:
-                    self.report.unknown_line(number, text)
+                footer_line(self.report, number, text)
                 continue
             if text.lower() in c.FOOTER_LINES:
                 roles["furniture"] += 1
