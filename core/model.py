@@ -28,7 +28,8 @@ def holdable(published_at: datetime | None) -> bool:
 
 
 #: Bumped whenever a parser change can change the records; part of every cache key.
-PARSER_VERSION = "3"  # 3: headline catalog applied at ingest
+PARSER_VERSION = "4"  # 3: headline catalog applied at ingest; 4: FORMAT.md section 3 (Markdown copies,
+#                       business digests, rankings, syndicated copies, ``By:``/``Bu`` bylines, ``Contact:``)
 
 #: The role every non-blank input line gets from a parser (see ``core.parsing``). The first eleven are the
 #: live-feed roles; the others come from article, listing and digest pages:
@@ -40,8 +41,14 @@ PARSER_VERSION = "3"  # 3: headline catalog applied at ingest
 #: - ``intro``: prose of a listing or digest page that belongs to no entry (an editor's introduction);
 #: - ``listing_headline``, ``listing_summary``, ``listing_date``: the parts of a listing or digest entry;
 #: - ``digest_marker``: a group marker of a digest (``# Finance #``, ``Economy /``);
-#: - ``signature``: an editor's signature (``Doug Young``, ``Managing Editor``);
-#: - ``image_artifact``: what an image leaves in copied text (``![]() |``).
+#: - ``signature``: an editor's signature (``Doug Young``, ``Managing Editor``), or a syndicated copy's
+#:   credit line naming Caixin (``This article was first published by Caixin Global.``);
+#: - ``image_artifact``: what an image leaves in copied text (``![]() |``, a Markdown image alone).
+#:
+#: The newer shapes (FORMAT.md section 3) use these roles too: a business digest's ``— By ...`` signature
+#: is its ``byline``, its and a ranking's lede ``body``, their items ``listing_headline`` and
+#: ``listing_summary``, a business digest's ``** ECONOMY`` a ``digest_marker``; a line of Markdown markup
+#: alone (``---``) is ``furniture``.
 ROLES: tuple[str, ...] = (
     "furniture",
     "headline_list",

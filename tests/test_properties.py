@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.parsing import ParseResult, parse_page
+from core.parsing.markdown import read_markdown
 from core.reading.files import decode_bytes
 
 FRAGMENTS = [
@@ -122,9 +123,13 @@ def editor_lines(text: str) -> list[str]:
     return lines
 
 
-def check_accounting(text: str, result: ParseResult) -> None:
+def check_accounting(text: str, result: ParseResult, source: str = "<string>") -> None:
     lines = editor_lines(text)
     nonblank = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
+    # A Markdown copy is read without its markup (``core.parsing.markdown``): records hold the lines as read,
+    # unknown lines the text of the file.
+    markdown = read_markdown(text, [line.strip() for line in lines], source)
+    read = dict(nonblank) if markdown is None else {n: t for n, t in enumerate(markdown.lines, start=1) if t}
     report = result.report
     assert report.lines == len(lines)
     assert report.nonblank == len(nonblank)
@@ -142,11 +147,13 @@ def check_accounting(text: str, result: ParseResult) -> None:
     assert report.roles["unknown"] == len(report.unknown)
     assert report.roles["teaser_note"] >= sum(a.teaser for a in articles)
 
-    # Every text the records carry is a non-blank input line, at its own line number, used once.
-    by_number = dict(nonblank)
-    available = Counter(text for _, text in nonblank)
+    # Every text the records carry is a non-blank input line (as read), at its own line number, used once.
+    by_number = read
+    available = Counter(read.values())
     used: Counter[str] = Counter()
-    for number, line in [*report.unknown, *result.headlines]:
+    for number, line in report.unknown:
+        assert dict(nonblank).get(number) == line
+    for number, line in result.headlines:
         assert by_number.get(number) == line
         used[line] += 1
     for article in articles:
@@ -170,7 +177,7 @@ def check_accounting(text: str, result: ParseResult) -> None:
 
 @given(pages())
 def test_parse_page_accounts_for_every_line(text: str) -> None:
-    check_accounting(text, parse_page(text, "fuzz.txt"))
+    check_accounting(text, parse_page(text, "fuzz.txt"), "fuzz.txt")
 
 
 @given(st.text())
@@ -218,4 +225,4 @@ def test_decode_bytes_never_raises_except_input_error(data: bytes) -> None:
 @settings(max_examples=3000, deadline=None)
 @given(pages())
 def test_parse_page_accounts_for_every_line_many_examples(text: str) -> None:
-    check_accounting(text, parse_page(text, "fuzz.txt"))
+    check_accounting(text, parse_page(text, "fuzz.txt"), "fuzz.txt")

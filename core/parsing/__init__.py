@@ -1,8 +1,9 @@
 """Page parsers, one module per page shape, and ``parse_page``, the entry point for one page's text.
 
-``parse_page`` reads saved HTML as its text (``core.parsing.html``), detects the page's shape
-(``core.parsing.detect``) and hands the lines to that shape's parser: ``live_feed``, ``article``, ``listing``
-or ``digest``. Every parser gives every non-blank line exactly one role in the page report.
+``parse_page`` reads saved HTML as its text (``core.parsing.html``) and a Markdown copy without its markup
+(``core.parsing.markdown``), detects the page's shape (``core.parsing.detect``) and hands the lines to that
+shape's parser: ``live_feed``, ``article``, ``listing``, ``digest``, ``story_digest`` (business digests
+and rankings) or ``syndicated``. Every parser gives every non-blank line exactly one role in the page report.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from core.parsing.digest import parse_digest
 from core.parsing.html import html_to_text, looks_like_html
 from core.parsing.listing import parse_listing
 from core.parsing.live_feed import DEFAULT_AGENCIES, parse_live_feed
+from core.parsing.markdown import read_markdown
 from core.parsing.report import PageReport
+from core.parsing.story_digest import parse_story_digest
+from core.parsing.syndicated import parse_syndicated
 
 __all__ = [
     "SHAPES",
@@ -80,7 +84,12 @@ def parse_page(
         text = html_to_text(text)
     lines = split_lines(text)
     stripped = list(map(str.strip, lines))  # once for the shape detection, the parser and the blank count
-    result = _parse_lines(lines, source, agencies, stripped)
+    markdown = None if is_html else read_markdown(text, stripped, source)
+    if markdown is None:
+        result = _parse_lines(lines, source, agencies, stripped)
+    else:
+        result = _parse_lines(markdown.lines, source, agencies, markdown.lines, raw=stripped)
+        markdown.restore(result.report)
     result = ParseResult(
         hold_times(result.articles, result.report),
         result.headlines,
@@ -120,7 +129,11 @@ def hold_times(items: tuple[_Dated, ...], report: PageReport) -> tuple[_Dated, .
     return tuple(kept)
 
 
-def _parse_lines(lines: list[str], source: str, agencies: frozenset[str], stripped: list[str]) -> ParseResult:
+def _parse_lines(
+    lines: list[str], source: str, agencies: frozenset[str], stripped: list[str], raw: list[str] | None = None
+) -> ParseResult:
+    """The parse of a page's lines by the parser of its shape; ``raw`` are the stripped lines of a Markdown
+    copy as the file holds them (``lines`` are then without markup)."""
     if not lines:
         articles, headlines, report = parse_live_feed(lines, source, agencies)
         report.shape = "empty"
@@ -132,8 +145,18 @@ def _parse_lines(lines: list[str], source: str, agencies: frozenset[str], stripp
         stories, entries, report = parse_article(lines, source, agencies)
         report.shape_reason = reason
         return ParseResult(tuple(stories), (), report, tuple(entries))
+    if shape in ("business-digest", "ranking", "syndicated"):
+        if shape == "syndicated":
+            stories, entries, report = parse_syndicated(lines, source, agencies)
+        else:
+            stories, entries, report = parse_story_digest(lines, source, shape, agencies)
+        report.shape_reason = report.shape_reason or reason
+        return ParseResult(tuple(stories), (), report, tuple(entries))
     if shape in ("listing", "digest"):
-        entries, report = parse_listing(lines, source) if shape == "listing" else parse_digest(lines, source)
+        if shape == "listing":
+            entries, report = parse_listing(lines, source)
+        else:
+            entries, report = parse_digest(lines, source, raw=raw)
         report.shape_reason = reason
         return ParseResult((), (), report, tuple(entries))
     # Live feed, or nothing recognisable: the live-feed parser reads it exactly as before shapes were

@@ -44,7 +44,7 @@ __all__ = ["parse_article"]
 
 #: ``By A and B`` or ``By A and B / Aug 10, 2018 03:05 PM`` (the full live-feed form is ``c.BYLINE``).
 _SHORT_BYLINE = re.compile(
-    r"^[Bb]y\s+(?P<authors>[^/]{1,160}?)(?:\s*/\s*(?P<date>" + c.DATE_PATTERN + r"))?\s*$"
+    r"^(?:[Bb]y\s+|[Bb][Yy]\s*:\s*)(?P<authors>[^/]{1,160}?)(?:\s*/\s*(?P<date>" + c.DATE_PATTERN + r"))?\s*$"
 )
 _NAME_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
@@ -100,9 +100,8 @@ def read_byline(text: str) -> _Byline | None:
                 full["month"], full["day"], full["year"], full["hour"], full["minute"], full["ampm"]
             )
             if published is not None:
-                return _Byline(
-                    " ".join(full["authors"].split()), published, c.canonical_section(full["section"])
-                )
+                raw = c.BYLINE_PREFIX.sub("", " ".join(full["authors"].split()), count=1)
+                return _Byline(raw, published, c.canonical_section(full["section"]))
     short = _SHORT_BYLINE.match(text)
     if not short or not _names_like(short["authors"]):
         return None
@@ -156,10 +155,7 @@ class ArticleParser:
                 state = "head"
                 continue
             if state == "footer":
-                if c.is_furniture(text):
-                    roles["furniture"] += 1
-                else:
-                    self.report.unknown_line(number, text)
+                footer_line(self.report, number, text)
                 continue
             if state == "head":
                 role = self._head_role(text, following)
@@ -247,6 +243,14 @@ class ArticleParser:
             headline_inferred=False,
             truncated=truncated,
         )
+
+
+def footer_line(report: PageReport, number: int, text: str) -> None:
+    """A line after a page's footer starts: furniture, or unknown."""
+    if c.is_furniture(text):
+        report.count("furniture")
+    else:
+        report.unknown_line(number, text)
 
 
 def _photo_line(text: str, following: str) -> bool:

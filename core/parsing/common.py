@@ -84,7 +84,10 @@ SECTIONS = {
 }
 
 TEASER = re.compile(r"^Read the full (?:story|piece|article|report)\b.*\bCaixin Global\b.*$", re.IGNORECASE)
-CONTACT = re.compile(r"^Contact (?:reporters?|writers?|editors?|authors?)\b\s*(?P<rest>.*)$", re.IGNORECASE)
+#: ``Contact reporter Dave Yin (``; also ``Contact editor: ...`` and ``Contact: Mo Yelin (``.
+CONTACT = re.compile(
+    r"^Contact(?: (?:reporters?|writers?|editors?|authors?)\b|\s*:)\s*(?P<rest>.*)$", re.IGNORECASE
+)
 RELATED = re.compile(r"^Related\s*:\s*(?P<headline>.+)$")
 COVERAGE = re.compile(
     r"^(?:Read all of Caixin(?:'s|’s| Global's| Global’s) coverage of .+"
@@ -134,6 +137,12 @@ FURNITURE_PATTERN = re.compile(
 )
 #: Upper-case section labels between blocks: ``FINANCE``, ``SOCIETY & CULTURE``.
 LABEL = re.compile(r"^[A-Z][A-Z &]{1,30}$")
+
+#: What the author part of a byline can start with besides the names: ``By:`` (``By :``, the colon
+#: alone when ``BYLINE`` took the ``By``) and the typo ``Bu``
+#: (``Bu Hu Shuli / Jan 19, 2020 07:10 PM / World`` is by Hu Shuli; FORMAT.md section 3). ``Bu`` counts
+#: only before a name of two words or more, since Bu is also a surname (``Bu Xiaolin``).
+BYLINE_PREFIX = re.compile(r"^(?:(?:[Bb][Yy]\s*)?:\s*|[Bb][Uu]\s+(?=[A-Z][\w'’-]*\s+[A-Z][\w'’-]*(?:\s*(?:,|and\b|&|$))))")
 
 TERMINAL = tuple('.!?"”’)]…:;')
 

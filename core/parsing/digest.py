@@ -58,8 +58,12 @@ def _is_signature(text: str, following: str) -> bool:
     return is_name(signed["name2"].strip()) and bool(_EDITOR_TITLE.match(signed["title"].strip()))
 
 
-def parse_digest(lines: list[str], source: str) -> tuple[list[ListingEntry], PageReport]:
-    """Parse a digest page given as lines: its entries in page order and the report."""
+def parse_digest(
+    lines: list[str], source: str, raw: list[str] | None = None
+) -> tuple[list[ListingEntry], PageReport]:
+    """Parse a digest page given as lines: its entries in page order and the report. ``raw``, for a
+    Markdown copy, are its stripped lines with their markup: a line that starts with ``#`` there is read
+    as a group marker from that text (``## Finance`` is a marker, not the headline ``Finance``)."""
     report = PageReport(source=source, shape="digest", lines=len(lines))
     roles = report.roles
     stripped = [line.strip() for line in lines]
@@ -87,7 +91,7 @@ def parse_digest(lines: list[str], source: str) -> tuple[list[ListingEntry], Pag
         if (c.is_furniture(text) and not c.LABEL.match(text)) or _NEWSLETTER_FURNITURE.match(text):
             roles["furniture"] += 1
             continue
-        group = c.digest_group(text)
+        group = c.digest_group(raw[index] if raw is not None and raw[index][:1] == "#" else text)
         if group is None and c.LABEL.match(text) and text.lower() not in c.FURNITURE_LINES:
             group = c.canonical_section(text)
         if group is not None:

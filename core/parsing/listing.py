@@ -2,6 +2,7 @@
 
 ::
 
+    Belt & Road                                 <- furniture: the topic's own title line (optional)
     China Belt & Road News - Caixin Global      <- furniture
     Home > Belt & Road                          <- furniture; a breadcrumb or upper-case label (``BELT &
     BELT & ROAD                                    ROAD``) names the group of the items under it
@@ -56,6 +57,15 @@ def group_of_furniture(text: str) -> str | None:
     return None
 
 
+def _names_page(text: str, following: str) -> bool:
+    """``Trade War`` above ``China Trade War News - Caixin Global``: a topic listing's own title line,
+    which names the page (the title's topic holds it) and is no entry."""
+    if c.parse_date_line(text) is not None or len(text) > 60:
+        return False
+    title = c.PAGE_TITLE.match(following)
+    return title is not None and text.lower() in title["topic"].lower()
+
+
 def parse_listing(lines: list[str], source: str) -> tuple[list[ListingEntry], PageReport]:
     """Parse a listing page given as lines: its entries in page order and the report."""
     report = PageReport(source=source, shape="listing", lines=len(lines))
@@ -74,6 +84,9 @@ def parse_listing(lines: list[str], source: str) -> tuple[list[ListingEntry], Pa
     for position, index in enumerate(nonblank):
         text, number = stripped[index], index + 1
         date = dates[index]
+        if not builder.items and position + 1 < len(nonblank) and _names_page(text, stripped[nonblank[position + 1]]):
+            roles["furniture"] += 1  # the topic's name above the page title: it names the page
+            continue
         if date is not None:
             published, bullet, section = date
             if builder.date(published, bullet, section, closes=True):

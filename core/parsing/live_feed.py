@@ -88,7 +88,7 @@ _TRAILER_FIRST = frozenset("RrCcVvSsſ")
 #: case-insensitive matching: one match rules out the four patterns for a body line that starts with a
 #: ``C``, ``R``, ``S`` or ``V``.
 _TRAILER_START = re.compile(
-    r"(?:read (?:the full |all of caixin)|contact |related|view caixin|see more of our )", re.IGNORECASE
+    r"(?:read (?:the full |all of caixin)|contact[ :]|related|view caixin|see more of our )", re.IGNORECASE
 )
 _WEAK_END = frozenset(
     "a an and as at but by for from in into of on or the to with who which that its their his her".split()
@@ -139,8 +139,11 @@ _canonical_section = lru_cache(maxsize=1024)(c.canonical_section)
 
 @lru_cache(maxsize=8192)
 def _byline_parts(authors_text: str, agencies: frozenset[str]) -> tuple[str, tuple[str, ...], str | None]:
-    """The author part of a byline with its white space made single, then ``split_byline`` of it."""
+    """The author part of a byline with its white space made single and without a ``By:`` or ``Bu``
+    prefix (``c.BYLINE_PREFIX``), then ``split_byline`` of it."""
     raw = " ".join(authors_text.split())
+    if raw[:1] in "Bb:":
+        raw = c.BYLINE_PREFIX.sub("", raw, count=1)
     return (raw, *split_byline(raw, agencies))
 
 

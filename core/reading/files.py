@@ -20,7 +20,7 @@ from pathlib import Path
 from core.errors import InputError
 
 #: Files taken from a folder; a file named explicitly is read whatever its name.
-PAGE_SUFFIXES = frozenset({".txt", ".text", ".md", ".htm", ".html"})
+PAGE_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".htm", ".html"})
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -66,7 +66,7 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
         if path.is_dir():
             found, skipped = _walk(path)
             if not found and not skipped:
-                errors.append(InputError(text, "folder holds no page files (.txt, .html, .htm, .md)"))
+                errors.append(InputError(text, "folder holds no page files (.txt, .text, .md, .markdown, .html, .htm)"))
             errors.extend(skipped)
             for p, key in found:
                 add(p, key)

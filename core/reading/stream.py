@@ -10,7 +10,9 @@ Arrow-backed frame at once. What is held at any time is one segment's lines and 
 The result equals ``parse_page`` on the whole text: the same stories, line numbers, roles, unknown lines
 and warnings (``tests/test_stream.py`` checks this on generated pages cut at every size). A page is read
 in pieces only when it is a live feed by its opening (two bylines in its first segment) and not saved HTML;
-any other large page (HTML, UTF-16, a listing) is read whole, as a small page is.
+any other large page (HTML, UTF-16, a listing, a Markdown copy) is read whole, as a small page is. A page
+found to be a Markdown copy after its opening is read whole from the start (``parse_large_page`` gives
+None).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import pandas as pd
 from core.parsing import common as c
 from core.parsing import hold_times, html_to_text, looks_like_html, split_lines, split_more_lines
 from core.parsing.live_feed import DEFAULT_AGENCIES, LiveFeedParser
+from core.parsing.markdown import MARKDOWN_SUFFIXES, is_markdown_copy, may_have_markup
 from core.parsing.report import PageReport
 from core.reading.files import binary_error, decode_utf8, open_error, read_page
 from core.storing.frame import articles_to_frame
@@ -171,10 +174,15 @@ def _opening(batches: Iterator[list[str]], size: int) -> list[str]:
     return window
 
 
+def _markdown(lines: list[str]) -> bool:
+    """Some of these lines make the page a Markdown copy (``core.parsing.markdown``), which is read whole."""
+    return may_have_markup("\n".join(lines)) and is_markdown_copy([line.strip() for line in lines])
+
+
 def _streamable(window: list[str]) -> bool:
-    """The page is a live feed by its opening (two story bylines) and not saved HTML: exactly the pages
-    whose whole-text parse is the live-feed parser's."""
-    if looks_like_html("\n".join(window)):
+    """The page is a live feed by its opening (two story bylines), not saved HTML and not a Markdown copy:
+    exactly the pages whose whole-text parse is the live-feed parser's on the lines as they are."""
+    if looks_like_html("\n".join(window)) or _markdown(window):
         return False
     return c.count_bylines([line.strip() for line in window], stop_at=2) >= 2
 
@@ -184,6 +192,8 @@ def _live_feed_lines(
 ) -> tuple[PageReader, Iterator[list[str]]] | None:
     """The reader of a page and its lines in batches when it is one to read in pieces (``_streamable`` by
     its first ``opening_bytes``); None when it is to be read whole (UTF-16 included)."""
+    if path.lower().endswith(MARKDOWN_SUFFIXES):
+        return None
     reader = PageReader(path, on_bytes=on_bytes, read_bytes=read_bytes)
     batches = reader.batches()
     try:
@@ -242,7 +252,9 @@ def parse_large_page(
         largest = max(largest, held)
         first_line += len(segment)
 
-    for batch in lines:
+    for number, batch in enumerate(lines):
+        if number and _markdown(batch):
+            return None  # Markdown further on: the page is a Markdown copy, read whole
         for line in batch:
             if held >= segment_bytes and "/" in line and c.is_story_byline(line.strip()):
                 flush(page_end=False)
