@@ -324,7 +324,16 @@ def _check_roles(value: Any, where: _Place) -> None:
 
 
 def _check_unknown(value: Any, where: _Place) -> None:
-    for number, row in enumerate(_list(value, where)):
+    rows = _list(value, where)
+    if all(
+        type(row) is dict
+        and type(row.get("line")) is int
+        and row["line"] >= 0
+        and type(row.get("text")) is str
+        for row in rows
+    ):
+        return  # the usual case, in one pass; the loop below names the first row that is not
+    for number, row in enumerate(rows):
         _fields(row, (*where, number), {"line": _count, "text": _text})
 
 
@@ -382,7 +391,13 @@ def _check_entries(value: Any, where: _Place) -> None:
 
 def _check_headlines(value: Any, where: _Place) -> None:
     """A list of ``[line, text]``."""
-    for number, row in enumerate(_list(value, where)):
+    rows = _list(value, where)
+    if all(
+        type(row) is list and len(row) == 2 and type(row[0]) is int and row[0] >= 0 and type(row[1]) is str
+        for row in rows
+    ):
+        return  # the usual case, in one pass; the loop below names the first row that is not
+    for number, row in enumerate(rows):
         if type(row) is not list or len(row) != 2:
             raise _fail((*where, number), row, "a [line, text] pair")
         _count(row[0], (*where, number, 0))
