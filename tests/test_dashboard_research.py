@@ -3,12 +3,15 @@ read from a shared link, and what it changes on the page (the sample, 20 stories
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from test_dashboard_apptest import (  # noqa: F401 - dashboard_env is an autouse fixture
     SAMPLE,
     dashboard_env,
     open_page,
+    shown_count,
     texts,
 )
 
@@ -121,3 +124,90 @@ def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
     at.text_input(key="w_q").set_value("graphene").run()
     assert "This story is outside the current filters." in texts(at.caption)
     assert ticked_ids(at, sample) == []
+
+
+# ------------------------------------------------------------------------------------------------- themes
+
+
+def test_compare_from_the_link_with_an_empty_side() -> None:
+    at = open_page(
+        "themes",
+        {"cmp_a": "theme:huawei", "cmp_b": "graphene AND tariffs", "cmp_per": "week", "cmp_show": "share"},
+    )
+    assert at.text_input(key="cmp_a").value == "theme:huawei"
+    assert at.text_input(key="cmp_b").value == "graphene AND tariffs"
+    assert at.selectbox(key="cmp_per").value == "week"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"A: stories": "5", "B: stories": "0", "In both": "0"}
+    assert any(w.value.startswith("B (`graphene AND tariffs`) matches no story") for w in at.warning)
+    assert "Distinctive terms need stories on both sides." in texts(at.caption)
+
+
+def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) -> None:
+    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*"})
+    a, b = (int(sample.index.mask(q).sum()) for q in ("huawei", "tariff*"))
+    both = int((sample.index.mask("huawei") & sample.index.mask("tariff*")).sum())
+    assert {m.label: m.value for m in at.metric} == {
+        "A: stories": str(a),
+        "B: stories": str(b),
+        "In both": str(both),
+    }
+    at.text_input(key="cmp_b").set_value("theme:trade-war").run()
+    assert {m.label: m.value for m in at.metric}["B: stories"] == str(
+        len(sample.theme_ids("trade-war") or ())
+    )
+    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*", "kind": "agency"})
+    within = sample.index.mask("agency:any")
+    assert {m.label: m.value for m in at.metric}["A: stories"] == str(
+        int((sample.index.mask("huawei") & within).sum())
+    )
+
+
+def test_compare_with_an_unknown_theme_says_which() -> None:
+    at = open_page("themes", {"cmp_a": "theme:weather", "cmp_b": "huawei"})
+    assert any("Comparison not run" in e.value and "unknown theme 'weather'" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_a_mention_click_becomes_the_search() -> None:
+    at = open_page("themes")
+    people = next(g for g in at.get("button_group") if g.label == "People")
+    assert "Donald Trump" in people.options[0]
+    people.set_value("Donald Trump").run()
+    assert not at.exception
+    assert at.text_input(key="w_q").value == '"Donald Trump"'
+    assert shown_count(at) == 3
+
+
+def test_evidence_theme_from_the_link() -> None:
+    at = open_page("themes", {"evidence_theme": "Trade war"})
+    assert at.selectbox(key="evidence_theme").value == "trade-war"
+
+
+# --------------------------------------------------------------------------------------------------- data
+
+
+def export_caption(at: object) -> str:
+    return next(c.value for c in at.caption if " as " in c.value and "about" in c.value)  # type: ignore[attr-defined]
+
+
+def test_export_settings_from_the_link_and_the_size_before_the_download() -> None:
+    at = open_page("data", {"export": "jsonl", "export_body": "false", "reporter": "Dave Yin"})
+    assert at.toggle(key="export_body").value is False
+    assert at.toggle(key="export_research").value is True
+    caption = export_caption(at)
+    assert caption.startswith("1 story · about ") and " as jsonl (22 columns;" in caption
+    (button,) = at.get("download_button")
+    assert button.proto.label == "Download 1 story (jsonl)"
+
+
+def test_export_toggles_change_the_columns_and_the_size() -> None:
+    at = open_page("data")
+    full = export_caption(at)
+    assert full.startswith("20 stories · about ") and "(23 columns;" in full
+    at.toggle(key="export_research").set_value(False).run()
+    at.toggle(key="export_body").set_value(False).run()
+    small = export_caption(at)
+    assert "(19 columns;" in small
+    size = re.compile(r"about ([\d.]+) kB")
+    assert float(size.search(small).group(1)) < float(size.search(full).group(1)) / 2  # type: ignore[union-attr]
