@@ -139,7 +139,7 @@ def test_compare_from_the_link_with_an_empty_side() -> None:
     assert at.selectbox(key="cmp_per").value == "week"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"A: stories": "5", "B: stories": "0", "In both": "0"}
-    assert any(w.value.startswith("B (`graphene AND tariffs`) matches no story") for w in at.warning)
+    assert any(i.value.startswith("B (`graphene AND tariffs`) matches no story") for i in at.info)
     assert "Distinctive terms need stories on both sides." in texts(at.caption)
 
 

@@ -17,7 +17,7 @@ PERIODS = {"month": "M", "week": "W", "day": "D"}
 
 
 def _empty_note(side: str, query: str) -> None:
-    st.warning(
+    st.info(
         f"{side} ({markdown_code(query) if query.strip() else 'nothing written'}) matches no story within "
         "the current filters: write another theme or query, or remove a filter in the sidebar.",
         icon=":material/search_off:",
