@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from related import related_story
 from test_dashboard_apptest import (  # noqa: F401 - dashboard_env is an autouse fixture
     SAMPLE,
     dashboard_env,
@@ -27,15 +28,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Collection:
 @pytest.fixture(scope="module")
 def story_ids(sample: Collection) -> dict[str, str]:
     """Ids of the sample: the newest story (Dave Yin's) and a story whose Related line names another."""
-    frame = sample.articles
-    source, number, target = next(
-        (str(row["article_id"]), number, target)
-        for row in frame.to_dict("records")
-        for number, headline in enumerate(row["related"])
-        if (target := sample.related_targets(str(row["article_id"])).get(headline))
-    )
+    source, number, target = related_story(sample)
     return {
-        "dave_yin": str(frame["article_id"].iat[0]),
+        "dave_yin": str(sample.articles["article_id"].iat[0]),
         "related_source": source,
         "related_button": f"related-{number}",
         "related_target": target,

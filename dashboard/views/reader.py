@@ -144,23 +144,16 @@ if here is not None:
     story_ids = everything["article_id"]
     previous_id = str(story_ids.iat[positions[here - 1]]) if here > 0 else None
     next_id = str(story_ids.iat[positions[here + 1]]) if here + 1 < total else None
-    before, after = ("← Newer", "Older →") if sort == "newest" else ("← Previous", "Next →")
-    nav[0].button(
-        before,
-        on_click=open_story,
-        args=(previous_id,),
-        kwargs={"came_from": article_id},
-        disabled=previous_id is None,
-        width="stretch",
-    )
-    nav[1].button(
-        after,
-        on_click=open_story,
-        args=(next_id,),
-        kwargs={"came_from": article_id},
-        disabled=next_id is None,
-        width="stretch",
-    )
+    labels = ("← Newer", "Older →") if sort == "newest" else ("← Previous", "Next →")
+    for column, label, target in zip(nav[:2], labels, (previous_id, next_id), strict=True):
+        column.button(
+            label,
+            on_click=open_story,
+            args=(target,),
+            kwargs={"came_from": article_id},
+            disabled=target is None,
+            width="stretch",
+        )
     nav[2].caption(f"Story {here + 1:,} of {total:,} in the selection ({SORTS[sort].lower()})")
 else:
     nav[2].caption("This story is outside the current filters.")

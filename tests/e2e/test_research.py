@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from related import related_story
 
 from core.collection import Collection
 from core.ranking import ranked_positions
@@ -139,13 +140,7 @@ def test_an_evidence_row_opens_its_story_in_the_reader(
 def test_the_ticked_row_is_the_open_story_after_a_related_link_and_back(
     page: Any, fresh: Any, server: Server, sample: Any
 ) -> None:
-    frame = sample.articles
-    source, number, target = next(
-        (str(row["article_id"]), number, target)
-        for row in frame.to_dict("records")
-        for number, related in enumerate(row["related"])
-        if (target := sample.related_targets(str(row["article_id"])).get(related))
-    )
+    source, number, target = related_story(sample)
     headlines = sample.headlines_by_id()
     open_view(page, server, f"/reader?article={source}")
     assert [same_story(h, headlines[source]) for h in ticked_headlines(page)] == [True]
