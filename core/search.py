@@ -616,12 +616,14 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD = _fold_table()
+# most texts have no accented letter: finding that out is ten times faster than translating them
+_FOLDABLE = re.compile("[" + "".join(map(chr, _FOLD)) + "]")
 
 
 def fold(text: str) -> str:
     """Accents removed one character for one (``Nestlé`` -> ``Nestle``), so offsets stay valid; this is
     how the index's ``remove_diacritics`` tokenizer sees the text."""
-    return text.translate(_FOLD)
+    return text.translate(_FOLD) if _FOLDABLE.search(text) else text
 
 
 def term_pattern(term: Term) -> re.Pattern[str]:
