@@ -160,7 +160,7 @@ def test_the_ticked_row_is_the_open_story_after_a_related_link_and_back(
 
 
 def test_compare_with_an_empty_side(page: Any, fresh: Any, server: Server) -> None:
-    open_view(page, server, "/themes?cmp_a=theme:huawei&cmp_b=graphene%20AND%20tariffs")
+    open_link(page, f"{server.url}/themes?cmp_a=theme:huawei&cmp_b=graphene%20AND%20tariffs")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("matches no story within the current filters")).to_be_visible()
     page.locator(".st-key-cmp_show button").filter(has_text="share").click()
