@@ -405,6 +405,9 @@ def test_theme_evidence_lists_a_themes_stories_most_hits_first() -> None:
     assert evidence.values.tolist() == [["Three", 4, "chip, 5G"], ["One", 1, "chip"], ["", 1, "5G"]]
     assert list(evidence.columns) == ["headline", "hits", "evidence"]
     assert theme_evidence(memberships, {}, "covid").empty
+    with_ids = theme_evidence(memberships, {}, "tech", with_ids=True)
+    assert list(with_ids.columns) == ["article_id", "headline", "hits", "evidence"]
+    assert with_ids["article_id"].tolist() == ["a3", "a1", "a4"]
 
 
 def test_theme_counts_on_a_selection_shares_of_the_selection() -> None:

@@ -433,14 +433,18 @@ def theme_cooccurrence(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.Dat
 # ------------------------------------------------------------------------------------------------- summary
 
 
-def theme_evidence(memberships: pd.DataFrame, headlines: Mapping[str, str], theme: str) -> pd.DataFrame:
+def theme_evidence(
+    memberships: pd.DataFrame, headlines: Mapping[str, str], theme: str, *, with_ids: bool = False
+) -> pd.DataFrame:
     """The stories carrying ``theme`` (a slug) with what matched: columns ``headline`` (from
     ``headlines``, article_id -> headline; empty when unknown), ``hits`` and ``evidence``, most hits
-    first (ties in membership order)."""
+    first (ties in membership order); ``with_ids`` puts the ``article_id`` column first (to open a row)."""
     rows = memberships[memberships["theme"] == theme]
     rows = rows.iloc[np.argsort(-rows["hits"].to_numpy(dtype=np.int64), kind="stable")]
+    ids = {"article_id": rows["article_id"].astype("string").array} if with_ids else {}
     return pd.DataFrame(
         {
+            **ids,
             "headline": pd.array([headlines.get(str(i), "") for i in rows["article_id"]], dtype="string"),
             "hits": rows["hits"].to_numpy(dtype=np.int64),
             "evidence": rows["evidence"].astype("string").array,

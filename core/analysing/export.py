@@ -1,51 +1,331 @@
-"""The selected stories as downloadable files: CSV, JSON Lines, JSON and Parquet bytes."""
+"""The selected stories as downloadable files: CSV, JSON Lines, JSON and Parquet.
+
+Every format is written a chunk of rows at a time into a binary file (``write_export``), so an export of
+100,000 stories never holds the whole text as one string besides its bytes. ``research_columns`` adds what a
+researcher needs beside the record fields: each story's themes, the terms that matched them, and a
+snippet around the first hit of the search or theme terms. ``estimate_size`` tells how large a file will
+be from a sample of rows, before anything is built.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from core.analysing.query import Term
 from core.model import COLUMNS, LIST_COLUMNS
 from core.storing.frame import frame_to_json_records
+from core.storing.search import fold, kwic, term_pattern
+
+#: Export formats: name -> (file suffix, MIME type).
+FORMATS: dict[str, tuple[str, str]] = {
+    "csv": ("csv", "text/csv"),
+    "jsonl": ("jsonl", "application/x-ndjson"),
+    "json": ("json", "application/json"),
+    "parquet": ("parquet", "application/vnd.apache.parquet"),
+}
+#: The columns ``research_columns`` adds, after the record fields.
+RESEARCH_COLUMNS = ("themes", "matched_terms", "snippet")
+CHUNK_ROWS = 2000  # rows converted and written at a time
+#: Columns to add to a chunk of stories (same index), e.g. ``ResearchColumns``.
+Extra = Callable[[pd.DataFrame], pd.DataFrame]
+#: A change to a chunk of stories before it is written, e.g. sources named relative to the data folder.
+Prepare = Callable[[pd.DataFrame], pd.DataFrame]
+SNIPPET_CONTEXT = 80  # characters each side of the first hit
+OPENING_CHARS = 200  # snippet of a story without a hit: its opening
 
 
 def _csv_cell(name: str, value: Any) -> Any:
-    if name in LIST_COLUMNS:
+    if name in LIST_COLUMNS or name == "themes":
         if name == "sources":
             return "; ".join(f"{s['file']}:{s['first_line']}-{s['last_line']}" for s in value)
         return "; ".join(value)
     return "" if value is None else value
 
 
+def _records(frame: pd.DataFrame, extra: pd.DataFrame | None, body: bool) -> Iterator[dict[str, Any]]:
+    """JSON-ready records of ``frame`` (its ``COLUMNS``), with the columns of ``extra`` (same rows, same
+    order) after them; without ``body`` the story text is left out."""
+    extra_rows = extra.to_dict("records") if extra is not None else None
+    for number, record in enumerate(frame_to_json_records(frame)):
+        if not body:
+            del record["body"]
+        if extra_rows is not None:
+            record.update(extra_rows[number])
+        yield record
+
+
+def _chunks(
+    frame: pd.DataFrame, extra: Extra | None, prepare: Prepare | None
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """``frame`` ``CHUNK_ROWS`` rows at a time (one empty chunk for an empty frame), prepared, with its
+    extra columns."""
+    for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        if prepare is not None:
+            part = prepare(part)
+        added = extra(part) if extra is not None else None
+        if added is not None and len(added) != len(part):
+            raise ValueError(f"extra columns have {len(added)} rows for {len(part)} stories")
+        yield part, added
+
+
+def export_columns(extra_names: Sequence[str] = (), body: bool = True) -> list[str]:
+    """The column names of an export, in order: the record fields (``body`` when asked), then
+    ``extra_names``."""
+    return [name for name in COLUMNS if body or name != "body"] + list(extra_names)
+
+
+def write_export(
+    frame: pd.DataFrame,
+    fmt: str,
+    out: IO[bytes],
+    extra: Extra | None = None,
+    *,
+    body: bool = True,
+    prepare: Prepare | None = None,
+) -> None:
+    """Write the stories of ``frame`` to ``out`` in ``fmt`` (a key of ``FORMATS``), ``CHUNK_ROWS`` rows at
+    a time. Each chunk is first changed by ``prepare`` (e.g. sources named relative to the data folder),
+    then given the columns ``extra`` computes for it (e.g. ``ResearchColumns``) after the record fields;
+    ``body=False`` leaves the story text out. CSV joins lists with ``"; "``; times are ISO 8601 with
+    ``+08:00``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; the formats are {', '.join(FORMATS)}")
+    chunks = _chunks(frame, extra, prepare)
+    if fmt == "parquet":
+        _write_parquet(chunks, out, body)
+        return
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer: csv.DictWriter[str] | None = None
+        if fmt == "json":
+            text.write("[")
+        first = True
+        for part, added in chunks:
+            if fmt == "csv" and writer is None:
+                names = export_columns(list(added.columns) if added is not None else [], body)
+                writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
+                writer.writeheader()
+            for record in _records(part, added, body):
+                if writer is not None:
+                    writer.writerow({name: _csv_cell(name, value) for name, value in record.items()})
+                elif fmt == "jsonl":
+                    text.write(json.dumps(record, ensure_ascii=False) + "\n")
+                else:
+                    dumped = json.dumps(record, ensure_ascii=False, indent=1)
+                    # as one json.dumps of the whole list would indent it (newlines in strings are escaped)
+                    text.write(("\n " if first else ",\n ") + dumped.replace("\n", "\n "))
+                first = False
+        if fmt == "json":
+            text.write("]" if first else "\n]")
+        text.flush()
+    finally:
+        text.detach()  # ``out`` stays open for the caller
+
+
+_ARROW_TYPES = {
+    "string": pa.large_string(),
+    "bool": pa.bool_(),
+    "int32": pa.int32(),
+    "float64": pa.float64(),
+    "datetime64[ns, UTC+08:00]": pa.timestamp("ns", tz="+08:00"),
+    "object": pa.list_(pa.string()),  # the list columns
+}
+_RESEARCH_TYPES = {
+    "themes": pa.list_(pa.string()),
+    "matched_terms": pa.large_string(),
+    "snippet": pa.large_string(),
+}
+
+
+def _arrow_schema(names: Sequence[str]) -> pa.Schema:
+    """One schema for every chunk (a chunk of stories without coverage links would otherwise make that
+    column a list of nulls)."""
+    types = {name: _ARROW_TYPES[dtype] for name, dtype in COLUMNS.items()} | _RESEARCH_TYPES
+    return pa.schema([(name, types.get(name, pa.large_string())) for name in names])
+
+
+def _write_parquet(
+    chunks: Iterator[tuple[pd.DataFrame, pd.DataFrame | None]], out: IO[bytes], body: bool
+) -> None:
+    """The stories with their schema (lists stay lists, times stay tz-aware), one row group per chunk."""
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part, added in chunks:
+            table_part = part[export_columns((), body)].reset_index(drop=True)
+            if added is not None:
+                table_part = pd.concat([table_part, added.reset_index(drop=True)], axis=1)
+            if writer is None:
+                schema = _arrow_schema(list(table_part.columns))
+                first = pa.Table.from_pandas(table_part, schema=schema, preserve_index=False)
+                writer = pq.ParquetWriter(out, first.schema)
+                writer.write_table(first)
+            else:
+                table = pa.Table.from_pandas(table_part, schema=schema, preserve_index=False)
+                writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def export_bytes(
+    frame: pd.DataFrame,
+    fmt: str,
+    extra: Extra | None = None,
+    *,
+    body: bool = True,
+    prepare: Prepare | None = None,
+) -> bytes:
+    """``write_export`` into memory: the file's bytes."""
+    buffer = io.BytesIO()
+    write_export(frame, fmt, buffer, extra, body=body, prepare=prepare)
+    return buffer.getvalue()
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     """One row per story; list fields joined with ``"; "``; times in ISO 8601 with ``+08:00``."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in frame_to_json_records(frame):
-        writer.writerow({name: _csv_cell(name, row[name]) for name in COLUMNS})
-    return buffer.getvalue()
+    return export_bytes(frame, "csv").decode("utf-8")
 
 
 def to_jsonl(frame: pd.DataFrame) -> str:
     """One JSON object per line, the record fields of ``core.model``."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in frame_to_json_records(frame))
+    return export_bytes(frame, "jsonl").decode("utf-8")
 
 
 def to_json(frame: pd.DataFrame) -> str:
     """A JSON array of the records."""
-    return json.dumps(list(frame_to_json_records(frame)), ensure_ascii=False, indent=1)
+    return export_bytes(frame, "json").decode("utf-8")
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
     """The frame with its schema (lists stay lists, times stay tz-aware)."""
-    buffer = io.BytesIO()
-    frame[list(COLUMNS)].to_parquet(buffer, index=False)
-    return buffer.getvalue()
+    return export_bytes(frame, "parquet")
+
+
+def estimate_size(
+    frame: pd.DataFrame,
+    fmt: str,
+    extra: Extra | None = None,
+    *,
+    body: bool = True,
+    prepare: Prepare | None = None,
+    sample: int = 200,
+) -> int:
+    """The size in bytes an export of ``frame`` will have, from ``sample`` rows spread evenly over it
+    (exact when the frame has no more rows than that). Nothing but the sample is converted."""
+    if len(frame) <= sample:
+        return len(export_bytes(frame, fmt, extra, body=body, prepare=prepare))
+    rows = np.linspace(0, len(frame) - 1, sample).round().astype(np.intp)
+    one = len(export_bytes(frame.iloc[rows[:1]], fmt, extra, body=body, prepare=prepare))
+    many = len(export_bytes(frame.iloc[rows], fmt, extra, body=body, prepare=prepare))
+    per_row = (many - one) / (sample - 1)
+    return int(one - per_row + per_row * len(frame))
+
+
+# ------------------------------------------------------------------------------------- research columns
+
+
+def first_hit(texts: Mapping[str, str], terms: Sequence[Term], context: int = SNIPPET_CONTEXT) -> str | None:
+    """The keyword-in-context snippet of the earliest occurrence of any of ``terms`` in the first of
+    ``texts`` (field -> text, in order) that holds one; None when none does."""
+    patterns = [term_pattern(term) for term in terms]
+    for text in texts.values():
+        if not text:
+            continue
+        folded = fold(text)
+        found = [match for pattern in patterns if (match := pattern.search(folded))]
+        if found:
+            match = min(found, key=lambda m: (m.start(), -m.end()))
+            return kwic(text, match.start(), match.end(), context)
+    return None
+
+
+def _opening(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= OPENING_CHARS:
+        return text
+    cut = text[:OPENING_CHARS]
+    return (cut[: cut.rindex(" ")] if " " in cut else cut) + "…"
+
+
+class ResearchColumns:
+    """The research columns of any chunk of stories (an ``Extra``): ``themes`` (the slugs of the story's
+    themes, in ``memberships`` order; a list), ``matched_terms`` (``Huawei: huawei ×3, meng ×1; Trade war:
+    tariff* ×2``: the evidence of each theme, named by its label from ``labels`` when given) and
+    ``snippet`` (the text around the first occurrence of ``terms``, ``[marked]``, searched in the
+    headline, then the body, then the photo caption; an inferred headline is skipped; the opening of the
+    body when no term occurs). The memberships are looked up once, not per chunk."""
+
+    names = RESEARCH_COLUMNS
+
+    def __init__(
+        self, memberships: pd.DataFrame, terms: Sequence[Term] = (), labels: Mapping[str, str] | None = None
+    ) -> None:
+        self.terms = list(terms)
+        self._themes: dict[str, list[tuple[str, str]]] = {}
+        names = labels or {}
+        for article_id, theme, evidence in zip(
+            memberships["article_id"].astype(str),
+            memberships["theme"].astype(str),
+            memberships["evidence"].astype(object),
+            strict=True,
+        ):
+            shown = "" if evidence is None or evidence is pd.NA else str(evidence)
+            self._themes.setdefault(article_id, []).append((theme, f"{names.get(theme, theme)}: {shown}"))
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        fields = ("headline", "body", "photo_caption")
+        columns = {
+            name: frame[name].astype(object).where(frame[name].notna(), "").tolist() for name in fields
+        }
+        inferred = frame["headline_inferred"].to_numpy(dtype=bool)
+        themes: list[list[str]] = []
+        matched: list[str] = []
+        snippets: list[str] = []
+        for number, article_id in enumerate(frame["article_id"].astype(str)):
+            carried = self._themes.get(article_id, [])
+            themes.append([slug for slug, _ in carried])
+            matched.append("; ".join(evidence for _, evidence in carried))
+            texts = {
+                name: str(columns[name][number])
+                for name in fields
+                if not (name == "headline" and inferred[number])
+            }
+            snippet = first_hit(texts, self.terms) if self.terms else None
+            snippets.append(snippet if snippet is not None else _opening(texts["body"]))
+        return pd.DataFrame(
+            {
+                "themes": pd.Series(themes, dtype=object, index=frame.index),
+                "matched_terms": matched,
+                "snippet": snippets,
+            },
+            index=frame.index,
+        ).astype({"matched_terms": "string", "snippet": "string"})
+
+
+def story_count(n: int) -> str:
+    """``1 story``, ``2,000 stories``."""
+    return f"{n:,} {'story' if n == 1 else 'stories'}"
+
+
+def file_size(size: int) -> str:
+    """``850 bytes``, ``1.2 kB``, ``148 MB`` (powers of 1,000)."""
+    if size < 1000:
+        return f"{size:,} byte{'s' if size != 1 else ''}"
+    units = ("kB", "MB", "GB")
+    value, step = size / 1000, 0
+    while value >= 1000 and step < len(units) - 1:
+        value, step = value / 1000, step + 1
+    return f"{value:.1f} {units[step]}" if value < 10 else f"{value:,.0f} {units[step]}"
 
 
 def _listing_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

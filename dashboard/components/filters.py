@@ -24,6 +24,7 @@ from core.storing.collection import Collection, Filters
 LIST_PARAMS = {"theme": "w_theme", "reporter": "w_reporter", "section": "w_section", "kind": "w_kind"}
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
 NOTES_KEY = "_url_notes"
+FILTER_PARAMS = ("q", *LIST_PARAMS, "from", "to")
 
 
 def _seed_from_url(collection: Collection, options: dict[str, list[str]]) -> None:
@@ -102,8 +103,8 @@ def query_string(filters: Filters, article: str | None = None) -> str:
 
 
 def sync_url(filters: Filters) -> None:
-    """Rewrite the URL's filter parameters from the widgets, keeping ``article``."""
-    article = st.query_params.get("article")
+    """Rewrite the URL's filter parameters from the widgets. Other parameters (``article``, those of
+    widgets bound to the URL on a page, such as the reader's ``sort``) are left as they are."""
     wanted: dict[str, str | list[str]] = {}
     if filters.q:
         wanted["q"] = filters.q
@@ -119,14 +120,25 @@ def sync_url(filters: Filters) -> None:
         wanted["from"] = filters.date_from.isoformat()
     if filters.date_to:
         wanted["to"] = filters.date_to.isoformat()
-    if article:
-        wanted["article"] = article
-    current = {
-        k: (st.query_params.get_all(k) if k in LIST_PARAMS else st.query_params.get(k))
-        for k in st.query_params
-    }
-    if current != wanted:
-        st.query_params.from_dict(wanted)
+    for name in FILTER_PARAMS:
+        current = st.query_params.get_all(name) if name in LIST_PARAMS else st.query_params.get(name)
+        value = wanted.get(name)
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif current != value:
+            st.query_params[name] = value
+
+
+def other_params() -> list[tuple[str, str]]:
+    """The URL's parameters that are not shared filters nor ``article``: those of a page's own controls."""
+    skip = {*FILTER_PARAMS, "article"}
+    return [
+        (name, value)
+        for name in st.query_params
+        if name not in skip
+        for value in st.query_params.get_all(name)
+    ]
 
 
 def sidebar(collection: Collection) -> Filters:
@@ -188,6 +200,8 @@ def share_box(filters: Filters) -> None:
     base = st.context.url or ""
     article = st.query_params.get("article")
     query = query_string(filters, article)
+    extra = urlencode(other_params())
+    query = "&".join(part for part in (query, extra) if part)
     link = base + (f"?{query}" if query else "")
     with st.sidebar.popover("Share this view", icon=":material/link:", width="stretch"):
         st.caption("Anyone who opens this link sees the same page, filters and story.")

@@ -13,6 +13,7 @@ from components.paths import names_for
 from components.view import get_view, header, remember
 from core.analysing import export
 from core.analysing.highlight import markdown_code
+from core.analysing.ranking import relevance_terms
 from core.reading.files import PAGE_SUFFIXES
 from core.reading.uploads import UploadResult, add_uploads
 
@@ -74,38 +75,81 @@ collection = view.collection
 corpus = collection.corpus
 names = names_for(collection)
 header(view, "Data")
+stamp = datetime.now().strftime("%Y%m%d-%H%M")
 
 st.subheader("Export the selected stories", anchor=False)
-stamp = datetime.now().strftime("%Y%m%d-%H%M")
-st.caption(f"{view.count:,} stories with every field of the record (docs/cli.md lists them).")
-cols = st.columns(4)
-
-
-def exported() -> pd.DataFrame:
-    """The selection as exported: sources named relative to the data folders, as on every page."""
-    return names.sources(view.frame)
-
-
-# the exports are built only when a button is clicked (and the selection's copy with them)
-cols[0].download_button(
-    "CSV", lambda: export.to_csv(exported()), f"caixin-{stamp}.csv", "text/csv", width="stretch"
+options = st.columns([2, 3, 3], vertical_alignment="bottom")
+fmt = options[0].segmented_control(
+    "Format",
+    list(export.FORMATS),
+    default="csv",
+    required=True,
+    key="export",
+    bind="query-params",
+    help="csv: one row per story, lists joined with '; '. jsonl: one JSON record per line. json: one "
+    "array. parquet: lists stay lists and times keep their zone. docs/export.md lists every column.",
 )
-cols[1].download_button(
-    "JSON Lines",
-    lambda: export.to_jsonl(exported()),
-    f"caixin-{stamp}.jsonl",
-    "application/x-ndjson",
-    width="stretch",
+fmt = fmt or "csv"
+with_body = options[1].toggle(
+    "Full text of each story",
+    value=True,
+    key="export_body",
+    bind="query-params",
+    help="Off: every field but the story text (body), a file a fraction of the size.",
 )
-cols[2].download_button(
-    "JSON", lambda: export.to_json(exported()), f"caixin-{stamp}.json", "application/json", width="stretch"
+with_research = options[2].toggle(
+    "Themes, matched terms and a snippet",
+    value=True,
+    key="export_research",
+    bind="query-params",
+    help="themes: the slugs of the story's themes; matched_terms: the terms that matched each theme and how often; "
+    "snippet: the text around the first hit of the search or theme terms (the opening when none).",
 )
-cols[3].download_button(
-    "Parquet",
-    lambda: export.to_parquet(exported()),
-    f"caixin-{stamp}.parquet",
-    "application/vnd.apache.parquet",
-    width="stretch",
+filtered_themes = [t for t in collection.themes if t.slug in view.filters.themes]
+terms = relevance_terms(view.filters.q if view.query_error is None else "", filtered_themes)
+research_names = export.RESEARCH_COLUMNS if with_research else ()
+
+
+def research(members: pd.DataFrame) -> export.ResearchColumns | None:
+    """The research columns of the selection (its theme memberships looked up when asked, not per run)."""
+    return export.ResearchColumns(members, terms, view.theme_labels) if with_research else None
+
+
+size = view.cached(
+    "export_size",
+    lambda frame, members, **_: export.estimate_size(
+        frame, fmt, research(members), body=with_body, prepare=names.sources
+    ),
+    "frame",
+    "memberships",
+    fmt=fmt,
+    body=with_body,
+    research=with_research,
+    names=names.key,
+)
+suffix, mime = export.FORMATS[fmt]
+st.caption(
+    f"{export.story_count(view.count)} · about {export.file_size(size)} as {fmt} "
+    f"({len(export.export_columns(research_names, with_body))} columns; sources "
+    "are named relative to the data folder). The file is built when you click, which takes a while for a "
+    "large selection."
+)
+
+
+def exported() -> bytes:
+    """The selection in the chosen format, built on click, a chunk of stories at a time."""
+    return export.export_bytes(
+        view.frame, fmt, research(view.memberships), body=with_body, prepare=names.sources
+    )
+
+
+st.download_button(
+    f"Download {export.story_count(view.count)} ({fmt})",
+    exported,
+    f"caixin-{view.count}-{'story' if view.count == 1 else 'stories'}-{stamp}.{suffix}",
+    mime,
+    icon=":material/download:",
+    disabled=not view.count,
 )
 
 st.subheader("Add saved pages", anchor=False)

@@ -1,4 +1,6 @@
-"""Reader: the selected stories as a table, a page at a time, and the reading pane of the open story."""
+"""Reader: the selected stories in the chosen order as a table, a page at a time, and the reading pane of
+the open story. The open story is always the ticked row, and "Back to" returns to the story it was
+opened from."""
 
 from __future__ import annotations
 
@@ -9,36 +11,51 @@ import streamlit as st
 from components.article import byline_text, render
 from components.paging import pager, show_page_of
 from components.paths import names_for
+from components.story_trail import back_button, open_story
 from components.view import get_view, header
 from core.analysing.highlight import markdown_code
+from core.analysing.ranking import SORTS, ranked_positions, relevance_terms
 
 PAGE_ROWS = 100  # the table sends one page of the selection to the browser, never all of it
 PAGE_KEY = "reader_page"
 TABLE_KEY = "reader_table"
 OPENED_KEY = "_reader_opened"
+SORT_PARAM = "sort"  # URL parameter and widget key of the order
 
 view = get_view()
 collection = view.collection
 everything = collection.articles
 header(view, "Reader")
 
-positions = view.positions  # the selection, in the table's order
+sort = st.selectbox(
+    "Sort by",
+    list(SORTS),  # shown as they are: a bound widget puts the shown value in the URL (sort=relevance)
+    key=SORT_PARAM,
+    bind="query-params",
+    help="The order of the whole selection, before it is cut into pages: newest or oldest first, most "
+    "relevant first, or longest first. Relevance ranks the stories by how often and how prominently they use the words of the search and of the filtered "
+    "themes (the search index's BM25 score; a word in the headline counts three times).",
+)
+filtered_themes = [t for t in collection.themes if t.slug in view.filters.themes]
+terms = relevance_terms(view.filters.q if view.query_error is None else "", filtered_themes)
+if sort == "relevance" and not terms:
+    st.caption("Relevance needs a search or a theme filter: without one the stories are newest first.")
+positions = view.cached(
+    "reader_order",
+    lambda positions, **_: ranked_positions(collection.index, positions, sort, terms),
+    "positions",
+    sort=sort,
+)
 total = len(positions)
 article_id = st.query_params.get("article")
 position = collection.position_of(article_id) if article_id else None
-here = int(np.searchsorted(positions, position)) if position is not None and view.mask[position] else None
-if article_id != st.session_state.get(OPENED_KEY):
-    # a story opened by a link, a row or Newer/Older: the table turns to the page that lists it
-    st.session_state[OPENED_KEY] = article_id
+found = np.flatnonzero(positions == position) if position is not None else np.zeros(0, dtype=np.intp)
+here = int(found[0]) if len(found) else None
+if (article_id, sort) != st.session_state.get(OPENED_KEY):
+    # a story opened by a link, a row, Newer/Older or Back (or a new order): the table turns to its page
+    st.session_state[OPENED_KEY] = (article_id, sort)
     if here is not None:
         show_page_of(here // PAGE_ROWS + 1, key=PAGE_KEY)
-
-
-def open_story(target: str | None) -> None:
-    if target:
-        st.query_params["article"] = target
-    elif "article" in st.query_params:
-        del st.query_params["article"]
 
 
 def page_table(rows: np.ndarray) -> pd.DataFrame:
@@ -55,7 +72,7 @@ def page_table(rows: np.ndarray) -> pd.DataFrame:
             "teaser" if t else ("truncated" if c else "")
             for t, c in zip(shown["teaser"], shown["truncated"], strict=True)
         ],
-    )[["article_id", "date", "headline", "by", "section", "themes", "flags"]]
+    )[["article_id", "date", "headline", "by", "section", "word_count", "themes", "flags"]]
 
 
 start, stop = pager(
@@ -64,19 +81,26 @@ start, stop = pager(
     key=PAGE_KEY,
     noun="stories",
     hint="Turn the pages, narrow the filters, or export the whole selection on the Data page.",
-    scope=view.filters,
+    scope=(view.filters, sort),
 )
-table = view.cached(
-    "reader_table", lambda positions, **_: page_table(positions[start:stop]), "positions", start=start
-)
+table = view.cached("reader_table", lambda **_: page_table(positions[start:stop]), start=start, sort=sort)
 ids = table["article_id"].tolist()
-table_key = f"{TABLE_KEY}-{start}"  # a row ticked on one page is not ticked on the next
+table_key = f"{TABLE_KEY}-{start}"
+# the ticked row is the open story, whatever the table showed before (another search, another story
+# opened by a related link or Back): the selection drawn first, or set before the table is drawn again
+ticked = [ids.index(article_id)] if article_id in ids else []
+wanted = {"selection": {"rows": ticked, "columns": [], "cells": []}}
+shown_before = st.session_state.get(table_key)
+if shown_before is not None and list(shown_before["selection"]["rows"]) != ticked:
+    st.session_state[table_key] = wanted
 
 
 def on_table_select() -> None:
     rows = st.session_state[table_key].selection.rows
     if rows and rows[0] < len(ids):
-        open_story(ids[rows[0]])
+        open_story(ids[rows[0]], came_from=article_id)
+    else:  # the open story's row was unticked: close it
+        open_story(None)
 
 
 st.dataframe(
@@ -84,6 +108,7 @@ st.dataframe(
     key=table_key,
     on_select=on_table_select,
     selection_mode="single-row",
+    selection_default=wanted if shown_before is None and ticked else None,
     hide_index=True,
     width="stretch",
     height=min(420, 38 + 35 * max(1, len(table))),
@@ -92,6 +117,7 @@ st.dataframe(
         "headline": st.column_config.TextColumn("Headline", width="large"),
         "by": st.column_config.TextColumn("By"),
         "section": st.column_config.TextColumn("Section", width="small"),
+        "word_count": st.column_config.NumberColumn("Words", format="%d", width="small"),
         "themes": st.column_config.ListColumn("Themes"),
         "flags": st.column_config.TextColumn(
             "Copy",
@@ -112,19 +138,32 @@ if position is None:
     st.stop()
 row = everything.iloc[position].to_dict()
 st.divider()
+back_button(collection)
 nav = st.columns([1, 1, 4])
 if here is not None:
     story_ids = everything["article_id"]
     previous_id = str(story_ids.iat[positions[here - 1]]) if here > 0 else None
     next_id = str(story_ids.iat[positions[here + 1]]) if here + 1 < total else None
-    nav[0].button(
-        "← Newer", on_click=open_story, args=(previous_id,), disabled=previous_id is None, width="stretch"
-    )
-    nav[1].button("Older →", on_click=open_story, args=(next_id,), disabled=next_id is None, width="stretch")
-    nav[2].caption(f"Story {here + 1:,} of {total:,} in the selection")
+    labels = ("← Newer", "Older →") if sort == "newest" else ("← Previous", "Next →")
+    for column, label, target in zip(nav[:2], labels, (previous_id, next_id), strict=True):
+        column.button(
+            label,
+            on_click=open_story,
+            args=(target,),
+            kwargs={"came_from": article_id},
+            disabled=target is None,
+            width="stretch",
+        )
+    nav[2].caption(f"Story {here + 1:,} of {total:,} in the selection ({SORTS[sort].lower()})")
 else:
     nav[2].caption("This story is outside the current filters.")
 
 story_themes = [t for t in collection.themes if t.slug in collection.themes_by_article().get(article_id, [])]
 targets = collection.related_targets(article_id)
-render(row, view.filters.q, story_themes, targets, open_story, names_for(collection))
+
+
+def follow_related(target: str | None) -> None:
+    open_story(target, came_from=article_id)
+
+
+render(row, view.filters.q, story_themes, targets, follow_related, names_for(collection))

@@ -1,18 +1,24 @@
-"""Themes: stories per theme, co-occurrence, distinctive terms, two themes or queries side by side, and
-each theme's definition with its evidence. Clicking a theme filters by it."""
+"""Themes: stories per theme, co-occurrence, distinctive terms, two themes or queries compared, the places,
+organisations and people the stories name, and each theme's definition with its evidence. Clicking a
+theme filters by it; clicking a name searches for it; clicking an evidence row opens the story."""
 
 from __future__ import annotations
 
-import numpy as np
+from urllib.parse import parse_qsl
+
 import streamlit as st
 
 from components import charts
-from components.filters import chart_filter
-from components.paging import paged_table
-from components.view import get_view, header, remember
+from components.compare import PERIODS
+from components.compare import render as render_comparison
+from components.figures import data_button, file_stem, plain
+from components.filters import chart_filter, query_string
+from components.paging import pager
+from components.view import get_view, header
 from components.warm import BACKGROUND
 from core.analysing.analytics import theme_cooccurrence, theme_counts, theme_evidence
-from core.analysing.terms import compare_terms, distinctive_terms
+from core.analysing.compare import compare, side_mask
+from core.analysing.terms import distinctive_terms, mentions
 from core.errors import QuerySyntaxError
 
 EVIDENCE_ROWS = 50  # evidence rows sent at a time
@@ -45,6 +51,7 @@ charts.show(
     on_select=chart_filter("themes_bars", "pick", "label", "theme", {v: k for k, v in labels.items()}),
     key="themes_bars",
 )
+data_button(counts, file_stem("stories per theme"), key="themes_bars_data")
 
 left, right = st.columns(2)
 with left:
@@ -65,6 +72,7 @@ with left:
             ),
             width="stretch",
         )
+        data_button(co, file_stem("stories carrying both themes"), key="themes_co_data")
 with right:
     mask = view.mask
     if mask.all():
@@ -92,68 +100,94 @@ with right:
                 ],
             )
         )
+        data_button(terms, file_stem("distinctive terms of the selection"), key="themes_terms_data")
 
 st.subheader("Compare two themes or queries", anchor=False)
+st.caption(
+    "Two sides, each a theme (theme:huawei) or any search query, within the current filters: how many "
+    "stories each has over time (or their share of all the selection's stories), how many they share, who "
+    "wrote them and the words typical of each."
+)
 choices = [f"theme:{t.slug}" for t in collection.themes]
-with st.form("compare", border=False):
-    c1, c2 = st.columns(2)
-    side_a = c1.text_input(
-        "A", value=choices[0] if choices else "", key="cmp_a", help="A theme (theme:huawei) or any query"
-    )
-    side_b = c2.text_input(
-        "B", value=choices[1] if len(choices) > 1 else "", key="cmp_b", help="A theme or any query"
-    )
-    if st.form_submit_button("Compare", icon=":material/compare_arrows:"):
-        st.session_state["cmp_shown"] = (side_a, side_b)
-
-
-def query_mask(query: str) -> np.ndarray:
-    """The stories a comparison side selects within the current filters (remembered per query)."""
-    if not query.strip():
-        return np.zeros(len(collection.articles), dtype=bool)
-    found = remember(
-        collection,
-        ("query_mask", query, collection.themes_key),
-        lambda: collection.index.mask(query, collection.theme_ids),
-    )
-    return found & view.mask  # type: ignore[no-any-return]
-
-
-shown = st.session_state.get("cmp_shown")
-if not shown:
-    st.caption("Pick two themes or write two queries, then **Compare**: the words typical of each side.")
+inputs = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+side_a = inputs[0].text_input(
+    "A", value=choices[0] if choices else "", key="cmp_a", bind="query-params", help="A theme or a query"
+)
+side_b = inputs[1].text_input(
+    "B",
+    value=choices[1] if len(choices) > 1 else "",
+    key="cmp_b",
+    bind="query-params",
+    help="A theme or a query",
+)
+period = inputs[2].selectbox("Per", list(PERIODS), key="cmp_per", bind="query-params")
+measure = inputs[3].segmented_control(
+    "Show",
+    ["stories", "share"],
+    default="stories",
+    required=True,
+    key="cmp_show",
+    bind="query-params",
+    help="stories: how many per period; share: the side's stories as a share of all the selection's "
+    "stories in the period (a story can be on both sides).",
+)
+try:
+    mask_a = side_mask(collection.index, side_a, view.mask, collection.theme_ids)
+    mask_b = side_mask(collection.index, side_b, view.mask, collection.theme_ids)
+except QuerySyntaxError as error:
+    st.error(f"Comparison not run: {error}")
+    st.code(error.pointer(), language=None)
 else:
-    shown_a, shown_b = shown
-    try:
-        mask_a = query_mask(shown_a)
-        mask_b = query_mask(shown_b)
-    except QuerySyntaxError as error:
-        st.error(f"Comparison not run: {error}")
-        st.code(error.pointer(), language=None)
-    else:
-        st.caption(
-            f"A: {int(mask_a.sum()):,} articles · B: {int(mask_b.sum()):,} articles (within the current filters)"
+    comparison = view.cached(
+        "compare",
+        lambda **_: compare(collection.articles, view.mask, mask_a, mask_b, freq=PERIODS[period]),
+        a=side_a,
+        b=side_b,
+        per=period,
+    )
+    render_comparison(comparison, {"A": side_a, "B": side_b}, show=measure or "stories", period=period)
+
+st.subheader("Places, organisations and people named", anchor=False)
+st.caption(
+    "Found in the body and photo caption of at most 3,000 stories of the selection (a random sample when "
+    "it has more): places are countries by their usual names (U.S., Britain, mainland China, ...); "
+    "organisations are runs of capitalised words with a cue such as Ministry, Bank, Group, Co. or "
+    "University; people are two or three capitalised words that are neither. Each story counts once per "
+    "name. A rule of thumb, not a named-entity model: expect some misses and strays. Click a name to search "
+    "for it."
+)
+
+
+def search_for(key: str) -> None:
+    """Pill callback: the clicked name becomes the search (as a phrase)."""
+    name = st.session_state.get(key)
+    if name:
+        st.session_state["w_q"] = f'"{name}"'
+    st.session_state[key] = None
+
+
+found = st.columns(3)
+for column, kind, title in zip(
+    found, ("country", "organisation", "person"), ("Places", "Organisations", "People"), strict=True
+):
+    named = view.cached(f"mentions_{kind}", lambda frame, kind=kind: mentions(frame, kind, top=15), "frame")
+    with column:
+        if named.empty:
+            st.markdown(f"**{title}**")
+            st.caption("None found.")
+            continue
+        counts_by_name = dict(zip(named["name"], named["articles"], strict=True))
+        key = f"mentions_{kind}"
+        st.pills(
+            title,
+            list(counts_by_name),
+            format_func=lambda name, counts_by_name=counts_by_name: f"{plain(name)} · {counts_by_name[name]:,}",
+            key=key,
+            on_change=search_for,
+            args=(key,),
+            help=f"{title} named in the most stories (· how many); click one to search for it.",
         )
-        if mask_a.any() and mask_b.any():
-            compared = view.cached(
-                "compare_terms",
-                lambda **_: compare_terms(collection.articles, mask_a, mask_b, top=15),
-                a=shown_a,
-                b=shown_b,
-            )
-            a_col, b_col = st.columns(2)
-            for column, side, name in ((a_col, "a", "A"), (b_col, "b", "B")):
-                column.altair_chart(
-                    charts.bars(
-                        compared[compared["side"] == side],
-                        "term",
-                        "z",
-                        title=f"Terms typical of {name}",
-                        x_title="Log-odds z-score",
-                        y_title="Term",
-                    ),
-                    width="stretch",
-                )
+        data_button(named, file_stem(title, "named"), key=f"{key}_data", label="Data (CSV)")
 
 st.subheader("Definitions and evidence", anchor=False)
 slugs = [t.slug for t in collection.themes]
@@ -164,6 +198,7 @@ slug = st.selectbox(
     index=slugs.index(picked[0]) if picked else 0,
     format_func=lambda s: labels.get(s, s),
     key="evidence_theme",
+    bind="query-params",
 )
 theme = next((t for t in collection.themes if t.slug == slug), None)
 if theme is not None:
@@ -171,23 +206,43 @@ if theme is not None:
     st.text("Matches " + theme.definition)
     evidence = view.cached(
         "evidence",
-        lambda members, **_: theme_evidence(members, collection.headlines_by_id(), theme.slug),
+        lambda members, **_: theme_evidence(members, collection.headlines_by_id(), theme.slug, with_ids=True),
         "memberships",
         theme=theme.slug,
     )
     if evidence.empty:
         st.caption(f"No story in the selection carries the theme {theme.label}.")
     else:
-        paged_table(
-            evidence,
+        start, stop = pager(
+            len(evidence),
             size=EVIDENCE_ROWS,
             key="evidence_page",
             noun="stories",
-            hint="Most hits first. Filter by the theme to read them all in the Reader.",
+            hint="Most hits first. Tick a row to read the story in the Reader.",
             scope=(view.filters, theme.slug),
+        )
+        shown = evidence.iloc[start:stop]
+        table_key = f"evidence_table-{theme.slug}-{start}"
+        st.dataframe(
+            shown.drop(columns=["article_id"]),
+            key=table_key,
+            on_select="rerun",
+            selection_mode="single-row",
+            hide_index=True,
+            width="stretch",
             column_config={
                 "headline": st.column_config.TextColumn("Story", width="large"),
                 "hits": st.column_config.NumberColumn("Hits", format="%d"),
                 "evidence": st.column_config.TextColumn("Matched terms"),
             },
+        )
+        rows = st.session_state[table_key].selection.rows
+        if rows and rows[0] < len(shown):
+            target = str(shown["article_id"].iat[rows[0]])
+            st.switch_page("views/reader.py", query_params=parse_qsl(query_string(view.filters, target)))
+        data_button(
+            evidence.drop(columns=["article_id"]),
+            file_stem("evidence of", theme.slug),
+            key="evidence_data",
+            label="Data of this table (CSV)",
         )

@@ -1,0 +1,208 @@
+"""The research controls of the Reader, Themes and Data pages through Streamlit's AppTest: every control
+read from a shared link, and what it changes on the page (the sample, 20 stories, is the oracle)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from related import related_story
+from test_dashboard_apptest import (  # noqa: F401 - dashboard_env is an autouse fixture
+    SAMPLE,
+    dashboard_env,
+    open_page,
+    shown_count,
+    texts,
+)
+
+from core.analysing.ranking import order_positions, ranked_positions, relevance_terms
+from core.storing.collection import Collection, open_collection
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Collection:
+    return open_collection([SAMPLE], cache_dir=tmp_path_factory.mktemp("research-cache"))
+
+
+@pytest.fixture(scope="module")
+def story_ids(sample: Collection) -> dict[str, str]:
+    """Ids of the sample: the newest story (Dave Yin's) and a story whose Related line names another."""
+    source, number, target = related_story(sample)
+    return {
+        "dave_yin": str(sample.articles["article_id"].iat[0]),
+        "related_source": source,
+        "related_button": f"related-{number}",
+        "related_target": target,
+    }
+
+
+def headlines(sample: Collection, rows: np.ndarray) -> list[str]:
+    return sample.articles["headline"].iloc[rows].astype(str).tolist()
+
+
+def table_headlines(at: object) -> list[str]:
+    return [str(h) for h in at.dataframe[0].value["headline"]]  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------------- reader
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "longest", "relevance"])
+def test_reader_sort_from_the_link_orders_the_whole_selection(sample: Collection, sort: str) -> None:
+    at = open_page("reader", {"sort": sort, "q": "china OR huawei"})
+    assert at.selectbox(key="sort").value == sort
+    chosen = np.flatnonzero(sample.index.mask("china OR huawei"))
+    expected = ranked_positions(sample.index, chosen, sort, relevance_terms("china OR huawei"))
+    assert table_headlines(at) == headlines(sample, expected)
+
+
+def test_reader_sort_changes_the_order(sample: Collection) -> None:
+    at = open_page("reader", {"theme": "huawei"})
+    before = table_headlines(at)
+    at.selectbox(key="sort").set_value("oldest").run()
+    assert not at.exception
+    assert table_headlines(at) == before[::-1]  # the five huawei stories have distinct dates
+
+
+def test_reader_relevance_without_a_search_says_it_is_newest_first(sample: Collection) -> None:
+    at = open_page("reader", {"sort": "relevance"})
+    assert "Relevance needs a search or a theme filter" in texts(at.caption)
+    newest = order_positions(sample.articles, np.arange(len(sample.articles)), "newest")
+    assert table_headlines(at) == headlines(sample, newest)
+
+
+def test_reader_unknown_sort_in_the_link_falls_back_to_newest() -> None:
+    at = open_page("reader", {"sort": "popular"})
+    assert at.selectbox(key="sort").value == "newest"
+
+
+def test_reader_walks_the_selection_in_the_chosen_order(sample: Collection) -> None:
+    chosen = np.flatnonzero(sample.index.mask("huawei"))
+    order = ranked_positions(sample.index, chosen, "longest", [])
+    ids = sample.articles["article_id"].iloc[order].astype(str).tolist()
+    at = open_page("reader", {"sort": "longest", "q": "huawei", "article": ids[0]})
+    assert "Story 1 of 5 in the selection (longest first)" in texts(at.caption)
+    next(b for b in at.button if b.label == "Next →").click().run()
+    assert at.query_params["article"] == ids[1]
+    assert "Story 2 of 5" in texts(at.caption)
+
+
+def ticked_ids(at: object, sample: Collection) -> list[str]:
+    """The article ids of the ticked rows of the reader's first page (the table's index is the row)."""
+    state = at.session_state["reader_table-0"]  # type: ignore[attr-defined]
+    rows = at.dataframe[0].value.index  # type: ignore[attr-defined]
+    return [str(sample.articles["article_id"].iat[rows[i]]) for i in state["selection"]["rows"]]
+
+
+def test_reader_ticks_the_open_story_after_a_related_link_and_back(
+    sample: Collection, story_ids: dict[str, str]
+) -> None:
+    source, target = story_ids["related_source"], story_ids["related_target"]
+    at = open_page("reader", {"article": source})
+    assert ticked_ids(at, sample) == [source]
+    at.button(key=story_ids["related_button"]).click().run()
+    assert at.query_params["article"] == target
+    assert ticked_ids(at, sample) == [target]
+    assert f"to: {sample.headlines_by_id()[source]}" in texts(at.text)
+    at.button(key="reader_back").click().run()
+    assert at.query_params["article"] == source
+    assert ticked_ids(at, sample) == [source]
+    assert not [b for b in at.button if b.key == "reader_back"]  # the trail is empty again
+
+
+def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
+    sample: Collection, story_ids: dict[str, str]
+) -> None:
+    at = open_page("reader", {"article": story_ids["dave_yin"]})
+    assert ticked_ids(at, sample) == [story_ids["dave_yin"]]
+    at.text_input(key="w_q").set_value("graphene").run()
+    assert "This story is outside the current filters." in texts(at.caption)
+    assert ticked_ids(at, sample) == []
+
+
+# ------------------------------------------------------------------------------------------------- themes
+
+
+def test_compare_from_the_link_with_an_empty_side() -> None:
+    at = open_page(
+        "themes",
+        {"cmp_a": "theme:huawei", "cmp_b": "graphene AND tariffs", "cmp_per": "week", "cmp_show": "share"},
+    )
+    assert at.text_input(key="cmp_a").value == "theme:huawei"
+    assert at.text_input(key="cmp_b").value == "graphene AND tariffs"
+    assert at.selectbox(key="cmp_per").value == "week"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"A: stories": "5", "B: stories": "0", "In both": "0"}
+    assert any(i.value.startswith("B (`graphene AND tariffs`) matches no story") for i in at.info)
+    assert "Distinctive terms need stories on both sides." in texts(at.caption)
+
+
+def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) -> None:
+    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*"})
+    a, b = (int(sample.index.mask(q).sum()) for q in ("huawei", "tariff*"))
+    both = int((sample.index.mask("huawei") & sample.index.mask("tariff*")).sum())
+    assert {m.label: m.value for m in at.metric} == {
+        "A: stories": str(a),
+        "B: stories": str(b),
+        "In both": str(both),
+    }
+    at.text_input(key="cmp_b").set_value("theme:trade-war").run()
+    assert {m.label: m.value for m in at.metric}["B: stories"] == str(
+        len(sample.theme_ids("trade-war") or ())
+    )
+    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*", "kind": "agency"})
+    within = sample.index.mask("agency:any")
+    assert {m.label: m.value for m in at.metric}["A: stories"] == str(
+        int((sample.index.mask("huawei") & within).sum())
+    )
+
+
+def test_compare_with_an_unknown_theme_says_which() -> None:
+    at = open_page("themes", {"cmp_a": "theme:weather", "cmp_b": "huawei"})
+    assert any("Comparison not run" in e.value and "unknown theme 'weather'" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_a_mention_click_becomes_the_search() -> None:
+    at = open_page("themes")
+    people = next(g for g in at.get("button_group") if g.label == "People")
+    assert "Donald Trump" in people.options[0]
+    people.set_value("Donald Trump").run()
+    assert not at.exception
+    assert at.text_input(key="w_q").value == '"Donald Trump"'
+    assert shown_count(at) == 3
+
+
+def test_evidence_theme_from_the_link() -> None:
+    at = open_page("themes", {"evidence_theme": "Trade war"})
+    assert at.selectbox(key="evidence_theme").value == "trade-war"
+
+
+# --------------------------------------------------------------------------------------------------- data
+
+
+def export_caption(at: object) -> str:
+    return next(c.value for c in at.caption if " as " in c.value and "about" in c.value)  # type: ignore[attr-defined]
+
+
+def test_export_settings_from_the_link_and_the_size_before_the_download() -> None:
+    at = open_page("data", {"export": "jsonl", "export_body": "false", "reporter": "Dave Yin"})
+    assert at.toggle(key="export_body").value is False
+    assert at.toggle(key="export_research").value is True
+    caption = export_caption(at)
+    assert caption.startswith("1 story · about ") and " as jsonl (22 columns;" in caption
+    (button,) = at.get("download_button")
+    assert button.proto.label == "Download 1 story (jsonl)"
+
+
+def test_export_toggles_change_the_columns_and_the_size() -> None:
+    at = open_page("data")
+    full = export_caption(at)
+    assert full.startswith("20 stories · about ") and "(23 columns;" in full
+    at.toggle(key="export_research").set_value(False).run()
+    at.toggle(key="export_body").set_value(False).run()
+    small = export_caption(at)
+    assert "(19 columns;" in small
+    size = re.compile(r"about ([\d.]+) kB")
+    assert float(size.search(small).group(1)) < float(size.search(full).group(1)) / 2  # type: ignore[union-attr]
