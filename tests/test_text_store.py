@@ -125,3 +125,18 @@ def test_write_text_refuses_hashes_of_another_frame(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="3 content hashes for 2 stories"):
         write_text(tmp_path / "t.arrow", frame, np.zeros(3, dtype=np.uint64))
     assert not list(tmp_path.iterdir())
+
+
+def test_the_terms_background_is_stored_and_read_back_without_the_text(pages: Path, tmp_path: Path) -> None:
+    from core.analysing.terms import term_sample
+
+    first = open_collection([pages], cache_dir=tmp_path)
+    computed = first.term_background()
+    assert "terms" not in first.files.loaded if first.files else False
+    again = open_collection([pages], cache_dir=tmp_path)
+    stored = again.term_background()
+    assert again.files is not None and "terms" in again.files.loaded
+    expected = term_sample(open_collection([pages], use_cache=False).articles)
+    for sample in (computed, stored):
+        assert np.array_equal(sample.rows, expected.rows) and sample.frame_rows == expected.frame_rows
+        pd.testing.assert_series_equal(sample.counts, expected.counts)

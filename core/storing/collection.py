@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.analysing.analytics import story_threads
+from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 from core.errors import CacheError
 from core.model import BEIJING, COLUMNS
@@ -198,6 +199,18 @@ class Collection:
             str(related): (None if pd.isna(target) else str(target))
             for related, target in zip(rows["related"], rows["target_id"], strict=True)
         }
+
+    def term_background(self) -> TermSample:
+        """The term counts of a random sample of the stories (``core.analysing.terms.term_sample``), the
+        background distinctive terms are scored against; stored in the cache folder once per generation,
+        so a server start reads no story text for it."""
+
+        def compute() -> TermSample:
+            if self.files is None:
+                return term_sample(self.articles)
+            return self.files.terms(lambda: term_sample(self.articles))
+
+        return self._derived("term_background", compute)
 
     def inputs_changed(self) -> bool:
         """True when a data file was added, removed or changed since this collection was read."""

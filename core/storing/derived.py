@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.analysing.terms import TermSample
 from core.storing.cache import CacheStore, atomic_write_bytes
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
-_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json)")
+_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json)")
 THREAD_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
 
 
@@ -128,6 +129,41 @@ class DerivedFiles:
             data = {"version": DERIVED_VERSION, "ids": self.ids, "options": options}
             self._write(self.path("json"), json.dumps(data).encode())
         return options
+
+    def terms(self, compute: Callable[[], TermSample]) -> TermSample:
+        """The terms background of the frame (``core.analysing.terms.term_sample``): read from
+        ``derived-<generation>.terms.json``, else computed (reading the sampled stories' text) and stored."""
+        if self.folder is not None:
+            try:
+                stored = json.loads(self.path("terms.json").read_bytes())
+                if (
+                    isinstance(stored, dict)
+                    and stored.get("version") == DERIVED_VERSION
+                    and stored.get("ids") == self.ids
+                    and isinstance(stored.get("frame_rows"), int)
+                    and len(stored["terms"]) == len(stored["counts"])
+                ):
+                    sample = TermSample(
+                        np.asarray(stored["rows"], dtype=np.int64),
+                        pd.Series(dict(zip(stored["terms"], stored["counts"], strict=True)), dtype="float64"),
+                        stored["frame_rows"],
+                    )
+                    self.loaded.add("terms")
+                    return sample
+            except (OSError, ValueError, TypeError, KeyError):
+                pass
+        sample = compute()
+        if self.folder is not None:
+            data = {
+                "version": DERIVED_VERSION,
+                "ids": self.ids,
+                "rows": sample.rows.tolist(),
+                "frame_rows": int(sample.frame_rows),
+                "terms": [str(term) for term in sample.counts.index],
+                "counts": sample.counts.tolist(),
+            }
+            self._write(self.path("terms.json"), json.dumps(data).encode())
+        return sample
 
     # -- writing ----------------------------------------------------------------------------------
     def _write(self, path: Path, data: bytes) -> None:

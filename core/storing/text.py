@@ -32,9 +32,6 @@ TEXT_COLUMNS: tuple[str, ...] = ("body", "photo_caption")
 SCHEMA = pa.schema(
     [("body", pa.large_string()), ("photo_caption", pa.large_string()), ("content_hash", pa.uint64())]
 )
-#: Rows per record batch: a batch's offsets stay far from Arrow's limits, and reading one story
-#: touches only its own pages of the file.
-BATCH_ROWS = 65_536
 
 
 def write_text(path: Path, articles: pd.DataFrame, hashes: np.ndarray) -> None:
@@ -42,12 +39,14 @@ def write_text(path: Path, articles: pd.DataFrame, hashes: np.ndarray) -> None:
     if len(hashes) != len(articles):
         raise ValueError(f"{len(hashes)} content hashes for {len(articles)} stories")
     columns = [_arrow_text(articles[name]) for name in TEXT_COLUMNS]
-    table = pa.Table.from_arrays([*columns, pa.array(hashes, type=pa.uint64())], schema=SCHEMA)
+    # one record batch: Arrow's ``take`` over a column of several chunks joins them into one first, so
+    # picking 3,000 stories from a mapped column of several would copy every story's text into memory
+    table = pa.Table.from_arrays([*columns, pa.array(hashes, type=pa.uint64())], schema=SCHEMA).combine_chunks()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, SCHEMA) as writer:
-            writer.write_table(table, max_chunksize=BATCH_ROWS)
+            writer.write_table(table)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 
-from core.analysing.terms import term_sample
 from core.storing.collection import Collection
 
 READY = "ready"
@@ -30,7 +29,7 @@ def ready(collection: Collection) -> None:
         if collection.derived.get(READY):
             return
         collection.prepare()
-        collection.derived[BACKGROUND] = term_sample(collection.articles)
+        collection.derived[BACKGROUND] = collection.term_background()
         gc.unfreeze()  # a collection read before (now replaced) may be garbage: let the collector see it
         gc.collect()
         gc.freeze()
