@@ -1,0 +1,117 @@
+"""Warm start of a dashboard server's data, side by side: the story text mapped from the cache's text file
+(the current way) and read into memory (``CAIXIN_TEXT_IN_MEMORY=1``, the way before it).
+
+    python -m bench.bench_warm --stories 100000 [--rounds 3] [--cache DIR] [--json OUT]
+
+Each round starts one new process per way, in alternating order, on the same warm cache (built first
+when missing): ``components.data.read_collection``, what a server does for its first visitor (ingest
+from the cache, open the FTS5 index, the theme memberships, the lookups of ``Collection.prepare`` and the
+terms background). Reports per way the median of the rounds: wall and CPU seconds of that call, and the
+process's memory after it: VmRSS, its private part (RssAnon) and its file-backed part (RssFile, the
+mapped pages of the text file and libraries, which the kernel can drop and other processes share).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import OUT, ROOT, ensure_corpus
+
+WAYS = {"text-in-memory": {"CAIXIN_TEXT_IN_MEMORY": "1"}, "text-on-disk": {}}
+
+CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, "dashboard")
+from components.data import read_collection
+from core.reading.files import inputs_fingerprint
+key = (sys.argv[1],)
+wall, cpu = time.perf_counter(), time.process_time()
+collection = read_collection(key, inputs_fingerprint(key))
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+memory = {}
+for line in open("/proc/self/status"):
+    name = line.split(":")[0]
+    if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+        memory[name] = int(line.split()[1]) / 1024
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "from_cache": collection.corpus.from_cache,
+                  "stories": len(collection.articles), **memory}))
+"""
+
+
+def run(pages: Path, cache: Path, env: dict[str, str]) -> dict[str, Any]:
+    """One new process: ``read_collection`` on ``pages`` with the cache in ``cache``."""
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(pages)],
+        cwd=ROOT,
+        env={**os.environ, **env, "CAIXIN_CACHE": str(cache), "CAIXIN_UPLOADS": str(cache / "no-uploads")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cache", type=Path, default=OUT / "cache-warm")
+    parser.add_argument("--json", type=Path, default=OUT / "warm.json")
+    args = parser.parse_args(argv)
+    pages = ensure_corpus(args.stories)
+    started = time.perf_counter()
+    first = run(pages, args.cache, {})  # builds the cache when missing, then every round is warm
+    print(f"cache ready in {time.perf_counter() - started:.1f} s ({first['stories']:,} stories)", flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in WAYS}
+    for round_ in range(args.rounds):
+        order = list(WAYS) if round_ % 2 == 0 else list(reversed(WAYS))
+        for name in order:
+            result = run(pages, args.cache, WAYS[name])
+            if not result["from_cache"]:
+                raise SystemExit(f"{name}: the cache was not warm")
+            runs[name].append(result)
+            print(
+                f"  round {round_ + 1} {name}: {result['wall_s']:.2f} s, CPU {result['cpu_s']:.2f} s, "
+                f"RSS {result['VmRSS']:.0f} MB (private {result['RssAnon']:.0f})",
+                flush=True,
+            )
+    keys = ("wall_s", "cpu_s", "VmRSS", "RssAnon", "RssFile", "VmHWM")
+    medians = {
+        name: {k: statistics.median(r[k] for r in results) for k in keys} for name, results in runs.items()
+    }
+    print(
+        f"\n{'median of ' + str(args.rounds) + ' rounds':<34}"
+        + "".join(f"{n:>18}" for n in WAYS)
+        + f"{'ratio':>10}"
+    )
+    labels = {
+        "wall_s": "warm open + ready, wall (s)",
+        "cpu_s": "warm open + ready, CPU (s)",
+        "VmRSS": "RSS after (MB)",
+        "RssAnon": "  private (RssAnon, MB)",
+        "RssFile": "  file-backed (RssFile, MB)",
+        "VmHWM": "peak RSS (MB)",
+    }
+    old, new = list(WAYS)
+    for key in keys:
+        ratio = medians[new][key] / medians[old][key] if medians[old][key] else float("nan")
+        print(f"{labels[key]:<34}" + "".join(f"{medians[n][key]:>18.2f}" for n in WAYS) + f"{ratio:>10.2f}")
+    print(f"load average at the end {os.getloadavg()}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps({"stories": first["stories"], "runs": runs, "medians": medians}, indent=1)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
