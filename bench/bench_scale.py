@@ -226,7 +226,7 @@ def child_reruns(way: Way) -> dict[str, Any]:
             runs.append((time.perf_counter() - began) * 1000)
             if app.exception:
                 raise RuntimeError(f"{name}, {key}={value!r}: {app.exception[0].value}")
-        app.session_state["w_from"] = None
+        app.session_state["from"] = None
     return {"first_run_s": first, "pages_ms": pages, **_usage()}
 
 

@@ -44,6 +44,24 @@ def theme_scale(colours: Mapping[str, str], labels: Mapping[str, str]) -> alt.Sc
     return alt.Scale(domain=[labels[s] for s in colours], range=list(colours.values()))
 
 
+def time_axis(starts: pd.Series, title: str) -> alt.Axis:
+    """A time axis whose labels always carry the year: ticks every few days, months or years, as the span
+    needs (Vega's own labels drop the year inside a year, also after a range is brushed)."""
+    if len(starts) == 0:
+        return alt.Axis(title=title)
+    first, last = pd.to_datetime(starts.min()), pd.to_datetime(starts.max())
+    days = max(1, (last - first).days)
+    if days <= 70:
+        interval, step, fmt = "day", max(1, days // 8), "%d %b %Y"
+    elif days <= 3 * 366:
+        interval, step, fmt = "month", max(1, days // 240), "%b %Y"
+    else:
+        interval, step, fmt = "year", max(1, days // (366 * 10)), "%Y"
+    return alt.Axis(
+        title=title, format=fmt, tickCount={"interval": interval, "step": step}, labelOverlap=True
+    )
+
+
 def timeline(
     data: pd.DataFrame,
     freq: str,
@@ -54,11 +72,14 @@ def timeline(
     height: int = 320,
     title: str = "Stories over time",
     brush: bool = True,
+    stacked: bool = True,
 ) -> alt.Chart:
-    """Bars per period (stacked by ``group``); ``data`` has ``period_start``, ``value``, optional
-    ``group`` and ``headlines``. With ``brush`` the user can drag over a range to narrow the dates."""
+    """Stories per period; ``data`` has ``period_start``, ``value``, optional ``group`` and
+    ``headlines``. Groups that partition the stories (``stacked``) are stacked bars; groups that overlap
+    (themes) are lines, one per group, never stacked. With ``brush`` the user can drag over a range to
+    narrow the dates."""
     unit = FREQ_LABELS.get(freq, "period")
-    y_title = "Share of stories in the period" if value == "share" else f"Stories per {unit}"
+    y_title = "Share of the period's stories" if value == "share" else f"Stories per {unit}"
     tooltip = [alt.Tooltip("period_start:T", title=f"{unit.title()} starting", format="%d %b %Y")]
     if group:
         tooltip.append(alt.Tooltip(f"{group}:N", title=group.title()))
@@ -71,31 +92,66 @@ def timeline(
     )
     if "headlines" in data.columns:
         tooltip.append(alt.Tooltip("headlines:N", title="Latest headlines"))
-    # explicit rectangles: each bar spans its whole period on a continuous time axis (so a range can be
-    # brushed), stacked by hand so groups sit on top of each other
-    data = data.assign(
-        period_end=pd.to_datetime(data["period_start"]) + FREQ_OFFSETS.get(freq, pd.DateOffset(days=1))
-    )
-    if group:
-        data = data.sort_values(["period_start", group])
-        top = data.groupby("period_start")[value].cumsum()
+    x_axis = time_axis(data["period_start"], f"{unit.title()} (Beijing time)")
+    y_axis = alt.Axis(format="%") if value == "share" else COUNT_AXIS
+    described = description(title, data, value, group)
+    if group and not stacked:
+        chart = alt.Chart(data, title=title, height=height, description=described).mark_line(
+            point=len(data) <= 400, strokeWidth=2
+        )
+        encoding: dict[str, Any] = {
+            "x": alt.X("period_start:T", title=x_axis.title, axis=x_axis),
+            "y": alt.Y(f"{value}:Q", title=y_title, axis=y_axis),
+            "color": alt.Color(f"{group}:N", title=group.title(), scale=scale or alt.Undefined),
+            "tooltip": tooltip,
+        }
     else:
-        top = data[value]
-    data = data.assign(bar_top=top, bar_bottom=top - data[value])
-    chart = alt.Chart(data, title=title, height=height).mark_rect(stroke="white", strokeWidth=0.3)
-    encoding = {
-        "x": alt.X("period_start:T", title=f"{unit.title()} (Beijing time)"),
-        "x2": alt.X2("period_end:T"),
-        "y": alt.Y("bar_top:Q", title=y_title, axis=alt.Axis(format="%") if value == "share" else COUNT_AXIS),
-        "y2": alt.Y2("bar_bottom:Q"),
-        "tooltip": tooltip,
-    }
-    if group:
-        encoding["color"] = alt.Color(f"{group}:N", title=group.title(), scale=scale or alt.Undefined)
+        # explicit rectangles: each bar spans its whole period on a continuous time axis (so a range can
+        # be brushed), stacked by hand so groups sit on top of each other
+        data = data.assign(
+            period_end=pd.to_datetime(data["period_start"]) + FREQ_OFFSETS.get(freq, pd.DateOffset(days=1))
+        )
+        if group:
+            data = data.sort_values(["period_start", group])
+            top = data.groupby("period_start")[value].cumsum()
+        else:
+            top = data[value]
+        data = data.assign(bar_top=top, bar_bottom=top - data[value])
+        chart = alt.Chart(data, title=title, height=height, description=described).mark_rect(
+            stroke="white", strokeWidth=0.3
+        )
+        encoding = {
+            "x": alt.X("period_start:T", title=x_axis.title, axis=x_axis),
+            "x2": alt.X2("period_end:T"),
+            "y": alt.Y("bar_top:Q", title=y_title, axis=y_axis),
+            "y2": alt.Y2("bar_bottom:Q"),
+            "tooltip": tooltip,
+        }
+        if group:
+            encoding["color"] = alt.Color(f"{group}:N", title=group.title(), scale=scale or alt.Undefined)
     chart = chart.encode(**encoding)
     if brush:
         chart = chart.add_params(alt.selection_interval(name="dates", encodings=["x"]))
     return chart
+
+
+def description(title: str, data: pd.DataFrame, value: str, group: str | None = None) -> str:
+    """The chart's text alternative (its ``aria-label``): what it shows, over which dates, and the peak."""
+    text = f"Chart: {title}."
+    if "period_start" in data.columns and len(data):
+        starts = pd.to_datetime(data["period_start"])
+        text += f" From {starts.min():%d %b %Y} to {starts.max():%d %b %Y}."
+    if value in data.columns and len(data):
+        peak = data.loc[data[value].idxmax()]
+        amount = f"{peak[value]:.0%}" if value == "share" else f"{int(peak[value]):,} stories"
+        where = f" ({peak[group]})" if group and group in data.columns else ""
+        when = (
+            f" in the period starting {pd.to_datetime(peak['period_start']):%d %b %Y}"
+            if "period_start" in data.columns
+            else ""
+        )
+        text += f" Highest: {amount}{where}{when}."
+    return text
 
 
 def bars(
@@ -114,7 +170,16 @@ def bars(
 ) -> alt.Chart:
     """Horizontal bars, largest first; with ``select_name`` a click selects a category."""
     order = data[category].tolist()
-    chart = alt.Chart(data, title=title, height=height or bars_height(len(data))).mark_bar()
+    listed = ", ".join(
+        f"{name} {amount:,}" for name, amount in zip(order[:5], data[value].head(5), strict=True)
+    )
+    chart = alt.Chart(
+        data,
+        title=title,
+        height=height or bars_height(len(data)),
+        description=f"Chart: {title}. {x_title} per {y_title.lower()}: {listed}"
+        + (", …" if len(order) > 5 else "."),
+    ).mark_bar()
     encoding = {
         "y": alt.Y(f"{category}:N", title=y_title, sort=order),
         "x": alt.X(f"{value}:Q", title=x_title, axis=COUNT_AXIS if value == "articles" else alt.Undefined),
@@ -137,7 +202,12 @@ def heatmap(
 ) -> alt.Chart:
     """A count matrix as coloured cells with the count written in each."""
     rows = data[row].nunique() if len(data) else 1
-    base = alt.Chart(data, title=title, height=max(120, 24 * rows)).encode(
+    base = alt.Chart(
+        data,
+        title=title,
+        height=max(120, 24 * rows),
+        description=f"Chart: {title}. {row_title} by {column_title.lower()}, stories in each cell.",
+    ).encode(
         x=alt.X(
             f"{column}:N",
             title=column_title,

@@ -1,7 +1,7 @@
 """The current view: the collection, the filters in force and the stories they select.
 
 ``app.py`` builds it once per run and every page reads it with ``get_view()``; the header every page
-shows (``N articles`` with the date span) comes from here too.
+shows (``N stories`` with the date span) comes from here too.
 """
 
 from __future__ import annotations
@@ -159,10 +159,10 @@ def get_view() -> View:
 
 
 def selection_line(view: View) -> str:
-    """``N articles · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
+    """``N stories · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
     summary = view.cached("summary", selection_summary, "frame")
     n = summary["articles"]
-    text = f"{n:,} article{'s' if n != 1 else ''}"
+    text = f"{n:,} stor{'ies' if n != 1 else 'y'}"
     if summary["first"] and summary["last"]:
         text += f" · {summary['first']:%d %b %Y} – {summary['last']:%d %b %Y}"
     total = len(view.collection.articles)
@@ -174,7 +174,12 @@ def selection_line(view: View) -> str:
 def header(view: View, title: str) -> None:
     """Page title, the selection size and any problem with the query."""
     st.title(title)
-    st.markdown(f"**{selection_line(view)}**", help="The stories every chart and table on this page counts.")
+    st.markdown(
+        f"**{selection_line(view)}**",
+        help="The stories the filters select; every chart and table on this page counts them. A story is "
+        "one saved article page (a news report, an opinion piece or a wire story), counted once however "
+        "many times it was saved.",
+    )
     if view.query_error is not None:
         error = view.query_error
         st.error(f"Search not applied: {error}")

@@ -1,11 +1,13 @@
 """Reporters: stories per reporter (agencies and unsigned stories apart), one reporter's output over
-time, reporter x theme heatmap, and who writes with whom. Clicking a reporter filters by them."""
+time, reporter x theme heatmap, and who writes with whom. Clicking a reporter filters by them (the
+sidebar's Reporters filter does the same from the keyboard); the reporter of "output over time" is the URL
+parameter ``who``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import charts
+from components import charts, url_state
 from components.filters import set_filter
 from components.view import get_view, header
 from core.analytics import (
@@ -78,7 +80,19 @@ names = counts["name"].tolist()
 staff = people["name"].tolist()
 chosen = [r for r in view.filters.reporters if r in names]
 default = chosen[0] if chosen else (staff[0] if staff else names[0])
-who = st.selectbox("Reporter or agency", names, index=names.index(default), key="rep_who")
+WHO_DEFAULT = "_who_default"
+who_key = url_state.choice("who", names, default)
+if st.session_state.get(who_key) not in names or st.session_state.get(who_key) == st.session_state.get(
+    WHO_DEFAULT
+):
+    st.session_state[who_key] = default  # not picked by the user: follow the filters
+st.session_state[WHO_DEFAULT] = default
+who = st.selectbox(
+    "Reporter or agency",
+    names,
+    key=who_key,
+    help="Whose stories the chart counts: a staff reporter, a wire agency, or Unsigned.",
+)
 summary = view.cached("summary", selection_summary, "frame")
 span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "W" if span_days <= 730 else "M"

@@ -219,14 +219,14 @@ def page(browser_context: object) -> Iterator[object]:
 
 def settle(tab: object, timeout: float = 30_000) -> None:
     """Wait until the app has finished running: the script idle, no status widget or skeleton, and the
-    page header (``N articles``) rendered."""
+    page header (``N stories``) rendered."""
     tab.wait_for_selector('[data-testid="stMain"]', timeout=timeout)  # type: ignore[attr-defined]
     tab.wait_for_function(  # type: ignore[attr-defined]
         r"""() => {
             const app = document.querySelector('[data-testid="stApp"]');
             const main = document.querySelector('[data-testid="stMain"]');
             return app && app.getAttribute('data-test-script-state') !== 'running'
-                && main && /\d[\d,]* articles?/.test(main.innerText)
+                && main && /\d[\d,]* stor(?:y|ies)/.test(main.innerText)
                 && !document.querySelector('[data-testid="stStatusWidget"]')
                 && !document.querySelector('[data-testid="stSkeleton"]');
         }""",
@@ -241,23 +241,23 @@ def open_view(tab: object, server: Server, path: str) -> None:
     settle(tab)
 
 
-HEADER_COUNT = re.compile(r"^(\d[\d,]*) articles?\b", re.MULTILINE)
+HEADER_COUNT = re.compile(r"^(\d[\d,]*) stor(?:y|ies)\b", re.MULTILINE)
 
 
 def shown_count(tab: object) -> int:
-    """The ``N articles`` of the page header."""
+    """The ``N stories`` of the page header."""
     text = tab.inner_text('[data-testid="stMain"]')  # type: ignore[attr-defined]
     match = HEADER_COUNT.search(text)
-    assert match, f"no 'N articles' header in: {text[:300]!r}"
+    assert match, f"no 'N stories' header in: {text[:300]!r}"
     return int(match.group(1).replace(",", ""))
 
 
 def wait_for_count(tab: object, expected: int, timeout: float = 30_000) -> None:
-    """Wait until the header says ``expected`` articles (after an interaction triggered a rerun)."""
+    """Wait until the header says ``expected`` stories (after an interaction triggered a rerun)."""
     tab.wait_for_function(  # type: ignore[attr-defined]
         r"""(n) => {
             const main = document.querySelector('[data-testid="stMain"]');
-            const m = main && main.innerText.match(/^(\d[\d,]*) articles?\b/m);
+            const m = main && main.innerText.match(/^(\d[\d,]*) stor(?:y|ies)\b/m);
             return m && Number(m[1].replace(/,/g, '')) === n;
         }""",
         arg=expected,
