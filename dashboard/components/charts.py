@@ -5,7 +5,7 @@ Tooltips show story text (headlines) as text: Vega's tooltip handler escapes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -39,9 +39,13 @@ def bars_height(rows: int) -> int:
     return max(140, 60 + 26 * rows)
 
 
-def theme_scale(colours: Mapping[str, str], labels: Mapping[str, str]) -> alt.Scale:
-    """Colour scale keyed by theme label, so the legend reads well and colours match everywhere."""
-    return alt.Scale(domain=[labels[s] for s in colours], range=list(colours.values()))
+def theme_scale(
+    colours: Mapping[str, str], labels: Mapping[str, str], only: Sequence[str] | None = None
+) -> alt.Scale:
+    """Colour scale keyed by theme label, so the legend reads well and colours match everywhere;
+    ``only`` (slugs) keeps those themes in the legend."""
+    slugs = [s for s in colours if only is None or s in only]
+    return alt.Scale(domain=[labels[s] for s in slugs], range=[colours[s] for s in slugs])
 
 
 def time_axis(starts: pd.Series, title: str) -> alt.Axis:
@@ -73,6 +77,7 @@ def timeline(
     title: str = "Stories over time",
     brush: bool = True,
     stacked: bool = True,
+    group_title: str | None = None,
 ) -> alt.Chart:
     """Stories per period; ``data`` has ``period_start``, ``value``, optional ``group`` and
     ``headlines``. Groups that partition the stories (``stacked``) are stacked bars; groups that overlap
@@ -82,7 +87,7 @@ def timeline(
     y_title = "Share of the period's stories" if value == "share" else f"Stories per {unit}"
     tooltip = [alt.Tooltip("period_start:T", title=f"{unit.title()} starting", format="%d %b %Y")]
     if group:
-        tooltip.append(alt.Tooltip(f"{group}:N", title=group.title()))
+        tooltip.append(alt.Tooltip(f"{group}:N", title=group_title or group.title()))
     tooltip.append(
         alt.Tooltip(
             f"{value}:Q",
@@ -97,12 +102,12 @@ def timeline(
     described = description(title, data, value, group)
     if group and not stacked:
         chart = alt.Chart(data, title=title, height=height, description=described).mark_line(
-            point=len(data) <= 400, strokeWidth=2
+            point=len(data) <= 400, strokeWidth=2, aria=False
         )
         encoding: dict[str, Any] = {
             "x": alt.X("period_start:T", title=x_axis.title, axis=x_axis),
             "y": alt.Y(f"{value}:Q", title=y_title, axis=y_axis),
-            "color": alt.Color(f"{group}:N", title=group.title(), scale=scale or alt.Undefined),
+            "color": alt.Color(f"{group}:N", title=group_title or group.title(), scale=scale or alt.Undefined),
             "tooltip": tooltip,
         }
     else:
@@ -118,7 +123,7 @@ def timeline(
             top = data[value]
         data = data.assign(bar_top=top, bar_bottom=top - data[value])
         chart = alt.Chart(data, title=title, height=height, description=described).mark_rect(
-            stroke="white", strokeWidth=0.3
+            stroke="white", strokeWidth=0.3, aria=False
         )
         encoding = {
             "x": alt.X("period_start:T", title=x_axis.title, axis=x_axis),
@@ -128,15 +133,23 @@ def timeline(
             "tooltip": tooltip,
         }
         if group:
-            encoding["color"] = alt.Color(f"{group}:N", title=group.title(), scale=scale or alt.Undefined)
+            encoding["color"] = alt.Color(
+                f"{group}:N", title=group_title or group.title(), scale=scale or alt.Undefined
+            )
     chart = chart.encode(**encoding)
     if brush:
-        chart = chart.add_params(alt.selection_interval(name="dates", encodings=["x"]))
+        # Drawn on a canvas: as SVG, Vega-Lite gives the brush's two rectangles an image role and no text
+        # (axe-core: svg-img-alt), and Streamlit passes no option that could label them. The container
+        # keeps the chart's description as its aria-label; the sidebar's dates do what the brush does.
+        chart = chart.add_params(alt.selection_interval(name="dates", encodings=["x"])).properties(
+            usermeta={"embedOptions": {"renderer": "canvas"}}
+        )
     return chart
 
 
 def description(title: str, data: pd.DataFrame, value: str, group: str | None = None) -> str:
-    """The chart's text alternative (its ``aria-label``): what it shows, over which dates, and the peak."""
+    """The chart's text alternative (its container's ``aria-label``): what it shows, over which dates,
+    and the highest value."""
     text = f"Chart: {title}."
     if "period_start" in data.columns and len(data):
         starts = pd.to_datetime(data["period_start"])
@@ -145,11 +158,7 @@ def description(title: str, data: pd.DataFrame, value: str, group: str | None = 
         peak = data.loc[data[value].idxmax()]
         amount = f"{peak[value]:.0%}" if value == "share" else f"{int(peak[value]):,} stories"
         where = f" ({peak[group]})" if group and group in data.columns else ""
-        when = (
-            f" in the period starting {pd.to_datetime(peak['period_start']):%d %b %Y}"
-            if "period_start" in data.columns
-            else ""
-        )
+        when = f" in the period starting {pd.to_datetime(peak['period_start']):%d %b %Y}"
         text += f" Highest: {amount}{where}{when}."
     return text
 
@@ -179,7 +188,7 @@ def bars(
         height=height or bars_height(len(data)),
         description=f"Chart: {title}. {x_title} per {y_title.lower()}: {listed}"
         + (", …" if len(order) > 5 else "."),
-    ).mark_bar()
+    ).mark_bar(aria=False)
     encoding = {
         "y": alt.Y(f"{category}:N", title=y_title, sort=order),
         "x": alt.X(f"{value}:Q", title=x_title, axis=COUNT_AXIS if value == "articles" else alt.Undefined),
@@ -220,10 +229,10 @@ def heatmap(
             alt.Tooltip(f"{value}:Q", title="Stories"),
         ],
     )
-    cells = base.mark_rect().encode(
+    cells = base.mark_rect(aria=False).encode(
         color=alt.Color(f"{value}:Q", title="Stories", scale=alt.Scale(scheme="blues"))
     )
-    text = base.mark_text(fontSize=10).encode(
+    text = base.mark_text(fontSize=10, aria=False).encode(
         text=alt.Text(f"{value}:Q"),
         color=alt.condition(
             alt.datum[value] > data[value].max() / 2 if len(data) else 0,
@@ -231,4 +240,4 @@ def heatmap(
             alt.value("black"),
         ),
     )
-    return cells + text
+    return (cells + text).properties(description=f"Chart: {title}. {row_title} by {column_title.lower()}, stories in each cell.")

@@ -39,7 +39,7 @@ def on_pick() -> None:
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Staff reporters", anchor=False)
+    st.header("Staff reporters", anchor=False)
     st.caption("A co-bylined story counts for each of its authors. Select a row to filter by that reporter.")
     st.dataframe(
         shown[["name", "articles", "first", "last"]],
@@ -62,7 +62,7 @@ with left:
         },
     )
 with right:
-    st.subheader("Agencies and unsigned", anchor=False)
+    st.header("Agencies and unsigned", anchor=False)
     st.caption("Wire copy and unsigned stories are not reporters' work and are counted apart.")
     st.dataframe(
         others[["name", "kind", "articles"]],
@@ -75,7 +75,7 @@ with right:
         },
     )
 
-st.subheader("Output over time", anchor=False)
+st.header("Output over time", anchor=False)
 names = counts["name"].tolist()
 staff = people["name"].tolist()
 chosen = [r for r in view.filters.reporters if r in names]
@@ -107,7 +107,7 @@ charts.show(
     width="stretch",
 )
 
-st.subheader("Reporters and themes", anchor=False)
+st.header("Reporters and themes", anchor=False)
 matrix = view.cached("reporter_theme_matrix", reporter_theme_matrix, "frame", "memberships", top=20)
 if matrix.empty:
     st.caption("No theme matches the selected reporters' stories.")
@@ -126,7 +126,7 @@ else:
         width="stretch",
     )
 
-st.subheader("Who writes with whom", anchor=False)
+st.header("Who writes with whom", anchor=False)
 pairs = view.cached("cobyline_pairs", cobyline_pairs, "frame")
 if pairs.empty:
     st.caption("No co-bylined stories in the selection.")

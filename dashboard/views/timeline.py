@@ -131,7 +131,7 @@ hover = view.cached(
     "timeline_headlines", timeline_headlines, "frame", freq=freq, max_per_period=HOVER_HEADLINES
 )
 data = data.merge(hover, on="period_start", how="left")
-scale = charts.theme_scale(view.theme_colours, view.theme_labels) if by == "theme" else None
+scale = charts.theme_scale(view.theme_colours, view.theme_labels, themes) if by == "theme" else None
 title = (
     f"Stories per {charts.FREQ_LABELS[freq]}"
     + (f" by {by}" if by else "")
@@ -140,7 +140,14 @@ title = (
 value = "share" if share else "articles"
 charts.show(
     charts.timeline(
-        data, freq, value=value, group="group" if by else None, scale=scale, title=title, stacked=stacked
+        data,
+        freq,
+        value=value,
+        group="group" if by else None,
+        scale=scale,
+        title=title,
+        stacked=stacked,
+        group_title=by.title() if by else None,
     ),
     on_select=dates_from_chart("timeline_chart", "dates", "period_start"),
     key="timeline_chart",
