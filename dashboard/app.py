@@ -44,7 +44,7 @@ PAGES = [
 ]
 require_login()
 page = st.navigation(PAGES, position="hidden")
-url_state.begin(page.url_path)
+url_state.begin()
 
 # a re-read asked for on the last run (the Data page's button, an upload) happens here, before any page
 reread = bool(st.session_state.pop(REREAD_KEY, False)) and not read_only()

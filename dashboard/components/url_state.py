@@ -17,9 +17,11 @@ The rules, which make the browser's Back and Forward buttons work:
 - Otherwise the widget wins (the user just changed it, or a callback set ``st.session_state[name]``).
 - ``write()`` (``app.py`` calls it once the page has run) rewrites the URL from every bound widget in one
   step, so each change is one entry in the browser's history; values equal to the default are left out.
-- A parameter belongs to the page that drew it (``everywhere=True``: to every page, like the sidebar
-  filters): it is dropped from the URL on other pages, and kept while its page does not draw it (a page
-  that stopped early). Parameters no binder knows (``article``) are left as they are.
+- A parameter stays in the URL while its widget is not drawn (another page, a page that stopped early),
+  so a page switch keeps every setting and adds one history entry (Streamlit's page change carries the
+  URL's parameters; dropping some would add a second entry). Parameters no binder knows (``article``)
+  are left as they are. ``everywhere=True`` marks the sidebar's controls: their notes go to the top of
+  the page instead of beside the widget.
 
 Streamlit's own ``bind="query-params"`` is not used: it writes a multiselect's *labels* into the URL (the
 theme filter must keep slugs; labels carry counts), it cannot report a dropped value, and parameters it
@@ -42,8 +44,6 @@ NOTES_KEY = "_url_notes"  # notes on values dropped from the URL; app.py shows t
 _WRITTEN = "_url_written"  # parameter -> values this session last wrote to the URL
 _BINDINGS = "_url_bindings"  # parameter -> how to write it and the page it belongs to
 _LIVE = "_url_live"  # parameters bound (seeded and drawn) in this run
-_PAGE = "_url_page"
-EVERYWHERE = "*"
 
 Values = tuple[str, ...]
 
@@ -52,13 +52,11 @@ Values = tuple[str, ...]
 class _Binding:
     encode: Callable[[Any], Values]
     default: Values
-    scope: str  # the page (URL path) the parameter belongs to, or EVERYWHERE
 
 
-def begin(page: str) -> None:
-    """Start a run on ``page`` (its URL path): forget which widgets the previous run bound, and the
-    notes on an earlier link once the URL changed from outside."""
-    st.session_state[_PAGE] = page
+def begin() -> None:
+    """Start a run: forget which widgets the previous run bound, and the notes on an earlier link once
+    the URL changed from outside."""
     st.session_state[_LIVE] = set()
     written: dict[str, Values] = _state(_WRITTEN, {})
     if any(changed_from_outside(name) for name in written):
@@ -99,8 +97,7 @@ def _bind(
             note(problem, here=not everywhere)
         st.session_state[name] = value
     bindings: dict[str, _Binding] = _state(_BINDINGS, {})
-    scope = EVERYWHERE if everywhere else str(st.session_state.get(_PAGE, ""))
-    bindings[name] = _Binding(encode, encode(default), scope)
+    bindings[name] = _Binding(encode, encode(default))
     _state(_LIVE, set()).add(name)
     return name
 
@@ -225,21 +222,18 @@ def flag(name: str, *, everywhere: bool = False) -> str:
 def _wanted() -> dict[str, Values]:
     """The URL parameters as they should be now, in the URL's order, then new ones.
 
-    A parameter bound in this run takes its widget's value. One bound in an earlier run on this page
-    takes its widget's value too, unless the URL changed it from outside (the page will seed the widget
-    from the URL when it draws it) or the widget is gone; then the URL's value stays. A parameter of
-    another page is dropped; one no binder knows (``article``) stays. Default values are left out.
+    A parameter bound in this run takes its widget's value. One bound in an earlier run takes its
+    widget's value too, unless the URL changed it from outside (the page seeds the widget from the URL
+    when it draws it) or the widget is gone (not drawn on this page); then the URL's value stays. One no
+    binder knows (``article``) stays. Default values are left out.
     """
     bindings: dict[str, _Binding] = _state(_BINDINGS, {})
     live: set[str] = _state(_LIVE, set())
-    page = st.session_state.get(_PAGE)
     wanted: dict[str, Values] = {}
     for name in [*st.query_params, *(n for n in bindings if n not in st.query_params)]:
         binding = bindings.get(name)
         if binding is None:
             value = tuple(st.query_params.get_all(name))
-        elif binding.scope not in (EVERYWHERE, page):
-            continue
         elif name in live or (name in st.session_state and not changed_from_outside(name)):
             value = binding.encode(st.session_state.get(name))
             value = () if value == binding.default else value
@@ -250,15 +244,10 @@ def _wanted() -> dict[str, Values]:
     return wanted
 
 
-def _everywhere(name: str) -> bool:
-    binding = st.session_state.get(_BINDINGS, {}).get(name)
-    return binding is None or binding.scope == EVERYWHERE
-
-
 def carried() -> dict[str, str | list[str]]:
-    """The parameters a link to another page keeps: every page's (the filters, ``article``), not this
-    page's own controls."""
-    return _as_query({k: v for k, v in _wanted().items() if _everywhere(k)})
+    """The parameters a link to another page carries: all of them (the filters, ``article``, every
+    page's settings), as the URL will have them after this run."""
+    return _as_query(_wanted())
 
 
 def _as_query(params: Mapping[str, Values]) -> dict[str, str | list[str]]:
@@ -279,12 +268,7 @@ def write() -> None:
     live: set[str] = _state(_LIVE, set())
     # a parameter the URL changed and no widget has taken up yet stays "changed from outside"
     bindings: dict[str, _Binding] = _state(_BINDINGS, {})
-    page = st.session_state.get(_PAGE)
-    pending = {
-        name
-        for name, binding in bindings.items()
-        if name not in live and binding.scope in (EVERYWHERE, page) and changed_from_outside(name)
-    }
+    pending = {name for name in bindings if name not in live and changed_from_outside(name)}
     current = {name: tuple(st.query_params.get_all(name)) for name in st.query_params}
     if wanted != current:
         st.query_params.from_dict(_as_query(wanted))
