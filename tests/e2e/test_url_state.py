@@ -63,7 +63,11 @@ def fresh(browser: Any) -> Iterator[Any]:
             5,
             {"Period": "Month", "Split by": "Theme", "Show": "Share of the period's stories"},
         ),
-        ("/timeline?period=day&split=section", 20, {"Period": "Day", "Split by": "Section", "Show": "Counts"}),
+        (
+            "/timeline?period=day&split=section",
+            20,
+            {"Period": "Day", "Split by": "Section", "Show": "Counts"},
+        ),
         ("/timeline?split=agency&show=share&kind=agency", 3, {"Split by": "Agency"}),
     ],
 )
