@@ -6,6 +6,7 @@ note, a URL changed from outside (Back, Forward) wins over the widget; and the h
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from streamlit.testing.v1 import AppTest
 from test_dashboard_apptest import SAMPLE, open_page, rendered, shown_count, texts, url_values
 
 from core.analytics import fitting_period, groups_partition, period_count, timeline, top_groups
+
+if str(SAMPLE.parents[1] / "dashboard") not in sys.path:  # components/, as app.py imports them
+    sys.path.insert(0, str(SAMPLE.parents[1] / "dashboard"))
 
 
 @pytest.fixture(autouse=True)
@@ -217,3 +221,50 @@ def sample_frame(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
 
     collection = open_collection([SAMPLE], cache_dir=tmp_path_factory.mktemp("timeline-cache"))
     return collection.articles, collection.memberships
+
+
+# ------------------------------------------------------------------------------------------ words and states
+
+
+def test_an_empty_selection_offers_which_filter_to_remove() -> None:
+    at = open_page("timeline", {"kind": "agency", "reporter": "Matthew Walsh", "q": "huawei"})
+    assert shown_count(at) == 0
+    labels = [b.label for b in at.button if b.key and b.key.startswith("relax-")]
+    assert labels == [  # most stories first; huawei stories: 2 by agencies, 1 by Matthew Walsh
+        "Reporters and agencies: 2 stories without it",
+        "Byline: 1 story without it",
+        "Search: 0 stories without it",
+    ]
+    assert "Stories each search term matches with the other filters: huawei 0." in rendered(at.caption)
+    next(b for b in at.button if b.key == "relax-kinds").click().run()
+    assert "kind" not in at.query_params
+    assert shown_count(at) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "text"),
+    [
+        ((1990, 1, 1), (2019, 2, 28), "29 years 2 months"),
+        ((2019, 6, 3), (2019, 11, 7), "5 months"),
+        ((2018, 1, 15), (2019, 1, 14), "1 year"),
+        ((2019, 1, 31), (2019, 2, 27), "28 days"),
+        ((2019, 1, 1), (2019, 1, 1), "1 day"),
+    ],
+)
+def test_spans_read_in_years_and_months(
+    first: tuple[int, int, int], last: tuple[int, int, int], text: str
+) -> None:
+    from datetime import date
+
+    from components.view import span_text
+
+    assert span_text(date(*first), date(*last)) == text
+
+
+def test_overview_figures_say_stories_and_define_themselves() -> None:
+    at = open_page("overview")
+    figures = {m.label: m for m in at.metric}
+    assert figures["Stories"].value == "20"
+    assert figures["Date span"].value == "5 months"
+    for metric in at.metric:
+        assert metric.help and metric.label.lower() not in metric.help.lower().split(".")[0][:20]

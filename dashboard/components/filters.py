@@ -115,6 +115,23 @@ def clear_filters() -> None:
     st.session_state["to"] = None
 
 
+#: ``core.relax`` field -> the widget keys it stands for.
+FIELD_KEYS = {
+    "q": ("q",),
+    "themes": ("theme",),
+    "reporters": ("reporter",),
+    "sections": ("section",),
+    "kinds": ("kind",),
+    "dates": ("from", "to"),
+}
+
+
+def remove_filter(field: str) -> None:
+    """Button callback: empty one filter (a ``core.relax`` field)."""
+    for key in FIELD_KEYS[field]:
+        st.session_state[key] = "" if key == "q" else (None if key in ("from", "to") else [])
+
+
 def set_filter(param: str, values: list[str]) -> None:
     """Set one list filter (from a chart or table click); runs as a callback before the rerun."""
     if param not in LIST_PARAMS:

@@ -10,15 +10,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components.filters import remove_filter
 from core.analytics import selection_summary
 from core.collection import Collection, Filters, select
 from core.errors import QuerySyntaxError
+from core.highlight import markdown_code
+from core.relax import relaxations, term_hits
 
 VIEW_KEY = "_view"
 Selection = Literal["frame", "memberships", "mask", "positions"]
@@ -171,6 +175,21 @@ def selection_line(view: View) -> str:
     return text
 
 
+def span_text(first: date, last: date) -> str:
+    """The span from ``first`` to ``last`` (both counted) in whole years and months (``29 years 2
+    months``), or in days when it is shorter than a month (``12 days``)."""
+    end = last + timedelta(days=1)
+    months = (end.year - first.year) * 12 + end.month - first.month - (1 if end.day < first.day else 0)
+    if months < 1:
+        days = (end - first).days
+        return f"{days} day{'s' if days != 1 else ''}"
+    years, months = divmod(months, 12)
+    parts = [f"{years} year{'s' if years != 1 else ''}"] if years else []
+    if months:
+        parts.append(f"{months} month{'s' if months != 1 else ''}")
+    return " ".join(parts)
+
+
 def header(view: View, title: str) -> None:
     """Page title, the selection size and any problem with the query."""
     st.title(title)
@@ -184,3 +203,26 @@ def header(view: View, title: str) -> None:
         error = view.query_error
         st.error(f"Search not applied: {error}")
         st.code(error.pointer(), language=None)
+    if not view.count and not view.filters.empty:
+        ways_out(view)
+
+
+def ways_out(view: View) -> None:
+    """No story selected: which filter to remove (with the stories it would bring back) and how many
+    stories each search term matches on its own, each removal a button."""
+    ways = view.cached("relaxations", lambda **_: relaxations(view.collection, view.filters))
+    hits = view.cached("term_hits", lambda **_: term_hits(view.collection, view.filters))
+    with st.container(border=True):
+        st.markdown("**No story matches all the filters.** Remove one:")
+        row = st.container(horizontal=True)
+        for way in ways:
+            row.button(
+                f"{way.name}: {way.stories:,} stor{'y' if way.stories == 1 else 'ies'} without it",
+                key=f"relax-{way.field}",
+                on_click=remove_filter,
+                args=(way.field,),
+                icon=":material/close:",
+            )
+        if hits:
+            shown = ", ".join(f"{markdown_code(term)} {n:,}" for term, n in hits)
+            st.caption(f"Stories each search term matches with the other filters: {shown}.")
