@@ -42,6 +42,13 @@ PAGES = [
     st.Page(HERE / "views" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
     st.Page(HERE / "views" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),
 ]
+# the sidebar's collapsed toggle (an unlabelled >> on a phone) says what it opens
+st.html(
+    """<style>
+    [data-testid="stExpandSidebarButton"]::after { content: "Filters"; margin-left: 0.35rem; font-size: 0.95rem; }
+    [data-testid="stExpandSidebarButton"] { width: auto; padding: 0 0.5rem; }
+    </style>"""
+)
 require_login()
 page = st.navigation(PAGES, position="hidden")
 url_state.begin()

@@ -20,6 +20,7 @@ import streamlit as st
 
 from components import url_state
 from core.collection import Collection, Filters
+from core.highlight import markdown_code
 
 LIST_PARAMS = ("theme", "reporter", "section", "kind")
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
@@ -130,6 +131,45 @@ def remove_filter(field: str) -> None:
     """Button callback: empty one filter (a ``core.relax`` field)."""
     for key in FIELD_KEYS[field]:
         st.session_state[key] = "" if key == "q" else (None if key in ("from", "to") else [])
+
+
+def remove_value(key: str, value: Any) -> None:
+    """Chip callback: take one value out of the filter ``key`` (the whole filter for a text or date)."""
+    current = st.session_state.get(key)
+    if isinstance(current, list):
+        st.session_state[key] = [v for v in current if v != value]
+    else:
+        st.session_state[key] = "" if key == "q" else None
+
+
+def chips(filters: Filters, labels: Mapping[str, str]) -> None:
+    """The filters in force as removable chips (one button per value), so a phone shows them without
+    opening the sidebar; ``labels`` names themes by their label."""
+    code = markdown_code  # a button label is Markdown: values from a link are shown as code, never read
+    values: list[tuple[str, Any, str]] = []
+    if filters.q:
+        values.append(("q", filters.q, f"Search: {code(filters.q)}"))
+    values += [("theme", v, f"Theme: {code(labels.get(v, v))}") for v in filters.themes]
+    values += [("reporter", v, f"By: {code(v)}") for v in filters.reporters]
+    values += [("section", v, f"Section: {code(v)}") for v in filters.sections]
+    values += [("kind", v, f"Byline: {KIND_LABELS.get(v, v)}") for v in filters.kinds]
+    if filters.date_from:
+        values.append(("from", filters.date_from, f"From {filters.date_from:%d %b %Y}"))
+    if filters.date_to:
+        values.append(("to", filters.date_to, f"To {filters.date_to:%d %b %Y}"))
+    if not values:
+        return
+    row = st.container(horizontal=True, gap="small")
+    for number, (key, value, text) in enumerate(values):
+        row.button(
+            text,
+            key=f"chip-{number}-{key}",
+            on_click=remove_value,
+            args=(key, value),
+            icon=":material/close:",
+            type="tertiary",
+            help="Remove this filter",
+        )
 
 
 def set_filter(param: str, values: list[str]) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components.filters import remove_filter
+from components.filters import chips, remove_filter
 from core.analytics import selection_summary
 from core.collection import Collection, Filters, select
 from core.errors import QuerySyntaxError
@@ -199,6 +199,7 @@ def header(view: View, title: str) -> None:
         "one saved article page (a news report, an opinion piece or a wire story), counted once however "
         "many times it was saved.",
     )
+    chips(view.filters, view.theme_labels)
     if view.query_error is not None:
         error = view.query_error
         st.error(f"Search not applied: {error}")
