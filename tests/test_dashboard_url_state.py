@@ -235,7 +235,7 @@ def test_an_empty_selection_offers_which_filter_to_remove() -> None:
         "Byline: 1 story without it",
         "Search: 0 stories without it",
     ]
-    assert "Stories each search term matches with the other filters: huawei 0." in rendered(at.caption)
+    assert "Stories each search term matches with the other filters: “huawei” 0." in rendered(at.caption)
     next(b for b in at.button if b.key == "relax-kinds").click().run()
     assert "kind" not in at.query_params
     assert shown_count(at) == 1

@@ -20,7 +20,6 @@ import streamlit as st
 
 from components import url_state
 from core.collection import Collection, Filters
-from core.highlight import markdown_code
 
 LIST_PARAMS = ("theme", "reporter", "section", "kind")
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
@@ -133,6 +132,14 @@ def remove_filter(field: str) -> None:
         st.session_state[key] = "" if key == "q" else (None if key in ("from", "to") else [])
 
 
+def plain(text: str) -> str:
+    """``text`` escaped for a Markdown label (a button's): every punctuation mark is taken literally."""
+    return "".join("\\" + ch if ch in MARKDOWN_PUNCTUATION else ch for ch in text)
+
+
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~$:=\"'")
+
+
 def remove_value(key: str, value: Any) -> None:
     """Chip callback: take one value out of the filter ``key`` (the whole filter for a text or date)."""
     current = st.session_state.get(key)
@@ -145,7 +152,7 @@ def remove_value(key: str, value: Any) -> None:
 def chips(filters: Filters, labels: Mapping[str, str]) -> None:
     """The filters in force as removable chips (one button per value), so a phone shows them without
     opening the sidebar; ``labels`` names themes by their label."""
-    code = markdown_code  # a button label is Markdown: values from a link are shown as code, never read
+    code = plain  # a button label is Markdown: values from a link are escaped, shown as they are
     values: list[tuple[str, Any, str]] = []
     if filters.q:
         values.append(("q", filters.q, f"Search: {code(filters.q)}"))

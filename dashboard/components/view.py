@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components.filters import chips, remove_filter
+from components.filters import chips, plain, remove_filter
 from core.analytics import selection_summary
 from core.collection import Collection, Filters, select
 from core.errors import QuerySyntaxError
-from core.highlight import markdown_code
 from core.relax import relaxations, term_hits
 
 VIEW_KEY = "_view"
@@ -225,5 +224,5 @@ def ways_out(view: View) -> None:
                 icon=":material/close:",
             )
         if hits:
-            shown = ", ".join(f"{markdown_code(term)} {n:,}" for term, n in hits)
+            shown = ", ".join(f"“{plain(term)}” {n:,}" for term, n in hits)
             st.caption(f"Stories each search term matches with the other filters: {shown}.")

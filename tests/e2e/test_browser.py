@@ -182,7 +182,7 @@ def test_navigation_keeps_the_filters(page: Any, server: Server) -> None:
     open_view(page, server, "/?theme=huawei")
     assert shown_count(page) == 5
     for title, path in (("Timeline", "/timeline"), ("Reporters", "/reporters"), ("Overview", "/")):
-        page.locator('[data-testid="stSidebarNavLink"]', has_text=title).click()
+        page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True).click()
         page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=15_000)
         wait_for_count(page, 5)
         assert url_params(page) == {"theme": ["huawei"]}, page.url
