@@ -12,20 +12,14 @@ from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import SAMPLE, open_page, rendered, shown_count, texts, url_values
+from test_dashboard_apptest import SAMPLE, dashboard_env, open_page, rendered, shown_count, texts, url_values
 
 from core.analytics import fitting_period, groups_partition, period_count, timeline, top_groups
 
+__all__ = ["dashboard_env"]  # the sample data, a throw-away cache: autouse, from the AppTest module
+
 if str(SAMPLE.parents[1] / "dashboard") not in sys.path:  # components/, as app.py imports them
     sys.path.insert(0, str(SAMPLE.parents[1] / "dashboard"))
-
-
-@pytest.fixture(autouse=True)
-def dashboard_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CAIXIN_DATA", str(SAMPLE))
-    monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
-    monkeypatch.delenv("CAIXIN_READONLY", raising=False)
 
 
 def chart_spec(at: AppTest, index: int = 0) -> dict[str, Any]:

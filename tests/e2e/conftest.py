@@ -197,6 +197,21 @@ def browser_context(browser: object) -> Iterator[object]:
     context.close()
 
 
+def context_tab(browser: object, **context: object) -> Iterator[object]:
+    """A tab in a new browser context (``context``: Playwright's ``new_context`` arguments), recording
+    ``page_errors``; no cookies, cache or history shared with other tests: a colleague opening a link,
+    or a phone. For a fixture to yield (``yield from context_tab(...)``); the context is closed after."""
+    fresh = browser.new_context(**context)  # type: ignore[attr-defined]
+    tab = fresh.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.page_errors = errors
+    try:
+        yield tab
+    finally:
+        fresh.close()
+
+
 @pytest.fixture()
 def page(browser_context: object) -> Iterator[object]:
     """A fresh browser tab that records page errors, dialogs (dismissed at once) and every request.

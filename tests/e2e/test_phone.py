@@ -10,20 +10,14 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import Server, assert_healthy, open_view, wait_for_count
+from .conftest import Server, assert_healthy, context_tab, open_view, wait_for_count
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture()
 def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.page_errors = errors
-    yield tab
-    context.close()
+    yield from context_tab(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 
 
 def test_active_filters_are_chips_that_remove_themselves(phone: Any, server: Server) -> None:

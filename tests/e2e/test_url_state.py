@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import Server, assert_healthy, open_view, settle, shown_count, wait_for_count
+from .conftest import Server, assert_healthy, context_tab, open_view, settle, shown_count, wait_for_count
 
 pytestmark = pytest.mark.e2e
 
@@ -46,13 +46,7 @@ def wait_for_query(tab: Any, expected: dict[str, list[str]], timeout: float = 30
 def fresh(browser: Any) -> Iterator[Any]:
     """A tab in a new browser context: no cookies, cache or history shared with the other tests, like a
     colleague opening a link."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.page_errors = errors
-    yield tab
-    context.close()
+    yield from context_tab(browser, viewport={"width": 1400, "height": 1000})
 
 
 @pytest.mark.parametrize(
