@@ -22,12 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
 CHANGES: list[tuple[str, object]] = [
-    ("w_theme", ["huawei"]),
-    ("w_q", '"trade war" OR tariff*'),
-    ("w_theme", ["trade-war", "energy"]),
-    ("w_from", date(2019, 1, 1)),
-    ("w_q", "huawei AND 5g NOT canada"),
-    ("w_theme", []),
+    ("theme", ["huawei"]),
+    ("q", '"trade war" OR tariff*'),
+    ("theme", ["trade-war", "energy"]),
+    ("from", date(2019, 1, 1)),
+    ("q", "huawei AND 5g NOT canada"),
+    ("theme", []),
 ]
 
 
@@ -70,7 +70,7 @@ def main() -> None:
                 bucket.append(time.perf_counter() - t0)
                 if at.exception:
                     sys.exit(f"{page}: {at.exception[0].value}")
-            at.session_state["w_from"] = None
+            at.session_state["from"] = None
         results[page] = {
             "cold_p50_ms": 1000 * statistics.median(cold),
             "cold_max_ms": 1000 * max(cold),

@@ -20,7 +20,7 @@ Measures, on ``python -m bench.corpus --stories N`` (generated when missing), fo
 7. the queries of ``bench.bench_search``, p50 of each, on the collection the dashboard holds.
 
 "Settled" is what ``bench.load`` and ``tests/e2e`` mean: the script has finished, the page shows
-"N articles" and no status widget or skeleton is left. Every measurement runs in its own process with a
+"N stories" and no status widget or skeleton is left. Every measurement runs in its own process with a
 time limit; every server is stopped (its process group) whatever happens. Prints figure | <way> ... |
 target | verdict; writes the figures to ``bench/out/scale.json`` (``--json``) and the table as Markdown
 beside it.
@@ -233,7 +233,7 @@ def child_reruns(way: Way) -> dict[str, Any]:
             runs.append((time.perf_counter() - began) * 1000)
             if app.exception:
                 raise RuntimeError(f"{name}, {key}={value!r}: {app.exception[0].value}")
-        app.session_state["w_from"] = None
+        app.session_state["from"] = None
     return {"first_run_s": first, "pages_ms": pages, **_usage()}
 
 

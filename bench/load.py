@@ -44,7 +44,7 @@ SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     const main = document.querySelector('[data-testid="stMain"]');
     return app && app.getAttribute('data-test-script-state') !== 'running'
-        && main && /\\d[\\d,]* articles?/.test(main.innerText)
+        && main && /\\d[\\d,]* stor(?:y|ies)/.test(main.innerText)
         && !document.querySelector('[data-testid="stStatusWidget"]')
         && !document.querySelector('[data-testid="stSkeleton"]');
 }"""
@@ -235,7 +235,8 @@ async def move_in_app(page: Any, rng: random.Random, current: str, timeout_ms: f
         await page.wait_for_function(MOVED, arg=arg, timeout=timeout_ms)
         return "reader:older"
     target = rng.choice([name for name in TITLES if name != current])
-    await page.locator('[data-testid="stSidebarNavLink"]', has_text=NAV_LABELS[target]).first.click()
+    sidebar = page.get_by_test_id("stSidebar")
+    await sidebar.get_by_role("link", name=NAV_LABELS[target], exact=True).first.click()
     await page.wait_for_function(MOVED, arg={"title": TITLES[target], "before": ""}, timeout=timeout_ms)
     return f"{target}:nav"
 

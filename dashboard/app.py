@@ -2,6 +2,10 @@
 
 Run with ``streamlit run dashboard/app.py`` (optionally ``-- --data PATH``). Each page file under
 ``views/`` holds layout only and reads the current view with ``components.view.get_view()``.
+
+Every control that changes what a page shows is bound to a URL parameter (``components.url_state``); the
+URL is written once per run, after the page, so each change is one entry in the browser's history. The
+page links in the sidebar (Streamlit's own navigation is hidden) carry the filters to the next page.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from components import url_state
 from components.access import logout_button, require_login
 from components.data import REREAD_KEY, load_collection, read_only
 from components.filters import NOTES_KEY, share_box, sidebar
 from components.paths import names_for
-from components.view import build_view
+from components.view import build_view, remember
 from components.warm import ready
+from core.analysing.analytics import option_counts
 from core.analysing.highlight import markdown_code
 
 HERE = Path(__file__).parent
@@ -36,8 +42,16 @@ PAGES = [
     st.Page(HERE / "views" / "reader.py", title="Reader", icon=":material/menu_book:", url_path="reader"),
     st.Page(HERE / "views" / "data.py", title="Data", icon=":material/folder_open:", url_path="data"),
 ]
+# the sidebar's collapsed toggle (an unlabelled >> on a phone) says what it opens
+st.html(
+    """<style>
+    [data-testid="stExpandSidebarButton"]::after { content: "Filters"; margin-left: 0.35rem; font-size: 0.95rem; }
+    [data-testid="stExpandSidebarButton"] { width: auto; padding: 0 0.5rem; }
+    </style>"""
+)
 require_login()
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, position="hidden")
+url_state.begin()
 
 # a re-read asked for on the last run (the Data page's button, an upload) happens here, before any page
 reread = bool(st.session_state.pop(REREAD_KEY, False)) and not read_only()
@@ -46,10 +60,13 @@ if collection is None:  # nothing could be read: the error is on the page, the a
     logout_button()
     st.stop()
 ready(collection)
-filters = sidebar(collection)
+counts = remember(
+    collection,
+    ("option_counts", collection.themes_key),
+    lambda: option_counts(collection.articles, collection.memberships),
+)
+filters = sidebar(collection, PAGES, counts)
 view = build_view(collection, filters)
-share_box(filters)
-logout_button()
 
 for note in st.session_state.get(NOTES_KEY, []):
     st.warning(note, icon=":material/warning:")
@@ -57,7 +74,11 @@ if collection.book.error:
     problem = names_for(collection).text(collection.book.error)
     st.warning(f"Themes file problem: {markdown_code(problem)}", icon=":material/warning:")
 
+url_state.write()  # the view's URL even when the page stops early (st.stop)
+share_box()
+logout_button()
 try:
     page.run()
 finally:
     view.release()
+url_state.write()  # what the page's own controls changed in this run

@@ -22,7 +22,7 @@ APP = ROOT / "dashboard" / "app.py"
 SAMPLE = ROOT / "data" / "pages"
 TOTAL = 20
 PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
-COUNT = re.compile(r"^\*\*(\d[\d,]*) articles?\b")
+COUNT = re.compile(r"^\*\*(\d[\d,]*) stor(?:y|ies)\b")
 
 # shared link parameters -> stories selected (hand-checked against data/pages)
 LINKS: list[tuple[dict[str, str | list[str]], int]] = [
@@ -87,12 +87,12 @@ def open_page(page: str, params: dict[str, str | list[str]] | None = None) -> Ap
 
 
 def shown_count(at: AppTest) -> int:
-    """The ``N articles`` of the page header."""
+    """The ``N stories`` of the page header."""
     for element in at.markdown:
         match = COUNT.match(element.value)
         if match:
             return int(match.group(1).replace(",", ""))
-    raise AssertionError(f"no '**N articles**' header among {[m.value for m in at.markdown]}")
+    raise AssertionError(f"no '**N stories**' header among {[m.value for m in at.markdown]}")
 
 
 def url_values(at: AppTest, name: str) -> list[str]:
@@ -157,19 +157,19 @@ def test_query_that_does_not_parse_shows_an_error_not_an_exception(page: str) ->
 def test_sidebar_filters_change_what_is_shown_and_clear(page: str) -> None:
     at = open_page(page)
     assert shown_count(at) == TOTAL
-    at.multiselect(key="w_theme").set_value(["huawei"]).run()
+    at.multiselect(key="theme").set_value(["huawei"]).run()
     assert not at.exception
     assert shown_count(at) == 5
     assert url_values(at, "theme") == ["huawei"]
-    at.text_input(key="w_q").input("Meng").run()
+    at.text_input(key="q").input("Meng").run()
     assert not at.exception
     assert shown_count(at) == 1
     assert url_values(at, "q") == ["Meng"]
     clear_button(at).click().run()
     assert not at.exception
     assert shown_count(at) == TOTAL
-    assert at.multiselect(key="w_theme").value == []
-    assert at.text_input(key="w_q").value == ""
+    assert at.multiselect(key="theme").value == []
+    assert at.text_input(key="q").value == ""
     assert not at.query_params
 
 
@@ -188,7 +188,7 @@ def test_tiny_selections_render(page: str, params: dict[str, str | list[str]], e
     at = open_page(page, params)
     assert shown_count(at) == expected
     header = next(m.value for m in at.markdown if COUNT.match(m.value))
-    assert header.startswith(f"**{expected} article{'s' if expected != 1 else ''}")
+    assert header.startswith(f"**{expected} stor{'ies' if expected != 1 else 'y'}")
     if expected == 0 and page not in ("reader", "data"):
         assert "No stories match the filters" in texts(at.info)
 
@@ -212,19 +212,19 @@ def test_link_seeds_the_sidebar_widgets() -> None:
         {"q": "tariff*", "theme": "trade-war", "reporter": "Tianyu M. Fang", "kind": "staff",
          "from": "2019-07-01", "to": "2019-07-31"},
     )  # fmt: skip
-    assert at.text_input(key="w_q").value == "tariff*"
-    assert at.multiselect(key="w_theme").value == ["trade-war"]
-    assert at.multiselect(key="w_reporter").value == ["Tianyu M. Fang"]
-    assert at.multiselect(key="w_kind").value == ["staff"]
-    assert str(at.date_input(key="w_from").value) == "2019-07-01"
+    assert at.text_input(key="q").value == "tariff*"
+    assert at.multiselect(key="theme").value == ["trade-war"]
+    assert at.multiselect(key="reporter").value == ["Tianyu M. Fang"]
+    assert at.multiselect(key="kind").value == ["staff"]
+    assert str(at.date_input(key="from").value) == "2019-07-01"
     assert shown_count(at) == 1
 
 
 def test_link_values_match_labels_and_any_case() -> None:
     at = open_page("overview", {"theme": ["Trade war", "HUAWEI"], "reporter": "bloomberg"})
     assert not at.warning, texts(at.warning)
-    assert at.multiselect(key="w_theme").value == ["trade-war", "huawei"]
-    assert at.multiselect(key="w_reporter").value == ["Bloomberg"]
+    assert at.multiselect(key="theme").value == ["trade-war", "huawei"]
+    assert at.multiselect(key="reporter").value == ["Bloomberg"]
     assert url_values(at, "theme") == ["trade-war", "huawei"]
 
 
@@ -348,7 +348,7 @@ def test_agencies_are_counted_apart_from_reporters() -> None:
 
 def test_reporter_link_preselects_the_reporter_timeline() -> None:
     at = open_page("reporters", {"reporter": "Matthew Walsh"})
-    assert at.selectbox(key="rep_who").value == "Matthew Walsh"
+    assert at.selectbox(key="who").value == "Matthew Walsh"
 
 
 # ------------------------------------------------------------------------------------------ themes

@@ -57,7 +57,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def header_count(at: AppTest) -> int | None:
     for element in at.markdown:
         value = str(element.value)
-        if value.startswith("**") and " article" in value:
+        if value.startswith("**") and (" stories" in value or " story" in value):
             return int(value[2:].split(" ")[0].replace(",", ""))
     return None
 

@@ -117,7 +117,7 @@ def test_older_across_a_page_boundary_turns_the_table(oracle: Collection) -> Non
 def test_reader_goes_back_to_the_first_page_when_the_filters_change(oracle: Collection) -> None:
     at = open_page("reader")
     at.number_input(key="reader_page").set_value(3).run()
-    at.multiselect(key="w_theme").set_value(["diplomacy", "finance-markets"]).run()
+    at.multiselect(key="theme").set_value(["diplomacy", "finance-markets"]).run()
     assert not at.exception
     ids = selected_ids(oracle, Filters(themes=("diplomacy", "finance-markets")))
     assert len(ids) > READER_PAGE
@@ -285,8 +285,8 @@ def test_views_with_the_same_filters_share_one_read_only_mask() -> None:
     again = open_page("overview", {"theme": "huawei"}).session_state["_view"].mask
     assert first is again
     assert not first.flags.writeable
-    assert re.search(r"\d+ articles", at.markdown[0].value)
-    assert int(np.count_nonzero(first)) == int(re.search(r"(\d+) articles", at.markdown[0].value).group(1))  # type: ignore[union-attr]
+    assert re.search(r"\d+ stor(?:y|ies)", at.markdown[0].value)
+    assert int(np.count_nonzero(first)) == int(re.search(r"(\d+) stor(?:y|ies)", at.markdown[0].value).group(1))  # type: ignore[union-attr]
 
 
 def test_a_session_keeps_no_copy_of_its_selection_between_runs() -> None:

@@ -109,7 +109,7 @@ def test_timeline_page_shows_listing_only_series(tmp_path: Path, monkeypatch: py
     at.run()
     at.switch_page("views/timeline.py")
     at.run()
-    toggle = at.toggle(key="tl_listings")
+    toggle = at.toggle(key="listings")
     toggle.set_value(True).run()
     assert not at.exception
     chart = at.get("vega_lite_chart")[0].proto

@@ -36,6 +36,10 @@ __all__ = [
     "compare_terms",
     "distinctive_terms",
     "mentions",
+    "option_counts",
+    "fitting_period",
+    "groups_partition",
+    "period_count",
     "period_starts",
     "reporter_counts",
     "reporter_theme_matrix",
@@ -49,6 +53,7 @@ __all__ = [
     "timeline",
     "timeline_headlines",
     "tokenize",
+    "top_groups",
 ]
 
 #: Group of staff-written stories in ``timeline(by="agency")``.
@@ -196,6 +201,7 @@ def timeline(
     by: str | None = None,
     memberships: pd.DataFrame | None = None,
     share: bool = False,
+    only: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Stories per day / week / month, optionally per theme, section or agency.
 
@@ -205,10 +211,14 @@ def timeline(
     wire, ``"Unsigned"``). Stories without a time are left out.
 
     Out: columns ``period_start`` (tz-naive Beijing date), ``group`` (when ``by``), ``articles``, and with
-    ``share=True`` ``share`` = articles / all stories of that period (0 when the period has none). Every
-    period from the first to the last story is present, and every group in every period, with 0 where
-    nothing was published. Sorted by period_start, then group.
+    ``share=True`` ``share`` = articles / all stories of that period (0 when the period has none): each
+    group's own share, so overlapping groups (themes) add up to more than 1. With ``by="theme"``, ``only``
+    (theme slugs) keeps those themes; the others are left out. Every period from the first
+    to the last story is present, and every group in every period, with 0 where nothing was published.
+    Sorted by period_start, then group.
     """
+    if by == "theme" and only is not None and memberships is not None:
+        memberships = memberships[memberships["theme"].isin(list(only))]
     periods, number = _periods(frame, freq)
     dated = number >= 0
     totals = np.bincount(number[dated], minlength=len(periods))
@@ -232,6 +242,51 @@ def timeline(
         denominators = np.repeat(totals, len(groups)).astype("float64")
         out["share"] = np.divide(cells, denominators, out=np.zeros(len(cells)), where=denominators > 0)
     return out
+
+
+#: Most periods a timeline draws: past it, the period coarsens itself (day -> week -> month).
+MAX_PERIODS = 1500
+
+
+def period_count(first: date | None, last: date | None, freq: str) -> int:
+    """How many days / weeks (Monday-based) / months the span from ``first`` to ``last`` touches."""
+    if first is None or last is None:
+        return 0
+    if freq == "M":
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    if freq == "W":
+        return ((last - date.fromordinal(first.toordinal() - first.weekday())).days // 7) + 1
+    return (last - first).days + 1
+
+
+def fitting_period(first: date | None, last: date | None, freq: str, limit: int = MAX_PERIODS) -> str:
+    """``freq`` or, when the span would need more than ``limit`` of its periods, the first coarser one
+    that fits (day -> week -> month; months always do)."""
+    order = list(_FREQS)
+    for candidate in order[order.index(freq) :]:
+        if candidate == "M" or period_count(first, last, candidate) <= limit:
+            return candidate
+    return "M"
+
+
+def groups_partition(grouped: pd.DataFrame, totals: pd.DataFrame) -> bool:
+    """True when the groups of ``grouped`` (``timeline(by=...)``) add up to the stories of each period of
+    ``totals`` (``timeline()``): each story is in exactly one group, so the groups can be stacked. Themes
+    overlap (a story carries several); sections never do; a story credited to two wires is in both."""
+    if grouped.empty:
+        return True
+    sums = grouped.groupby("period_start", sort=True)["articles"].sum()
+    expected = totals.set_index("period_start")["articles"].reindex(sums.index, fill_value=0)
+    return bool((sums.to_numpy() == expected.to_numpy()).all())
+
+
+def top_groups(grouped: pd.DataFrame, count: int = 5) -> tuple[str, ...]:
+    """The ``count`` groups with the most stories in ``grouped`` (ties by name)."""
+    if grouped.empty:
+        return ()
+    sums = grouped.groupby("group", sort=True)["articles"].sum()
+    ranked = sorted(sums.items(), key=lambda item: (-int(item[1]), str(item[0])))
+    return tuple(str(name) for name, n in ranked[:count] if n > 0)
 
 
 def timeline_headlines(frame: pd.DataFrame, freq: str = "W", max_per_period: int = 5) -> pd.DataFrame:
@@ -467,6 +522,30 @@ def selection_summary(frame: pd.DataFrame) -> dict[str, Any]:
         "last": last,
         "reporters": len(np.unique(credits.codes[credits.kinds == 0])),
         "agencies": len(np.unique(credits.codes[credits.kinds == 1])),
+    }
+
+
+def option_counts(frame: pd.DataFrame, memberships: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Stories per value of each list filter, for the counts beside the filter options.
+
+    Out: ``{"theme": {slug: n}, "reporter": {name: n}, "section": {section: n}, "kind": {"staff": n,
+    "agency": n, "unsigned": n}}``. A reporter counts the stories crediting them (each wire of a story
+    credited to several); a story with an author and a wire is an agency story, as the byline filter has it.
+    """
+    themes = theme_counts(memberships, frame)
+    reporters = reporter_counts(frame)
+    sections = frame["section"].dropna().astype(str)
+    has_agency = frame["agency"].notna().to_numpy()
+    has_authors = _author_counts(frame) > 0
+    return {
+        "theme": dict(zip(themes["theme"].astype(str), themes["articles"].astype(int), strict=True)),
+        "reporter": dict(zip(reporters["name"].astype(str), reporters["articles"].astype(int), strict=True)),
+        "section": {str(k): int(v) for k, v in sections[sections != ""].value_counts().items()},
+        "kind": {
+            "staff": int((has_authors & ~has_agency).sum()),
+            "agency": int(has_agency.sum()),
+            "unsigned": int((~has_authors & ~has_agency).sum()),
+        },
     }
 
 

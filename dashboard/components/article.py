@@ -139,6 +139,10 @@ def render(
             key = "raw-" + hashlib.sha256(str(span).encode()).hexdigest()[:16]
             if st.toggle("Show the raw lines", key=key):
                 try:
-                    st.code("\n".join(read_lines(span.file, span.first_line, span.last_line)), language=None)
+                    st.code(
+                        "\n".join(read_lines(span.file, span.first_line, span.last_line)),
+                        language=None,
+                        wrap_lines=True,  # a scrolling block would need a keyboard focus (axe-core)
+                    )
                 except Exception as error:  # noqa: BLE001 - a file changed or gone since it was read
                     st.warning(f"Cannot show the raw lines: {names.text(one_line(error))}")

@@ -187,8 +187,15 @@ def _read(
                 bar = st.progress(0.0, text="Checking the cache…")
 
                 def progress(done: int, total: int, path: str) -> None:
+                    if total and done >= total:  # the stage after reading takes seconds on a big archive
+                        status.update(label="Building the search index and matching the themes…")
+                        bar.progress(1.0, text=f"Read {megabytes(total)} MB of saved pages")
+                        return
                     amount = f"{megabytes(done)} of {megabytes(total)} MB"
-                    bar.progress(done / total if total else 1.0, text=f"{amount} · {Path(path).name}")
+                    bar.progress(
+                        done / total if total else 1.0,
+                        text=f"Reading saved pages: {amount} · {Path(path).name}",
+                    )
 
                 collection = read_collection(key, fingerprint, progress)
                 status.update(label="Collection loaded", state="complete")

@@ -1,16 +1,16 @@
-"""The shared sidebar filters and their two-way binding to the URL.
+"""The shared sidebar filters, bound to the URL (``components.url_state``).
 
-URL parameter names are a public contract (shared links must keep working):
+URL parameter names are a public contract (shared links must keep working) and are the widgets' keys:
 ``q``, ``theme`` (slugs, repeated), ``reporter`` (repeated), ``section`` (repeated), ``kind`` (staff,
-agency, unsigned; repeated), ``from`` and ``to`` (ISO dates), ``article`` (the story open in the reader).
-
-On a session's first run the widgets are seeded from the URL (unknown values are dropped with a visible
-note); on every run the URL is rewritten from the widgets, so switching pages keeps the filters and a
-copied link reproduces the view.
+agency, unsigned; repeated), ``from`` and ``to`` (ISO dates). ``article`` (the story open in the reader)
+is kept as it is. A link's values are matched in any case (themes also by label); unknown values are
+dropped with a visible note. The sidebar's page links carry the filters, so switching pages keeps them
+and adds one entry to the browser's history; Back and Forward restore the filters of that entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -18,193 +18,193 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from core.analysing.highlight import markdown_code
+from components import url_state
 from core.storing.collection import Collection, Filters
 
-LIST_PARAMS = {"theme": "w_theme", "reporter": "w_reporter", "section": "w_section", "kind": "w_kind"}
+LIST_PARAMS = ("theme", "reporter", "section", "kind")
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
-NOTES_KEY = "_url_notes"
-FILTER_PARAMS = ("q", *LIST_PARAMS, "from", "to")
+NOTES_KEY = url_state.NOTES_KEY
 
 
-def _seed_from_url(collection: Collection, options: dict[str, list[str]]) -> None:
-    """First run of a session: put the URL's filter values into the widgets; note what was dropped."""
-    params = st.query_params
-    notes: list[str] = []
-    for param, key in LIST_PARAMS.items():
-        raw = [v for v in params.get_all(param) if v.strip()]
-        valid = {v.lower(): v for v in options[param]}
-        if param == "theme":
-            for theme in collection.themes:
-                valid.setdefault(theme.label.lower(), theme.slug)
-        kept, dropped = [], []
-        for value in raw:
-            match = valid.get(value.strip().lower())
-            (kept if match else dropped).append(match or value)
-        if dropped:
-            shown = ", ".join(markdown_code(value) for value in dropped)
-            notes.append(f"Ignored unknown {param} value(s) in the link: {shown}")
-        st.session_state[key] = list(dict.fromkeys(kept))
-    st.session_state["w_q"] = params.get("q", "")
-    for param, key in (("from", "w_from"), ("to", "w_to")):
-        value = params.get(param)
-        parsed = None
-        if value:
-            try:
-                parsed = date.fromisoformat(value.strip())
-            except ValueError:
-                notes.append(
-                    f"Ignored {param}={markdown_code(value)} in the link: not a date like 2019-09-30"
-                )
-        st.session_state[key] = parsed
-    if (
-        st.session_state["w_from"]
-        and st.session_state["w_to"]
-        and st.session_state["w_from"] > st.session_state["w_to"]
-    ):
-        notes.append("The link's 'from' date is after its 'to' date; both were swapped")
-        st.session_state["w_from"], st.session_state["w_to"] = (
-            st.session_state["w_to"],
-            st.session_state["w_from"],
-        )
-    st.session_state[NOTES_KEY] = notes
+def bind_filters(collection: Collection) -> None:
+    """Seed the filter widgets from the URL when it changed from outside (see ``url_state``); a 'from'
+    after 'to' is swapped. Call before any filter widget is drawn."""
+    options = collection.filter_options()
+    url_state.text("q", everywhere=True)
+    url_state.many(
+        "theme", options["theme"], aliases={t.label: t.slug for t in collection.themes}, everywhere=True
+    )
+    for param in ("reporter", "section"):
+        url_state.many(param, options[param], everywhere=True)
+    url_state.many("kind", options["kind"], aliases={v: k for k, v in KIND_LABELS.items()}, everywhere=True)
+    url_state.day("from", everywhere=True)
+    url_state.day("to", everywhere=True)
+    start, end = st.session_state.get("from"), st.session_state.get("to")
+    if start and end and start > end:
+        url_state.note("The 'from' date was after the 'to' date; both were swapped")
+        set_dates(end, start)
 
 
 def current_filters() -> Filters:
     """The filters as set in the widgets."""
     state = st.session_state
     return Filters(
-        q=str(state.get("w_q") or "").strip(),
-        themes=tuple(state.get("w_theme") or ()),
-        reporters=tuple(state.get("w_reporter") or ()),
-        sections=tuple(state.get("w_section") or ()),
-        kinds=tuple(state.get("w_kind") or ()),
-        date_from=state.get("w_from"),
-        date_to=state.get("w_to"),
+        q=str(state.get("q") or "").strip(),
+        themes=tuple(state.get("theme") or ()),
+        reporters=tuple(state.get("reporter") or ()),
+        sections=tuple(state.get("section") or ()),
+        kinds=tuple(state.get("kind") or ()),
+        date_from=state.get("from"),
+        date_to=state.get("to"),
     )
 
 
-def query_string(filters: Filters, article: str | None = None) -> str:
-    """The URL query for a view: the public parameter names, non-empty values only."""
-    pairs: list[tuple[str, str]] = []
-    if filters.q:
-        pairs.append(("q", filters.q))
-    pairs += [("theme", v) for v in filters.themes]
-    pairs += [("reporter", v) for v in filters.reporters]
-    pairs += [("section", v) for v in filters.sections]
-    pairs += [("kind", v) for v in filters.kinds]
-    if filters.date_from:
-        pairs.append(("from", filters.date_from.isoformat()))
-    if filters.date_to:
-        pairs.append(("to", filters.date_to.isoformat()))
-    if article:
-        pairs.append(("article", article))
-    return urlencode(pairs)
+def sidebar(collection: Collection, pages: list[Any], counts: Mapping[str, Mapping[str, int]]) -> Filters:
+    """Draw the page links and the shared filters in the sidebar; returns the filters in force.
 
-
-def sync_url(filters: Filters) -> None:
-    """Rewrite the URL's filter parameters from the widgets. Other parameters (``article``, those of
-    widgets bound to the URL on a page, such as the reader's ``sort``) are left as they are."""
-    wanted: dict[str, str | list[str]] = {}
-    if filters.q:
-        wanted["q"] = filters.q
-    for param, values in (
-        ("theme", filters.themes),
-        ("reporter", filters.reporters),
-        ("section", filters.sections),
-        ("kind", filters.kinds),
-    ):
-        if values:
-            wanted[param] = list(values)
-    if filters.date_from:
-        wanted["from"] = filters.date_from.isoformat()
-    if filters.date_to:
-        wanted["to"] = filters.date_to.isoformat()
-    for name in FILTER_PARAMS:
-        current = st.query_params.get_all(name) if name in LIST_PARAMS else st.query_params.get(name)
-        value = wanted.get(name)
-        if value is None:
-            if name in st.query_params:
-                del st.query_params[name]
-        elif current != value:
-            st.query_params[name] = value
-
-
-def other_params() -> list[tuple[str, str]]:
-    """The URL's parameters that are not shared filters nor ``article``: those of a page's own controls."""
-    skip = {*FILTER_PARAMS, "article"}
-    return [
-        (name, value)
-        for name in st.query_params
-        if name not in skip
-        for value in st.query_params.get_all(name)
-    ]
-
-
-def sidebar(collection: Collection) -> Filters:
-    """Draw the shared filters in the sidebar; returns the filters in force."""
+    ``counts``: stories per option of each list filter (shown beside the option)."""
+    bind_filters(collection)
     options = collection.filter_options()
-    if "_seeded" not in st.session_state:
-        _seed_from_url(collection, options)
-        st.session_state["_seeded"] = True
     labels = {t.slug: t.label for t in collection.themes}
     frame = collection.articles
     dates = frame["published_at"].dropna()
     low = dates.min().date() if len(dates) else date(2010, 1, 1)
     high = dates.max().date() if len(dates) else date.today()
+
+    def counted(param: str, names: Mapping[str, str] | None = None) -> Any:
+        def label(value: str) -> str:
+            shown = (names or {}).get(value, value)
+            number = counts.get(param, {}).get(value)
+            return f"{shown} ({number:,})" if number is not None else shown
+
+        return label
+
     with st.sidebar:
+        carried = url_state.carried()
+        for page in pages:
+            st.page_link(page, query_params=carried)
         st.text_input(
             "Search",
-            key="w_q",
+            key="q",
             placeholder="huawei AND 5G NOT canada",
             help='Words, "phrases", prefix*, AND / OR / NOT, -word, ( ), author:, section:, theme:, agency:. '
             "See docs/query-syntax.md.",
         )
-        st.multiselect("Themes", options["theme"], key="w_theme", format_func=lambda s: labels.get(s, s))
-        st.multiselect("Reporters and agencies", options["reporter"], key="w_reporter")
-        st.multiselect("Sections", options["section"], key="w_section")
-        st.multiselect("Byline", options["kind"], key="w_kind", format_func=lambda k: KIND_LABELS.get(k, k))
-        chosen = [d for d in (st.session_state.get("w_from"), st.session_state.get("w_to")) if d]
+        st.multiselect("Themes", options["theme"], key="theme", format_func=counted("theme", labels))
+        st.multiselect(
+            "Reporters and agencies", options["reporter"], key="reporter", format_func=counted("reporter")
+        )
+        st.multiselect("Sections", options["section"], key="section", format_func=counted("section"))
+        st.multiselect("Byline", options["kind"], key="kind", format_func=counted("kind", KIND_LABELS))
+        chosen = [d for d in (st.session_state.get("from"), st.session_state.get("to")) if d]
         low_bound = min([low, *chosen])
         high_bound = max([high, *chosen])
         left, right = st.columns(2)
-        left.date_input("From", key="w_from", min_value=low_bound, max_value=high_bound, format="YYYY-MM-DD")
-        right.date_input("To", key="w_to", min_value=low_bound, max_value=high_bound, format="YYYY-MM-DD")
+        left.date_input("From", key="from", min_value=low_bound, max_value=high_bound, format="YYYY-MM-DD")
+        right.date_input("To", key="to", min_value=low_bound, max_value=high_bound, format="YYYY-MM-DD")
         st.button("Clear filters", on_click=clear_filters, width="stretch")
-    filters = current_filters()
-    sync_url(filters)
-    return filters
+    return current_filters()
 
 
 def clear_filters() -> None:
     """Button callback: every filter back to empty."""
-    for key in LIST_PARAMS.values():
+    for key in LIST_PARAMS:
         st.session_state[key] = []
-    st.session_state["w_q"] = ""
-    st.session_state["w_from"] = None
-    st.session_state["w_to"] = None
+    st.session_state["q"] = ""
+    st.session_state["from"] = None
+    st.session_state["to"] = None
+
+
+#: ``core.analysing.relax`` field -> the widget keys it stands for.
+FIELD_KEYS = {
+    "q": ("q",),
+    "themes": ("theme",),
+    "reporters": ("reporter",),
+    "sections": ("section",),
+    "kinds": ("kind",),
+    "dates": ("from", "to"),
+}
+
+
+def remove_filter(field: str) -> None:
+    """Button callback: empty one filter (a ``core.analysing.relax`` field)."""
+    for key in FIELD_KEYS[field]:
+        st.session_state[key] = "" if key == "q" else (None if key in ("from", "to") else [])
+
+
+def plain(text: str) -> str:
+    """``text`` escaped for a Markdown label (a button's): every punctuation mark is taken literally."""
+    return "".join("\\" + ch if ch in MARKDOWN_PUNCTUATION else ch for ch in text)
+
+
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~$:=\"'")
+
+
+def remove_value(key: str, value: Any) -> None:
+    """Chip callback: take one value out of the filter ``key`` (the whole filter for a text or date)."""
+    current = st.session_state.get(key)
+    if isinstance(current, list):
+        st.session_state[key] = [v for v in current if v != value]
+    else:
+        st.session_state[key] = "" if key == "q" else None
+
+
+def chips(filters: Filters, labels: Mapping[str, str]) -> None:
+    """The filters in force as removable chips (one button per value), so a phone shows them without
+    opening the sidebar; ``labels`` names themes by their label."""
+    code = plain  # a button label is Markdown: values from a link are escaped, shown as they are
+    values: list[tuple[str, Any, str]] = []
+    if filters.q:
+        values.append(("q", filters.q, f"Search: {code(filters.q)}"))
+    values += [("theme", v, f"Theme: {code(labels.get(v, v))}") for v in filters.themes]
+    values += [("reporter", v, f"By: {code(v)}") for v in filters.reporters]
+    values += [("section", v, f"Section: {code(v)}") for v in filters.sections]
+    values += [("kind", v, f"Byline: {KIND_LABELS.get(v, v)}") for v in filters.kinds]
+    if filters.date_from:
+        values.append(("from", filters.date_from, f"From {filters.date_from:%d %b %Y}"))
+    if filters.date_to:
+        values.append(("to", filters.date_to, f"To {filters.date_to:%d %b %Y}"))
+    if not values:
+        return
+    row = st.container(horizontal=True, gap="small")
+    for number, (key, value, text) in enumerate(values):
+        row.button(
+            text,
+            key=f"chip-{number}-{key}",
+            on_click=remove_value,
+            args=(key, value),
+            icon=":material/close:",
+            type="tertiary",
+            help="Remove this filter",
+        )
 
 
 def set_filter(param: str, values: list[str]) -> None:
     """Set one list filter (from a chart or table click); runs as a callback before the rerun."""
-    st.session_state[LIST_PARAMS[param]] = values
+    if param not in LIST_PARAMS:
+        raise ValueError(f"not a list filter: {param!r}")
+    st.session_state[param] = values
 
 
 def set_dates(start: date | None, end: date | None) -> None:
-    st.session_state["w_from"] = start
-    st.session_state["w_to"] = end
+    st.session_state["from"] = start
+    st.session_state["to"] = end
 
 
-def share_box(filters: Filters) -> None:
-    """The full link of the current view (page, filters and open story), ready to copy."""
-    base = st.context.url or ""
-    article = st.query_params.get("article")
-    query = query_string(filters, article)
-    extra = urlencode(other_params())
-    query = "&".join(part for part in (query, extra) if part)
+def share_box() -> None:
+    """The full link of the current view (page, filters, the page's controls and the open story), ready
+    to copy. Drawn once the page has run, so the page's own controls are in it."""
+    base = (st.context.url or "").split("?")[0]
+    query = urlencode(
+        [
+            (k, v)
+            for k, values in url_state.query().items()
+            for v in ([values] if isinstance(values, str) else values)
+        ]
+    )
     link = base + (f"?{query}" if query else "")
     with st.sidebar.popover("Share this view", icon=":material/link:", width="stretch"):
-        st.caption("Anyone who opens this link sees the same page, filters and story.")
+        st.caption("Anyone who opens this link sees the same page, filters, settings and story.")
         st.code(
             link or "(the link appears once the page has loaded in a browser)", language=None, wrap_lines=True
         )

@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components import url_state
+
 
 def page_bounds(total: int, size: int, page: int) -> tuple[int, int]:
     """The rows ``[start, stop)`` of page ``page`` (1-based, clamped to the pages there are)."""
@@ -23,19 +25,34 @@ def page_bounds(total: int, size: int, page: int) -> tuple[int, int]:
 
 
 def pager(
-    total: int, *, size: int, key: str, noun: str, hint: str = "", scope: Hashable = None
+    total: int,
+    *,
+    size: int,
+    key: str,
+    noun: str,
+    hint: str = "",
+    scope: Hashable = None,
+    in_url: bool = False,
 ) -> tuple[int, int]:
     """Say which rows a table shows and, when there is more than one page, draw a page picker.
 
-    ``total`` rows in all, ``size`` a page; ``key`` is the picker's widget key. The picker goes back to
-    page 1 when ``scope`` (e.g. the filters) changes. Returns ``(start, stop)``: the rows to send.
+    ``total`` rows in all, ``size`` a page; ``key`` is the picker's widget key, and with ``in_url`` also
+    its URL parameter (``components.url_state``: a link opens that page, Back returns to it). The picker
+    goes back to page 1 when ``scope`` (e.g. the filters) changes, unless the URL named the page. Returns
+    ``(start, stop)``: the rows to send.
     """
     pages = max(1, math.ceil(total / size))
+    if in_url:
+        url_state.number(key, default=1, low=1, high=pages)
     if pages == 1:
-        st.session_state.pop(key, None)
+        if in_url:
+            st.session_state[key] = 1
+        else:
+            st.session_state.pop(key, None)
         return 0, total
     scope_key = f"{key}__scope"
-    if st.session_state.get(scope_key, scope) != scope:
+    from_link = in_url and url_state.changed_from_outside(key)
+    if st.session_state.get(scope_key, scope) != scope and not from_link:
         st.session_state[key] = 1
     st.session_state[scope_key] = scope
     current = st.session_state.get(key, 1)
@@ -62,7 +79,8 @@ def paged_table(
     hint: str = "",
     scope: Hashable = None,
     column_config: dict[str, Any] | None = None,
+    in_url: bool = False,
 ) -> None:
     """``frame`` as a table of one page of rows, with the ``pager`` above it."""
-    start, stop = pager(len(frame), size=size, key=key, noun=noun, hint=hint, scope=scope)
+    start, stop = pager(len(frame), size=size, key=key, noun=noun, hint=hint, scope=scope, in_url=in_url)
     st.dataframe(frame.iloc[start:stop], hide_index=True, width="stretch", column_config=column_config)

@@ -1,7 +1,7 @@
 """The current view: the collection, the filters in force and the stories they select.
 
 ``app.py`` builds it once per run and every page reads it with ``get_view()``; the header every page
-shows (``N articles`` with the date span) comes from here too.
+shows (``N stories`` with the date span) comes from here too.
 """
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components.filters import chips, plain, remove_filter
 from core.analysing.analytics import selection_summary
+from core.analysing.relax import relaxations, term_hits
 from core.errors import QuerySyntaxError
 from core.storing.collection import Collection, Filters, select
 
@@ -159,10 +162,10 @@ def get_view() -> View:
 
 
 def selection_line(view: View) -> str:
-    """``N articles · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
+    """``N stories · 3 Jun 2019 – 7 Nov 2019``: what the page's charts count."""
     summary = view.cached("summary", selection_summary, "frame")
     n = summary["articles"]
-    text = f"{n:,} article{'s' if n != 1 else ''}"
+    text = f"{n:,} stor{'ies' if n != 1 else 'y'}"
     if summary["first"] and summary["last"]:
         text += f" · {summary['first']:%d %b %Y} – {summary['last']:%d %b %Y}"
     total = len(view.collection.articles)
@@ -171,11 +174,55 @@ def selection_line(view: View) -> str:
     return text
 
 
+def span_text(first: date, last: date) -> str:
+    """The span from ``first`` to ``last`` (both counted) in whole years and months (``29 years 2
+    months``), or in days when it is shorter than a month (``12 days``)."""
+    end = last + timedelta(days=1)
+    months = (end.year - first.year) * 12 + end.month - first.month - (1 if end.day < first.day else 0)
+    if months < 1:
+        days = (end - first).days
+        return f"{days} day{'s' if days != 1 else ''}"
+    years, months = divmod(months, 12)
+    parts = [f"{years} year{'s' if years != 1 else ''}"] if years else []
+    if months:
+        parts.append(f"{months} month{'s' if months != 1 else ''}")
+    return " ".join(parts)
+
+
 def header(view: View, title: str) -> None:
     """Page title, the selection size and any problem with the query."""
     st.title(title)
-    st.markdown(f"**{selection_line(view)}**", help="The stories every chart and table on this page counts.")
+    st.markdown(
+        f"**{selection_line(view)}**",
+        help="The stories the filters select; every chart and table on this page counts them. A story is "
+        "one saved article page (a news report, an opinion piece or a wire story), counted once however "
+        "many times it was saved.",
+    )
+    chips(view.filters, view.theme_labels)
     if view.query_error is not None:
         error = view.query_error
         st.error(f"Search not applied: {error}")
         st.code(error.pointer(), language=None)
+    if not view.count and not view.filters.empty:
+        ways_out(view)
+
+
+def ways_out(view: View) -> None:
+    """No story selected: which filter to remove (with the stories it would bring back) and how many
+    stories each search term matches on its own, each removal a button."""
+    ways = view.cached("relaxations", lambda **_: relaxations(view.collection, view.filters))
+    hits = view.cached("term_hits", lambda **_: term_hits(view.collection, view.filters))
+    with st.container(border=True):
+        st.markdown("**No story matches all the filters.** Remove one:")
+        row = st.container(horizontal=True)
+        for way in ways:
+            row.button(
+                f"{way.name}: {way.stories:,} stor{'y' if way.stories == 1 else 'ies'} without it",
+                key=f"relax-{way.field}",
+                on_click=remove_filter,
+                args=(way.field,),
+                icon=":material/close:",
+            )
+        if hits:
+            shown = ", ".join(f"“{plain(term)}” {n:,}" for term, n in hits)
+            st.caption(f"Stories each search term matches with the other filters: {shown}.")

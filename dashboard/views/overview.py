@@ -6,24 +6,46 @@ import streamlit as st
 
 from components import charts
 from components.filters import chart_filter
-from components.view import get_view, header, remember
+from components.view import get_view, header, remember, span_text
 from core.analysing.analytics import reporter_counts, selection_summary, theme_counts, timeline
 
 view = get_view()
 header(view, "Caixin Global archive")
 summary = view.cached("summary", selection_summary, "frame")
 
-cols = st.columns(4)
-cols[0].metric("Articles", f"{summary['articles']:,}")
-cols[1].metric("Reporters", f"{summary['reporters']:,}")
-cols[2].metric("Wire agencies", f"{summary['agencies']:,}")
+# four figures that wrap: one row on a wide screen, two by two on a phone
+figures = st.container(horizontal=True, wrap=True, gap="medium")
+FIGURE_WIDTH = 160
+figures.metric(
+    "Stories",
+    f"{summary['articles']:,}",
+    width=FIGURE_WIDTH,
+    help="A story is one saved article page: a news report, an opinion piece or a wire story, counted "
+    "once however many times it was saved. Listing and digest pages are not stories.",
+)
+figures.metric(
+    "Reporters",
+    f"{summary['reporters']:,}",
+    width=FIGURE_WIDTH,
+    help="People named in a byline of these stories (a co-written story credits each author). Wire "
+    "agencies and unsigned stories are counted apart.",
+)
+figures.metric(
+    "Wire agencies",
+    f"{summary['agencies']:,}",
+    width=FIGURE_WIDTH,
+    help="News agencies (such as Reuters or Bloomberg) whose copy Caixin ran, named in the byline.",
+)
 if summary["first"] and summary["last"]:
-    days = (summary["last"] - summary["first"]).days + 1
-    cols[3].metric(
-        "Date span", f"{days:,} days", help=f"{summary['first']:%d %b %Y} – {summary['last']:%d %b %Y}"
+    figures.metric(
+        "Date span",
+        span_text(summary["first"], summary["last"]),
+        width=FIGURE_WIDTH,
+        help=f"From the first to the last story, Beijing time: {summary['first']:%d %b %Y} – "
+        f"{summary['last']:%d %b %Y}.",
     )
 else:
-    cols[3].metric("Date span", "–")
+    figures.metric("Date span", "–", width=FIGURE_WIDTH, help="No story in the selection has a date.")
 
 if not view.count:
     st.info("No stories match the filters. Clear some filters in the sidebar.")
@@ -96,7 +118,8 @@ corpus = view.collection.corpus
 accounting = remember(view.collection, "line_accounting", corpus.report.line_accounting)
 flags = view.cached("copy_flags", lambda frame: frame[["teaser", "truncated"]].sum().astype(int), "frame")
 quality = (
-    f"Data quality: {flags['teaser']:,} teasers, {flags['truncated']:,} truncated stories "
+    f"Data quality: {flags['teaser']:,} teasers (only the opening of the story was saved), "
+    f"{flags['truncated']:,} truncated stories (the saved page ends inside the story) "
     f"in the selection; {accounting['unknown']:,} unknown lines and {len(corpus.report.errors):,} unreadable "
     f"files in the collection."
 )

@@ -1,11 +1,13 @@
 """Reporters: stories per reporter (agencies and unsigned stories apart), one reporter's output over
-time, reporter x theme heatmap, and who writes with whom. Clicking a reporter filters by them."""
+time, reporter x theme heatmap, and who writes with whom. Clicking a reporter filters by them (the
+sidebar's Reporters filter does the same from the keyboard); the reporter of "output over time" is the URL
+parameter ``who``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import charts
+from components import charts, url_state
 from components.filters import set_filter
 from components.view import get_view, header
 from core.analysing.analytics import (
@@ -37,7 +39,7 @@ def on_pick() -> None:
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Staff reporters", anchor=False)
+    st.header("Staff reporters", anchor=False)
     st.caption("A co-bylined story counts for each of its authors. Select a row to filter by that reporter.")
     st.dataframe(
         shown[["name", "articles", "first", "last"]],
@@ -60,7 +62,7 @@ with left:
         },
     )
 with right:
-    st.subheader("Agencies and unsigned", anchor=False)
+    st.header("Agencies and unsigned", anchor=False)
     st.caption("Wire copy and unsigned stories are not reporters' work and are counted apart.")
     st.dataframe(
         others[["name", "kind", "articles"]],
@@ -73,12 +75,24 @@ with right:
         },
     )
 
-st.subheader("Output over time", anchor=False)
+st.header("Output over time", anchor=False)
 names = counts["name"].tolist()
 staff = people["name"].tolist()
 chosen = [r for r in view.filters.reporters if r in names]
 default = chosen[0] if chosen else (staff[0] if staff else names[0])
-who = st.selectbox("Reporter or agency", names, index=names.index(default), key="rep_who")
+WHO_DEFAULT = "_who_default"
+who_key = url_state.choice("who", names, default)
+if st.session_state.get(who_key) not in names or st.session_state.get(who_key) == st.session_state.get(
+    WHO_DEFAULT
+):
+    st.session_state[who_key] = default  # not picked by the user: follow the filters
+st.session_state[WHO_DEFAULT] = default
+who = st.selectbox(
+    "Reporter or agency",
+    names,
+    key=who_key,
+    help="Whose stories the chart counts: a staff reporter, a wire agency, or Unsigned.",
+)
 summary = view.cached("summary", selection_summary, "frame")
 span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "W" if span_days <= 730 else "M"
@@ -93,7 +107,7 @@ charts.show(
     width="stretch",
 )
 
-st.subheader("Reporters and themes", anchor=False)
+st.header("Reporters and themes", anchor=False)
 matrix = view.cached("reporter_theme_matrix", reporter_theme_matrix, "frame", "memberships", top=20)
 if matrix.empty:
     st.caption("No theme matches the selected reporters' stories.")
@@ -112,7 +126,7 @@ else:
         width="stretch",
     )
 
-st.subheader("Who writes with whom", anchor=False)
+st.header("Who writes with whom", anchor=False)
 pairs = view.cached("cobyline_pairs", cobyline_pairs, "frame")
 if pairs.empty:
     st.caption("No co-bylined stories in the selection.")

@@ -1,6 +1,9 @@
 """Timeline: stories per day, week or month, split by theme, section or agency, as counts or shares.
 
-Dragging over a range of bars selects it; "Narrow dates" then sets the date filter to that range.
+Every control is a URL parameter (``period``, ``split``, ``show``, ``listings``). Themes overlap, so a
+split by theme draws one line per theme (the filtered themes, or the five largest) instead of stacked
+bars; sections and agencies are stacked when each story is in one of them. Dragging over a range selects
+it and narrows the date filter; the sidebar's From and To do the same from the keyboard.
 """
 
 from __future__ import annotations
@@ -8,12 +11,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import charts
+from components import charts, url_state
 from components.filters import dates_from_chart
 from components.view import get_view, header
-from core.analysing.analytics import listing_only_timeline, timeline, timeline_headlines
+from core.analysing.analytics import (
+    MAX_PERIODS,
+    fitting_period,
+    groups_partition,
+    listing_only_timeline,
+    selection_summary,
+    theme_counts,
+    timeline,
+    timeline_headlines,
+)
 
 HOVER_HEADLINES = 3  # latest headlines per bar in the tooltip: they are most of what the chart sends
+TOP_THEMES = 5
+PERIODS = {"day": "D", "week": "W", "month": "M"}
+SPLITS = ["none", "theme", "section", "agency"]
+MEASURES = {"counts": "Counts", "share": "Share of the period's stories"}
 
 view = get_view()
 header(view, "Timeline")
@@ -22,58 +38,83 @@ if not view.count:
     st.stop()
 
 controls = st.columns([2, 2, 2])
-freq = (
+period = (
     controls[0].segmented_control(
         "Period",
-        ["D", "W", "M"],
-        format_func=lambda f: {"D": "Day", "W": "Week", "M": "Month"}[f],
-        default="W",
-        key="tl_freq",
+        list(PERIODS),
+        format_func=str.title,
+        key=url_state.choice("period", list(PERIODS), "week"),
+        help="The length of time each bar or point counts stories over (Beijing time; weeks start on Monday).",
     )
-    or "W"
+    or "week"
 )
 split = (
     controls[1].segmented_control(
         "Split by",
-        ["none", "theme", "section", "agency"],
+        SPLITS,
         format_func=str.title,
-        default="none",
-        key="tl_split",
+        key=url_state.choice("split", SPLITS, "none"),
+        help="Theme: one line per theme (a story can carry several themes). Section and agency: the "
+        "stories divided among them.",
     )
     or "none"
 )
 measure = (
     controls[2].segmented_control(
         "Show",
-        ["articles", "share"],
-        format_func=lambda m: "Counts" if m == "articles" else "Share of output",
-        default="articles",
-        key="tl_measure",
+        list(MEASURES),
+        format_func=MEASURES.__getitem__,
+        key=url_state.choice("show", list(MEASURES), "counts"),
+        help="Share: a group's stories as a percentage of all the stories of that period.",
     )
-    or "articles"
+    or "counts"
 )
 
+summary = view.cached("summary", selection_summary, "frame")
+wanted = PERIODS[period]
+freq = fitting_period(summary["first"], summary["last"], wanted)
+if freq != wanted:
+    coarser = {v: k for k, v in PERIODS.items()}[freq]
+    st.caption(
+        f"By {period} this span would need more than {MAX_PERIODS:,} bars; shown by {coarser}. "
+        "Narrow the dates to see it by " + period + "."
+    )
+
 by = None if split == "none" else split
+share = measure == "share"
+themes: tuple[str, ...] | None = None
+if by == "theme":
+    if view.filters.themes:
+        themes = view.filters.themes
+    else:
+        counts = view.cached("theme_counts", theme_counts, "memberships", "frame")
+        themes = tuple(str(t) for t in counts.loc[counts["articles"] > 0, "theme"].head(TOP_THEMES))
 data = view.cached(
     "timeline",
     lambda frame, memberships, **_: timeline(
-        frame, freq, by=by, memberships=memberships if by == "theme" else None, share=measure == "share"
+        frame, freq, by=by, memberships=memberships if by == "theme" else None, share=share, only=themes
     ),
     "frame",
     "memberships",
     freq=freq,
     by=by,
-    share=measure,
+    share=share,
+    only=themes,
 )
+stacked = True
+if by is not None:
+    totals = view.cached("timeline", lambda frame, **_: timeline(frame, freq), "frame", freq=freq)
+    stacked = by != "theme" and groups_partition(data, totals)
 if by == "theme":
     data = data.assign(group=data["group"].map(view.theme_labels).fillna(data["group"]))
 listings = view.collection.corpus.listings
 has_listing_only = bool((listings["article_id"].isna() & listings["published_at"].notna()).any())
-if has_listing_only and by is None and measure == "articles":
+if has_listing_only and by is None and not share:
     if st.toggle(
         "Show headlines known from listings only",
-        key="tl_listings",
-        help="Dated entries of listing and digest pages that match no story in the collection: coverage the collection lacks. Only the date filter applies to them.",
+        key=url_state.flag("listings"),
+        help="Dated entries of listing and digest pages that match no story in the collection: coverage "
+        "the collection lacks. Only the date filter applies to them.",
     ):
         missing = listing_only_timeline(listings, freq, view.filters.date_from, view.filters.date_to)
         data = pd.concat(
@@ -90,18 +131,43 @@ hover = view.cached(
     "timeline_headlines", timeline_headlines, "frame", freq=freq, max_per_period=HOVER_HEADLINES
 )
 data = data.merge(hover, on="period_start", how="left")
-scale = charts.theme_scale(view.theme_colours, view.theme_labels) if by == "theme" else None
+scale = charts.theme_scale(view.theme_colours, view.theme_labels, themes) if by == "theme" else None
 title = (
     f"Stories per {charts.FREQ_LABELS[freq]}"
     + (f" by {by}" if by else "")
-    + (" (share of output)" if measure == "share" else "")
+    + (" (share of the period's stories)" if share else "")
 )
+value = "share" if share else "articles"
 charts.show(
-    charts.timeline(data, freq, value=measure, group="group" if by else None, scale=scale, title=title),
+    charts.timeline(
+        data,
+        freq,
+        value=value,
+        group="group" if by else None,
+        scale=scale,
+        title=title,
+        stacked=stacked,
+        group_title=by.title() if by else None,
+    ),
     on_select=dates_from_chart("timeline_chart", "dates", "period_start"),
     key="timeline_chart",
 )
-st.caption("Drag across the bars to narrow the date filter to that range; **Clear filters** widens it again.")
+if by == "theme":
+    chosen = "the filtered themes" if view.filters.themes else f"the {len(themes or ())} largest themes"
+    st.caption(
+        f"One line per theme ({chosen}). A story can carry several themes, so it counts on each of its "
+        "lines: the lines are not stacked"
+        + (", and their shares add up to more than 100%." if share else ".")
+    )
+elif by and not stacked:
+    st.caption(
+        f"Some stories are in more than one {by} (a story credited to two wires), so the groups are drawn "
+        "as lines, not stacked."
+    )
+st.caption(
+    "Drag across the chart to narrow the dates to that range, or type them in **From** and **To** in the "
+    "sidebar; **Clear filters** widens them again."
+)
 
 with st.expander("Figures"):
     st.dataframe(

@@ -9,10 +9,16 @@ ids and targets). Helpers: ``serving`` (or ``start_server``/``stop_server``) for
 ``open_view``,
 ``settle``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect`` and ``screenshot``
 (``test-artifacts/``; ``docs/screenshots/`` too with ``CAIXIN_UPDATE_SCREENSHOTS=1``).
+
+Accessibility: ``settle`` runs axe-core (``check_accessibility``) on every page state a test waits for and
+fails on a serious or critical violation; every violation found is also appended to
+``test-artifacts/axe.jsonl``. axe-core comes from ``tests/e2e/package.json`` (``npm install`` there;
+``.ci/run`` does it); without it the check is left out and ``test_accessibility.py`` says so.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -139,7 +145,7 @@ def warm_up(browser_context: object, server: Server) -> None:
     tab = browser_context.new_page()  # type: ignore[attr-defined]
     try:
         tab.goto(server.url)
-        settle(tab, timeout=120_000)
+        settle(tab, timeout=120_000, accessible=False)
     finally:
         tab.close()
 
@@ -191,6 +197,21 @@ def browser_context(browser: object) -> Iterator[object]:
     context.close()
 
 
+def context_tab(browser: object, **context: object) -> Iterator[object]:
+    """A tab in a new browser context (``context``: Playwright's ``new_context`` arguments), recording
+    ``page_errors``; no cookies, cache or history shared with other tests: a colleague opening a link,
+    or a phone. For a fixture to yield (``yield from context_tab(...)``); the context is closed after."""
+    fresh = browser.new_context(**context)  # type: ignore[attr-defined]
+    tab = fresh.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.page_errors = errors
+    try:
+        yield tab
+    finally:
+        fresh.close()
+
+
 @pytest.fixture()
 def page(browser_context: object) -> Iterator[object]:
     """A fresh browser tab that records page errors, dialogs (dismissed at once) and every request.
@@ -217,22 +238,69 @@ def page(browser_context: object) -> Iterator[object]:
     tab.close()
 
 
-def settle(tab: object, timeout: float = 30_000) -> None:
+AXE_SCRIPT = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+#: Violations that fail a test; the moderate and minor ones are only recorded.
+AXE_FAILING = ("serious", "critical")
+_AXE_RUN = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations']});
+    return result.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160),
+                                  summary: n.failureSummary}))}));
+}"""
+
+
+def axe_available() -> bool:
+    return AXE_SCRIPT.is_file()
+
+
+def check_accessibility(tab: object) -> list[dict[str, object]]:
+    """Run axe-core on the page as it is now; fail on serious or critical violations (WCAG 2 A/AA and
+    best practices). Returns every violation found (also appended to ``test-artifacts/axe.jsonl``).
+    Without axe-core installed this does nothing (``test_accessibility.py`` reports it)."""
+    if not axe_available():
+        return []
+    tab.wait_for_function(  # type: ignore[attr-defined]  # charts draw after the script ends
+        """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+                   .every(chart => chart.querySelector('svg, canvas'))""",
+        timeout=30_000,
+    )
+    if not tab.evaluate("() => typeof window.axe !== 'undefined'"):  # type: ignore[attr-defined]
+        tab.add_script_tag(content=AXE_SCRIPT.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    violations: list[dict[str, object]] = tab.evaluate(_AXE_RUN)  # type: ignore[attr-defined]
+    ARTIFACTS.mkdir(exist_ok=True)
+    url = tab.url  # type: ignore[attr-defined]
+    with (ARTIFACTS / "axe.jsonl").open("a", encoding="utf-8") as log:
+        for violation in violations:
+            log.write(json.dumps({"url": url, **violation}) + "\n")
+    failing = [v for v in violations if v["impact"] in AXE_FAILING]
+    assert not failing, f"axe-core on {url}:\n" + "\n".join(
+        f"- {v['impact']} {v['id']}: {v['help']}; "
+        + "; ".join(f"{n['target']} {n['html']}" for n in v["nodes"][:3])  # type: ignore[index]
+        for v in failing
+    )
+    return violations
+
+
+def settle(tab: object, timeout: float = 30_000, *, accessible: bool = True) -> None:
     """Wait until the app has finished running: the script idle, no status widget or skeleton, and the
-    page header (``N articles``) rendered."""
+    page header (``N stories``) rendered; then check the page with axe-core (``accessible=False``:
+    not now)."""
     tab.wait_for_selector('[data-testid="stMain"]', timeout=timeout)  # type: ignore[attr-defined]
     tab.wait_for_function(  # type: ignore[attr-defined]
         r"""() => {
             const app = document.querySelector('[data-testid="stApp"]');
             const main = document.querySelector('[data-testid="stMain"]');
             return app && app.getAttribute('data-test-script-state') !== 'running'
-                && main && /\d[\d,]* articles?/.test(main.innerText)
+                && main && /\d[\d,]* stor(?:y|ies)/.test(main.innerText)
                 && !document.querySelector('[data-testid="stStatusWidget"]')
                 && !document.querySelector('[data-testid="stSkeleton"]');
         }""",
         timeout=timeout,
     )
     tab.wait_for_timeout(300)  # type: ignore[attr-defined]  # let the last deltas paint
+    if accessible:
+        check_accessibility(tab)
 
 
 def open_view(tab: object, server: Server, path: str) -> None:
@@ -241,23 +309,23 @@ def open_view(tab: object, server: Server, path: str) -> None:
     settle(tab)
 
 
-HEADER_COUNT = re.compile(r"^(\d[\d,]*) articles?\b", re.MULTILINE)
+HEADER_COUNT = re.compile(r"^(\d[\d,]*) stor(?:y|ies)\b", re.MULTILINE)
 
 
 def shown_count(tab: object) -> int:
-    """The ``N articles`` of the page header."""
+    """The ``N stories`` of the page header."""
     text = tab.inner_text('[data-testid="stMain"]')  # type: ignore[attr-defined]
     match = HEADER_COUNT.search(text)
-    assert match, f"no 'N articles' header in: {text[:300]!r}"
+    assert match, f"no 'N stories' header in: {text[:300]!r}"
     return int(match.group(1).replace(",", ""))
 
 
 def wait_for_count(tab: object, expected: int, timeout: float = 30_000) -> None:
-    """Wait until the header says ``expected`` articles (after an interaction triggered a rerun)."""
+    """Wait until the header says ``expected`` stories (after an interaction triggered a rerun)."""
     tab.wait_for_function(  # type: ignore[attr-defined]
         r"""(n) => {
             const main = document.querySelector('[data-testid="stMain"]');
-            const m = main && main.innerText.match(/^(\d[\d,]*) articles?\b/m);
+            const m = main && main.innerText.match(/^(\d[\d,]*) stor(?:y|ies)\b/m);
             return m && Number(m[1].replace(/,/g, '')) === n;
         }""",
         arg=expected,

@@ -93,7 +93,7 @@ def lead(sample: Any, article_id: str, chars: int = 60) -> str:
 
 def test_theme_link_on_the_reader_lists_its_five_stories(page: Any, server: Server) -> None:
     open_view(page, server, "/reader?theme=huawei")
-    assert "5 articles" in main_text(page)
+    assert "5 stories" in main_text(page)
     assert shown_count(page) == 5
     table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
     expect(table).to_have_count(1)
@@ -105,7 +105,7 @@ def test_theme_link_on_the_reader_lists_its_five_stories(page: Any, server: Serv
 
 def test_quoted_phrase_link_counts_two(page: Any, server: Server) -> None:
     open_view(page, server, "/?q=%22trade%20war%22")
-    assert "2 articles" in main_text(page)
+    assert "2 stories" in main_text(page)
     search = page.locator('[data-testid="stSidebar"] input[aria-label="Search"]')
     assert search.input_value() == '"trade war"'
     assert_healthy(page)
@@ -182,7 +182,7 @@ def test_navigation_keeps_the_filters(page: Any, server: Server) -> None:
     open_view(page, server, "/?theme=huawei")
     assert shown_count(page) == 5
     for title, path in (("Timeline", "/timeline"), ("Reporters", "/reporters"), ("Overview", "/")):
-        page.locator('[data-testid="stSidebarNavLink"]', has_text=title).click()
+        page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True).click()
         page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=15_000)
         wait_for_count(page, 5)
         assert url_params(page) == {"theme": ["huawei"]}, page.url

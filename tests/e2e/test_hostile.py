@@ -165,7 +165,7 @@ def test_pages_over_hostile_stories_stay_inert(page: Any, hostile_server: Server
     assert_inert(page)
     for title, path in [("Themes", "/themes"), ("Timeline", "/timeline"), ("Reporters", "/reporters"),
                         ("Reader", "/reader"), ("Data", "/data")]:  # fmt: skip
-        page.locator('[data-testid="stSidebarNavLink"]', has_text=title).click()
+        page.get_by_test_id("stSidebar").get_by_role("link", name=title, exact=True).click()
         page.wait_for_url(lambda url, path=path: urlparse(url).path == path, timeout=15_000)
         wait_for_count(page, HOSTILE_STORIES)
         assert_inert(page)

@@ -1,0 +1,55 @@
+"""A 390 x 844 phone: the filters in force as removable chips above the page, a labelled Filters button
+for the sidebar, the four figures two by two, counts beside the filter options; axe-core on each state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .conftest import Server, assert_healthy, context_tab, open_view, wait_for_count
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture()
+def phone(browser: Any) -> Iterator[Any]:
+    yield from context_tab(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+
+
+def test_active_filters_are_chips_that_remove_themselves(phone: Any, server: Server) -> None:
+    open_view(phone, server, "/timeline?theme=huawei&kind=agency")
+    main = phone.get_by_test_id("stMain")
+    chip = main.get_by_role("button", name="Theme: Huawei")
+    assert chip.is_visible()
+    assert main.get_by_role("button", name="Byline: Wire agency").is_visible()
+    chip.click()
+    wait_for_count(phone, 3)
+    assert parse_qs(urlparse(phone.url).query) == {"kind": ["agency"]}
+    assert main.get_by_role("button", name="Theme: Huawei").count() == 0
+    assert_healthy(phone)
+
+
+def test_the_sidebar_button_says_filters_and_opens_them(phone: Any, server: Server) -> None:
+    open_view(phone, server, "/")
+    button = phone.get_by_test_id("stExpandSidebarButton")
+    assert "Filters" in button.evaluate("b => getComputedStyle(b, '::after').content")
+    button.click()
+    sidebar = phone.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stMultiSelect").filter(has_text="Themes").click()
+    assert phone.get_by_role("option", name="Huawei (5)").is_visible()  # counts beside the options
+
+
+def test_the_four_figures_sit_two_by_two(phone: Any, server: Server) -> None:
+    open_view(phone, server, "/")
+    boxes = {
+        label: phone.get_by_test_id("stMetric").filter(has_text=label).bounding_box()
+        for label in ("Stories", "Reporters", "Wire agencies", "Date span")
+    }
+    assert abs(boxes["Stories"]["y"] - boxes["Reporters"]["y"]) < 5
+    assert abs(boxes["Wire agencies"]["y"] - boxes["Date span"]["y"]) < 5
+    assert boxes["Wire agencies"]["y"] > boxes["Stories"]["y"] + 20
+    assert boxes["Date span"]["y"] < 844  # all four on the first screen
