@@ -81,4 +81,6 @@ try:
     page.run()
 finally:
     view.release()
-url_state.write()  # what the page's own controls changed in this run
+# what the page's own controls changed in this run (a page that calls st.stop() after drawing its own
+# controls calls url_state.write() itself first: the run ends at st.stop())
+url_state.write()

@@ -116,7 +116,7 @@ def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
 ) -> None:
     at = open_page("reader", {"article": story_ids["dave_yin"]})
     assert ticked_ids(at, sample) == [story_ids["dave_yin"]]
-    at.text_input(key="w_q").set_value("graphene").run()
+    at.text_input(key="q").set_value("graphene").run()
     assert "This story is outside the current filters." in texts(at.caption)
     assert ticked_ids(at, sample) == []
 
@@ -170,7 +170,7 @@ def test_a_mention_click_becomes_the_search() -> None:
     assert "Donald Trump" in people.options[0]
     people.set_value("Donald Trump").run()
     assert not at.exception
-    assert at.text_input(key="w_q").value == '"Donald Trump"'
+    assert at.text_input(key="q").value == '"Donald Trump"'
     assert shown_count(at) == 3
 
 

@@ -179,9 +179,9 @@ def test_the_mounted_data_folder_is_read_only_and_served(container: Container) -
         "at = AppTest.from_file('/app/dashboard/app.py', default_timeout=90)\n"
         "at.run()\n"
         "assert not at.exception, at.exception\n"
-        "print([m.value for m in at.markdown if ' articles' in m.value][0])\n"
+        "print([m.value for m in at.markdown if ' stories' in m.value][0])\n"
     )
     rendered = container.exec("python", "-c", script, timeout=120)
-    assert "20 articles" in rendered.stdout, rendered.stdout + rendered.stderr
+    assert "20 stories" in rendered.stdout, rendered.stdout + rendered.stderr
     cache = container.exec("find", "/cache", "-type", "f", "-user", "10001").stdout.split()
     assert any(name.endswith(".parquet") for name in cache), cache

@@ -165,4 +165,4 @@ def test_public_without_auth_section(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     at.run()
     assert not at.exception
     assert "Log in" not in [b.label for b in at.button]
-    assert any("20 articles" in m.value for m in at.markdown)
+    assert any("20 stories" in m.value for m in at.markdown)

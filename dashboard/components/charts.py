@@ -107,7 +107,9 @@ def timeline(
         encoding: dict[str, Any] = {
             "x": alt.X("period_start:T", title=x_axis.title, axis=x_axis),
             "y": alt.Y(f"{value}:Q", title=y_title, axis=y_axis),
-            "color": alt.Color(f"{group}:N", title=group_title or group.title(), scale=scale or alt.Undefined),
+            "color": alt.Color(
+                f"{group}:N", title=group_title or group.title(), scale=scale or alt.Undefined
+            ),
             "tooltip": tooltip,
         }
     else:
@@ -240,4 +242,6 @@ def heatmap(
             alt.value("black"),
         ),
     )
-    return (cells + text).properties(description=f"Chart: {title}. {row_title} by {column_title.lower()}, stories in each cell.")
+    return (cells + text).properties(
+        description=f"Chart: {title}. {row_title} by {column_title.lower()}, stories in each cell."
+    )

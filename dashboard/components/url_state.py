@@ -205,8 +205,8 @@ def number(
     )
 
 
-def flag(name: str, *, everywhere: bool = False) -> str:
-    """On or off (``listings=1``; off by default)."""
+def flag(name: str, *, default: bool = False, everywhere: bool = False) -> str:
+    """On or off (``listings=1``, ``export_body=0``); only the value other than ``default`` is written."""
 
     def decode(raw: Values) -> tuple[Any, str | None]:
         word = raw[-1].strip().lower()
@@ -214,9 +214,9 @@ def flag(name: str, *, everywhere: bool = False) -> str:
             return True, None
         if word in ("0", "false", "no", "off"):
             return False, None
-        return False, f"Ignored {name}={markdown_code(raw[-1])} in the link: use {name}=1 or {name}=0"
+        return default, f"Ignored {name}={markdown_code(raw[-1])} in the link: use {name}=1 or {name}=0"
 
-    return _bind(name, decode, lambda value: ("1",) if value else (), False, everywhere)
+    return _bind(name, decode, lambda value: ("1",) if value else ("0",), default, everywhere)
 
 
 def _wanted() -> dict[str, Values]:

@@ -24,7 +24,7 @@ from core.errors import QuerySyntaxError
 from core.storing.collection import Collection, Filters, select
 
 VIEW_KEY = "_view"
-Selection = Literal["frame", "memberships", "mask", "positions"]
+Selection = Literal["frame", "stories", "memberships", "mask", "positions"]
 
 
 MEMO_SIZE = 256
@@ -77,10 +77,17 @@ class View:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The selected stories, newest first (computed once per run)."""
+        """The selected stories' compact columns (every column but the text), newest first (computed once
+        per run): what counts and charts run on. The text stays on disk."""
         if self._frame is None:
-            self._frame = self.collection.articles[self.mask]
+            self._frame = self.collection.columns()[self.mask]
         return self._frame
+
+    @property
+    def stories(self) -> pd.DataFrame:
+        """The selected stories with every column, their text read from disk (for exports and the
+        names they mention); not kept past the call's result."""
+        return self.collection.rows(self.positions)
 
     def release(self) -> None:
         """Drop the selection's copies at the end of a run. The view stays in the session (a deferred
@@ -103,8 +110,9 @@ class View:
     ) -> Any:
         """``compute(*selected, **kwargs)`` for this selection, remembered per server process.
 
-        ``selections`` name what this view selects and ``compute`` takes, in order: ``"frame"``,
-        ``"memberships"``, ``"mask"`` or ``"positions"``; they are built only when the result is not
+        ``selections`` name what this view selects and ``compute`` takes, in order: ``"frame"`` (compact
+        columns), ``"stories"`` (every column, text read from disk), ``"memberships"``, ``"mask"`` or
+        ``"positions"``; they are built only when the result is not
         remembered yet (a filtered copy of 50,000 stories costs 0.1 s). Parameters go in keyword
         arguments. The key is the filters, the themes in force, ``label`` and the keyword arguments, so
         every session with the same view shares the result and a rerun that changes nothing else costs

@@ -7,6 +7,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components import url_state
 from components.data import ask_reread, read_only, upload_dir
 from components.paging import paged_table, pager
 from components.paths import names_for
@@ -82,26 +83,20 @@ options = st.columns([2, 3, 3], vertical_alignment="bottom")
 fmt = options[0].segmented_control(
     "Format",
     list(export.FORMATS),
-    default="csv",
     required=True,
-    key="export",
-    bind="query-params",
+    key=url_state.choice("export", list(export.FORMATS), "csv"),
     help="csv: one row per story, lists joined with '; '. jsonl: one JSON record per line. json: one "
     "array. parquet: lists stay lists and times keep their zone. docs/export.md lists every column.",
 )
 fmt = fmt or "csv"
 with_body = options[1].toggle(
     "Full text of each story",
-    value=True,
-    key="export_body",
-    bind="query-params",
+    key=url_state.flag("export_body", default=True),
     help="Off: every field but the story text (body), a file a fraction of the size.",
 )
 with_research = options[2].toggle(
     "Themes, matched terms and a snippet",
-    value=True,
-    key="export_research",
-    bind="query-params",
+    key=url_state.flag("export_research", default=True),
     help="themes: the slugs of the story's themes; matched_terms: the terms that matched each theme and how often; "
     "snippet: the text around the first hit of the search or theme terms (the opening when none).",
 )
@@ -120,7 +115,7 @@ size = view.cached(
     lambda frame, members, **_: export.estimate_size(
         frame, fmt, research(members), body=with_body, prepare=names.sources
     ),
-    "frame",
+    "stories",
     "memberships",
     fmt=fmt,
     body=with_body,
@@ -139,7 +134,7 @@ st.caption(
 def exported() -> bytes:
     """The selection in the chosen format, built on click, a chunk of stories at a time."""
     return export.export_bytes(
-        view.frame, fmt, research(view.memberships), body=with_body, prepare=names.sources
+        view.stories, fmt, research(view.memberships), body=with_body, prepare=names.sources
     )
 
 

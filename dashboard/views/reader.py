@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import url_state
 from components.article import byline_text, render
 from components.paging import pager, show_page_of
 from components.paths import names_for
@@ -29,9 +30,8 @@ header(view, "Reader")
 
 sort = st.selectbox(
     "Sort by",
-    list(SORTS),  # shown as they are: a bound widget puts the shown value in the URL (sort=relevance)
-    key=SORT_PARAM,
-    bind="query-params",
+    list(SORTS),
+    key=url_state.choice(SORT_PARAM, list(SORTS), next(iter(SORTS))),
     help="The order of the whole selection, before it is cut into pages: newest or oldest first, most "
     "relevant first, or longest first. Relevance ranks the stories by how often and how prominently they use the words of the search and of the filtered "
     "themes (the search index's BM25 score; a word in the headline counts three times).",
@@ -129,12 +129,14 @@ st.dataframe(
 
 if not article_id:
     st.info("Select a row to read the story.")
+    url_state.write()  # the page's own controls (the sort) are in the URL though the page stops here
     st.stop()
 if position is None:
     st.warning(
         f"No story with id {markdown_code(article_id)} in this collection; "
         "the link may come from another collection."
     )
+    url_state.write()
     st.stop()
 row = everything.iloc[position].to_dict()
 st.divider()

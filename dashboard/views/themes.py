@@ -4,22 +4,24 @@ theme filters by it; clicking a name searches for it; clicking an evidence row o
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from components import charts
+from components import charts, url_state
 from components.compare import PERIODS
 from components.compare import render as render_comparison
 from components.figures import data_button, file_stem, plain
-from components.filters import chart_filter, query_string
+from components.filters import chart_filter
 from components.paging import pager
 from components.view import get_view, header
 from components.warm import BACKGROUND
 from core.analysing.analytics import theme_cooccurrence, theme_counts, theme_evidence
 from core.analysing.compare import compare, side_mask
-from core.analysing.terms import distinctive_terms, mentions
+from core.analysing.terms import distinctive_terms, mentions, sample_positions
 from core.errors import QuerySyntaxError
+
+MENTION_DOCS = 3000  # stories read for the names they mention (``core.analysing.terms.mentions``)
 
 EVIDENCE_ROWS = 50  # evidence rows sent at a time
 
@@ -111,23 +113,21 @@ st.caption(
 choices = [f"theme:{t.slug}" for t in collection.themes]
 inputs = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
 side_a = inputs[0].text_input(
-    "A", value=choices[0] if choices else "", key="cmp_a", bind="query-params", help="A theme or a query"
+    "A", key=url_state.text("cmp_a", default=choices[0] if choices else ""), help="A theme or a query"
 )
 side_b = inputs[1].text_input(
     "B",
-    value=choices[1] if len(choices) > 1 else "",
-    key="cmp_b",
-    bind="query-params",
+    key=url_state.text("cmp_b", default=choices[1] if len(choices) > 1 else ""),
     help="A theme or a query",
 )
-period = inputs[2].selectbox("Per", list(PERIODS), key="cmp_per", bind="query-params")
+period = inputs[2].selectbox(
+    "Per", list(PERIODS), key=url_state.choice("cmp_per", list(PERIODS), next(iter(PERIODS)))
+)
 measure = inputs[3].segmented_control(
     "Show",
     ["stories", "share"],
-    default="stories",
     required=True,
-    key="cmp_show",
-    bind="query-params",
+    key=url_state.choice("cmp_show", ["stories", "share"], "stories"),
     help="stories: how many per period; share: the side's stories as a share of all the selection's "
     "stories in the period (a story can be on both sides).",
 )
@@ -162,15 +162,23 @@ def search_for(key: str) -> None:
     """Pill callback: the clicked name becomes the search (as a phrase)."""
     name = st.session_state.get(key)
     if name:
-        st.session_state["w_q"] = f'"{name}"'
+        st.session_state["q"] = f'"{name}"'
     st.session_state[key] = None
+
+
+def named_in(positions: np.ndarray, kind: str) -> pd.DataFrame:
+    """``mentions`` of the selection: the stories it samples read from disk, not the whole selection."""
+    rows = positions[sample_positions(len(positions), MENTION_DOCS)]
+    return mentions(collection.rows(rows), kind, top=15, max_docs=MENTION_DOCS)
 
 
 found = st.columns(3)
 for column, kind, title in zip(
     found, ("country", "organisation", "person"), ("Places", "Organisations", "People"), strict=True
 ):
-    named = view.cached(f"mentions_{kind}", lambda frame, kind=kind: mentions(frame, kind, top=15), "frame")
+    named = view.cached(
+        f"mentions_{kind}", lambda positions, kind=kind: named_in(positions, kind), "positions"
+    )
     with column:
         if named.empty:
             st.markdown(f"**{title}**")
@@ -181,7 +189,9 @@ for column, kind, title in zip(
         st.pills(
             title,
             list(counts_by_name),
-            format_func=lambda name, counts_by_name=counts_by_name: f"{plain(name)} · {counts_by_name[name]:,}",
+            format_func=lambda name, counts_by_name=counts_by_name: (
+                f"{plain(name)} · {counts_by_name[name]:,}"
+            ),
             key=key,
             on_change=search_for,
             args=(key,),
@@ -195,10 +205,8 @@ picked = [slug for slug in view.filters.themes if slug in slugs]
 slug = st.selectbox(
     "Theme",
     slugs,
-    index=slugs.index(picked[0]) if picked else 0,
     format_func=lambda s: labels.get(s, s),
-    key="evidence_theme",
-    bind="query-params",
+    key=url_state.choice("evidence_theme", slugs, picked[0] if picked else (slugs[0] if slugs else None)),
 )
 theme = next((t for t in collection.themes if t.slug == slug), None)
 if theme is not None:
@@ -239,7 +247,9 @@ if theme is not None:
         rows = st.session_state[table_key].selection.rows
         if rows and rows[0] < len(shown):
             target = str(shown["article_id"].iat[rows[0]])
-            st.switch_page("views/reader.py", query_params=parse_qsl(query_string(view.filters, target)))
+            carried = {k: v for k, v in url_state.carried().items() if k != "article"}
+            pairs = [(k, x) for k, v in carried.items() for x in ([v] if isinstance(v, str) else v)]
+            st.switch_page("views/reader.py", query_params=[*pairs, ("article", target)])
         data_button(
             evidence.drop(columns=["article_id"]),
             file_stem("evidence of", theme.slug),
