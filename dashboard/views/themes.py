@@ -202,11 +202,23 @@ for column, kind, title in zip(
 st.subheader("Definitions and evidence", anchor=False)
 slugs = [t.slug for t in collection.themes]
 picked = [slug for slug in view.filters.themes if slug in slugs]
+# the default follows the theme filter; a choice left at the old default follows it too (else clearing
+# the filters would leave evidence_theme=<old default> in the URL as if it had been chosen)
+evidence_default = picked[0] if picked else (slugs[0] if slugs else None)
+previous_default = st.session_state.get("_evidence_default")
+if (
+    previous_default is not None
+    and previous_default != evidence_default
+    and st.session_state.get("evidence_theme") == previous_default
+    and not url_state.changed_from_outside("evidence_theme")
+):
+    st.session_state["evidence_theme"] = evidence_default
+st.session_state["_evidence_default"] = evidence_default
 slug = st.selectbox(
     "Theme",
     slugs,
     format_func=lambda s: labels.get(s, s),
-    key=url_state.choice("evidence_theme", slugs, picked[0] if picked else (slugs[0] if slugs else None)),
+    key=url_state.choice("evidence_theme", slugs, evidence_default),
 )
 theme = next((t for t in collection.themes if t.slug == slug), None)
 if theme is not None:
