@@ -114,18 +114,18 @@ def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[AppTest, Path]
 
 
 def _header(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if "article" in m.value)
+    return next(m.value for m in at.markdown if " stor" in m.value)
 
 
 def test_a_page_added_while_running_is_picked_up(app: tuple[AppTest, Path]) -> None:
     at, data = app
     at.run()
-    assert "20 articles" in _header(at)
+    assert "20 stories" in _header(at)
     extra = "By Dave Yin / Dec 01, 2021 10:00 AM / World\n\nA new story about Huawei.\n"
     (data / "new.txt").write_text(extra, encoding="utf-8")
     at.run()
     assert not at.exception
-    assert "21 articles" in _header(at)
+    assert "21 stories" in _header(at)
 
 
 def test_a_page_deleted_while_running_is_reported_not_a_crash(app: tuple[AppTest, Path]) -> None:
@@ -134,7 +134,7 @@ def test_a_page_deleted_while_running_is_reported_not_a_crash(app: tuple[AppTest
     os.remove(data / SAMPLE.name)
     at.run()
     assert not at.exception
-    assert "0 articles" in _header(at)
+    assert "0 stories" in _header(at)
     at.switch_page("views/data.py")
     at.run()
     assert not at.exception
