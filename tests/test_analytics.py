@@ -579,6 +579,22 @@ def test_people_and_organisation_mentions(sample: pd.DataFrame) -> None:
     assert not organisations & {"Meng Wanzhou", "Geng Shuang"}
 
 
+@pytest.mark.parametrize(
+    "kinds", [("country", "organisation", "person"), ("person", "country"), ("organisation",)]
+)
+def test_mentions_of_several_kinds_in_one_pass_are_those_of_each_kind(
+    sample: pd.DataFrame, kinds: tuple[str, ...]
+) -> None:
+    from core.analysing.terms import mentions_of_kinds
+
+    together = mentions_of_kinds(sample, kinds, top=50, max_docs=7, seed=3)
+    assert list(together) == list(kinds)
+    for kind in kinds:
+        alone = mentions(sample, kind, top=50, max_docs=7, seed=3)
+        assert not alone.empty or kind == "organisation"
+        pd.testing.assert_frame_equal(together[kind], alone)
+
+
 def test_person_mentions_split_titles_and_sentence_words() -> None:
     frame = frame_of(
         story(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,7 +34,9 @@ __all__ = [
     "compare_terms",
     "content_words",
     "distinctive_terms",
+    "MENTION_KINDS",
     "mentions",
+    "mentions_of_kinds",
     "sample_positions",
     "term_sample",
     "tokenize",
@@ -434,24 +436,44 @@ def mentions(
     ``max_docs`` stories are read: larger frames are sampled as in ``distinctive_terms`` (``seed``), and
     ``articles`` then counts stories of the sample.
     """
-    if kind not in ("country", "organisation", "person"):
+    if kind not in MENTION_KINDS:
         raise ValueError(f"kind must be 'country', 'organisation' or 'person', not {kind!r}")
+    return mentions_of_kinds(frame, (kind,), top, max_docs, seed)[kind]
+
+
+#: The kinds of names ``mentions`` finds.
+MENTION_KINDS = ("country", "organisation", "person")
+
+
+def mentions_of_kinds(
+    frame: pd.DataFrame,
+    kinds: Sequence[str] = MENTION_KINDS,
+    top: int = 20,
+    max_docs: int = 3000,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """``mentions`` of each of ``kinds``, the stories read and the names parsed once for all of them."""
     texts = article_texts(frame.iloc[sample_positions(len(frame), max_docs, seed)], headline=False)
     table = _country_table()
     countries = {spelling for spellings in table.values() for spelling, _ in spellings}
-    counts: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in kinds}
+    names = [kind for kind in kinds if kind != "country"]
     for text in texts:
-        if kind == "country":
-            found = _countries_in(text, table)
-        else:
-            found = set()
+        if "country" in counts:
+            counts["country"].update(n for n in _countries_in(text, table) if n)
+        if names:
+            found: dict[str, set[str]] = {kind: set() for kind in names}
             for run in _RUN.findall(text):
                 for words in _name_parts(run):
                     named = _classify(words, countries)
-                    if named and named[0] == kind:
-                        found.add(named[1])
-        counts.update(n for n in found if n)
-    out = pd.DataFrame(
-        sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top], columns=["name", "articles"]
-    )
-    return out.astype({"name": "string", "articles": "int64"})
+                    if named and named[0] in found:
+                        found[named[0]].add(named[1])
+            for kind in names:
+                counts[kind].update(n for n in found[kind] if n)
+    out = {}
+    for kind, counted in counts.items():
+        rows = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        out[kind] = pd.DataFrame(rows, columns=["name", "articles"]).astype(
+            {"name": "string", "articles": "int64"}
+        )
+    return out

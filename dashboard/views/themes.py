@@ -18,7 +18,7 @@ from components.view import get_view, header
 from components.warm import BACKGROUND
 from core.analysing.analytics import theme_cooccurrence, theme_counts, theme_evidence
 from core.analysing.compare import compare, side_mask
-from core.analysing.terms import distinctive_terms, mentions, sample_positions
+from core.analysing.terms import distinctive_terms, mentions_of_kinds, sample_positions
 from core.errors import QuerySyntaxError
 
 MENTION_DOCS = 3000  # stories read for the names they mention (``core.analysing.terms.mentions``)
@@ -166,19 +166,18 @@ def search_for(key: str) -> None:
     st.session_state[key] = None
 
 
-def named_in(positions: np.ndarray, kind: str) -> pd.DataFrame:
-    """``mentions`` of the selection: the stories it samples read from disk, not the whole selection."""
+def named_in(positions: np.ndarray) -> dict[str, pd.DataFrame]:
+    """``mentions`` of every kind in the selection, in one pass: the stories it samples read from disk,
+    not the whole selection."""
     rows = positions[sample_positions(len(positions), MENTION_DOCS)]
-    return mentions(collection.rows(rows), kind, top=15, max_docs=MENTION_DOCS)
+    return mentions_of_kinds(collection.rows(rows), top=15, max_docs=MENTION_DOCS)
 
 
 found = st.columns(3)
 for column, kind, title in zip(
     found, ("country", "organisation", "person"), ("Places", "Organisations", "People"), strict=True
 ):
-    named = view.cached(
-        f"mentions_{kind}", lambda positions, kind=kind: named_in(positions, kind), "positions"
-    )
+    named = view.cached("mentions", named_in, "positions")[kind]
     with column:
         if named.empty:
             st.markdown(f"**{title}**")
