@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from core.storing.cache import CacheStore, atomic_write_bytes
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
+T = TypeVar("T")
 _DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json)")
 THREAD_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
 
@@ -111,59 +112,64 @@ class DerivedFiles:
     def options(self, compute: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:
         """The filter options that come from the frame (``reporter``, ``section``): read from
         ``derived-<generation>.json``, else computed and stored."""
-        if self.folder is not None:
-            try:
-                stored = json.loads(self.path("json").read_bytes())
-                if (
-                    isinstance(stored, dict)
-                    and stored.get("version") == DERIVED_VERSION
-                    and stored.get("ids") == self.ids
-                    and _lists_of_text(stored.get("options"))
-                ):
-                    self.loaded.add("options")
-                    return {key: list(value) for key, value in stored["options"].items()}
-            except (OSError, ValueError):
-                pass
-        options = compute()
-        if self.folder is not None:
-            data = {"version": DERIVED_VERSION, "ids": self.ids, "options": options}
-            self._write(self.path("json"), json.dumps(data).encode())
-        return options
+
+        def decode(stored: dict[str, Any]) -> dict[str, list[str]] | None:
+            if not _lists_of_text(stored.get("options")):
+                return None
+            return {key: list(value) for key, value in stored["options"].items()}
+
+        return self._stored_json("json", "options", decode, compute, lambda options: {"options": options})
 
     def terms(self, compute: Callable[[], TermSample]) -> TermSample:
         """The terms background of the frame (``core.analysing.terms.term_sample``): read from
         ``derived-<generation>.terms.json``, else computed (reading the sampled stories' text) and stored."""
-        if self.folder is not None:
-            try:
-                stored = json.loads(self.path("terms.json").read_bytes())
-                if (
-                    isinstance(stored, dict)
-                    and stored.get("version") == DERIVED_VERSION
-                    and stored.get("ids") == self.ids
-                    and isinstance(stored.get("frame_rows"), int)
-                    and len(stored["terms"]) == len(stored["counts"])
-                ):
-                    sample = TermSample(
-                        np.asarray(stored["rows"], dtype=np.int64),
-                        pd.Series(dict(zip(stored["terms"], stored["counts"], strict=True)), dtype="float64"),
-                        stored["frame_rows"],
-                    )
-                    self.loaded.add("terms")
-                    return sample
-            except (OSError, ValueError, TypeError, KeyError):
-                pass
-        sample = compute()
-        if self.folder is not None:
-            data = {
-                "version": DERIVED_VERSION,
-                "ids": self.ids,
+
+        def decode(stored: dict[str, Any]) -> TermSample | None:
+            if not isinstance(stored.get("frame_rows"), int) or len(stored["terms"]) != len(stored["counts"]):
+                return None
+            counts = pd.Series(dict(zip(stored["terms"], stored["counts"], strict=True)), dtype="float64")
+            return TermSample(np.asarray(stored["rows"], dtype=np.int64), counts, stored["frame_rows"])
+
+        def encode(sample: TermSample) -> dict[str, Any]:
+            return {
                 "rows": sample.rows.tolist(),
                 "frame_rows": int(sample.frame_rows),
                 "terms": [str(term) for term in sample.counts.index],
                 "counts": sample.counts.tolist(),
             }
-            self._write(self.path("terms.json"), json.dumps(data).encode())
-        return sample
+
+        return self._stored_json("terms.json", "terms", decode, compute, encode)
+
+    def _stored_json(
+        self,
+        suffix: str,
+        label: str,
+        decode: Callable[[dict[str, Any]], T | None],
+        compute: Callable[[], T],
+        encode: Callable[[T], dict[str, Any]],
+    ) -> T:
+        """A lookup stored as ``derived-<generation>.<suffix>``: read back (``decode`` of the stored
+        object, None when it is not as written) when its version and ids are this frame's, else computed
+        and stored (``encode``)."""
+        if self.folder is not None:
+            try:
+                stored = json.loads(self.path(suffix).read_bytes())
+                if (
+                    isinstance(stored, dict)
+                    and stored.get("version") == DERIVED_VERSION
+                    and stored.get("ids") == self.ids
+                ):
+                    value = decode(stored)
+                    if value is not None:
+                        self.loaded.add(label)
+                        return value
+            except (OSError, ValueError, TypeError, KeyError):
+                pass
+        value = compute()
+        if self.folder is not None:
+            data = {"version": DERIVED_VERSION, "ids": self.ids, **encode(value)}
+            self._write(self.path(suffix), json.dumps(data).encode())
+        return value
 
     # -- writing ----------------------------------------------------------------------------------
     def _write(self, path: Path, data: bytes) -> None:
