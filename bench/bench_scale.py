@@ -122,10 +122,9 @@ def current_open(pages: Path) -> Any:
     """What the dashboard does when a server first needs the data (``components.data.read_collection``:
     ingest, index and themes through the cache in ``$CAIXIN_CACHE``, then ``ready``)."""
     from components.data import read_collection
-    from core.reading.files import inputs_fingerprint
 
     key = (str(pages),)
-    return read_collection(key, inputs_fingerprint(key))
+    return read_collection(key)
 
 
 def index_mask(collection: Any, query: str) -> Any:

@@ -1,7 +1,9 @@
 """Warm start of a dashboard server's data, side by side: the story text mapped from the cache's text file
-(the current way) and read into memory (``CAIXIN_TEXT_IN_MEMORY=1``, the way before it).
+(the current way) and read into memory (``CAIXIN_TEXT_IN_MEMORY=1``, the way before it); or, with
+``--baseline TREE``, this tree against the source tree of another commit (``git archive <commit> | tar -x
+-C TREE``), both on the same cache.
 
-    python -m bench.bench_warm --stories 100000 [--rounds 3] [--cache DIR] [--json OUT]
+    python -m bench.bench_warm --stories 100000 [--rounds 3] [--cache DIR] [--json OUT] [--baseline TREE]
 
 Each round starts one new process per way, in alternating order, on the same warm cache (built first
 when missing): ``components.data.read_collection``, what a server does for its first visitor (ingest
@@ -30,11 +32,15 @@ WAYS = {"text-in-memory": {"CAIXIN_TEXT_IN_MEMORY": "1"}, "text-on-disk": {}}
 CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, "dashboard")
+import inspect
 from components.data import read_collection
-from core.reading.files import inputs_fingerprint
 key = (sys.argv[1],)
 wall, cpu = time.perf_counter(), time.process_time()
-collection = read_collection(key, inputs_fingerprint(key))
+if "fingerprint" in inspect.signature(read_collection).parameters:  # a baseline tree from before 2026-11-30
+    from core.reading.files import inputs_fingerprint
+    collection = read_collection(key, inputs_fingerprint(key))
+else:
+    collection = read_collection(key)
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 memory = {}
 for line in open("/proc/self/status"):
@@ -46,11 +52,12 @@ print(json.dumps({"wall_s": wall, "cpu_s": cpu, "from_cache": collection.corpus.
 """
 
 
-def run(pages: Path, cache: Path, env: dict[str, str]) -> dict[str, Any]:
-    """One new process: ``read_collection`` on ``pages`` with the cache in ``cache``."""
+def run(pages: Path, cache: Path, env: dict[str, str], tree: Path = ROOT) -> dict[str, Any]:
+    """One new process: ``read_collection`` of the source tree ``tree`` on ``pages`` with the cache in
+    ``cache``."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(pages)],
-        cwd=ROOT,
+        [sys.executable, "-c", CHILD, str(pages.resolve())],
+        cwd=tree,
         env={**os.environ, **env, "CAIXIN_CACHE": str(cache), "CAIXIN_UPLOADS": str(cache / "no-uploads")},
         capture_output=True,
         text=True,
@@ -66,16 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=OUT / "cache-warm")
     parser.add_argument("--json", type=Path, default=OUT / "warm.json")
+    parser.add_argument(
+        "--baseline", type=Path, help="a source tree of another commit, measured against this one's"
+    )
     args = parser.parse_args(argv)
+    ways: dict[str, tuple[Path, dict[str, str]]] = (
+        {"baseline": (args.baseline, {}), "current": (ROOT, {})}
+        if args.baseline
+        else {name: (ROOT, env) for name, env in WAYS.items()}
+    )
+    args.cache = args.cache.resolve()
     pages = ensure_corpus(args.stories)
     started = time.perf_counter()
     first = run(pages, args.cache, {})  # builds the cache when missing, then every round is warm
     print(f"cache ready in {time.perf_counter() - started:.1f} s ({first['stories']:,} stories)", flush=True)
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in WAYS}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in ways}
     for round_ in range(args.rounds):
-        order = list(WAYS) if round_ % 2 == 0 else list(reversed(WAYS))
+        order = list(ways) if round_ % 2 == 0 else list(reversed(ways))
         for name in order:
-            result = run(pages, args.cache, WAYS[name])
+            tree, env = ways[name]
+            result = run(pages, args.cache, env, tree)
             if not result["from_cache"]:
                 raise SystemExit(f"{name}: the cache was not warm")
             runs[name].append(result)
@@ -90,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(
         f"\n{'median of ' + str(args.rounds) + ' rounds':<34}"
-        + "".join(f"{n:>18}" for n in WAYS)
+        + "".join(f"{n:>18}" for n in ways)
         + f"{'ratio':>10}"
     )
     labels = {
@@ -101,10 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         "RssFile": "  file-backed (RssFile, MB)",
         "VmHWM": "peak RSS (MB)",
     }
-    old, new = list(WAYS)
+    old, new = list(ways)
     for key in keys:
         ratio = medians[new][key] / medians[old][key] if medians[old][key] else float("nan")
-        print(f"{labels[key]:<34}" + "".join(f"{medians[n][key]:>18.2f}" for n in WAYS) + f"{ratio:>10.2f}")
+        print(f"{labels[key]:<34}" + "".join(f"{medians[n][key]:>18.2f}" for n in ways) + f"{ratio:>10.2f}")
     print(f"load average at the end {os.getloadavg()}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(

@@ -30,6 +30,7 @@ from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
 from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
 from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
+from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, frame_fingerprint
 from core.storing.text import TEXT_COLUMNS
@@ -366,7 +367,17 @@ def open_collection(
     use_cache: bool = True,
 ) -> Collection:
     """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other)."""
-    fingerprint = inputs_fingerprint(inputs)
+    with paused_gc():  # half a million objects made, none in a cycle (``core.storing.heap``)
+        return _open_collection(inputs, cache_dir, themes_file, progress, use_cache)
+
+
+def _open_collection(
+    inputs: Sequence[str | os.PathLike[str]],
+    cache_dir: Path | None,
+    themes_file: Path | None,
+    progress: Progress | None,
+    use_cache: bool,
+) -> Collection:
     corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
     folder = corpus.cache_root if use_cache else None
     try:
@@ -382,7 +393,7 @@ def open_collection(
     memberships, key, rows = _memberships(index, book, files)
     names = tuple(os.fspath(i) for i in inputs)
     return Collection(
-        corpus, index, book, memberships, key, names, fingerprint, files=files, stored_member_rows=rows
+        corpus, index, book, memberships, key, names, corpus.fingerprint, files=files, stored_member_rows=rows
     )
 
 

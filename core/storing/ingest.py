@@ -61,6 +61,9 @@ class Corpus:
     #: ``core.storing.search.content_hashes`` of ``articles`` when known (stored with the cache
     #: generation's text), so that opening the full-text index need not read every story's text
     hashes: np.ndarray | None = None
+    #: Each input file read, with the size and modification time it had when the ingest looked at it
+    #: (``core.reading.files.inputs_fingerprint`` of the inputs, taken without listing them again)
+    fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -426,6 +429,7 @@ def _ingest(
     known: dict[str, dict[str, Any]] = state["files"] if state else {}
     unchanged: list[str] = []
     jobs: list[tuple[str, str | None]] = []
+    seen: dict[str, tuple[int, int]] = {}
     for name in names:
         entry = known.get(name)
         try:
@@ -433,6 +437,7 @@ def _ingest(
         except OSError:
             jobs.append((name, None))
             continue
+        seen[name] = (stat.st_size, stat.st_mtime_ns)
         if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
             unchanged.append(name)
         else:
@@ -441,7 +446,9 @@ def _ingest(
     if state is not None and not jobs and set(unchanged) == set(known):
         try:
             articles, hashes = store.read_articles(state)
-            return _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started)
+            corpus = _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started)
+            corpus.fingerprint = seen
+            return corpus
         except CacheError as error:
             warnings.append(str(error))
             state, known, unchanged = None, {}, []
@@ -465,6 +472,7 @@ def _ingest(
         # it the frames, the index, the theme memberships and the other derived files of the cache.
         touched = _touched(store, state, results, lock, names, error_pages, warnings, started)
         if touched is not None:
+            touched.fingerprint = seen
             return touched
     keep = set(unchanged) | reused
     kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
@@ -538,6 +546,7 @@ def _ingest(
         cache_root=store.root if use_cache else None,
         generation=generation,
         hashes=new_hashes,
+        fingerprint=seen,
     )
 
 

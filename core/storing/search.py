@@ -184,12 +184,15 @@ class SearchIndex:
         if hashes is None or len(hashes) != len(frame):
             hashes = content_hashes(frame)
         fingerprint = frame_fingerprint(frame, hashes)
-        keys = _row_keys(frame, hashes)
         path = folder / f"fts-{fingerprint}.sqlite"
         if path.exists():
             try:
                 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-                mapping = _mapping(db, keys)
+                mapping = _stored_mapping(db, path, len(frame))
+                if mapping is None:
+                    mapping = _mapping(db, _row_keys(frame, hashes))
+                    if mapping is not None:
+                        _store_mapping(path, mapping)
                 if mapping is not None:
                     index = cls(frame, db, mapping)
                     index.how, index.fingerprint = "reused", fingerprint
@@ -198,6 +201,7 @@ class SearchIndex:
             except sqlite3.DatabaseError:
                 pass
             path.unlink(missing_ok=True)
+        keys = _row_keys(frame, hashes)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fts-", suffix=".tmp")
         os.close(fd)
         try:
@@ -211,18 +215,20 @@ class SearchIndex:
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
-        for old in folder.glob("fts-*.sqlite"):
-            if old != path:
+        for old in folder.glob("fts-*"):
+            if old.name.endswith((".sqlite", ROWS_SUFFIX)) and old.name.split(".")[0] != path.stem:
                 old.unlink(missing_ok=True)
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         if updated is None:
             index = cls(frame, db)
             index.how, index.inserted = "built", len(frame)
+            _store_mapping(path, np.arange(len(frame), dtype=np.intp))
         else:
             row_of_doc, changed, previous = updated
             index = cls(frame, db, row_of_doc)
             index.how, index.inserted = "updated", len(changed)
             index.changed_rows, index.previous = changed, previous
+            _store_mapping(path, row_of_doc)
         index.fingerprint = fingerprint
         return index
 
@@ -534,6 +540,49 @@ def _mapping(db: sqlite3.Connection, keys: pd.DataFrame) -> np.ndarray | None:
     if len(joined) != len(keys):
         return None
     return _row_of_doc(joined["docid"].to_numpy(), joined["row"].to_numpy())
+
+
+#: Beside ``fts-<fingerprint>.sqlite``: its docid -> row array (``np.save``), written when the index is built,
+#: updated or first reused, so a later start maps docids to rows without joining the docmap with the frame.
+ROWS_SUFFIX = ".rows.npy"
+
+
+def _rows_path(path: Path) -> Path:
+    return path.with_name(path.stem + ROWS_SUFFIX)
+
+
+def _stored_mapping(db: sqlite3.Connection, path: Path, rows: int) -> np.ndarray | None:
+    """The stored docid -> row array of the index ``path`` when it is one for a frame of ``rows`` rows
+    (each row once, nothing out of range) and the index is of this version; else None (then the docmap is
+    joined with the frame). The index file's name is the fingerprint of the frame's stories in order, so
+    an array stored for it holds for every frame that opens it."""
+    try:
+        mapping = np.load(_rows_path(path), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("version") != INDEX_VERSION or mapping.ndim != 1 or mapping.dtype.kind != "i":
+        return None
+    placed = mapping[mapping >= 0]
+    if len(placed) != rows or (rows and (placed.max() >= rows or np.bincount(placed, minlength=rows).max() != 1)):
+        return None
+    rows_of_docs: np.ndarray = mapping.astype(np.intp, copy=False)
+    return rows_of_docs
+
+
+def _store_mapping(path: Path, mapping: np.ndarray) -> None:
+    """Write ``mapping`` beside the index ``path`` (atomically); a folder that cannot be written keeps the
+    join at every start, nothing else."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fts-rows-", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.save(out, mapping, allow_pickle=False)
+        os.replace(tmp, _rows_path(path))
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _row_of_doc(docids: np.ndarray, rows: np.ndarray) -> np.ndarray:

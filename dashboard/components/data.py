@@ -172,14 +172,13 @@ def _read(
 ) -> Collection | None:
     """Read the data (one session at a time), then swap the new collection in."""
     with store.reading:
-        fingerprint = inputs_fingerprint(key)
         with store.lock:
             latest = store.collection
         if (
             latest is not None
             and latest is not current
             and latest.inputs == key
-            and latest.fingerprint == fingerprint
+            and latest.fingerprint == inputs_fingerprint(key)
         ):
             return latest  # another session read the same files while this one waited
         try:
@@ -197,11 +196,11 @@ def _read(
                         text=f"Reading saved pages: {amount} · {Path(path).name}",
                     )
 
-                collection = read_collection(key, fingerprint, progress)
+                collection = read_collection(key, progress)
                 status.update(label="Collection loaded", state="complete")
         except Exception as error:  # noqa: BLE001 - whatever the data does, the dashboard keeps running
             log.exception("reading %s failed", key)
-            failure = Failure(key, fingerprint, one_line(error))
+            failure = Failure(key, inputs_fingerprint(key), one_line(error))
             with store.lock:
                 store.failure = failure
                 store.checked = time.monotonic()
@@ -216,10 +215,9 @@ def _read(
         return collection
 
 
-def read_collection(
-    key: Sequence[str], fingerprint: dict[str, tuple[int, int]], progress: Progress | None = None
-) -> Collection:
-    """Open the collection of ``key`` and make it ready for many sessions.
+def read_collection(key: Sequence[str], progress: Progress | None = None) -> Collection:
+    """Open the collection of ``key`` and make it ready for many sessions. Its ``fingerprint`` is that of
+    the files as the ingest found them (the inputs are listed once).
 
     When reading fails, each file is tried on its own: the ones that fail are left out, reported in the
     parse report as unreadable, and the rest are read. When no single file fails, the error is raised.
@@ -240,7 +238,7 @@ def read_collection(
         rest = [str(p) for p in files if str(p) not in broken]
         collection = open_collection(rest, progress=progress)
         collection.inputs = tuple(key)
-        collection.fingerprint = fingerprint
+        collection.fingerprint = inputs_fingerprint(key)
         collection.corpus.report.pages.extend(
             PageReport(source=path, shape="error", error=f"{path}: cannot be read ({reason}); left out")
             for path, reason in broken.items()
