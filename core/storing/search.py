@@ -149,7 +149,8 @@ class SearchIndex:
         self._groups: dict[str, dict[str, np.ndarray]] = {}
         self._rows_by_id: dict[str, int] | None = None
         self._ids_unique = True
-        self.all_rows = frozenset(range(len(frame)))
+        self._theme_cache: dict[str, tuple[set[str], np.ndarray]] = {}
+        self._all_rows: frozenset[int] | None = None
         self.row_of_doc = row_of_doc
         #: how the index was obtained: "memory", "reused", "updated" or "built"
         self.how = "memory"
@@ -321,40 +322,67 @@ class SearchIndex:
         return self._authors
 
     def field_rows(self, field: Field, themes: ThemeLookup | None) -> set[int]:
+        """The rows a field (``author:``, ``section:``, ``agency:``, ``theme:``) matches, as a set."""
+        return set(np.flatnonzero(self.field_mask(field, themes)).tolist())
+
+    def field_mask(self, field: Field, themes: ThemeLookup | None) -> np.ndarray:
+        """A boolean array over the frame's rows: True where the field matches. Built from arrays of
+        rows worked out once per index (distinct sections and agencies) or per theme membership, so a
+        field query costs a few array writes, not a Python set of thousands of rows."""
         value = field.value.lower().strip()
+        out = np.zeros(len(self.frame), dtype=bool)
         if field.name == "author":
             index = self._author_index()
             exact = index.get(" ".join(value.split()))
-            if exact is not None:
-                return set(exact)
-            words = value.split()
-            rows: set[int] | None = None
-            for word in words:
-                found = index.get("\0" + word, set())
-                rows = set(found) if rows is None else rows & found
-            return rows or set()
+            found: set[int] | None = exact
+            if found is None:
+                for word in value.split():
+                    holders = index.get("\0" + word, set())
+                    found = set(holders) if found is None else found & holders
+            if found:
+                out[np.fromiter(found, dtype=np.intp, count=len(found))] = True
+            return out
         if field.name == "section":
             sections = self._distinct("section", lambda: self.frame["section"].astype(str).str.lower())
-            return _rows_of(
-                rows for name, rows in sections.items() if name == value or name.startswith(value)
-            )
+            for name, section_rows in sections.items():
+                if name == value or name.startswith(value):
+                    out[section_rows] = True
+            return out
         if field.name == "agency":
             agency = self.frame["agency"].astype(object)
-            if value in ("any", "*", "yes"):
-                mask = agency.notna()
-            elif value in ("none", "no", "staff"):
-                mask = agency.isna()
-            else:
-                wires = self._distinct("agency", lambda: agency.fillna("").astype(str).str.lower())
-                return _rows_of(rows for names, rows in wires.items() if value in _WIRE_SPLIT.split(names))
-            return set(np.flatnonzero(mask.to_numpy(dtype=bool)).tolist())
+            if value in ("any", "*", "yes", "none", "no", "staff"):
+                wired: np.ndarray = agency.notna().to_numpy(dtype=bool)
+                return wired if value in ("any", "*", "yes") else ~wired
+            wires = self._distinct("agency", lambda: agency.fillna("").astype(str).str.lower())
+            for names, wire_rows in wires.items():
+                if value in _WIRE_SPLIT.split(names):
+                    out[wire_rows] = True
+            return out
         ids = themes(value) if themes else None
-        if ids is None:
-            return set()
+        if ids:
+            out[self._theme_rows(value, ids)] = True
+        return out
+
+    def _theme_rows(self, value: str, ids: set[str]) -> np.ndarray:
+        """The rows of the stories ``ids`` (a theme's members), kept while the lookup hands out the same
+        set object: the theme memberships change only by being matched again, which makes new sets."""
+        cached = self._theme_cache.get(value)
+        if cached is not None and cached[0] is ids:
+            return cached[1]
         row_of = self._row_of_id()
         if row_of is None:  # the same id on several rows: look each up in the column
-            return set(np.flatnonzero(self.frame["article_id"].isin(list(ids)).to_numpy()).tolist())
-        return {row_of[i] for i in ids if i in row_of}
+            rows = np.flatnonzero(self.frame["article_id"].isin(list(ids)).to_numpy())
+        else:
+            rows = np.fromiter((row_of[i] for i in ids if i in row_of), dtype=np.intp)
+        self._theme_cache[value] = (ids, rows)
+        return rows
+
+    @property
+    def all_rows(self) -> frozenset[int]:
+        """Every row, for ``evaluate``'s set algebra (made when first needed: 100,000 rows take 4 MB)."""
+        if self._all_rows is None:
+            self._all_rows = frozenset(range(len(self.frame)))
+        return self._all_rows
 
     def _distinct(self, key: str, column: Callable[[], pd.Series]) -> dict[str, np.ndarray]:
         """The rows of each distinct value of a (lower-cased) column, worked out once per index: a field
@@ -420,8 +448,7 @@ class SearchIndex:
         if isinstance(node, Term):
             return self._rows_mask(self._term_rowids(node))
         if isinstance(node, Field):
-            rows = self.field_rows(node, themes)
-            return self._rows_mask(np.fromiter(rows, dtype=np.intp, count=len(rows)))
+            return self.field_mask(node, themes)
         if isinstance(node, Not):
             return ~self._mask(node.operand, themes)
         if isinstance(node, And):
@@ -454,11 +481,6 @@ def match_expression(term: Term) -> str:
     quoted = " ".join(f'"{w}"' for w in term.words)
     expression = f'"{" ".join(term.words)}"' if term.is_phrase else quoted
     return expression + " *" if term.prefix else expression
-
-
-def _rows_of(groups: Iterable[np.ndarray]) -> set[int]:
-    arrays = list(groups)
-    return set(np.concatenate(arrays).tolist()) if arrays else set()
 
 
 #: How an ``agency`` value lists several wires (``"Bloomberg, Reuters"``), as ``str.split`` reads it.
