@@ -166,3 +166,19 @@ def test_paused_gc_restores_the_collector_and_nests() -> None:
         assert not gc.isenabled()  # was off before: stays off
     finally:
         gc.enable()
+
+
+def test_the_text_in_memory_path_reads_no_text_file(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    mapped = open_collection([pages], cache_dir=cache)
+    (text_file,) = cache.rglob("text-*.arrow")
+    monkeypatch.setenv("CAIXIN_TEXT_IN_MEMORY", "1")
+    text_file.rename(text_file.with_name("moved-away"))  # the comparison path must not need it
+    in_memory = open_collection([pages], cache_dir=cache)
+    assert in_memory.corpus.from_cache and in_memory.corpus.hashes is None
+    assert in_memory.index.how == "reused"
+    for column in ("article_id", "headline", "body", "photo_caption", "authors", "sources"):
+        assert in_memory.articles[column].astype(object).tolist() == mapped.articles[column].astype(object).tolist()
+    assert _answers(in_memory) == _answers(mapped)

@@ -585,16 +585,20 @@ class CacheStore:
     def text_path(self, generation: str) -> Path:
         return self.root / f"text-{generation}.arrow"
 
-    def read_articles(self, state: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray]:
+    def read_articles(self, state: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray | None]:
         """The article frame of the state's generation and the content hash of each story: every column
         but the text read from the Parquet articles file, the text mapped from the text file
-        (``core.storing.text``), so a story's body is read from disk when something reads it."""
+        (``core.storing.text``), so a story's body is read from disk when something reads it.
+
+        With ``CAIXIN_TEXT_IN_MEMORY=1`` (the loading path from before the text file, for comparison) the
+        whole frame is read from the Parquet file and the hashes are None: the index hashes every story, as
+        it did then, and the text file is not opened."""
         generation, rows = state["generation"], state["rows"]["articles"]
-        text = open_text(self.text_path(generation), rows)
         path = self.articles_path(generation)
-        if text_in_memory():  # the loading path from before the text file, for comparison
+        if text_in_memory():
             whole, clean = _read_frame(path, COLUMNS, rows)
-            return conform(whole, fresh_lists=clean), hashes_of(text)
+            return conform(whole, fresh_lists=clean), None
+        text = open_text(self.text_path(generation), rows)
         frame, clean = _read_frame(path, COLUMNS, rows, skip=TEXT_COLUMNS)
         frame = attach_text(frame, text, list(COLUMNS))
         return conform(frame, fresh_lists=clean), hashes_of(text)  # lists just built are not copied again

@@ -33,6 +33,7 @@ from core.reading.stream import ByteProgress, hash_file, parse_large_page, strea
 from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir, text_in_memory
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.storing.frame import articles_to_frame, conform, empty_frame
+from core.storing.heap import paused_gc
 from core.storing.search import content_hashes
 from core.storing.text import attach_text, open_text
 
@@ -401,6 +402,7 @@ def ingest(
         return _ingest(inputs, store, reporters, progress, workers, lock, started)
 
 
+@paused_gc()  # the frames' lists and strings, none in a cycle (``core.storing.heap``)
 def _ingest(
     inputs: Sequence[str | os.PathLike[str]],
     store: CacheStore,
@@ -583,7 +585,7 @@ def _cached_corpus(
     store: CacheStore,
     state: dict[str, Any],
     articles: pd.DataFrame,
-    hashes: np.ndarray,
+    hashes: np.ndarray | None,
     names: list[str],
     error_pages: list[PageReport],
     warnings: list[str],
