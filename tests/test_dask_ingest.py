@@ -358,3 +358,21 @@ def test_ingest_usage_errors_exit_2(
         main(["ingest", str(tmp_path), *argv])
     assert caught.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@cluster
+def test_a_worker_that_cannot_read_the_pages_stops_the_ingest(
+    changed: Changed, subprocess_cluster: SubprocessCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pages by a path relative to this process's folder: the workers, started in another folder, do
+    # not find them there (as with pages on a disk that is not shared with the workers).
+    cache = changed.cache(tmp_path / "cache")
+    before = cache_bytes(cache)
+    monkeypatch.chdir(changed.pages.parent)
+    with dask_parser(scheduler=subprocess_cluster.address, timeout=20) as parser:
+        with pytest.raises(ClusterError) as caught:
+            ingest(["pages"], cache_dir=cache, parse_chunks=parser)
+    message = str(caught.value)
+    assert message.startswith(f"Dask scheduler {subprocess_cluster.address}: a worker cannot read pages/page_")
+    assert "a folder every worker reads at the same path" in message
+    assert cache_bytes(cache) == before

@@ -11,7 +11,8 @@ Chunks are gathered in order, one at a time, so a chunk's stories land where an 
 When a worker dies, the scheduler runs its tasks again on another worker (a task whose workers died
 ``distributed.scheduler.allowed-failures`` + 1 times is a ``KilledWorker``). When the cluster cannot finish
 (the scheduler cannot be reached or went away, no worker is left for ``timeout`` seconds, a
-``KilledWorker``, a worker that cannot read a page this process reads) the ingest raises ``ClusterError``,
+``KilledWorker``, a task that raised, as when a worker cannot import this project, a worker of another
+parser version, a worker that cannot read a page this process reads) the ingest raises ``ClusterError``,
 one line naming the scheduler, before anything of the cache is written.
 """
 
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import ClusterError
+from core.model import PARSER_VERSION
 from core.storing.ingest import _Outcome, _parse_chunk
 
 #: The scheduler used when no ``--scheduler`` or ``--workers`` is given (``tcp://HOST:8786``).
@@ -50,13 +52,14 @@ def timeout_from_env() -> float:
 
 def parse_chunk_on_worker(
     jobs: list[tuple[str, str | None]], agencies: frozenset[str]
-) -> tuple[float, list[str], _Outcome]:
-    """The Dask task: ``_parse_chunk`` of ``jobs`` on a worker. Returns the CPU seconds it took there, the
-    paths the worker does not see at all (the driver checks they are not pages it reads) and the outcome."""
+) -> tuple[str, float, list[str], _Outcome]:
+    """The Dask task: ``_parse_chunk`` of ``jobs`` on a worker. Returns the worker's parser version, the CPU
+    seconds the chunk took there, the paths the worker does not see at all (the driver checks they are not
+    pages it reads) and the outcome."""
     started = time.process_time()
     missing = [path for path, _ in jobs if not os.path.lexists(path)]
     outcome = _parse_chunk(jobs, agencies)
-    return time.process_time() - started, missing, outcome
+    return PARSER_VERSION, time.process_time() - started, missing, outcome
 
 
 @dataclass(slots=True)
@@ -90,17 +93,20 @@ class DaskParser:
         no_worker_since: float | None = None
         while True:
             try:
-                cpu, missing, result = future.result(timeout=_POLL_SECONDS)
+                version, cpu, missing, result = future.result(timeout=_POLL_SECONDS)
             except TimeoutError:
                 no_worker_since = self._check(no_worker_since)
                 continue
             except KilledWorker as error:
                 raise self.error(f"the workers running a task died too often ({error})") from None
             except Exception as error:
-                if future.status == "error":  # the task itself failed: the chunk is parsed again here
-                    return None
+                if future.status == "error":  # the task raised: not a page (each page's errors are caught)
+                    detail = " ".join(str(error).split())[:200]
+                    raise self.error(f"a task failed on a worker ({type(error).__name__}: {detail})") from None
                 raise self.error(f"lost ({type(error).__name__})") from None
             break
+        if version != PARSER_VERSION:
+            raise self.error(f"a worker runs parser version {version}, this process {PARSER_VERSION}")
         unread = [path for path in missing if os.path.lexists(path)]
         if unread:
             raise self.error(
