@@ -5,7 +5,7 @@ each ingest a generated collection of 2,000 stories; the records, report, listin
 and theme memberships must equal those of the in-process ingest. A worker killed during an ingest loses
 or duplicates no page: the ingest finishes with the same results or fails with one line naming the
 scheduler, the previous cache intact. The tests that start clusters are marked ``cluster``; the file
-takes about 50 s on an idle 2-core machine (two minutes while others' test runs load it to 8).
+took two minutes on this 2-core machine at a load average of 8 (others' test runs beside it), eight at 20.
 """
 
 from __future__ import annotations
