@@ -280,8 +280,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         with dask_parser(scheduler=scheduler, workers=workers) as parser:
             corpus = ingest(args.paths, cache_dir=cache_dir, progress=progress, parse_chunks=parser)
-            cluster = f"a local cluster of {workers}" if workers else f"scheduler {parser.address}, {parser.workers}"
-            where = f" (parsed on Dask {cluster} workers)"
+            where = (
+                f" (parsed on a local Dask cluster of {workers} workers)"
+                if workers
+                else f" (parsed on Dask scheduler {parser.address}, {parser.workers} workers)"
+            )
     else:
         corpus = ingest(args.paths, cache_dir=cache_dir, progress=progress)
         where = ""
