@@ -376,3 +376,19 @@ def test_a_worker_that_cannot_read_the_pages_stops_the_ingest(
     assert message.startswith(f"Dask scheduler {subprocess_cluster.address}: a worker cannot read pages/page_")
     assert "a folder every worker reads at the same path" in message
     assert cache_bytes(cache) == before
+
+
+def test_dask_is_imported_only_when_a_cluster_is_asked_for(tmp_path: Path) -> None:
+    # The dashboard and every command without --scheduler/--workers load as before: no Dask import.
+    code = (
+        "import sys, core.cli, core.storing.collection, core.storing.cluster\n"
+        "core.cli.main(['ingest', 'data/pages', '--cache-dir', sys.argv[1]])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "cache")],
+        capture_output=True, text=True, env={k: v for k, v in worktree_env().items() if k != "CAIXIN_DASK_SCHEDULER"},
+        cwd=ROOT, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
