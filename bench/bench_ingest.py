@@ -8,6 +8,14 @@ memoised) with its own cache folder under ``bench/out`` (never ``data/cache``). 
 stories: ``parse_page`` >= 30 MB/s on one core; cold ingest with two workers < 10 s; warm reload < 1 s;
 an incremental ingest after one file changed near the reload time (taken as at most twice the reload
 time of the same run). Verdicts use the median of the runs. Writes ``bench/out/ingest.json``.
+
+    python -m bench.bench_ingest --stories 100000 --cluster [--cluster-workers 2] [--cluster-repeat 1]
+
+compares instead a cold ``caixin ingest`` in-process (the process pool) with one on a Dask ``LocalCluster``
+of 2 worker processes (``core.storing.cluster``), on the same corpus, each in a fresh process: wall time,
+CPU seconds per stage (parse on the workers; merge, catalog, cache write, index, themes and derived files on
+the driver) and whether the two caches hold the same stories, report, search answers and theme
+memberships. Writes ``bench/out/ingest-cluster.json``.
 """
 
 from __future__ import annotations
@@ -91,6 +99,165 @@ def run_child(pages: Path, cache: Path, workers: int = 2, trace: bool = False) -
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_s"] = wall
     return result
+
+
+# -- in-process vs a Dask LocalCluster (--cluster) -----------------------------------------------------
+#: Queries whose answers (row masks through the real full-text index) must match between the two caches.
+CLUSTER_QUERIES = ("huawei", "bank AND china", '"trade war"', 'author:"Matthew Walsh"', "tariff* NOT beijing")
+
+
+def _timed(stages: dict[str, list[float]], stage: str, func: Any) -> Any:
+    """``func`` adding its CPU and wall seconds (this process, all its threads) to ``stages[stage]``."""
+
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        cpu, wall = time.process_time(), time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            spent = stages.setdefault(stage, [0.0, 0.0])
+            spent[0] += time.process_time() - cpu
+            spent[1] += time.perf_counter() - wall
+
+    return measured
+
+
+def cluster_child(pages: Path, cache: Path, cluster_workers: int) -> dict[str, Any]:
+    """One cold ``caixin ingest`` in this fresh process: in-process when ``cluster_workers`` is 0, else on a
+    ``LocalCluster`` of that many workers. The driver's global stages are measured by wrapping the
+    functions ingest and ``open_collection`` call (nothing in core is changed for it)."""
+    import hashlib
+    from contextlib import nullcontext
+
+    import pandas as pd
+
+    import core.storing.collection as collection_module
+    import core.storing.ingest as ingest_module
+    from core.storing.cluster import dask_parser
+    from core.storing.search import frame_fingerprint
+
+    stages: dict[str, list[float]] = {}
+    for name, stage in [
+        ("merge_duplicates", "merge"),
+        ("apply_reporters", "merge"),
+        ("apply_headline_catalog", "catalog"),
+        ("content_hashes", "write"),
+    ]:
+        setattr(ingest_module, name, _timed(stages, stage, getattr(ingest_module, name)))
+    store = ingest_module.CacheStore
+    store.write = _timed(stages, "write", store.write)  # type: ignore[method-assign]
+    index = collection_module.SearchIndex
+    index.open = _timed(stages, "index", index.open)  # type: ignore[method-assign]
+    collection_module._memberships = _timed(stages, "themes", collection_module._memberships)
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    context: Any = dask_parser(workers=cluster_workers) if cluster_workers else nullcontext(None)
+    with context as parser:
+        started_cpu, started = time.process_time(), time.perf_counter()
+        corpus = ingest_module.ingest([pages], cache_dir=cache, parse_chunks=parser)
+        ingest_cpu, ingest_s = time.process_time() - started_cpu, time.perf_counter() - started
+        tasks_cpu = parser.worker_cpu_seconds if parser is not None else None
+        chunks = parser.chunks if parser is not None else None
+    cluster_s = (time.perf_counter() - wall) - ingest_s  # start and close of the cluster
+    cluster_cpu = (time.process_time() - cpu) - ingest_cpu
+    started_cpu, started = time.process_time(), time.perf_counter()
+    collection = collection_module.open_collection([pages], cache_dir=cache)
+    open_s = time.perf_counter() - started
+    derived_cpu, derived = time.process_time(), time.perf_counter()
+    collection.prepare()
+    stages["derived"] = [time.process_time() - derived_cpu, time.perf_counter() - derived]
+    total = time.perf_counter() - wall
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    in_ingest = sum(stages.get(s, [0.0])[0] for s in ("merge", "catalog", "write"))
+    stages["parse_driver"] = [ingest_cpu - in_ingest, float("nan")]
+
+    def digest(frame: pd.DataFrame) -> str:
+        hashed = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+    reports = json.dumps([p.to_dict() for p in corpus.report.pages], sort_keys=True, default=str)
+    return {
+        "way": f"LocalCluster({cluster_workers})" if cluster_workers else "in-process",
+        "wall_s": total,
+        "ingest_s": ingest_s,
+        "open_index_themes_s": open_s,
+        "cluster_start_close_s": cluster_s if cluster_workers else 0.0,
+        "cluster_start_close_cpu_s": cluster_cpu if cluster_workers else 0.0,
+        "driver_cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
+        "worker_tasks_cpu_s": tasks_cpu,
+        "worker_processes_cpu_s": children.ru_utime + children.ru_stime,
+        "chunks": chunks,
+        "stages": {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in stages.items()},
+        "articles": len(corpus.articles),
+        "files": len(corpus.report.pages),
+        "same": {
+            "articles": frame_fingerprint(collection.articles),
+            "report": hashlib.sha256(reports.encode()).hexdigest()[:16],
+            "listings": digest(collection.corpus.listings),
+            "memberships": digest(collection.memberships.reset_index(drop=True)),
+            "queries": {
+                q: hashlib.sha256(collection.index.mask(q).tobytes()).hexdigest()[:16] for q in CLUSTER_QUERIES
+            },
+            "query_counts": {q: int(collection.index.mask(q).sum()) for q in CLUSTER_QUERIES},
+        },
+    }
+
+
+def run_cluster_child(pages: Path, cache: Path, cluster_workers: int) -> dict[str, Any]:
+    command = [*python_command(), "-m", "bench.bench_ingest", "--cluster-child", "--pages", str(pages)]
+    command += ["--cache", str(cache), "--cluster-workers", str(cluster_workers)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"child ingest failed ({done.returncode}):\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def bench_cluster(args: argparse.Namespace, corpus: Path, facts: dict[str, Any]) -> int:
+    """In-process and LocalCluster ingests side by side, alternating, each in a fresh process and cache."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="work-ingest-cluster-", dir=OUT))
+    runs: list[dict[str, Any]] = []
+    try:
+        for number in range(args.cluster_repeat):
+            for workers in (0, args.cluster_workers):
+                run = run_cluster_child(corpus, work / f"cache-{workers}-{number}", workers)
+                runs.append(run)
+                print(f"  {run['way']}: {run['wall_s']:.1f} s (ingest {run['ingest_s']:.1f} s)", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    same = all(r["same"] == runs[0]["same"] for r in runs)
+    command = "python -m bench.bench_ingest " + " ".join(sys.argv[1:])
+    results = {
+        "benchmark": "ingest-cluster",
+        "command": command.strip(),
+        "machine": facts,
+        "load_average_at_end": load_average(),
+        "corpus": {"folder": str(corpus.relative_to(ROOT)), "stories_generated": args.stories},
+        "same_cache": same,
+        "runs": runs,
+    }
+    headers = ["figure", *[f"{r['way']} #{i // 2 + 1}" for i, r in enumerate(runs)]]
+    stage_names = ["parse_driver", "merge", "catalog", "write", "index", "themes", "derived"]
+    rows: list[list[Any]] = [
+        ["wall, whole command (s)", *[r["wall_s"] for r in runs]],
+        ["  cluster start + close (s)", *[r["cluster_start_close_s"] for r in runs]],
+        ["  ingest (s)", *[r["ingest_s"] for r in runs]],
+        ["  index, themes, derived (s)", *[r["open_index_themes_s"] + r["stages"]["derived"]["wall_s"] for r in runs]],
+        ["parse, worker tasks CPU s", *[r["worker_tasks_cpu_s"] or float("nan") for r in runs]],
+        ["worker processes CPU s (all)", *[r["worker_processes_cpu_s"] for r in runs]],
+        ["driver CPU s (all)", *[r["driver_cpu_s"] for r in runs]],
+        *[[f"  driver {s} CPU s", *[r["stages"].get(s, {"cpu_s": 0.0})["cpu_s"] for r in runs]] for s in stage_names],
+        ["stories", *[r["articles"] for r in runs]],
+    ]
+    print()
+    print(table(headers, rows))
+    print(f"same stories, report, listings, search answers and theme memberships: {same}")
+    out = args.out if args.out != OUT / "ingest.json" else OUT / "ingest-cluster.json"
+    write_json(out, results)
+    out.with_suffix(".md").write_text(markdown_table(headers, rows) + "\n", encoding="utf-8")
+    return 0 if same else 1
 
 
 # -- parse_page on one core ---------------------------------------------------------------------------
@@ -403,7 +570,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parse-files", type=int, help="measure parse_page on the first N pages only")
     parser.add_argument("--parse-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cluster", action="store_true", help="compare in-process and Dask LocalCluster cold ingests instead"
+    )
+    parser.add_argument("--cluster-workers", type=int, default=2, help="with --cluster: LocalCluster workers")
+    parser.add_argument("--cluster-repeat", type=int, default=1, help="with --cluster: runs of each way")
+    parser.add_argument("--cluster-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cluster_child:
+        print(json.dumps(cluster_child(args.pages, args.cache, args.cluster_workers)))
+        return 0
     if args.child:
         print(json.dumps(child(args.pages, args.cache, args.workers, args.trace)))
         return 0
@@ -418,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"corpus {corpus.relative_to(ROOT)}: {len(files):,} files; load average {facts['load_average_at_start']}"
     )
+    if args.cluster:
+        return bench_cluster(args, corpus, facts)
     if args.parse_only:
         command = "python -m bench.bench_ingest " + " ".join(argv if argv is not None else sys.argv[1:])
         return parse_only(args, files, facts, command.strip())

@@ -15,6 +15,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -256,6 +257,56 @@ def _open(args: argparse.Namespace) -> Collection:
     return collection
 
 
+def _cluster_options(args: argparse.Namespace) -> tuple[str | None, int | None]:
+    """The scheduler address or the number of local workers ``caixin ingest`` parses on (neither: in this
+    process, as every other command). ``CAIXIN_DASK_SCHEDULER`` stands for a ``--scheduler`` not given."""
+    if args.scheduler and args.workers:
+        raise UsageError("--scheduler and --workers cannot be given together")
+    if args.workers:
+        return None, int(args.workers)
+    from_env = os.environ.get("CAIXIN_DASK_SCHEDULER", "").strip()
+    return (args.scheduler or from_env or None), None
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Build the cache of PATHs (records, search index, theme memberships, derived files) without starting
+    the dashboard; the parsing on a Dask cluster with ``--scheduler`` or ``--workers``."""
+    scheduler, workers = _cluster_options(args)
+    started = time.perf_counter()
+    cache_dir = Path(args.cache_dir) if args.cache_dir else None
+    progress = _progress_bar(sys.stderr)
+    if scheduler is not None or workers is not None:
+        from core.storing.cluster import dask_parser  # Dask is imported only when a cluster is asked for
+
+        with dask_parser(scheduler=scheduler, workers=workers) as parser:
+            corpus = ingest(args.paths, cache_dir=cache_dir, progress=progress, parse_chunks=parser)
+            where = (
+                f" (parsed on a local Dask cluster of {workers} workers)"
+                if workers
+                else f" (parsed on Dask scheduler {parser.address}, {parser.workers} workers)"
+            )
+    else:
+        corpus = ingest(args.paths, cache_dir=cache_dir, progress=progress)
+        where = ""
+    for warning in corpus.cache_warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in corpus.report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    # The cache is written: its index, theme memberships and derived files beside it, as a server makes them.
+    if corpus.generation is not None:
+        collection = open_collection(
+            args.paths, cache_dir=cache_dir, themes_file=Path(args.themes) if args.themes else None
+        )
+        if collection.book.error:
+            raise CaixinError(collection.book.error.removesuffix("; using the last good themes"))
+        collection.prepare()
+    print(
+        f"{len(corpus.articles):,} stories from {len(corpus.report.pages):,} files "
+        f"in {time.perf_counter() - started:.1f} s{where}"
+    )
+    return EXIT_INPUT if corpus.failed else EXIT_OK
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     collection = _open(args)
     mask = select(collection, Filters(q=args.query))
@@ -312,6 +363,10 @@ def cmd_themes(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "ingest": (
+        cmd_ingest,
+        "build the cache of PATHs without starting the dashboard (optionally parsing on a Dask cluster)",
+    ),
     "parse": (cmd_parse, "write the article records of PATHs (jsonl on stdout by default)"),
     "stats": (cmd_stats, "print one JSON object of corpus figures and the line accounting"),
     "report": (cmd_report, "print the parse report: shapes, line roles, unknown lines, warnings"),
@@ -331,11 +386,40 @@ def whole_number(text: str) -> int:
     return number
 
 
-def _add_input_options(parser: argparse.ArgumentParser) -> None:
+def positive_number(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (``--workers``)."""
+    number = whole_number(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, not {text!r}")
+    return number
+
+
+def _add_input_options(parser: argparse.ArgumentParser, builds_cache: bool = False) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="page files, folders or glob patterns")
+    if builds_cache:  # ``caixin ingest``: the cache the dashboard opens (its reporters file, a cache always)
+        parser.add_argument(
+            "--cache-dir", "--cache", help="cache folder (default: $CAIXIN_CACHE or data/cache)"
+        )
+        return
     parser.add_argument("--cache-dir", help="cache folder (default: $CAIXIN_CACHE or data/cache)")
     parser.add_argument("--no-cache", action="store_true", help="parse everything, read and write no cache")
     parser.add_argument("--reporters", help="reporter aliases file (default: data/reporters.toml)")
+
+
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="parse on the Dask cluster of this scheduler, e.g. tcp://HOST:8786 (default: "
+        "$CAIXIN_DASK_SCHEDULER; the pages must be in a folder every worker reads at the same path)",
+    )
+    cluster.add_argument(
+        "--workers",
+        type=positive_number,
+        metavar="N",
+        help="parse on a local Dask cluster of N worker processes",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -349,8 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "query", metavar="QUERY", help="e.g. 'huawei AND 5G NOT canada', 'author:\"Matthew Walsh\"'"
             )
-        _add_input_options(command)
-        if name in ("search", "themes"):
+        _add_input_options(command, builds_cache=name == "ingest")
+        if name == "ingest":
+            _add_cluster_options(command)
+        if name in ("search", "themes", "ingest"):
             command.add_argument("--themes", help="themes file (default: data/themes.toml)")
         if name == "search":
             command.add_argument(

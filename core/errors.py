@@ -7,6 +7,7 @@ position, so the CLI and the dashboard can show it as it is, without a traceback
     ├── InputError          a path that cannot be read, or a binary file
     ├── CacheError          a cache file that cannot be read (callers rebuild it)
     ├── ConfigError         a broken data/themes.toml or data/reporters.toml (file, line, key)
+    ├── ClusterError        a Dask cluster that cannot parse the pages (names the scheduler)
     └── QuerySyntaxError    a search query that does not parse (position in the query)
 """
 
@@ -40,6 +41,12 @@ class ConfigError(CaixinError):
         self.path = path
         self.line = line
         self.key = key
+
+
+class ClusterError(CaixinError):
+    """A Dask cluster that could not parse the pages (``core.storing.cluster``): its scheduler cannot be
+    reached, no worker is left, a worker died too often, or a worker cannot read the pages. The message
+    names the scheduler's address; nothing of the cache was written."""
 
 
 class QuerySyntaxError(CaixinError):

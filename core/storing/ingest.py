@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -255,6 +255,22 @@ def _parse_chunk(
 _Outcome = tuple[list[_FileResult], pd.DataFrame | None] | None
 
 
+class ChunkParser(Protocol):
+    """Parses chunks of small files elsewhere than in this machine's process pool (``core.storing.cluster``
+    parses them as Dask tasks). ``ingest(parse_chunks=...)`` hands it every small file to parse."""
+
+    @property
+    def workers(self) -> int:
+        """How many chunks are parsed at once (it sets the chunk size)."""
+        ...
+
+    def __call__(self, work: list[list[tuple[str, str | None]]], agencies: frozenset[str]) -> Iterator[_Outcome]:
+        """One outcome per chunk of ``work``, in order (``_parse_chunk``'s, or None for a chunk that failed
+        as a whole: its files are then parsed again one by one here). Raises ``ClusterError`` when it
+        cannot finish."""
+        ...
+
+
 def _chunk_outcomes(
     work: list[list[tuple[str, str | None]]], agencies: frozenset[str], workers: int
 ) -> Iterator[_Outcome]:
@@ -304,13 +320,18 @@ def _parse_one_by_one(
 
 
 def _parse_many(
-    jobs: list[tuple[str, str | None]], agencies: frozenset[str], workers: int, progress: Progress | None
+    jobs: list[tuple[str, str | None]],
+    agencies: frozenset[str],
+    workers: int,
+    progress: Progress | None,
+    parse_chunks: ChunkParser | None = None,
 ) -> tuple[list[_FileResult], list[pd.DataFrame]]:
     """Results in ``jobs`` order, and the new stories as frames (see ``_records_frame``), in the same order.
 
     Small files are parsed by ``workers`` processes when there are many; large ones (``core.reading.stream``) in
     this process, one at a time, with their bytes reported as they are read. The files of a chunk whose
-    worker died are parsed again one by one (``_parse_one_by_one``).
+    worker died are parsed again one by one (``_parse_one_by_one``). ``parse_chunks``, when given, parses
+    every small file instead of the pool.
     """
     sizes = [_size(path) for path, _ in jobs]
     total = sum(sizes)
@@ -328,12 +349,14 @@ def _parse_many(
         if progress:
             progress(done, total, result.path)
 
-    if workers > 1 and len(small) >= 8:
+    if (parse_chunks is not None and small) or (workers > 1 and len(small) >= 8):
+        workers = parse_chunks.workers if parse_chunks is not None else workers
         size = max(1, min(64, len(small) // (workers * 8) or 1))
         chunks = [small[i : i + size] for i in range(0, len(small), size)]
         work = [[jobs[i] for i in chunk] for chunk in chunks]
         again: list[int] = []
-        for chunk, outcome in zip(chunks, _chunk_outcomes(work, agencies, workers), strict=True):
+        outcomes = parse_chunks(work, agencies) if parse_chunks else _chunk_outcomes(work, agencies, workers)
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
             if outcome is None:
                 again += chunk
                 continue
@@ -384,6 +407,7 @@ def ingest(
     progress: Progress | None = None,
     workers: int | None = None,
     use_cache: bool = True,
+    parse_chunks: ChunkParser | None = None,
 ) -> Corpus:
     """Read ``inputs`` (files, folders, globs) into one article frame, using and refreshing the cache.
 
@@ -391,15 +415,16 @@ def ingest(
     reported in ``corpus.report`` (``corpus.failed``) while the others are still read. Ingests into one
     cache folder take turns (``CacheStore.lock``); one that cannot take the exclusive lock (a read-only
     cache) reads the cache but does not write it. Stories come out in one order whatever the history of
-    the cache (``merge_duplicates``).
+    the cache (``merge_duplicates``). ``parse_chunks`` parses the small files elsewhere (a Dask cluster,
+    ``core.storing.cluster``); the merge, the catalog and the cache writes stay here.
     """
     started = time.perf_counter()
     reporters = reporters or load_reporters()
     store = CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
     if not use_cache:
-        return _ingest(inputs, store, reporters, progress, workers, None, started)
+        return _ingest(inputs, store, reporters, progress, workers, None, started, parse_chunks)
     with store.lock() as lock:
-        return _ingest(inputs, store, reporters, progress, workers, lock, started)
+        return _ingest(inputs, store, reporters, progress, workers, lock, started, parse_chunks)
 
 
 @paused_gc()  # the frames' lists and strings, none in a cycle (``core.storing.heap``)
@@ -411,6 +436,7 @@ def _ingest(
     workers: int | None,
     lock: CacheLock | None,
     started: float,
+    parse_chunks: ChunkParser | None = None,
 ) -> Corpus:
     """``ingest`` holding ``lock`` on the cache folder (None: no cache)."""
     use_cache = lock is not None
@@ -466,7 +492,7 @@ def _ingest(
             unchanged, state = [], None
 
     results, new_frames = _parse_many(
-        jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress
+        jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress, parse_chunks
     )
     reused = {r.path for r in results if r.reused}
     if state is not None and results and len(reused) == len(results) and set(names) == set(known):
