@@ -300,8 +300,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if collection.book.error:
             raise CaixinError(collection.book.error.removesuffix("; using the last good themes"))
         collection.prepare()
+    stories, files = len(corpus.articles), len(corpus.report.pages)
     print(
-        f"{len(corpus.articles):,} stories from {len(corpus.report.pages):,} files "
+        f"{stories:,} {'story' if stories == 1 else 'stories'} from {files:,} {'file' if files == 1 else 'files'} "
         f"in {time.perf_counter() - started:.1f} s{where}"
     )
     return EXIT_INPUT if corpus.failed else EXIT_OK

@@ -333,7 +333,8 @@ def test_ingest_command_in_process_builds_what_the_dashboard_opens(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     opened = open_collection([sample], cache_dir=cache)
     assert opened.corpus.from_cache
-    line = f"{len(opened.articles):,} stories from {len(opened.corpus.report.pages):,} files in "
+    files = len(opened.corpus.report.pages)
+    line = f"{len(opened.articles):,} stories from {files:,} {'file' if files == 1 else 'files'} in "
     assert done.stdout.startswith(line) and done.stdout.count("\n") == 1, done.stdout
     assert "Dask" not in done.stdout
     folder = opened.corpus.cache_root
