@@ -1,6 +1,7 @@
 """Load: many concurrent browser sessions on one dashboard server with the synthetic corpus.
 
     python -m bench.load --stories 100000 --sessions 20 --seconds 90
+    python -m bench.load --stories 100000 --sessions 40 --url http://127.0.0.1:8080 --replicas 2
 
 Starts ``streamlit run dashboard/app.py`` in hosted mode on a free localhost port with the corpus, loads it
 once (one warm-up visit), then opens ``--sessions`` Playwright browser contexts in one Debian Chromium.
@@ -15,6 +16,14 @@ Reports errors (a page not settled within ``--timeout`` s, an exception box, a J
 (the corpus must be held once, not once per session) and where the CPU went: the server, the browser, the
 load driver, anything else on the machine. Only 127.0.0.1 is contacted. Writes bench/out/load.json
 (``--out``).
+
+With ``--url`` it starts no server and drives one already running there instead, e.g. the replicas behind
+nginx of ``compose.replicas.yaml`` serving the same corpus (``CAIXIN_PAGES=bench/corpus/stories-N``). The
+corpus is still read here, for the story ids the sessions open. The warm-up then opens fresh browsers until
+``--replicas`` different replicas have answered (nginx's ``X-Caixin-Replica`` header), so every replica has
+loaded the collection before the run, and the report counts which replica served the page loads. The
+server's memory and CPU are left out in that mode (its processes are not children of this one; their CPU
+is counted in ``other_cpu_s``).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,9 +110,9 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def client_processes(own_pid: int, server_pid: int) -> Iterator[tuple[int, bool]]:
+def client_processes(own_pid: int, server_pid: int | None) -> Iterator[tuple[int, bool]]:
     """This process and its descendants other than the server's family: (pid, is it Chromium?)."""
-    server_family = {server_pid, *descendants(server_pid)}
+    server_family = {server_pid, *descendants(server_pid)} if server_pid else set()
     for pid in [own_pid, *descendants(own_pid)]:
         if pid in server_family:
             continue
@@ -113,7 +123,7 @@ def client_processes(own_pid: int, server_pid: int) -> Iterator[tuple[int, bool]
         yield pid, b"chrom" in command
 
 
-def browser_cpu(own_pid: int, server_pid: int) -> float:
+def browser_cpu(own_pid: int, server_pid: int | None) -> float:
     """CPU seconds of the Chromium processes started by this process (not the server)."""
     return sum(cpu_seconds(pid) for pid, chromium in client_processes(own_pid, server_pid) if chromium)
 
@@ -147,12 +157,13 @@ def machine_busy_seconds() -> float:
 class CpuMeter:
     """CPU seconds during the run of: the server, the browser (Chromium processes), the load driver
     (this Python process and Playwright's driver), and everything else on the machine. Sampled every
-    second, so a renderer that exits between samples loses at most its last second."""
+    second, so a renderer that exits between samples loses at most its last second. Without a server process
+    (``--url``) the server's CPU is counted in "other"."""
 
-    def __init__(self, server_pid: int) -> None:
+    def __init__(self, server_pid: int | None) -> None:
         self.server_pid = server_pid
         self.own_pid = os.getpid()
-        self.server_start = cpu_seconds(server_pid)
+        self.server_start = cpu_seconds(server_pid) if server_pid else 0.0
         self.machine_start = machine_busy_seconds()
         self.start: dict[int, float] = {}
         self.last: dict[int, float] = {}
@@ -177,7 +188,7 @@ class CpuMeter:
     def figures(self) -> dict[str, float]:
         self.sample()
         spent = {pid: value - self.start.get(pid, 0.0) for pid, value in self.last.items()}
-        server = cpu_seconds(self.server_pid) - self.server_start
+        server = cpu_seconds(self.server_pid) - self.server_start if self.server_pid else 0.0
         browser = sum(v for pid, v in spent.items() if pid in self.browser_pids)
         driver = sum(v for pid, v in spent.items() if pid not in self.browser_pids)
         machine = machine_busy_seconds() - self.machine_start
@@ -217,10 +228,12 @@ def page_name(link: str) -> str:
     return urllib.parse.urlparse(link).path.strip("/") or "overview"
 
 
-async def open_link(page: Any, base: str, link: str, timeout_ms: float) -> None:
-    """Open a shared link as a new visit of the app (a full page load and a new Streamlit session)."""
-    await page.goto(base + link, wait_until="domcontentloaded", timeout=timeout_ms)
+async def open_link(page: Any, base: str, link: str, timeout_ms: float) -> str:
+    """Open a shared link as a new visit of the app (a full page load and a new Streamlit session).
+    Returns the replica that served it (nginx's ``X-Caixin-Replica`` header; "" without one)."""
+    response = await page.goto(base + link, wait_until="domcontentloaded", timeout=timeout_ms)
     await page.wait_for_function(SETTLED, timeout=timeout_ms)
+    return str(response.headers.get("x-caixin-replica", "")) if response else ""
 
 
 async def move_in_app(page: Any, rng: random.Random, current: str, timeout_ms: float) -> str:
@@ -281,7 +294,9 @@ async def session(
                     action = f"/reader?article={urllib.parse.quote(rng.choice(article_ids))}"
                 else:
                     action = rng.choice(LINKS)
-                await open_link(page, base, action, timeout_ms)
+                replica = await open_link(page, base, action, timeout_ms)
+                if replica:
+                    results["served_by"].append((number, replica))
                 current = page_name(action)
             results["timings"].append((action, kind, time.perf_counter() - started))
             if await page.locator('[data-testid="stException"]').count():
@@ -301,14 +316,29 @@ async def session(
     await page.context.close()
 
 
+async def warm_replicas(browser: Any, base: str, replicas: int, timeout_ms: float) -> list[str]:
+    """Fresh browsers open the app one after another until ``replicas`` different replicas have served
+    one (at most 10 visits a replica), so that each has loaded the collection. Returns who served each."""
+    served: list[str] = []
+    while len(set(served)) < replicas and len(served) < 10 * replicas:
+        page = await new_tab(browser)
+        served.append(await open_link(page, base, "/", timeout_ms))
+        await page.context.close()
+    if len(set(served)) < replicas:
+        raise SystemExit(f"load: {len(served)} warm-up visits reached only {sorted(set(served))}")
+    return served
+
+
 async def run(
-    base: str, options: argparse.Namespace, article_ids: list[str], server_pid: int
+    base: str, options: argparse.Namespace, article_ids: list[str], server_pid: int | None
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    results: dict[str, list[Any]] = {"timings": [], "errors": [], "cold": []}
+    results: dict[str, list[Any]] = {"timings": [], "errors": [], "cold": [], "served_by": []}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        if getattr(options, "warm_replicas", 0):
+            results["warmed"] = await warm_replicas(browser, base, options.warm_replicas, options.timeout * 1000)
         pages = [await new_tab(browser) for _ in range(options.sessions)]
         if not options.cold:
             # each visitor has opened the dashboard before: its browser holds Streamlit's scripts. These
@@ -355,7 +385,15 @@ def main() -> None:
     )
     parser.add_argument("--out", default="load", help="writes bench/out/<out>.json")
     parser.add_argument("--timeout", type=float, default=60, help="a page not settled by then is an error")
+    parser.add_argument(
+        "--url", help="drive the dashboard already served there (e.g. nginx before replicas), start none"
+    )
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="with --url: warm up until this many replicas have answered"
+    )
     args = parser.parse_args()
+    if args.url and not re.fullmatch(r"http://(127\.0\.0\.1|localhost)(:\d+)?/?", args.url):
+        parser.error("--url: only a dashboard on this machine (http://127.0.0.1:PORT)")
 
     from bench.common import ensure_corpus, load_average
 
@@ -369,22 +407,32 @@ def main() -> None:
     article_ids = frame["article_id"].astype(str).sample(200, random_state=0).tolist()
     del frame
     cache_s = time.perf_counter() - started
-    server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
-    print(f"server pid {process.pid} at {server.url}", flush=True)
+    process = None
+    if args.url:
+        url = args.url.rstrip("/")
+        print(f"driving the server at {url} ({args.replicas} replica(s))", flush=True)
+    else:
+        server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
+        url = server.url
+        print(f"server pid {process.pid} at {url}", flush=True)
+    server_pid = process.pid if process else None
+    warmed: list[str] = []
     try:
-        # one warm-up visit loads the corpus into the server (the first load is not what we measure)
+        # warm-up visits load the corpus into the server(s) (the first load is not what we measure)
         started = time.perf_counter()
         warm = argparse.Namespace(sessions=1, seconds=1, think=0, ramp=0, timeout=600, in_app=0, cold=True)
-        asyncio.run(run(server.url, warm, [], process.pid))
+        warm.warm_replicas = args.replicas if args.url else 0
+        warmed = asyncio.run(run(url, warm, [], server_pid)).get("warmed", [])
         warm_up = time.perf_counter() - started
-        before = rss_mb(process.pid)
+        before = rss_mb(server_pid) if server_pid else None
         load_start = load_average()
-        outcome = asyncio.run(run(server.url, args, article_ids, process.pid))
+        outcome = asyncio.run(run(url, args, article_ids, server_pid))
         load_end = load_average()
-        after = rss_mb(process.pid)
+        after = rss_mb(server_pid) if server_pid else None
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        if process:
+            process.terminate()
+            process.wait(timeout=20)
     timings = [seconds for _, _, seconds in outcome["timings"]]
     errors = outcome["errors"]
     quantiles = statistics.quantiles(timings, n=20) if len(timings) >= 20 else [max(timings or [0])] * 19
@@ -395,8 +443,18 @@ def main() -> None:
         by_page.setdefault(name, []).append(seconds)
         by_kind.setdefault(kind, []).append(seconds)
     cpu = outcome["cpu"]
+    if not server_pid:
+        del cpu["server_cpu_s"]  # in the containers: counted in other_cpu_s
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "url": args.url,
+        "replicas": args.replicas if args.url else 1,
+        "warm_up_visits_by_replica": dict(Counter(warmed)),
+        "page_loads_by_replica": dict(Counter(replica for _, replica in outcome["served_by"])),
+        "sessions_by_replica": {
+            replica: len({n for n, r in outcome["served_by"] if r == replica})
+            for replica in sorted({r for _, r in outcome["served_by"]})
+        },
         "stories": args.stories,
         "sessions": args.sessions,
         "seconds": args.seconds,
@@ -421,11 +479,13 @@ def main() -> None:
             k: {"loads": len(v), "p50_s": round(statistics.median(v), 2), "max_s": round(max(v), 2)}
             for k, v in sorted(by_kind.items())
         },
-        "server_rss_before_mb": round(before, 1),
-        "server_rss_after_mb": round(after, 1),
+        "server_rss_before_mb": round(before, 1) if before is not None else None,
+        "server_rss_after_mb": round(after, 1) if after is not None else None,
         "wall_s": round(outcome["wall_s"], 1),
         **cpu,
-        "server_cpu_share": round(cpu["server_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2),
+        "server_cpu_share": (
+            round(cpu["server_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2) if server_pid else None
+        ),
         "browser_cpu_share": round(cpu["browser_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2),
         "load_average_start": load_start,
         "load_average_end": load_end,

@@ -16,72 +16,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from docker_helpers import ROOT, build_image, docker, free_port, require_docker
 
-ROOT = Path(__file__).resolve().parents[1]
 IMAGE = os.environ.get("CAIXIN_DOCKER_IMAGE", "caixin-dashboard:test")
-STAND_IN_BASE = "caixin-base:local"
 MOUNTED_NAME = "mounted-sample.txt"  # not the name baked into the image's /data: proves the mount is served
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 
 
-def _docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
-    docker = shutil.which("docker") or "docker"
-    result = subprocess.run([docker, *args], capture_output=True, text=True, timeout=timeout, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"docker {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}"
-        )
-    return result
-
-
-def _require_docker() -> None:
-    if shutil.which("docker") is None:
-        reason = "no docker client on PATH"
-    else:
-        try:
-            info = _docker("info", "--format", "{{.ServerVersion}}", timeout=30, check=False)
-            detail = (info.stderr.strip().splitlines() or ["docker info failed"])[-1]
-            reason = "" if info.returncode == 0 else f"no Docker engine: {detail}"
-        except subprocess.TimeoutExpired:
-            reason = "docker info did not answer within 30 s"
-    if not reason:
-        return
-    if os.environ.get("CAIXIN_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"Docker is required (CAIXIN_REQUIRE_DOCKER=1): {reason}")
-    pytest.skip(f"{reason} — Docker tests skipped")
-
-
-def _base_image() -> str:
-    if base := os.environ.get("CAIXIN_DOCKER_BASE"):
-        return base
-    if _docker("image", "inspect", STAND_IN_BASE, check=False).returncode == 0:
-        return STAND_IN_BASE
-    return "python:3.11-slim"
-
-
 @pytest.fixture(scope="module")
 def image() -> str:
-    _require_docker()
-    base = _base_image()
-    started = time.monotonic()
-    build = _docker(
-        "build", "--network", "host", "--build-arg", f"BASE={base}", "-t", IMAGE, str(ROOT), timeout=800, check=False
-    )  # fmt: skip
-    assert build.returncode == 0, (
-        f"docker build on {base} failed:\n{build.stdout[-4000:]}{build.stderr[-4000:]}"
-    )
-    print(f"docker build on {base}: {time.monotonic() - started:.1f} s")
-    return IMAGE
+    require_docker()
+    return build_image(IMAGE)
 
 
 @dataclass
@@ -93,13 +46,7 @@ class Container:
     def exec(
         self, *command: str, timeout: float = 60, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        return _docker("exec", self.id, *command, timeout=timeout, check=check)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        return docker("exec", self.id, *command, timeout=timeout, check=check)
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +56,9 @@ def container(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     shutil.copyfile(sample, data / MOUNTED_NAME)
     data.chmod(0o755)  # the container's user (uid 10001) reads the folder
     (data / MOUNTED_NAME).chmod(0o644)
-    port = _free_port()
+    port = free_port()
     started = time.monotonic()
-    run = _docker(
+    run = docker(
         "run", "-d",
         "-p", f"127.0.0.1:{port}:8501",
         "-v", f"{data}:/data:ro",
@@ -122,24 +69,24 @@ def container(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     try:
         status = ""
         while time.monotonic() - started < 120:
-            state = json.loads(_docker("inspect", "-f", "{{json .State}}", container_id).stdout)
+            state = json.loads(docker("inspect", "-f", "{{json .State}}", container_id).stdout)
             status = state.get("Health", {}).get("Status", "")
             if status == "healthy" or not state.get("Running"):
                 break
             time.sleep(0.5)
         seconds = time.monotonic() - started
-        logs = _docker("logs", "--tail", "40", container_id, check=False)
+        logs = docker("logs", "--tail", "40", container_id, check=False)
         assert status == "healthy", (
             f"container {status or 'stopped'} after {seconds:.0f} s:\n{logs.stdout}{logs.stderr}"
         )
         print(f"docker run -> healthy: {seconds:.1f} s")
         yield Container(container_id, f"http://127.0.0.1:{port}", seconds)
     finally:
-        _docker("rm", "-f", "-v", container_id, check=False)
+        docker("rm", "-f", "-v", container_id, check=False)
 
 
 def test_the_image_keeps_the_dockerfile_healthcheck_user_and_port(image: str) -> None:
-    config = json.loads(_docker("image", "inspect", "-f", "{{json .Config}}", image).stdout)
+    config = json.loads(docker("image", "inspect", "-f", "{{json .Config}}", image).stdout)
     check = config["Healthcheck"]
     assert any("_stcore/health" in part for part in check["Test"])
     seconds = {key: check[key] / 1e9 for key in ("Interval", "Timeout", "StartPeriod")}

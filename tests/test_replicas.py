@@ -1,0 +1,275 @@
+"""The hosted link served by several replicas, for real: ``compose.replicas.yaml`` under docker-compose (a
+one-shot ingest into a shared cache volume, two dashboard replicas mounting it read-only, nginx in front
+with a route cookie), driven through nginx by Chromium.
+
+- the stack comes up healthy, the replicas read the cache read-only, in hosted mode;
+- fresh browsers opening the one shared link land on both replicas (nginx's ``X-Caixin-Replica`` header
+  names the replica that answered), every request of one browser on the same replica (sticky), and all
+  see the same story count;
+- a replica stopped during a run: its browser's Streamlit client reconnects through nginx to the other
+  replica, which starts a new session from the page's URL, so the filtered view is back and answers.
+
+Marker ``docker``; skips without a Docker engine, docker-compose or Chromium, fails instead with
+``CAIXIN_REQUIRE_DOCKER=1`` (or ``CAIXIN_REQUIRE_BROWSER=1`` for Chromium). The compose project has a
+name of its own and a free localhost port, and is removed with its volume (``down -v``) pass or fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from docker_helpers import (
+    ROOT,
+    base_image,
+    build_image,
+    docker,
+    free_port,
+    require_docker,
+    run_tool,
+    unavailable,
+)
+
+_spec = importlib.util.spec_from_file_location("e2e_browser", ROOT / "tests" / "e2e" / "conftest.py")
+assert _spec and _spec.loader
+_e2e = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_e2e)
+
+COMPOSE_FILE = ROOT / "compose.replicas.yaml"
+DASHBOARD_IMAGE = "caixin-dashboard:replicas-test"  # tags of their own: other Docker tests build :test
+NGINX_IMAGE = "caixin-nginx:replicas-test"
+REPLICAS = 2
+SHARED_VIEW = "/timeline?theme=huawei"  # 5 of the sample's 20 stories (tests/e2e/test_url_state.py)
+VIEW_COUNT = 5
+MAX_BROWSERS = 12  # fresh browsers opened until both replicas have served one (all on one: 2 in 2,048)
+
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
+
+
+@dataclass
+class Stack:
+    project: str
+    url: str
+    env: dict[str, str]
+    seconds_to_healthy: float = 0.0
+
+    def compose(self, *args: str, timeout: float = 300, check: bool = True) -> Any:
+        return run_tool(
+            "docker-compose", "-p", self.project, "-f", str(COMPOSE_FILE), *args,
+            timeout=timeout, check=check, env=self.env,
+        )  # fmt: skip
+
+    def containers(self, service: str) -> list[dict[str, Any]]:
+        """``docker inspect`` of the service's containers, stopped ones included."""
+        ids = docker(
+            "ps", "-aq",
+            "--filter", f"label=com.docker.compose.project={self.project}",
+            "--filter", f"label=com.docker.compose.service={service}",
+        ).stdout.split()  # fmt: skip
+        return list(json.loads(docker("inspect", *ids).stdout)) if ids else []
+
+    def replicas(self) -> dict[str, str]:
+        """The dashboard replicas: ``address:8501`` (as nginx names them) -> container name."""
+        found = {}
+        for container in self.containers("dashboard"):
+            for network in container["NetworkSettings"]["Networks"].values():
+                found[f"{network['IPAddress']}:8501"] = container["Name"].lstrip("/")
+        return found
+
+
+def _health(container: dict[str, Any]) -> str:
+    state = container["State"]
+    return str(state.get("Health", {}).get("Status", "")) if state.get("Running") else "stopped"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    require_docker()
+    if shutil.which("docker-compose") is None:
+        unavailable("no docker-compose on PATH (apt-get install docker-compose)")
+    build_image(DASHBOARD_IMAGE)
+    build_image(NGINX_IMAGE, ROOT / "docker" / "nginx")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CAIXIN_")},
+        "CAIXIN_DOCKER_BASE": base_image(),
+        "CAIXIN_DASHBOARD_IMAGE": DASHBOARD_IMAGE,
+        "CAIXIN_NGINX_IMAGE": NGINX_IMAGE,
+        "CAIXIN_ADDRESS": "127.0.0.1",
+        "CAIXIN_PORT": str(free_port()),
+        "CAIXIN_REPLICAS": str(REPLICAS),
+    }
+    stack = Stack(f"caixinreplicas{os.getpid()}", f"http://127.0.0.1:{env['CAIXIN_PORT']}", env)
+    started = time.monotonic()
+    try:
+        # up waits for the ingest to finish and the replicas to be healthy before it starts nginx
+        stack.compose("up", "-d", "--no-build")
+        status = ""
+        while time.monotonic() - started < 180:
+            (nginx,) = stack.containers("nginx")
+            status = _health(nginx)
+            if status in ("healthy", "stopped"):
+                break
+            time.sleep(0.5)
+        stack.seconds_to_healthy = time.monotonic() - started
+        assert status == "healthy", f"nginx {status} after {stack.seconds_to_healthy:.0f} s:\n" + _logs(stack)
+        print(f"docker-compose up -> healthy: {stack.seconds_to_healthy:.1f} s")
+        yield stack
+    finally:
+        down = stack.compose("down", "-v", "--remove-orphans", "--timeout", "5", timeout=120, check=False)
+        assert down.returncode == 0, down.stdout + down.stderr
+
+
+def _logs(stack: Stack) -> str:
+    result = stack.compose("logs", "--no-color", "--tail", "30", timeout=60, check=False)
+    return str(result.stdout + result.stderr)
+
+
+@dataclass
+class Visitor:
+    """One fresh browser (a context of its own: its own cookies and cache) on the shared link, with the
+    path and ``X-Caixin-Replica`` header of every response it got, in order, and its WebSockets."""
+
+    tab: Any
+    served_by: list[tuple[str, str]] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)
+
+    def replicas(self, since: int = 0) -> set[str]:
+        return {replica for _, replica in self.served_by[since:]}
+
+    def probes(self, since: int = 0) -> list[str]:
+        """Who answered the ``/_stcore/`` requests (health, host config: never from the browser's cache,
+        unlike scripts, whose cached copies keep the header of the replica that first sent them)."""
+        return [replica for path, replica in self.served_by[since:] if path.startswith("/_stcore/")]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = _e2e.chromium_path()
+    if path is None:
+        _e2e._unavailable("no Chromium installed (apt-get install chromium; or set CAIXIN_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=_e2e.CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _visit(browser: Any, stack: Stack, path: str) -> Visitor:
+    tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    visitor = Visitor(tab)
+    tab.on(
+        "response",
+        lambda response: visitor.served_by.append(
+            (response.url.removeprefix(stack.url), response.headers.get("x-caixin-replica", "<none>"))
+        ) if response.url.startswith(stack.url) else None,
+    )  # fmt: skip
+    tab.on("websocket", lambda socket: visitor.sockets.append(socket.url))
+    tab.goto(stack.url + path, timeout=120_000)
+    _e2e.settle(tab, timeout=120_000, accessible=False)
+    return visitor
+
+
+def _one_browser_per_replica(browser: Any, stack: Stack, path: str) -> dict[str, Visitor]:
+    """Fresh browsers on ``path`` until each replica has served one: replica address -> its first browser."""
+    first: dict[str, Visitor] = {}
+    opened = []
+    while len(first) < REPLICAS and len(opened) < MAX_BROWSERS:
+        visitor = _visit(browser, stack, path)
+        opened.append(visitor)
+        assert len(visitor.replicas()) == 1, f"one browser, several replicas: {visitor.served_by}"
+        first.setdefault(visitor.served_by[0][1], visitor)
+    assert set(first) == set(stack.replicas()), (
+        f"{len(opened)} fresh browsers, served by {sorted(first)}; replicas {sorted(stack.replicas())}"
+    )
+    for visitor in opened:
+        if visitor not in first.values():
+            visitor.tab.context.close()
+    return first
+
+
+def test_the_stack_comes_up_healthy(stack: Stack) -> None:
+    (ingest,) = stack.containers("ingest")
+    assert not ingest["State"]["Running"] and ingest["State"]["ExitCode"] == 0
+    dashboards = stack.containers("dashboard")
+    assert len(dashboards) == REPLICAS
+    assert [_health(c) for c in dashboards] == ["healthy"] * REPLICAS
+    for path, body in (("/nginx-health", b"ok"), ("/_stcore/health", b"ok")):
+        with urllib.request.urlopen(stack.url + path, timeout=10) as response:
+            assert response.status == 200 and response.read().strip() == body
+            if path.startswith("/_stcore"):
+                assert response.headers["X-Caixin-Replica"] in stack.replicas()
+                cookies = response.headers.get_all("Set-Cookie") or []
+                assert any(cookie.startswith("caixin_route=") for cookie in cookies), cookies
+    replica = dashboards[0]["Id"]
+    assert docker("exec", replica, "printenv", "CAIXIN_READONLY").stdout.strip() == "1"
+    touch = docker("exec", replica, "touch", "/cache/written", check=False)
+    assert touch.returncode != 0 and "Read-only file system" in touch.stderr
+    files = docker("exec", replica, "find", "/cache", "-name", "*.parquet").stdout.split()
+    assert files, "the ingest wrote no Parquet file into the shared cache volume"
+
+
+def test_fresh_browsers_spread_over_both_replicas_and_see_the_same_counts(browser: Any, stack: Stack) -> None:
+    visitors = _one_browser_per_replica(browser, stack, "/")
+    for address, visitor in visitors.items():
+        assert visitor.replicas() == {address}  # the page, its scripts, health probes: one replica
+        assert any(url.endswith("/_stcore/stream") for url in visitor.sockets), visitor.sockets
+        assert _e2e.shown_count(visitor.tab) == 20, address
+        # the route cookie keeps the browser there: another page load goes to the same replica
+        before = len(visitor.served_by)
+        visitor.tab.goto(stack.url + SHARED_VIEW)
+        _e2e.settle(visitor.tab, timeout=120_000, accessible=False)
+        assert visitor.replicas(since=before) == {address}
+        assert _e2e.shown_count(visitor.tab) == VIEW_COUNT
+        visitor.tab.context.close()
+
+
+def test_a_stopped_replicas_sessions_reconnect_to_the_other_with_the_view_restored(
+    browser: Any, stack: Stack
+) -> None:
+    visitors = _one_browser_per_replica(browser, stack, SHARED_VIEW)
+    replicas = stack.replicas()
+    stopped, survivor = sorted(visitors)
+    moved = visitors[stopped]
+    before, sockets_before = len(moved.served_by), len(moved.sockets)
+    started = time.monotonic()
+    docker("stop", "--time", "2", replicas[stopped])
+    # the Streamlit client sees its WebSocket close, probes the server and opens a new one: through nginx,
+    # on the surviving replica (a session it has never seen: the view comes from the page's URL)
+    deadline = time.monotonic() + 60
+    while len(moved.sockets) == sockets_before and time.monotonic() < deadline:
+        moved.tab.wait_for_timeout(250)  # lets Playwright deliver the page's events
+    assert len(moved.sockets) > sockets_before, "the browser did not reconnect within 60 s\n" + _logs(stack)
+    _e2e.settle(moved.tab, timeout=60_000, accessible=False)
+    print(f"replica stopped -> browser reconnected: {time.monotonic() - started:.1f} s")
+    # the new session answers, with the filters of the URL: another page keeps the theme
+    sidebar = moved.tab.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name="Reader", exact=True).first.click()
+    moved.tab.wait_for_function(
+        """() => document.querySelector('[data-testid="stMain"] h1')?.innerText.trim() === 'Reader'""",
+        timeout=60_000,
+    )
+    _e2e.settle(moved.tab, timeout=60_000, accessible=False)
+    assert _e2e.shown_count(moved.tab) == VIEW_COUNT
+    assert "theme=huawei" in moved.tab.url
+    # each probe answered by the survivor; nginx may have tried the stopped one first ("stopped, survivor")
+    after = moved.probes(since=before)
+    assert after and all(hops.split(", ")[-1] == survivor for hops in after), moved.served_by[before:]
+    assert not moved.tab.locator('[data-testid="stException"]').count()
+    # the browser that was on the surviving replica goes on as before
+    kept = visitors[survivor]
+    kept_before = len(kept.served_by)
+    kept.tab.reload()
+    _e2e.settle(kept.tab, timeout=60_000, accessible=False)
+    assert kept.replicas(since=kept_before) == {survivor}
+    assert _e2e.shown_count(kept.tab) == VIEW_COUNT
+    (running,) = [c for c in stack.containers("dashboard") if c["State"]["Running"]]
+    assert running["Name"].lstrip("/") == replicas[survivor]
