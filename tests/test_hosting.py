@@ -63,7 +63,7 @@ def test_compose_serves_a_data_folder_read_only() -> None:
 @pytest.mark.parametrize(
     "needle",
     [
-        '["python", "-m", "core", "stats", "/data", "--cache-dir", "/cache"]',  # the one line of the ingest
+        '["python", "-m", "core", "ingest", "/data", "--cache-dir", "/cache"]',  # the one line of the ingest
         "caixin-cache:/cache\n",  # the ingest writes the shared volume
         "caixin-cache:/cache:ro",  # the replicas only read it
         'CAIXIN_READONLY: "1"',
