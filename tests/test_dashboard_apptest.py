@@ -361,7 +361,7 @@ def chart_count(node: object) -> int:
 
 
 def test_themes_compare_reports_both_sides() -> None:
-    at = open_page("themes")
+    at = open_page("themes", {"part": "compare"})
     at.text_input(key="cmp_a").set_value("huawei").run()
     at.text_input(key="cmp_b").set_value("tariff*").run()
     assert not at.exception
@@ -370,7 +370,7 @@ def test_themes_compare_reports_both_sides() -> None:
 
 
 def test_themes_compare_with_a_bad_query_shows_where() -> None:
-    at = open_page("themes")
+    at = open_page("themes", {"part": "compare"})
     at.text_input(key="cmp_a").set_value('"trade war').run()
     assert not at.exception
     assert "Comparison not run" in texts(at.error)

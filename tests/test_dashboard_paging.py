@@ -154,7 +154,7 @@ def test_data_page_lists_every_file_a_page_at_a_time(oracle: Collection) -> None
 
 
 def test_theme_evidence_shows_the_linked_theme_most_hits_first(oracle: Collection) -> None:
-    at = open_page("themes", {"theme": "huawei"})
+    at = open_page("themes", {"theme": "huawei", "part": "evidence"})
     assert at.selectbox(key="evidence_theme").value == "huawei"
     evidence = next(d.value for d in at.dataframe if "evidence" in d.value.columns)
     members = oracle.memberships[oracle.memberships["theme"] == "huawei"]

@@ -124,10 +124,69 @@ def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
 # ------------------------------------------------------------------------------------------------- themes
 
 
+def computed(at: object) -> set[str]:
+    """Labels of what the session's view has computed and remembered (``View.cached``) for its filters."""
+    view = at.session_state["_view"]  # type: ignore[attr-defined]
+    memo = view.collection.derived.get("memo", {})
+    return {key[0] for key in memo if isinstance(key, tuple) and len(key) == 4 and key[1] == view.filters}
+
+
+def test_themes_opens_on_the_overlap_part_and_computes_no_other() -> None:
+    at = open_page("themes", {"q": "china AND trade"})  # a view no other test computes
+    assert [t.label for t in at.tabs] == ["Overlap", "Distinctive terms", "Compare", "Names", "Evidence"]
+    assert not at.metric and not at.get("button_group")  # no comparison, no names
+    assert {"compare", "mentions", "distinctive_terms", "evidence"}.isdisjoint(computed(at))
+    assert "theme_cooccurrence" in computed(at)
+    assert "part" not in at.query_params
+
+
+@pytest.mark.parametrize(
+    ("word", "label", "made"),
+    [
+        ("terms", "Distinctive terms", "distinctive_terms"),
+        ("compare", "Compare", "compare"),
+        ("Names", "Names", "mentions"),  # the tab's label works too, in any case
+        ("evidence", "Evidence", "evidence"),
+    ],
+)
+def test_themes_part_from_the_link_computes_that_part_only(word: str, label: str, made: str) -> None:
+    at = open_page("themes", {"q": f"china NOT unseen{word.lower()}", "part": word})  # a view of its own
+    assert at.session_state["part"] == label
+    assert made in computed(at)
+    others = {"compare", "mentions", "distinctive_terms", "evidence"} - {made}
+    assert others.isdisjoint(computed(at))
+    assert [open_tab.label for open_tab in at.tabs if open_tab.children] == [label]
+
+
+def test_themes_part_chosen_goes_into_the_url_and_back() -> None:
+    at = open_page("themes")
+    at.session_state["part"] = "Compare"
+    at.run()
+    assert not at.exception
+    assert at.query_params["part"] == ["compare"] or at.query_params["part"] == "compare"
+    assert {m.label for m in at.metric} == {"A: stories", "B: stories", "In both"}
+    at.session_state["part"] = "Overlap"  # the default part leaves the URL
+    at.run()
+    assert "part" not in at.query_params
+    assert not at.metric
+
+
+def test_themes_unknown_part_in_the_link_opens_the_overlap_with_a_note() -> None:
+    at = open_page("themes", {"part": "sentiment"})
+    assert at.session_state["part"] == "Overlap"
+    assert any("Ignored part=`sentiment` in the link" in w.value for w in at.warning)
+
+
 def test_compare_from_the_link_with_an_empty_side() -> None:
     at = open_page(
         "themes",
-        {"cmp_a": "theme:huawei", "cmp_b": "graphene AND tariffs", "cmp_per": "week", "cmp_show": "share"},
+        {
+            "part": "compare",
+            "cmp_a": "theme:huawei",
+            "cmp_b": "graphene AND tariffs",
+            "cmp_per": "week",
+            "cmp_show": "share",
+        },
     )
     assert at.text_input(key="cmp_a").value == "theme:huawei"
     assert at.text_input(key="cmp_b").value == "graphene AND tariffs"
@@ -139,7 +198,7 @@ def test_compare_from_the_link_with_an_empty_side() -> None:
 
 
 def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) -> None:
-    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*"})
+    at = open_page("themes", {"part": "compare", "cmp_a": "huawei", "cmp_b": "tariff*"})
     a, b = (int(sample.index.mask(q).sum()) for q in ("huawei", "tariff*"))
     both = int((sample.index.mask("huawei") & sample.index.mask("tariff*")).sum())
     assert {m.label: m.value for m in at.metric} == {
@@ -151,7 +210,7 @@ def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) ->
     assert {m.label: m.value for m in at.metric}["B: stories"] == str(
         len(sample.theme_ids("trade-war") or ())
     )
-    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*", "kind": "agency"})
+    at = open_page("themes", {"part": "compare", "cmp_a": "huawei", "cmp_b": "tariff*", "kind": "agency"})
     within = sample.index.mask("agency:any")
     assert {m.label: m.value for m in at.metric}["A: stories"] == str(
         int((sample.index.mask("huawei") & within).sum())
@@ -159,13 +218,13 @@ def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) ->
 
 
 def test_compare_with_an_unknown_theme_says_which() -> None:
-    at = open_page("themes", {"cmp_a": "theme:weather", "cmp_b": "huawei"})
+    at = open_page("themes", {"part": "compare", "cmp_a": "theme:weather", "cmp_b": "huawei"})
     assert any("Comparison not run" in e.value and "unknown theme 'weather'" in e.value for e in at.error)
     assert not at.exception
 
 
 def test_a_mention_click_becomes_the_search() -> None:
-    at = open_page("themes")
+    at = open_page("themes", {"part": "names"})
     people = next(g for g in at.get("button_group") if g.label == "People")
     assert "Donald Trump" in people.options[0]
     people.set_value("Donald Trump").run()
@@ -175,7 +234,7 @@ def test_a_mention_click_becomes_the_search() -> None:
 
 
 def test_evidence_theme_from_the_link() -> None:
-    at = open_page("themes", {"evidence_theme": "Trade war"})
+    at = open_page("themes", {"part": "evidence", "evidence_theme": "Trade war"})
     assert at.selectbox(key="evidence_theme").value == "trade-war"
 
 

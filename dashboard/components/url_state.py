@@ -142,19 +142,28 @@ def choice(
     default: str | None = None,
     *,
     aliases: Mapping[str, str] | None = None,
+    words: Mapping[str, str] | None = None,
     everywhere: bool = False,
 ) -> str:
-    """One of ``options`` (``period=month``), matched in any case; ``aliases`` map other spellings."""
+    """One of ``options`` (``period=month``), matched in any case; ``aliases`` map other spellings.
+
+    ``words`` (option -> word) write an option as a shorter word in the URL (the tab "Distinctive
+    terms" as ``part=terms``), and read the word back; options without a word are written as they are.
+    """
+    spelled = dict(words or {})
+    read_back = {**{word: option for option, word in spelled.items()}, **(aliases or {})}
 
     def decode(raw: Values) -> tuple[Any, str | None]:
-        found = _matcher(options, aliases).get(raw[-1].strip().lower())
+        found = _matcher(options, read_back).get(raw[-1].strip().lower())
         if found is None:
-            return default, (
-                f"Ignored {name}={markdown_code(raw[-1])} in the link: not one of {_shown(options)}"
-            )
+            shown = [spelled.get(o, o) for o in options]
+            return default, f"Ignored {name}={markdown_code(raw[-1])} in the link: not one of {_shown(shown)}"
         return found, None
 
-    return _bind(name, decode, lambda value: (str(value),) if value is not None else (), default, everywhere)
+    def encode(value: Any) -> Values:
+        return (spelled.get(str(value), str(value)),) if value is not None else ()
+
+    return _bind(name, decode, encode, default, everywhere)
 
 
 def many(

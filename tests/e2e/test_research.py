@@ -121,7 +121,7 @@ def test_reader_sorted_oldest_first_across_pages(
 def test_an_evidence_row_opens_its_story_in_the_reader(
     page: Any, fresh: Any, server: Server, sample: Any
 ) -> None:
-    open_view(page, server, "/themes?evidence_theme=Huawei")
+    open_view(page, server, "/themes?part=evidence&evidence_theme=Huawei")
     table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').last
     first = str(table.locator('table[role=grid] tbody tr td[aria-colindex="1"]').first.inner_text())
     click_row_checkbox(page, table, 0)
@@ -160,7 +160,7 @@ def test_the_ticked_row_is_the_open_story_after_a_related_link_and_back(
 
 
 def test_compare_with_an_empty_side(page: Any, fresh: Any, server: Server) -> None:
-    open_link(page, f"{server.url}/themes?cmp_a=theme:huawei&cmp_b=graphene%20AND%20tariffs")
+    open_link(page, f"{server.url}/themes?part=compare&cmp_a=theme:huawei&cmp_b=graphene%20AND%20tariffs")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("matches no story within the current filters")).to_be_visible()
     page.locator(".st-key-cmp_show button").filter(has_text="share").click()
