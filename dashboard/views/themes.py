@@ -262,6 +262,7 @@ def evidence() -> None:
             noun="stories",
             hint="Most hits first. Tick a row to read the story in the Reader.",
             scope=(view.filters, theme.slug),
+            in_url=True,
         )
         shown = rows_of.iloc[start:stop]
         table_key = f"evidence_table-{theme.slug}-{start}"
