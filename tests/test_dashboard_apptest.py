@@ -249,7 +249,7 @@ def test_reader_without_article_asks_to_select_a_row() -> None:
     at = open_page("reader", {"theme": "huawei"})
     (table,) = at.dataframe
     assert len(table.value) == 5
-    assert "Select a row to read the story." in texts(at.info)
+    assert "Select a story to read it." in texts(at.info)
 
 
 def test_reader_opens_the_story_of_the_link(sample_ids: dict[str, str]) -> None:

@@ -121,6 +121,46 @@ def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
     assert ticked_ids(at, sample) == []
 
 
+def card_buttons(at: object) -> list[object]:
+    return [b for b in at.button if str(b.key).startswith("card-")]  # type: ignore[attr-defined]
+
+
+def test_reader_cards_are_the_page_of_stories_and_open_one(sample: Collection) -> None:
+    """The cards a phone shows: one per row of the page, in the table's order, the headline a button."""
+    at = open_page("reader", {"theme": "huawei"})
+    cards = card_buttons(at)
+    table = at.dataframe[0].value
+    assert [c.key for c in cards] == [f"card-{sample.articles['article_id'].iat[i]}" for i in table.index]  # type: ignore[attr-defined]
+    assert [c.label.replace("\\", "") for c in cards] == table["headline"].tolist()  # type: ignore[attr-defined]
+    lines = [c for c in texts(at.caption).splitlines() if " · " in c]
+    assert len(lines) == len(cards) and not any(line.startswith("Reading") for line in lines)
+    target = str(cards[2].key).removeprefix("card-")  # type: ignore[attr-defined]
+    cards[2].click().run()  # type: ignore[attr-defined]
+    assert not at.exception
+    assert at.query_params["article"] in (target, [target])
+    reading = [c for c in texts(at.caption).splitlines() if c.startswith("Reading · ")]
+    assert len(reading) == 1
+    assert [b.proto.type for b in card_buttons(at)].count("primary") == 1
+
+
+def test_card_text_is_escaped_never_markdown() -> None:
+    import sys
+
+    import pandas as pd
+
+    sys.path.insert(0, str(SAMPLE.parents[1] / "dashboard"))
+    from components.figures import plain
+    from components.story_cards import card_line
+
+    hostile = "**Bold** [link](javascript:alert(1)) <b>tag</b> `code`"
+    escaped = plain(hostile)
+    assert escaped.replace("\\", "") == hostile  # the same text once the escapes are read
+    assert not re.search(r"(?<!\\)[*\[\]()<>`]", escaped)  # no Markdown character left unescaped
+    row = pd.Series({"date": pd.Timestamp("2019-09-30 14:05"), "by": "Dave Yin", "section": "World"})
+    assert card_line(row) == "2019-09-30 14:05 · Dave Yin · World"
+    assert card_line(pd.Series({"date": pd.NaT, "by": "", "section": None})) == "no date · Unsigned"
+
+
 # ------------------------------------------------------------------------------------------------- themes
 
 

@@ -17,6 +17,7 @@ from components import url_state
 from components.article import byline_text, render
 from components.paging import pager
 from components.paths import names_for
+from components.story_cards import WIDE_KEY, story_cards
 from components.story_trail import back_button, open_story
 from components.view import get_view, header
 from core.analysing.highlight import markdown_code
@@ -121,7 +122,13 @@ def on_table_select() -> None:
         open_story(None)
 
 
-st.dataframe(
+def open_card(target: str) -> None:
+    open_story(target, came_from=article_id, opened=turn_to_page_of)
+
+
+# a phone shows the page's stories as cards, a wider screen the table (CSS in components.story_cards)
+story_cards(table, article_id, open_card)
+st.container(key=WIDE_KEY).dataframe(
     table.drop(columns=["article_id"]),
     key=table_key,
     on_select=on_table_select,
@@ -146,7 +153,7 @@ st.dataframe(
 )
 
 if not article_id:
-    st.info("Select a row to read the story.")
+    st.info("Select a story to read it.")
     url_state.write()  # the page's own controls (the sort) are in the URL though the page stops here
     st.stop()
 if position is None:
