@@ -217,6 +217,25 @@ def test_themes_unknown_part_in_the_link_opens_the_overlap_with_a_note() -> None
     assert any("Ignored part=`sentiment` in the link" in w.value for w in at.warning)
 
 
+@pytest.mark.parametrize(
+    ("part", "names"),
+    [
+        ("overlap", ["caixin-stories-per-theme", "caixin-stories-carrying-both-themes"]),
+        ("terms", ["caixin-stories-per-theme", "caixin-distinctive-terms-of-the-selection"]),
+    ],
+)
+def test_themes_charts_name_their_png_and_describe_themselves(part: str, names: list[str]) -> None:
+    import json
+
+    at = open_page("themes", {"part": part, "theme": "huawei"})
+    charts = at.get("plotly_chart")
+    config = [json.loads(chart.proto.config)["toImageButtonOptions"] for chart in charts]
+    assert [c["filename"] for c in config] == names
+    assert all(c["format"] == "png" for c in config)
+    assert all(chart.proto.alt for chart in charts)
+    assert not at.get("vega_lite_chart")  # no chart left whose PNG Streamlit names by the time
+
+
 def test_compare_from_the_link_with_an_empty_side() -> None:
     at = open_page(
         "themes",

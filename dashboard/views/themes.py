@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import charts, url_state
+from components import url_state
 from components.compare import PERIODS
 from components.compare import render as render_comparison
-from components.figures import data_button, file_stem, plain
+from components.figures import bar_figure, data_button, file_stem, heatmap_figure, plain, show_figure
 from components.filters import chart_filter
 from components.paging import pager
 from components.view import get_view, header
@@ -38,25 +38,23 @@ if not view.count:
 labels, colours = view.theme_labels, view.theme_colours
 counts = view.cached("theme_counts", theme_counts, "memberships", "frame")
 counts = counts.assign(label=counts["theme"].map(labels))
-scale = charts.theme_scale(colours, labels)
-charts.show(
-    charts.bars(
+show_figure(
+    bar_figure(
         counts,
         "label",
         "articles",
         title="Stories per theme (click a bar to filter by it)",
         x_title="Stories",
         y_title="Theme",
-        colour="label",
-        scale=scale,
-        select_name="pick",
-        tooltip_extra=[charts.alt.Tooltip("share:Q", title="Share of selection", format=".1%")],
+        colours=[colours.get(slug, "#888888") for slug in counts["theme"]],
     ),
-    width="stretch",
-    on_select=chart_filter("themes_bars", "pick", "label", "theme", {v: k for k, v in labels.items()}),
+    counts,
+    file_stem("stories per theme"),
     key="themes_bars",
+    alt="Bar chart: stories per theme. "
+    + ", ".join(f"{label} {n:,}" for label, n in zip(counts["label"], counts["articles"], strict=True)),
+    on_select=chart_filter("themes_bars", "points", "y", "theme", {v: k for k, v in labels.items()}),
 )
-data_button(counts, file_stem("stories per theme"), key="themes_bars_data")
 
 PARTS = {  # tab label -> its word in the URL (part=compare)
     "Overlap": "overlap",
@@ -75,8 +73,8 @@ def overlap() -> None:
         st.caption("No theme matches in the selection.")
         return
     co = co.assign(theme_a=co["theme_a"].map(labels), theme_b=co["theme_b"].map(labels))
-    charts.show(
-        charts.heatmap(
+    show_figure(
+        heatmap_figure(
             co,
             "theme_a",
             "theme_b",
@@ -85,9 +83,11 @@ def overlap() -> None:
             row_title="Theme",
             column_title="Theme",
         ),
-        width="stretch",
+        co,
+        file_stem("stories carrying both themes"),
+        key="themes_co",
+        alt="Heat map: stories carrying both themes, for each pair of themes.",
     )
-    data_button(co, file_stem("stories carrying both themes"), key="themes_co_data")
 
 
 def terms() -> None:
@@ -103,21 +103,23 @@ def terms() -> None:
         lambda mask: distinctive_terms(collection.articles, mask, top=20, background=background),
         "mask",
     )
-    charts.show(
-        charts.bars(
+    show_figure(
+        bar_figure(
             found,
             "term",
             "z",
             title="Distinctive terms of the selection vs the rest",
             x_title="Log-odds z-score",
             y_title="Term",
-            tooltip_extra=[
-                charts.alt.Tooltip("count_selected:Q", title="In the selection"),
-                charts.alt.Tooltip("count_rest:Q", title="In the rest"),
-            ],
-        )
+            number=".2f",
+        ),
+        found,
+        file_stem("distinctive terms of the selection"),
+        key="themes_terms",
+        alt="Bar chart: the 20 terms most typical of the selection against the rest of the collection: "
+        + ", ".join(found["term"].head(10).astype(str))
+        + ".",
     )
-    data_button(found, file_stem("distinctive terms of the selection"), key="themes_terms_data")
 
 
 def comparison() -> None:

@@ -205,3 +205,19 @@ def test_export_csv_has_the_research_columns_and_relative_sources(
     records = [json.loads(line) for line in download(fresh).decode("utf-8").splitlines()]
     assert len(records) == 5 and all("body" not in r and "snippet" in r for r in records)
     assert_healthy(fresh)
+
+
+def test_a_click_on_a_theme_bar_filters_by_that_theme(page: Any, server: Server) -> None:
+    """The Themes page's bars are Plotly charts (their PNG download named after what they show) and a
+    click on a bar still filters by its theme."""
+    open_view(page, server, "/themes")
+    chart = page.locator(".st-key-themes_bars")
+    expect(chart.locator(".modebar-btn[data-title='Download plot as a png']")).to_have_count(1)
+    top = chart.locator(".plot .bars .point path").first  # the largest theme, drawn first
+    label = str(chart.locator(".yaxislayer-above .ytick text").first.inner_text())
+    top.click()
+    page.wait_for_function("() => location.search.includes('theme=')", timeout=TIMEOUT)
+    settle(page, timeout=TIMEOUT)
+    assert len(params(page)["theme"]) == 1
+    assert f"Theme: {label}" in main_text(page)  # the filter chip of the clicked theme
+    assert_healthy(page)
