@@ -143,6 +143,25 @@ def test_reader_cards_are_the_page_of_stories_and_open_one(sample: Collection) -
     assert [b.proto.type for b in card_buttons(at)].count("primary") == 1
 
 
+def scroll_requests(at: object) -> list[str]:
+    found = re.findall(r'data-scroll-token="([^"]*)"', " ".join(h.proto.body for h in at.get("html")))  # type: ignore[attr-defined]
+    return list(found)
+
+
+def test_a_picked_story_asks_once_to_be_scrolled_to() -> None:
+    at = open_page("reader", {"theme": "huawei"})
+    assert scroll_requests(at) == []
+    assert any('id="caixin-updating"' in h.proto.body for h in at.get("html"))  # on every page
+    card = card_buttons(at)[1]
+    card.click().run()  # type: ignore[attr-defined]
+    assert scroll_requests(at) == [str(card.key).removeprefix("card-")]  # type: ignore[attr-defined]
+    at.run()  # a rerun that picks nothing does not scroll again
+    assert scroll_requests(at) == []
+    next(b for b in at.button if b.label == "Older →").click().run()
+    article = at.query_params["article"]
+    assert scroll_requests(at) == [article[-1] if isinstance(article, list) else article]
+
+
 def test_card_text_is_escaped_never_markdown() -> None:
     import sys
 

@@ -17,6 +17,7 @@ from components import url_state
 from components.article import byline_text, render
 from components.paging import pager
 from components.paths import names_for
+from components.status import scroll_to
 from components.story_cards import WIDE_KEY, story_cards
 from components.story_trail import back_button, open_story
 from components.view import get_view, header
@@ -27,6 +28,8 @@ PAGE_ROWS = 100  # the table sends one page of the selection to the browser, nev
 PAGE_KEY = "reader_page"
 TABLE_KEY = "reader_table"
 OPENED_KEY = "_reader_opened"
+PICKED_KEY = "_reader_picked"  # the story picked in this session's last interaction: scroll to it
+STORY_KEY = "reader_story"  # the container of the reading pane
 SORT_PARAM = "sort"  # URL parameter and widget key of the order
 
 view = get_view()
@@ -68,7 +71,8 @@ if (article_id, sort, view.filters) != st.session_state.get(OPENED_KEY):
 
 def turn_to_page_of(target: str) -> None:
     """``open_story``'s ``opened``: turn the table to the page of ``target`` in the same step as the story
-    opens (one URL change, one history entry)."""
+    opens (one URL change, one history entry), and scroll to the story once it is drawn."""
+    st.session_state[PICKED_KEY] = target
     target_position = collection.position_of(target)
     at = np.flatnonzero(positions == target_position) if target_position is not None else ()
     if len(at):
@@ -165,8 +169,10 @@ if position is None:
     st.stop()
 row = everything.iloc[position].to_dict()
 st.divider()
-back_button(collection, opened=turn_to_page_of)
-nav = st.columns([1, 1, 4])
+story = st.container(key=STORY_KEY)  # scrolled to (and focused) when a story is picked
+with story:
+    back_button(collection, opened=turn_to_page_of)
+nav = story.columns([1, 1, 4])
 if here is not None:
     story_ids = everything["article_id"]
     previous_id = str(story_ids.iat[positions[here - 1]]) if here > 0 else None
@@ -193,4 +199,8 @@ def follow_related(target: str | None) -> None:
     open_story(target, came_from=article_id, opened=turn_to_page_of)
 
 
-render(row, view.filters.q, story_themes, targets, follow_related, names_for(collection))
+with story:
+    render(row, view.filters.q, story_themes, targets, follow_related, names_for(collection))
+if st.session_state.pop(PICKED_KEY, None) == article_id:
+    with st.container(key="reader_scroll"):
+        scroll_to(STORY_KEY, article_id)

@@ -79,3 +79,46 @@ def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, ser
     open_view(page, server, "/reader?theme=huawei")
     assert page.locator(".st-key-reader_wide [data-testid='stDataFrame']").is_visible()
     assert not page.locator(".st-key-reader_cards").is_visible()
+
+
+def test_a_picked_story_is_scrolled_to_and_focused(phone: Any, server: Server) -> None:
+    """Tapping a card opens the story below the list: the window scrolls to it and the keyboard focus
+    moves to it (a screen reader continues from the story, not from the list)."""
+    open_view(phone, server, "/reader?theme=huawei")
+    phone.locator(".st-key-reader_cards [class*='st-key-story-']").nth(3).get_by_role("button").click()
+    phone.wait_for_function("() => location.search.includes('article=')", timeout=30_000)
+    phone.wait_for_function(
+        """() => {
+            const story = document.querySelector('.st-key-reader_story');
+            if (!story) return false;
+            const top = story.getBoundingClientRect().top;
+            return top > -5 && top < 120 && document.activeElement === story;
+        }""",
+        timeout=30_000,
+    )
+    wait_for_count(phone, 5)  # settled; axe-core on the scrolled state
+    assert_healthy(phone)
+
+
+def test_the_updating_sign_is_a_status_shown_while_a_page_runs(page: Any, server: Server) -> None:
+    """ "Updating…" appears in a role=status live region when a run lasts, and goes when it ends. The run
+    is simulated with the attribute Streamlit sets on its app element while the script runs (the sample
+    reruns too fast to see it)."""
+    from .conftest import check_accessibility
+
+    open_view(page, server, "/")
+    sign = page.locator("#caixin-updating")
+    assert sign.get_attribute("role") == "status" and sign.get_attribute("aria-live") == "polite"
+    assert sign.inner_text() == ""
+    app = "document.querySelector('[data-testid=\"stApp\"]')"
+    page.evaluate(f"() => {app}.setAttribute('data-test-script-state', 'running')")
+    page.wait_for_function(
+        "() => document.getElementById('caixin-updating').textContent === 'Updating…'", timeout=5_000
+    )
+    box = sign.bounding_box()
+    assert box and box["width"] > 40 and box["y"] < 60  # visible at the top of the window
+    check_accessibility(page)
+    page.evaluate(f"() => {app}.setAttribute('data-test-script-state', 'notRunning')")
+    page.wait_for_function(
+        "() => document.getElementById('caixin-updating').textContent === ''", timeout=5_000
+    )

@@ -212,7 +212,7 @@ def test_a_click_on_a_theme_bar_filters_by_that_theme(page: Any, server: Server)
     click on a bar still filters by its theme."""
     open_view(page, server, "/themes")
     chart = page.locator(".st-key-themes_bars")
-    expect(chart.locator(".modebar-btn[data-title='Download plot as a png']")).to_have_count(1)
+    expect(chart.locator(".modebar-btn[data-title='Download plot as a PNG']")).to_have_count(1)
     top = chart.locator(".plot .bars .point path").first  # the largest theme, drawn first
     label = str(chart.locator(".yaxislayer-above .ytick text").first.inner_text())
     top.click()
