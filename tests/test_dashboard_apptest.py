@@ -366,7 +366,8 @@ def test_themes_compare_reports_both_sides() -> None:
     at.text_input(key="cmp_b").set_value("tariff*").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric} == {"A: stories": "5", "B: stories": "2", "In both": "0"}
-    assert len(at.get("plotly_chart")) == 4  # over time, overlap, typical terms of A and of B
+    compared = [c for c in at.get("plotly_chart") if str(c.key).startswith("compare_")]
+    assert len(compared) == 4  # over time, overlap, typical terms of A and of B
 
 
 def test_themes_compare_with_a_bad_query_shows_where() -> None:
