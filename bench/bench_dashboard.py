@@ -6,6 +6,10 @@ Loads the corpus once (through the core cache, as the server does), then for eac
 script time of a rerun after a filter change (a theme, a query, a reporter, a date range, clearing), cold
 (first time that view is computed in this process) and warm (the same view again, as a second session or
 a rerun would see it). Target: < 300 ms per rerun at 100,000 stories. Writes bench/out/dashboard.json.
+
+The Themes page computes only its open part (``part`` in the URL): ``themes`` is the page as it opens
+(the overlap part), ``themes:compare`` and the like the same changes with that part open, measured after
+``themes`` (so "cold" is what opening that part costs). ``--pages`` picks some of them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
+THEMES_PARTS = ["themes:terms", "themes:compare", "themes:names", "themes:evidence"]
 CHANGES: list[tuple[str, object]] = [
     ("theme", ["huawei"]),
     ("q", '"trade war" OR tariff*'),
@@ -35,6 +40,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        default=[*PAGES, *THEMES_PARTS],
+        metavar="PAGE",
+        help=f"pages to measure, in order (default: all of {', '.join([*PAGES, *THEMES_PARTS])})",
+    )
     args = parser.parse_args()
 
     corpus_dir = ROOT / "bench" / "corpus" / f"stories-{args.stories}"
@@ -57,8 +69,11 @@ def main() -> None:
     header = at.markdown[0].value if at.markdown else "?"
 
     results: dict[str, dict[str, float]] = {}
-    for page in PAGES:
-        at.switch_page(f"views/{page}.py")
+    for page in args.pages:
+        name, _, part = page.partition(":")
+        at.switch_page(f"views/{name}.py")
+        if part:
+            at.query_params["part"] = part  # as a link opens it
         at.run()
         cold: list[float] = []
         warm: list[float] = []

@@ -19,6 +19,7 @@ from components.access import logout_button, require_login
 from components.data import REREAD_KEY, load_collection, read_only
 from components.filters import NOTES_KEY, share_box, sidebar
 from components.paths import names_for
+from components.status import updating_sign
 from components.view import build_view, remember
 from components.warm import ready
 from core.analysing.analytics import option_counts
@@ -49,6 +50,7 @@ st.html(
     [data-testid="stExpandSidebarButton"] { width: auto; padding: 0 0.5rem; }
     </style>"""
 )
+updating_sign()  # "Updating…" at the top of the window while a page reruns
 require_login()
 page = st.navigation(PAGES, position="hidden")
 url_state.begin()

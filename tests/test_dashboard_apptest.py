@@ -249,7 +249,7 @@ def test_reader_without_article_asks_to_select_a_row() -> None:
     at = open_page("reader", {"theme": "huawei"})
     (table,) = at.dataframe
     assert len(table.value) == 5
-    assert "Select a row to read the story." in texts(at.info)
+    assert "Select a story to read it." in texts(at.info)
 
 
 def test_reader_opens_the_story_of_the_link(sample_ids: dict[str, str]) -> None:
@@ -361,16 +361,17 @@ def chart_count(node: object) -> int:
 
 
 def test_themes_compare_reports_both_sides() -> None:
-    at = open_page("themes")
+    at = open_page("themes", {"part": "compare"})
     at.text_input(key="cmp_a").set_value("huawei").run()
     at.text_input(key="cmp_b").set_value("tariff*").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric} == {"A: stories": "5", "B: stories": "2", "In both": "0"}
-    assert len(at.get("plotly_chart")) == 4  # over time, overlap, typical terms of A and of B
+    compared = [c for c in at.get("plotly_chart") if str(c.key).startswith("compare_")]
+    assert len(compared) == 4  # over time, overlap, typical terms of A and of B
 
 
 def test_themes_compare_with_a_bad_query_shows_where() -> None:
-    at = open_page("themes")
+    at = open_page("themes", {"part": "compare"})
     at.text_input(key="cmp_a").set_value('"trade war').run()
     assert not at.exception
     assert "Comparison not run" in texts(at.error)

@@ -127,6 +127,80 @@ def test_reader_goes_back_to_the_first_page_when_the_filters_change(oracle: Coll
     )
 
 
+def url_page(at: AppTest, name: str = "reader_page") -> str | None:
+    value = at.query_params.get(name)
+    return str(value[-1] if isinstance(value, list) else value) if value else None
+
+
+def test_reader_page_from_the_link_and_into_the_url(oracle: Collection) -> None:
+    ids = selected_ids(oracle)
+    at = open_page("reader", {"reader_page": "2"})
+    assert at.number_input(key="reader_page").value == 2
+    assert f"Showing stories {READER_PAGE + 1}–{2 * READER_PAGE} of" in captions(at)
+    at.number_input(key="reader_page").set_value(3).run()
+    assert url_page(at) == "3"
+    assert at.dataframe[0].value["headline"].iloc[0] == str(
+        oracle.articles.set_index("article_id").loc[ids[2 * READER_PAGE], "headline"]
+    )
+    at.number_input(key="reader_page").set_value(1).run()  # the default page leaves the URL
+    assert url_page(at) is None
+    at = open_page("reader", {"reader_page": "99"})  # past the last page: the last page
+    assert at.number_input(key="reader_page").value == 3
+
+
+@pytest.mark.parametrize(("story", "linked_page", "shown_page"), [(230, "1", 3), (5, "3", 1), (150, "", 2)])
+def test_a_linked_story_wins_over_the_linked_page(
+    oracle: Collection, story: int, linked_page: str, shown_page: int
+) -> None:
+    """A link with ``article`` opens the page that holds that story, whatever ``reader_page`` says."""
+    ids = selected_ids(oracle)
+    params = {"article": ids[story], **({"reader_page": linked_page} if linked_page else {})}
+    at = open_page("reader", params)
+    assert at.number_input(key="reader_page").value == shown_page
+    assert url_page(at) == (str(shown_page) if shown_page > 1 else None)
+    start = (shown_page - 1) * READER_PAGE
+    assert list(at.session_state[f"reader_table-{start}"]["selection"]["rows"]) == [story - start]
+
+
+def test_turning_the_page_keeps_the_story_open_and_back_restores_the_page(oracle: Collection) -> None:
+    ids = selected_ids(oracle)
+    at = open_page("reader", {"article": ids[5]})
+    at.number_input(key="reader_page").set_value(2).run()
+    assert not at.exception
+    assert url_page(at) == "2" and at.query_params["article"] == ids[5]
+    assert f"Story 6 of {len(ids)} in the selection" in captions(at)  # still open below the table
+    at.query_params["reader_page"] = "3"  # Back/Forward to an entry that differs in the page only
+    at.run()
+    assert at.number_input(key="reader_page").value == 3
+    assert at.query_params["article"] == ids[5]
+
+
+def test_older_across_a_page_boundary_writes_the_new_page(oracle: Collection) -> None:
+    ids = selected_ids(oracle)
+    at = open_page("reader", {"article": ids[2 * READER_PAGE - 1]})
+    assert url_page(at) == "2"
+    next(b for b in at.button if b.label == "Older →").click().run()
+    assert at.query_params["article"] == ids[2 * READER_PAGE]
+    assert url_page(at) == "3"
+    next(b for b in at.button if b.label == "← Newer").click().run()
+    assert url_page(at) == "2"
+
+
+def test_evidence_page_in_the_url(oracle: Collection) -> None:
+    members = oracle.memberships[oracle.memberships["theme"] == "diplomacy"]
+    assert len(members) > 50, "the generated collection should hold two pages of diplomacy evidence"
+    at = open_page("themes", {"part": "evidence", "evidence_theme": "diplomacy", "evidence_page": "2"})
+    assert at.number_input(key="evidence_page").value == 2
+    assert "Showing stories 51–" in captions(at)
+    at.number_input(key="evidence_page").set_value(1).run()
+    assert url_page(at, "evidence_page") is None
+    at.number_input(key="evidence_page").set_value(2).run()
+    assert url_page(at, "evidence_page") == "2"
+    at.selectbox(key="evidence_theme").set_value("finance-markets").run()  # another theme: its page 1
+    assert at.number_input(key="evidence_page").value == 1
+    assert url_page(at, "evidence_page") is None
+
+
 def test_a_selection_of_one_page_has_no_picker() -> None:
     at = open_page("reader", {"theme": "human-rights"})
     assert not at.get("number_input")
@@ -154,7 +228,7 @@ def test_data_page_lists_every_file_a_page_at_a_time(oracle: Collection) -> None
 
 
 def test_theme_evidence_shows_the_linked_theme_most_hits_first(oracle: Collection) -> None:
-    at = open_page("themes", {"theme": "huawei"})
+    at = open_page("themes", {"theme": "huawei", "part": "evidence"})
     assert at.selectbox(key="evidence_theme").value == "huawei"
     evidence = next(d.value for d in at.dataframe if "evidence" in d.value.columns)
     members = oracle.memberships[oracle.memberships["theme"] == "huawei"]
@@ -286,7 +360,9 @@ def test_views_with_the_same_filters_share_one_read_only_mask() -> None:
     assert first is again
     assert not first.flags.writeable
     assert re.search(r"\d+ stor(?:y|ies)", at.markdown[0].value)
-    assert int(np.count_nonzero(first)) == int(re.search(r"(\d+) stor(?:y|ies)", at.markdown[0].value).group(1))  # type: ignore[union-attr]
+    assert int(np.count_nonzero(first)) == int(
+        re.search(r"(\d+) stor(?:y|ies)", at.markdown[0].value).group(1)
+    )  # type: ignore[union-attr]
 
 
 def test_a_session_keeps_no_copy_of_its_selection_between_runs() -> None:

@@ -121,13 +121,150 @@ def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
     assert ticked_ids(at, sample) == []
 
 
+def card_buttons(at: object) -> list[object]:
+    return [b for b in at.button if str(b.key).startswith("card-")]  # type: ignore[attr-defined]
+
+
+def test_reader_cards_are_the_page_of_stories_and_open_one(sample: Collection) -> None:
+    """The cards a phone shows: one per row of the page, in the table's order, the headline a button."""
+    at = open_page("reader", {"theme": "huawei"})
+    cards = card_buttons(at)
+    table = at.dataframe[0].value
+    assert [c.key for c in cards] == [f"card-{sample.articles['article_id'].iat[i]}" for i in table.index]  # type: ignore[attr-defined]
+    assert [c.label.replace("\\", "") for c in cards] == table["headline"].tolist()  # type: ignore[attr-defined]
+    lines = [c for c in texts(at.caption).splitlines() if " · " in c]
+    assert len(lines) == len(cards) and not any(line.startswith("Reading") for line in lines)
+    target = str(cards[2].key).removeprefix("card-")  # type: ignore[attr-defined]
+    cards[2].click().run()  # type: ignore[attr-defined]
+    assert not at.exception
+    assert at.query_params["article"] in (target, [target])
+    reading = [c for c in texts(at.caption).splitlines() if c.startswith("Reading · ")]
+    assert len(reading) == 1
+    assert [b.proto.type for b in card_buttons(at)].count("primary") == 1
+
+
+def scroll_requests(at: object) -> list[str]:
+    found = re.findall(r'data-scroll-token="([^"]*)"', " ".join(h.proto.body for h in at.get("html")))  # type: ignore[attr-defined]
+    return list(found)
+
+
+def test_a_picked_story_asks_once_to_be_scrolled_to() -> None:
+    at = open_page("reader", {"theme": "huawei"})
+    assert scroll_requests(at) == []
+    assert any('id="caixin-updating"' in h.proto.body for h in at.get("html"))  # on every page
+    card = card_buttons(at)[1]
+    card.click().run()  # type: ignore[attr-defined]
+    assert scroll_requests(at) == [str(card.key).removeprefix("card-")]  # type: ignore[attr-defined]
+    at.run()  # a rerun that picks nothing does not scroll again
+    assert scroll_requests(at) == []
+    next(b for b in at.button if b.label == "Older →").click().run()
+    article = at.query_params["article"]
+    assert scroll_requests(at) == [article[-1] if isinstance(article, list) else article]
+
+
+def test_card_text_is_escaped_never_markdown() -> None:
+    import sys
+
+    import pandas as pd
+
+    sys.path.insert(0, str(SAMPLE.parents[1] / "dashboard"))
+    from components.figures import plain
+    from components.story_cards import card_line
+
+    hostile = "**Bold** [link](javascript:alert(1)) <b>tag</b> `code`"
+    escaped = plain(hostile)
+    assert escaped.replace("\\", "") == hostile  # the same text once the escapes are read
+    assert not re.search(r"(?<!\\)[*\[\]()<>`]", escaped)  # no Markdown character left unescaped
+    row = pd.Series({"date": pd.Timestamp("2019-09-30 14:05"), "by": "Dave Yin", "section": "World"})
+    assert card_line(row) == "2019-09-30 14:05 · Dave Yin · World"
+    assert card_line(pd.Series({"date": pd.NaT, "by": "", "section": None})) == "no date · Unsigned"
+
+
 # ------------------------------------------------------------------------------------------------- themes
+
+
+def computed(at: object) -> set[str]:
+    """Labels of what the session's view has computed and remembered (``View.cached``) for its filters."""
+    view = at.session_state["_view"]  # type: ignore[attr-defined]
+    memo = view.collection.derived.get("memo", {})
+    return {key[0] for key in memo if isinstance(key, tuple) and len(key) == 4 and key[1] == view.filters}
+
+
+def test_themes_opens_on_the_overlap_part_and_computes_no_other() -> None:
+    at = open_page("themes", {"q": "china AND trade"})  # a view no other test computes
+    assert [t.label for t in at.tabs] == ["Overlap", "Distinctive terms", "Compare", "Names", "Evidence"]
+    assert not at.metric and not at.get("button_group")  # no comparison, no names
+    assert {"compare", "mentions", "distinctive_terms", "evidence"}.isdisjoint(computed(at))
+    assert "theme_cooccurrence" in computed(at)
+    assert "part" not in at.query_params
+
+
+@pytest.mark.parametrize(
+    ("word", "label", "made"),
+    [
+        ("terms", "Distinctive terms", "distinctive_terms"),
+        ("compare", "Compare", "compare"),
+        ("Names", "Names", "mentions"),  # the tab's label works too, in any case
+        ("evidence", "Evidence", "evidence"),
+    ],
+)
+def test_themes_part_from_the_link_computes_that_part_only(word: str, label: str, made: str) -> None:
+    at = open_page("themes", {"q": f"china NOT unseen{word.lower()}", "part": word})  # a view of its own
+    assert at.session_state["part"] == label
+    assert made in computed(at)
+    others = {"compare", "mentions", "distinctive_terms", "evidence"} - {made}
+    assert others.isdisjoint(computed(at))
+    assert [open_tab.label for open_tab in at.tabs if open_tab.children] == [label]
+
+
+def test_themes_part_chosen_goes_into_the_url_and_back() -> None:
+    at = open_page("themes")
+    at.session_state["part"] = "Compare"
+    at.run()
+    assert not at.exception
+    assert at.query_params["part"] == ["compare"] or at.query_params["part"] == "compare"
+    assert {m.label for m in at.metric} == {"A: stories", "B: stories", "In both"}
+    at.session_state["part"] = "Overlap"  # the default part leaves the URL
+    at.run()
+    assert "part" not in at.query_params
+    assert not at.metric
+
+
+def test_themes_unknown_part_in_the_link_opens_the_overlap_with_a_note() -> None:
+    at = open_page("themes", {"part": "sentiment"})
+    assert at.session_state["part"] == "Overlap"
+    assert any("Ignored part=`sentiment` in the link" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(
+    ("part", "names"),
+    [
+        ("overlap", ["caixin-stories-per-theme", "caixin-stories-carrying-both-themes"]),
+        ("terms", ["caixin-stories-per-theme", "caixin-distinctive-terms-of-the-selection"]),
+    ],
+)
+def test_themes_charts_name_their_png_and_describe_themselves(part: str, names: list[str]) -> None:
+    import json
+
+    at = open_page("themes", {"part": part, "theme": "huawei"})
+    charts = at.get("plotly_chart")
+    config = [json.loads(chart.proto.config)["toImageButtonOptions"] for chart in charts]
+    assert [c["filename"] for c in config] == names
+    assert all(c["format"] == "png" for c in config)
+    assert all(chart.proto.alt for chart in charts)
+    assert not at.get("vega_lite_chart")  # no chart left whose PNG Streamlit names by the time
 
 
 def test_compare_from_the_link_with_an_empty_side() -> None:
     at = open_page(
         "themes",
-        {"cmp_a": "theme:huawei", "cmp_b": "graphene AND tariffs", "cmp_per": "week", "cmp_show": "share"},
+        {
+            "part": "compare",
+            "cmp_a": "theme:huawei",
+            "cmp_b": "graphene AND tariffs",
+            "cmp_per": "week",
+            "cmp_show": "share",
+        },
     )
     assert at.text_input(key="cmp_a").value == "theme:huawei"
     assert at.text_input(key="cmp_b").value == "graphene AND tariffs"
@@ -139,7 +276,7 @@ def test_compare_from_the_link_with_an_empty_side() -> None:
 
 
 def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) -> None:
-    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*"})
+    at = open_page("themes", {"part": "compare", "cmp_a": "huawei", "cmp_b": "tariff*"})
     a, b = (int(sample.index.mask(q).sum()) for q in ("huawei", "tariff*"))
     both = int((sample.index.mask("huawei") & sample.index.mask("tariff*")).sum())
     assert {m.label: m.value for m in at.metric} == {
@@ -151,7 +288,7 @@ def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) ->
     assert {m.label: m.value for m in at.metric}["B: stories"] == str(
         len(sample.theme_ids("trade-war") or ())
     )
-    at = open_page("themes", {"cmp_a": "huawei", "cmp_b": "tariff*", "kind": "agency"})
+    at = open_page("themes", {"part": "compare", "cmp_a": "huawei", "cmp_b": "tariff*", "kind": "agency"})
     within = sample.index.mask("agency:any")
     assert {m.label: m.value for m in at.metric}["A: stories"] == str(
         int((sample.index.mask("huawei") & within).sum())
@@ -159,13 +296,13 @@ def test_compare_counts_follow_the_inputs_and_the_filters(sample: Collection) ->
 
 
 def test_compare_with_an_unknown_theme_says_which() -> None:
-    at = open_page("themes", {"cmp_a": "theme:weather", "cmp_b": "huawei"})
+    at = open_page("themes", {"part": "compare", "cmp_a": "theme:weather", "cmp_b": "huawei"})
     assert any("Comparison not run" in e.value and "unknown theme 'weather'" in e.value for e in at.error)
     assert not at.exception
 
 
 def test_a_mention_click_becomes_the_search() -> None:
-    at = open_page("themes")
+    at = open_page("themes", {"part": "names"})
     people = next(g for g in at.get("button_group") if g.label == "People")
     assert "Donald Trump" in people.options[0]
     people.set_value("Donald Trump").run()
@@ -175,7 +312,7 @@ def test_a_mention_click_becomes_the_search() -> None:
 
 
 def test_evidence_theme_from_the_link() -> None:
-    at = open_page("themes", {"evidence_theme": "Trade war"})
+    at = open_page("themes", {"part": "evidence", "evidence_theme": "Trade war"})
     assert at.selectbox(key="evidence_theme").value == "trade-war"
 
 

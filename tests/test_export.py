@@ -203,6 +203,19 @@ def test_estimate_of_a_large_selection_from_a_sample(sample: Collection, fmt: st
     assert abs(estimate - actual) / actual < 0.1
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_estimate_from_the_sampled_rows_alone_equals_the_estimate_from_all(
+    sample: Collection, fmt: str
+) -> None:
+    many = pd.concat([sample.articles] * 30, ignore_index=True)  # 600 stories
+    rows = export.size_sample(len(many), 50)
+    assert len(rows) == 50 and rows[0] == 0 and rows[-1] == len(many) - 1
+    from_all = export.estimate_size(many, fmt, sample=50)
+    assert export.estimate_size(many.iloc[rows], fmt, sample=50, total=len(many)) == from_all
+    assert export.estimate_size(many.iloc[rows[:1]], fmt, sample=1, total=1) > 0
+    assert list(export.size_sample(3, 50)) == [0, 1, 2]
+
+
 @pytest.mark.parametrize(
     ("count", "words"), [(0, "0 stories"), (1, "1 story"), (2, "2 stories"), (148_203, "148,203 stories")]
 )

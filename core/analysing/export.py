@@ -211,6 +211,17 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
     return export_bytes(frame, "parquet")
 
 
+SIZE_SAMPLE = 200  # rows converted to estimate the size of an export
+
+
+def size_sample(total: int, sample: int = SIZE_SAMPLE) -> np.ndarray:
+    """Positions of the rows ``estimate_size`` converts out of ``total``: ``sample`` spread evenly (all of
+    them when there are no more)."""
+    if total <= sample:
+        return np.arange(total, dtype=np.intp)
+    return np.linspace(0, total - 1, sample).round().astype(np.intp)
+
+
 def estimate_size(
     frame: pd.DataFrame,
     fmt: str,
@@ -218,17 +229,23 @@ def estimate_size(
     *,
     body: bool = True,
     prepare: Prepare | None = None,
-    sample: int = 200,
+    sample: int = SIZE_SAMPLE,
+    total: int | None = None,
 ) -> int:
     """The size in bytes an export of ``frame`` will have, from ``sample`` rows spread evenly over it
-    (exact when the frame has no more rows than that). Nothing but the sample is converted."""
-    if len(frame) <= sample:
+    (exact when the frame has no more rows than that). Nothing but the sample is converted.
+
+    With ``total``, ``frame`` holds only the rows at ``size_sample(total, sample)`` of a selection of
+    ``total`` rows: a caller that reads the text from disk reads those rows' alone."""
+    if total is None:
+        total = len(frame)
+        frame = frame.iloc[size_sample(total, sample)] if total > sample else frame
+    if total <= sample or len(frame) < 2:
         return len(export_bytes(frame, fmt, extra, body=body, prepare=prepare))
-    rows = np.linspace(0, len(frame) - 1, sample).round().astype(np.intp)
-    one = len(export_bytes(frame.iloc[rows[:1]], fmt, extra, body=body, prepare=prepare))
-    many = len(export_bytes(frame.iloc[rows], fmt, extra, body=body, prepare=prepare))
-    per_row = (many - one) / (sample - 1)
-    return int(one - per_row + per_row * len(frame))
+    one = len(export_bytes(frame.iloc[:1], fmt, extra, body=body, prepare=prepare))
+    many = len(export_bytes(frame, fmt, extra, body=body, prepare=prepare))
+    per_row = (many - one) / (len(frame) - 1)
+    return int(one - per_row + per_row * total)
 
 
 # ------------------------------------------------------------------------------------- research columns

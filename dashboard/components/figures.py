@@ -1,8 +1,10 @@
 """Charts with their data: every chart on the research pages can be downloaded as the table it draws, and
 a Plotly chart's "Download plot as a png" names the file after what it shows.
 
-Streamlit's own toolbar names every Altair PNG ``<time>_chart.png``; Plotly's modebar takes a file name
-(``toImageButtonOptions``), so the charts drawn here name theirs.
+Streamlit's own toolbar names every Altair PNG ``<time>_chart.png`` (Streamlit 1.67 passes a chart's
+``usermeta.embedOptions`` on to Vega-Embed only for its theme, renderer and padding, so
+``downloadFileName`` is dropped); Plotly's modebar takes a file name (``toImageButtonOptions``), so the
+charts drawn here (``bar_figure``, ``heatmap_figure``) name theirs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 
@@ -42,17 +45,82 @@ def data_button(data: pd.DataFrame, stem: str, *, key: str, label: str = "Data o
     )
 
 
-def show_figure(figure: Any, data: pd.DataFrame, stem: str, *, key: str, alt: str) -> None:
+def show_figure(
+    figure: Any, data: pd.DataFrame, stem: str, *, key: str, alt: str, on_select: Any = "ignore"
+) -> None:
     """A Plotly figure at full width whose PNG download is named ``<stem>.png``, with the download of
-    ``data`` (the table it draws) below it. ``alt`` describes the chart to screen readers."""
+    ``data`` (the table it draws) below it. ``alt`` describes the chart to screen readers; ``on_select``
+    (a callback) makes a click on a mark select it."""
     st.plotly_chart(
         figure,
         width="stretch",
         key=key,
         alt=alt,
+        on_select=on_select,
+        selection_mode="points",
         config={
             "displaylogo": False,
             "toImageButtonOptions": {"format": "png", "filename": stem, "scale": 2},
         },
     )
     data_button(data, stem, key=f"{key}-data")
+
+
+def bar_figure(
+    data: pd.DataFrame,
+    category: str,
+    value: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colours: list[str] | None = None,
+    number: str = ",",
+) -> go.Figure:
+    """Horizontal bars of ``value`` per ``category``, in ``data``'s order from the top (one colour per
+    bar with ``colours``); ``number`` is the value's d3 format in the hover text."""
+    figure = go.Figure(
+        go.Bar(
+            x=data[value],
+            y=data[category],
+            orientation="h",
+            marker={"color": colours} if colours else {},
+            hovertemplate=f"%{{y}}: %{{x:{number}}}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        xaxis={"title": x_title},
+        yaxis={"title": y_title, "autorange": "reversed", "type": "category"},
+        height=max(200, 80 + 26 * len(data)),
+        margin={"t": 50, "b": 40},
+        clickmode="event+select",
+    )
+    return figure
+
+
+def heatmap_figure(
+    data: pd.DataFrame, row: str, column: str, value: str, *, title: str, row_title: str, column_title: str
+) -> go.Figure:
+    """A count matrix (``data`` in long form: ``row``, ``column``, ``value``) as coloured cells with the
+    count written in each."""
+    matrix = data.pivot_table(index=row, columns=column, values=value, aggfunc="sum", fill_value=0)
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            colorscale="Blues",
+            colorbar={"title": {"text": "Stories"}},
+            texttemplate="%{z}",
+            hovertemplate=f"{row_title}: %{{y}}<br>{column_title}: %{{x}}<br>Stories: %{{z:,}}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        xaxis={"title": column_title, "tickangle": -40},
+        yaxis={"title": row_title, "autorange": "reversed"},
+        height=max(260, 140 + 26 * len(matrix)),
+        margin={"t": 50, "b": 40},
+    )
+    return figure

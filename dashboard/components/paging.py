@@ -33,13 +33,15 @@ def pager(
     hint: str = "",
     scope: Hashable = None,
     in_url: bool = False,
+    turn_to: int | None = None,
 ) -> tuple[int, int]:
     """Say which rows a table shows and, when there is more than one page, draw a page picker.
 
     ``total`` rows in all, ``size`` a page; ``key`` is the picker's widget key, and with ``in_url`` also
-    its URL parameter (``components.url_state``: a link opens that page, Back returns to it). The picker
-    goes back to page 1 when ``scope`` (e.g. the filters) changes, unless the URL named the page. Returns
-    ``(start, stop)``: the rows to send.
+    its URL parameter (``components.url_state``: a link opens that page, Back returns to it). Which page
+    shows, first rule that applies: ``turn_to`` (the page holding a story just opened, whatever the URL
+    says); the URL's page when it changed from outside (a link, Back, Forward); page 1 when ``scope``
+    (e.g. the filters) changed; else the picker's own. Returns ``(start, stop)``: the rows to send.
     """
     pages = max(1, math.ceil(total / size))
     if in_url:
@@ -52,7 +54,9 @@ def pager(
         return 0, total
     scope_key = f"{key}__scope"
     from_link = in_url and url_state.changed_from_outside(key)
-    if st.session_state.get(scope_key, scope) != scope and not from_link:
+    if turn_to is not None:
+        st.session_state[key] = turn_to
+    elif st.session_state.get(scope_key, scope) != scope and not from_link:
         st.session_state[key] = 1
     st.session_state[scope_key] = scope
     current = st.session_state.get(key, 1)
@@ -63,11 +67,6 @@ def pager(
     start, stop = page_bounds(total, size, int(page))
     note.caption(f"Showing {noun} {start + 1:,}–{stop:,} of {total:,} ({size:,} a page). {hint}".strip())
     return start, stop
-
-
-def show_page_of(page: int, *, key: str) -> None:
-    """Turn the picker ``key`` to ``page`` on this run (before the picker is drawn)."""
-    st.session_state[key] = page
 
 
 def paged_table(

@@ -20,7 +20,7 @@ The rules, which make the browser's Back and Forward buttons work:
 - A parameter stays in the URL while its widget is not drawn (another page, a page that stopped early),
   so a page switch keeps every setting and adds one history entry (Streamlit's page change carries the
   URL's parameters; dropping some would add a second entry). Parameters no binder knows (``article``)
-  are left as they are. ``everywhere=True`` marks the sidebar's controls: their notes go to the top of
+  are left as they are, unless ``put`` sets them for the next ``write()``. ``everywhere=True`` marks the sidebar's controls: their notes go to the top of
   the page instead of beside the widget.
 
 Streamlit's own ``bind="query-params"`` is not used: it writes a multiselect's *labels* into the URL (the
@@ -44,6 +44,7 @@ NOTES_KEY = "_url_notes"  # notes on values dropped from the URL; app.py shows t
 _WRITTEN = "_url_written"  # parameter -> values this session last wrote to the URL
 _BINDINGS = "_url_bindings"  # parameter -> how to write it and the page it belongs to
 _LIVE = "_url_live"  # parameters bound (seeded and drawn) in this run
+_PUT = "_url_put"  # parameters no binder knows (article) set for the next write(): name -> value or None
 
 Values = tuple[str, ...]
 
@@ -142,19 +143,28 @@ def choice(
     default: str | None = None,
     *,
     aliases: Mapping[str, str] | None = None,
+    words: Mapping[str, str] | None = None,
     everywhere: bool = False,
 ) -> str:
-    """One of ``options`` (``period=month``), matched in any case; ``aliases`` map other spellings."""
+    """One of ``options`` (``period=month``), matched in any case; ``aliases`` map other spellings.
+
+    ``words`` (option -> word) write an option as a shorter word in the URL (the tab "Distinctive
+    terms" as ``part=terms``), and read the word back; options without a word are written as they are.
+    """
+    spelled = dict(words or {})
+    read_back = {**{word: option for option, word in spelled.items()}, **(aliases or {})}
 
     def decode(raw: Values) -> tuple[Any, str | None]:
-        found = _matcher(options, aliases).get(raw[-1].strip().lower())
+        found = _matcher(options, read_back).get(raw[-1].strip().lower())
         if found is None:
-            return default, (
-                f"Ignored {name}={markdown_code(raw[-1])} in the link: not one of {_shown(options)}"
-            )
+            shown = [spelled.get(o, o) for o in options]
+            return default, f"Ignored {name}={markdown_code(raw[-1])} in the link: not one of {_shown(shown)}"
         return found, None
 
-    return _bind(name, decode, lambda value: (str(value),) if value is not None else (), default, everywhere)
+    def encode(value: Any) -> Values:
+        return (spelled.get(str(value), str(value)),) if value is not None else ()
+
+    return _bind(name, decode, encode, default, everywhere)
 
 
 def many(
@@ -219,6 +229,21 @@ def flag(name: str, *, default: bool = False, everywhere: bool = False) -> str:
     return _bind(name, decode, lambda value: ("1",) if value else ("0",), default, everywhere)
 
 
+def put(name: str, value: str | None) -> None:
+    """Set (or, with None, remove) a parameter no binder knows, such as ``article``, in the next
+    ``write()``: together with the bound widgets' values, so that opening a story and turning the table
+    to its page is one history entry, not two. Safe in a widget callback."""
+    _state(_PUT, {})[name] = value
+
+
+def current(name: str) -> str | None:
+    """The value ``name`` has in the URL after the next ``write()`` (``put`` or the URL's own)."""
+    put_values: dict[str, str | None] = _state(_PUT, {})
+    if name in put_values:
+        return put_values[name]
+    return st.query_params.get(name)
+
+
 def _wanted() -> dict[str, Values]:
     """The URL parameters as they should be now, in the URL's order, then new ones.
 
@@ -229,10 +254,14 @@ def _wanted() -> dict[str, Values]:
     """
     bindings: dict[str, _Binding] = _state(_BINDINGS, {})
     live: set[str] = _state(_LIVE, set())
+    put_values: dict[str, str | None] = _state(_PUT, {})
     wanted: dict[str, Values] = {}
-    for name in [*st.query_params, *(n for n in bindings if n not in st.query_params)]:
+    names = [*st.query_params, *(n for n in [*bindings, *put_values] if n not in st.query_params)]
+    for name in dict.fromkeys(names):
         binding = bindings.get(name)
-        if binding is None:
+        if binding is None and name in put_values:
+            value = (put_values[name],) if put_values[name] else ()
+        elif binding is None:
             value = tuple(st.query_params.get_all(name))
         elif name in live or (name in st.session_state and not changed_from_outside(name)):
             value = binding.encode(st.session_state.get(name))
@@ -269,9 +298,10 @@ def write() -> None:
     # a parameter the URL changed and no widget has taken up yet stays "changed from outside"
     bindings: dict[str, _Binding] = _state(_BINDINGS, {})
     pending = {name for name in bindings if name not in live and changed_from_outside(name)}
-    current = {name: tuple(st.query_params.get_all(name)) for name in st.query_params}
-    if wanted != current:
+    in_url = {name: tuple(st.query_params.get_all(name)) for name in st.query_params}
+    if wanted != in_url:
         st.query_params.from_dict(_as_query(wanted))
+    st.session_state[_PUT] = {}
     written: dict[str, Values] = _state(_WRITTEN, {})
     for name in bindings:
         if name not in pending:

@@ -110,12 +110,17 @@ def research(members: pd.DataFrame) -> export.ResearchColumns | None:
     return export.ResearchColumns(members, terms, view.theme_labels) if with_research else None
 
 
-size = view.cached(
+size = view.cached(  # the text of the 200 sampled stories read from disk, not the whole selection's
     "export_size",
-    lambda frame, members, **_: export.estimate_size(
-        frame, fmt, research(members), body=with_body, prepare=names.sources
+    lambda positions, members, **_: export.estimate_size(
+        collection.rows(positions[export.size_sample(len(positions))]),
+        fmt,
+        research(members),
+        body=with_body,
+        prepare=names.sources,
+        total=len(positions),
     ),
-    "stories",
+    "positions",
     "memberships",
     fmt=fmt,
     body=with_body,

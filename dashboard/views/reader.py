@@ -1,6 +1,11 @@
 """Reader: the selected stories in the chosen order as a table, a page at a time, and the reading pane of
 the open story. The open story is always the ticked row, and "Back to" returns to the story it was
-opened from."""
+opened from.
+
+The table's page is in the URL (``reader_page``). When the open story changes (a link, Back or Forward,
+a row, Newer/Older, a related story) or the order or the filters change, the table turns to the page that
+holds the open story, whatever ``reader_page`` says; ``reader_page`` decides when no story is open, when
+the open story is outside the selection, and when only the page was turned."""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ import streamlit as st
 
 from components import url_state
 from components.article import byline_text, render
-from components.paging import pager, show_page_of
+from components.paging import pager
 from components.paths import names_for
+from components.status import scroll_to
+from components.story_cards import WIDE_KEY, story_cards
 from components.story_trail import back_button, open_story
 from components.view import get_view, header
 from core.analysing.highlight import markdown_code
@@ -21,6 +28,8 @@ PAGE_ROWS = 100  # the table sends one page of the selection to the browser, nev
 PAGE_KEY = "reader_page"
 TABLE_KEY = "reader_table"
 OPENED_KEY = "_reader_opened"
+PICKED_KEY = "_reader_picked"  # the story picked in this session's last interaction: scroll to it
+STORY_KEY = "reader_story"  # the container of the reading pane
 SORT_PARAM = "sort"  # URL parameter and widget key of the order
 
 view = get_view()
@@ -51,11 +60,23 @@ article_id = st.query_params.get("article")
 position = collection.position_of(article_id) if article_id else None
 found = np.flatnonzero(positions == position) if position is not None else np.zeros(0, dtype=np.intp)
 here = int(found[0]) if len(found) else None
-if (article_id, sort) != st.session_state.get(OPENED_KEY):
-    # a story opened by a link, a row, Newer/Older or Back (or a new order): the table turns to its page
-    st.session_state[OPENED_KEY] = (article_id, sort)
+turn_to = None
+if (article_id, sort, view.filters) != st.session_state.get(OPENED_KEY):
+    # a story opened (by a link, a row, Newer/Older, a related story, Back) or a new order or selection:
+    # the table turns to the page holding the story
+    st.session_state[OPENED_KEY] = (article_id, sort, view.filters)
     if here is not None:
-        show_page_of(here // PAGE_ROWS + 1, key=PAGE_KEY)
+        turn_to = here // PAGE_ROWS + 1
+
+
+def turn_to_page_of(target: str) -> None:
+    """``open_story``'s ``opened``: turn the table to the page of ``target`` in the same step as the story
+    opens (one URL change, one history entry), and scroll to the story once it is drawn."""
+    st.session_state[PICKED_KEY] = target
+    target_position = collection.position_of(target)
+    at = np.flatnonzero(positions == target_position) if target_position is not None else ()
+    if len(at):
+        st.session_state[PAGE_KEY] = int(at[0]) // PAGE_ROWS + 1
 
 
 def page_table(rows: np.ndarray) -> pd.DataFrame:
@@ -82,6 +103,8 @@ start, stop = pager(
     noun="stories",
     hint="Turn the pages, narrow the filters, or export the whole selection on the Data page.",
     scope=(view.filters, sort),
+    in_url=True,
+    turn_to=turn_to,
 )
 table = view.cached("reader_table", lambda **_: page_table(positions[start:stop]), start=start, sort=sort)
 ids = table["article_id"].tolist()
@@ -98,12 +121,18 @@ if shown_before is not None and list(shown_before["selection"]["rows"]) != ticke
 def on_table_select() -> None:
     rows = st.session_state[table_key].selection.rows
     if rows and rows[0] < len(ids):
-        open_story(ids[rows[0]], came_from=article_id)
+        open_story(ids[rows[0]], came_from=article_id, opened=turn_to_page_of)
     else:  # the open story's row was unticked: close it
         open_story(None)
 
 
-st.dataframe(
+def open_card(target: str) -> None:
+    open_story(target, came_from=article_id, opened=turn_to_page_of)
+
+
+# a phone shows the page's stories as cards, a wider screen the table (CSS in components.story_cards)
+story_cards(table, article_id, open_card)
+st.container(key=WIDE_KEY).dataframe(
     table.drop(columns=["article_id"]),
     key=table_key,
     on_select=on_table_select,
@@ -128,7 +157,7 @@ st.dataframe(
 )
 
 if not article_id:
-    st.info("Select a row to read the story.")
+    st.info("Select a story to read it.")
     url_state.write()  # the page's own controls (the sort) are in the URL though the page stops here
     st.stop()
 if position is None:
@@ -140,8 +169,10 @@ if position is None:
     st.stop()
 row = everything.iloc[position].to_dict()
 st.divider()
-back_button(collection)
-nav = st.columns([1, 1, 4])
+story = st.container(key=STORY_KEY)  # scrolled to (and focused) when a story is picked
+with story:
+    back_button(collection, opened=turn_to_page_of)
+nav = story.columns([1, 1, 4])
 if here is not None:
     story_ids = everything["article_id"]
     previous_id = str(story_ids.iat[positions[here - 1]]) if here > 0 else None
@@ -152,7 +183,7 @@ if here is not None:
             label,
             on_click=open_story,
             args=(target,),
-            kwargs={"came_from": article_id},
+            kwargs={"came_from": article_id, "opened": turn_to_page_of},
             disabled=target is None,
             width="stretch",
         )
@@ -165,7 +196,11 @@ targets = collection.related_targets(article_id)
 
 
 def follow_related(target: str | None) -> None:
-    open_story(target, came_from=article_id)
+    open_story(target, came_from=article_id, opened=turn_to_page_of)
 
 
-render(row, view.filters.q, story_themes, targets, follow_related, names_for(collection))
+with story:
+    render(row, view.filters.q, story_themes, targets, follow_related, names_for(collection))
+if st.session_state.pop(PICKED_KEY, None) == article_id:
+    with st.container(key="reader_scroll"):
+        scroll_to(STORY_KEY, article_id)

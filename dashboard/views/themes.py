@@ -1,6 +1,9 @@
-"""Themes: stories per theme, co-occurrence, distinctive terms, two themes or queries compared, the places,
-organisations and people the stories name, and each theme's definition with its evidence. Clicking a
-theme filters by it; clicking a name searches for it; clicking an evidence row opens the story."""
+"""Themes: stories per theme, then the page's parts as tabs (in the URL as ``part``): how themes overlap,
+the selection's distinctive terms, two themes or queries compared, the places, organisations and people
+the stories name, and each theme's definition with its evidence. Only the open part is computed (the
+comparison, the terms and the names each cost a few hundred ms on a cold view of 100,000 stories).
+Clicking a theme filters by it; clicking a name searches for it; clicking an evidence row opens the
+story."""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import charts, url_state
+from components import url_state
 from components.compare import PERIODS
 from components.compare import render as render_comparison
-from components.figures import data_button, file_stem, plain
+from components.figures import bar_figure, data_button, file_stem, heatmap_figure, plain, show_figure
 from components.filters import chart_filter
 from components.paging import pager
 from components.view import get_view, header
@@ -35,127 +38,134 @@ if not view.count:
 labels, colours = view.theme_labels, view.theme_colours
 counts = view.cached("theme_counts", theme_counts, "memberships", "frame")
 counts = counts.assign(label=counts["theme"].map(labels))
-scale = charts.theme_scale(colours, labels)
-charts.show(
-    charts.bars(
+show_figure(
+    bar_figure(
         counts,
         "label",
         "articles",
         title="Stories per theme (click a bar to filter by it)",
         x_title="Stories",
         y_title="Theme",
-        colour="label",
-        scale=scale,
-        select_name="pick",
-        tooltip_extra=[charts.alt.Tooltip("share:Q", title="Share of selection", format=".1%")],
+        colours=[colours.get(slug, "#888888") for slug in counts["theme"]],
     ),
-    width="stretch",
-    on_select=chart_filter("themes_bars", "pick", "label", "theme", {v: k for k, v in labels.items()}),
+    counts,
+    file_stem("stories per theme"),
     key="themes_bars",
+    alt="Bar chart: stories per theme. "
+    + ", ".join(f"{label} {n:,}" for label, n in zip(counts["label"], counts["articles"], strict=True)),
+    on_select=chart_filter("themes_bars", "points", "y", "theme", {v: k for k, v in labels.items()}),
 )
-data_button(counts, file_stem("stories per theme"), key="themes_bars_data")
 
-left, right = st.columns(2)
-with left:
+PARTS = {  # tab label -> its word in the URL (part=compare)
+    "Overlap": "overlap",
+    "Distinctive terms": "terms",
+    "Compare": "compare",
+    "Names": "names",
+    "Evidence": "evidence",
+}
+PART_PARAM = "part"
+
+
+def overlap() -> None:
+    """How often two themes are on the same story."""
     co = view.cached("theme_cooccurrence", theme_cooccurrence, "memberships", "frame")
     if co.empty:
         st.caption("No theme matches in the selection.")
-    else:
-        co = co.assign(theme_a=co["theme_a"].map(labels), theme_b=co["theme_b"].map(labels))
-        charts.show(
-            charts.heatmap(
-                co,
-                "theme_a",
-                "theme_b",
-                "articles",
-                title="Stories carrying both themes",
-                row_title="Theme",
-                column_title="Theme",
-            ),
-            width="stretch",
-        )
-        data_button(co, file_stem("stories carrying both themes"), key="themes_co_data")
-with right:
-    mask = view.mask
-    if mask.all():
+        return
+    co = co.assign(theme_a=co["theme_a"].map(labels), theme_b=co["theme_b"].map(labels))
+    show_figure(
+        heatmap_figure(
+            co,
+            "theme_a",
+            "theme_b",
+            "articles",
+            title="Stories carrying both themes",
+            row_title="Theme",
+            column_title="Theme",
+        ),
+        co,
+        file_stem("stories carrying both themes"),
+        key="themes_co",
+        alt="Heat map: stories carrying both themes, for each pair of themes.",
+    )
+
+
+def terms() -> None:
+    """The words that set the selection apart from the rest of the collection."""
+    if view.mask.all():
         st.caption(
             "Distinctive terms compare the selection with the rest of the collection: narrow the filters."
         )
-    else:
-        background = collection.derived.get(BACKGROUND)  # counted once at load (components.warm)
-        terms = view.cached(
-            "distinctive_terms",
-            lambda mask: distinctive_terms(collection.articles, mask, top=20, background=background),
-            "mask",
-        )
-        charts.show(
-            charts.bars(
-                terms,
-                "term",
-                "z",
-                title="Distinctive terms of the selection vs the rest",
-                x_title="Log-odds z-score",
-                y_title="Term",
-                tooltip_extra=[
-                    charts.alt.Tooltip("count_selected:Q", title="In the selection"),
-                    charts.alt.Tooltip("count_rest:Q", title="In the rest"),
-                ],
-            )
-        )
-        data_button(terms, file_stem("distinctive terms of the selection"), key="themes_terms_data")
+        return
+    background = collection.derived.get(BACKGROUND)  # counted once at load (components.warm)
+    found = view.cached(
+        "distinctive_terms",
+        lambda mask: distinctive_terms(collection.articles, mask, top=20, background=background),
+        "mask",
+    )
+    show_figure(
+        bar_figure(
+            found,
+            "term",
+            "z",
+            title="Distinctive terms of the selection vs the rest",
+            x_title="Log-odds z-score",
+            y_title="Term",
+            number=".2f",
+        ),
+        found,
+        file_stem("distinctive terms of the selection"),
+        key="themes_terms",
+        alt="Bar chart: the 20 terms most typical of the selection against the rest of the collection: "
+        + ", ".join(found["term"].head(10).astype(str))
+        + ".",
+    )
 
-st.subheader("Compare two themes or queries", anchor=False)
-st.caption(
-    "Two sides, each a theme (theme:huawei) or any search query, within the current filters: how many "
-    "stories each has over time (or their share of all the selection's stories), how many they share, who "
-    "wrote them and the words typical of each."
-)
-choices = [f"theme:{t.slug}" for t in collection.themes]
-inputs = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
-side_a = inputs[0].text_input(
-    "A", key=url_state.text("cmp_a", default=choices[0] if choices else ""), help="A theme or a query"
-)
-side_b = inputs[1].text_input(
-    "B",
-    key=url_state.text("cmp_b", default=choices[1] if len(choices) > 1 else ""),
-    help="A theme or a query",
-)
-period = inputs[2].selectbox(
-    "Per", list(PERIODS), key=url_state.choice("cmp_per", list(PERIODS), next(iter(PERIODS)))
-)
-measure = inputs[3].segmented_control(
-    "Show",
-    ["stories", "share"],
-    required=True,
-    key=url_state.choice("cmp_show", ["stories", "share"], "stories"),
-    help="stories: how many per period; share: the side's stories as a share of all the selection's "
-    "stories in the period (a story can be on both sides).",
-)
-try:
-    mask_a = side_mask(collection.index, side_a, view.mask, collection.theme_ids)
-    mask_b = side_mask(collection.index, side_b, view.mask, collection.theme_ids)
-except QuerySyntaxError as error:
-    st.error(f"Comparison not run: {error}")
-    st.code(error.pointer(), language=None)
-else:
-    comparison = view.cached(
+
+def comparison() -> None:
+    """Two themes or queries side by side."""
+    st.subheader("Compare two themes or queries", anchor=False)
+    st.caption(
+        "Two sides, each a theme (theme:huawei) or any search query, within the current filters: how many "
+        "stories each has over time (or their share of all the selection's stories), how many they share, "
+        "who wrote them and the words typical of each."
+    )
+    choices = [f"theme:{t.slug}" for t in collection.themes]
+    inputs = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+    side_a = inputs[0].text_input(
+        "A", key=url_state.text("cmp_a", default=choices[0] if choices else ""), help="A theme or a query"
+    )
+    side_b = inputs[1].text_input(
+        "B",
+        key=url_state.text("cmp_b", default=choices[1] if len(choices) > 1 else ""),
+        help="A theme or a query",
+    )
+    period = inputs[2].selectbox(
+        "Per", list(PERIODS), key=url_state.choice("cmp_per", list(PERIODS), next(iter(PERIODS)))
+    )
+    measure = inputs[3].segmented_control(
+        "Show",
+        ["stories", "share"],
+        required=True,
+        key=url_state.choice("cmp_show", ["stories", "share"], "stories"),
+        help="stories: how many per period; share: the side's stories as a share of all the selection's "
+        "stories in the period (a story can be on both sides).",
+    )
+    try:
+        mask_a = side_mask(collection.index, side_a, view.mask, collection.theme_ids)
+        mask_b = side_mask(collection.index, side_b, view.mask, collection.theme_ids)
+    except QuerySyntaxError as error:
+        st.error(f"Comparison not run: {error}")
+        st.code(error.pointer(), language=None)
+        return
+    result = view.cached(
         "compare",
         lambda **_: compare(collection.articles, view.mask, mask_a, mask_b, freq=PERIODS[period]),
         a=side_a,
         b=side_b,
         per=period,
     )
-    render_comparison(comparison, {"A": side_a, "B": side_b}, show=measure or "stories", period=period)
-
-st.subheader("Places, organisations and people named", anchor=False)
-st.caption(
-    "Found in the body and photo caption of at most 3,000 stories of the selection (a random sample when "
-    "it has more): places are countries by their usual names (U.S., Britain, mainland China, ...); "
-    "organisations are runs of capitalised words with a cue such as Ministry, Bank, Group, Co. or "
-    "University; people are two or three capitalised words that are neither. Each story counts once per "
-    "name. A rule of thumb, not a named-entity model: expect some misses and strays. Click a name to search "
-    "for it."
-)
+    render_comparison(result, {"A": side_a, "B": side_b}, show=measure or "stories", period=period)
 
 
 def search_for(key: str) -> None:
@@ -173,74 +183,90 @@ def named_in(positions: np.ndarray) -> dict[str, pd.DataFrame]:
     return mentions_of_kinds(collection.rows(rows), top=15, max_docs=MENTION_DOCS)
 
 
-found = st.columns(3)
-for column, kind, title in zip(
-    found, ("country", "organisation", "person"), ("Places", "Organisations", "People"), strict=True
-):
-    named = view.cached("mentions", named_in, "positions")[kind]
-    with column:
-        if named.empty:
-            st.markdown(f"**{title}**")
-            st.caption("None found.")
-            continue
-        counts_by_name = dict(zip(named["name"], named["articles"], strict=True))
-        key = f"mentions_{kind}"
-        st.pills(
-            title,
-            list(counts_by_name),
-            format_func=lambda name, counts_by_name=counts_by_name: (
-                f"{plain(name)} · {counts_by_name[name]:,}"
-            ),
-            key=key,
-            on_change=search_for,
-            args=(key,),
-            help=f"{title} named in the most stories (· how many); click one to search for it.",
-        )
-        data_button(named, file_stem(title, "named"), key=f"{key}_data", label="Data (CSV)")
+def names() -> None:
+    """The places, organisations and people the selection names, each a click away from a search."""
+    st.subheader("Places, organisations and people named", anchor=False)
+    st.caption(
+        "Found in the body and photo caption of at most 3,000 stories of the selection (a random sample "
+        "when it has more): places are countries by their usual names (U.S., Britain, mainland China, "
+        "...); organisations are runs of capitalised words with a cue such as Ministry, Bank, Group, Co. "
+        "or University; people are two or three capitalised words that are neither. Each story counts "
+        "once per name. A rule of thumb, not a named-entity model: expect some misses and strays. Click a "
+        "name to search for it."
+    )
+    found = st.columns(3)
+    for column, kind, title in zip(
+        found, ("country", "organisation", "person"), ("Places", "Organisations", "People"), strict=True
+    ):
+        named = view.cached("mentions", named_in, "positions")[kind]
+        with column:
+            if named.empty:
+                st.markdown(f"**{title}**")
+                st.caption("None found.")
+                continue
+            counts_by_name = dict(zip(named["name"], named["articles"], strict=True))
+            key = f"mentions_{kind}"
+            st.pills(
+                title,
+                list(counts_by_name),
+                format_func=lambda name, counts_by_name=counts_by_name: (
+                    f"{plain(name)} · {counts_by_name[name]:,}"
+                ),
+                key=key,
+                on_change=search_for,
+                args=(key,),
+                help=f"{title} named in the most stories (· how many); click one to search for it.",
+            )
+            data_button(named, file_stem(title, "named"), key=f"{key}_data", label="Data (CSV)")
 
-st.subheader("Definitions and evidence", anchor=False)
-slugs = [t.slug for t in collection.themes]
-picked = [slug for slug in view.filters.themes if slug in slugs]
-# the default follows the theme filter; a choice left at the old default follows it too (else clearing
-# the filters would leave evidence_theme=<old default> in the URL as if it had been chosen)
-evidence_default = picked[0] if picked else (slugs[0] if slugs else None)
-previous_default = st.session_state.get("_evidence_default")
-if (
-    previous_default is not None
-    and previous_default != evidence_default
-    and st.session_state.get("evidence_theme") == previous_default
-    and not url_state.changed_from_outside("evidence_theme")
-):
-    st.session_state["evidence_theme"] = evidence_default
-st.session_state["_evidence_default"] = evidence_default
-slug = st.selectbox(
-    "Theme",
-    slugs,
-    format_func=lambda s: labels.get(s, s),
-    key=url_state.choice("evidence_theme", slugs, evidence_default),
-)
-theme = next((t for t in collection.themes if t.slug == slug), None)
-if theme is not None:
+
+def evidence() -> None:
+    """Each theme's definition and the stories that carry it, most hits first; a row opens its story."""
+    st.subheader("Definitions and evidence", anchor=False)
+    slugs = [t.slug for t in collection.themes]
+    picked = [slug for slug in view.filters.themes if slug in slugs]
+    # the default follows the theme filter; a choice left at the old default follows it too (else clearing
+    # the filters would leave evidence_theme=<old default> in the URL as if it had been chosen)
+    evidence_default = picked[0] if picked else (slugs[0] if slugs else None)
+    previous_default = st.session_state.get("_evidence_default")
+    if (
+        previous_default is not None
+        and previous_default != evidence_default
+        and st.session_state.get("evidence_theme") == previous_default
+        and not url_state.changed_from_outside("evidence_theme")
+    ):
+        st.session_state["evidence_theme"] = evidence_default
+    st.session_state["_evidence_default"] = evidence_default
+    slug = st.selectbox(
+        "Theme",
+        slugs,
+        format_func=lambda s: labels.get(s, s),
+        key=url_state.choice("evidence_theme", slugs, evidence_default),
+    )
+    theme = next((t for t in collection.themes if t.slug == slug), None)
+    if theme is None:
+        return
     st.text(theme.description)
     st.text("Matches " + theme.definition)
-    evidence = view.cached(
+    rows_of = view.cached(
         "evidence",
         lambda members, **_: theme_evidence(members, collection.headlines_by_id(), theme.slug, with_ids=True),
         "memberships",
         theme=theme.slug,
     )
-    if evidence.empty:
+    if rows_of.empty:
         st.caption(f"No story in the selection carries the theme {theme.label}.")
     else:
         start, stop = pager(
-            len(evidence),
+            len(rows_of),
             size=EVIDENCE_ROWS,
             key="evidence_page",
             noun="stories",
             hint="Most hits first. Tick a row to read the story in the Reader.",
             scope=(view.filters, theme.slug),
+            in_url=True,
         )
-        shown = evidence.iloc[start:stop]
+        shown = rows_of.iloc[start:stop]
         table_key = f"evidence_table-{theme.slug}-{start}"
         st.dataframe(
             shown.drop(columns=["article_id"]),
@@ -262,8 +288,19 @@ if theme is not None:
             pairs = [(k, x) for k, v in carried.items() for x in ([v] if isinstance(v, str) else v)]
             st.switch_page("views/reader.py", query_params=[*pairs, ("article", target)])
         data_button(
-            evidence.drop(columns=["article_id"]),
+            rows_of.drop(columns=["article_id"]),
             file_stem("evidence of", theme.slug),
             key="evidence_data",
             label="Data of this table (CSV)",
         )
+
+
+parts = st.tabs(
+    list(PARTS),
+    key=url_state.choice(PART_PARAM, list(PARTS), next(iter(PARTS)), words=PARTS),
+    on_change="rerun",  # only the open tab runs: each part is computed when it is opened
+)
+for tab, draw in zip(parts, (overlap, terms, comparison, names, evidence), strict=True):
+    if tab.open:
+        with tab:
+            draw()

@@ -32,6 +32,10 @@ def test_axe_core_is_installed() -> None:
         "/timeline?split=section&period=month",
         "/reporters?reporter=Matthew%20Walsh",
         "/themes",
+        "/themes?theme=huawei&part=terms",
+        "/themes?part=compare&cmp_a=huawei&cmp_b=tariff*",
+        "/themes?part=names",
+        "/themes?part=evidence&evidence_theme=huawei",
         "/reader?theme=huawei",
         "/data",
         "/?kind=agency&reporter=Matthew%20Walsh",  # no story: the empty states

@@ -99,7 +99,7 @@ def test_theme_link_on_the_reader_lists_its_five_stories(page: Any, server: Serv
     expect(table).to_have_count(1)
     expect(table.locator("table[role=grid] tbody tr")).to_have_count(5)
     assert table_rows(table) == 5
-    assert "Select a row to read the story." in main_text(page)
+    assert "Select a story to read it." in main_text(page)
     assert_healthy(page)
 
 

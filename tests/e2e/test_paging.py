@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -69,4 +70,39 @@ def test_story_link_opens_the_table_at_its_page(page: Any, many_server: Server, 
     assert f"Story 231 of {total} in the selection" in text
     grid = reader_table(page).locator("table[role=grid]")
     expect(grid).to_have_attribute("aria-rowcount", str(total - 2 * PAGE + 1))
+    assert_healthy(page)
+
+
+def page_param(tab: Any) -> list[str]:
+    return parse_qs(urlparse(tab.url).query).get("reader_page", [])
+
+
+def test_reader_page_is_in_the_url_and_back_and_forward_turn_it(
+    page: Any, many_server: Server, many_ids: list[str]
+) -> None:
+    total = len(many_ids)
+    open_view(page, many_server, "/reader?reader_page=2")
+    assert f"Showing stories {PAGE + 1}–{2 * PAGE} of {total}" in main_text(page)
+    page.locator('[data-testid="stNumberInputStepUp"]').click()
+    page.wait_for_function("() => location.search.includes('reader_page=3')", timeout=15_000)
+    page.get_by_text(f"Showing stories {2 * PAGE + 1}–{total} of {total}").wait_for(timeout=15_000)
+    settle(page)
+    page.go_back()
+    page.get_by_text(f"Showing stories {PAGE + 1}–{2 * PAGE} of {total}").wait_for(timeout=15_000)
+    settle(page)
+    assert page_param(page) == ["2"]
+    page.go_forward()
+    page.get_by_text(f"Showing stories {2 * PAGE + 1}–{total} of {total}").wait_for(timeout=15_000)
+    settle(page)
+    assert page_param(page) == ["3"]
+    assert_healthy(page)
+
+
+def test_a_story_link_wins_over_the_page_in_it(page: Any, many_server: Server, many_ids: list[str]) -> None:
+    """``article`` names the story: the table opens at the page that holds it, not the link's page."""
+    total = len(many_ids)
+    open_view(page, many_server, f"/reader?reader_page=1&article={many_ids[230]}")
+    assert f"Showing stories {2 * PAGE + 1}–{total} of {total}" in main_text(page)
+    page.wait_for_function("() => location.search.includes('reader_page=3')", timeout=15_000)
+    assert f"Story 231 of {total} in the selection" in main_text(page)
     assert_healthy(page)

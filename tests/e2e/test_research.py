@@ -121,7 +121,7 @@ def test_reader_sorted_oldest_first_across_pages(
 def test_an_evidence_row_opens_its_story_in_the_reader(
     page: Any, fresh: Any, server: Server, sample: Any
 ) -> None:
-    open_view(page, server, "/themes?evidence_theme=Huawei")
+    open_view(page, server, "/themes?part=evidence&evidence_theme=Huawei")
     table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').last
     first = str(table.locator('table[role=grid] tbody tr td[aria-colindex="1"]').first.inner_text())
     click_row_checkbox(page, table, 0)
@@ -160,7 +160,7 @@ def test_the_ticked_row_is_the_open_story_after_a_related_link_and_back(
 
 
 def test_compare_with_an_empty_side(page: Any, fresh: Any, server: Server) -> None:
-    open_link(page, f"{server.url}/themes?cmp_a=theme:huawei&cmp_b=graphene%20AND%20tariffs")
+    open_link(page, f"{server.url}/themes?part=compare&cmp_a=theme:huawei&cmp_b=graphene%20AND%20tariffs")
     main = page.locator('[data-testid="stMain"]')
     expect(main.get_by_text("matches no story within the current filters")).to_be_visible()
     page.locator(".st-key-cmp_show button").filter(has_text="share").click()
@@ -205,3 +205,20 @@ def test_export_csv_has_the_research_columns_and_relative_sources(
     records = [json.loads(line) for line in download(fresh).decode("utf-8").splitlines()]
     assert len(records) == 5 and all("body" not in r and "snippet" in r for r in records)
     assert_healthy(fresh)
+
+
+def test_a_click_on_a_theme_bar_filters_by_that_theme(page: Any, server: Server) -> None:
+    """The Themes page's bars are Plotly charts (their PNG download named after what they show) and a
+    click on a bar still filters by its theme."""
+    open_view(page, server, "/themes")
+    chart = page.locator(".st-key-themes_bars")
+    expect(chart.locator(".modebar-btn[data-title='Download plot as a PNG']")).to_have_count(1)
+    top = chart.locator(".bars .point path").first  # the largest theme, drawn first
+    box = top.bounding_box()  # Plotly's drag layer lies over the bars: click where the bar is drawn
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => location.search.includes('theme=')", timeout=TIMEOUT)
+    settle(page, timeout=TIMEOUT)
+    assert params(page)["theme"] == ["diplomacy"]  # the sample's largest theme: 7 stories
+    assert "Theme: Diplomacy" in main_text(page)  # the filter chip of the clicked theme
+    assert "7 stories" in main_text(page)
+    assert_healthy(page)

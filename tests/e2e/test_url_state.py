@@ -181,3 +181,31 @@ def test_theme_split_draws_the_filtered_themes_as_lines(page: Any, server: Serve
     rows = int(table.locator("table[role=grid]").get_attribute("aria-rowcount")) - 1
     weeks = 23  # 3 Jun 2019 to 4 Nov 2019, two themes each
     assert rows == 2 * weeks
+
+
+def test_themes_tab_is_in_the_url_and_back_returns_to_it(page: Any, fresh: Any, server: Server) -> None:
+    """Only the open tab of the Themes page is drawn; the tab is a URL parameter and a history entry."""
+    open_view(page, server, "/themes?theme=huawei")
+    main = page.locator('[data-testid="stMain"]')
+    assert page.get_by_role("tab", name="Overlap").get_attribute("aria-selected") == "true"
+    assert "Compare two themes or queries" not in main.inner_text()
+    page.get_by_role("tab", name="Compare").click()
+    wait_for_query(page, {"theme": ["huawei"], "part": ["compare"]})
+    assert "Compare two themes or queries" in main.inner_text()
+    page.get_by_role("tab", name="Names").click()
+    wait_for_query(page, {"theme": ["huawei"], "part": ["names"]})
+    assert "Places, organisations and people named" in main.inner_text()
+
+    page.go_back()
+    wait_for_query(page, {"theme": ["huawei"], "part": ["compare"]})
+    assert page.get_by_role("tab", name="Compare").get_attribute("aria-selected") == "true"
+    assert "Compare two themes or queries" in main.inner_text()
+    page.go_back()
+    wait_for_query(page, {"theme": ["huawei"]})
+    assert page.get_by_role("tab", name="Overlap").get_attribute("aria-selected") == "true"
+    assert_healthy(page)
+
+    open_view(fresh, server, "/themes?theme=huawei&part=evidence")  # a shared link opens the tab
+    assert fresh.get_by_role("tab", name="Evidence").get_attribute("aria-selected") == "true"
+    assert "Definitions and evidence" in fresh.inner_text('[data-testid="stMain"]')
+    assert_healthy(fresh)
