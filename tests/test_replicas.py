@@ -155,12 +155,12 @@ def browser() -> Iterator[Any]:
     path = _e2e.chromium_path()
     if path is None:
         _e2e._unavailable("no Chromium installed (apt-get install chromium; or set CAIXIN_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
+    import shared_browser  # the e2e suite's Chromium when it is open: one sync Playwright per thread
 
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=_e2e.CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    instance, launched = shared_browser.chromium(str(path), _e2e.CHROMIUM_ARGS)
+    yield instance
+    if launched:
+        shared_browser.close()
 
 
 def _visit(browser: Any, stack: Stack, path: str) -> Visitor:

@@ -180,12 +180,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_context: object) ->
 
 @pytest.fixture(scope="session")
 def browser(browser_executable: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    """The process's one Chromium (``tests/shared_browser.py``: tests/test_replicas.py drives it too)."""
+    import shared_browser
 
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=browser_executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    instance, launched = shared_browser.chromium(browser_executable, CHROMIUM_ARGS)
+    yield instance
+    if launched:
+        shared_browser.close()
 
 
 @pytest.fixture(scope="session")
