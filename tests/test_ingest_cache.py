@@ -380,8 +380,14 @@ CORRUPTIONS: dict[str, Callable[[CacheStore, dict[str, Any]], None]] = {
     "state-garbage": lambda s, st: s.state_path.write_bytes(b"\x00\xffnot json"),
     "state-truncated": lambda s, st: s.state_path.write_text(s.state_path.read_text()[:40]),
     "state-wrong-shape": lambda s, st: s.state_path.write_text('["a list"]'),
-    "state-missing-key": lambda s, st: s.state_path.write_text(json.dumps({k: v for k, v in st.items() if k != "files"})),
-    "state-other-format": lambda s, st: s.state_path.write_text(json.dumps({**st, "format": 999})),
+    "state-missing-key": lambda s, st: s.state_path.write_text(
+        json.dumps({k: v for k, v in json.loads(s.state_path.read_text()).items() if k != "summary"})
+    ),
+    "state-other-format": lambda s, st: s.state_path.write_text(
+        json.dumps({**json.loads(s.state_path.read_text()), "format": 999})
+    ),
+    "files-table-missing": lambda s, st: s.part_path("files", st["generation"]).unlink(),
+    "reports-garbage": lambda s, st: s.part_path("reports", st["generation"]).write_bytes(b"PAR1 garbage PAR1"),
     "articles-garbage": lambda s, st: s.articles_path(st["generation"]).write_bytes(b"PAR1 garbage PAR1"),
     "articles-empty": lambda s, st: s.articles_path(st["generation"]).write_bytes(b""),
     "articles-missing": lambda s, st: s.articles_path(st["generation"]).unlink(),
