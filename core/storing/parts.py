@@ -189,7 +189,7 @@ def part_rows(path: Path, table: pa.Table) -> list[dict[str, Any]]:
     return rows
 
 
-def texts(column: pa.ChunkedArray) -> list[Any]:
+def text_values(column: pa.ChunkedArray) -> list[Any]:
     """A text column as ``str`` values (``binary`` decoded)."""
     values: list[Any] = column.to_pylist()
     if pa.types.is_binary(column.type):
@@ -222,8 +222,8 @@ class FileTable(Mapping[str, dict[str, Any]]):
         if problem is None and rows and pc.min(table.column("size")).as_py() < 0:
             problem = "a negative size"
         try:
-            names = texts(table.column("file"))
-            shas = texts(table.column("sha256"))
+            names = text_values(table.column("file"))
+            shas = text_values(table.column("sha256"))
         except UnicodeDecodeError as error:
             problem = problem or _one_line(error)
             names, shas = [], []
