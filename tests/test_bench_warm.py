@@ -27,6 +27,8 @@ def test_both_ways_are_measured_side_by_side(tmp_path: Path, monkeypatch: pytest
         assert len(runs) == 1 and runs[0]["from_cache"], way
         assert runs[0]["stories"] == results["stories"] > 150
         assert runs[0]["cpu_s"] > 0 and runs[0]["VmRSS"] > runs[0]["RssAnon"] > 0
+        assert set(runs[0]["parts_cpu_s"]) == {"load_state", "reports", "headlines", "listings", "ingest again"}
+        assert 0 < runs[0]["state_bytes"] < 4000  # the state of cache format 4 does not name every file
 
 
 def _corpus(folder: Path, stories: int) -> Path:

@@ -1,7 +1,9 @@
-"""Cache files are validated on load: a state of the wrong shape, a report, listing or headline row that
-misses a key or has one of the wrong type, a Parquet file missing a column, with a column of the wrong type
-or with another number of rows than the state records: each is one warning and a rebuild, never a traceback
-and never a silently wrong frame."""
+"""Cache files are validated on load: a state of the wrong shape, a part file (files, page reports,
+headline lines, listing entries) missing, cut, of another schema or with a value of the wrong kind or
+naming another file, a Parquet file missing a column, with a column of the wrong type or with another
+number of rows than the state records: each is one warning and a rebuild (or, for a part whose values
+turn out wrong only when it is first read, its values read from the pages), never a traceback and never a
+silently wrong frame."""
 
 from __future__ import annotations
 
@@ -13,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from core.config import Reporters
+from core.parsing.report import PageReport
 from core.storing.cache import CacheStore, cache_key, read_frame
 from core.storing.ingest import Corpus, ingest
+from core.storing.parts import PARTS, FileTable, part_rows, part_table, read_part, write_part
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NO_ALIASES = Reporters()
@@ -90,27 +97,8 @@ def _drop(*keys: str) -> Edit:
     return edit
 
 
-def _first(section: str, name: str, edit: Callable[[dict[str, Any]], None]) -> Edit:
-    """Edit the first listing entry of ``name`` (``listings``) or the first listing row (``listing_rows``)."""
-
-    def apply(state: dict[str, Any], key_of: Callable[[str], str]) -> None:
-        rows = state["listing_rows"] if section == "listing_rows" else state["listings"][key_of(name)]
-        assert rows, "the fixture gives entries"
-        edit(rows[0])
-
-    return apply
-
-
-def _without(key: str) -> Callable[[dict[str, Any]], None]:
-    return lambda row: row.pop(key)
-
-
-def _with(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    return lambda row: row.__setitem__(key, value)
-
-
+# ``state.json`` holds the keys below (format 4); the per-file sections are in the part files (further down)
 STATE_EDITS: dict[str, Edit] = {
-    # top level
     "generation-int": _set("generation", value=12),
     "generation-path": _set("generation", value="../../elsewhere"),
     "config-int": _set("config", value=3),
@@ -118,83 +106,21 @@ STATE_EDITS: dict[str, Edit] = {
     "duplicates-str": _set("duplicates_merged", value="1"),
     "reporter-merges-list": _set("reporter_merges", value=["a", "b"]),
     "reporter-merges-value-int": _set("reporter_merges", value={"A B": 1}),
-    "listing-rows-missing": _drop("listing_rows"),
-    "listings-missing": _drop("listings"),
     "rows-missing": _drop("rows"),
     "rows-records-str": _set("rows", "records", value="5"),
-    # files
-    "files-list": _set("files", value=[]),
-    "file-entry-str": _set("files", f"@{LISTING}", value="size=1"),
-    "file-size-missing": _drop("files", f"@{LISTING}", "size"),
-    "file-size-str": _set("files", f"@{LISTING}", "size", value="3731"),
-    "file-size-float": _set("files", f"@{LISTING}", "size", value=3731.5),
-    "file-size-bool": _set("files", f"@{LISTING}", "size", value=True),
-    "file-size-negative": _set("files", f"@{LISTING}", "size", value=-1),
-    "file-mtime-missing": _drop("files", f"@{LISTING}", "mtime_ns"),
-    "file-mtime-null": _set("files", f"@{LISTING}", "mtime_ns", value=None),
-    "file-mtime-str": _set("files", f"@{LISTING}", "mtime_ns", value="17"),
-    "file-sha-missing": _drop("files", f"@{LISTING}", "sha256"),
-    "file-sha-int": _set("files", f"@{LISTING}", "sha256", value=0),
-    # page reports
-    "reports-list": _set("reports", value=[]),
-    "report-missing": _drop("reports", f"@{LISTING}"),
-    "report-str": _set("reports", f"@{LISTING}", value="a report"),
-    **{
-        f"report-{key}-missing": _drop("reports", f"@{LISTING}", key)
-        for key in ("source", "shape", "shape_reason", "lines", "blank", "roles", "unknown", "warnings",
-                    "error", "stories", "entries")
-    },
-    "report-lines-str": _set("reports", f"@{LISTING}", "lines", value="10"),
-    "report-blank-null": _set("reports", f"@{LISTING}", "blank", value=None),
-    "report-stories-float": _set("reports", f"@{LISTING}", "stories", value=1.0),
-    "report-entries-str": _set("reports", f"@{LISTING}", "entries", value="5"),
-    "report-shape-int": _set("reports", f"@{LISTING}", "shape", value=1),
-    "report-source-null": _set("reports", f"@{LISTING}", "source", value=None),
-    "report-roles-list": _set("reports", f"@{LISTING}", "roles", value=["body"]),
-    "report-role-count-str": _set("reports", f"@{LISTING}", "roles", "body", value="3"),
-    "report-unknown-dict": _set("reports", f"@{LISTING}", "unknown", value={"line": 1}),
-    "report-unknown-row-list": _set("reports", f"@{LISTING}", "unknown", value=[[1, "text"]]),
-    "report-unknown-row-no-text": _set("reports", f"@{LISTING}", "unknown", value=[{"line": 1}]),
-    "report-unknown-row-line-str": _set("reports", f"@{LISTING}", "unknown", value=[{"line": "1", "text": "x"}]),
-    "report-warnings-str": _set("reports", f"@{LISTING}", "warnings", value="a warning"),
-    "report-warnings-int-item": _set("reports", f"@{LISTING}", "warnings", value=[1]),
-    "report-error-int": _set("reports", f"@{LISTING}", "error", value=1),
-    # headline lists
-    "headlines-list": _set("headlines", value=[]),
-    "headlines-missing-file": _drop("headlines", f"@{HEADLINES}"),
-    "headlines-of-file-dict": _set("headlines", f"@{HEADLINES}", value={"14": "x"}),
-    "headline-row-str": _set("headlines", f"@{HEADLINES}", value=["14 A headline"]),
-    "headline-row-short": _set("headlines", f"@{HEADLINES}", value=[[14]]),
-    "headline-row-long": _set("headlines", f"@{HEADLINES}", value=[[14, "A", "B"]]),
-    "headline-row-line-str": _set("headlines", f"@{HEADLINES}", value=[["14", "A headline"]]),
-    "headline-row-text-null": _set("headlines", f"@{HEADLINES}", value=[[14, None]]),
-    # listing entries of one file
-    "listings-list": _set("listings", value=[]),
-    "listings-missing-file": _drop("listings", f"@{LISTING}"),
-    "listings-of-file-dict": _set("listings", f"@{LISTING}", value={}),
-    "listing-row-str": _set("listings", f"@{LISTING}", value=["a row"]),
-    **{
-        f"listing-{key}-missing": _first("listings", LISTING, _without(key))
-        for key in ("headline", "summary", "published_at", "group", "source", "line", "article_id")
-    },
-    "listing-line-str": _first("listings", LISTING, _with("line", "5")),
-    "listing-headline-null": _first("listings", LISTING, _with("headline", None)),
-    "listing-date-garbage": _first("listings", LISTING, _with("published_at", "not a date")),
-    "listing-date-int": _first("listings", LISTING, _with("published_at", 20200101)),
-    "listing-date-naive": _first("listings", LISTING, _with("published_at", "2020-01-01T10:00:00")),
-    "listing-date-out-of-range": _first("listings", LISTING, _with("published_at", "0001-01-01T00:00:00+08:00")),
-    "listing-article-id-int": _first("listings", LISTING, _with("article_id", 7)),
-    # the listing rows the dashboard shows
-    "listing-rows-dict": _set("listing_rows", value={}),
-    "listing-rows-row-list": _first("listing_rows", "", lambda row: (row.clear(), row.update({"x": 1}))),
-    **{
-        f"listing-row-{key}-missing": _first("listing_rows", "", _without(key))
-        for key in ("headline", "summary", "published_at", "group", "source", "line", "article_id")
-    },
-    "listing-row-line-float": _first("listing_rows", "", _with("line", 5.5)),
-    "listing-row-date-garbage": _first("listing_rows", "", _with("published_at", "31/12/2020")),
-    "listing-row-date-out-of-range": _first("listing_rows", "", _with("published_at", "9999-12-31T00:00:00+08:00")),
-    "listing-row-group-int": _first("listing_rows", "", _with("group", 3)),
+    "rows-reports-missing": _drop("rows", "reports"),
+    "rows-listing-rows-negative": _set("rows", "listing-rows", value=-1),
+    "rows-headlines-other": _set("rows", "headlines", value=3),
+    "rows-files-bool": _set("rows", "files", value=True),
+    "summary-missing": _drop("summary"),
+    "summary-lines-str": _set("summary", "lines", value="376"),
+    "summary-blank-float": _set("summary", "blank", value=1.0),
+    "summary-roles-list": _set("summary", "roles", value=["body"]),
+    "summary-role-negative": _set("summary", "roles", "body", value=-3),
+    "summary-errors-list": _set("summary", "errors", value=["an error"]),
+    "summary-error-int": _set("summary", "errors", "@scan.txt", value=1),
+    "summary-error-of-another-file": _set("summary", "errors", value={"/nowhere/else.txt": "an error"}),
+    "summary-errors-missing": _drop("summary", "errors"),
 }
 
 
@@ -216,23 +142,312 @@ def test_a_state_of_the_wrong_shape_is_rebuilt_with_a_warning(tmp_path: Path, ed
     assert not corpus.from_cache
     assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
     assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
-    assert str(store.state_path) in corpus.cache_warnings[0]
     assert_same(corpus, run(folder, tmp_path / "clean"))
+    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings  # nothing more when the parts were read
     again = run(folder, cache)
     assert again.from_cache and again.cache_warnings == []
 
 
-def test_the_state_is_valid_as_written(tmp_path: Path) -> None:
-    """The validation accepts what ingest writes, also after an incremental run (no endless rebuilds)."""
+def test_the_state_is_small(tmp_path: Path) -> None:
+    """``state.json`` names no input file but those with an error: its size does not grow with the files."""
     folder = make_inputs(tmp_path)
     cache = tmp_path / "cache"
     run(folder, cache)
+    state = json.loads(store_of(folder, cache).state_path.read_text(encoding="utf-8"))
+    assert set(state) == {"format", "parser", "config", "generation", "rows", "duplicates_merged",
+                          "reporter_merges", "summary"}
+    assert list(state["summary"]["errors"]) == [str(folder / "scan.txt")]
+    text = json.dumps(state)
+    assert str(folder / LISTING) not in text and str(folder / HEADLINES) not in text
+
+
+# -- the part files of the state ------------------------------------------------------------------------
+
+# An edit of a part file: the table in, the table to write out (``key_of`` gives the ``file`` of an input)
+PartEdit = Callable[[pa.Table, Callable[[str], str]], pa.Table]
+
+
+def _cast(column: str, kind: pa.DataType) -> PartEdit:
+    def edit(table: pa.Table, key_of: Callable[[str], str]) -> pa.Table:
+        index = table.schema.get_field_index(column)
+        return table.set_column(index, column, pc.cast(table.column(column), kind))
+
+    return edit
+
+
+def _drop_column(column: str) -> PartEdit:
+    return lambda table, key_of: table.drop_columns([column])
+
+
+def _rows(change: Callable[[list[dict[str, Any]], Callable[[str], str]], None]) -> PartEdit:
+    """Edit the rows as dicts; the table keeps its schema."""
+
+    def edit(table: pa.Table, key_of: Callable[[str], str]) -> pa.Table:
+        rows = table.to_pylist()
+        change(rows, key_of)
+        return pa.Table.from_pylist(rows, schema=table.schema)
+
+    return edit
+
+
+def _of(name: str, change: Callable[[dict[str, Any]], None]) -> PartEdit:
+    """Edit the first row of the input file ``name`` (``""``: the first row of the table)."""
+
+    def apply(rows: list[dict[str, Any]], key_of: Callable[[str], str]) -> None:
+        row = next(r for r in rows if not name or r.get("file") == key_of(name))
+        change(row)
+
+    return _rows(apply)
+
+
+def _value(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda row: row.__setitem__(key, value)
+
+
+def _role(role: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda row: row["roles"].__setitem__(role, value)
+
+
+def _without_row(name: str) -> PartEdit:
+    return _rows(lambda rows, key_of: rows.remove(next(r for r in rows if r["file"] == key_of(name))))
+
+
+def _row_twice(rows: list[dict[str, Any]], key_of: Callable[[str], str]) -> None:
+    rows.append(dict(rows[0]))
+
+
+OTHER = "/nowhere/else.txt"
+
+# (part, edit, when it is found: "start" (the footer: columns, types, row count) or "read" (the values))
+PART_EDITS: dict[str, tuple[str, PartEdit, str]] = {
+    # the files table: read and checked whole at every start
+    "files-size-str": ("files", _cast("size", pa.string()), "start"),
+    "files-size-float": ("files", _cast("size", pa.float64()), "start"),
+    "files-mtime-missing": ("files", _drop_column("mtime_ns"), "start"),
+    "files-extra-column": ("files", lambda t, k: t.append_column("extra", pa.array([1] * t.num_rows)), "start"),
+    "files-size-negative": ("files", _of(LISTING, _value("size", -1)), "start"),
+    "files-mtime-null": ("files", _of(LISTING, _value("mtime_ns", None)), "start"),
+    "files-sha-null": ("files", _of(LISTING, _value("sha256", None)), "start"),
+    "files-name-null": ("files", _of(LISTING, _value("file", None)), "start"),
+    "files-a-file-twice": ("files", _rows(_row_twice), "start"),
+    # a file missing from the table, or one the inputs do not have: the parts then name other files
+    "files-without-a-file": ("files", _without_row(LISTING), "read"),
+    "files-another-file": ("files", _of(LISTING, _value("file", OTHER)), "read"),
+    # the page reports
+    "reports-lines-str": ("reports", _cast("lines", pa.string()), "start"),
+    "reports-roles-missing": ("reports", _drop_column("roles"), "start"),
+    "reports-error-missing": ("reports", _drop_column("error"), "start"),
+    "reports-lines-negative": ("reports", _of(LISTING, _value("lines", -1)), "read"),
+    "reports-source-null": ("reports", _of(LISTING, _value("source", None)), "read"),
+    "reports-shape-null": ("reports", _of(LISTING, _value("shape", None)), "read"),
+    "reports-role-count-null": ("reports", _of(LISTING, _role("body", None)), "read"),
+    "reports-unknown-text-null": ("reports", _of(LISTING, _value("unknown", [{"line": 1, "text": None}])), "read"),
+    "reports-unknown-null": ("reports", _of(LISTING, _value("unknown", None)), "read"),
+    "reports-warnings-item-null": ("reports", _of(LISTING, _value("warnings", [None])), "read"),
+    "reports-of-another-file": ("reports", _of(LISTING, _value("file", OTHER)), "read"),
+    "reports-without-a-file": ("reports", _without_row(LISTING), "read"),
+    "reports-a-file-twice": ("reports", _rows(_row_twice), "read"),
+    # the headline-list lines
+    "headlines-line-str": ("headlines", _cast("line", pa.string()), "start"),
+    "headlines-text-missing": ("headlines", _drop_column("text"), "start"),
+    "headlines-line-negative": ("headlines", _of(HEADLINES, _value("line", -14)), "read"),
+    "headlines-text-null": ("headlines", _of(HEADLINES, _value("text", None)), "read"),
+    "headlines-of-another-file": ("headlines", _of(HEADLINES, _value("file", OTHER)), "read"),
+    # the listing entries of each file (read by an incremental ingest only)
+    "listings-line-float": ("listings", _cast("line", pa.float64()), "start"),
+    "listings-date-missing": ("listings", _drop_column("published_at"), "start"),
+    "listings-headline-null": ("listings", _of(LISTING, _value("headline", None)), "read"),
+    "listings-date-garbage": ("listings", _of(LISTING, _value("published_at", "not a date")), "read"),
+    "listings-date-naive": ("listings", _of(LISTING, _value("published_at", "2020-01-01T10:00:00")), "read"),
+    "listings-date-out-of-range": (
+        "listings",
+        _of(LISTING, _value("published_at", "0001-01-01T00:00:00+08:00")),
+        "read",
+    ),
+    "listings-of-another-file": ("listings", _of(LISTING, _value("file", OTHER)), "read"),
+    # the listing entries the dashboard shows
+    "listing-rows-line-float": ("listing-rows", _cast("line", pa.float64()), "start"),
+    "listing-rows-extra-column": (
+        "listing-rows",
+        lambda t, k: t.append_column("extra", pa.array(["x"] * t.num_rows)),
+        "start",
+    ),
+    "listing-rows-group-null": ("listing-rows", _of("", _value("group", None)), "read"),
+    "listing-rows-line-negative": ("listing-rows", _of("", _value("line", -5)), "read"),
+    "listing-rows-date-garbage": ("listing-rows", _of("", _value("published_at", "31/12/2020")), "read"),
+    "listing-rows-date-out-of-range": (
+        "listing-rows",
+        _of("", _value("published_at", "9999-12-31T00:00:00+08:00")),
+        "read",
+    ),
+}
+
+
+def _edit_part(store: CacheStore, part: str, edit: PartEdit, key_of: Callable[[str], str]) -> Path:
+    """Rewrite one part file through ``edit``, and its row count in the state to match (so that the check
+    of the values is what finds the edit, not the count)."""
+    state = json.loads(store.state_path.read_text(encoding="utf-8"))
+    path = store.part_path(part, state["generation"])
+    table = edit(pq.read_table(path), key_of)
+    pq.write_table(table, path)
+    state["rows"][part] = table.num_rows
+    store.state_path.write_text(json.dumps(state), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "one-file-changed"])
+@pytest.mark.parametrize("edit", sorted(PART_EDITS))
+def test_a_part_file_not_as_written_is_never_used(tmp_path: Path, edit: str, changed: bool) -> None:
+    """A part file of the wrong schema is found at the start: one warning and a rebuild. One whose values
+    are wrong is found when it is read: at once by an incremental ingest (which reuses it), else when
+    the corpus first uses it: one warning, the values read from the pages instead, the file removed (the
+    next ingest rebuilds). Either way every value is that of a clean ingest."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    run(folder, cache)
+    store = store_of(folder, cache)
+    part, change, found = PART_EDITS[edit]
+    path = _edit_part(store, part, change, lambda name: str(folder / name))
+    generation = path.stem.removeprefix(f"{part}-")
+    if changed:
+        change_a_file(folder)
+
+    corpus = run(folder, cache)
+    clean = run(folder, tmp_path / "clean")
+
+    if changed or found == "start" or part == "files":
+        assert not corpus.from_cache
+        assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
+        assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+        # a files table without a file (or with another) is found in the part that names the file
+        assert (path.name if part != "files" or found == "start" else generation) in corpus.cache_warnings[0]
+        assert_same(corpus, clean)
+        assert len(corpus.cache_warnings) == 1
+        assert run(folder, cache).from_cache
+        return
+    assert corpus.from_cache and corpus.cache_warnings == []
+    assert_same(corpus, clean)  # reads the parts: the damaged one is read from the pages
+    if part == "listings":  # the listing entries of each file are not used by a start from the cache
+        assert corpus.cache_warnings == [] and path.exists()
+        return
+    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
+    warning = corpus.cache_warnings[0]
+    assert path.name in warning and "read from the pages instead" in warning and "\n" not in warning
+    assert not path.exists()
+    again = run(folder, cache)  # the part is gone: rebuilt
+    assert not again.from_cache and len(again.cache_warnings) == 1 and "missing" in again.cache_warnings[0]
+    assert_same(again, clean)
+    assert run(folder, cache).from_cache
+
+
+FILE_DAMAGE: dict[str, Callable[[Path], object]] = {
+    "missing": lambda path: path.unlink(),
+    "cut": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "empty": lambda path: path.write_bytes(b""),
+    "garbage": lambda path: path.write_bytes(b"PAR1 garbage PAR1"),
+    "of-another-part": lambda path: shutil.copy(
+        next(p for p in path.parent.glob("*.parquet") if p.name.startswith(("headlines-", "files-")) and p != path),
+        path,
+    ),
+}
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "one-file-changed"])
+@pytest.mark.parametrize("damage", sorted(FILE_DAMAGE))
+@pytest.mark.parametrize("part", PARTS)
+def test_a_damaged_part_file_is_rebuilt_at_the_start(tmp_path: Path, part: str, damage: str, changed: bool) -> None:
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    run(folder, cache)
+    store = store_of(folder, cache)
+    state = store.load_state()
+    assert state is not None
+    path = store.part_path(part, state["generation"])
+    FILE_DAMAGE[damage](path)
+    if changed:
+        change_a_file(folder)
+
+    corpus = run(folder, cache)
+
+    assert not corpus.from_cache
+    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
+    assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+    assert path.name in corpus.cache_warnings[0]
+    assert_same(corpus, run(folder, tmp_path / "clean"))
+    assert run(folder, cache).from_cache
+
+
+def test_a_part_with_one_row_less_than_the_state_says_is_rebuilt(tmp_path: Path) -> None:
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    run(folder, cache)
+    store = store_of(folder, cache)
+    state = store.load_state()
+    assert state is not None
+    path = store.part_path("headlines", state["generation"])
+    pq.write_table(pq.read_table(path).slice(1), path)
+    corpus = run(folder, cache)
+    assert not corpus.from_cache and len(corpus.cache_warnings) == 1
+    assert "19 rows, not 20" in corpus.cache_warnings[0]
+
+
+def test_the_parts_are_read_when_first_used(tmp_path: Path) -> None:
+    """A start from the cache reads the page reports, headline lines and listing entries only when
+    something uses them; the line accounting and the errors come from the state until then."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(folder, cache)
+    store = store_of(folder, cache)
+    state = store.load_state()
+    assert state is not None
+    corpus = run(folder, cache)
+    assert corpus.from_cache and not corpus.report.loaded
+    # emptied in place now (the start keeps them open): a part read from here on is read from the pages
+    for part in ("reports", "headlines", "listing-rows"):
+        store.part_path(part, state["generation"]).write_bytes(b"")
+    assert corpus.report.line_accounting() == first.report.line_accounting()
+    assert corpus.report.errors == first.report.errors and corpus.failed
+    assert not corpus.report.loaded and corpus.cache_warnings == []
+    assert corpus.report.to_dict() == first.report.to_dict()
+    assert corpus.report.loaded and len(corpus.cache_warnings) == 1
+    assert_same(corpus, first)
+    assert len(corpus.cache_warnings) == 3 and all("read from the pages instead" in w for w in corpus.cache_warnings)
+
+
+def test_parts_read_after_a_newer_generation_replaced_them_are_the_start_s(tmp_path: Path) -> None:
+    """The parts are opened at the start: read after another ingest wrote a new generation (and removed
+    this one's files), they give the values of the generation the frame came from, without a warning."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(folder, cache)
+    warm = run(folder, cache)
+    assert warm.from_cache and not warm.report.loaded
+    old = store_of(folder, cache).load_state()
+    assert old is not None
     change_a_file(folder)
-    changed = run(folder, cache)
-    assert changed.cache_warnings == [] and not changed.from_cache
-    again = run(folder, cache)
-    assert again.from_cache and again.cache_warnings == []
-    assert_same(again, run(folder, tmp_path / "clean"))
+    newer = run(folder, cache)
+    assert not newer.from_cache and newer.generation != warm.generation
+    assert not store_of(folder, cache).part_path("reports", old["generation"]).exists()
+    assert_same(warm, first)
+    assert warm.cache_warnings == []
+
+
+def test_a_text_that_is_not_utf8_is_kept_in_the_parts(tmp_path: Path) -> None:
+    """A part with a text that is not UTF-8 (a file name with a byte that is not: a lone surrogate in
+    Python) is written with its texts as bytes and read back as the same text."""
+    odd = os.fsdecode(b"/pages/caf\xe9.txt")
+    report = PageReport(odd, shape="unrecognised", lines=3, blank=1)
+    report.unknown_line(1, "caf\udce9")
+    report.warn(None, "no stories found on this page")
+    rows = [{"file": odd, **report.to_dict()}, {"file": "/pages/plain.txt", **PageReport("/pages/plain.txt").to_dict()}]
+    table = part_table("reports", rows)
+    assert table.schema.field("file").type == pa.binary()
+    path = tmp_path / "reports-0123.parquet"
+    write_part(path, table)
+    assert part_rows(path, read_part(path, "reports", 2)) == rows
+    files = tmp_path / "files-0123.parquet"
+    write_part(files, part_table("files", [{"file": odd, "size": 5, "mtime_ns": 7, "sha256": ""}]))
+    assert dict(FileTable.read(files, 1)) == {odd: {"size": 5, "mtime_ns": 7, "sha256": ""}}
 
 
 # -- the Parquet files ----------------------------------------------------------------------------------
@@ -318,16 +533,18 @@ def test_a_records_file_of_the_wrong_schema_is_rebuilt(tmp_path: Path, edit: str
     assert run(folder, cache).from_cache
 
 
-def test_a_cache_of_the_previous_format_is_rebuilt_quietly(tmp_path: Path) -> None:
-    """A cache written before the state recorded its row counts (format 1) is not an error: it is
-    rebuilt like a cache of another parser version."""
+@pytest.mark.parametrize("older", [1, 2, 3])
+def test_a_cache_of_a_previous_format_is_rebuilt_quietly(tmp_path: Path, older: int) -> None:
+    """A cache of an earlier format (1: before the state recorded its row counts, 2: before the text
+    file, 3: with the per-file sections in the state) is not an error: it is rebuilt like a cache of
+    another parser version."""
     folder = make_inputs(tmp_path)
     cache = tmp_path / "cache"
     run(folder, cache)
     store = store_of(folder, cache)
     state = json.loads(store.state_path.read_text(encoding="utf-8"))
     del state["rows"]
-    state["format"] = 1
+    state["format"] = older
     store.state_path.write_text(json.dumps(state), encoding="utf-8")
     corpus = run(folder, cache)
     assert not corpus.from_cache and corpus.cache_warnings == []

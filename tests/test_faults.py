@@ -69,7 +69,7 @@ class Killed(BaseException):
     """Stands for the process dying at one precise point (SIGKILL cannot be caught)."""
 
 
-@pytest.mark.parametrize("dies_at_write", [1, 2, 3])
+@pytest.mark.parametrize("dies_at_write", [1, 2, 3, 4, 8, 9])
 def test_death_during_the_cache_write_keeps_the_previous_generation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies_at_write: int
 ) -> None:
@@ -87,7 +87,8 @@ def test_death_during_the_cache_write_keeps_the_previous_generation(
 
     def dying_replace(src: str, dst: str) -> None:
         calls["n"] += 1
-        if calls["n"] == dies_at_write:  # 1: records written, 2: articles written, 3: the state
+        # 1: records written, 2: articles, 3: the text file, 4-8: the state's part files, 9: the state
+        if calls["n"] == dies_at_write:
             raise Killed()
         real_replace(src, dst)
 

@@ -18,6 +18,7 @@ from core.errors import ConfigError
 from core.model import parse_source_span
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
+from core.storing.parts import PARTS
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -357,6 +358,7 @@ def test_state_is_valid_after_an_ingest(tmp_path: Path) -> None:
             f"articles-{state['generation']}.parquet",
             f"records-{state['generation']}.parquet",
             f"text-{state['generation']}.arrow",
+            *(f"{part}-{state['generation']}.parquet" for part in PARTS),
         ]
     )
     pd.testing.assert_frame_equal(store.read_articles(state)[0], corpus.articles)
@@ -370,15 +372,22 @@ def test_second_run_leaves_one_generation(tmp_path: Path) -> None:
     files[0].write_bytes(files[0].read_bytes() + b"\nBy Mo Yelin / Aug 01, 2019 05:50 PM / Economy\n\nText.\n")
     run(files, cache)
     parquet = sorted(p.name for p in store_for(cache, files).root.glob("*.parquet"))
-    assert len(parquet) == 2
+    assert len(parquet) == 2 + len(PARTS)
+    assert len({name.rsplit("-", 1)[1] for name in parquet}) == 1  # of one generation
 
 
 CORRUPTIONS: dict[str, Callable[[CacheStore, dict[str, Any]], None]] = {
     "state-garbage": lambda s, st: s.state_path.write_bytes(b"\x00\xffnot json"),
     "state-truncated": lambda s, st: s.state_path.write_text(s.state_path.read_text()[:40]),
     "state-wrong-shape": lambda s, st: s.state_path.write_text('["a list"]'),
-    "state-missing-key": lambda s, st: s.state_path.write_text(json.dumps({k: v for k, v in st.items() if k != "files"})),
-    "state-other-format": lambda s, st: s.state_path.write_text(json.dumps({**st, "format": 999})),
+    "state-missing-key": lambda s, st: s.state_path.write_text(
+        json.dumps({k: v for k, v in json.loads(s.state_path.read_text()).items() if k != "summary"})
+    ),
+    "state-other-format": lambda s, st: s.state_path.write_text(
+        json.dumps({**json.loads(s.state_path.read_text()), "format": 999})
+    ),
+    "files-table-missing": lambda s, st: s.part_path("files", st["generation"]).unlink(),
+    "reports-garbage": lambda s, st: s.part_path("reports", st["generation"]).write_bytes(b"PAR1 garbage PAR1"),
     "articles-garbage": lambda s, st: s.articles_path(st["generation"]).write_bytes(b"PAR1 garbage PAR1"),
     "articles-empty": lambda s, st: s.articles_path(st["generation"]).write_bytes(b""),
     "articles-missing": lambda s, st: s.articles_path(st["generation"]).unlink(),

@@ -20,6 +20,7 @@ import core.storing.cache
 from core.config import Reporters
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
+from core.storing.parts import PARTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -99,6 +100,7 @@ def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
             store.records_path(state["generation"]).name,
             store.articles_path(state["generation"]).name,
             store.text_path(state["generation"]).name,
+            *(store.part_path(part, state["generation"]).name for part in PARTS),
         ]
     )
     return state
@@ -138,6 +140,9 @@ def test_stale_temporary_files_are_removed_by_the_next_ingest(tmp_path: Path) ->
         store.root / ".articles-0123456789ab.parquet.a8b9c0.tmp",
         store.root / ".state.json.x1y2z3.tmp",
         store.root / "records-0123456789ab.parquet",
+        store.root / ".reports-0123456789ab.parquet.q1w2e3.tmp",
+        store.root / "listing-rows-0123456789ab.parquet",
+        store.root / "files-0123456789ab.parquet",
     ]
     for path in stale:
         path.write_bytes(b"half written")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,16 +83,82 @@ class PageReport:
         return report
 
 
-@dataclass(slots=True)
-class CorpusReport:
-    """All page reports of one ingest, plus what de-duplication merged."""
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    """What a first page shows of the page reports without reading them (stored with the cache): how
+    many pages, the sums of the line accounting, and the errors in page order."""
 
-    pages: list[PageReport] = field(default_factory=list)
-    duplicates_merged: int = 0
-    reporter_merges: dict[str, str] = field(default_factory=dict)
+    pages: int
+    lines: int
+    blank: int
+    roles: dict[str, int]
+    errors: tuple[str, ...]
+
+
+class CorpusReport:
+    """All page reports of one ingest, plus what de-duplication merged.
+
+    The pages may be read when first used (``deferred``): a warm start from the cache then answers the
+    line accounting and the errors from a ``ReportSummary`` and reads the page reports only for what
+    needs them (``pages``, ``warnings``, ``unknown_lines``). Once read, everything comes from ``pages``.
+    """
+
+    __slots__ = ("_extra", "_load", "_lock", "_pages", "_summary", "duplicates_merged", "reporter_merges")
+
+    def __init__(
+        self,
+        pages: list[PageReport] | None = None,
+        duplicates_merged: int = 0,
+        reporter_merges: dict[str, str] | None = None,
+    ) -> None:
+        self._pages: list[PageReport] | None = [] if pages is None else pages
+        self._load: Callable[[], list[PageReport]] | None = None
+        self._summary: ReportSummary | None = None
+        self._extra: list[PageReport] = []
+        self._lock = threading.Lock()
+        self.duplicates_merged = duplicates_merged
+        self.reporter_merges: dict[str, str] = {} if reporter_merges is None else reporter_merges
+
+    @classmethod
+    def deferred(
+        cls,
+        load: Callable[[], list[PageReport]],
+        summary: ReportSummary,
+        extra: list[PageReport],
+        duplicates_merged: int = 0,
+        reporter_merges: dict[str, str] | None = None,
+    ) -> CorpusReport:
+        """A report whose pages are ``load()`` followed by ``extra``, read the first time they are used;
+        ``summary`` describes what ``load()`` gives."""
+        report = cls(None, duplicates_merged, reporter_merges)
+        report._pages, report._load, report._summary, report._extra = None, load, summary, list(extra)
+        return report
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the page reports are in memory."""
+        return self._pages is not None
+
+    @property
+    def pages(self) -> list[PageReport]:
+        pages = self._pages
+        if pages is None:
+            with self._lock:
+                if self._pages is None:
+                    assert self._load is not None
+                    self._pages = [*self._load(), *self._extra]
+                    self._load = None
+                pages = self._pages
+        return pages
+
+    @pages.setter
+    def pages(self, pages: list[PageReport]) -> None:
+        self._pages, self._load = pages, None
 
     @property
     def errors(self) -> list[str]:
+        if self._pages is None and self._summary is not None:
+            return [*self._summary.errors, *(p.error for p in self._extra if p.error)]
         return [p.error for p in self.pages if p.error]
 
     @property
@@ -98,13 +166,23 @@ class CorpusReport:
         return [w for p in self.pages for w in p.warnings]
 
     def line_accounting(self) -> dict[str, Any]:
-        roles: Counter[str] = Counter()
-        for page in self.pages:
-            roles.update(page.roles)
-        lines = sum(p.lines for p in self.pages)
-        blank = sum(p.blank for p in self.pages)
+        summary = self._summary
+        if self._pages is None and summary is not None:
+            roles: Counter[str] = Counter(summary.roles)
+            pages, lines, blank = summary.pages, summary.lines, summary.blank
+            for page in self._extra:
+                roles.update(page.roles)
+                lines, blank = lines + page.lines, blank + page.blank
+            pages += len(self._extra)
+        else:
+            roles = Counter()
+            for page in self.pages:
+                roles.update(page.roles)
+            pages = len(self.pages)
+            lines = sum(p.lines for p in self.pages)
+            blank = sum(p.blank for p in self.pages)
         return {
-            "files": len(self.pages),
+            "files": pages,
             "lines": lines,
             "blank": blank,
             "nonblank": lines - blank,
@@ -129,3 +207,18 @@ class CorpusReport:
             duplicates_merged=data.get("duplicates_merged", 0),
             reporter_merges=dict(data.get("reporter_merges", {})),
         )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CorpusReport):
+            return NotImplemented
+        return (self.pages, self.duplicates_merged, self.reporter_merges) == (
+            other.pages,
+            other.duplicates_merged,
+            other.reporter_merges,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        pages = f"{len(self._pages)} pages" if self._pages is not None else "pages not read yet"
+        return f"CorpusReport({pages}, duplicates_merged={self.duplicates_merged}, reporter_merges={self.reporter_merges!r})"

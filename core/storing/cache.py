@@ -3,8 +3,12 @@
 Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
 
     <key>.lock                     beside the folder: the lock concurrent ingests take turns on
-    <key>/state.json               files (size, mtime, sha256), page reports, headline lists, listing
-                                   entries, the generation and the row count of each frame
+    <key>/state.json               the generation, the row count of each file, what the merge did and
+                                   the sums of the page reports (format 4: a few hundred bytes)
+    <key>/files-<generation>.parquet     each input file's size, mtime and sha256 (read at every start)
+    <key>/reports-… headlines-… listings-… listing-rows-<generation>.parquet
+                                         the page reports, headline lists and listing entries
+                                         (``core.storing.parts``; read when first used)
     <key>/records-<generation>.parquet   every story as read from every file, before de-duplication
     <key>/articles-<generation>.parquet  the merged article frame the dashboard loads
     <key>/text-<generation>.arrow        its text columns and content hashes, memory-mapped on read
@@ -40,14 +44,28 @@ import pyarrow.parquet as pq
 
 from core.config import DATA_DIR
 from core.errors import CacheError
-from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, holdable
+from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, ROLES, holdable
 from core.storing.frame import as_list, conform
+from core.storing.parts import (
+    PARTS,
+    Deferred,
+    FileTable,
+    LazySection,
+    files_rows,
+    open_part,
+    part_rows,
+    part_table,
+    read_opened,
+    text_values,
+    write_part,
+)
 from core.storing.text import TEXT_COLUMNS, attach_text, hashes_of, open_text, write_text
 
-#: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file.
-CACHE_FORMAT = 3
+#: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file;
+#: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``).
+CACHE_FORMAT = 4
 #: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
-OLDER_FORMATS = frozenset({1, 2})
+OLDER_FORMATS = frozenset({1, 2, 3})
 
 #: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
 #: written after the ingest and outside its lock) is removed once it is this old.
@@ -74,8 +92,9 @@ REQUIRED_COLUMNS = frozenset(
 
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # The temporary files of the ingest's own writes (``atomic_write_*`` of the state and the two frames).
-_OWN_TEMPORARY = re.compile(r"\.(state\.json|(records|articles)-[^/]*\.parquet)\..*\.tmp")
-_FRAME_FILE = re.compile(r"(records|articles)-(.+)\.parquet|(text)-(.+)\.arrow")
+_PARQUET_FILES = "records|articles|files|reports|headlines|listings|listing-rows"
+_OWN_TEMPORARY = re.compile(rf"\.(state\.json|({_PARQUET_FILES})-[^/]*\.parquet)\..*\.tmp")
+_FRAME_FILE = re.compile(rf"({_PARQUET_FILES})-(.+)\.parquet|(text)-(.+)\.arrow")
 
 
 def text_in_memory() -> bool:
@@ -389,21 +408,6 @@ def _check_entries(value: Any, where: _Place) -> None:
         _fields(row, (*where, number), _ENTRY_FIELDS)
 
 
-def _check_headlines(value: Any, where: _Place) -> None:
-    """A list of ``[line, text]``."""
-    rows = _list(value, where)
-    if all(
-        type(row) is list and len(row) == 2 and type(row[0]) is int and row[0] >= 0 and type(row[1]) is str
-        for row in rows
-    ):
-        return  # the usual case, in one pass; the loop below names the first row that is not
-    for number, row in enumerate(rows):
-        if type(row) is not list or len(row) != 2:
-            raise _fail((*where, number), row, "a [line, text] pair")
-        _count(row[0], (*where, number, 0))
-        _text(row[1], (*where, number, 1))
-
-
 def _check_merges(value: Any, where: _Place) -> None:
     for name, canonical in _dict(value, where).items():
         _text(canonical, (*where, name))
@@ -414,43 +418,125 @@ def _check_generation(value: Any, where: _Place) -> None:
         raise _fail(where, value, "a generation name")
 
 
+def _check_rows(value: Any, where: _Place) -> None:
+    _fields(value, where, {name: _count for name in ("records", "articles", *PARTS)})
+
+
+def _check_summary(value: Any, where: _Place) -> None:
+    _fields(value, where, {"lines": _count, "blank": _count, "roles": _check_roles, "errors": _check_merges})
+
+
 _STATE_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
     "generation": _check_generation,
     "config": _text,
     "parser": _text,
-    "files": _dict,
-    "reports": _dict,
-    "headlines": _dict,
-    "listings": _dict,
-    "listing_rows": _check_entries,
     "duplicates_merged": _count,
     "reporter_merges": _check_merges,
-    "rows": lambda value, where: _fields(value, where, {"records": _count, "articles": _count}),
+    "rows": _check_rows,
+    "summary": _check_summary,
 }
+#: The keys of ``state.json`` (the rest of the state is in the generation's part files).
+STATE_KEYS: tuple[str, ...] = ("format", *_STATE_FIELDS)
 
 
 def validate_state(state: Any) -> None:
-    """Raise ``ValueError`` naming the first key of ``state`` that is not as ``ingest`` writes it.
-
-    Every key ``ingest`` reads is checked, with the type of its value, down to each page report, headline
-    and listing entry, so that nothing read from the state later raises or gives a wrong frame.
-    """
+    """Raise ``ValueError`` naming the first key of ``state`` (the decoded ``state.json``) that is not as
+    ``ingest`` writes it: every key, with the type of its value. The per-file parts are checked by
+    ``CacheStore.load_state`` (their schemas) and when they are read (their values)."""
     try:
         _fields(state, ("state",), _STATE_FIELDS)
-        files, reports = state["files"], state["reports"]
-        headlines, listings = state["headlines"], state["listings"]
-        for section in ("reports", "headlines", "listings"):
-            names = state[section]
-            if names.keys() != files.keys():
-                odd = next(iter((names.keys() - files.keys()) or (files.keys() - names.keys())))
-                raise _Bad(f"{_place((section, odd))} is not in both {section} and files")
-        for name, entry in files.items():
-            _fields(entry, ("files", name), _FILE_FIELDS)
-            _fields(reports[name], ("reports", name), _REPORT_FIELDS)
-            _check_headlines(headlines[name], ("headlines", name))
-            _check_entries(listings[name], ("listings", name))
     except _Bad as problem:
         raise ValueError(str(problem)) from None
+
+
+def _summary(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The figures of the page reports a first page shows without reading them: the line accounting's
+    sums and the error of each file that has one."""
+    roles = dict.fromkeys(ROLES, 0)
+    lines = blank = 0
+    errors: dict[str, str] = {}
+    for name, report in reports.items():
+        lines += report["lines"]
+        blank += report["blank"]
+        for role, count in report["roles"].items():
+            roles[role] = roles.get(role, 0) + count
+        if report["error"]:
+            errors[name] = report["error"]
+    return {"lines": lines, "blank": blank, "roles": roles, "errors": errors}
+
+
+def _bad_part(path: Path, problem: str) -> CacheError:
+    return CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+
+
+def _by_file(
+    path: Path, rows: list[dict[str, Any]], files: Collection[str], check: Callable[[dict[str, Any], _Place], None]
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a part grouped by their ``file`` (in order), each checked; every file one of ``files``."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for number, row in enumerate(rows):
+            name = row.pop("file")
+            if name not in files:
+                raise _Bad(f"row {number} names a file the files table does not list")
+            check(row, (path.name, name, number))
+            grouped.setdefault(name, []).append(row)
+    except _Bad as problem:
+        raise _bad_part(path, str(problem)) from None
+    return grouped
+
+
+def _check_report(row: dict[str, Any], where: _Place) -> None:
+    _fields(row, where, _REPORT_FIELDS)
+
+
+def _check_entry(row: dict[str, Any], where: _Place) -> None:
+    _fields(row, where, _ENTRY_FIELDS)
+
+
+def _reports(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
+    """The page report of each file (``PageReport.to_dict()``), from the reports part."""
+    grouped = _by_file(path, part_rows(path, read_opened(path, opened)), files, _check_report)
+    if len(grouped) != len(files) or any(len(reports) != 1 for reports in grouped.values()):
+        raise _bad_part(path, "not one report for each file of the files table")
+    return {name: grouped[name][0] for name in files}
+
+
+def _headlines(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
+    """The headline-list lines of each file that has some, as ``[line, text]`` pairs. Checked by column
+    (a collection has lines by the ten thousand, and a dict per line cost ten times more)."""
+    table = read_opened(path, opened)
+    lines = table.column("line")
+    for name in ("file", "line", "text"):
+        if table.column(name).null_count:
+            raise _bad_part(path, f"column {name} has empty cells")
+    if len(lines) and pc.min(lines).as_py() < 0:
+        raise _bad_part(path, "a negative line number")
+    try:
+        names, texts = text_values(table.column("file")), text_values(table.column("text"))
+    except UnicodeDecodeError as error:
+        raise _bad_part(path, _one_line(error)) from None
+    grouped: dict[str, list[list[Any]]] = {}
+    for name, line, text in zip(names, lines.to_pylist(), texts, strict=True):
+        if name not in files:
+            raise _bad_part(path, "a row names a file the files table does not list")
+        grouped.setdefault(name, []).append([line, text])
+    return grouped
+
+
+def _listings(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
+    """The listing entries of each file that has some (``ListingEntry.to_json_dict()``)."""
+    return _by_file(path, part_rows(path, read_opened(path, opened)), files, _check_entry)
+
+
+def _listing_rows(path: Path, opened: pq.ParquetFile) -> list[dict[str, Any]]:
+    """The listing entries frame as returned, as ``ListingEntry.to_json_dict()`` rows."""
+    entries = part_rows(path, read_opened(path, opened))
+    try:
+        _check_entries(entries, (path.name,))
+    except _Bad as problem:
+        raise _bad_part(path, str(problem)) from None
+    return entries
 
 
 # -- the lock -------------------------------------------------------------------------------------------
@@ -553,12 +639,24 @@ class CacheStore:
             except OSError:
                 pass  # gone already, or not ours to remove; the next ingest tries again
 
+    def part_path(self, part: str, generation: str) -> Path:
+        """The Parquet file of one per-file part of a generation (``core.storing.parts``)."""
+        return self.root / f"{part}-{generation}.parquet"
+
     def load_state(self) -> dict[str, Any] | None:
         """The state of the last complete write, or ``None`` when there is none (or one of an earlier
         cache format, rebuilt quietly).
 
+        ``state.json`` is read and checked, the files table of its generation read and checked, and of
+        the other part files only their schema and row count (``core.storing.parts.open_part``, which
+        keeps them open: read later, they are this generation's even if a newer one replaced them); the
+        state's ``reports``, ``headlines``, ``listings`` (file name -> the JSON-like value it had in
+        format 3) and ``listing_rows`` (a ``Deferred`` list) read their part when first used, and raise
+        ``CacheError`` then if it is not as written.
+
         Raises ``CacheError`` when the state exists but is corrupt, of another shape than ingest writes
-        (``validate_state``) or from an unknown cache format.
+        (``validate_state``), from an unknown cache format, or names part files that are missing or not
+        as written.
         """
         try:
             raw = self.state_path.read_bytes()
@@ -577,7 +675,35 @@ class CacheStore:
             raise CacheError(
                 f"{self.state_path}: corrupt cache state ({_one_line(error)}); rebuilding"
             ) from None
-        return state
+        generation, rows = state["generation"], state["rows"]
+        files = FileTable.read(self.part_path("files", generation), rows["files"])
+        opened = {
+            part: (self.part_path(part, generation), open_part(self.part_path(part, generation), part, rows[part]))
+            for part in PARTS[1:]
+        }
+        if any(name not in files for name in state["summary"]["errors"]):
+            raise CacheError(
+                f"{self.state_path}: corrupt cache state (summary names a file not in the files table); rebuilding"
+            )
+        return {
+            **state,
+            "files": files,
+            "reports": LazySection(lambda: _reports(*opened["reports"], files)),
+            "headlines": LazySection(lambda: _headlines(*opened["headlines"], files)),
+            "listings": LazySection(lambda: _listings(*opened["listings"], files)),
+            "listing_rows": Deferred(lambda: _listing_rows(*opened["listing-rows"])),
+        }
+
+    def load_parts(self, state: dict[str, Any]) -> None:
+        """Read every part of ``state`` now (an incremental ingest reuses them): ``CacheError`` if one is
+        not as written."""
+        for section in ("reports", "headlines", "listings"):
+            part = state[section]
+            if isinstance(part, LazySection):
+                part.load()
+        rows = state["listing_rows"]
+        if isinstance(rows, Deferred):
+            rows.get()
 
     def is_current(self, state: dict[str, Any], config: str) -> bool:
         return bool(state.get("parser") == PARSER_VERSION and state.get("config") == config)
@@ -605,7 +731,9 @@ class CacheStore:
 
     def read_records(self, state: dict[str, Any]) -> pd.DataFrame:
         """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied).
-        Every record names a file of the state."""
+        Every record names a file of the state. The state's other parts are read too (the ingest that
+        reads the records reuses them), so a part not as written raises ``CacheError`` here."""
+        self.load_parts(state)
         path = self.records_path(state["generation"])
         frame, clean = _read_frame(path, RECORD_COLUMNS, state["rows"]["records"], state["files"].keys())
         if not clean:
@@ -615,31 +743,61 @@ class CacheStore:
         return frame
 
     def write_state(self, state: dict[str, Any]) -> None:
-        """Rewrite the state of the current generation (file times changed, content did not): its frames
-        and every file derived from them stay as they are. Only under the exclusive lock."""
-        atomic_write_bytes(self.state_path, json.dumps(state).encode())
+        """Rewrite the files table and the state of the current generation (file times changed, content
+        did not): its frames, its other parts and every file derived from them stay as they are. Only
+        under the exclusive lock."""
+        generation = state["generation"]
+        write_part(self.part_path("files", generation), part_table("files", files_rows(state["files"])))
+        small = {key: state[key] for key in STATE_KEYS if key != "format"}
+        atomic_write_bytes(self.state_path, json.dumps({"format": CACHE_FORMAT, **small}).encode())
 
     def write(
         self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame, hashes: np.ndarray
     ) -> None:
-        """Write a new generation (records, articles, and the articles' text file with ``hashes``, their
-        content hashes), then the state that points at it, then drop older generations.
+        """Write a new generation (records, articles, the articles' text file with ``hashes``, their
+        content hashes, and the part files of the state's per-file sections), then the state that points
+        at it, then drop older generations.
 
+        ``state`` holds ``files``, ``reports``, ``headlines`` and ``listings`` (file name -> entry, page
+        report dict, ``[line, text]`` pairs, listing entry dicts) and ``listing_rows`` (entry dicts) as
+        the JSON state of format 3 did; they go to the part files, the rest to ``state.json``.
         Only under the exclusive lock (``lock``): another writer would remove this generation's files.
         """
         generation = state["generation"]
+        tables = {
+            "files": part_table("files", files_rows(state["files"])),
+            "reports": part_table("reports", [{"file": n, **r} for n, r in state["reports"].items()]),
+            "headlines": part_table(
+                "headlines",
+                [{"file": n, "line": line, "text": text} for n, rows in state["headlines"].items() for line, text in rows],
+            ),
+            "listings": part_table(
+                "listings", [{"file": n, **entry} for n, rows in state["listings"].items() for entry in rows]
+            ),
+            "listing-rows": part_table("listing-rows", list(state["listing_rows"])),
+        }
         atomic_write_parquet(self.records_path(generation), records)
         atomic_write_parquet(self.articles_path(generation), articles)
         write_text(self.text_path(generation), articles, hashes)
-        state = {
-            **state,
+        for part, table in tables.items():
+            write_part(self.part_path(part, generation), table)
+        small = {
             "format": CACHE_FORMAT,
             "parser": PARSER_VERSION,
-            "rows": {"records": len(records), "articles": len(articles)},
+            "config": state["config"],
+            "generation": generation,
+            "rows": {
+                "records": len(records),
+                "articles": len(articles),
+                **{part: table.num_rows for part, table in tables.items()},
+            },
+            "duplicates_merged": state["duplicates_merged"],
+            "reporter_merges": state["reporter_merges"],
+            "summary": _summary(state["reports"]),
         }
         # ASCII JSON: a file name that is not UTF-8 (a lone surrogate in Python) is written as an escape
-        atomic_write_bytes(self.state_path, json.dumps(state).encode())
-        for old in self.root.glob("*.parquet"):
+        atomic_write_bytes(self.state_path, json.dumps(small).encode())
+        for old in self.root.iterdir():
             frame = _FRAME_FILE.fullmatch(old.name)
             if frame and (frame.group(2) or frame.group(4)) != generation:
                 old.unlink(missing_ok=True)

@@ -27,13 +27,14 @@ from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
 from core.parsing import parse_page
-from core.parsing.report import CorpusReport, PageReport
+from core.parsing.report import CorpusReport, PageReport, ReportSummary
 from core.reading.files import expand_inputs, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
 from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir, text_in_memory
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
 from core.storing.frame import articles_to_frame, conform, empty_frame
 from core.storing.heap import paused_gc
+from core.storing.parts import Deferred
 from core.storing.search import content_hashes
 from core.storing.text import attach_text, open_text
 
@@ -44,14 +45,21 @@ Progress = Callable[[int, int, str], None]
 _WORDS = re.compile(r"\w+")
 
 
+def _no_headlines() -> pd.DataFrame:
+    return pd.DataFrame(columns=["source", "line", "text"])
+
+
 @dataclass(slots=True)
 class Corpus:
-    """The result of an ingest: the article frame, the report and the headline-list lines."""
+    """The result of an ingest: the article frame, the report and the headline-list lines.
+
+    From the cache, the page reports (``report.pages``), ``headlines`` and ``listings`` are read from
+    their part files when first used (``core.storing.parts``), so a warm start reads neither."""
 
     articles: pd.DataFrame
     report: CorpusReport
-    headlines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source", "line", "text"]))
-    listings: pd.DataFrame = field(default_factory=lambda: listings_to_frame([]))
+    _headlines: Deferred[pd.DataFrame] = field(default_factory=lambda: Deferred.of(_no_headlines()))
+    _listings: Deferred[pd.DataFrame] = field(default_factory=lambda: Deferred.of(listings_to_frame([])))
     from_cache: bool = False
     cache_warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -65,6 +73,16 @@ class Corpus:
     #: Each input file read, with the size and modification time it had when the ingest looked at it
     #: (``core.reading.files.inputs_fingerprint`` of the inputs, taken without listing them again)
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def headlines(self) -> pd.DataFrame:
+        """The headline-list lines: ``source`` (file), ``line``, ``text``."""
+        return self._headlines.get()
+
+    @property
+    def listings(self) -> pd.DataFrame:
+        """The listing entries (``core.model.LISTING_COLUMNS``), with the id of the story each matched."""
+        return self._listings.get()
 
     @property
     def failed(self) -> bool:
@@ -474,7 +492,7 @@ def _ingest(
     if state is not None and not jobs and set(unchanged) == set(known):
         try:
             articles, hashes = store.read_articles(state)
-            corpus = _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started)
+            corpus = _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started, reporters)
             corpus.fingerprint = seen
             return corpus
         except CacheError as error:
@@ -498,7 +516,7 @@ def _ingest(
     if state is not None and results and len(reused) == len(results) and set(names) == set(known):
         # Only file times changed (a touch, a copy that kept the content): the generation stays, and with
         # it the frames, the index, the theme memberships and the other derived files of the cache.
-        touched = _touched(store, state, results, lock, names, error_pages, warnings, started)
+        touched = _touched(store, state, results, lock, names, error_pages, warnings, started, reporters)
         if touched is not None:
             touched.fingerprint = seen
             return touched
@@ -566,8 +584,8 @@ def _ingest(
     return Corpus(
         articles,
         report,
-        _headline_frame(headlines, names),
-        listings=listing_frame,
+        Deferred.of(_headline_frame(headlines, names)),
+        Deferred.of(listing_frame),
         from_cache=False,
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
@@ -587,6 +605,7 @@ def _touched(
     error_pages: list[PageReport],
     warnings: list[str],
     started: float,
+    reporters: Reporters,
 ) -> Corpus | None:
     """The cached collection when every changed file kept its content, its state given the new file
     times; None when the cached frame cannot be read (the caller then builds a new generation)."""
@@ -604,7 +623,7 @@ def _touched(
             store.write_state(new_state)
         except OSError as error:
             warnings.append(f"{store.root}: cache not written ({error.strerror or error}); data still loaded")
-    return _cached_corpus(store, new_state, articles, hashes, names, error_pages, warnings, started)
+    return _cached_corpus(store, new_state, articles, hashes, names, error_pages, warnings, started, reporters)
 
 
 def _cached_corpus(
@@ -616,13 +635,66 @@ def _cached_corpus(
     error_pages: list[PageReport],
     warnings: list[str],
     started: float,
+    reporters: Reporters,
 ) -> Corpus:
-    """The corpus of a cache generation read as it is (``articles`` from ``store.read_articles``)."""
+    """The corpus of a cache generation read as it is (``articles`` from ``store.read_articles``).
+
+    Its page reports, headlines and listings are read from the generation's part files when first used.
+    A part that turns out not as written then (its schema and row count were checked at the start, its
+    values only now) is one warning in ``cache_warnings``, its file is removed (so the next ingest
+    rebuilds the cache) and the values are read from the pages instead (``_read_again``): never a wrong
+    value and never a traceback."""
+    again = Deferred(lambda: _read_again(names, reporters))
+
+    def part(read: Callable[[], Any], from_pages: Callable[[Corpus], Any], part_name: str) -> Any:
+        try:
+            return read()
+        except CacheError as error:
+            warnings.append(f"{error} (read from the pages instead)".replace("; rebuilding", ""))
+            try:  # so that the next ingest finds it missing and rebuilds the cache
+                store.part_path(part_name, state["generation"]).unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only cache: every start reads this part from the pages, with this warning
+            return from_pages(again.get())
+
+    def pages() -> list[PageReport]:
+        reports = state["reports"]
+        return part(  # type: ignore[no-any-return]
+            lambda: [PageReport.from_dict(reports[n]) for n in names],
+            lambda fresh: list(fresh.report.pages),
+            "reports",
+        )
+
+    summary = state["summary"]
+    errors = summary["errors"]
+    report = CorpusReport.deferred(
+        pages,
+        ReportSummary(
+            pages=len(names),
+            lines=summary["lines"],
+            blank=summary["blank"],
+            roles=summary["roles"],
+            errors=tuple(errors[n] for n in names if n in errors),
+        ),
+        error_pages,
+        duplicates_merged=state["duplicates_merged"],
+        reporter_merges=dict(state["reporter_merges"]),
+    )
+    headlines = Deferred(
+        lambda: part(lambda: _headline_frame(state["headlines"], names), lambda fresh: fresh.headlines, "headlines")
+    )
+    listings = Deferred(
+        lambda: part(
+            lambda: _listing_frame_from_rows(state["listing_rows"].get()),
+            lambda fresh: fresh.listings,
+            "listing-rows",
+        )
+    )
     return Corpus(
         articles,
-        _report_from_state(state, names, error_pages),
-        _headline_frame(state["headlines"], names),
-        listings=_listing_frame_from_rows(state.get("listing_rows", [])),
+        report,
+        headlines,
+        listings,
         from_cache=True,
         cache_warnings=warnings,
         seconds=time.perf_counter() - started,
@@ -630,6 +702,12 @@ def _cached_corpus(
         generation=state["generation"],
         hashes=hashes,
     )
+
+
+def _read_again(names: list[str], reporters: Reporters) -> Corpus:
+    """The pages ``names`` read again without the cache: what a part of the cache that turned out damaged
+    after the start gave."""
+    return ingest(names, use_cache=False, reporters=reporters, workers=1)
 
 
 def _in_input_order(records: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -644,16 +722,6 @@ def _in_input_order(records: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     if (np.diff(codes) >= 0).all():
         return records
     return records.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
-
-
-def _report_from_state(
-    state: dict[str, Any], names: list[str], error_pages: list[PageReport]
-) -> CorpusReport:
-    return CorpusReport(
-        pages=[PageReport.from_dict(state["reports"][n]) for n in names] + error_pages,
-        duplicates_merged=state.get("duplicates_merged", 0),
-        reporter_merges=dict(state.get("reporter_merges", {})),
-    )
 
 
 def _entry_from_json(data: dict[str, Any]) -> ListingEntry:

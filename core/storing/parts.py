@@ -1,0 +1,323 @@
+"""The per-file parts of a cache generation: Parquet tables beside a small ``state.json`` (format 4).
+
+A warm start needs, of everything an ingest remembers per input file, only the size, modification time
+and content hash of each file (to compare with ``os.stat``). The page reports, headline-list lines and
+listing entries are needed by the data page, the CLI, the export and an incremental ingest, not by a first
+page. So each is a Parquet file of the generation, one row per file (or per line, per entry)::
+
+    files-<generation>.parquet         file, size, mtime_ns, sha256          read at every start
+    reports-<generation>.parquet       file and the keys of PageReport.to_dict()   read when first used
+    headlines-<generation>.parquet     file, line, text                            read when first used
+    listings-<generation>.parquet      file and the keys of ListingEntry.to_json_dict()  (incremental)
+    listing-rows-<generation>.parquet  the listing entries frame as returned, as ListingEntry.to_json_dict()
+
+Values go in and come out as the JSON-like values the state held before (``PageReport.to_dict()``,
+``[line, text]`` pairs, ``ListingEntry.to_json_dict()``), so what an ingest returns from them is what it
+returned from the JSON state. Texts are Arrow ``string``; a table with a text that is not UTF-8 (a file
+name with a lone surrogate) is written with every text as ``binary`` (UTF-8, surrogates passed) instead.
+
+At a start, the files table is read and checked whole (its values are used at once); the other parts are
+opened and only their footer read: the schema must be exactly as written and the row count the state's.
+They stay open, so that a part read later is this generation's even when a newer generation has replaced
+it meanwhile. Their values are checked when they are first read (``LazySection``): each row as
+``validate_state`` checked the JSON state, and the files each part names against the files table.
+Anything else raises ``CacheError``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from core.errors import CacheError
+from core.model import ROLES
+
+T = TypeVar("T")
+
+_ENTRY = [
+    ("headline", pa.string()),
+    ("summary", pa.string()),
+    ("published_at", pa.string()),
+    ("group", pa.string()),
+    ("source", pa.string()),
+    ("line", pa.int64()),
+    ("article_id", pa.string()),
+]
+
+#: The schema of each part (the ``string`` form; see ``_binary_form``).
+SCHEMAS: dict[str, pa.Schema] = {
+    "files": pa.schema(
+        [("file", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("sha256", pa.string())]
+    ),
+    "reports": pa.schema(
+        [
+            ("file", pa.string()),
+            ("source", pa.string()),
+            ("shape", pa.string()),
+            ("shape_reason", pa.string()),
+            ("lines", pa.int64()),
+            ("blank", pa.int64()),
+            ("roles", pa.struct([(role, pa.int64()) for role in ROLES])),
+            ("unknown", pa.list_(pa.struct([("line", pa.int64()), ("text", pa.string())]))),
+            ("warnings", pa.list_(pa.string())),
+            ("error", pa.string()),
+            ("stories", pa.int64()),
+            ("entries", pa.int64()),
+        ]
+    ),
+    "headlines": pa.schema([("file", pa.string()), ("line", pa.int64()), ("text", pa.string())]),
+    "listings": pa.schema([("file", pa.string()), *_ENTRY]),
+    "listing-rows": pa.schema(_ENTRY),
+}
+PARTS: tuple[str, ...] = tuple(SCHEMAS)
+
+
+def _binary_type(kind: pa.DataType) -> pa.DataType:
+    if pa.types.is_string(kind):
+        return pa.binary()
+    if pa.types.is_list(kind):
+        return pa.list_(_binary_type(kind.value_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([(kind.field(i).name, _binary_type(kind.field(i).type)) for i in range(kind.num_fields)])
+    return kind
+
+
+def _binary_form(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with every text as ``binary``: the form of a table holding a text that is not UTF-8."""
+    return pa.schema([(field.name, _binary_type(field.type)) for field in schema])
+
+
+_BINARY = {part: _binary_form(schema) for part, schema in SCHEMAS.items()}
+
+
+def _encoded(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, dict):
+        return {key: _encoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_encoded(item) for item in value]
+    return value
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogatepass")
+    if isinstance(value, dict):
+        return {key: _decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decoded(item) for item in value]
+    return value
+
+
+def part_table(part: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """The rows of a part (dicts of the part's columns) as a table of its schema."""
+    try:
+        return pa.Table.from_pylist(rows, schema=SCHEMAS[part])
+    except (UnicodeEncodeError, pa.ArrowException):  # a text with a lone surrogate: every text as bytes
+        return pa.Table.from_pylist([_encoded(row) for row in rows], schema=_BINARY[part])
+
+
+def write_part(path: Path, table: pa.Table) -> None:
+    """Write ``table`` to ``path`` atomically (a temporary file in the folder, renamed)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def open_part(path: Path, part: str, rows: int) -> pq.ParquetFile:
+    """The part file at ``path``, open, after the cheap check of a start: it exists, its footer reads, its
+    schema is exactly the part's (either form) and it has ``rows`` rows. ``CacheError`` otherwise.
+
+    The file stays open until the returned object is gone: read later (``read_opened``), it gives this
+    generation's values even when a newer generation has replaced the file meanwhile."""
+    try:
+        handle = pa.OSFile(str(path), "rb")
+        opened = pq.ParquetFile(handle)
+        schema = opened.schema_arrow
+        count = opened.metadata.num_rows
+    except FileNotFoundError:
+        raise CacheError(f"{path}: cache file missing; rebuilding") from None
+    except (OSError, pa.ArrowException) as error:
+        raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
+    if not (schema.equals(SCHEMAS[part]) or schema.equals(_BINARY[part])):
+        raise CacheError(f"{path}: cache file not as written (columns {schema.names} of other types); rebuilding")
+    if count != rows:
+        raise CacheError(f"{path}: cache file not as written ({count} rows, not {rows}); rebuilding")
+    return opened
+
+
+def read_opened(path: Path, opened: pq.ParquetFile) -> pa.Table:
+    """The whole table of a part opened by ``open_part``; ``CacheError`` if its data cannot be read."""
+    try:
+        return opened.read()
+    except (OSError, pa.ArrowException) as error:
+        raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
+
+
+def read_part(path: Path, part: str, rows: int) -> pa.Table:
+    """The whole table of a part, checked as ``open_part`` does (its values are the caller's to check)."""
+    return read_opened(path, open_part(path, part, rows))
+
+
+def part_rows(path: Path, table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of a part's table as dicts, texts as ``str``."""
+    rows: list[dict[str, Any]] = table.to_pylist()
+    if table.schema.field(0).type == pa.binary():
+        try:
+            return [_decoded(row) for row in rows]
+        except UnicodeDecodeError as error:
+            raise CacheError(f"{path}: cache file not as written ({_one_line(error)}); rebuilding") from None
+    return rows
+
+
+def text_values(column: pa.ChunkedArray) -> list[Any]:
+    """A text column as ``str`` values (``binary`` decoded)."""
+    values: list[Any] = column.to_pylist()
+    if pa.types.is_binary(column.type):
+        return [None if value is None else value.decode("utf-8", "surrogatepass") for value in values]
+    return values
+
+
+class FileTable(Mapping[str, dict[str, Any]]):
+    """The files table of a generation: file name -> ``{"size", "mtime_ns", "sha256"}``, held as columns
+    (the entry dict of a file is made when it is asked for)."""
+
+    __slots__ = ("_index", "_mtimes", "_names", "_shas", "_sizes")
+
+    def __init__(self, names: list[str], sizes: np.ndarray, mtimes: np.ndarray, shas: list[str]) -> None:
+        self._names = names
+        self._sizes = sizes
+        self._mtimes = mtimes
+        self._shas = shas
+        self._index = {name: position for position, name in enumerate(names)}
+
+    @classmethod
+    def read(cls, path: Path, rows: int) -> FileTable:
+        """The files table at ``path``, its values checked: one row per file, each name once, no empty
+        cell, sizes not negative, the hash a text. ``CacheError`` otherwise."""
+        table = read_part(path, "files", rows)
+        problem = None
+        for name in ("file", "size", "mtime_ns", "sha256"):
+            if table.column(name).null_count:
+                problem = f"column {name} has empty cells"
+        if problem is None and rows and pc.min(table.column("size")).as_py() < 0:
+            problem = "a negative size"
+        try:
+            names = text_values(table.column("file"))
+            shas = text_values(table.column("sha256"))
+        except UnicodeDecodeError as error:
+            problem = problem or _one_line(error)
+            names, shas = [], []
+        found = cls(
+            names,
+            table.column("size").to_numpy(),
+            table.column("mtime_ns").to_numpy(),
+            shas,
+        )
+        if problem is None and len(found._index) != len(names):
+            problem = "a file twice"
+        if problem:
+            raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+        return found
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        position = self._index[name]
+        return {
+            "size": int(self._sizes[position]),
+            "mtime_ns": int(self._mtimes[position]),
+            "sha256": self._shas[position],
+        }
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def files_rows(files: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the files table of ``files`` (name -> entry)."""
+    return [{"file": name, **entry} for name, entry in files.items()]
+
+
+class Deferred(Generic[T]):
+    """A value made by ``load()`` the first time it is asked for, once whatever the threads (a server's
+    sessions share one collection)."""
+
+    __slots__ = ("_load", "_lock", "_value")
+
+    def __init__(self, load: Callable[[], T]) -> None:
+        self._load: Callable[[], T] | None = load
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    @classmethod
+    def of(cls, value: T) -> Deferred[T]:
+        made: Deferred[T] = cls(lambda: value)
+        made._value, made._load = value, None
+        return made
+
+    @property
+    def loaded(self) -> bool:
+        return self._load is None
+
+    def get(self) -> T:
+        if self._load is None:
+            return cast(T, self._value)
+        with self._lock:
+            load = self._load
+            if load is not None:
+                value = load()
+                self._value, self._load = value, None
+                return value
+            return cast(T, self._value)
+
+
+class LazySection(Mapping[str, Any]):
+    """A per-file section of the state (file name -> its JSON-like value), read from its part file the
+    first time it is used; ``CacheError`` then if the part is not as written."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, load: Callable[[], dict[str, Any]]) -> None:
+        self._data = Deferred(load)
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> LazySection:
+        section = cls(lambda: data)
+        section._data = Deferred.of(data)
+        return section
+
+    def load(self) -> dict[str, Any]:
+        return self._data.get()
+
+    def __getitem__(self, name: str) -> Any:
+        return self._data.get()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data.get())
+
+    def __len__(self) -> int:
+        return len(self._data.get())
