@@ -43,7 +43,8 @@ def run(inputs: list[Any], cache: Path, workers: int) -> Corpus:
 
 
 def error_of(corpus: Corpus, path: Path) -> str:
-    page = next(p for p in corpus.report.pages if p.source == str(path))
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")  # a name that is not UTF-8 as \xNN
+    page = next(p for p in corpus.report.pages if p.source == shown)
     assert page.shape == "error" and page.error is not None
     return page.error
 
@@ -94,18 +95,24 @@ def test_a_parser_that_raises_fails_that_file_alone(tmp_path: Path, monkeypatch:
     assert again.cache_warnings == []
 
 
+@pytest.mark.parametrize("content", ["latin1.txt", "furniture only"])  # with stories; with none
 @pytest.mark.parametrize(("workers", "pages"), [(1, 2), (2, 10)])  # in this process; in worker processes
-def test_a_name_that_is_not_utf8_fails_that_file_alone(tmp_path: Path, workers: int, pages: int) -> None:
+def test_a_name_that_is_not_utf8_fails_that_file_alone(tmp_path: Path, workers: int, pages: int, content: str) -> None:
     folder = tmp_path / "in"
     make_pages(folder, pages)
     culprit = folder / NOT_UTF8
-    shutil.copy(PAGES / "latin1.txt", culprit)
+    if content.endswith(".txt"):
+        shutil.copy(PAGES / content, culprit)
+    else:  # a page of no story once made the ingest fail whole (the name reached an Arrow text column)
+        culprit.write_text("Home\nLatest News\n", encoding="utf-8")
     corpus = run([folder], tmp_path / "cache", workers=workers)
     assert corpus.failed
-    assert_one_line(error_of(corpus, culprit), culprit, "UnicodeEncodeError")
+    assert_one_line(error_of(corpus, culprit), culprit, "not valid UTF-8", "rename")
     assert_others_read(corpus, culprit, folder, tmp_path)
     again = run([folder], tmp_path / "cache", workers=workers)  # the state was written and is read back
     assert again.cache_warnings == [] and again.report.errors == corpus.report.errors
+    named = run([culprit, folder / "page_00.txt"], tmp_path / "cache-named", workers=workers)  # named as an input
+    assert named.report.errors == [error_of(named, culprit)] and len(named.articles) == 20
 
 
 # -- in worker processes --------------------------------------------------------------------------------

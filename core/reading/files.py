@@ -56,8 +56,13 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 
     def add(path: Path, key: str | None = None) -> None:
         key = key or os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
+        if key in seen:
+            return
+        seen.add(key)
+        shown = printable_name(str(path))
+        if shown != str(path):  # its stories would carry a name no text column can hold
+            errors.append(InputError(shown, "file name is not valid UTF-8; rename the file to read it"))
+        else:
             files.append(path)
 
     for raw in inputs:
@@ -85,6 +90,11 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
         else:
             errors.append(InputError(text, "no such file or folder"))
     return files, errors
+
+
+def printable_name(path: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _taken(name: str) -> bool:
@@ -126,7 +136,7 @@ def _walk(top: Path) -> tuple[list[tuple[Path, str]], list[InputError]]:
     links: list[tuple[Path, str]] = []
 
     def skip(path: Path, reason: str) -> None:
-        errors.append((path, InputError(str(path), f"{reason}; skipped")))
+        errors.append((path, InputError(printable_name(str(path)), f"{reason}; skipped")))
 
     while tree or links:
         folder, real = tree.pop() if tree else links.pop(0)

@@ -112,7 +112,7 @@ def cache_key(inputs: Iterable[str]) -> str:
     """One folder per set of inputs, so two collections never overwrite each other's cache."""
     # realpath, not Path.resolve: a symlink loop among the inputs is reported by the reader, not raised here
     joined = "\n".join(sorted(os.path.realpath(i) for i in inputs))
-    return hashlib.sha256(joined.encode()).hexdigest()[:16]
+    return hashlib.sha256(os.fsencode(joined)).hexdigest()[:16]  # a name that is not UTF-8: its own bytes
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

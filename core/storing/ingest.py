@@ -28,7 +28,7 @@ from core.errors import CacheError, InputError
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
 from core.parsing import parse_page
 from core.parsing.report import CorpusReport, PageReport, ReportSummary
-from core.reading.files import expand_inputs, read_page
+from core.reading.files import expand_inputs, printable_name, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
 from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir, text_in_memory
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
@@ -108,17 +108,12 @@ class _FileResult:
     remember: bool = True
 
 
-def _shown(path: str) -> str:
-    """A file name as text that can be printed: bytes that are not UTF-8 as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
 def _failure(path: str, what: str, error: BaseException) -> str:
     """The one-line error of a file that failed unexpectedly: the file, and the exception's type and
     message (no traceback)."""
     detail = " ".join(str(error).split())
     detail = detail.encode("utf-8", "backslashreplace").decode("utf-8")[:300]
-    return f"{_shown(path)}: {what} ({type(error).__name__}{': ' + detail if detail else ''})"
+    return f"{printable_name(path)}: {what} ({type(error).__name__}{': ' + detail if detail else ''})"
 
 
 def _failed(result: _FileResult, message: str) -> _FileResult:
