@@ -99,24 +99,23 @@ def _binary_form(schema: pa.Schema) -> pa.Schema:
 _BINARY = {part: _binary_form(schema) for part, schema in SCHEMAS.items()}
 
 
-def _encoded(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
+def _each(value: Any, kind: type, convert: Callable[[Any], Any]) -> Any:
+    """``value`` (a row: dicts and lists of cells) with every cell of type ``kind`` converted."""
+    if isinstance(value, kind):
+        return convert(value)
     if isinstance(value, dict):
-        return {key: _encoded(item) for key, item in value.items()}
+        return {key: _each(item, kind, convert) for key, item in value.items()}
     if isinstance(value, list):
-        return [_encoded(item) for item in value]
+        return [_each(item, kind, convert) for item in value]
     return value
+
+
+def _encoded(value: Any) -> Any:
+    return _each(value, str, lambda text: text.encode("utf-8", "surrogatepass"))
 
 
 def _decoded(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogatepass")
-    if isinstance(value, dict):
-        return {key: _decoded(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_decoded(item) for item in value]
-    return value
+    return _each(value, bytes, lambda data: data.decode("utf-8", "surrogatepass"))
 
 
 def part_table(part: str, rows: list[dict[str, Any]]) -> pa.Table:
