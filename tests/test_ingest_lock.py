@@ -18,7 +18,7 @@ import pytest
 
 import core.storing.cache
 from core.config import Reporters
-from core.storing.cache import CacheStore, cache_key
+from core.storing.cache import CATALOG_PARTS, CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,9 +99,17 @@ def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
             store.records_path(state["generation"]).name,
             store.articles_path(state["generation"]).name,
             store.text_path(state["generation"]).name,
+            store.bodies_path(state["generation"]).name,
+            *_memo_files(store, state["generation"]),
         ]
     )
     return state
+
+
+def _memo_files(store: CacheStore, generation: str) -> list[str]:
+    """The catalog memo of the generation, when its match had entries (``core.storing.rematch``)."""
+    names = [store.catalog_path(generation, part).name for part in CATALOG_PARTS]
+    return names if store.catalog_path(generation, "entries").exists() else []
 
 
 def test_concurrent_ingests_take_turns(tmp_path: Path) -> None:
