@@ -909,17 +909,38 @@ def apply_reporters(frame: pd.DataFrame, reporters: Reporters) -> tuple[pd.DataF
     """Rewrite ``authors`` and ``contacts`` through the aliases and the name-order merges."""
     if frame.empty:
         return frame, {}
-    aliased = [[reporters.canonical(a) for a in authors] for authors in frame["authors"]]
+    # Each distinct list of names is rewritten once (a collection has far fewer than it has stories).
+    canonical: dict[tuple[str, ...], tuple[str, ...]] = {}
+    aliased = []
+    for authors in frame["authors"].tolist():
+        key = tuple(authors)
+        names = canonical.get(key)
+        if names is None:
+            names = canonical[key] = tuple(reporters.canonical(a) for a in authors)
+        aliased.append(names)
     merges = name_order_merges((a for authors in aliased for a in authors), reporters)
     explicit = {v: c for v, c in reporters.aliases.items() if v != c}
     mapping = {**explicit, **merges}
     if not mapping:
         return frame, {}
     out = frame.copy()
-    out["authors"] = [_dedupe([mapping.get(a, a) for a in authors]) for authors in aliased]
-    out["contacts"] = [_dedupe([mapping.get(c, c) for c in contacts]) for contacts in frame["contacts"]]
-    used = {a for authors in aliased for a in authors} | {c for lst in frame["contacts"] for c in lst}
+    out["authors"] = _rewritten(aliased, mapping)
+    contacts = [tuple(names) for names in frame["contacts"].tolist()]
+    out["contacts"] = _rewritten(contacts, mapping)
+    used = {a for names in canonical.values() for a in names} | {c for names in set(contacts) for c in names}
     return out, {v: c for v, c in mapping.items() if v in used}
+
+
+def _rewritten(rows: list[tuple[str, ...]], mapping: dict[str, str]) -> list[list[str]]:
+    """Each row's names through ``mapping``, without repeats; a new list per row."""
+    done: dict[tuple[str, ...], list[str]] = {}
+    out = []
+    for names in rows:
+        result = done.get(names)
+        if result is None:
+            result = done[names] = _dedupe([mapping.get(n, n) for n in names])
+        out.append(list(result))
+    return out
 
 
 def _dedupe(names: list[str]) -> list[str]:

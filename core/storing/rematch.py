@@ -143,7 +143,7 @@ class _Stories:
     days: np.ndarray
     ns: np.ndarray
     dated: int
-    bodies: np.ndarray
+    body: pd.Series
     hashes: np.ndarray
 
     @classmethod
@@ -151,10 +151,14 @@ class _Stories:
         n = len(articles)
         days, known, ns = _beijing_days(articles["published_at"])
         order = np.lexsort((np.arange(n), ns, ~known))  # as ``_build_index``: time order, undated last
-        bodies = articles["body"].fillna("").astype(str).to_numpy()[order]
         ids = articles["article_id"].astype(str).to_numpy()[order]
         hashes = body_hashes(articles["body"]) if hashes is None else np.asarray(hashes, dtype=np.uint64)
-        return cls(order, ids, days[order], ns[order], int(known.sum()), bodies, hashes[order])
+        return cls(order, ids, days[order], ns[order], int(known.sum()), articles["body"], hashes[order])
+
+    def bodies(self, positions: np.ndarray | None = None) -> np.ndarray:
+        """The bodies of the stories at ``positions`` (all: None) as ``str``, read only for those."""
+        rows = self.order if positions is None else self.order[positions]
+        return np.asarray(self.body.take(rows).fillna("").astype(str).to_numpy(), dtype=object)
 
 
 @dataclass(slots=True)
@@ -260,7 +264,7 @@ def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change
         if old_ids.is_unique and new_ids.is_unique:
             return _updated_index(stories, memo, old_ids)
     vocab: dict[str, int] = {}
-    words, positions = _lead_pairs(stories.bodies, vocab)
+    words, positions = _lead_pairs(stories.bodies(), vocab)
     return _assemble(
         vocab, words, positions, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     ), None
@@ -286,7 +290,7 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_ids: pd.Index) -> t
     kept = mapped >= 0
     vocab = {word: code for code, word in enumerate(memo.vocab)}
     fresh = np.flatnonzero(~same)
-    fresh_words, fresh_at = _lead_pairs(stories.bodies[fresh], vocab)
+    fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
     kept_keys = old_words[kept] * n + mapped[kept]
     fresh_keys = _sorted_unique(fresh_words * n + fresh[fresh_at])
     moved_to = new_of_old[new_of_old >= 0]
