@@ -651,7 +651,7 @@ def incremental_only(args: argparse.Namespace, corpus: Path, facts: dict[str, An
     identical = len(trees) < 2 or [r["digest"] for r in runs["baseline"]] == [r["digest"] for r in runs["current"]]
     print(f"same stories, listing entries and report from both trees after every round: {identical}")
     names = list(trees)
-    steps = [stage for _, stage in STAGES]
+    steps = list(dict.fromkeys(stage for _, stage in STAGES))
     headers = ["incremental ingest, one page changed (median)", *names]
     rows: list[list[Any]] = [
         ["wall (s)", *(statistics.median(r["ingest_s"] for r in runs[n]) for n in names)],
