@@ -26,7 +26,8 @@ candidates, read only from the rarest words of each headline (a story sharing no
 neither the required count nor the required specificity) and, for a dated entry, only from its date
 window; the cost grows with the entries and the postings of rare words, never with entries times stories.
 On a synthetic corpus (Zipf-distributed words), 20,000 stories x 10,000 entries take about 3 s of CPU
-and 100,000 x 50,000 about 17 s, index included.
+and 100,000 x 50,000 about 17 s, index included. After a change, ``core.storing.rematch`` updates the index
+and matches again only the entries whose match can change.
 """
 
 from __future__ import annotations
