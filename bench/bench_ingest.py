@@ -9,6 +9,13 @@ stories: ``parse_page`` >= 30 MB/s on one core; cold ingest with two workers < 1
 an incremental ingest after one file changed near the reload time (taken as at most twice the reload
 time of the same run). Verdicts use the median of the runs. Writes ``bench/out/ingest.json``.
 
+    python -m bench.bench_ingest --stories 100000 --incremental-only [--incremental-repeat 3] [--baseline TREE]
+
+measures only the incremental ingest (one story added at the top of one page per round, as
+``bench.bench_scale``), with the CPU seconds of each step, and with ``--baseline`` the same for the ``core``
+of another source tree, alternating, checking that both return the same. Writes
+``bench/out/ingest-incremental.json``.
+
     python -m bench.bench_ingest --stories 100000 --cluster [--cluster-workers 2] [--cluster-repeat 1]
 
 compares instead a cold ``caixin ingest`` in-process (the process pool) with one on a Dask ``LocalCluster``
