@@ -9,6 +9,13 @@ stories: ``parse_page`` >= 30 MB/s on one core; cold ingest with two workers < 1
 an incremental ingest after one file changed near the reload time (taken as at most twice the reload
 time of the same run). Verdicts use the median of the runs. Writes ``bench/out/ingest.json``.
 
+    python -m bench.bench_ingest --stories 100000 --incremental-only [--incremental-repeat 3] [--baseline TREE]
+
+measures only the incremental ingest (one story added at the top of one page per round, as
+``bench.bench_scale``), with the CPU seconds of each step, and with ``--baseline`` the same for the ``core``
+of another source tree, alternating, checking that both return the same. Writes
+``bench/out/ingest-incremental.json``.
+
     python -m bench.bench_ingest --stories 100000 --cluster [--cluster-workers 2] [--cluster-repeat 1]
 
 compares instead a cold ``caixin ingest`` in-process (the process pool) with one on a Dask ``LocalCluster``
@@ -52,18 +59,72 @@ TARGETS = {"parse_mb_per_s": 30.0, "cold_s": 10.0, "warm_s": 1.0, "incremental_t
 
 
 # -- child process: one ingest, measured from the inside ---------------------------------------------
-def child(pages: Path, cache: Path, workers: int, trace: bool) -> dict[str, Any]:
-    """Run one ingest in this (fresh) process; returns seconds, counts and memory as JSON-ready data."""
+#: The steps of an ingest timed apart by ``--stages``: (attribute of ``core.storing.ingest``, or of its
+#: ``CacheStore``, step). A name a tree does not have is left out; what no step covers is "other".
+STAGES = [
+    ("expand_inputs", "list the files"),
+    ("CacheStore.load_state", "read and check the state"),
+    ("CacheStore.read_records", "read the records"),
+    ("_parse_many", "parse the changed file"),
+    ("_in_input_order", "records in input order"),
+    ("merge_duplicates", "merge duplicates"),
+    ("_merge", "merge duplicates"),
+    ("apply_reporters", "reporter aliases"),
+    ("apply_headline_catalog", "headline catalog"),
+    ("_listing_rows", "listing rows for the state"),
+    ("content_hashes", "content hashes"),
+    ("CacheStore.write", "write records, articles, text, state"),
+    ("_write_derived_at_ingest", "write body hashes and catalog memo"),
+    ("attach_text", "map the text file"),
+]
+
+
+def _time_stages(module: Any) -> dict[str, list[float]]:
+    """Wrap the ``STAGES`` functions of the ingest module ``module``: CPU and wall seconds per step."""
+    stages: dict[str, list[float]] = {}
+    for name, stage in STAGES:
+        owner, attribute = (module.CacheStore, name.split(".")[1]) if "." in name else (module, name)
+        if hasattr(owner, attribute):
+            setattr(owner, attribute, _timed(stages, stage, getattr(owner, attribute)))
+    return stages
+
+
+def _digest(corpus: Any) -> str:
+    """A digest of what an ingest returns (every column of the stories and listing entries, and the
+    report), to check that two trees give the same."""
+    import hashlib
+
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    for frame in (corpus.articles, corpus.listings):
+        digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    digest.update(json.dumps(corpus.report.to_dict(), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def child(
+    pages: Path, cache: Path, workers: int, trace: bool, tree: Path | None = None, stages: bool = False
+) -> dict[str, Any]:
+    """Run one ingest in this (fresh) process; returns seconds, counts and memory as JSON-ready data.
+    ``tree``: the ``core`` package of that source tree (another commit) instead of this one's; ``stages``:
+    CPU seconds of each step (``STAGES``)."""
     started = time.perf_counter()
+    if tree is not None:
+        sys.path.insert(0, str(tree.resolve()))
     if trace:
         tracemalloc.start()
-    from core.storing.ingest import ingest
+    import core
+    import core.storing.ingest as ingest_module
 
+    timed = _time_stages(ingest_module) if stages else {}
     imported = time.perf_counter()
     handled: list[str] = []
-    corpus = ingest(
+    cpu = time.process_time()
+    corpus = ingest_module.ingest(
         [pages], cache_dir=cache, workers=workers, progress=lambda done, total, name: handled.append(name)
     )
+    ingest_cpu = time.process_time() - cpu
     finished = time.perf_counter()
     own = resource.getrusage(resource.RUSAGE_SELF)
     workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -75,6 +136,10 @@ def child(pages: Path, cache: Path, workers: int, trace: bool) -> dict[str, Any]
         "articles": len(corpus.articles),
         "cache_warnings": corpus.cache_warnings,
         "cpu_s": own.ru_utime + own.ru_stime,
+        "ingest_cpu_s": ingest_cpu,
+        "core": str(Path(core.__file__).resolve().parent),
+        "stages": {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in timed.items()},
+        "digest": _digest(corpus) if stages else None,
         "workers_cpu_s": workers_usage.ru_utime + workers_usage.ru_stime,
         "maxrss_mb": own.ru_maxrss / 1024,  # Linux reports KiB
         "workers_maxrss_mb": workers_usage.ru_maxrss / 1024,
@@ -87,10 +152,18 @@ def child(pages: Path, cache: Path, workers: int, trace: bool) -> dict[str, Any]
     return result
 
 
-def run_child(pages: Path, cache: Path, workers: int = 2, trace: bool = False) -> dict[str, Any]:
+def run_child(
+    pages: Path,
+    cache: Path,
+    workers: int = 2,
+    trace: bool = False,
+    tree: Path | None = None,
+    stages: bool = False,
+) -> dict[str, Any]:
     """One ingest in a new interpreter; adds the process wall time (start-up and imports included)."""
     command = [*python_command(), "-m", "bench.bench_ingest", "--child", "--pages", str(pages)]
     command += ["--cache", str(cache), "--workers", str(workers)] + (["--trace"] if trace else [])
+    command += (["--tree", str(tree)] if tree is not None else []) + (["--stages"] if stages else [])
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -543,6 +616,84 @@ def parse_only(args: argparse.Namespace, files: list[Path], facts: dict[str, Any
     return 0
 
 
+def incremental_only(args: argparse.Namespace, corpus: Path, facts: dict[str, Any], command: str) -> int:
+    """``--incremental-only``: a cold ingest per tree into its own cache, then ``--incremental-repeat``
+    rounds of one story added at the top of one page (as ``bench.bench_scale``) and an incremental ingest
+    of each tree, in alternating order; CPU seconds of each step. Writes ``bench/out/ingest-incremental.json``
+    and the table as Markdown beside it."""
+    from bench.bench_scale import add_story
+
+    trees: dict[str, Path | None] = {"current": None}
+    if args.baseline is not None:
+        trees = {"baseline": args.baseline, "current": None}
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="work-incremental-", dir=OUT))
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    cold: dict[str, dict[str, Any]] = {}
+    try:
+        pages = work / "pages"
+        hard_linked_copy(corpus, pages)
+        changed = page_files(pages)[len(page_files(pages)) // 2]
+        for name, tree in trees.items():
+            cold[name] = run_child(pages, work / f"cache-{name}", tree=tree)
+            print(f"  cold ingest, {name}: {cold[name]['ingest_s']:.1f} s ({cold[name]['core']})", flush=True)
+        for number in range(args.incremental_repeat):
+            add_story(changed, number + 1)
+            order = list(trees) if number % 2 == 0 else list(reversed(trees))
+            for name in order:
+                result = run_child(pages, work / f"cache-{name}", tree=trees[name], stages=True)
+                runs[name].append(result)
+                print(
+                    f"  round {number + 1}, {name}: {result['ingest_s']:.2f} s, {result['ingest_cpu_s']:.2f} CPU s, "
+                    f"{result['articles']:,} stories; load average {load_average()}",
+                    flush=True,
+                )
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    for name in trees:
+        counts = {r["articles"] for r in runs[name]}
+        if len(runs[name]) > 1 and len(counts) != len(runs[name]):
+            sys.exit(f"{name}: the added stories were not all counted ({sorted(counts)})")
+    identical = len(trees) < 2 or [r["digest"] for r in runs["baseline"]] == [r["digest"] for r in runs["current"]]
+    print(f"same stories, listing entries and report from both trees after every round: {identical}")
+    names = list(trees)
+    steps = list(dict.fromkeys(stage for _, stage in STAGES))
+    headers = ["incremental ingest, one page changed (median)", *names]
+    rows: list[list[Any]] = [
+        ["wall (s)", *(statistics.median(r["ingest_s"] for r in runs[n]) for n in names)],
+        ["CPU (s)", *(statistics.median(r["ingest_cpu_s"] for r in runs[n]) for n in names)],
+        ["peak RSS (MB)", *(statistics.median(r["maxrss_mb"] for r in runs[n]) for n in names)],
+    ]
+    for step in [*steps, "other"]:
+        values = []
+        for n in names:
+            per_run = []
+            for r in runs[n]:
+                if step == "other":
+                    per_run.append(r["ingest_cpu_s"] - sum(v["cpu_s"] for v in r["stages"].values()))
+                else:
+                    per_run.append(r["stages"].get(step, {}).get("cpu_s", 0.0))
+            values.append(statistics.median(per_run))
+        rows.append([f"  {step} (CPU s)", *values])
+    print()
+    print(table(headers, rows))
+    results = {
+        "benchmark": "ingest-incremental",
+        "command": command,
+        "machine": facts,
+        "load_average_at_end": load_average(),
+        "changed_file": changed.name,
+        "cold": cold,
+        "runs": runs,
+        "identical": identical,
+    }
+    out = OUT / "ingest-incremental.json"
+    write_json(out, results)
+    out.with_suffix(".md").write_text(markdown_table(headers, rows) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_ingest", description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
@@ -561,9 +712,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--parse-only", action="store_true", help="measure parse_page only (no ingests)")
     parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="measure the incremental ingest only (one story added at the top of one page), with the CPU "
+        "seconds of each step; with --baseline, that tree's beside this one's, alternating",
+    )
+    parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
         "--baseline",
         type=Path,
-        help="with --parse-only: a source tree of another commit whose parse_page is measured against this "
+        help="with --parse-only or --incremental-only: a source tree of another commit measured against this "
         "tree's, alternating fresh processes (git archive <commit> | tar -x -C <tree>)",
     )
     parser.add_argument("--rounds", type=int, default=5, help="with --baseline: processes of each tree")
@@ -581,7 +739,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(cluster_child(args.pages, args.cache, args.cluster_workers)))
         return 0
     if args.child:
-        print(json.dumps(child(args.pages, args.cache, args.workers, args.trace)))
+        print(json.dumps(child(args.pages, args.cache, args.workers, args.trace, args.tree, args.stages)))
         return 0
     if args.parse_child:
         files = page_files(args.pages)[: args.parse_files]
@@ -599,6 +757,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.parse_only:
         command = "python -m bench.bench_ingest " + " ".join(argv if argv is not None else sys.argv[1:])
         return parse_only(args, files, facts, command.strip())
+    if args.incremental_only:
+        command = "python -m bench.bench_ingest " + " ".join(argv if argv is not None else sys.argv[1:])
+        return incremental_only(args, corpus, facts, command.strip())
     print("parse_page on one core ...", flush=True)
     parse = bench_parse(files, args.parse_repeat)
     OUT.mkdir(parents=True, exist_ok=True)

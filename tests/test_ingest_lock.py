@@ -18,7 +18,7 @@ import pytest
 
 import core.storing.cache
 from core.config import Reporters
-from core.storing.cache import CacheStore, cache_key
+from core.storing.cache import CATALOG_PARTS, CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
 from core.storing.parts import PARTS
 
@@ -101,9 +101,17 @@ def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
             store.articles_path(state["generation"]).name,
             store.text_path(state["generation"]).name,
             *(store.part_path(part, state["generation"]).name for part in PARTS),
+            store.bodies_path(state["generation"]).name,
+            *_memo_files(store, state["generation"]),
         ]
     )
     return state
+
+
+def _memo_files(store: CacheStore, generation: str) -> list[str]:
+    """The catalog memo of the generation, when its match had entries (``core.storing.rematch``)."""
+    names = [store.catalog_path(generation, part).name for part in CATALOG_PARTS]
+    return names if store.catalog_path(generation, "entries").exists() else []
 
 
 def test_concurrent_ingests_take_turns(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from core.config import DATA_DIR
@@ -89,6 +90,9 @@ REQUIRED_COLUMNS = frozenset(
         "_file",
     }
 )
+
+#: The files of a generation's catalog memo (``CacheStore.write_catalog``).
+CATALOG_PARTS = ("stories", "words", "keys", "entries")
 
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
 # The temporary files of the ingest's own writes (``atomic_write_*`` of the state and the two frames).
@@ -741,6 +745,69 @@ class CacheStore:
                 if name in frame:
                     frame[name] = frame[name].map(as_list).astype(object)
         return frame
+
+    def catalog_path(self, generation: str, part: str) -> Path:
+        """One of the files of the generation's catalog memo (``core.storing.rematch``)."""
+        return self.root / f"catalog-{generation}.{part}.arrow"
+
+    def read_catalog(self, generation: str) -> dict[str, pa.Table] | None:
+        """The tables of the generation's catalog memo, memory-mapped; None when one is missing or cannot
+        be read (the catalog is then matched in full)."""
+        tables: dict[str, pa.Table] = {}
+        for part in CATALOG_PARTS:
+            try:
+                tables[part] = ipc.open_file(pa.memory_map(str(self.catalog_path(generation, part)))).read_all()
+            except (OSError, pa.ArrowException):
+                return None
+        return tables
+
+    def write_catalog(self, generation: str, tables: Mapping[str, pa.Table]) -> None:
+        """Write the catalog memo of ``generation`` (Arrow IPC files, each through a temporary file and a
+        rename), then remove the memos of other generations. Only under the exclusive lock."""
+        for part in CATALOG_PARTS:
+            path = self.catalog_path(generation, part)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            try:
+                with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, tables[part].schema) as writer:
+                    writer.write_table(tables[part])
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        for old in self.root.glob("catalog-*.arrow"):
+            if not old.name.startswith(f"catalog-{generation}."):
+                old.unlink(missing_ok=True)
+
+    def bodies_path(self, generation: str) -> Path:
+        """The hash of each record's body (``core.storing.search.body_hashes``), in the records' order."""
+        return self.root / f"bodies-{generation}.npy"
+
+    def read_bodies(self, generation: str, rows: int) -> np.ndarray | None:
+        """The records' body hashes of ``generation``; None when missing, unreadable or not one per row."""
+        try:
+            hashes = np.load(self.bodies_path(generation), mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if hashes.dtype != np.uint64 or hashes.shape != (rows,):
+            return None
+        return np.asarray(hashes)
+
+    def write_bodies(self, generation: str, hashes: np.ndarray) -> None:
+        """Write the records' body hashes of ``generation`` (temporary file and rename), then remove those
+        of other generations. Only under the exclusive lock."""
+        path = self.bodies_path(generation)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.save(handle, np.ascontiguousarray(hashes, dtype=np.uint64), allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for old in self.root.glob("bodies-*.npy"):
+            if old.name != path.name:
+                old.unlink(missing_ok=True)
 
     def write_state(self, state: dict[str, Any]) -> None:
         """Rewrite the files table and the state of the current generation (file times changed, content

@@ -26,7 +26,8 @@ candidates, read only from the rarest words of each headline (a story sharing no
 neither the required count nor the required specificity) and, for a dated entry, only from its date
 window; the cost grows with the entries and the postings of rare words, never with entries times stories.
 On a synthetic corpus (Zipf-distributed words), 20,000 stories x 10,000 entries take about 3 s of CPU
-and 100,000 x 50,000 about 17 s, index included.
+and 100,000 x 50,000 about 17 s, index included. After a change, ``core.storing.rematch`` updates the index
+and matches again only the entries whose match can change.
 """
 
 from __future__ import annotations
@@ -169,17 +170,24 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     days, known, ns = _beijing_days(articles["published_at"])
     # time order, undated last
     order = np.lexsort((np.arange(n), ns, ~known))
-    dated = int(known.sum())
     bodies = articles["body"].fillna("").astype(str).to_numpy()[order]
+    vocab: dict[str, int] = {}
+    words, stories = _lead_pairs(bodies, vocab)
+    ids = articles["article_id"].astype(str).to_numpy()[order]
+    return _assemble(vocab, words, stories, order, ids, days[order], ns[order], int(known.sum()))
+
+
+def _lead_pairs(bodies: np.ndarray, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The (word code, story) pairs of the leads of ``bodies`` (a story is its position in ``bodies``),
+    with repeats; words not in ``vocab`` are added to it, in order of first appearance."""
+    n = len(bodies)
     # Each distinct whitespace chunk of the leads is tokenised once; (word, story) pairs are then made
-    # and de-duplicated with numpy: sorting the keys ``word * n + story`` gives the posting lists in order.
-    # ``split`` stops after the lead's words; chunks are lower-cased once per distinct chunk, below.
+    # with numpy. ``split`` stops after the lead's words; chunks are lower-cased once per distinct chunk.
     chunks_per_story = [body[: LEAD_WORDS * 15].split(None, LEAD_WORDS)[:LEAD_WORDS] for body in bodies]
     lengths = np.fromiter((len(c) for c in chunks_per_story), dtype=np.int64, count=n)
     flat_chunks = [chunk for chunks in chunks_per_story for chunk in chunks]
     chunk_codes, unique_chunks = pd.factorize(pd.Series(flat_chunks, dtype=object))
     chunk_story = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    vocab: dict[str, int] = {}
     pair_chunk: list[int] = []
     pair_word: list[int] = []
     for chunk_code, chunk in enumerate(unique_chunks):
@@ -196,7 +204,37 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     )
     pair_index = first_pair[chunk_codes[occurrence]] + within
     words = np.asarray(pair_word, dtype=np.int64)[pair_index]
-    keys = _sorted_unique(words * max(n, 1) + chunk_story[occurrence])
+    return words, chunk_story[occurrence]
+
+
+def _assemble(
+    vocab: dict[str, int],
+    words: np.ndarray,
+    stories: np.ndarray,
+    positions: np.ndarray,
+    ids: np.ndarray,
+    days: np.ndarray,
+    ns: np.ndarray,
+    dated: int,
+) -> _Index:
+    """The index of (word code, story position) pairs (repeats allowed); ``positions``, ``ids``, ``days``
+    and ``ns`` are per story position, the ``dated`` first positions the dated stories in time order."""
+    n = len(ids)
+    keys = _sorted_unique(words * max(n, 1) + stories)
+    return _index_of_keys(vocab, keys, positions, ids, days, ns, dated)
+
+
+def _index_of_keys(
+    vocab: dict[str, int],
+    keys: np.ndarray,
+    positions: np.ndarray,
+    ids: np.ndarray,
+    days: np.ndarray,
+    ns: np.ndarray,
+    dated: int,
+) -> _Index:
+    """The index of sorted, unique keys ``word * n + position``."""
+    n = len(ids)
     key_words = keys // max(n, 1)
     df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)
     # Sums of one random number per word, added in word order: equal word sets give equal sums.
@@ -209,12 +247,28 @@ def _build_index(articles: pd.DataFrame) -> _Index:
         df=df,
         n=n,
         dated=dated,
-        positions=order,
-        ids=articles["article_id"].astype(str).to_numpy()[order],
+        positions=positions,
+        ids=ids,
         signatures=signatures,
-        days=days[order],
-        ns=ns[order],
+        days=days,
+        ns=ns,
     )
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What ``_best`` found for one entry, and what ``core.storing.rematch`` needs to know when it still holds.
+
+    ``margin`` is the smallest distance of any comparison ``_best`` made that depends on the collection's
+    size, a date window's size or the words' story counts (each is a sum of logarithms of those against a
+    bound) from its bound; ``codes`` the entry's known words, rarest first; the first ``prefix`` of them
+    gave the candidates (0: none were looked up).
+    """
+
+    match: tuple[int, float] | None
+    margin: float = math.inf
+    codes: tuple[int, ...] = ()
+    prefix: int = 0
 
 
 def _best(
@@ -225,16 +279,17 @@ def _best(
     exclude: str | None,
     min_score: float,
     max_chance: float,
-) -> tuple[int, float] | None:
-    """The position (in ``index``) and score of the story an entry matches, or None."""
+) -> _Outcome:
+    """The position (in ``index``) and score of the story an entry matches, or None, with the margins."""
     m = len(words)
     if m < MIN_SHARED or index.n == 0:
-        return None
+        return _Outcome(None)
     need = max(MIN_SHARED, math.ceil(min_score * m - 1e-9))
     vocab, df = index.vocab, index.df
-    present = sorted((int(df[vocab[w]]), vocab[w]) for w in words if w in vocab)
+    present = sorted((int(df[vocab[w]]), vocab[w]) for w in words if w in vocab and df[vocab[w]])
+    codes_in_order = tuple(code for _, code in present)
     if len(present) < need:
-        return None
+        return _Outcome(None, codes=codes_in_order)
     if day is None:
         lo = hi = 0
         pool = index.n
@@ -242,29 +297,33 @@ def _best(
         lo, hi = index.window(day)
         pool = hi - lo + index.n - index.dated
     if pool == 0:
-        return None
+        return _Outcome(None, codes=codes_in_order)
     log_share = [math.log(count / index.n) for count, _ in present]
     budget = math.log(max_chance) - math.log(pool)
     total = sum(log_share)
+    margin = abs(total - budget)
     # Even sharing every known word would be a likely coincidence: a generic headline, no match.
     if total > budget:
-        return None
+        return _Outcome(None, margin, codes_in_order)
     # Candidates come from the rarest words only. A story holding none of the first j words shares at most
     # len(present) - j words, and at best all of the commoner ones; if either is not enough, it cannot match.
     prefix_length = len(present) - need + 1
     remaining = total
     for j, log_p in enumerate(log_share, start=1):
+        if j >= prefix_length:
+            break
         remaining -= log_p
+        margin = min(margin, abs(remaining - budget))
         if remaining > budget:
-            prefix_length = min(prefix_length, j)
+            prefix_length = j
             break
     cut = [_in_window(index.posting(code), lo, hi, index.dated, day is None) for _, code in present[:prefix_length]]
     candidates = cut[0] if prefix_length == 1 else _sorted_unique(np.concatenate(cut))
     if exclude is not None and len(candidates):
         candidates = candidates[index.ids[candidates] != exclude]
     if not len(candidates):
-        return None
-    codes = np.array([code for _, code in present], dtype=np.int64)
+        return _Outcome(None, margin, codes_in_order, prefix_length)
+    codes = np.array(codes_in_order, dtype=np.int64)
     shares = np.array(log_share)
     # Two rounds over the words, rarest first: after the first round, a candidate that cannot reach the
     # required count or specificity even if it holds every remaining word is dropped before the second.
@@ -273,10 +332,14 @@ def _best(
         first = index.holds(codes[:split], candidates)
         shared_first = first.sum(axis=0)
         rest = len(present) - split
-        alive = (shared_first + rest >= need) & (shares[:split] @ first + shares[split:].sum() <= budget)
+        enough = shared_first + rest >= need
+        chance = shares[:split] @ first + shares[split:].sum()
+        if enough.any():
+            margin = min(margin, float(np.abs(chance[enough] - budget).min()))
+        alive = enough & (chance <= budget)
         candidates = candidates[alive]
         if not len(candidates):
-            return None
+            return _Outcome(None, margin, codes_in_order, prefix_length)
         holds = np.concatenate((first[:, alive], index.holds(codes[split:], candidates)))
     else:
         holds = index.holds(codes, candidates)
@@ -292,16 +355,19 @@ def _best(
         apart = np.abs(index.days[candidates] - day)
         score = score * np.where(undated, UNDATED, np.where(apart == 0, 1.0, ADJACENT_DAY))
         distance = np.where(undated, np.iinfo(np.int64).max, np.abs(index.ns[candidates] - ns))
-    ok = (shared >= MIN_SHARED) & (score >= min_score - 1e-12) & (log_chance <= math.log(max_chance))
+    strong = (shared >= MIN_SHARED) & (score >= min_score - 1e-12)
+    if strong.any():
+        margin = min(margin, float(np.abs(log_chance[strong] - math.log(max_chance)).min()))
+    ok = strong & (log_chance <= math.log(max_chance))
     if not ok.any():
-        return None
+        return _Outcome(None, margin, codes_in_order, prefix_length)
     rows, score, distance = candidates[ok], score[ok], distance[ok]
     best = int(np.lexsort((index.ids[rows], distance, -score))[0])
     # Another story (not a copy of the best one) nearly as good: the headline fits both, so neither.
     signatures = index.signatures[rows]
     if ((score >= score[best] - AMBIGUITY) & (signatures != signatures[best])).any():
-        return None
-    return int(rows[best]), round(float(score[best]), 4)
+        return _Outcome(None, margin, codes_in_order, prefix_length)
+    return _Outcome((int(rows[best]), round(float(score[best]), 4)), margin, codes_in_order, prefix_length)
 
 
 def _in_window(posting: np.ndarray, lo: int, hi: int, dated: int, everywhere: bool) -> np.ndarray:
@@ -368,42 +434,65 @@ def match_catalog(
     or <NA>, ``score`` its score in [0, 1] or NaN.
     """
     index = _build_index(articles)
-    count = len(entries)
-    published = _as_beijing(entries["published_at"] if "published_at" in entries else pd.Series([pd.NaT] * count))
-    days, known, ns = _beijing_days(published)
-    excluded = (
-        entries["exclude_article_id"].tolist() if "exclude_article_id" in entries else [None] * count
-    )
-    matched: list[str | None] = [None] * count
-    scores = np.full(count, np.nan)
-    for position, headline in enumerate(entries["headline"].fillna("").astype(str).tolist()):
-        words = headline_words(headline)
-        exclude = excluded[position]
-        best = _best(
-            index,
-            words,
-            int(days[position]) if known[position] else None,
-            int(ns[position]),
-            None if exclude is None or pd.isna(exclude) else str(exclude),
-            min_score,
-            max_chance,
-        )
+    targets = _EntryTargets.of(entries)
+    matched: list[str | None] = [None] * len(entries)
+    scores = np.full(len(entries), np.nan)
+    for position in range(len(entries)):
+        best = targets.outcome(index, position, min_score, max_chance).match
         if best is not None:
             story, score = best
             matched[position] = str(index.ids[story])
             scores[position] = score
-    out = pd.DataFrame(
-        {
-            "headline": entries["headline"].astype("string").to_numpy(),
-            "published_at": published,
-            "source": entries["source"].astype("string").to_numpy(),
-            "line": entries["line"].astype("int64").to_numpy(),
-            "kind": entries["kind"].astype("string").to_numpy(),
-            "article_id": pd.array(matched, dtype="string"),
-            "score": scores,
-        }
-    )
-    return out
+    return targets.frame(entries, matched, scores)
+
+
+@dataclass(slots=True)
+class _EntryTargets:
+    """The entries of a catalog as ``_best`` reads them: headline, Beijing day and time, excluded story."""
+
+    headlines: list[str]
+    published: pd.Series
+    days: np.ndarray
+    known: np.ndarray
+    ns: np.ndarray
+    excluded: list[str | None]
+
+    @classmethod
+    def of(cls, entries: pd.DataFrame) -> _EntryTargets:
+        count = len(entries)
+        published = _as_beijing(
+            entries["published_at"] if "published_at" in entries else pd.Series([pd.NaT] * count)
+        )
+        days, known, ns = _beijing_days(published)
+        raw = entries["exclude_article_id"].tolist() if "exclude_article_id" in entries else [None] * count
+        excluded = [None if value is None or pd.isna(value) else str(value) for value in raw]
+        return cls(entries["headline"].fillna("").astype(str).tolist(), published, days, known, ns, excluded)
+
+    def outcome(self, index: _Index, position: int, min_score: float, max_chance: float) -> _Outcome:
+        """``_best`` for the entry at ``position``."""
+        return _best(
+            index,
+            headline_words(self.headlines[position]),
+            int(self.days[position]) if self.known[position] else None,
+            int(self.ns[position]),
+            self.excluded[position],
+            min_score,
+            max_chance,
+        )
+
+    def frame(self, entries: pd.DataFrame, matched: list[str | None], scores: np.ndarray) -> pd.DataFrame:
+        """The matches frame of ``match_catalog``: ``MATCH_COLUMNS``, one row per entry."""
+        return pd.DataFrame(
+            {
+                "headline": entries["headline"].astype("string").to_numpy(),
+                "published_at": self.published,
+                "source": entries["source"].astype("string").to_numpy(),
+                "line": entries["line"].astype("int64").to_numpy(),
+                "kind": entries["kind"].astype("string").to_numpy(),
+                "article_id": pd.array(matched, dtype="string"),
+                "score": scores,
+            }
+        )
 
 
 def apply_catalog(articles: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:

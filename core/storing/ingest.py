@@ -31,11 +31,12 @@ from core.parsing.report import CorpusReport, PageReport, ReportSummary
 from core.reading.files import expand_inputs, printable_name, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
 from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir, text_in_memory
-from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame, match_catalog
+from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
 from core.storing.frame import articles_to_frame, conform, empty_frame
 from core.storing.heap import paused_gc
 from core.storing.parts import Deferred
-from core.storing.search import content_hashes
+from core.storing.rematch import CatalogMemo, rematch
+from core.storing.search import body_hashes, content_hashes
 from core.storing.text import attach_text, open_text
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
@@ -516,9 +517,15 @@ def _ingest(
             touched.fingerprint = seen
             return touched
     keep = set(unchanged) | reused
-    kept = old_records[old_records["_file"].isin(keep)] if len(old_records) else old_records
+    kept_rows = old_records["_file"].isin(keep).to_numpy(dtype=bool)
+    kept = old_records[kept_rows] if len(old_records) else old_records
     records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
-    records = _in_input_order(records, names)
+    # The hash of each record's body is kept with the generation: only the new records' bodies are hashed.
+    old_bodies = store.read_bodies(state["generation"], len(old_records)) if state is not None else None
+    bodies = [old_bodies[kept_rows] if old_bodies is not None else body_hashes(kept["body"])]
+    bodies += [body_hashes(frame["body"]) for frame in new_frames]
+    records = _in_input_order(records.assign(_body_hash=np.concatenate(bodies)), names)
+    record_bodies = records.pop("_body_hash").to_numpy(dtype=np.uint64)
 
     pages: dict[str, PageReport] = {}
     headlines: dict[str, list[tuple[int, str]]] = {}
@@ -543,9 +550,13 @@ def _ingest(
         if r.mtime_ns and r.remember:
             file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
 
-    articles, merged = merge_duplicates(records.drop(columns="_file"), fresh_lists=True)
+    articles, merged, winners = _merge(records.drop(columns="_file"), fresh_lists=True)
+    article_bodies = record_bodies[winners]
     articles, name_merges = apply_reporters(articles, reporters)
-    articles, listing_frame = apply_headline_catalog(articles, names, pages, headlines, listings)
+    memo = _catalog_memo(store, state) if state is not None else None
+    articles, listing_frame, memo = apply_headline_catalog(
+        articles, names, pages, headlines, listings, memo, article_bodies
+    )
     report = CorpusReport(
         pages=[pages[n] for n in names] + error_pages, duplicates_merged=merged, reporter_merges=name_merges
     )
@@ -567,9 +578,10 @@ def _ingest(
     elif lock is not None:
         try:
             written = records["_file"].isin(list(file_entries)).to_numpy()
-            new_hashes = content_hashes(articles)
+            new_hashes = content_hashes(articles, article_bodies)
             store.write(new_state, records if written.all() else records[written], articles, new_hashes)
             generation = str(new_state["generation"])
+            _write_derived_at_ingest(store, generation, record_bodies[written], memo)
             if not text_in_memory():  # the text is on disk now: map it, so the bodies parsed are freed
                 articles = attach_text(articles, open_text(store.text_path(generation), len(articles)), list(COLUMNS))
         except CacheError as error:  # written, but not readable back: the text stays in memory
@@ -705,6 +717,26 @@ def _read_again(names: list[str], reporters: Reporters) -> Corpus:
     return ingest(names, use_cache=False, reporters=reporters, workers=1)
 
 
+def _catalog_memo(store: CacheStore, state: dict[str, Any]) -> CatalogMemo | None:
+    """What the catalog match of the state's generation left (``core.storing.rematch``); None when it left
+    nothing readable (the catalog is then matched in full)."""
+    tables = store.read_catalog(str(state["generation"]))
+    return CatalogMemo.from_tables(tables) if tables is not None else None
+
+
+def _write_derived_at_ingest(
+    store: CacheStore, generation: str, bodies: np.ndarray, memo: CatalogMemo | None
+) -> None:
+    """Keep the records' body hashes and this catalog match's memo for the next ingest; what cannot be
+    written is computed again by it."""
+    try:
+        store.write_bodies(generation, bodies)
+        if memo is not None:
+            store.write_catalog(generation, memo.tables())
+    except OSError:
+        pass
+
+
 def _in_input_order(records: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """The records in the order a clean ingest reads them: by file in input order (``names``), each
     file's stories in the order of its lines. Records kept from the cache come before those just read,
@@ -760,13 +792,18 @@ def apply_headline_catalog(
     pages: dict[str, PageReport],
     headlines: dict[str, list[tuple[int, str]]],
     listings: dict[str, list[ListingEntry]],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    memo: CatalogMemo | None = None,
+    bodies: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, CatalogMemo | None]:
     """Headlines known from listings, digests, article pages and headline lists, matched to stories.
 
     A story with an inferred headline takes a strongly matched real one (``core.storing.catalog``); every
     listing entry gets the id of the story it matched, or none ("known from listings only").
     ``Related:`` lines are not used here: ``core.analysing.analytics.story_threads`` links them for reading.
-    Returns the articles and the listing entries frame (``core.model.LISTING_COLUMNS``).
+    ``memo`` is what the previous ingest's match left (``core.storing.rematch``): only the entries whose match
+    can have changed are matched again; ``bodies`` are the ``body_hashes`` of the articles when known.
+    Returns the articles, the listing entries frame
+    (``core.model.LISTING_COLUMNS``) and this match's memo (None when nothing was matched).
     """
     entries: list[ListingEntry] = [e for n in names for e in listings.get(n, [])]
     kinds = []
@@ -784,14 +821,14 @@ def apply_headline_catalog(
     ]
     listing_frame = listings_to_frame(entries)
     if not rows or articles.empty:
-        return articles, listing_frame
+        return articles, listing_frame, None
     frame = pd.DataFrame(rows, columns=[*ENTRY_COLUMNS, "exclude_article_id"])
-    matches = match_catalog(articles, frame)
+    matches, memo, _ = rematch(articles, frame, memo, bodies=bodies)
     own = listing_frame["article_id"]
     found = matches["article_id"].iloc[: len(entries)].reset_index(drop=True)
     listing_frame["article_id"] = own.where(own.notna(), found).astype("string")
     # The list cells are ingest's own (from the merge and the aliases), so they are not copied again.
-    return conform(apply_catalog(articles, matches), fresh_lists=True), listing_frame
+    return conform(apply_catalog(articles, matches), fresh_lists=True), listing_frame, memo
 
 
 def _headline_frame(headlines: dict[str, Any], names: list[str]) -> pd.DataFrame:
@@ -817,8 +854,14 @@ def merge_duplicates(records: pd.DataFrame, *, fresh_lists: bool = False) -> tup
     ``fresh_lists=True``: the list cells of ``records`` are lists of ``str`` that the result may take
     over instead of copying (``ingest`` passes its own records).
     """
+    frame, merged, _ = _merge(records, fresh_lists)
+    return frame, merged
+
+
+def _merge(records: pd.DataFrame, fresh_lists: bool) -> tuple[pd.DataFrame, int, np.ndarray]:
+    """``merge_duplicates``, and the position in ``records`` of the copy that gave each row."""
     if records.empty:
-        return conform(records), 0
+        return conform(records), 0, np.zeros(0, dtype=np.intp)
     frame = records.reset_index(drop=True).copy()
     ids = frame["article_id"].astype(object).tolist()
     short = np.flatnonzero((frame["truncated"] | (frame["word_count"] < 12)).to_numpy(dtype=bool))
@@ -829,7 +872,9 @@ def merge_duplicates(records: pd.DataFrame, *, fresh_lists: bool = False) -> tup
     counts = frame["article_id"].value_counts()
     dup_ids = set(counts.index[counts > 1])
     if not dup_ids:
-        return _newest_first(frame.drop(columns="_order"), fresh_lists), 0
+        order = _newest_first_order(frame["published_at"])
+        ordered = frame.drop(columns="_order").take(order).reset_index(drop=True)
+        return conform(ordered, fresh_lists=fresh_lists), 0, order
     # Rows are chosen and ordered on the small key columns; the frame itself (with every body) is then
     # taken once, in its final order.
     keys = frame[["article_id", "teaser", "truncated", "word_count", "_order"]].sort_values(
@@ -849,13 +894,15 @@ def merge_duplicates(records: pd.DataFrame, *, fresh_lists: bool = False) -> tup
         article_id: sorted(spans, key=lambda s: (parse_source_span(s).file, parse_source_span(s).first_line))
         for article_id, spans in spans_of.items()
     }
-    winners = frame.take(winner_rows[_newest_first_order(frame["published_at"].take(winner_rows))])
+    winner_rows = winner_rows[_newest_first_order(frame["published_at"].take(winner_rows))]
+    winners = frame.take(winner_rows)
     winners["sources"] = [
         sources.get(str(i), s)
         for i, s in zip(winners["article_id"].tolist(), winners["sources"].tolist(), strict=True)
     ]
     merged = len(frame) - len(winners)
-    return conform(winners.drop(columns="_order").reset_index(drop=True), fresh_lists=fresh_lists), merged
+    out = conform(winners.drop(columns="_order").reset_index(drop=True), fresh_lists=fresh_lists)
+    return out, merged, winner_rows
 
 
 def _merge_short_copies(frame: pd.DataFrame, ids: list[Any], short: list[int]) -> None:
@@ -898,11 +945,6 @@ def _newest_first_order(stamps: pd.Series) -> np.ndarray:
     return np.asarray(ordered.index, dtype=np.intp)
 
 
-def _newest_first(frame: pd.DataFrame, fresh_lists: bool = False) -> pd.DataFrame:
-    ordered = frame.take(_newest_first_order(frame["published_at"]))
-    return conform(ordered.reset_index(drop=True), fresh_lists=fresh_lists)
-
-
 def name_order_merges(names: Iterable[str], reporters: Reporters) -> dict[str, str]:
     """Names that differ only in word order (``Runhua Zhao`` / ``Zhao Runhua``) -> one canonical spelling.
 
@@ -930,17 +972,38 @@ def apply_reporters(frame: pd.DataFrame, reporters: Reporters) -> tuple[pd.DataF
     """Rewrite ``authors`` and ``contacts`` through the aliases and the name-order merges."""
     if frame.empty:
         return frame, {}
-    aliased = [[reporters.canonical(a) for a in authors] for authors in frame["authors"]]
+    # Each distinct list of names is rewritten once (a collection has far fewer than it has stories).
+    canonical: dict[tuple[str, ...], tuple[str, ...]] = {}
+    aliased = []
+    for authors in frame["authors"].tolist():
+        key = tuple(authors)
+        names = canonical.get(key)
+        if names is None:
+            names = canonical[key] = tuple(reporters.canonical(a) for a in authors)
+        aliased.append(names)
     merges = name_order_merges((a for authors in aliased for a in authors), reporters)
     explicit = {v: c for v, c in reporters.aliases.items() if v != c}
     mapping = {**explicit, **merges}
     if not mapping:
         return frame, {}
     out = frame.copy()
-    out["authors"] = [_dedupe([mapping.get(a, a) for a in authors]) for authors in aliased]
-    out["contacts"] = [_dedupe([mapping.get(c, c) for c in contacts]) for contacts in frame["contacts"]]
-    used = {a for authors in aliased for a in authors} | {c for lst in frame["contacts"] for c in lst}
+    out["authors"] = _rewritten(aliased, mapping)
+    contacts = [tuple(names) for names in frame["contacts"].tolist()]
+    out["contacts"] = _rewritten(contacts, mapping)
+    used = {a for names in canonical.values() for a in names} | {c for names in set(contacts) for c in names}
     return out, {v: c for v, c in mapping.items() if v in used}
+
+
+def _rewritten(rows: list[tuple[str, ...]], mapping: dict[str, str]) -> list[list[str]]:
+    """Each row's names through ``mapping``, without repeats; a new list per row."""
+    done: dict[tuple[str, ...], list[str]] = {}
+    out = []
+    for names in rows:
+        result = done.get(names)
+        if result is None:
+            result = done[names] = _dedupe([mapping.get(n, n) for n in names])
+        out.append(list(result))
+    return out
 
 
 def _dedupe(names: list[str]) -> list[str]:

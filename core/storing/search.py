@@ -89,10 +89,16 @@ def _text_hashes(values: Iterable[str | None]) -> np.ndarray:
     return np.frombuffer(digests, dtype=np.uint64)
 
 
-def content_hashes(frame: pd.DataFrame) -> np.ndarray:
+def body_hashes(bodies: pd.Series) -> np.ndarray:
+    """The hash of each body that ``content_hashes`` combines (``core.storing.ingest`` keeps it per record)."""
+    return _text_hashes(bodies.to_numpy(dtype=object, na_value=None))
+
+
+def content_hashes(frame: pd.DataFrame, bodies: np.ndarray | None = None) -> np.ndarray:
     """One 64-bit hash per row of the story's id and content (``HASHED_COLUMNS`` and the authors): a
     story edited anywhere gets a new hash. Each column is hashed as a whole array, then the columns are
-    combined per row with numpy (wrapping 64-bit arithmetic)."""
+    combined per row with numpy (wrapping 64-bit arithmetic). ``bodies``: ``body_hashes`` of the frame's
+    bodies when known (the longest column to hash)."""
     combined = np.zeros(len(frame), dtype=np.uint64)
     prime = np.uint64(1_000_003)
     for name in (*HASHED_COLUMNS, "authors"):
@@ -104,7 +110,7 @@ def content_hashes(frame: pd.DataFrame) -> np.ndarray:
         elif column.dtype == bool:
             values = column.to_numpy(dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
         elif name == "body":
-            values = _text_hashes(column.to_numpy(dtype=object, na_value=None))
+            values = body_hashes(column) if bodies is None else bodies
         else:  # short texts: pandas' vectorised hash is fast enough
             values = pd.util.hash_array(column.to_numpy(dtype=object, na_value="\x00<missing>"))
         with np.errstate(over="ignore"):

@@ -1,0 +1,437 @@
+"""The headline catalog matched again after a change, only where a match can change.
+
+``match_catalog`` (``core.storing.catalog``) indexes the leads of every story and matches every entry. After
+an ingest that changed a few pages, most of that is the same as last time. ``rematch`` keeps what the last
+match of the cache generation left (a ``CatalogMemo``: its index and each entry's outcome) and gives the same
+frame as ``match_catalog`` while doing only this:
+
+- **the index** is the previous one with the stories that changed taken out and put in again: a story whose
+  id, time and body (hashed) are the previous ones keeps its (word, story) pairs; only new or changed leads
+  are read;
+- **an entry** is matched again only when its outcome can change. An entry's outcome depends on its own
+  headline and time, on the stories that are its candidates, and otherwise only through comparisons of sums
+  of logarithms (of the number of stories, of a date window's stories, of the number of stories holding each
+  of its words) with fixed bounds. ``_best`` records how far the nearest of those comparisons was from its
+  bound (``margin``). The entry is kept when: it is an entry of the previous match (same headline, time,
+  source, line and kind) that excludes no story; no changed story (its old or its new version) holds one of
+  the words its candidates came from within its date window; its known words are still known and in the
+  same order of rarity, and no word of its headline became known; and the largest change those logarithms
+  can make to any of its comparisons is smaller than its margin. The kept entry's margin shrinks by that
+  change, so that it stays a bound for the next update.
+
+Everything else is matched as ``match_catalog`` would. ``tests/test_rematch.py`` compares the two over random
+edit sequences.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from core.storing.catalog import (
+    _BEIJING_NS,
+    _DAY_NS,
+    MAX_CHANCE,
+    _assemble,
+    _beijing_days,
+    _EntryTargets,
+    _Index,
+    _index_of_keys,
+    _lead_pairs,
+    _Outcome,
+    _sorted_unique,
+    headline_words,
+)
+from core.storing.search import body_hashes
+
+__all__ = ["CatalogMemo", "rematch"]
+
+#: Bumped when what the memo holds or what ``_best`` decides changes: a memo of another version is ignored.
+MEMO_VERSION = "1"
+#: A margin must exceed the change by this much (the sums are of a few logarithms: rounding is far below).
+TOLERANCE = 1e-7
+#: Above this share of changed stories every entry is matched again (checking would cost more).
+REMATCH_ALL_SHARE = 0.2
+_NO_TIME = np.iinfo(np.int64).min
+
+
+@dataclass(slots=True)
+class CatalogMemo:
+    """What one match of the catalog leaves for the next: its index, each story's body hash, and each
+    entry's outcome. Stories are in the index's order (dated first, by time)."""
+
+    vocab: list[str]
+    #: ``word * n + position``, sorted and unique (``_Index.keys``)
+    keys: np.ndarray
+    ids: np.ndarray
+    ns: np.ndarray
+    #: ``core.storing.search.body_hashes`` of each story
+    bodies: np.ndarray
+    dated: int
+    #: one row per entry: ``headline``, ``published_ns``, ``source``, ``line``, ``kind``, ``article_id``,
+    #: ``score``, ``margin``, ``prefix``, ``words`` (its headline's word count) and ``codes`` (its known
+    #: words' codes, rarest first)
+    entries: pa.Table
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The memo as Arrow tables (``CacheStore.write_catalog``)."""
+        meta = {"version": MEMO_VERSION, "dated": str(self.dated)}
+        stories = pa.table(
+            {"id": pa.array(self.ids.tolist(), pa.string()), "ns": self.ns, "body": self.bodies}
+        ).replace_schema_metadata(meta)
+        return {
+            "stories": stories,
+            "words": pa.table({"word": pa.array(self.vocab, pa.string())}),
+            "keys": pa.table({"key": self.keys}),
+            "entries": self.entries,
+        }
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pa.Table]) -> CatalogMemo | None:
+        """The memo of ``tables``, or None when they are not as ``tables`` writes them."""
+        try:
+            stories, words, keys, entries = (tables[k] for k in ("stories", "words", "keys", "entries"))
+            meta = stories.schema.metadata or {}
+            if meta.get(b"version") != MEMO_VERSION.encode() or entries.column_names != ENTRY_FIELDS:
+                return None
+            ids = np.asarray(stories.column("id").to_pylist(), dtype=object)
+            ns = stories.column("ns").to_numpy()
+            bodies = stories.column("body").to_numpy()
+            vocab = words.column("word").to_pylist()
+            key_values = keys.column("key").to_numpy()
+            dated = int(meta[b"dated"])
+        except (KeyError, ValueError, pa.ArrowException):
+            return None
+        n = len(ids)
+        if not (0 <= dated <= n and len(ns) == n and len(bodies) == n) or ns.dtype != np.int64:
+            return None
+        if bodies.dtype != np.uint64 or key_values.dtype != np.int64 or None in vocab:
+            return None
+        if len(key_values) and (
+            key_values[0] < 0 or key_values[-1] >= len(vocab) * max(n, 1) or (np.diff(key_values) <= 0).any()
+        ):
+            return None
+        return cls(vocab, key_values, ids, ns, bodies, dated, entries)
+
+
+ENTRY_FIELDS = [
+    "headline",
+    "published_ns",
+    "source",
+    "line",
+    "kind",
+    "article_id",
+    "score",
+    "margin",
+    "prefix",
+    "words",
+    "codes",
+]
+
+
+@dataclass(slots=True)
+class _Stories:
+    """The stories of the new frame in the index's order."""
+
+    order: np.ndarray
+    ids: np.ndarray
+    days: np.ndarray
+    ns: np.ndarray
+    dated: int
+    body: pd.Series
+    hashes: np.ndarray
+
+    @classmethod
+    def of(cls, articles: pd.DataFrame, hashes: np.ndarray | None) -> _Stories:
+        n = len(articles)
+        days, known, ns = _beijing_days(articles["published_at"])
+        order = np.lexsort((np.arange(n), ns, ~known))  # as ``_build_index``: time order, undated last
+        ids = articles["article_id"].astype(str).to_numpy()[order]
+        hashes = body_hashes(articles["body"]) if hashes is None else np.asarray(hashes, dtype=np.uint64)
+        return cls(order, ids, days[order], ns[order], int(known.sum()), articles["body"], hashes[order])
+
+    def bodies(self, positions: np.ndarray | None = None) -> np.ndarray:
+        """The bodies of the stories at ``positions`` (all: None) as ``str``, read only for those."""
+        rows = self.order if positions is None else self.order[positions]
+        return np.asarray(self.body.take(rows).fillna("").astype(str).to_numpy(), dtype=object)
+
+
+@dataclass(slots=True)
+class _Change:
+    """How the index changed: per word code the old and new story counts, and the changed stories' versions
+    (old and new) as (known, day) per word code."""
+
+    df_old: np.ndarray
+    n_old: int
+    old_days: np.ndarray
+    touched: dict[int, list[tuple[bool, int]]]
+    changed: int
+
+
+def rematch(
+    articles: pd.DataFrame,
+    entries: pd.DataFrame,
+    memo: CatalogMemo | None,
+    min_score: float = 0.6,
+    *,
+    max_chance: float = MAX_CHANCE,
+    bodies: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, CatalogMemo, int]:
+    """``match_catalog(articles, entries, min_score, max_chance=...)``, using the ``memo`` of an earlier
+    match (of the same ``min_score`` and ``max_chance``) where it still holds; None: match everything.
+    ``bodies``: ``core.storing.search.body_hashes`` of the articles, when known.
+
+    Returns the matches, the memo of this match and how many entries were matched again (the others were
+    taken from the memo).
+    """
+    stories = _Stories.of(articles, bodies)
+    index, change = _index(stories, memo)
+    targets = _EntryTargets.of(entries)
+    count = len(entries)
+    keep, old_rows, shift = (
+        _kept(entries, targets, index, change, memo)
+        if memo is not None and change is not None
+        else (np.zeros(count, dtype=bool), np.full(count, -1), np.zeros(count))
+    )
+    matched: list[str | None] = [None] * count
+    scores = np.full(count, np.nan)
+    margins = np.full(count, np.inf)
+    prefixes = np.zeros(count, dtype=np.int32)
+    word_counts = np.zeros(count, dtype=np.int32)
+    codes: list[list[int]] = [[] for _ in range(count)]
+    if memo is not None and keep.any():
+        old = memo.entries
+        rows = old_rows[keep]
+        kept_at = np.flatnonzero(keep)
+        old_ids = old.column("article_id").to_pylist()
+        old_scores = old.column("score").to_numpy(zero_copy_only=False)
+        old_margins = old.column("margin").to_numpy(zero_copy_only=False)
+        old_prefix = old.column("prefix").to_numpy(zero_copy_only=False)
+        old_words = old.column("words").to_numpy(zero_copy_only=False)
+        old_codes = old.column("codes").to_pylist()
+        for position, row in zip(kept_at.tolist(), rows.tolist(), strict=True):
+            matched[position] = old_ids[row]
+            codes[position] = old_codes[row]
+        scores[kept_at] = old_scores[rows]
+        margins[kept_at] = old_margins[rows] - shift[kept_at]
+        prefixes[kept_at] = old_prefix[rows]
+        word_counts[kept_at] = old_words[rows]
+    again = np.flatnonzero(~keep)
+    for position in again.tolist():
+        outcome: _Outcome = targets.outcome(index, position, min_score, max_chance)
+        if outcome.match is not None:
+            story, score = outcome.match
+            matched[position] = str(index.ids[story])
+            scores[position] = score
+        margins[position] = outcome.margin
+        prefixes[position] = outcome.prefix
+        word_counts[position] = len(headline_words(targets.headlines[position]))
+        codes[position] = list(outcome.codes)
+    frame = targets.frame(entries, matched, scores)
+    memo_entries = pa.table(
+        {
+            "headline": pa.array(targets.headlines, pa.string()),
+            "published_ns": np.where(targets.known, targets.ns, _NO_TIME),
+            "source": pa.array(entries["source"].astype(str).tolist(), pa.string()),
+            "line": entries["line"].astype("int64").to_numpy(),
+            "kind": pa.array(entries["kind"].astype(str).tolist(), pa.string()),
+            "article_id": pa.array(matched, pa.string()),
+            "score": scores,
+            "margin": margins,
+            "prefix": prefixes,
+            "words": word_counts,
+            "codes": pa.array(codes, pa.list_(pa.int64())),
+        }
+    )
+    vocab = [""] * len(index.vocab)
+    for word, code in index.vocab.items():
+        vocab[code] = word
+    new_memo = CatalogMemo(vocab, index.keys, index.ids, index.ns, stories.hashes, index.dated, memo_entries)
+    return frame, new_memo, len(again)
+
+
+def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change | None]:
+    """The index of the new stories: from the memo's where it can, else built anew (change None)."""
+    n = len(stories.ids)
+    if memo is not None and len(memo.ids) and n:
+        old_ids = pd.Index(memo.ids)
+        new_ids = pd.Index(stories.ids)
+        if old_ids.is_unique and new_ids.is_unique:
+            return _updated_index(stories, memo, old_ids)
+    vocab: dict[str, int] = {}
+    words, positions = _lead_pairs(stories.bodies(), vocab)
+    return _assemble(
+        vocab, words, positions, stories.order, stories.ids, stories.days, stories.ns, stories.dated
+    ), None
+
+
+def _updated_index(stories: _Stories, memo: CatalogMemo, old_ids: pd.Index) -> tuple[_Index, _Change | None]:
+    n, n_old = len(stories.ids), len(memo.ids)
+    old_at = old_ids.get_indexer(stories.ids)
+    same = old_at >= 0
+    candidates = old_at[same]
+    new_known = np.arange(n) < stories.dated
+    old_known = np.arange(n_old) < memo.dated
+    same[same] = (
+        (memo.bodies[candidates] == stories.hashes[same])
+        & (memo.ns[candidates] == stories.ns[same])
+        & (old_known[candidates] == new_known[same])
+    )
+    new_of_old = np.full(n_old, -1, dtype=np.int64)
+    new_of_old[old_at[same]] = np.flatnonzero(same)
+    old_words = memo.keys // n_old
+    old_positions = memo.keys - old_words * n_old
+    mapped = new_of_old[old_positions]
+    kept = mapped >= 0
+    vocab = {word: code for code, word in enumerate(memo.vocab)}
+    fresh = np.flatnonzero(~same)
+    fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
+    kept_keys = old_words[kept] * n + mapped[kept]
+    fresh_keys = _sorted_unique(fresh_words * n + fresh[fresh_at])
+    moved_to = new_of_old[new_of_old >= 0]
+    if (np.diff(moved_to) > 0).all():
+        # the kept stories kept their order, so their keys are still sorted: the new ones are merged in
+        keys = np.insert(kept_keys, np.searchsorted(kept_keys, fresh_keys), fresh_keys)
+    else:
+        keys = _sorted_unique(np.concatenate((kept_keys, fresh_keys)))
+    index = _index_of_keys(
+        vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated
+    )
+    gone = ~kept
+    changed = len(fresh) + int((new_of_old < 0).sum())
+    if changed > REMATCH_ALL_SHARE * max(n, n_old):
+        return index, None
+    old_days = np.where(old_known, (memo.ns + _BEIJING_NS) // _DAY_NS, 0)
+    touched: dict[int, list[tuple[bool, int]]] = defaultdict(list)
+    for code, position in zip(old_words[gone].tolist(), old_positions[gone].tolist(), strict=True):
+        touched[code].append((bool(old_known[position]), int(old_days[position])))
+    for code, at in zip(fresh_words.tolist(), fresh_at.tolist(), strict=True):
+        position = int(fresh[at])
+        touched[code].append((bool(new_known[position]), int(stories.days[position])))
+    df_old = np.bincount(old_words, minlength=len(vocab)).astype(np.int64)
+    return index, _Change(df_old, n_old, old_days[: memo.dated], dict(touched), changed)
+
+
+def _pools(days: np.ndarray, known: np.ndarray, dated_days: np.ndarray, n: int) -> np.ndarray:
+    """The pool of each entry (``_best``): the stories of its date window and the undated ones; all stories
+    for an undated entry. ``dated_days`` sorted."""
+    undated = n - len(dated_days)
+    lo = np.searchsorted(dated_days, days - 1, side="left")
+    hi = np.searchsorted(dated_days, days + 2, side="left")
+    return np.where(known, hi - lo + undated, n).astype(np.int64)
+
+
+def _kept(
+    entries: pd.DataFrame,
+    targets: _EntryTargets,
+    index: _Index,
+    change: _Change,
+    memo: CatalogMemo,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which entries keep the memo's outcome, the memo row of each (-1: none) and how much the logarithms
+    its comparisons sum can have moved (see the module's docstring)."""
+    count = len(entries)
+    old = memo.entries
+    times = np.where(targets.known, targets.ns, _NO_TIME).tolist()
+    where = {
+        key: row
+        for row, key in enumerate(
+            zip(
+                old.column("headline").to_pylist(),
+                old.column("published_ns").to_pylist(),
+                old.column("source").to_pylist(),
+                old.column("line").to_pylist(),
+                old.column("kind").to_pylist(),
+                strict=True,
+            )
+        )
+    }
+    sources = entries["source"].astype(str).tolist()
+    lines = entries["line"].astype("int64").tolist()
+    kinds = entries["kind"].astype(str).tolist()
+    old_rows = np.array(
+        [
+            where.get((headline, time, source, line, kind), -1)
+            for headline, time, source, line, kind in zip(
+                targets.headlines, times, sources, lines, kinds, strict=True
+            )
+        ],
+        dtype=np.int64,
+    )
+    found = old_rows >= 0
+    found &= np.array([exclude is None for exclude in targets.excluded], dtype=bool)
+    shift = np.full(count, np.inf)
+    if not found.any():
+        return found, old_rows, shift
+    rows = old_rows[found]
+    codes_column = old.column("codes").combine_chunks()
+    offsets = codes_column.offsets.to_numpy()
+    values = codes_column.values.to_numpy()
+    starts, ends = offsets[rows], offsets[rows + 1]
+    lengths = ends - starts
+    # the memo's codes of the entries found, one after another, and the entry of each
+    flat = np.concatenate([values[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)] or [[]])
+    flat = flat.astype(np.int64)
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    df_new = index.df
+    df_old = np.zeros(len(df_new), dtype=np.int64)
+    df_old[: len(change.df_old)] = change.df_old[: len(df_new)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.abs(np.log(df_new.astype(float)) - np.log(df_old.astype(float)))
+    moved[df_new == df_old] = 0.0
+    step = moved[flat]
+    infinite = np.bincount(owner, weights=np.isinf(step), minlength=len(rows)) > 0
+    words_moved = np.bincount(owner, weights=np.where(np.isinf(step), 0.0, step), minlength=len(rows))
+    # the order of rarity must stay: (count, code) increasing within each entry's codes
+    rank = df_new[flat] * (len(df_new) + 1) + flat
+    falling = np.zeros(len(flat), dtype=bool)
+    if len(flat) > 1:
+        falling[1:] = (rank[1:] <= rank[:-1]) & (owner[1:] == owner[:-1])
+    reordered = np.bincount(owner, weights=falling, minlength=len(rows)) > 0
+    # the size of the collection and of each entry's date window
+    entry_days, entry_known = targets.days[found], targets.known[found]
+    pool_old = _pools(entry_days, entry_known, change.old_days, change.n_old)
+    pool_new = _pools(entry_days, entry_known, index.days[: index.dated], index.n)
+    empty_pool = (pool_old == 0) | (pool_new == 0)
+    with np.errstate(divide="ignore"):
+        pool_moved = np.abs(np.log(np.maximum(pool_new, 1)) - np.log(np.maximum(pool_old, 1)))
+    size_moved = abs(math.log(index.n) - math.log(change.n_old))
+    total = words_moved + lengths * size_moved + pool_moved
+    margins = old.column("margin").to_numpy(zero_copy_only=False)[rows]
+    good = ~infinite & ~reordered & ~empty_pool & (margins > total + TOLERANCE)
+    # a changed story among the candidates: one holding a word the candidates came from, in the window
+    prefixes = old.column("prefix").to_numpy(zero_copy_only=False)[rows]
+    if change.touched:
+        touched_codes = np.fromiter(change.touched, dtype=np.int64, count=len(change.touched))
+        within = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        leading = within < prefixes[owner]
+        hit = leading & np.isin(flat, touched_codes)
+        for at in np.flatnonzero(hit).tolist():
+            entry = int(owner[at])
+            if not good[entry]:
+                continue
+            day, dated = int(entry_days[entry]), bool(entry_known[entry])
+            for known, story_day in change.touched[int(flat[at])]:
+                if not dated or not known or abs(story_day - day) <= 1:
+                    good[entry] = False
+                    break
+    # a word of the headline that no lead held before and one does now
+    born = np.flatnonzero((df_old == 0) & (df_new > 0))
+    if len(born):
+        born_codes = set(born.tolist())
+        born_words = {word for word, code in index.vocab.items() if code in born_codes}
+        word_counts = old.column("words").to_numpy(zero_copy_only=False)[rows]
+        positions = np.flatnonzero(found)
+        for entry in np.flatnonzero(good & (word_counts > lengths)).tolist():
+            if headline_words(targets.headlines[int(positions[entry])]) & born_words:
+                good[entry] = False
+    keep = np.zeros(count, dtype=bool)
+    keep[np.flatnonzero(found)[good]] = True
+    shift[np.flatnonzero(found)] = total
+    return keep, old_rows, shift
+

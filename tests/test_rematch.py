@@ -1,0 +1,308 @@
+"""The catalog matched again after a change (``core.storing.rematch``) equals a match from scratch.
+
+Generated collections (a small vocabulary with a few very common words, stories over four days and
+undated ones, headlines taken from the stories' leads or made up) go through random edit sequences: a
+story added, removed, its lead or its time changed, a copy of another story, two stories' order swapped,
+an entry's headline changed, entries added, a file's entries removed. After each edit ``rematch`` with the previous memo must give the
+frame ``match_catalog`` gives. Collections are small on purpose: one story more moves every logarithm the
+matcher compares by a few percent, so the margins are tested, not only the untouched entries.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.config import Reporters
+from core.model import BEIJING
+from core.storing.cache import CATALOG_PARTS
+from core.storing.catalog import match_catalog
+from core.storing.ingest import Corpus, ingest
+from core.storing.rematch import CatalogMemo, rematch
+
+WORDS = [f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(90)]
+COMMON = WORDS[:6]
+DAYS = [pd.Timestamp("2021-03-01 09:00", tz=BEIJING) + pd.Timedelta(days=d) for d in range(4)]
+
+
+class Collection:
+    """Stories and catalog entries made from one seed, edited in place."""
+
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)
+        self.next_id = 0
+        self.stories: list[tuple[str, pd.Timestamp | None, str]] = []
+        self.entries: list[tuple[str, pd.Timestamp | None, str, int, str]] = []
+        for _ in range(self.random.randint(8, 40)):
+            self.stories.append(self.story())
+        for _ in range(self.random.randint(5, 40)):
+            self.entries.append(self.entry())
+
+    def lead(self) -> str:
+        words = [self.random.choice(COMMON) for _ in range(self.random.randint(0, 6))]
+        words += self.random.sample(WORDS, self.random.randint(4, 14))
+        self.random.shuffle(words)
+        return " ".join(words).capitalize() + ". More text follows here."
+
+    def when(self) -> pd.Timestamp | None:
+        if self.random.random() < 0.15:
+            return None
+        return self.random.choice(DAYS) + pd.Timedelta(minutes=self.random.randint(0, 600))
+
+    def story(self) -> tuple[str, pd.Timestamp | None, str]:
+        self.next_id += 1
+        return (f"s{self.next_id:04d}", self.when(), self.lead())
+
+    def headline(self) -> str:
+        if self.stories and self.random.random() < 0.7:
+            words = self.random.choice(self.stories)[2].rstrip(".").split()[: -4]
+            picked = self.random.sample(words, min(len(words), self.random.randint(2, 7)))
+            if self.random.random() < 0.3:
+                picked.append(self.random.choice(WORDS))
+            return " ".join(picked)
+        return " ".join(self.random.sample(WORDS, self.random.randint(2, 8)))
+
+    def entry(self) -> tuple[str, pd.Timestamp | None, str, int, str]:
+        kind = self.random.choice(["listing", "headline_list", "digest"])
+        when = None if kind == "headline_list" else self.when()
+        source = self.random.choice(["a.txt", "b.txt", "c.txt", "d.txt"])
+        return (self.headline(), when, source, self.random.randint(1, 500), kind)
+
+    def edit(self) -> str:
+        action = self.random.choice(
+            ["add", "add", "remove", "lead", "time", "copy", "swap", "headline", "entries", "file"]
+        )
+        stories, entries = self.stories, self.entries
+        if action == "add" or (action in ("remove", "lead", "time", "copy", "swap") and not stories):
+            stories.insert(self.random.randint(0, len(stories)), self.story())
+        elif action == "remove":
+            stories.pop(self.random.randrange(len(stories)))
+        elif action == "lead":
+            at = self.random.randrange(len(stories))
+            stories[at] = (stories[at][0], stories[at][1], self.lead())
+        elif action == "time":
+            at = self.random.randrange(len(stories))
+            stories[at] = (stories[at][0], self.when(), stories[at][2])
+        elif action == "copy":
+            self.next_id += 1
+            other = self.random.choice(stories)
+            stories.append((f"s{self.next_id:04d}", other[1], other[2]))
+        elif action == "swap":  # the frame's order of two stories (of one minute, the index's order too)
+            one, other = self.random.randrange(len(stories)), self.random.randrange(len(stories))
+            stories[one], stories[other] = stories[other], stories[one]
+        elif action == "headline" and entries:
+            at = self.random.randrange(len(entries))
+            entries[at] = (self.headline(), *entries[at][1:])
+        elif action == "entries":
+            entries.extend(self.entry() for _ in range(self.random.randint(1, 4)))
+        elif action == "file":
+            gone = self.random.choice(["a.txt", "b.txt", "c.txt", "d.txt"])
+            self.entries = [e for e in entries if e[2] != gone]
+        return action
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        articles = pd.DataFrame(
+            {
+                "article_id": [s[0] for s in self.stories],
+                "published_at": pd.Series([s[1] for s in self.stories], dtype="datetime64[ns, UTC+08:00]"),
+                "body": [s[2] for s in self.stories],
+            }
+        )
+        entries = pd.DataFrame(
+            {
+                "headline": [e[0] for e in self.entries],
+                "published_at": pd.Series([e[1] for e in self.entries], dtype="datetime64[ns, UTC+08:00]"),
+                "source": [e[2] for e in self.entries],
+                "line": [e[3] for e in self.entries],
+                "kind": [e[4] for e in self.entries],
+                "exclude_article_id": [None] * len(self.entries),
+            }
+        )
+        return articles, entries
+
+
+def _round_trip(memo: CatalogMemo) -> CatalogMemo:
+    """The memo as the cache stores and reads it back."""
+    back = CatalogMemo.from_tables(memo.tables())
+    assert back is not None
+    return back
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_rematch_after_random_edits_equals_a_full_match(seed: int) -> None:
+    collection = Collection(seed)
+    articles, entries = collection.frames()
+    matches, memo, again = rematch(articles, entries, None)
+    pd.testing.assert_frame_equal(matches, match_catalog(articles, entries))
+    assert again == len(entries)
+    for _ in range(10):
+        collection.edit()
+        articles, entries = collection.frames()
+        matches, memo, again = rematch(articles, entries, _round_trip(memo))
+        pd.testing.assert_frame_equal(matches, match_catalog(articles, entries))
+        assert 0 <= again <= len(entries)
+
+
+def test_an_unchanged_collection_matches_nothing_again() -> None:
+    collection = Collection(7)
+    articles, entries = collection.frames()
+    first, memo, _ = rematch(articles, entries, None)
+    assert first["article_id"].notna().any()  # the generator makes headlines that match
+    again_matches, _, again = rematch(articles, entries, memo)
+    assert again == 0
+    pd.testing.assert_frame_equal(again_matches, first)
+
+
+def test_most_entries_are_kept_when_one_story_is_added() -> None:
+    """A large collection, one story more: few entries are matched again, and the result is the same."""
+    collection = Collection(11)
+    for _ in range(400):
+        collection.stories.append(collection.story())
+    for _ in range(300):
+        collection.entries.append(collection.entry())
+    articles, entries = collection.frames()
+    _, memo, _ = rematch(articles, entries, None)
+    collection.stories.insert(0, collection.story())
+    articles, entries = collection.frames()
+    matches, _, again = rematch(articles, entries, memo)
+    pd.testing.assert_frame_equal(matches, match_catalog(articles, entries))
+    assert again < len(entries) // 2
+
+
+def test_a_memo_that_is_not_as_written_is_refused() -> None:
+    articles, entries = Collection(3).frames()
+    _, memo, _ = rematch(articles, entries, None)
+    tables = memo.tables()
+    assert CatalogMemo.from_tables(tables) is not None
+    unsorted = dict(tables, keys=tables["keys"].take(np.arange(tables["keys"].num_rows)[::-1]))
+    assert CatalogMemo.from_tables(unsorted) is None
+    assert CatalogMemo.from_tables({k: v for k, v in tables.items() if k != "words"}) is None
+    other = dict(tables, stories=tables["stories"].replace_schema_metadata({"version": "0", "dated": "0"}))
+    assert CatalogMemo.from_tables(other) is None
+
+
+# -- through ingest and its cache ---------------------------------------------------------------------
+
+LEADS = [
+    "China's biggest banks are preparing to absorb losses on oil-linked products sold to retail investors.",
+    "Huawei said its revenue grew in the first quarter despite the pandemic and U.S. sanctions on chips.",
+    "The Beijing city government will let students return to school in stages starting next week.",
+    "Regulators fined three brokerages for selling risky products to investors who could not bear losses.",
+    "Shares of the property developer fell after it missed a payment on its dollar bonds this week.",
+    "Huawei shares of revenue from chips fell as regulators fined banks for risky oil-linked products.",
+]
+HEADLINES = [
+    "Banks Absorb Losses on Oil-Linked Products",
+    "Huawei Revenue Grew Despite Sanctions on Chips",
+    "Beijing Students Return to School in Stages",
+    "Regulators Fine Brokerages Over Risky Products",
+    "Property Developer Misses Payment on Dollar Bonds",
+    "Huawei Chips Revenue Fell",
+]
+NAMES = ["a.txt", "b.txt", "c.txt", "sub/d.txt"]
+
+
+def _page(stories: list[tuple[int, int]], headlines: list[int]) -> str:
+    """A live-feed page: a LATEST list of ``headlines``, then stories (lead, minute)."""
+    parts = ["Caixin Global – Latest China News & Headlines"]
+    if headlines:
+        parts.append("\n".join(["LATEST", *(HEADLINES[h] for h in headlines)]))
+    for lead, minute in stories:
+        parts.append(
+            f"By Wang Jing / Apr {20 + minute % 3}, 2020 05:{minute:02d} PM / Finance\n\n{LEADS[lead]}\n\n"
+            "Officials said the measures would take effect next month, according to a statement."
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+page_contents = st.tuples(
+    st.lists(st.tuples(st.integers(0, len(LEADS) - 1), st.integers(0, 8)), max_size=4),
+    st.lists(st.integers(0, len(HEADLINES) - 1), max_size=4),
+)
+edits = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(NAMES), page_contents),
+    st.tuples(st.just("delete"), st.sampled_from(NAMES), st.just(([], []))),
+)
+
+
+def _ingest(folder: Path, cache: Path | None) -> Corpus:
+    return ingest([folder], cache_dir=cache, reporters=Reporters(), workers=1, use_cache=cache is not None)
+
+
+@settings(max_examples=min(settings.default.max_examples, 20))
+@given(
+    first=st.lists(st.tuples(st.sampled_from(NAMES), page_contents), min_size=1, max_size=4),
+    history=st.lists(edits, min_size=1, max_size=5),
+)
+def test_incremental_ingests_match_the_catalog_as_a_clean_one(
+    first: list[tuple[str, tuple[list[tuple[int, int]], list[int]]]],
+    history: list[tuple[str, str, tuple[list[tuple[int, int]], list[int]]]],
+) -> None:
+    work = Path(tempfile.mkdtemp(prefix="rematch-"))
+    clock = [1_600_000_000_000_000_000]
+
+    def apply(action: str, name: str, content: tuple[list[tuple[int, int]], list[int]]) -> None:
+        path = work / "in" / name
+        if action == "delete":
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_page(*content), encoding="utf-8")
+        clock[0] += 1_000_000_000
+        os.utime(path, ns=(clock[0], clock[0]))
+
+    try:
+        for name, content in first:
+            apply("write", name, content)
+        cache = work / "cache"
+        _ingest(work / "in", cache)
+        for action, name, content in history:
+            apply(action, name, content)
+            if not (work / "in").exists() or not any((work / "in").rglob("*.txt")):
+                continue
+            incremental, clean = _ingest(work / "in", cache), _ingest(work / "in", None)
+            pd.testing.assert_frame_equal(incremental.articles, clean.articles)
+            pd.testing.assert_frame_equal(incremental.listings, clean.listings)
+            assert incremental.report.to_dict() == clean.report.to_dict()
+            assert incremental.cache_warnings == []
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_ingest_keeps_one_catalog_memo_and_uses_it(tmp_path: Path) -> None:
+    """The memo is written with each generation (and only the current one kept), and a changed page's
+    ingest reads it: an unreadable memo gives the same frame, matched in full."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(_page([(0, 1), (1, 2), (2, 3)], [0, 1, 2]), encoding="utf-8")
+    (folder / "b.txt").write_text(_page([(3, 4), (4, 5)], [3, 4]), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = _ingest(folder, cache)
+    assert not first.articles["headline_inferred"].all()  # some headlines matched
+    memos = sorted(p.name for p in cache.rglob("catalog-*.arrow"))
+    assert memos == sorted(f"catalog-{first.generation}.{part}.arrow" for part in CATALOG_PARTS)
+    (folder / "b.txt").write_text(_page([(3, 4), (4, 5), (5, 6)], [3, 4, 5]), encoding="utf-8")
+    os.utime(folder / "b.txt", ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
+    second = _ingest(folder, cache)
+    assert sorted(p.name for p in cache.rglob("catalog-*.arrow")) == sorted(
+        f"catalog-{second.generation}.{part}.arrow" for part in CATALOG_PARTS
+    )
+    clean = _ingest(folder, None)
+    pd.testing.assert_frame_equal(second.articles, clean.articles)
+    pd.testing.assert_frame_equal(second.listings, clean.listings)
+    for path in cache.rglob("catalog-*.keys.arrow"):
+        path.write_bytes(b"not arrow")
+    (folder / "a.txt").write_text(_page([(0, 1), (2, 3)], [0, 2]), encoding="utf-8")
+    os.utime(folder / "a.txt", ns=(2_100_000_000_000_000_000, 2_100_000_000_000_000_000))
+    third = _ingest(folder, cache)
+    assert third.cache_warnings == []
+    pd.testing.assert_frame_equal(third.articles, _ingest(folder, None).articles)
