@@ -104,9 +104,9 @@ def sidebar(collection: Collection, pages: list[Any], counts: Mapping[str, Mappi
         chosen = [d for d in (st.session_state.get("from"), st.session_state.get("to")) if d]
         low_bound = min([low, *chosen])
         high_bound = max([high, *chosen])
-        left, right = st.columns(2)
-        for column, label, key, which in ((left, "From", "from", "first"), (right, "To", "to", "last")):
-            column.date_input(
+        # one under the other: side by side in a 300 px sidebar, a date showed as "2019-09-0"
+        for label, key, which in (("From", "from", "first"), ("To", "to", "last")):
+            st.date_input(
                 label,
                 key=key,
                 min_value=low_bound,
