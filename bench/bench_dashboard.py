@@ -10,6 +10,15 @@ a rerun would see it). Target: < 300 ms per rerun at 100,000 stories. Writes ben
 The Themes page computes only its open part (``part`` in the URL): ``themes`` is the page as it opens
 (the overlap part), ``themes:compare`` and the like the same changes with that part open, measured after
 ``themes`` (so "cold" is what opening that part costs). ``--pages`` picks some of them.
+
+Each rerun's CPU time (``time.process_time``: the script runs in this process, nothing else does) is
+recorded beside its wall time, which the shared machine's load inflates. ``reader:cards`` is the cost of
+the Reader's phone cards (``components.story_cards``: a button and a caption per story of the page,
+drawn on every rerun at every screen width): the Reader's warm reruns with the cards and without them
+(``story_cards`` replaced by a no-op), alternated in blocks over the same six filter changes, so both
+sides see the same load. The process's CPU includes AppTest's own reading of the elements a run drew (a
+server serialises them instead), so the CPU of the script thread inside ``story_cards``
+(``time.thread_time``) is reported too: what drawing the cards costs the script itself.
 """
 
 from __future__ import annotations
@@ -22,10 +31,13 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
 THEMES_PARTS = ["themes:terms", "themes:compare", "themes:names", "themes:evidence"]
+CARDS = "reader:cards"
+CARDS_REPEATS = 3  # reruns per side, per filter change
 CHANGES: list[tuple[str, object]] = [
     ("theme", ["huawei"]),
     ("q", '"trade war" OR tariff*'),
@@ -43,9 +55,9 @@ def main() -> None:
     parser.add_argument(
         "--pages",
         nargs="+",
-        default=[*PAGES, *THEMES_PARTS],
+        default=[*PAGES, *THEMES_PARTS, CARDS],
         metavar="PAGE",
-        help=f"pages to measure, in order (default: all of {', '.join([*PAGES, *THEMES_PARTS])})",
+        help=f"pages to measure, in order (default: all of {', '.join([*PAGES, *THEMES_PARTS, CARDS])})",
     )
     args = parser.parse_args()
 
@@ -70,31 +82,43 @@ def main() -> None:
 
     results: dict[str, dict[str, float]] = {}
     for page in args.pages:
+        if page == CARDS:
+            results[page] = cards_cost(at)
+            print(
+                f"{page:<10} with cards CPU p50 {results[page]['with_cpu_p50_ms']:7.0f} ms"
+                f"   without CPU p50 {results[page]['without_cpu_p50_ms']:7.0f} ms"
+                f"   cards {results[page]['cards_cpu_ms']:+6.0f} ms CPU"
+                f" (x{results[page]['cpu_ratio']:.2f}; wall {results[page]['cards_wall_ms']:+.0f} ms;"
+                f" inside story_cards {results[page]['in_cards_cpu_p50_ms']:.0f} ms)"
+                f"   {results[page]['cards_drawn']:.0f} cards a rerun"
+            )
+            continue
         name, _, part = page.partition(":")
         at.switch_page(f"views/{name}.py")
         if part:
             at.query_params["part"] = part  # as a link opens it
         at.run()
-        cold: list[float] = []
-        warm: list[float] = []
+        cold: list[tuple[float, float]] = []
+        warm: list[tuple[float, float]] = []
         for key, value in CHANGES:
             for bucket in (cold, warm):
                 at.session_state[key] = value
-                t0 = time.perf_counter()
-                at.run()
-                bucket.append(time.perf_counter() - t0)
+                bucket.append(timed_run(at))
                 if at.exception:
                     sys.exit(f"{page}: {at.exception[0].value}")
             at.session_state["from"] = None
         results[page] = {
-            "cold_p50_ms": 1000 * statistics.median(cold),
-            "cold_max_ms": 1000 * max(cold),
-            "warm_p50_ms": 1000 * statistics.median(warm),
-            "warm_max_ms": 1000 * max(warm),
+            "cold_p50_ms": 1000 * statistics.median(w for w, _ in cold),
+            "cold_max_ms": 1000 * max(w for w, _ in cold),
+            "warm_p50_ms": 1000 * statistics.median(w for w, _ in warm),
+            "warm_max_ms": 1000 * max(w for w, _ in warm),
+            "cold_cpu_p50_ms": 1000 * statistics.median(c for _, c in cold),
+            "warm_cpu_p50_ms": 1000 * statistics.median(c for _, c in warm),
         }
         print(
             f"{page:<10} cold p50 {results[page]['cold_p50_ms']:7.0f} ms  max {results[page]['cold_max_ms']:7.0f} ms"
             f"   warm p50 {results[page]['warm_p50_ms']:7.0f} ms  max {results[page]['warm_max_ms']:7.0f} ms"
+            f"   CPU cold/warm p50 {results[page]['cold_cpu_p50_ms']:5.0f} / {results[page]['warm_cpu_p50_ms']:5.0f} ms"
         )
     out = {
         "stories": args.stories,
@@ -107,6 +131,66 @@ def main() -> None:
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "out" / "dashboard.json").write_text(json.dumps(out, indent=2))
     print(f"first load (ingest via cache, index, themes): {first_load:.1f} s; {header}")
+
+
+def timed_run(at: Any) -> tuple[float, float]:
+    """One rerun of ``at``: (wall seconds, CPU seconds of this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    at.run()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def cards_cost(at: Any) -> dict[str, float]:
+    """The Reader's warm reruns with its phone cards and with ``story_cards`` replaced by a no-op, over
+    the six filter changes: ``CARDS_REPEATS`` reruns a side per change, the side that goes first
+    alternating from one change to the next. Medians of all reruns per side, their difference and ratio."""
+    at.switch_page("views/reader.py")
+    at.run()
+    cards_module: Any = sys.modules["components.story_cards"]  # imported by the page (dashboard/ on the path)
+    real = cards_module.story_cards
+    sides: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    drawn: list[int] = []
+    in_call: list[float] = []  # CPU of the script thread inside story_cards, per call
+    calls: list[float] = []  # the same, of the counted reruns
+
+    def timed_cards(*args: Any, **kwargs: Any) -> None:
+        started = time.thread_time()
+        real(*args, **kwargs)
+        in_call.append(time.thread_time() - started)
+
+    try:
+        for number, (key, value) in enumerate(CHANGES):
+            at.session_state[key] = value
+            at.run()  # the view computed once: both sides then rerun it warm
+            for with_cards in (True, False) if number % 2 == 0 else (False, True):
+                cards_module.story_cards = timed_cards if with_cards else (lambda *_a, **_k: None)
+                at.run()  # the first run after a switch adds or removes the cards' widgets: not counted
+                del in_call[:]
+                for _ in range(CARDS_REPEATS):
+                    sides[with_cards].append(timed_run(at))
+                    if at.exception:
+                        sys.exit(f"{CARDS}: {at.exception[0].value}")
+                if with_cards:
+                    drawn.append(sum(1 for b in at.button if str(b.key).startswith("card-")))
+                    calls.extend(in_call)
+            at.session_state["from"] = None
+    finally:
+        cards_module.story_cards = real
+    with_cpu = statistics.median(c for _, c in sides[True])
+    without_cpu = statistics.median(c for _, c in sides[False])
+    with_wall = statistics.median(w for w, _ in sides[True])
+    without_wall = statistics.median(w for w, _ in sides[False])
+    return {
+        "with_cpu_p50_ms": 1000 * with_cpu,
+        "without_cpu_p50_ms": 1000 * without_cpu,
+        "cards_cpu_ms": 1000 * (with_cpu - without_cpu),
+        "cpu_ratio": with_cpu / without_cpu,
+        "with_wall_p50_ms": 1000 * with_wall,
+        "without_wall_p50_ms": 1000 * without_wall,
+        "cards_wall_ms": 1000 * (with_wall - without_wall),
+        "cards_drawn": statistics.median(drawn),
+        "in_cards_cpu_p50_ms": 1000 * statistics.median(calls),
+    }
 
 
 if __name__ == "__main__":

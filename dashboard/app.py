@@ -19,7 +19,8 @@ from components.access import logout_button, require_login
 from components.data import REREAD_KEY, load_collection, read_only
 from components.filters import NOTES_KEY, share_box, sidebar
 from components.paths import names_for
-from components.status import updating_sign
+from components.scripts import dates_apply_on_enter
+from components.status import STATUS_KEY, updating_sign
 from components.view import build_view, remember
 from components.warm import ready
 from core.analysing.analytics import option_counts
@@ -50,7 +51,9 @@ st.html(
     [data-testid="stExpandSidebarButton"] { width: auto; padding: 0 0.5rem; }
     </style>"""
 )
-updating_sign()  # "Updating…" at the top of the window while a page reruns
+with st.container(key=STATUS_KEY):  # out of the page's flow (components.status)
+    updating_sign()  # "Updating…" at the top of the window while a page reruns
+    dates_apply_on_enter()  # a typed date applies on Enter too
 require_login()
 page = st.navigation(PAGES, position="hidden")
 url_state.begin()

@@ -66,6 +66,16 @@ def show_figure(
     data_button(data, stem, key=f"{key}-data")
 
 
+#: px above the plot: the modebar (always shown on a touch screen) on top, the title below it
+TOP_MARGIN = 80
+
+
+def title_above_plot(title: str) -> dict[str, object]:
+    """A figure title set just above the plot area, under the modebar, which would cover its words on
+    a phone if the title sat at the top."""
+    return {"text": title, "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": 12}}
+
+
 def bar_figure(
     data: pd.DataFrame,
     category: str,
@@ -89,11 +99,11 @@ def bar_figure(
         )
     )
     figure.update_layout(
-        title=title,
+        title=title_above_plot(title),
         xaxis={"title": x_title},
         yaxis={"title": y_title, "autorange": "reversed", "type": "category"},
-        height=max(200, 80 + 26 * len(data)),
-        margin={"t": 50, "b": 40},
+        height=max(230, 110 + 26 * len(data)),
+        margin={"t": TOP_MARGIN, "b": 40},
         clickmode="event+select",
     )
     return figure
@@ -117,10 +127,10 @@ def heatmap_figure(
         )
     )
     figure.update_layout(
-        title=title,
+        title=title_above_plot(title),
         xaxis={"title": column_title, "tickangle": -40},
         yaxis={"title": row_title, "autorange": "reversed"},
-        height=max(260, 140 + 26 * len(matrix)),
-        margin={"t": 50, "b": 40},
+        height=max(290, 170 + 26 * len(matrix)),
+        margin={"t": TOP_MARGIN, "b": 40},
     )
     return figure

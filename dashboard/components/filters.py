@@ -6,6 +6,8 @@ agency, unsigned; repeated), ``from`` and ``to`` (ISO dates). ``article`` (the s
 is kept as it is. A link's values are matched in any case (themes also by label); unknown values are
 dropped with a visible note. The sidebar's page links carry the filters, so switching pages keeps them
 and adds one entry to the browser's history; Back and Forward restore the filters of that entry.
+On a phone the sidebar closes after a filter changed, so the new page is in view (``components.scripts``);
+a typed date applies on Enter as well as when the field is left.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ import pandas as pd
 import streamlit as st
 
 from components import url_state
+from components.scripts import CLOSE_KEY, close_sidebar_on_phone
 from core.storing.collection import Collection, Filters
 
 LIST_PARAMS = ("theme", "reporter", "section", "kind")
 KIND_LABELS = {"staff": "Caixin staff", "agency": "Wire agency", "unsigned": "Unsigned"}
 NOTES_KEY = url_state.NOTES_KEY
+SHOWN_KEY = "_filters_shown"  # the filters of this session's last run
+CLOSINGS_KEY = "_sidebar_closings"  # how many times the sidebar was asked to close on a phone
 
 
 def bind_filters(collection: Collection) -> None:
@@ -99,11 +104,25 @@ def sidebar(collection: Collection, pages: list[Any], counts: Mapping[str, Mappi
         chosen = [d for d in (st.session_state.get("from"), st.session_state.get("to")) if d]
         low_bound = min([low, *chosen])
         high_bound = max([high, *chosen])
-        left, right = st.columns(2)
-        left.date_input("From", key="from", min_value=low_bound, max_value=high_bound, format="YYYY-MM-DD")
-        right.date_input("To", key="to", min_value=low_bound, max_value=high_bound, format="YYYY-MM-DD")
+        # one under the other: side by side in a 300 px sidebar, a date showed as "2019-09-0"
+        for label, key, which in (("From", "from", "first"), ("To", "to", "last")):
+            st.date_input(
+                label,
+                key=key,
+                min_value=low_bound,
+                max_value=high_bound,
+                format="YYYY-MM-DD",
+                help=f"The {which} day of the selection, included (dates are Beijing time). Type it year "
+                "first and press Enter, or pick it in the calendar.",
+            )
         st.button("Clear filters", on_click=clear_filters, width="stretch")
-    return current_filters()
+        filters = current_filters()
+        if st.session_state.get(SHOWN_KEY, filters) != filters:  # a filter changed: the page is new
+            st.session_state[CLOSINGS_KEY] = st.session_state.get(CLOSINGS_KEY, 0) + 1
+            with st.container(key=CLOSE_KEY):
+                close_sidebar_on_phone(st.session_state[CLOSINGS_KEY])
+        st.session_state[SHOWN_KEY] = filters
+    return filters
 
 
 def clear_filters() -> None:

@@ -4,7 +4,9 @@ picked.
 Streamlit marks its app element with ``data-test-script-state="running"`` while the script runs (the
 browser tests wait on the same attribute). A small script watches it and writes "Updating…" into a
 ``role="status"`` live region when a run has lasted ``UPDATING_AFTER_MS`` (so screen readers announce
-it and quick reruns do not flash), and empties it when the run ends. The scripts are fixed text: nothing
+it and quick reruns do not flash), and empties it when the run ends. The containers of these scripts
+(their ``stLayoutWrapper``, which the page's 1 rem gap would follow) are taken out of the page's flow,
+so the page title is the first thing on the page, at the top. The scripts are fixed text: nothing
 from a story or a URL goes into them but an id reduced to letters, digits, ``-`` and ``_``.
 """
 
@@ -14,12 +16,17 @@ import re
 
 import streamlit as st
 
+from components.scripts import CLOSE_KEY
+
 UPDATING_AFTER_MS = 250
 SIGN_ID = "caixin-updating"
+STATUS_KEY = "caixin_status"  # the container of the page-wide scripts, out of the page's flow
 
 _UPDATING = f"""<div id="{SIGN_ID}" class="caixin-updating" role="status" aria-live="polite"></div>
 <style>
-.st-key-caixin_status, .st-key-reader_scroll {{ position: absolute; width: 0; height: 0; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-{STATUS_KEY}),
+[data-testid="stLayoutWrapper"]:has(> .st-key-reader_scroll),
+[data-testid="stLayoutWrapper"]:has(> .st-key-{CLOSE_KEY}) {{ position: absolute; width: 0; height: 0; }}
 .caixin-updating {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }}
 .caixin-updating.on {{
   position: fixed; top: 0.6rem; left: 50%; transform: translateX(-50%); width: auto; height: auto;
@@ -57,9 +64,9 @@ _UPDATING = f"""<div id="{SIGN_ID}" class="caixin-updating" role="status" aria-l
 
 
 def updating_sign() -> None:
-    """The "Updating…" sign (a live region, shown at the top of the window while a run lasts)."""
-    with st.container(key="caixin_status"):
-        st.html(_UPDATING, unsafe_allow_javascript=True)
+    """The "Updating…" sign (a live region, shown at the top of the window while a run lasts). Draw it
+    in ``st.container(key=STATUS_KEY)``, which its style takes out of the page's flow."""
+    st.html(_UPDATING, unsafe_allow_javascript=True)
 
 
 def scroll_to(key: str, token: str) -> None:

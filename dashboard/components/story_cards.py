@@ -9,7 +9,8 @@ Markdown characters are escaped (``plain``) in the button's label and the captio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -27,7 +28,7 @@ STYLE = f"""<style>
 </style>"""
 
 
-def card_line(row: pd.Series) -> str:
+def card_line(row: Mapping[str, Any]) -> str:
     """``2019-09-30 14:05 · Dave Yin · Business & Tech``: the date, byline and section of one row of the
     reader's table (``date``, ``by``, ``section``), as plain text."""
     parts = [
@@ -45,7 +46,8 @@ def story_cards(table: pd.DataFrame, open_id: str | None, on_open: Callable[[str
     marked "Reading"."""
     st.html(STYLE)
     with st.container(key=CARDS_KEY):
-        for _, row in table.iterrows():
+        # plain dicts: a pandas row object per card cost a fifth of drawing the cards
+        for row in table[["article_id", "headline", "date", "by", "section"]].to_dict("records"):
             story = str(row["article_id"])
             reading = story == open_id
             with st.container(border=True, gap="small", key=f"story-{story}"):

@@ -166,7 +166,7 @@ elif by and not stacked:
     )
 st.caption(
     "Drag across the chart to narrow the dates to that range, or type them in **From** and **To** in the "
-    "sidebar; **Clear filters** widens them again."
+    "sidebar and press Enter; **Clear filters** widens them again."
 )
 
 with st.expander("Figures"):

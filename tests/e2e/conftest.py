@@ -7,7 +7,7 @@ Fixtures: ``server`` (one per session, on the shipped sample, warmed up), ``page
 records ``page_errors``, ``dialogs`` and ``requests``), ``sample`` (the sample opened by core, to know
 ids and targets). Helpers: ``serving`` (or ``start_server``/``stop_server``) for a server on other data,
 ``open_view``,
-``settle``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect`` and ``screenshot``
+``settle``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect``, ``title_gap`` and ``screenshot``
 (``test-artifacts/``; ``docs/screenshots/`` too with ``CAIXIN_UPDATE_SCREENSHOTS=1``).
 
 Accessibility: ``settle`` runs axe-core (``check_accessibility``) on every page state a test waits for and
@@ -340,6 +340,21 @@ def assert_healthy(tab: object) -> None:
     exceptions = tab.locator('[data-testid="stException"]')  # type: ignore[attr-defined]
     assert exceptions.count() == 0, exceptions.first.inner_text()
     assert not tab.page_errors, tab.page_errors  # type: ignore[attr-defined]
+
+
+def title_gap(tab: object) -> float:
+    """Pixels between the top of the page's content (the main block's padding) and its title: 0 when
+    the title is the first thing drawn, 16 or more when an empty element sits above it."""
+    return float(
+        tab.evaluate(  # type: ignore[attr-defined]
+            """() => {
+                const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+                const title = block.querySelector('[data-testid="stHeading"]');
+                const top = block.getBoundingClientRect().top + parseFloat(getComputedStyle(block).paddingTop);
+                return title.getBoundingClientRect().top - top;
+            }"""
+        )
+    )
 
 
 def screenshot(tab: object, name: str, *, docs: bool = False) -> Path:

@@ -21,6 +21,7 @@ from .conftest import (
     screenshot,
     settle,
     shown_count,
+    title_gap,
     wait_for_count,
 )
 
@@ -248,3 +249,15 @@ def test_every_page_renders_without_errors(
     assert_healthy(page)
     assert page.locator('[data-testid="stMain"] h1').count() == 1
     screenshot(page, name, docs=name != "data")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/timeline", "/reporters", "/themes", "/reader?theme=huawei", "/data", "/?q=%22no+such+phrase%22"],
+)
+def test_the_page_title_is_at_the_top(page: Any, server: Server, path: str) -> None:
+    """The page scripts (the "Updating…" sign, the Enter handler of the dates) take no room: no empty
+    row of 16 px above the title."""
+    open_view(page, server, path)
+    assert abs(title_gap(page)) < 2, title_gap(page)
+    assert page.locator("#caixin-updating").count() == 1  # the sign is still there

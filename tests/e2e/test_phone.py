@@ -5,12 +5,24 @@ for the sidebar, the four figures two by two, counts beside the filter options; 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import Server, assert_healthy, context_tab, open_view, screenshot, wait_for_count
+from core.storing.collection import Filters, select
+
+from .conftest import (
+    Server,
+    assert_healthy,
+    context_tab,
+    expect,
+    open_view,
+    screenshot,
+    title_gap,
+    wait_for_count,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +65,7 @@ def test_the_four_figures_sit_two_by_two(phone: Any, server: Server) -> None:
     assert abs(boxes["Wire agencies"]["y"] - boxes["Date span"]["y"]) < 5
     assert boxes["Wire agencies"]["y"] > boxes["Stories"]["y"] + 20
     assert boxes["Date span"]["y"] < 844  # all four on the first screen
+    assert abs(title_gap(phone)) < 2  # nothing above the title
 
 
 def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, server: Server) -> None:
@@ -122,3 +135,70 @@ def test_the_updating_sign_is_a_status_shown_while_a_page_runs(page: Any, server
     page.wait_for_function(
         "() => document.getElementById('caixin-updating').textContent === ''", timeout=5_000
     )
+
+
+def sidebar_open(tab: Any) -> bool:
+    """The sidebar is in view: its left edge on the screen and its width more than a sliver."""
+    box = tab.get_by_test_id("stSidebar").bounding_box()
+    return bool(box and box["x"] > -5 and box["x"] + box["width"] > 100)
+
+
+def wait_for_sidebar(tab: Any, *, shown: bool) -> None:
+    tab.wait_for_function(
+        """(shown) => {
+            const box = document.querySelector('[data-testid="stSidebar"]').getBoundingClientRect();
+            return (box.left > -5 && box.right > 100) === shown;
+        }""",
+        arg=shown,
+        timeout=15_000,
+    )
+
+
+def open_filters(tab: Any) -> Any:
+    tab.get_by_test_id("stExpandSidebarButton").click()
+    wait_for_sidebar(tab, shown=True)
+    return tab.get_by_test_id("stSidebar")
+
+
+def test_the_sidebar_closes_after_a_filter_is_picked(phone: Any, server: Server, sample: Any) -> None:
+    """On a phone the sidebar lies over the page: after a theme is picked, a search or a date is entered,
+    it closes so the new selection is in view; each choice is in the URL."""
+    open_view(phone, server, "/")
+    assert not sidebar_open(phone)  # closed on a phone to begin with
+    sidebar = open_filters(phone)
+    sidebar.get_by_test_id("stMultiSelect").filter(has_text="Themes").click()
+    phone.get_by_role("option", name="Huawei (5)").click()
+    wait_for_count(phone, 5)
+    wait_for_sidebar(phone, shown=False)
+    assert parse_qs(urlparse(phone.url).query) == {"theme": ["huawei"]}
+    expect(phone.get_by_test_id("stMain").get_by_role("button", name="Theme: Huawei")).to_be_visible()
+    expect(phone.get_by_role("listbox")).to_have_count(0)  # no list of options left over the page
+
+    sidebar = open_filters(phone)
+    search = sidebar.locator('input[aria-label="Search"]')
+    search.fill("5G")
+    search.press("Enter")
+    wait_for_count(phone, int(select(sample, Filters(q="5G", themes=("huawei",))).sum()))
+    wait_for_sidebar(phone, shown=False)
+
+    sidebar = open_filters(phone)
+    sidebar.get_by_role("spinbutton", name="year, To").click()
+    phone.keyboard.type("20190831")
+    phone.keyboard.press("Enter")
+    phone.wait_for_function("() => location.search.includes('to=2019-08-31')", timeout=30_000)
+    wait_for_sidebar(phone, shown=False)
+    up_to = Filters(q="5G", themes=("huawei",), date_to=date(2019, 8, 31))
+    wait_for_count(phone, int(select(sample, up_to).sum()))
+    screenshot(phone, "phone-after-filters", docs=True)
+    assert_healthy(phone)
+
+
+def test_the_sidebar_stays_open_on_a_wide_screen(page: Any, server: Server) -> None:
+    open_view(page, server, "/")
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stMultiSelect").filter(has_text="Themes").click()
+    page.get_by_role("option", name="Huawei (5)").click()
+    page.keyboard.press("Escape")
+    wait_for_count(page, 5)
+    page.wait_for_timeout(1_000)  # time enough for a close that should not come
+    assert sidebar_open(page)

@@ -209,3 +209,36 @@ def test_themes_tab_is_in_the_url_and_back_returns_to_it(page: Any, fresh: Any, 
     assert fresh.get_by_role("tab", name="Evidence").get_attribute("aria-selected") == "true"
     assert "Definitions and evidence" in fresh.inner_text('[data-testid="stMain"]')
     assert_healthy(fresh)
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "param", "count"),
+    [("From", "20190901", "from", 11), ("To", "20190831", "to", 9)],
+)
+def test_a_typed_date_applies_on_enter_and_back_undoes_it(
+    page: Any, server: Server, field: str, typed: str, param: str, count: int
+) -> None:
+    """A date typed into From or To applies on Enter (not only when the field is left): the page shows
+    the new selection, the URL has it, and Back returns to the view before."""
+    open_view(page, server, "/timeline")
+    assert shown_count(page) == 20
+    page.get_by_role("spinbutton", name=f"year, {field}").click()
+    page.keyboard.type(typed)  # the field moves on from year to month to day by itself
+    page.keyboard.press("Enter")
+    expected = f"{typed[:4]}-{typed[4:6]}-{typed[6:]}"
+    wait_for_query(page, {param: [expected]})
+    assert shown_count(page) == count
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_role("spinbutton", name=f"day, {field}").inner_text() == typed[6:]
+    assert page.get_by_test_id("stDateInputCalendar").count() == 0  # Enter closed the calendar
+    chip = "From" if param == "from" else "To"
+    assert page.get_by_test_id("stMain").get_by_role("button", name=f"{chip} ").count() == 1
+
+    page.go_back()
+    wait_for_query(page, {})
+    assert shown_count(page) == 20
+    assert sidebar.get_by_role("spinbutton", name=f"year, {field}").inner_text() != typed[:4]
+    page.go_forward()
+    wait_for_query(page, {param: [expected]})
+    assert shown_count(page) == count
+    assert_healthy(page)
