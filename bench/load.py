@@ -24,6 +24,24 @@ corpus is still read here, for the story ids the sessions open. The warm-up then
 loaded the collection before the run, and the report counts which replica served the page loads. The
 server's memory and CPU are left out in that mode (its processes are not children of this one; their CPU
 is counted in ``other_cpu_s``).
+
+With ``--protocol`` the sessions run no browser: each is a Streamlit client speaking Streamlit's own
+protocol (``ProtocolTab``, with aiohttp): for every link the HTTP requests of a returning browser (the
+page, through nginx keeping its ``caixin_route`` cookie; ``/_stcore/health``, ``/_stcore/host-config``),
+then a WebSocket on ``/_stcore/stream`` with the same cookies and a ``rerun_script`` BackMsg carrying the
+``ClientState`` the frontend sends for that URL (query string, the URL path as ``page_name``). A page has
+settled when the ``script_finished`` ForwardMsg reports success and no ``exception`` element came before
+it; an exception, a failed script or ``--timeout`` is an error. The same links, pace, ramp and report;
+``--in-app`` and the warm-up first visits apply to browser sessions only. This measures the server (or
+the replicas) as browsers use it, with a load driver that costs a few CPU seconds instead of Chromium's
+one to two CPU seconds a page, and leaves out the browser's own work: drawing the page, which the e2e
+tests and the browser runs still cover. ``--browsers K`` runs K of the ``--sessions`` in Chromium as
+before (reported as kind ``link``; protocol visits as kind ``protocol``), so a few real renders are still
+checked under the load.
+
+    python -m bench.load --stories 100000 --sessions 40 --seconds 100 --protocol \
+        --url http://127.0.0.1:18432 --replicas 2
+    python -m bench.load --stories 100000 --sessions 40 --browsers 2 --protocol --seconds 100
 """
 
 from __future__ import annotations
