@@ -1,4 +1,4 @@
-"""Load: many concurrent browser sessions on one dashboard server with the synthetic corpus.
+"""Load: many concurrent sessions (browsers, or protocol clients) on a dashboard with the synthetic corpus.
 
     python -m bench.load --stories 100000 --sessions 20 --seconds 90
     python -m bench.load --stories 100000 --sessions 40 --url http://127.0.0.1:8080 --replicas 2
