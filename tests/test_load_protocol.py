@@ -6,7 +6,7 @@ against real ``streamlit run`` servers.
   resolved the ``page_name`` sent: the page's title is among the headings received);
 - a tiny app of our own that raises on ``?boom=1`` and sleeps on ``?sleep=S``: a page showing an exception
   is counted as an error, and so is a page whose script has not finished within the timeout; its plain
-  page settles.
+  page settles, and the cookies of the page (nginx's route cookie) reach the WebSocket's handshake.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ if st.query_params.get("boom"):
 if st.query_params.get("sleep"):
     time.sleep(float(st.query_params["sleep"]))
 st.write("done")
+# the cookies of the WebSocket's handshake (nginx routes the socket by its caixin_route cookie)
+st.header("route " + st.context.cookies.get("caixin_route", "none"))
 """
 
 
@@ -90,7 +92,24 @@ def test_a_plain_page_of_the_tiny_app_settles(tiny_app: str) -> None:
     results = asyncio.run(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/"]))
     assert results["errors"] == []
     assert len(results["timings"]) >= 4
-    assert all(headings == ["Tiny"] for _, headings in results["headings"])
+    assert all(headings == ["Tiny", "route none"] for _, headings in results["headings"])
+
+
+def test_the_page_cookies_go_with_the_websocket(tiny_app: str) -> None:
+    """As a browser's: the route cookie nginx set on the page reaches the WebSocket's handshake."""
+    from yarl import URL
+
+    from bench.load import ProtocolTab
+
+    async def visit() -> list[str]:
+        tab = ProtocolTab(tiny_app)
+        try:
+            tab.http.cookie_jar.update_cookies({"caixin_route": "r42"}, URL(tiny_app))
+            return list((await tab.visit("/", 30))["headings"])
+        finally:
+            await tab.close()
+
+    assert asyncio.run(visit()) == ["Tiny", "route r42"]
 
 
 def test_a_page_that_raises_is_an_error(tiny_app: str) -> None:
