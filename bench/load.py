@@ -1,4 +1,4 @@
-"""Load: many concurrent browser sessions on one dashboard server with the synthetic corpus.
+"""Load: many concurrent sessions (browsers, or protocol clients) on a dashboard with the synthetic corpus.
 
     python -m bench.load --stories 100000 --sessions 20 --seconds 90
     python -m bench.load --stories 100000 --sessions 40 --url http://127.0.0.1:8080 --replicas 2
@@ -24,6 +24,24 @@ corpus is still read here, for the story ids the sessions open. The warm-up then
 loaded the collection before the run, and the report counts which replica served the page loads. The
 server's memory and CPU are left out in that mode (its processes are not children of this one; their CPU
 is counted in ``other_cpu_s``).
+
+With ``--protocol`` the sessions run no browser: each is a Streamlit client speaking Streamlit's own
+protocol (``ProtocolTab``, with aiohttp): for every link the HTTP requests of a returning browser (the
+page, through nginx keeping its ``caixin_route`` cookie; ``/_stcore/health``, ``/_stcore/host-config``),
+then a WebSocket on ``/_stcore/stream`` with the same cookies and a ``rerun_script`` BackMsg carrying the
+``ClientState`` the frontend sends for that URL (query string, the URL path as ``page_name``). A page has
+settled when the ``script_finished`` ForwardMsg reports success and no ``exception`` element came before
+it; an exception, a failed script or ``--timeout`` is an error. The same links, pace, ramp and report;
+``--in-app`` and the warm-up first visits apply to browser sessions only. This measures the server (or
+the replicas) as browsers use it, with a load driver that costs a few CPU seconds instead of Chromium's
+one to two CPU seconds a page, and leaves out the browser's own work: drawing the page, which the e2e
+tests and the browser runs still cover. ``--browsers K`` runs K of the ``--sessions`` in Chromium as
+before (reported as kind ``link``; protocol visits as kind ``protocol``), so a few real renders are still
+checked under the load.
+
+    python -m bench.load --stories 100000 --sessions 40 --seconds 100 --protocol \
+        --url http://127.0.0.1:18432 --replicas 2
+    python -m bench.load --stories 100000 --sessions 40 --browsers 2 --protocol --seconds 100
 """
 
 from __future__ import annotations
@@ -45,9 +63,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+# tests/e2e is a package: as e2e.conftest it is the same module under pytest (where "conftest" is tests/'s)
+sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM_ARGS, start_server  # noqa: E402
+from e2e.conftest import CHROMIUM_ARGS, start_server  # noqa: E402
 
 # settled: the script has finished, the header is there and nothing is still loading (as tests/e2e)
 SETTLED = """() => {
@@ -316,6 +335,201 @@ async def session(
     await page.context.close()
 
 
+class VisitError(Exception):
+    """A page that did not settle in protocol mode: an exception element, a failed script, a closed socket."""
+
+
+class ProtocolTab:
+    """One visitor speaking Streamlit's own protocol instead of running a browser: for each link, the HTTP
+    requests a returning browser makes (the page, ``/_stcore/health``, ``/_stcore/host-config``; its
+    scripts are in its cache), then a WebSocket on ``/_stcore/stream`` (the ``streamlit`` subprotocol, the
+    page's cookies, among them nginx's ``caixin_route``, so the socket reaches the replica that served the
+    page) and a ``rerun_script`` BackMsg with the ``ClientState`` the frontend sends for that URL: the
+    query string, the page's URL path as ``page_name`` (``st.navigation`` resolves it), no page hash, no
+    widget state, no cached messages (a full page load starts with an empty message cache). The page has
+    settled when a ``script_finished`` ForwardMsg with a success status arrives and no ``exception``
+    element came before it. The socket stays open while the visitor reads, as a browser's does, and is
+    closed when the next link is opened. Nothing is rendered: the browser's own work is left out."""
+
+    def __init__(self, base: str) -> None:
+        import aiohttp
+
+        self.base = base
+        # unsafe: keep cookies of an IP address host (127.0.0.1), as a browser does
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.socket: Any = None
+        self.reader: asyncio.Task[None] | None = None
+
+    async def close_page(self) -> None:
+        if self.reader:
+            self.reader.cancel()
+            try:
+                await self.reader
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - the page is left anyway
+                pass
+            self.reader = None
+        if self.socket is not None:
+            await self.socket.close()
+            self.socket = None
+
+    async def close(self) -> None:
+        await self.close_page()
+        await self.http.close()
+
+    async def visit(self, link: str, timeout: float) -> dict[str, Any]:
+        """Open ``link`` as a new page load and wait until its script has finished. Returns the replica
+        that served the page (nginx's ``X-Caixin-Replica``, "" without nginx), the bytes received on the
+        socket, the messages and the headings shown; raises VisitError, or TimeoutError after ``timeout``."""
+        async with asyncio.timeout(timeout):
+            return await self._visit(link)
+
+    async def _visit(self, link: str) -> dict[str, Any]:
+        import aiohttp
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        from yarl import URL
+
+        await self.close_page()
+        parts = urllib.parse.urlsplit(link)
+        async with self.http.get(self.base + link) as response:
+            response.raise_for_status()
+            await response.read()
+            replica = response.headers.get("X-Caixin-Replica", "")
+        for probe in ("/_stcore/health", "/_stcore/host-config"):
+            async with self.http.get(self.base + probe) as response:
+                response.raise_for_status()
+                await response.read()
+        xsrf = self.http.cookie_jar.filter_cookies(URL(self.base)).get("_streamlit_xsrf")
+        protocols = ("streamlit", xsrf.value) if xsrf else ("streamlit",)
+        self.socket = socket = await self.http.ws_connect(
+            self.base.replace("http", "ws", 1) + "/_stcore/stream",
+            protocols=protocols,
+            origin=self.base,
+            max_msg_size=0,
+            autoping=True,
+        )
+        back = BackMsg()
+        state = back.rerun_script
+        state.query_string = parts.query
+        state.page_script_hash = ""
+        state.page_name = parts.path.strip("/")
+        state.context_info.url = self.base + link
+        state.context_info.timezone = "UTC"
+        state.context_info.locale = "en-US"
+        await socket.send_bytes(back.SerializeToString())
+        received = messages = 0
+        headings: list[str] = []
+        exceptions: list[str] = []
+        while True:
+            frame = await socket.receive()
+            if frame.type != aiohttp.WSMsgType.BINARY:
+                raise VisitError(f"socket {frame.type.name.lower()} before the script finished")
+            received += len(frame.data)
+            messages += 1
+            message = ForwardMsg()
+            message.ParseFromString(frame.data)
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                element = message.delta.new_element
+                shown = element.WhichOneof("type")
+                if shown == "exception":
+                    exceptions.append(f"{element.exception.type}: {element.exception.message[:80]}")
+                elif shown == "heading":
+                    headings.append(element.heading.body)
+            elif kind == "session_event" and message.session_event.HasField("script_compilation_exception"):
+                raise VisitError("script compilation exception")
+            elif kind == "page_not_found":
+                raise VisitError(f"page not found: {message.page_not_found.page_name!r}")
+            elif kind == "script_finished":
+                status = message.script_finished
+                if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # a rerun follows: wait for its end
+                if status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                    continue
+                if status != ForwardMsg.FINISHED_SUCCESSFULLY:
+                    raise VisitError(f"script finished with status {status}")
+                break
+        if exceptions:
+            raise VisitError("exception shown: " + "; ".join(exceptions))
+        self.reader = asyncio.create_task(self._drain())
+        return {"replica": replica, "bytes": received, "messages": messages, "headings": headings}
+
+    async def _drain(self) -> None:
+        """Read (and answer pings) while the visitor reads the page, as the browser's socket does."""
+        async for _ in self.socket:
+            pass
+
+
+async def protocol_session(
+    tab: ProtocolTab,
+    number: int,
+    options: argparse.Namespace,
+    results: dict[str, list[Any]],
+    article_ids: list[str],
+    links: list[str] = LINKS,
+) -> None:
+    """One protocol visitor (see ProtocolTab), paced as a browser session: starts ``number * ramp /
+    sessions`` s into the run, opens shared links (three in ten a story in the reader) until the deadline
+    and thinks ``think`` seconds on average (uniform between half and one and a half times) after each."""
+    rng = random.Random(number)
+    await asyncio.sleep(number * options.ramp / max(1, options.sessions))
+    deadline = time.monotonic() + options.seconds
+    try:
+        while time.monotonic() < deadline:
+            if article_ids and rng.random() < 0.3:
+                action = f"/reader?article={urllib.parse.quote(rng.choice(article_ids))}"
+            else:
+                action = rng.choice(links)
+            started = time.perf_counter()
+            try:
+                seen = await tab.visit(action, options.timeout)
+                results["timings"].append((action, "protocol", time.perf_counter() - started))
+                results["received"].append((action, seen["bytes"]))
+                results["headings"].append((action, seen["headings"]))
+                if seen["replica"]:
+                    results["served_by"].append((number, seen["replica"]))
+            except Exception as error:  # noqa: BLE001 - every failure is counted, the run goes on
+                elapsed = time.perf_counter() - started
+                await tab.close_page()
+                results["errors"].append(
+                    f"protocol {action} after {elapsed:.0f} s: {type(error).__name__}: {str(error)[:100]}"
+                )
+            if options.think:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * options.think)
+    finally:
+        await tab.close()
+
+
+async def protocol_run(
+    base: str, options: argparse.Namespace, links: list[str] = LINKS, article_ids: list[str] | None = None
+) -> dict[str, list[Any]]:
+    """``options.sessions`` protocol visitors at once (no browser, no CPU meter): the results lists."""
+    results: dict[str, list[Any]] = {
+        "timings": [], "errors": [], "served_by": [], "received": [], "headings": []
+    }  # fmt: skip
+    await asyncio.gather(
+        *(
+            protocol_session(ProtocolTab(base), n, options, results, article_ids or [], links)
+            for n in range(options.sessions)
+        )
+    )
+    return results
+
+
+async def warm_replicas_protocol(base: str, replicas: int, timeout: float) -> list[str]:
+    """As warm_replicas, with protocol visitors (each a new visitor without a route cookie)."""
+    served: list[str] = []
+    while len(set(served)) < replicas and len(served) < 10 * replicas:
+        tab = ProtocolTab(base)
+        try:
+            served.append((await tab.visit("/", timeout))["replica"])
+        finally:
+            await tab.close()
+    if len(set(served)) < replicas:
+        raise SystemExit(f"load: {len(served)} warm-up visits reached only {sorted(set(served))}")
+    return served
+
+
 async def warm_replicas(browser: Any, base: str, replicas: int, timeout_ms: float) -> list[str]:
     """Fresh browsers open the app one after another until ``replicas`` different replicas have served
     one (at most 10 visits a replica), so that each has loaded the collection. Returns who served each."""
@@ -332,14 +546,32 @@ async def warm_replicas(browser: Any, base: str, replicas: int, timeout_ms: floa
 async def run(
     base: str, options: argparse.Namespace, article_ids: list[str], server_pid: int | None
 ) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
+    """The run: ``options.sessions`` sessions at once, all in the browser, or with ``options.protocol``
+    all protocol visitors but ``options.browsers`` of them in the browser."""
+    from contextlib import AsyncExitStack
 
-    results: dict[str, list[Any]] = {"timings": [], "errors": [], "cold": [], "served_by": []}
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    results: dict[str, list[Any]] = {
+        "timings": [], "errors": [], "cold": [], "served_by": [], "received": [], "headings": []
+    }  # fmt: skip
+    protocol = getattr(options, "protocol", False)
+    in_browser = min(options.sessions, getattr(options, "browsers", 0)) if protocol else options.sessions
+    async with AsyncExitStack() as stack:
+        browser: Any = None
+        if in_browser or (getattr(options, "warm_replicas", 0) and not protocol):
+            from playwright.async_api import async_playwright
+
+            playwright = await stack.enter_async_context(async_playwright())
+            browser = await playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            stack.push_async_callback(browser.close)
         if getattr(options, "warm_replicas", 0):
-            results["warmed"] = await warm_replicas(browser, base, options.warm_replicas, options.timeout * 1000)
-        pages = [await new_tab(browser) for _ in range(options.sessions)]
+            if protocol:
+                warmed = await warm_replicas_protocol(base, options.warm_replicas, options.timeout)
+            else:
+                warmed = await warm_replicas(browser, base, options.warm_replicas, options.timeout * 1000)
+            results["warmed"] = warmed
+        pages = [await new_tab(browser) for _ in range(in_browser)]
         if not options.cold:
             # each visitor has opened the dashboard before: its browser holds Streamlit's scripts. These
             # first visits (an empty cache, a few at a time) are timed apart and are not the run.
@@ -359,14 +591,18 @@ async def run(
         stop = asyncio.Event()
         sampler = asyncio.create_task(meter.run(stop))
         started = time.perf_counter()
+        # the browser sessions take the first numbers (and so the first starts of a ramp)
         await asyncio.gather(
-            *(session(page, base, n, options, results, article_ids) for n, page in enumerate(pages))
+            *(session(page, base, n, options, results, article_ids) for n, page in enumerate(pages)),
+            *(
+                protocol_session(ProtocolTab(base), n, options, results, article_ids)
+                for n in range(in_browser, options.sessions)
+            ),
         )
         wall = time.perf_counter() - started
         cpu = meter.figures()
         stop.set()
         await sampler
-        await browser.close()
     return {**results, "cpu": cpu, "wall_s": wall}
 
 
@@ -391,7 +627,17 @@ def main() -> None:
     parser.add_argument(
         "--replicas", type=int, default=1, help="with --url: warm up until this many replicas have answered"
     )
+    parser.add_argument(
+        "--protocol",
+        action="store_true",
+        help="sessions speak Streamlit's WebSocket protocol instead of running a browser (no rendering)",
+    )
+    parser.add_argument(
+        "--browsers", type=int, default=0, help="with --protocol: this many of the sessions in Chromium"
+    )
     args = parser.parse_args()
+    if args.browsers and not args.protocol:
+        parser.error("--browsers: only with --protocol (without it every session is a browser)")
     if args.url and not re.fullmatch(r"http://(127\.0\.0\.1|localhost)(:\d+)?/?", args.url):
         parser.error("--url: only a dashboard on this machine (http://127.0.0.1:PORT)")
 
@@ -422,6 +668,7 @@ def main() -> None:
         started = time.perf_counter()
         warm = argparse.Namespace(sessions=1, seconds=1, think=0, ramp=0, timeout=600, in_app=0, cold=True)
         warm.warm_replicas = args.replicas if args.url else 0
+        warm.protocol, warm.browsers = args.protocol, 0
         warmed = asyncio.run(run(url, warm, [], server_pid)).get("warmed", [])
         warm_up = time.perf_counter() - started
         before = rss_mb(server_pid) if server_pid else None
@@ -442,6 +689,9 @@ def main() -> None:
         name = page_name(action) if action.startswith("/") else action
         by_page.setdefault(name, []).append(seconds)
         by_kind.setdefault(kind, []).append(seconds)
+    received: dict[str, list[int]] = {}
+    for action, size in outcome["received"]:
+        received.setdefault(page_name(action), []).append(size)
     cpu = outcome["cpu"]
     if not server_pid:
         del cpu["server_cpu_s"]  # in the containers: counted in other_cpu_s
@@ -457,6 +707,8 @@ def main() -> None:
         },
         "stories": args.stories,
         "sessions": args.sessions,
+        "mode": "protocol" if args.protocol else "browser",
+        "browser_sessions": min(args.browsers, args.sessions) if args.protocol else args.sessions,
         "seconds": args.seconds,
         "think_s": args.think,
         "ramp_s": args.ramp,
@@ -470,6 +722,13 @@ def main() -> None:
         "settled_p95_s": round(quantiles[18], 2),
         "settled_max_s": round(max(timings), 2) if timings else None,
         "settled_p50_by_page_s": {k: round(statistics.median(v), 2) for k, v in sorted(by_page.items())},
+        "settled_p95_by_page_s": {
+            k: round(statistics.quantiles(v, n=20)[18] if len(v) >= 20 else max(v), 2)
+            for k, v in sorted(by_page.items())
+        },
+        "protocol_kb_per_page_p50": {
+            k: round(statistics.median(v) / 1024, 1) for k, v in sorted(received.items())
+        },
         "first_visits_warm_up": {
             "visits": len(outcome["cold"]),
             "p50_s": round(statistics.median(outcome["cold"]), 2) if outcome["cold"] else None,

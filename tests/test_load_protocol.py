@@ -1,0 +1,129 @@
+"""``bench.load --protocol`` for real: protocol visitors (Streamlit's own WebSocket protocol, no browser)
+against real ``streamlit run`` servers.
+
+- the dashboard on the shipped sample: three visitors open the shared links of ``bench.load`` for a few
+  seconds; every page settles, with no error, and each link ran the page its URL names (``st.navigation``
+  resolved the ``page_name`` sent: the page's title is among the headings received);
+- a tiny app of our own that raises on ``?boom=1`` and sleeps on ``?sleep=S``: a page showing an exception
+  is counted as an error, and so is a page whose script has not finished within the timeout; its plain
+  page settles, and the cookies of the page (nginx's route cookie) reach the WebSocket's handshake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e.conftest import _free_port, _wait_healthy, start_server
+
+from bench.load import LINKS, TITLES, page_name, protocol_run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY_APP = """
+import time
+
+import streamlit as st
+
+st.title("Tiny")
+st.write("3 stories")
+if st.query_params.get("boom"):
+    raise RuntimeError("boom from the tiny app")
+if st.query_params.get("sleep"):
+    time.sleep(float(st.query_params["sleep"]))
+st.write("done")
+# the cookies of the WebSocket's handshake (nginx routes the socket by its caixin_route cookie)
+st.header("route " + st.context.cookies.get("caixin_route", "none"))
+"""
+
+
+def options(sessions: int, seconds: float, think: float, timeout: float) -> argparse.Namespace:
+    return argparse.Namespace(sessions=sessions, seconds=seconds, think=think, ramp=0, timeout=timeout)
+
+
+def test_protocol_sessions_settle_every_page_of_the_dashboard(tmp_path: Path) -> None:
+    server, process = start_server(tmp_path, ROOT / "data" / "pages")
+    try:
+        # the first visit loads the collection (not what is checked)
+        warm = asyncio.run(protocol_run(server.url, options(1, 0.1, 0, 180), ["/"]))
+        assert warm["errors"] == [] and len(warm["timings"]) == 1
+        results = asyncio.run(protocol_run(server.url, options(3, 8, 0.3, 60), LINKS))
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert results["errors"] == []
+    assert len(results["timings"]) >= 9  # three visitors, a page about every second or two each
+    assert len({page_name(action) for action, _, _ in results["timings"]}) >= 3
+    for action, headings in results["headings"]:
+        assert TITLES[page_name(action)] in headings, (action, headings)
+    assert all(size > 1000 for _, size in results["received"])
+    assert results["served_by"] == []  # no nginx in front: no replica header
+
+
+@pytest.fixture(scope="module")
+def tiny_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("tiny")
+    (folder / "tiny.py").write_text(TINY_APP)
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(folder / "tiny.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with (folder / "streamlit.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=folder, env=os.environ, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_plain_page_of_the_tiny_app_settles(tiny_app: str) -> None:
+    results = asyncio.run(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/"]))
+    assert results["errors"] == []
+    assert len(results["timings"]) >= 4
+    assert all(headings == ["Tiny", "route none"] for _, headings in results["headings"])
+
+
+def test_the_page_cookies_go_with_the_websocket(tiny_app: str) -> None:
+    """As a browser's: the route cookie nginx set on the page reaches the WebSocket's handshake."""
+    from yarl import URL
+
+    from bench.load import ProtocolTab
+
+    async def visit() -> list[str]:
+        tab = ProtocolTab(tiny_app)
+        try:
+            tab.http.cookie_jar.update_cookies({"caixin_route": "r42"}, URL(tiny_app))
+            return list((await tab.visit("/", 30))["headings"])
+        finally:
+            await tab.close()
+
+    assert asyncio.run(visit()) == ["Tiny", "route r42"]
+
+
+def test_a_page_that_raises_is_an_error(tiny_app: str) -> None:
+    results = asyncio.run(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/?boom=1"]))
+    assert results["timings"] == []
+    assert len(results["errors"]) >= 4
+    assert all(
+        "exception shown" in error and "boom from the tiny app" in error for error in results["errors"]
+    )
+
+
+def test_a_page_not_finished_within_the_timeout_is_an_error(tiny_app: str) -> None:
+    link = "/?" + urllib.parse.urlencode({"sleep": 6})
+    results = asyncio.run(protocol_run(tiny_app, options(2, 1, 0, 1.5), [link]))
+    assert results["timings"] == []
+    assert len(results["errors"]) == 2  # one visit each: the first takes the whole second and more
+    assert all("TimeoutError" in error for error in results["errors"])
