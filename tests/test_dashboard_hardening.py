@@ -370,3 +370,13 @@ def test_path_names_clear_messages_in_hosted_mode(tmp_path: Path) -> None:
     local = PathNames([str(pages)], hosted=False, hidden=[cache])
     assert local.text(f"{pages}/a.txt:3: warning") == "a.txt:3: warning"
     assert local.text(f"{cache}/ab12: cache not written") == f"{cache}/ab12: cache not written"
+
+
+@pytest.mark.parametrize("page", ["overview", "timeline", "reporters", "themes"])
+def test_a_collection_of_no_story_says_where_to_add_pages(data_dir: Path, page: str) -> None:
+    (data_dir / SAMPLE_FILE).write_text("Home\nLatest News\n", encoding="utf-8")  # a page of no story
+    at = open_page(page)
+    assert not at.exception, [e.message for e in at.exception]
+    assert header_count(at) == 0
+    assert any("add saved pages on the Data page" in text for text in values(at.info))
+    assert not any("No story matches all the filters" in text for text in values(at.markdown))

@@ -215,6 +215,16 @@ def header(view: View, title: str) -> None:
         ways_out(view)
 
 
+def stop_when_empty(view: View) -> None:
+    """End the page when no story is selected. With filters set, the header has already said so and
+    offered the filters to remove (``ways_out``); a collection of no story at all says so here."""
+    if view.count:
+        return
+    if view.filters.empty:
+        st.info("The collection holds no story yet: add saved pages on the Data page.")
+    st.stop()
+
+
 def ways_out(view: View) -> None:
     """No story selected: which filter to remove (with the stories it would bring back) and how many
     stories each search term matches on its own, each removal a button."""

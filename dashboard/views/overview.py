@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import charts
 from components.filters import chart_filter
-from components.view import get_view, header, remember, span_text
+from components.view import get_view, header, remember, span_text, stop_when_empty
 from core.analysing.analytics import reporter_counts, selection_summary, theme_counts, timeline
 
 view = get_view()
@@ -47,9 +47,7 @@ if summary["first"] and summary["last"]:
 else:
     figures.metric("Date span", "–", width=FIGURE_WIDTH, help="No story in the selection has a date.")
 
-if not view.count:
-    st.info("No stories match the filters. Clear some filters in the sidebar.")
-    st.stop()
+stop_when_empty(view)
 
 span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "D" if span_days <= 60 else ("W" if span_days <= 730 else "M")

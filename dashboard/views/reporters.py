@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import charts, url_state
 from components.filters import set_filter
-from components.view import get_view, header
+from components.view import get_view, header, stop_when_empty
 from core.analysing.analytics import (
     cobyline_pairs,
     reporter_counts,
@@ -20,9 +20,7 @@ from core.analysing.analytics import (
 
 view = get_view()
 header(view, "Reporters")
-if not view.count:
-    st.info("No stories match the filters.")
-    st.stop()
+stop_when_empty(view)
 
 counts = view.cached("reporter_counts", reporter_counts, "frame")
 people = counts[counts["kind"] == "reporter"]

@@ -17,7 +17,7 @@ from components.compare import render as render_comparison
 from components.figures import bar_figure, data_button, file_stem, heatmap_figure, plain, show_figure
 from components.filters import chart_filter
 from components.paging import pager
-from components.view import get_view, header
+from components.view import get_view, header, stop_when_empty
 from components.warm import BACKGROUND
 from core.analysing.analytics import theme_cooccurrence, theme_counts, theme_evidence
 from core.analysing.compare import compare, side_mask
@@ -31,9 +31,7 @@ EVIDENCE_ROWS = 50  # evidence rows sent at a time
 view = get_view()
 collection = view.collection
 header(view, "Themes")
-if not view.count:
-    st.info("No stories match the filters.")
-    st.stop()
+stop_when_empty(view)
 
 labels, colours = view.theme_labels, view.theme_colours
 counts = view.cached("theme_counts", theme_counts, "memberships", "frame")

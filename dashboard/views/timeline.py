@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import charts, url_state
 from components.filters import dates_from_chart
-from components.view import get_view, header
+from components.view import get_view, header, stop_when_empty
 from core.analysing.analytics import (
     MAX_PERIODS,
     fitting_period,
@@ -33,9 +33,7 @@ MEASURES = {"counts": "Counts", "share": "Share of the period's stories"}
 
 view = get_view()
 header(view, "Timeline")
-if not view.count:
-    st.info("No stories match the filters.")
-    st.stop()
+stop_when_empty(view)
 
 controls = st.columns([2, 2, 2])
 period = (
