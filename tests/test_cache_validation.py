@@ -68,6 +68,13 @@ def assert_same(corpus: Corpus, clean: Corpus) -> None:
     assert corpus.report.to_dict() == clean.report.to_dict()
 
 
+def assert_rebuilt_once(corpus: Corpus) -> None:
+    """Built from the pages, with one warning of one line saying the cache is rebuilt."""
+    assert not corpus.from_cache
+    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
+    assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+
+
 # -- the state ------------------------------------------------------------------------------------------
 
 Edit = Callable[[dict[str, Any], Callable[[str], str]], None]
@@ -139,9 +146,7 @@ def test_a_state_of_the_wrong_shape_is_rebuilt_with_a_warning(tmp_path: Path, ed
 
     corpus = run(folder, cache)
 
-    assert not corpus.from_cache
-    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
-    assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+    assert_rebuilt_once(corpus)
     assert_same(corpus, run(folder, tmp_path / "clean"))
     assert len(corpus.cache_warnings) == 1, corpus.cache_warnings  # nothing more when the parts were read
     again = run(folder, cache)
@@ -369,9 +374,7 @@ def test_a_damaged_part_file_is_rebuilt_at_the_start(tmp_path: Path, part: str, 
 
     corpus = run(folder, cache)
 
-    assert not corpus.from_cache
-    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
-    assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+    assert_rebuilt_once(corpus)
     assert path.name in corpus.cache_warnings[0]
     assert_same(corpus, run(folder, tmp_path / "clean"))
     assert run(folder, cache).from_cache
@@ -503,9 +506,7 @@ def test_an_articles_file_of_the_wrong_schema_is_rebuilt(tmp_path: Path, edit: s
 
     corpus = run(folder, cache)  # nothing changed: the articles file would be used as it is
 
-    assert not corpus.from_cache
-    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
-    assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+    assert_rebuilt_once(corpus)
     assert path.name in corpus.cache_warnings[0]
     assert_same(corpus, run(folder, tmp_path / "clean"))
     assert run(folder, cache).from_cache
@@ -525,9 +526,7 @@ def test_a_records_file_of_the_wrong_schema_is_rebuilt(tmp_path: Path, edit: str
 
     corpus = run(folder, cache)
 
-    assert not corpus.from_cache
-    assert len(corpus.cache_warnings) == 1, corpus.cache_warnings
-    assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
+    assert_rebuilt_once(corpus)
     assert path.name in corpus.cache_warnings[0]
     assert_same(corpus, run(folder, tmp_path / "clean"))
     assert run(folder, cache).from_cache
