@@ -401,10 +401,11 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
 
 def browser_helpers() -> tuple[Any, Any]:
     """``bench.load`` (settled check, RSS) and the end-to-end tests' ``conftest`` (Chromium flags, free
-    port, health check); imported late: ``bench.load`` puts ``tests/e2e`` on the path."""
+    port, health check); imported late: ``bench.load`` puts ``tests`` on the path (``e2e.conftest``, the
+    module pytest knows as ``tests/e2e/conftest.py``)."""
     import bench.load as load
 
-    return load, importlib.import_module("conftest")  # tests/e2e/conftest.py
+    return load, importlib.import_module("e2e.conftest")
 
 
 def open_page(tab: Any, url: str, timeout: float) -> float:

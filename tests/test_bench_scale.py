@@ -44,3 +44,12 @@ def test_verdicts_and_tiers() -> None:
         1_000_000,
         1_000_000,
     ]
+
+
+def test_browser_helpers_are_the_e2e_ones() -> None:
+    """The browser figures start servers and Chromium with the end-to-end tests' helpers (a run once
+    failed here when ``bench.load`` changed how it imports them)."""
+    load, e2e = bench_scale.browser_helpers()
+    assert e2e.__file__.endswith(str(Path("tests", "e2e", "conftest.py")))
+    assert callable(e2e._free_port) and callable(e2e.chromium_path) and e2e.CHROMIUM_ARGS
+    assert callable(load.start_server) and load.start_server is e2e.start_server
