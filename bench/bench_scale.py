@@ -362,7 +362,7 @@ STREAMLIT_OPTIONS = {
     "browser.gatherUsageStats": "false",
     "server.fileWatcherType": "none",
 }
-TRIVIAL_APP = 'import streamlit as st; st.write("1 article")\n'  # shows what "settled" looks for
+TRIVIAL_APP = 'import streamlit as st; st.write("1 story")\n'  # shows what "settled" looks for (bench.load.SETTLED)
 VIEWS = ["/", "/timeline", "/reporters", "/themes", "/reader", "/data"]
 
 

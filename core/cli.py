@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from core.analysing import export
+from core.analysing.export import story_count
 from core.analysing.themes import themes_of
 from core.config import load_reporters
 from core.errors import CaixinError, QuerySyntaxError
@@ -203,8 +204,8 @@ def format_report(corpus: Corpus) -> str:
     totals = corpus.report.line_accounting()
     out.append("")
     out.append(
-        f"{totals['files']} files, {totals['lines']} lines ({totals['nonblank']} non-blank), "
-        f"{len(corpus.articles)} articles after merging {corpus.report.duplicates_merged} duplicate copies, "
+        f"{totals['files']:,} {'file' if totals['files'] == 1 else 'files'}, {totals['lines']} lines ({totals['nonblank']} non-blank), "
+        f"{story_count(len(corpus.articles))} after merging {corpus.report.duplicates_merged} duplicate copies, "
         f"{totals['unknown']} unknown lines, {len(corpus.report.errors)} failed inputs"
     )
     for variant, canonical in sorted(corpus.report.reporter_merges.items()):
@@ -302,7 +303,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         collection.prepare()
     stories, files = len(corpus.articles), len(corpus.report.pages)
     print(
-        f"{stories:,} {'story' if stories == 1 else 'stories'} from {files:,} {'file' if files == 1 else 'files'} "
+        f"{story_count(stories)} from {files:,} {'file' if files == 1 else 'files'} "
         f"in {time.perf_counter() - started:.1f} s{where}"
     )
     return EXIT_INPUT if corpus.failed else EXIT_OK
@@ -335,7 +336,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
     else:
         print(
-            f"{len(found)} articles match {args.query!r}"
+            f"{story_count(len(found))} match{'es' if len(found) == 1 else ''} {args.query!r}"
             + (f" (showing {args.limit})" if len(found) > args.limit else "")
         )
         for row in rows:
@@ -355,7 +356,7 @@ def cmd_themes(args: argparse.Namespace) -> int:
     for theme in collection.themes:
         rows = memberships[memberships["theme"] == theme.slug]
         share = f"{100 * len(rows) / total:.1f}%" if total else "-"
-        print(f"{theme.slug:<18} {len(rows):>7} articles ({share})  {theme.label}")
+        print(f"{theme.slug:<18} {story_count(len(rows)):>15} ({share})  {theme.label}")
         if args.evidence:
             for row in rows.itertuples():
                 print(f"    {row.article_id}  {headlines.get(str(row.article_id), '')[:70]}")

@@ -53,3 +53,16 @@ def test_browser_helpers_are_the_e2e_ones() -> None:
     assert e2e.__file__.endswith(str(Path("tests", "e2e", "conftest.py")))
     assert callable(e2e._free_port) and callable(e2e.chromium_path) and e2e.CHROMIUM_ARGS
     assert callable(load.start_server) and load.start_server is e2e.start_server
+
+
+def test_the_trivial_app_shows_what_settled_waits_for() -> None:
+    """The one-line app's page must count as settled, or every browser figure waits out its time limit
+    (it did once: the app said "1 article" after the pages' noun became "stories")."""
+    import re
+
+    load, _ = bench_scale.browser_helpers()
+    pattern = re.search(r"/(.+?)/\.test\(main\.innerText\)", load.SETTLED)
+    assert pattern is not None, load.SETTLED
+    shown = re.search(r'st\.write\("([^"]*)"\)', bench_scale.TRIVIAL_APP)
+    assert shown is not None
+    assert re.search(pattern.group(1).replace("\\\\", "\\"), shown.group(1))

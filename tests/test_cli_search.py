@@ -72,7 +72,7 @@ def test_search_table(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> No
     code, out, err = search(capsys, cache_dir, "huawei AND 5G")
     assert code == EXIT_OK, err
     lines = out.splitlines()
-    assert lines[0] == "3 articles match 'huawei AND 5G'"
+    assert lines[0] == "3 stories match 'huawei AND 5G'"
     stories = [line for line in lines if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d  ", line)]
     assert len(stories) == 3
     assert stories[0].startswith("2019-11-07 17:09  The Chinese government has again asked")
@@ -87,21 +87,21 @@ def test_search_table(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> No
 def test_search_plain_argument_order(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:
     code, out, err = run(capsys, "search", "tiktok", str(SAMPLE_PAGES), "--cache-dir", str(cache_dir))
     assert code == EXIT_OK, err
-    assert out.splitlines()[0] == "1 articles match 'tiktok'"
+    assert out.splitlines()[0] == "1 story matches 'tiktok'"
     assert "[TikTok]" in out
 
 
 def test_search_table_limit(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:
     code, out, _ = search(capsys, cache_dir, "huawei", "--limit", "2")
     assert code == EXIT_OK
-    assert out.splitlines()[0] == "5 articles match 'huawei' (showing 2)"
+    assert out.splitlines()[0] == "5 stories match 'huawei' (showing 2)"
     assert len(re.findall(r"^\d{4}-\d\d-\d\d ", out, flags=re.MULTILINE)) == 2
 
 
 def test_search_table_unsigned_story(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:
     code, out, _ = search(capsys, cache_dir, '"north korea"')
     assert code == EXIT_OK
-    assert out.splitlines()[0] == "1 articles match '\"north korea\"'"
+    assert out.splitlines()[0] == "1 story matches '\"north korea\"'"
     assert "[unsigned]" in out
 
 
@@ -186,7 +186,7 @@ def test_search_deeply_nested_query_is_a_usage_error(
 
 
 def _counts(out: str) -> dict[str, int]:
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+) articles \(", out, flags=re.MULTILINE)}
+    return {m[1]: int(m[2].replace(",", "")) for m in re.finditer(r"^(\S+)\s+([\d,]+) stor(?:y|ies) \(", out, flags=re.MULTILINE)}
 
 
 def test_themes_counts(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> None:
@@ -198,7 +198,7 @@ def test_themes_counts(capsys: pytest.CaptureFixture[str], cache_dir: Path) -> N
     assert counts["trade-war"] == 6
     assert counts["tiktok-apps"] == 1
     assert {"5g-telecom", "canada-china", "diplomacy", "energy", "science-tech"} <= set(counts)
-    assert re.search(r"^huawei\s+5 articles \(25\.0%\)  Huawei$", out, flags=re.MULTILINE)
+    assert re.search(r"^huawei\s+5 stories \(25\.0%\)  Huawei$", out, flags=re.MULTILINE)
     assert "×" not in out  # no evidence without --evidence
 
 
