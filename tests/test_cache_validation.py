@@ -357,17 +357,21 @@ FILE_DAMAGE: dict[str, Callable[[Path], object]] = {
 }
 
 
+def written_part(tmp_path: Path, part: str) -> tuple[Path, Path, Path]:
+    """The inputs, the cache folder after one ingest, and the file of ``part`` in that cache."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    run(folder, cache)
+    state = store_of(folder, cache).load_state()
+    assert state is not None
+    return folder, cache, store_of(folder, cache).part_path(part, state["generation"])
+
+
 @pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "one-file-changed"])
 @pytest.mark.parametrize("damage", sorted(FILE_DAMAGE))
 @pytest.mark.parametrize("part", PARTS)
 def test_a_damaged_part_file_is_rebuilt_at_the_start(tmp_path: Path, part: str, damage: str, changed: bool) -> None:
-    folder = make_inputs(tmp_path)
-    cache = tmp_path / "cache"
-    run(folder, cache)
-    store = store_of(folder, cache)
-    state = store.load_state()
-    assert state is not None
-    path = store.part_path(part, state["generation"])
+    folder, cache, path = written_part(tmp_path, part)
     FILE_DAMAGE[damage](path)
     if changed:
         change_a_file(folder)
@@ -381,13 +385,7 @@ def test_a_damaged_part_file_is_rebuilt_at_the_start(tmp_path: Path, part: str, 
 
 
 def test_a_part_with_one_row_less_than_the_state_says_is_rebuilt(tmp_path: Path) -> None:
-    folder = make_inputs(tmp_path)
-    cache = tmp_path / "cache"
-    run(folder, cache)
-    store = store_of(folder, cache)
-    state = store.load_state()
-    assert state is not None
-    path = store.part_path("headlines", state["generation"])
+    folder, cache, path = written_part(tmp_path, "headlines")
     pq.write_table(pq.read_table(path).slice(1), path)
     corpus = run(folder, cache)
     assert not corpus.from_cache and len(corpus.cache_warnings) == 1
