@@ -28,7 +28,7 @@ if str(FIXTURES) not in sys.path:
 
 settings.register_profile("default", max_examples=300, deadline=None)
 settings.register_profile(
-    "ci", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 settings.register_profile(
     "slow", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]

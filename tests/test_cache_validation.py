@@ -75,6 +75,15 @@ def assert_rebuilt_once(corpus: Corpus) -> None:
     assert "rebuilding" in corpus.cache_warnings[0] and "\n" not in corpus.cache_warnings[0]
 
 
+def alternately(cases: list[str]) -> list[Any]:
+    """Each case once, every other one with a file of the inputs changed as well (the incremental path)
+    and the rest with the inputs unchanged (the warm start): both paths, at half the cost of both for each."""
+    return [
+        pytest.param(case, bool(n % 2), id=f"{case}-{'one-file-changed' if n % 2 else 'unchanged'}")
+        for n, case in enumerate(cases)
+    ]
+
+
 # -- the state ------------------------------------------------------------------------------------------
 
 Edit = Callable[[dict[str, Any], Callable[[str], str]], None]
@@ -131,8 +140,7 @@ STATE_EDITS: dict[str, Edit] = {
 }
 
 
-@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "one-file-changed"])
-@pytest.mark.parametrize("edit", sorted(STATE_EDITS))
+@pytest.mark.parametrize(("edit", "changed"), alternately(sorted(STATE_EDITS)))
 def test_a_state_of_the_wrong_shape_is_rebuilt_with_a_warning(tmp_path: Path, edit: str, changed: bool) -> None:
     folder = make_inputs(tmp_path)
     cache = tmp_path / "cache"
@@ -300,8 +308,7 @@ def _edit_part(store: CacheStore, part: str, edit: PartEdit, key_of: Callable[[s
     return path
 
 
-@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "one-file-changed"])
-@pytest.mark.parametrize("edit", sorted(PART_EDITS))
+@pytest.mark.parametrize(("edit", "changed"), alternately(sorted(PART_EDITS)))
 def test_a_part_file_not_as_written_is_never_used(tmp_path: Path, edit: str, changed: bool) -> None:
     """A part file of the wrong schema is found at the start: one warning and a rebuild. One whose values
     are wrong is found when it is read: at once by an incremental ingest (which reuses it), else when
@@ -367,8 +374,7 @@ def written_part(tmp_path: Path, part: str) -> tuple[Path, Path, Path]:
     return folder, cache, store_of(folder, cache).part_path(part, state["generation"])
 
 
-@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "one-file-changed"])
-@pytest.mark.parametrize("damage", sorted(FILE_DAMAGE))
+@pytest.mark.parametrize(("damage", "changed"), alternately(sorted(FILE_DAMAGE)))
 @pytest.mark.parametrize("part", PARTS)
 def test_a_damaged_part_file_is_rebuilt_at_the_start(tmp_path: Path, part: str, damage: str, changed: bool) -> None:
     folder, cache, path = written_part(tmp_path, part)

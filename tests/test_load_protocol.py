@@ -17,8 +17,10 @@ import os
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from e2e.conftest import _free_port, _wait_healthy, start_server
@@ -26,6 +28,7 @@ from e2e.conftest import _free_port, _wait_healthy, start_server
 from bench.load import LINKS, TITLES, page_name, protocol_run
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 TINY_APP = """
 import time
@@ -44,6 +47,13 @@ st.header("route " + st.context.cookies.get("caixin_route", "none"))
 """
 
 
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: in the full suite this thread may already run an event loop
+    (the shared Playwright of the end-to-end tests), where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def options(sessions: int, seconds: float, think: float, timeout: float) -> argparse.Namespace:
     return argparse.Namespace(sessions=sessions, seconds=seconds, think=think, ramp=0, timeout=timeout)
 
@@ -52,9 +62,9 @@ def test_protocol_sessions_settle_every_page_of_the_dashboard(tmp_path: Path) ->
     server, process = start_server(tmp_path, ROOT / "data" / "pages")
     try:
         # the first visit loads the collection (not what is checked)
-        warm = asyncio.run(protocol_run(server.url, options(1, 0.1, 0, 180), ["/"]))
+        warm = run_apart(protocol_run(server.url, options(1, 0.1, 0, 180), ["/"]))
         assert warm["errors"] == [] and len(warm["timings"]) == 1
-        results = asyncio.run(protocol_run(server.url, options(3, 8, 0.3, 60), LINKS))
+        results = run_apart(protocol_run(server.url, options(3, 8, 0.3, 60), LINKS))
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -89,7 +99,7 @@ def tiny_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_plain_page_of_the_tiny_app_settles(tiny_app: str) -> None:
-    results = asyncio.run(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/"]))
+    results = run_apart(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/"]))
     assert results["errors"] == []
     assert len(results["timings"]) >= 4
     assert all(headings == ["Tiny", "route none"] for _, headings in results["headings"])
@@ -109,11 +119,11 @@ def test_the_page_cookies_go_with_the_websocket(tiny_app: str) -> None:
         finally:
             await tab.close()
 
-    assert asyncio.run(visit()) == ["Tiny", "route r42"]
+    assert run_apart(visit()) == ["Tiny", "route r42"]
 
 
 def test_a_page_that_raises_is_an_error(tiny_app: str) -> None:
-    results = asyncio.run(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/?boom=1"]))
+    results = run_apart(protocol_run(tiny_app, options(2, 2, 0.2, 30), ["/?boom=1"]))
     assert results["timings"] == []
     assert len(results["errors"]) >= 4
     assert all(
@@ -123,7 +133,7 @@ def test_a_page_that_raises_is_an_error(tiny_app: str) -> None:
 
 def test_a_page_not_finished_within_the_timeout_is_an_error(tiny_app: str) -> None:
     link = "/?" + urllib.parse.urlencode({"sleep": 6})
-    results = asyncio.run(protocol_run(tiny_app, options(2, 1, 0, 1.5), [link]))
+    results = run_apart(protocol_run(tiny_app, options(2, 1, 0, 1.5), [link]))
     assert results["timings"] == []
     assert len(results["errors"]) == 2  # one visit each: the first takes the whole second and more
     assert all("TimeoutError" in error for error in results["errors"])
