@@ -36,6 +36,20 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# The two pytest workers (``-n 2 --dist loadgroup`` in pyproject.toml) share out the tests, except that the
+# files of one heavy kind run together on one worker: the browser tests share one Streamlit server and one
+# Chromium per worker, the Docker tests one image build, the cluster tests the CPU their workers take.
+WORKER_GROUPS = {"e2e": "browser", "docker": "docker", "cluster": "cluster"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = next((WORKER_GROUPS[m.name] for m in item.iter_markers() if m.name in WORKER_GROUPS), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
