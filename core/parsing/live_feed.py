@@ -149,36 +149,57 @@ def _byline_parts(authors_text: str, agencies: frozenset[str]) -> tuple[str, tup
 
 def parse_contacts(rest: str) -> list[str]:
     """``"Wang Jing ( and Denise Jia ("`` -> ``["Wang Jing", "Denise Jia"]``; e-mails and extras dropped."""
+    return list(_contact_names(rest))
+
+
+@lru_cache(maxsize=8192)  # a corpus has few distinct contact lines, each under many stories
+def _contact_names(rest: str) -> tuple[str, ...]:
     cleaned = _PARENS.sub(" ", rest)
     names = []
     for part in _AUTHOR_SPLIT.split(cleaned):
         name = " ".join(part.split()).strip(" ,.:;")
         if name and "@" not in name and any(ch.isalpha() for ch in name):
             names.append(name)
-    return names
+    return tuple(names)
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """``pattern`` as a part of a larger pattern, with its case-insensitivity kept to that part."""
+    return f"(?i:{pattern.pattern})" if pattern.flags & re.IGNORECASE else f"(?:{pattern.pattern})"
+
+
+#: The four trailer patterns in the order ``trailer_role`` tries them, behind ``_TRAILER_START``: one
+#: match call classifies a trailer line (``lastgroup`` names the role).
+_TRAILER = re.compile(
+    f"(?={_scoped(_TRAILER_START)})"
+    f"(?:(?P<teaser_note>{_scoped(c.TEASER)})"
+    f"|(?P<contact>{_scoped(c.CONTACT)})"
+    f"|(?P<related>{_scoped(c.RELATED)})"
+    f"|(?P<coverage_link>{_scoped(c.COVERAGE)}))"
+)
 
 
 def trailer_role(story: Any, text: str) -> str | None:
     """The role of a trailer line (teaser note, contact, related headline, coverage link), recorded on
     ``story`` (anything with ``teaser``, ``contacts``, ``related`` and ``coverage_links``); None otherwise.
     Shared by the live-feed and single-article parsers."""
-    if not _TRAILER_START.match(text):
-        return None
-    if c.TEASER.match(text):
+    match = _TRAILER.match(text)
+    return None if match is None else _record_trailer(story, match, text)
+
+
+def _record_trailer(story: Any, match: re.Match[str], text: str) -> str:
+    """Record the trailer line ``text`` that ``_TRAILER`` matched on ``story``; its role."""
+    role = match.lastgroup
+    assert role is not None
+    if role == "related":
+        story.related.append(match["headline"].strip())
+    elif role == "contact":
+        story.contacts.extend(_contact_names(match["rest"]))
+    elif role == "teaser_note":
         story.teaser = True
-        return "teaser_note"
-    contact = c.CONTACT.match(text)
-    if contact:
-        story.contacts.extend(parse_contacts(contact["rest"]))
-        return "contact"
-    related = c.RELATED.match(text)
-    if related:
-        story.related.append(related["headline"].strip())
-        return "related"
-    if c.COVERAGE.match(text):
+    else:
         story.coverage_links.append(text)
-        return "coverage_link"
-    return None
+    return role
 
 
 def infer_headline(lead: str, max_words: int = 12) -> str:
@@ -256,7 +277,7 @@ class LiveFeedParser:
                         number, number, None, "", cut["authors"], authors, agency, cut_in_byline=True
                     )
             return None
-        match = c.BYLINE.match(text)
+        match = c.BYLINE.match(text) if text.count("/") == 2 else None
         if match:
             authors_text, month, day, year, hour, minute, ampm, section = match.group(*_BYLINE_GROUPS)
             published = c.beijing_time(month, day, year, hour, minute, ampm)
@@ -293,10 +314,10 @@ class LiveFeedParser:
 
     def _close_pre(self) -> None:
         """Lines before the first story: a run of three or more headline-like lines is a headline list."""
-        candidates = [(n, t) for n, t in self._pending_pre if c.looks_like_headline(t)]
-        is_list = len(candidates) >= 3
-        for number, text in self._pending_pre:
-            if is_list and c.looks_like_headline(text):
+        headline_like = [c.looks_like_headline(text) for _, text in self._pending_pre]
+        is_list = sum(headline_like) >= 3
+        for (number, text), headline in zip(self._pending_pre, headline_like, strict=True):
+            if is_list and headline:
                 self.report.count("headline_list")
                 self.headlines.append((number, text))
             else:
@@ -304,9 +325,8 @@ class LiveFeedParser:
         self._pending_pre = []
 
     def parse(self) -> tuple[list[Article], list[tuple[int, str]], PageReport]:
-        # The hot loop of an ingest: each line is stripped once, and cheap checks (a "/" for a byline, the
-        # first character and one regex for a trailer, the length for fixed furniture lines) come before
-        # the regexes. A body paragraph, most lines, takes the shortest way; body lines are counted in a
+        # The hot loop of an ingest: each line is stripped once, and cheap checks (two "/" for a byline, the
+        # first character for a trailer, the length for fixed furniture lines) come before the regexes. A body paragraph, most lines, takes the shortest way; body lines are counted in a
         # local and added to the report once.
         if len(self._stripped) != len(self.lines):
             self._stripped = list(map(str.strip, self.lines))
@@ -316,7 +336,7 @@ class LiveFeedParser:
         offset = self.first_line
         roles = self.report.roles
         footer_lines, max_fixed = c.FOOTER_LINES, c.MAX_FIXED_LINE
-        trailer_first, trailer_start = _TRAILER_FIRST, _TRAILER_START.match
+        trailer_first, trailer_match = _TRAILER_FIRST, _TRAILER.match
         is_furniture = c.is_furniture
         block: _Block | None = None
         paragraphs: list[str] = []
@@ -324,7 +344,7 @@ class LiveFeedParser:
         state = "pre"  # pre -> head -> body -> trailer ... -> footer
         for position, index in enumerate(nonblank):
             text = stripped[index]
-            if "/" in text or index == last_index:
+            if index == last_index or text.count("/") == 2:  # a byline holds two, or the page ends in one
                 new_block = self._byline(index + offset, text, index == last_index)
                 if new_block is not None:
                     if state == "pre":
@@ -359,10 +379,10 @@ class LiveFeedParser:
                     self.report.unknown_line(index + offset, text)
                 continue
             assert block is not None
-            if text[0] in trailer_first and trailer_start(text):
-                role = self._trailer_role(block, text)
-                if role:
-                    roles[role] += 1
+            if text[0] in trailer_first:
+                trailer = trailer_match(text)
+                if trailer is not None:
+                    roles[_record_trailer(block, trailer, text)] += 1
                     block.trailer_lines += 1
                     block.last_line = index + offset
                     state = "trailer"
@@ -406,9 +426,6 @@ class LiveFeedParser:
         if seen == 1 and _near_copy(block.photo_lines[0], text):
             return "caption"
         return None
-
-    def _trailer_role(self, block: _Block, text: str) -> str | None:
-        return trailer_role(block, text)
 
     # -- records ------------------------------------------------------------------------------------
     def _article(self, block: _Block, is_last: bool) -> Article:
