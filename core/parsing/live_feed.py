@@ -13,8 +13,9 @@ from functools import lru_cache
 from itertools import compress
 from typing import Any
 
-from core.model import Article, SourceSpan, make_article_id
+from core.model import Article, make_article_id
 from core.parsing import common as c
+from core.parsing.records import new_article, new_source_span
 from core.parsing.report import PageReport
 
 DEFAULT_AGENCIES = frozenset(
@@ -77,9 +78,15 @@ _TITLES = (
 )
 # The title checks follow the stop (``(?<!\bMr.)`` looks back over the stop itself), so that the pattern
 # starts with the ``[.!?]`` class the regex engine can skip ahead to: checking every title before every
-# character made headlines cost 50 µs a story.
+# character made headlines cost 50 µs a story. Titles of one length share one look-behind
+# (``(?<!\b(?:Mr|Ms|Dr).)``): four look-behinds instead of 26 at every stop, half the time.
 _SENTENCE = re.compile(
-    r"[.!?](?<=[a-z0-9”’\"')].)" + "".join(rf"(?<!\b{t}.)" for t in _TITLES) + r"(?=\s+[A-Z“\"])"
+    r"[.!?](?<=[a-z0-9”’\"')].)"
+    + "".join(
+        rf"(?<!\b(?:{'|'.join(t for t in _TITLES if len(t) == size)}).)"
+        for size in sorted({len(t) for t in _TITLES})
+    )
+    + r"(?=\s+[A-Z“\"])"
 )
 #: The characters a trailer line can start with (``Read the full ...``, ``Contact ...``, ``Related: ...``,
 #: ``Read all of ...``, ``View ...``, ``See more ...``); case-insensitive matching lets ``s`` match ``ſ``.
@@ -473,26 +480,26 @@ def story_article(
         if dateline and dateline["agency"].lower() in agencies:
             agency = dateline["agency"]
     body = "\n\n".join(story.paragraphs)
-    return Article(
-        article_id=make_article_id(story.published_at, body, fallback=f"{source}:{story.first_line}"),
-        published_at=story.published_at,
-        section=story.section,
-        byline=byline,
-        authors=authors,
-        agency=agency,
-        headline=headline,
-        headline_inferred=headline_inferred,
-        photo_credit=credit,
-        photo_caption=caption,
-        body=body,
-        paragraphs=len(story.paragraphs),
-        word_count=len(body.split()),
-        teaser=story.teaser,
-        truncated=truncated,
-        contacts=tuple(story.contacts),
-        related=tuple(story.related),
-        coverage_links=tuple(story.coverage_links),
-        sources=(SourceSpan(source, story.first_line, story.last_line),),
+    return new_article(  # Article(...) with its fields in order (core.parsing.records)
+        make_article_id(story.published_at, body, fallback=f"{source}:{story.first_line}"),
+        story.published_at,
+        story.section,
+        byline,
+        authors,
+        agency,
+        headline,
+        headline_inferred,
+        credit,  # photo_credit
+        caption,  # photo_caption
+        body,
+        len(story.paragraphs),
+        len(body.split()),  # word_count
+        story.teaser,
+        truncated,
+        tuple(story.contacts),
+        tuple(story.related),
+        tuple(story.coverage_links),
+        (new_source_span(source, story.first_line, story.last_line),),
     )
 
 
