@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from core.model import BEIJING, Article, SourceSpan
 from core.parsing import common as c
 from core.parsing import live_feed as lf
-from core.parsing import records
+from core.parsing import parse_page, records
 
 # -- the references ------------------------------------------------------------------------------------
 
@@ -194,3 +194,42 @@ def test_new_article_is_the_article_its_init_makes() -> None:
         pass
     else:
         raise AssertionError("an Article made fast is not frozen")
+
+
+# -- word counts ---------------------------------------------------------------------------------------
+
+
+def test_every_white_space_but_the_space_is_unprintable() -> None:
+    """What the live-feed parser's word count relies on (``LiveFeedParser.parse``)."""
+    spaces = [chr(n) for n in range(0x110000) if chr(n).isspace()]
+    assert " " in spaces and all(not ch.isprintable() for ch in spaces if ch != " ")
+
+
+_BODY_LINE = st.lists(
+    st.sampled_from(["China’s", "banks", "5G", "—", "“Yes,”", "a"]), min_size=1, max_size=8
+).flatmap(
+    lambda words: st.lists(
+        st.sampled_from([" ", " ", " ", "  ", "\xa0", "\t", "\u3000", "\x1f", " \u200b"]),
+        min_size=len(words) - 1,
+        max_size=len(words) - 1,
+    ).map(lambda gaps: "".join(w + g for w, g in zip(words, [*gaps, ""], strict=True)))
+)
+
+
+@given(st.lists(_BODY_LINE, min_size=1, max_size=4), st.lists(_BODY_LINE, max_size=3))
+@example(["China’s banks"], ["a  b"])
+def test_word_count_is_the_words_of_the_body(first: list[str], second: list[str]) -> None:
+    """Two stories; the white space of either story's lines may make the page one whose words are split."""
+    page = "\n\n".join(
+        [
+            "By Wang Jing / Apr 22, 2020 05:40 PM / Finance",
+            *first,
+            "Related: X Y",
+            "By Dave Yin / Apr 22, 2020 06:40 PM / Finance",
+            *second,
+            "Related: Z",
+        ]
+    )
+    articles = parse_page(page, "words.txt").articles
+    assert len(articles) == 2
+    assert [a.word_count for a in articles] == [len(a.body.split()) for a in articles]

@@ -271,6 +271,7 @@ class LiveFeedParser:
         self.headlines: list[tuple[int, str]] = []
         self._pending_pre: list[tuple[int, str]] = []
         self._stripped: list[str] = stripped if stripped is not None else []
+        self._single_spaced = False
 
     # -- line classification -------------------------------------------------------------------------
     def _byline(self, number: int, text: str, is_last: bool) -> _Block | None:
@@ -338,6 +339,11 @@ class LiveFeedParser:
         if len(self._stripped) != len(self.lines):
             self._stripped = list(map(str.strip, self.lines))
         stripped = self._stripped
+        # Every body paragraph is one of these lines: when no line holds two spaces in a row or any other
+        # white space (every white space but the space is unprintable), a story's words are its spaces
+        # plus its paragraphs, counted without splitting its body (half the time on a typical page).
+        flat = "".join(stripped)
+        self._single_spaced = "  " not in flat and flat.isprintable()
         nonblank = list(compress(range(len(stripped)), stripped))
         last_index = nonblank[-1] if nonblank and self.page_end else -1
         offset = self.first_line
@@ -453,6 +459,7 @@ class LiveFeedParser:
             headline=headline,
             headline_inferred=True,
             truncated=truncated,
+            single_spaced=self._single_spaced,
         )
 
 
@@ -467,11 +474,14 @@ def story_article(
     headline: str,
     headline_inferred: bool,
     truncated: bool,
+    single_spaced: bool = False,
 ) -> Article:
     """The ``Article`` of a story read by a parser. ``story`` has the parts both the live-feed and the
     single-article parsers collect (``published_at``, ``section``, ``photo_lines``, ``paragraphs``,
     trailer lists, ``first_line``/``last_line``). The photo line with most text gives caption and credit;
-    an unsigned story whose lead opens with a wire dateline (``(Bloomberg) —``) credits that agency."""
+    an unsigned story whose lead opens with a wire dateline (``(Bloomberg) —``) credits that agency.
+    ``single_spaced`` says that no paragraph holds white space other than single spaces (the words are
+    then counted from the spaces)."""
     caption, credit = None, None
     if story.photo_lines:
         caption, credit = _photo_parts(max(story.photo_lines, key=len))
@@ -480,8 +490,11 @@ def story_article(
         if dateline and dateline["agency"].lower() in agencies:
             agency = dateline["agency"]
     body = "\n\n".join(story.paragraphs)
+    # The id names the story's place only when its body opens with no word (``make_article_id``): a body
+    # that starts with a letter or a digit never needs that text made.
+    fallback = "" if body[:1].isalnum() else f"{source}:{story.first_line}"
     return new_article(  # Article(...) with its fields in order (core.parsing.records)
-        make_article_id(story.published_at, body, fallback=f"{source}:{story.first_line}"),
+        make_article_id(story.published_at, body, fallback=fallback),
         story.published_at,
         story.section,
         byline,
@@ -493,7 +506,7 @@ def story_article(
         caption,  # photo_caption
         body,
         len(story.paragraphs),
-        len(body.split()),  # word_count
+        body.count(" ") + len(story.paragraphs) if single_spaced else len(body.split()),  # word_count
         story.teaser,
         truncated,
         tuple(story.contacts),
