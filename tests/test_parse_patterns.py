@@ -233,3 +233,34 @@ def test_word_count_is_the_words_of_the_body(first: list[str], second: list[str]
     articles = parse_page(page, "words.txt").articles
     assert len(articles) == 2
     assert [a.word_count for a in articles] == [len(a.body.split()) for a in articles]
+
+
+# -- page furniture --------------------------------------------------------------------------------------
+
+
+def _old_is_furniture(line: str) -> bool:
+    if len(line) <= c.MAX_FIXED_LINE and line.lower() in c.FURNITURE_LINES:
+        return True
+    if len(line) <= 31 and c.LABEL.match(line) and line not in ("I", "A"):
+        return True
+    if "Caixin" not in line and not line.startswith("Home"):
+        return False
+    return bool(c.FURNITURE_PATTERN.match(line))
+
+
+_FURNITURE_LINE = st.lists(
+    st.sampled_from(
+        ["CX ", "CX Tech", "CX Daily", " is ", "Caixin Global", "Caixin", "'s", " - ", " – ", " | ", "From "]
+        + ["Home", " > ", ">", "©", "Copyright ", "x" * 40, "China News", "FINANCE", "\n", " ", "Share"]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@given(_FURNITURE_LINE)
+@example("China Belt & Road News - Caixin Global\n")
+@example("CX Live is Caixin Global's real-time news portal")
+def test_furniture_is_unchanged(line: str) -> None:
+    assert c.is_furniture(line) == _old_is_furniture(line)
+    if c.FURNITURE_PATTERN.match(line):
+        assert line.startswith(c.FURNITURE_STARTS) or line.endswith(c.FURNITURE_END)

@@ -215,9 +215,11 @@ def beijing_time(
 #: The longest line of ``FURNITURE_LINES`` and ``FOOTER_LINES``: lower-casing never shortens a line, so a
 #: longer line is in neither set and need not be lower-cased to find out.
 MAX_FIXED_LINE = max(len(line) for line in FURNITURE_LINES | FOOTER_LINES)
-#: Every line ``FURNITURE_PATTERN`` matches names Caixin or starts with ``Home``; checking that first spares
-#: the regex (which backtracks over up to 80 characters) on ordinary story paragraphs.
-_FURNITURE_MARKERS = ("Caixin", "Home")
+#: How every line ``FURNITURE_PATTERN`` matches starts or ends (one per alternative): checking that first
+#: spares the regex (which backtracks over up to 80 characters) on ordinary story paragraphs, without
+#: searching the paragraph for a word.
+FURNITURE_STARTS = ("CX ", "Caixin Global ", "Home", "©", "Copyright ")
+FURNITURE_END = ("Caixin Global", "Caixin Global\n")  # ``$`` matches before a last line end too
 
 
 def is_furniture(line: str) -> bool:
@@ -226,7 +228,7 @@ def is_furniture(line: str) -> bool:
         return True
     if len(line) <= 31 and LABEL.match(line) and line not in ("I", "A"):
         return True  # a label is at most 31 characters long
-    if _FURNITURE_MARKERS[0] not in line and not line.startswith(_FURNITURE_MARKERS[1]):
+    if not line.startswith(FURNITURE_STARTS) and not line.endswith(FURNITURE_END):
         return False
     return bool(FURNITURE_PATTERN.match(line))
 

@@ -349,6 +349,7 @@ class LiveFeedParser:
         offset = self.first_line
         roles = self.report.roles
         footer_lines, max_fixed = c.FOOTER_LINES, c.MAX_FIXED_LINE
+        furniture_starts, furniture_end = c.FURNITURE_STARTS, c.FURNITURE_END
         trailer_first, trailer_match = _TRAILER_FIRST, _TRAILER.match
         is_furniture = c.is_furniture
         block: _Block | None = None
@@ -408,9 +409,9 @@ class LiveFeedParser:
                 if is_furniture(text):
                     roles["furniture"] += 1
                     continue
-            # ``is_furniture`` is False for a line longer than any fixed line that names neither Caixin
-            # nor Home: most body paragraphs.
-            elif ("Caixin" in text or text.startswith("Home")) and is_furniture(text):
+            # ``is_furniture`` is False for a line longer than any fixed line that neither starts nor ends
+            # as page furniture does: most body paragraphs.
+            elif (text.startswith(furniture_starts) or text.endswith(furniture_end)) and is_furniture(text):
                 roles["furniture"] += 1
                 continue
             body_lines += 1
