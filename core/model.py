@@ -89,7 +89,10 @@ class SourceSpan:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One story as read from one or more saved pages."""
+    """One story as read from one or more saved pages.
+
+    The parsers make it field by field without this ``__init__`` (``core.parsing.records``): a field
+    added here goes there too (``tests/test_parse_patterns.py`` fails until it does)."""
 
     article_id: str
     published_at: datetime | None
