@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from core.model import BEIJING, EARLIEST_HOLDABLE, LATEST_HOLDABLE
 
@@ -45,9 +46,14 @@ DATE_PATTERN = (
 )
 DATE = re.compile(DATE_PATTERN)
 
-#: A whole byline line: ``By A, B and C / Sep 18, 2019 04:41 PM / World``.
+#: A whole byline line: ``By A, B and C / Sep 18, 2019 04:41 PM / World``. Its author part, date and
+#: section hold no ``/``, so a byline holds exactly two: ``text.count("/") == 2`` is the cheap test before
+#: the regex, which a photo credit (``Photo: Qilai Shen/Bloomberg``) fails. The author part is taken
+#: whole up to the first ``/`` and never given back (``{0,160}+``): that matches exactly the lines the
+#: lazy ``{0,160}?`` matched, about twice as fast on a byline, but ``authors`` keeps the white space before
+#: the ``/`` (every reader of it joins its words).
 BYLINE = re.compile(
-    r"^(?:(?:[Bb][Yy])(?:\s+|$))?(?P<authors>[^/]{0,160}?)\s*/\s*"
+    r"^(?:(?:[Bb][Yy])(?:\s+|$))?(?P<authors>[^/]{0,160}+)\s*/\s*"
     + DATE_PATTERN
     + r"\s*/\s*(?P<section>[^/]{1,48}?)$"
 )
@@ -167,22 +173,41 @@ def is_month_prefix(text: str) -> bool:
     return bool(lowered) and any(name.startswith(lowered) for name in MONTHS)
 
 
+@lru_cache(maxsize=4096)  # the stories of a page fall on a few days
+def _calendar_day(month: str, day: str, year: str) -> tuple[int, int, int] | None:
+    """(year, month, day) as numbers, None for a month name that is none; the day is not checked."""
+    month_number = MONTHS.get(month.lower().rstrip("."))
+    if month_number is None:
+        return None
+    return int(year), month_number, int(day)
+
+
+#: The numbers an hour or a minute is written as (``"7"``, ``"07"``, ``"59"``): a look-up is cheaper than
+#: ``int``, which still reads any other digits (``\d`` matches every Unicode digit).
+_SMALL_NUMBERS = {str(n): n for n in range(100)} | {f"{n:02d}": n for n in range(10)}
+
+
 def beijing_time(
     month: str, day: str, year: str, hour: str, minute: str, ampm: str | None
 ) -> datetime | None:
     """Build a Beijing-time timestamp; a 24-hour hour followed by AM/PM keeps its value (``19:40 PM``)."""
-    month_number = MONTHS.get(month.lower().rstrip("."))
-    if month_number is None:
+    calendar_day = _calendar_day(month, day, year)
+    if calendar_day is None:
         return None
-    h = int(hour)
+    h = _SMALL_NUMBERS.get(hour)
+    if h is None:
+        h = int(hour)
     if ampm and h <= 12:
         pm = ampm[0] in "Pp"
         if h == 12:
             h = 12 if pm else 0
         elif pm:
             h += 12
+    m = _SMALL_NUMBERS.get(minute)
+    if m is None:
+        m = int(minute)
     try:
-        return datetime(int(year), month_number, int(day), h, int(minute), tzinfo=BEIJING)
+        return datetime(*calendar_day, h, m, 0, 0, BEIJING)
     except ValueError:
         return None
 
@@ -190,9 +215,11 @@ def beijing_time(
 #: The longest line of ``FURNITURE_LINES`` and ``FOOTER_LINES``: lower-casing never shortens a line, so a
 #: longer line is in neither set and need not be lower-cased to find out.
 MAX_FIXED_LINE = max(len(line) for line in FURNITURE_LINES | FOOTER_LINES)
-#: Every line ``FURNITURE_PATTERN`` matches names Caixin or starts with ``Home``; checking that first spares
-#: the regex (which backtracks over up to 80 characters) on ordinary story paragraphs.
-_FURNITURE_MARKERS = ("Caixin", "Home")
+#: How every line ``FURNITURE_PATTERN`` matches starts or ends (one per alternative): checking that first
+#: spares the regex (which backtracks over up to 80 characters) on ordinary story paragraphs, without
+#: searching the paragraph for a word.
+FURNITURE_STARTS = ("CX ", "Caixin Global ", "Home", "©", "Copyright ")
+FURNITURE_END = ("Caixin Global", "Caixin Global\n")  # ``$`` matches before a last line end too
 
 
 def is_furniture(line: str) -> bool:
@@ -201,7 +228,7 @@ def is_furniture(line: str) -> bool:
         return True
     if len(line) <= 31 and LABEL.match(line) and line not in ("I", "A"):
         return True  # a label is at most 31 characters long
-    if _FURNITURE_MARKERS[0] not in line and not line.startswith(_FURNITURE_MARKERS[1]):
+    if not line.startswith(FURNITURE_STARTS) and not line.endswith(FURNITURE_END):
         return False
     return bool(FURNITURE_PATTERN.match(line))
 
@@ -259,7 +286,7 @@ def count_bylines(stripped: list[str], stop_at: int | None = None) -> int:
 
 def is_story_byline(text: str) -> bool:
     """A stripped line is a whole live-feed byline with a real date: a story starts there."""
-    match = BYLINE.match(text)
+    match = BYLINE.match(text) if text.count("/") == 2 else None
     return match is not None and (
         beijing_time(
             match["month"], match["day"], match["year"], match["hour"], match["minute"], match["ampm"]
