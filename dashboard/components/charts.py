@@ -256,10 +256,14 @@ def heatmap(
     )
     text = base.mark_text(fontSize=10, aria=False).encode(
         text=alt.Text(f"{value}:Q"),
-        color=alt.condition(
-            alt.datum[value] > data[value].max() / 2 if len(data) else 0,
-            alt.value("white"),
-            alt.value("black"),
+        # the channel made directly: ``alt.condition``'s dict would be checked against the schema as it
+        # is turned into one (70 ms); the spec is the same
+        color=alt.ColorValue(
+            "black",
+            condition={
+                "test": alt.datum[value] > data[value].max() / 2 if len(data) else 0,
+                "value": "white",
+            },
         ),
     )
     # the description given to the layer as it is made: ``.properties`` would copy the whole chart
