@@ -41,6 +41,7 @@ def assert_same(
         (coded.reporter_counts(codes, mask), analytics.reporter_counts(part)),
         (coded.cobyline_pairs(codes, mask), analytics.cobyline_pairs(part)),
         (coded.theme_counts(codes, mask), analytics.theme_counts(memberships, part)),
+        (coded.theme_cooccurrence(codes, mask), analytics.theme_cooccurrence(memberships, part)),
         (coded.reporter_theme_matrix(codes, mask, 2), analytics.reporter_theme_matrix(part, memberships, 2)),
     ]
     for freq in freqs:

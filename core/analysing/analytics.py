@@ -516,6 +516,11 @@ def theme_cooccurrence(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.Dat
     long = pd.DataFrame({"row": rows, "code": codes})
     both = long.merge(long, on="row", suffixes=("_a", "_b"))
     cells = np.bincount(both["code_a"] * len(themes) + both["code_b"], minlength=len(themes) ** 2)
+    return _cooccurrence_table(cells, themes)
+
+
+def _cooccurrence_table(cells: np.ndarray, themes: list[str]) -> pd.DataFrame:
+    """``theme_cooccurrence``'s long table of the ``cells`` (stories per theme x theme, row-major)."""
     labels = np.array(themes, dtype=object)
     return pd.DataFrame(
         {

@@ -25,6 +25,7 @@ import pandas as pd
 
 from core.analysing.analytics import (
     _codes,
+    _cooccurrence_table,
     _credits,
     _local_days,
     _matrix_table,
@@ -45,6 +46,7 @@ __all__ = [
     "reporter_theme_matrix",
     "reporter_timeline",
     "selection_summary",
+    "theme_cooccurrence",
     "theme_counts",
     "timeline",
 ]
@@ -186,14 +188,37 @@ def reporter_theme_matrix(coded: Coded, mask: np.ndarray, top: int = 20) -> pd.D
     chosen = (coded.credit_kinds == 0) & (rank[coded.credit_codes] >= 0) & mask[coded.credit_rows]
     rows, ranks = coded.credit_rows[chosen], rank[coded.credit_codes[chosen]]
     # each chosen credit meets every theme of its story: the story's slice of the theme entries
-    starts, stops = coded.theme_starts[rows], coded.theme_starts[rows + 1]
-    lengths = stops - starts
-    entries = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    entries, lengths = _theme_entries(coded, rows)
     cells = np.bincount(
         np.repeat(ranks, lengths) * len(present) + local[coded.theme_codes[entries]],
         minlength=len(names) * len(present),
     )
     return _matrix_table(names, [coded.themes[i] for i in present], cells)
+
+
+def _theme_entries(coded: Coded, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The theme entries of the stories at ``rows`` (one after the other, a story as often as it is
+    given) and how many each story has."""
+    starts = coded.theme_starts[rows]
+    lengths = coded.theme_starts[rows + 1] - starts
+    entries = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    return entries, lengths
+
+
+def theme_cooccurrence(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
+    """``analytics.theme_cooccurrence`` of the stories of ``mask``: stories carrying both of two themes."""
+    selected = np.flatnonzero(mask[coded.theme_rows])
+    codes = coded.theme_codes[selected]
+    present = np.flatnonzero(np.bincount(codes, minlength=len(coded.themes)))
+    local = np.full(len(coded.themes), -1)
+    local[present] = np.arange(len(present))
+    # each selected entry meets every entry of its story, itself included (the diagonal)
+    partners, lengths = _theme_entries(coded, coded.theme_rows[selected])
+    cells = np.bincount(
+        np.repeat(local[codes], lengths) * len(present) + local[coded.theme_codes[partners]],
+        minlength=len(present) ** 2,
+    )
+    return _cooccurrence_table(cells, [coded.themes[i] for i in present])
 
 
 def cobyline_pairs(coded: Coded, mask: np.ndarray) -> pd.DataFrame:

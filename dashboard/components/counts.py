@@ -104,3 +104,14 @@ def copy_flags(view: View) -> dict[str, int]:
         lambda frame: {name: int(frame[name].sum()) for name in ("teaser", "truncated")},
         ("frame",),
     )
+
+
+def theme_cooccurrence(view: View) -> pd.DataFrame:
+    """Stories carrying both of two themes, every ordered pair."""
+    return _count(  # type: ignore[no-any-return]
+        view,
+        "theme_cooccurrence",
+        coded.theme_cooccurrence,
+        lambda memberships, frame: analytics.theme_cooccurrence(memberships, frame),
+        ("memberships", "frame"),
+    )
