@@ -22,8 +22,10 @@ server serialises them instead), so the CPU of the script thread inside ``story_
 
 The Reader draws its cards only where the browser reported a narrow screen, or has not said yet (AppTest
 has no browser: unknown). ``--screen wide`` (or ``narrow``) sets that report in the session, as a
-desktop's (a phone's) browser would. ``--profile FILE`` writes a cProfile of the measured reruns
-(every script run after the first; ``python -m pstats FILE``); ``--out FILE`` writes the JSON there instead of bench/out/dashboard.json.
+desktop's (a phone's) browser would. ``--profile FILE`` writes a cProfile of the script runs after the
+first (``python -m pstats FILE``), for where the time goes: one profiler follows AppTest's script threads,
+which it does not always catch (two pages' 26 runs once gave 13), and the page scripts' own functions,
+compiled anew on every run, count once; read shares, not totals. ``--out FILE`` writes the JSON there instead of bench/out/dashboard.json.
 """
 
 from __future__ import annotations
