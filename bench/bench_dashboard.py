@@ -19,15 +19,24 @@ drawn on every rerun at every screen width): the Reader's warm reruns with the c
 sides see the same load. The process's CPU includes AppTest's own reading of the elements a run drew (a
 server serialises them instead), so the CPU of the script thread inside ``story_cards``
 (``time.thread_time``) is reported too: what drawing the cards costs the script itself.
+
+The Reader draws its cards only where the browser reported a narrow screen, or has not said yet (AppTest
+has no browser: unknown). ``--screen wide`` (or ``narrow``) sets that report in the session, as a
+desktop's (a phone's) browser would. ``--profile FILE`` writes a cProfile of the script runs after the
+first (``python -m pstats FILE``), for where the time goes: one profiler follows AppTest's script threads,
+which it does not always catch (two pages' 26 runs once gave 13), and the page scripts' own functions,
+compiled anew on every run, count once; read shares, not totals. ``--out FILE`` writes the JSON there instead of bench/out/dashboard.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import statistics
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -38,6 +47,7 @@ PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
 THEMES_PARTS = ["themes:terms", "themes:compare", "themes:names", "themes:evidence"]
 CARDS = "reader:cards"
 CARDS_REPEATS = 3  # reruns per side, per filter change
+SCREEN_REPORT = "_screen_narrow"  # components.story_cards.NARROW_KEY: the width the browser reported
 CHANGES: list[tuple[str, object]] = [
     ("theme", ["huawei"]),
     ("q", '"trade war" OR tariff*'),
@@ -59,6 +69,14 @@ def main() -> None:
         metavar="PAGE",
         help=f"pages to measure, in order (default: all of {', '.join([*PAGES, *THEMES_PARTS, CARDS])})",
     )
+    parser.add_argument(
+        "--screen",
+        choices=["unknown", "wide", "narrow"],
+        default="unknown",
+        help="the screen width the browser reported (default: unknown, as in AppTest)",
+    )
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the measured reruns here")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "dashboard.json")
     args = parser.parse_args()
 
     corpus_dir = ROOT / "bench" / "corpus" / f"stories-{args.stories}"
@@ -74,6 +92,8 @@ def main() -> None:
 
     started = time.perf_counter()
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=900)
+    if args.screen != "unknown":
+        at.session_state[SCREEN_REPORT] = args.screen == "narrow"
     at.run()
     first_load = time.perf_counter() - started
     if at.exception:
@@ -81,6 +101,9 @@ def main() -> None:
     header = at.markdown[0].value if at.markdown else "?"
 
     results: dict[str, dict[str, float]] = {}
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profile_script_threads(profiler)  # every run after the first
     for page in args.pages:
         if page == CARDS:
             results[page] = cards_cost(at)
@@ -125,12 +148,27 @@ def main() -> None:
         "header": header,
         "first_load_s": first_load,
         "pages": results,
+        "screen": args.screen,
+        "load_average": os.getloadavg()[0],
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
     }
-    (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "out" / "dashboard.json").write_text(json.dumps(out, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2))
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     print(f"first load (ingest via cache, index, themes): {first_load:.1f} s; {header}")
+
+
+def profile_script_threads(profiler: cProfile.Profile) -> None:
+    """Profile every script run from now on: AppTest runs the script in a new thread each time, which a
+    profiler enabled in this thread would not see."""
+
+    def start(*_: Any) -> None:
+        sys.setprofile(None)
+        profiler.enable()  # in the script's thread
+
+    threading.setprofile(start)
 
 
 def timed_run(at: Any) -> tuple[float, float]:

@@ -8,7 +8,9 @@ import re
 import numpy as np
 import pytest
 from related import related_story
+from streamlit.testing.v1 import AppTest
 from test_dashboard_apptest import (  # noqa: F401 - dashboard_env is an autouse fixture
+    APP,
     SAMPLE,
     dashboard_env,
     open_page,
@@ -141,6 +143,31 @@ def test_reader_cards_are_the_page_of_stories_and_open_one(sample: Collection) -
     reading = [c for c in texts(at.caption).splitlines() if c.startswith("Reading · ")]
     assert len(reading) == 1
     assert [b.proto.type for b in card_buttons(at)].count("primary") == 1
+
+
+def card_styles(at: object) -> int:
+    """How many times the run sent the CSS that shows one of the table and the cards."""
+    return sum("st-key-reader_cards" in h.proto.body for h in at.get("html"))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("reported", "cards"), [(None, True), (True, True), (False, False)])
+def test_reader_cards_only_where_the_screen_is_narrow_or_unknown(reported: bool | None, cards: bool) -> None:
+    """The browser reports the screen's width (``components.story_cards``): a wide screen gets the table
+    alone, without the CSS that hides it on a narrow one; a narrow or unreported one gets the cards too.
+    The report stays with the session when the Reader is left and opened again."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["theme"] = "huawei"
+    if reported is not None:
+        at.session_state["_screen_narrow"] = reported
+    at.run()
+    at.switch_page("views/reader.py").run()
+    assert not at.exception
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5  # the table, always
+    assert len(card_buttons(at)) == (5 if cards else 0)
+    assert card_styles(at) == (1 if cards else 0)
+    at.switch_page("views/overview.py").run()
+    at.switch_page("views/reader.py").run()
+    assert len(card_buttons(at)) == (5 if cards else 0)
 
 
 def scroll_requests(at: object) -> list[str]:

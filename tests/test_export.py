@@ -12,12 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from core.analysing import export
-from core.analysing.query import parse_query, positive_terms
+from core.analysing.query import Term, parse_query, positive_terms
 from core.analysing.ranking import relevance_terms
 from core.model import COLUMNS
 from core.storing.collection import Collection, open_collection
+from core.storing.search import fold, kwic, term_pattern
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pages"
 
@@ -236,3 +239,57 @@ def test_story_count(count: int, words: str) -> None:
 )
 def test_file_size(size: int, words: str) -> None:
     assert export.file_size(size) == words
+
+
+def first_hit_term_by_term(texts: dict[str, str], terms: list[Term]) -> str | None:
+    """The snippet as it was found before one joined pattern: each term's pattern searched alone."""
+    patterns = [term_pattern(term) for term in terms]
+    for text in texts.values():
+        if not text:
+            continue
+        found = [m for pattern in patterns if (m := pattern.search(fold(text)))]
+        if found:
+            match = min(found, key=lambda m: (m.start(), -m.end()))
+            return kwic(text, match.start(), match.end(), export.SNIPPET_CONTEXT)
+    return None
+
+
+WORDS = [
+    "huawei",
+    "Huawei's",
+    "tariff",
+    "tariffs",
+    "trade",
+    "war",
+    "trade-war",
+    "Nestlé",
+    "nestle",
+    "5G",
+    "_x",
+]
+
+
+@example([["the ", "trade", " ", "war"]], [(["trade"], False), (["trade", "war"], False)])  # longest
+@example([["tariffs", " ", "huawei"]], [(["huawei"], False), (["tariff"], True)])  # earliest
+@given(
+    st.lists(st.lists(st.sampled_from([*WORDS, " ", ", ", "—", "\n"]), max_size=30), min_size=1, max_size=3),
+    st.lists(
+        st.tuples(
+            st.lists(
+                st.sampled_from(["huawei", "tariff", "trade", "war", "nestle", "5g"]), min_size=1, max_size=2
+            ),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_one_scan_for_all_terms_finds_the_hit_each_term_alone_would(
+    fields: list[list[str]], drawn: list[tuple[list[str], bool]]
+) -> None:
+    texts = {
+        name: "".join(words)
+        for name, words in zip(("headline", "body", "photo_caption"), fields, strict=False)
+    }
+    terms = [Term(tuple(words), prefix=prefix and len(words) == 1) for words, prefix in drawn]
+    assert export.first_hit(texts, terms) == first_hit_term_by_term(texts, terms)

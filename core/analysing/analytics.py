@@ -77,9 +77,13 @@ def _local_days(published_at: pd.Series) -> np.ndarray:
 
 def _start_days(published_at: pd.Series, freq: str) -> np.ndarray:
     """``datetime64[D]`` start of the day / week (Monday) / month of each time; NaT stays NaT."""
+    return _starts_of_days(_local_days(published_at), freq)
+
+
+def _starts_of_days(days: np.ndarray, freq: str) -> np.ndarray:
+    """``datetime64[D]`` start of the day / week (Monday) / month of each Beijing day; NaT stays NaT."""
     if freq not in _FREQS:
         raise ValueError(f"freq must be one of {', '.join(_FREQS)}, not {freq!r}")
-    days = _local_days(published_at)
     if freq == "W":
         # Day 0 of datetime64, 1970-01-01, was a Thursday: the Monday-based weekday is (day + 3) % 7.
         weekday = np.where(np.isnat(days), 0, (days.astype("int64") + 3) % 7)
@@ -103,10 +107,15 @@ def period_starts(published_at: pd.Series, freq: str = "W") -> pd.Series:
 def _periods(frame: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarray]:
     """Every period start (``datetime64[D]``) from the first to the last dated story, and each row's
     period number in it (-1 for an undated row)."""
-    starts = _start_days(frame["published_at"], freq)
+    return _periods_of_days(_local_days(frame["published_at"]), freq)
+
+
+def _periods_of_days(days: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """``_periods`` of the stories' Beijing days (``datetime64[D]``, NaT when undated)."""
+    starts = _starts_of_days(days, freq)
     dated = ~np.isnat(starts)
     if not dated.any():
-        return np.array([], dtype="datetime64[D]"), np.full(len(frame), -1)
+        return np.array([], dtype="datetime64[D]"), np.full(len(days), -1)
     first, last = starts[dated].min(), starts[dated].max()
     if freq == "M":
         periods = np.arange(first.astype("datetime64[M]"), last.astype("datetime64[M]") + 1).astype(
@@ -224,10 +233,7 @@ def timeline(
     totals = np.bincount(number[dated], minlength=len(periods))
     period_start = periods.astype("datetime64[ns]")
     if by is None:
-        out = pd.DataFrame({"period_start": period_start, "articles": totals.astype("int64")})
-        if share:
-            out["share"] = (totals > 0).astype("float64")
-        return out
+        return _totals_table(period_start, totals, share)
     rows, codes, groups = _group_rows(frame, by, memberships)
     keep = dated[rows]
     cells = np.bincount(number[rows[keep]] * len(groups) + codes[keep], minlength=len(periods) * len(groups))
@@ -241,6 +247,14 @@ def timeline(
     if share:
         denominators = np.repeat(totals, len(groups)).astype("float64")
         out["share"] = np.divide(cells, denominators, out=np.zeros(len(cells)), where=denominators > 0)
+    return out
+
+
+def _totals_table(period_start: np.ndarray, totals: np.ndarray, share: bool = False) -> pd.DataFrame:
+    """``timeline(by=None)``'s table of the stories per period."""
+    out = pd.DataFrame({"period_start": period_start, "articles": totals.astype("int64")})
+    if share:
+        out["share"] = (totals > 0).astype("float64")
     return out
 
 
@@ -351,10 +365,17 @@ def reporter_counts(frame: pd.DataFrame) -> pd.DataFrame:
     neither are one row ``"Unsigned"``. Sorted by articles descending, then name.
     """
     credits = _credits(frame)
-    slots = 3 * len(credits.names)
-    keys = credits.codes * 3 + credits.kinds
-    articles = np.bincount(keys, minlength=slots)
     days = _local_days(frame["published_at"])[credits.rows].astype("int64")
+    return _reporter_table(credits.codes, credits.kinds, days, credits.names)
+
+
+def _reporter_table(codes: np.ndarray, kinds: np.ndarray, days: np.ndarray, names: list[str]) -> pd.DataFrame:
+    """``reporter_counts``' table of credits given as parallel arrays: the name's code (into ``names``,
+    sorted), the kind's code (into ``_KINDS``) and the story's Beijing day number (NaT's integer when
+    undated)."""
+    slots = 3 * len(names)
+    keys = codes * 3 + kinds
+    articles = np.bincount(keys, minlength=slots)
     dated = days != np.iinfo(np.int64).min  # NaT
     first = np.full(slots, np.iinfo(np.int64).max)
     last = np.full(slots, np.iinfo(np.int64).min)
@@ -366,7 +387,7 @@ def reporter_counts(frame: pd.DataFrame) -> pd.DataFrame:
     never = first[present] == np.iinfo(np.int64).max
     return pd.DataFrame(
         {
-            "name": pd.array(np.array(credits.names, dtype=object)[present // 3], dtype="string"),
+            "name": pd.array(np.array(names, dtype=object)[present // 3], dtype="string"),
             "kind": pd.array(np.array(_KINDS, dtype=object)[present % 3], dtype="string"),
             "articles": articles[present].astype("int64"),
             "first": _day_values(np.where(never, 0, first[present]), never),
@@ -390,7 +411,12 @@ def reporter_timeline(frame: pd.DataFrame, name: str, freq: str = "M") -> pd.Dat
     """
     rows = _credits(frame).rows_of(name)
     periods, number = _periods(frame, freq)
-    mine = number[rows]
+    return _rows_per_period(periods, number[rows])
+
+
+def _rows_per_period(periods: np.ndarray, mine: np.ndarray) -> pd.DataFrame:
+    """``reporter_timeline``'s table: ``periods`` (``datetime64[D]``) and the stories of each, from the
+    period number of every story counted (-1 for an undated one)."""
     counts = np.bincount(mine[mine >= 0], minlength=len(periods))
     return pd.DataFrame(
         {"period_start": periods.astype("datetime64[ns]"), "articles": counts.astype("int64")}
@@ -416,6 +442,11 @@ def reporter_theme_matrix(frame: pd.DataFrame, memberships: pd.DataFrame, top: i
         joined["rank"].to_numpy() * len(themes) + joined["theme"].to_numpy(),
         minlength=len(names) * len(themes),
     )
+    return _matrix_table(names, themes, cells)
+
+
+def _matrix_table(names: list[str], themes: list[str], cells: np.ndarray) -> pd.DataFrame:
+    """``reporter_theme_matrix``'s long table of the ``cells`` (stories per name x theme, row-major)."""
     return pd.DataFrame(
         {
             "name": pd.array(np.repeat(np.array(names, dtype=object), len(themes)), dtype="string"),
@@ -437,6 +468,12 @@ def cobyline_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     keys, counts = np.unique(
         pairs["code_a"].to_numpy() * max(len(names), 1) + pairs["code_b"], return_counts=True
     )
+    return _pairs_table(keys, counts, names)
+
+
+def _pairs_table(keys: np.ndarray, counts: np.ndarray, names: list[str]) -> pd.DataFrame:
+    """``cobyline_pairs``' table from the distinct pair keys (``code_a * len(names) + code_b``, codes into
+    ``names``, sorted) and the stories of each."""
     order = np.lexsort((keys, -counts))
     lookup = np.array(names, dtype=object)
     return pd.DataFrame(
@@ -455,13 +492,17 @@ def theme_counts(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame
     """Stories per theme: columns ``theme``, ``articles`` and ``share`` (of all stories in ``frame``, 0..1).
     Memberships of stories outside ``frame`` are ignored. Sorted by articles descending, then theme."""
     _, codes, themes = _theme_rows(memberships, frame)
-    counts = np.bincount(codes, minlength=len(themes)).astype("int64")
+    return _theme_table(np.bincount(codes, minlength=len(themes)).astype("int64"), themes, len(frame))
+
+
+def _theme_table(counts: np.ndarray, themes: list[str], stories: int) -> pd.DataFrame:
+    """``theme_counts``' table from the stories of each of ``themes`` (sorted) among ``stories``."""
     order = np.lexsort((np.arange(len(themes)), -counts))
     return pd.DataFrame(
         {
             "theme": pd.array(np.array(themes, dtype=object)[order], dtype="string"),
             "articles": counts[order],
-            "share": counts[order] / len(frame) if len(frame) else np.zeros(len(themes)),
+            "share": counts[order] / stories if stories else np.zeros(len(themes)),
         }
     )
 
@@ -475,6 +516,11 @@ def theme_cooccurrence(memberships: pd.DataFrame, frame: pd.DataFrame) -> pd.Dat
     long = pd.DataFrame({"row": rows, "code": codes})
     both = long.merge(long, on="row", suffixes=("_a", "_b"))
     cells = np.bincount(both["code_a"] * len(themes) + both["code_b"], minlength=len(themes) ** 2)
+    return _cooccurrence_table(cells, themes)
+
+
+def _cooccurrence_table(cells: np.ndarray, themes: list[str]) -> pd.DataFrame:
+    """``theme_cooccurrence``'s long table of the ``cells`` (stories per theme x theme, row-major)."""
     labels = np.array(themes, dtype=object)
     return pd.DataFrame(
         {
@@ -511,17 +557,22 @@ def selection_summary(frame: pd.DataFrame) -> dict[str, Any]:
     """For the "N articles (date span)" line: ``articles`` (rows), ``first`` and ``last`` (Beijing
     ``datetime.date`` of the oldest and newest story, None when none is dated), ``reporters`` and
     ``agencies`` (distinct names credited)."""
-    days = _local_days(frame["published_at"])
-    days = days[~np.isnat(days)]
     credits = _credits(frame)
+    return _summary(len(frame), _local_days(frame["published_at"]), credits.codes, credits.kinds)
+
+
+def _summary(stories: int, days: np.ndarray, codes: np.ndarray, kinds: np.ndarray) -> dict[str, Any]:
+    """``selection_summary`` of ``stories`` stories from their Beijing days (``datetime64[D]``) and their
+    credits' name and kind codes."""
+    days = days[~np.isnat(days)]
     first: date | None = days.min().astype(date) if len(days) else None
     last: date | None = days.max().astype(date) if len(days) else None
     return {
-        "articles": len(frame),
+        "articles": stories,
         "first": first,
         "last": last,
-        "reporters": len(np.unique(credits.codes[credits.kinds == 0])),
-        "agencies": len(np.unique(credits.codes[credits.kinds == 1])),
+        "reporters": len(np.unique(codes[kinds == 0])),
+        "agencies": len(np.unique(codes[kinds == 1])),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
@@ -251,18 +252,43 @@ def estimate_size(
 # ------------------------------------------------------------------------------------- research columns
 
 
+class _Patterns:
+    """The patterns of some terms, compiled once: each term's (``term_pattern``) and one that finds any of
+    them, so a text is scanned once, not once per term."""
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.each = [term_pattern(term) for term in terms]
+        joined = "|".join(f"(?:{pattern.pattern})" for pattern in self.each)
+        self.any = re.compile(joined, re.IGNORECASE) if self.each else None
+
+    def first(self, folded: str) -> tuple[int, int] | None:
+        """``(start, end)`` of the earliest occurrence of any term in ``folded``, the longest of those
+        that start there; None when no term occurs. The joined pattern finds the earliest start (each
+        alternative keeps its own look-behind); each term's pattern matched at that start gives the
+        occurrence it would find itself, since none of them occurs earlier."""
+        if self.any is None:
+            return None
+        found = self.any.search(folded)
+        if found is None:
+            return None
+        start = found.start()
+        return start, max(match.end() for pattern in self.each if (match := pattern.match(folded, start)))
+
+
 def first_hit(texts: Mapping[str, str], terms: Sequence[Term], context: int = SNIPPET_CONTEXT) -> str | None:
     """The keyword-in-context snippet of the earliest occurrence of any of ``terms`` in the first of
-    ``texts`` (field -> text, in order) that holds one; None when none does."""
-    patterns = [term_pattern(term) for term in terms]
+    ``texts`` (field -> text, in order) that holds one (of several starting there, the longest); None
+    when none does."""
+    return _first_hit(texts, _Patterns(terms), context)
+
+
+def _first_hit(texts: Mapping[str, str], patterns: _Patterns, context: int = SNIPPET_CONTEXT) -> str | None:
     for text in texts.values():
         if not text:
             continue
-        folded = fold(text)
-        found = [match for pattern in patterns if (match := pattern.search(folded))]
-        if found:
-            match = min(found, key=lambda m: (m.start(), -m.end()))
-            return kwic(text, match.start(), match.end(), context)
+        found = patterns.first(fold(text))
+        if found is not None:
+            return kwic(text, found[0], found[1], context)
     return None
 
 
@@ -288,6 +314,7 @@ class ResearchColumns:
         self, memberships: pd.DataFrame, terms: Sequence[Term] = (), labels: Mapping[str, str] | None = None
     ) -> None:
         self.terms = list(terms)
+        self._patterns = _Patterns(self.terms)
         self._themes: dict[str, list[tuple[str, str]]] = {}
         names = labels or {}
         for article_id, theme, evidence in zip(
@@ -317,7 +344,7 @@ class ResearchColumns:
                 for name in fields
                 if not (name == "headline" and inferred[number])
             }
-            snippet = first_hit(texts, self.terms) if self.terms else None
+            snippet = _first_hit(texts, self._patterns) if self.terms else None
             snippets.append(snippet if snippet is not None else _opening(texts["body"]))
         return pd.DataFrame(
             {

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.analysing.analytics import story_threads
+from core.analysing.coded import Coded
 from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 from core.errors import CacheError
@@ -149,6 +150,18 @@ class Collection:
             return self.positions().get_indexer(self.memberships["article_id"])
 
         return self._derived("member_rows", compute)
+
+    def coded(self) -> Coded | None:
+        """The columns the dashboard's counts read, as integer codes over the rows
+        (``core.analysing.coded``), built on first use and kept until the themes change; None when two
+        stories share an id (ingest never leaves that), where the counts of ``analytics`` apply."""
+
+        def compute() -> Coded | None:
+            if not self.articles["article_id"].is_unique:
+                return None
+            return Coded.build(self.columns(), self.memberships, self.member_rows())
+
+        return self._derived("coded", compute)
 
     def positions(self) -> Positions:
         """article_id -> its row position in ``articles`` (a read-only mapping over an index of the id

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import url_state
+from components import counts, url_state
 from components.data import ask_reread, read_only, upload_dir
 from components.paging import paged_table, pager
 from components.paths import names_for
@@ -75,6 +76,7 @@ view = get_view()
 collection = view.collection
 corpus = collection.corpus
 names = names_for(collection)
+counts.summary(view)  # the header's line, counted on the codes (no filtered copy of the frame)
 header(view, "Data")
 stamp = datetime.now().strftime("%Y%m%d-%H%M")
 
@@ -110,18 +112,30 @@ def research(members: pd.DataFrame) -> export.ResearchColumns | None:
     return export.ResearchColumns(members, terms, view.theme_labels) if with_research else None
 
 
-size = view.cached(  # the text of the 200 sampled stories read from disk, not the whole selection's
-    "export_size",
-    lambda positions, members, **_: export.estimate_size(
-        collection.rows(positions[export.size_sample(len(positions))]),
+def sampled_members(sampled: np.ndarray) -> pd.DataFrame:
+    """The theme memberships of the stories at ``sampled`` (row positions), in memberships order: all
+    the research columns of those stories need."""
+    return collection.memberships[np.isin(collection.member_rows(), sampled)]
+
+
+def sampled_size(positions: np.ndarray, **_: object) -> int:
+    """The export's size estimated from the stories ``export.size_sample`` picks: their text read from
+    disk and their memberships looked up, not the whole selection's."""
+    sampled = positions[export.size_sample(len(positions))]
+    return export.estimate_size(
+        collection.rows(sampled),
         fmt,
-        research(members),
+        research(sampled_members(sampled)) if with_research else None,
         body=with_body,
         prepare=names.sources,
         total=len(positions),
-    ),
+    )
+
+
+size = view.cached(
+    "export_size",
+    sampled_size,
     "positions",
-    "memberships",
     fmt=fmt,
     body=with_body,
     research=with_research,

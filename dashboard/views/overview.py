@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts
+from components import charts, counts
 from components.filters import chart_filter
 from components.view import get_view, header, remember, span_text, stop_when_empty
-from core.analysing.analytics import reporter_counts, selection_summary, theme_counts, timeline
 
 view = get_view()
+summary = counts.summary(view)  # before the header, which shows it
 header(view, "Caixin Global archive")
-summary = view.cached("summary", selection_summary, "frame")
 
 # four figures that wrap: one row on a wide screen, two by two on a phone
 figures = st.container(horizontal=True, wrap=True, gap="medium")
@@ -53,7 +52,7 @@ span_days = (summary["last"] - summary["first"]).days if summary["first"] and su
 freq = "D" if span_days <= 60 else ("W" if span_days <= 730 else "M")
 charts.show(
     charts.timeline(
-        view.cached("timeline", timeline, "frame", freq=freq),
+        counts.timeline(view, freq),
         freq,
         height=200,
         title="Stories over time",
@@ -64,16 +63,16 @@ charts.show(
 
 left, right = st.columns(2)
 with left:
-    counts = view.cached("theme_counts", theme_counts, "memberships", "frame").head(10)
-    counts = counts[counts["articles"] > 0]
-    if counts.empty:
+    themes = counts.theme_counts(view).head(10)
+    themes = themes[themes["articles"] > 0]
+    if themes.empty:
         st.caption("No theme matches these stories.")
     else:
-        counts = counts.assign(label=counts["theme"].map(view.theme_labels))
+        themes = themes.assign(label=themes["theme"].map(view.theme_labels))
         scale = charts.theme_scale(view.theme_colours, view.theme_labels)
         charts.show(
             charts.bars(
-                counts,
+                themes,
                 "label",
                 "articles",
                 title="Top themes (click to filter)",
@@ -90,7 +89,7 @@ with left:
             key="overview_themes",
         )
 with right:
-    reporters = view.cached("reporter_counts", reporter_counts, "frame")
+    reporters = counts.reporter_counts(view)
     people = reporters[reporters["kind"] == "reporter"].head(10)
     if people.empty:
         st.caption("No signed staff stories in the selection.")
@@ -114,7 +113,7 @@ with right:
 
 corpus = view.collection.corpus
 accounting = remember(view.collection, "line_accounting", corpus.report.line_accounting)
-flags = view.cached("copy_flags", lambda frame: frame[["teaser", "truncated"]].sum().astype(int), "frame")
+flags = counts.copy_flags(view)
 quality = (
     f"Data quality: {flags['teaser']:,} teasers (only the opening of the story was saved), "
     f"{flags['truncated']:,} truncated stories (the saved page ends inside the story) "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import url_state
+from components import counts, url_state
 from components.article import byline_text, render
 from components.paging import pager
 from components.paths import names_for
@@ -35,6 +35,7 @@ SORT_PARAM = "sort"  # URL parameter and widget key of the order
 view = get_view()
 collection = view.collection
 everything = collection.articles
+counts.summary(view)  # the header's line, counted on the codes (no filtered copy of the frame)
 header(view, "Reader")
 
 sort = st.selectbox(
@@ -130,7 +131,8 @@ def open_card(target: str) -> None:
     open_story(target, came_from=article_id, opened=turn_to_page_of)
 
 
-# a phone shows the page's stories as cards, a wider screen the table (CSS in components.story_cards)
+# a phone shows the page's stories as cards, a wider screen the table (components.story_cards: drawn
+# only where the browser reported a narrow screen, or has not said yet)
 story_cards(table, article_id, open_card)
 st.container(key=WIDE_KEY).dataframe(
     table.drop(columns=["article_id"]),

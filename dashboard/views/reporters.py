@@ -7,24 +7,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, url_state
+from components import charts, counts, url_state
 from components.filters import set_filter
 from components.view import get_view, header, stop_when_empty
-from core.analysing.analytics import (
-    cobyline_pairs,
-    reporter_counts,
-    reporter_theme_matrix,
-    reporter_timeline,
-    selection_summary,
-)
 
 view = get_view()
+summary = counts.summary(view)  # before the header, which shows it
 header(view, "Reporters")
 stop_when_empty(view)
 
-counts = view.cached("reporter_counts", reporter_counts, "frame")
-people = counts[counts["kind"] == "reporter"]
-others = counts[counts["kind"] != "reporter"]
+credited = counts.reporter_counts(view)
+people = credited[credited["kind"] == "reporter"]
+others = credited[credited["kind"] != "reporter"]
 TABLE_KEY = "reporters_table"
 shown = people.head(500).reset_index(drop=True)
 
@@ -74,7 +68,7 @@ with right:
     )
 
 st.header("Output over time", anchor=False)
-names = counts["name"].tolist()
+names = credited["name"].tolist()
 staff = people["name"].tolist()
 chosen = [r for r in view.filters.reporters if r in names]
 default = chosen[0] if chosen else (staff[0] if staff else names[0])
@@ -91,12 +85,11 @@ who = st.selectbox(
     key=who_key,
     help="Whose stories the chart counts: a staff reporter, a wire agency, or Unsigned.",
 )
-summary = view.cached("summary", selection_summary, "frame")
 span_days = (summary["last"] - summary["first"]).days if summary["first"] and summary["last"] else 0
 freq = "W" if span_days <= 730 else "M"
 charts.show(
     charts.timeline(
-        view.cached("reporter_timeline", reporter_timeline, "frame", name=who, freq=freq),
+        counts.reporter_timeline(view, who, freq),
         freq,
         height=220,
         title=f"Stories by {who} per {charts.FREQ_LABELS[freq]}",
@@ -106,7 +99,7 @@ charts.show(
 )
 
 st.header("Reporters and themes", anchor=False)
-matrix = view.cached("reporter_theme_matrix", reporter_theme_matrix, "frame", "memberships", top=20)
+matrix = counts.reporter_theme_matrix(view, top=20)
 if matrix.empty:
     st.caption("No theme matches the selected reporters' stories.")
 else:
@@ -125,7 +118,7 @@ else:
     )
 
 st.header("Who writes with whom", anchor=False)
-pairs = view.cached("cobyline_pairs", cobyline_pairs, "frame")
+pairs = counts.cobyline_pairs(view)
 if pairs.empty:
     st.caption("No co-bylined stories in the selection.")
 else:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import counts as coded_counts
 from components import url_state
 from components.compare import PERIODS
 from components.compare import render as render_comparison
@@ -19,7 +20,7 @@ from components.filters import chart_filter
 from components.paging import pager
 from components.view import get_view, header, stop_when_empty
 from components.warm import BACKGROUND
-from core.analysing.analytics import theme_cooccurrence, theme_counts, theme_evidence
+from core.analysing.analytics import theme_evidence
 from core.analysing.compare import compare, side_mask
 from core.analysing.terms import distinctive_terms, mentions_of_kinds, sample_positions
 from core.errors import QuerySyntaxError
@@ -30,11 +31,12 @@ EVIDENCE_ROWS = 50  # evidence rows sent at a time
 
 view = get_view()
 collection = view.collection
+coded_counts.summary(view)  # the header's line, counted on the codes (no filtered copy of the frame)
 header(view, "Themes")
 stop_when_empty(view)
 
 labels, colours = view.theme_labels, view.theme_colours
-counts = view.cached("theme_counts", theme_counts, "memberships", "frame")
+counts = coded_counts.theme_counts(view)
 counts = counts.assign(label=counts["theme"].map(labels))
 show_figure(
     bar_figure(
@@ -66,7 +68,7 @@ PART_PARAM = "part"
 
 def overlap() -> None:
     """How often two themes are on the same story."""
-    co = view.cached("theme_cooccurrence", theme_cooccurrence, "memberships", "frame")
+    co = coded_counts.theme_cooccurrence(view)
     if co.empty:
         st.caption("No theme matches in the selection.")
         return

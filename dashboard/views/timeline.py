@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import charts, url_state
+from components import charts, counts, url_state
 from components.filters import dates_from_chart
 from components.view import get_view, header, stop_when_empty
 from core.analysing.analytics import (
@@ -19,8 +19,6 @@ from core.analysing.analytics import (
     fitting_period,
     groups_partition,
     listing_only_timeline,
-    selection_summary,
-    theme_counts,
     timeline,
     timeline_headlines,
 )
@@ -32,6 +30,7 @@ SPLITS = ["none", "theme", "section", "agency"]
 MEASURES = {"counts": "Counts", "share": "Share of the period's stories"}
 
 view = get_view()
+summary = counts.summary(view)  # before the header, which shows it
 header(view, "Timeline")
 stop_when_empty(view)
 
@@ -68,7 +67,6 @@ measure = (
     or "counts"
 )
 
-summary = view.cached("summary", selection_summary, "frame")
 wanted = PERIODS[period]
 freq = fitting_period(summary["first"], summary["last"], wanted)
 if freq != wanted:
@@ -85,8 +83,8 @@ if by == "theme":
     if view.filters.themes:
         themes = view.filters.themes
     else:
-        counts = view.cached("theme_counts", theme_counts, "memberships", "frame")
-        themes = tuple(str(t) for t in counts.loc[counts["articles"] > 0, "theme"].head(TOP_THEMES))
+        largest = counts.theme_counts(view)
+        themes = tuple(str(t) for t in largest.loc[largest["articles"] > 0, "theme"].head(TOP_THEMES))
 data = view.cached(
     "timeline",
     lambda frame, memberships, **_: timeline(
@@ -101,7 +99,7 @@ data = view.cached(
 )
 stacked = True
 if by is not None:
-    totals = view.cached("timeline", lambda frame, **_: timeline(frame, freq), "frame", freq=freq)
+    totals = counts.timeline(view, freq)
     stacked = by != "theme" and groups_partition(data, totals)
 if by == "theme":
     data = data.assign(group=data["group"].map(view.theme_labels).fillna(data["group"]))

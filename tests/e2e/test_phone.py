@@ -20,6 +20,7 @@ from .conftest import (
     expect,
     open_view,
     screenshot,
+    settle,
     title_gap,
     wait_for_count,
 )
@@ -70,7 +71,8 @@ def test_the_four_figures_sit_two_by_two(phone: Any, server: Server) -> None:
 
 def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, server: Server) -> None:
     """On a phone the page's stories are cards (headline, date, byline, section), not a cut-off table; a
-    tap opens the story. A desktop keeps the table and shows no card."""
+    tap opens the story. A desktop keeps the table and, once its browser has reported the width, draws no
+    card; made narrow, it gets them."""
     open_view(phone, server, "/reader?theme=huawei")
     cards = phone.locator(".st-key-reader_cards [class*='st-key-story-']")
     assert cards.count() == 5
@@ -92,6 +94,20 @@ def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, ser
     open_view(page, server, "/reader?theme=huawei")
     assert page.locator(".st-key-reader_wide [data-testid='stDataFrame']").is_visible()
     assert not page.locator(".st-key-reader_cards").is_visible()
+    # the desktop's browser reports a wide screen: the run it asks for draws no card at all
+    page.wait_for_function("() => !document.querySelector('.st-key-reader_cards')", timeout=30_000)
+    settle(page)
+    assert page.locator(".st-key-reader_wide [data-testid='stDataFrame']").is_visible()
+    # a window made narrow reports it too, and gets the cards
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function(
+        "() => document.querySelectorAll(\".st-key-reader_cards [class*='st-key-story-']\").length === 5",
+        timeout=30_000,
+    )
+    settle(page)
+    assert not page.locator(".st-key-reader_wide").is_visible()
+    page.set_viewport_size(size)
 
 
 def test_a_picked_story_is_scrolled_to_and_focused(phone: Any, server: Server) -> None:

@@ -1,0 +1,245 @@
+"""The dashboard's counts of a selection, on integer codes made once per collection.
+
+``core.analysing.analytics`` counts a filtered copy of the article frame: every call explodes the
+authors' lists, converts the times to Beijing days and looks the theme memberships up by article id, for
+the selection in hand. The dashboard asks for those counts after every change of the filters, over the
+same stories each time. ``Coded.build`` does that work once per collection: each story's Beijing day,
+who is credited for it (codes into one sorted list of names), its themes (codes into the sorted slugs)
+and the pairs of its co-authors, all integer arrays over the collection's rows. A count of a selection
+(a boolean mask over the rows, as ``core.storing.collection.select`` returns) is then a ``bincount`` of
+the entries of the selected rows: no string and no Python step per story.
+
+Each function returns exactly what its namesake in ``analytics`` returns for ``frame[mask]`` (both build
+their tables with the same helpers; tests/test_coded.py compares them on generated collections). The
+collection's article ids must be unique (ingest merges the copies of a story), so that a membership's
+story is one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.analysing.analytics import (
+    _codes,
+    _cooccurrence_table,
+    _credits,
+    _local_days,
+    _matrix_table,
+    _pairs_table,
+    _periods_of_days,
+    _reporter_table,
+    _rows_per_period,
+    _summary,
+    _theme_table,
+    _totals_table,
+)
+
+__all__ = [
+    "Coded",
+    "cobyline_pairs",
+    "copy_flags",
+    "reporter_counts",
+    "reporter_theme_matrix",
+    "reporter_timeline",
+    "selection_summary",
+    "theme_cooccurrence",
+    "theme_counts",
+    "timeline",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """The columns the dashboard's counts read, as arrays over the collection's rows (or over entries
+    that each name their row).
+
+    ``days``: each story's Beijing day (``datetime64[D]``, NaT when undated). Credits, one entry per
+    (story, credited name, kind) as in ``analytics._credits``: ``credit_rows``, ``credit_codes`` (into
+    ``names``, sorted) and ``credit_kinds`` (0 reporter, 1 agency, 2 unsigned). Themes, one entry per
+    (story, theme), sorted by row: ``theme_rows``, ``theme_codes`` (into ``themes``, sorted) and
+    ``theme_starts`` (row r's entries are ``theme_starts[r]:theme_starts[r + 1]``). Co-bylines, one entry
+    per (story, two of its authors): ``pair_rows`` and ``pair_ids`` (into ``pair_keys``, each
+    ``code_a * len(names) + code_b`` with ``code_a < code_b``). ``teaser`` and ``truncated`` per story."""
+
+    days: np.ndarray
+    credit_rows: np.ndarray
+    credit_codes: np.ndarray
+    credit_kinds: np.ndarray
+    names: list[str]
+    name_codes: dict[str, int]
+    theme_rows: np.ndarray
+    theme_codes: np.ndarray
+    theme_starts: np.ndarray
+    themes: list[str]
+    pair_rows: np.ndarray
+    pair_ids: np.ndarray
+    pair_keys: np.ndarray
+    teaser: np.ndarray
+    truncated: np.ndarray
+
+    @classmethod
+    def build(cls, frame: pd.DataFrame, memberships: pd.DataFrame, member_rows: np.ndarray) -> Coded:
+        """The codes of ``frame`` (the collection's articles: ``published_at``, ``authors``, ``agency``,
+        ``teaser``, ``truncated``) and of its theme ``memberships`` (``theme`` column), whose stories are
+        at ``member_rows`` (-1 for a story not in the frame)."""
+        rows = len(frame)
+        credits = _credits(frame)
+        inside = (member_rows >= 0) & memberships["theme"].notna().to_numpy()
+        theme_codes, themes = _codes(memberships["theme"].astype("string"), inside)
+        width = max(len(themes), 1)
+        keys = np.unique(member_rows[inside].astype(np.int64) * width + theme_codes)  # sorted by row
+        theme_rows, theme_codes = keys // width, keys % width
+        pair_rows, pair_ids, pair_keys = _author_pairs(
+            credits.rows, credits.codes, credits.kinds, len(credits.names)
+        )
+        return cls(
+            days=_local_days(frame["published_at"]),
+            credit_rows=credits.rows,
+            credit_codes=credits.codes,
+            credit_kinds=credits.kinds,
+            names=credits.names,
+            name_codes={name: code for code, name in enumerate(credits.names)},
+            theme_rows=theme_rows,
+            theme_codes=theme_codes,
+            theme_starts=np.searchsorted(theme_rows, np.arange(rows + 1)),
+            themes=themes,
+            pair_rows=pair_rows,
+            pair_ids=pair_ids,
+            pair_keys=pair_keys,
+            teaser=frame["teaser"].to_numpy(dtype=bool),
+            truncated=frame["truncated"].to_numpy(dtype=bool),
+        )
+
+
+def _author_pairs(
+    rows: np.ndarray, codes: np.ndarray, kinds: np.ndarray, names: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of distinct authors of a story (``analytics.cobyline_pairs``' pairs): the story's row,
+    the pair's id and the distinct pair keys (``code_a * names + code_b``, ``code_a < code_b``)."""
+    authors = kinds == 0
+    several = np.bincount(rows[authors], minlength=int(rows.max()) + 1 if len(rows) else 0) >= 2
+    long = pd.DataFrame({"row": rows[authors], "code": codes[authors]})
+    long = long[several[long["row"].to_numpy()]]
+    pairs = long.merge(long, on="row", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["code_a"] < pairs["code_b"]]
+    keys = pairs["code_a"].to_numpy(dtype=np.int64) * max(names, 1) + pairs["code_b"].to_numpy(dtype=np.int64)
+    distinct, ids = np.unique(keys, return_inverse=True)
+    return pairs["row"].to_numpy(dtype=np.int64), ids.astype(np.int64), distinct
+
+
+def _credit_days(coded: Coded, chosen: np.ndarray) -> np.ndarray:
+    """The Beijing day number of the story of each chosen credit (NaT's integer when undated)."""
+    days: np.ndarray = coded.days[coded.credit_rows[chosen]].astype("int64")
+    return days
+
+
+def selection_summary(coded: Coded, mask: np.ndarray) -> dict[str, Any]:
+    """``analytics.selection_summary`` of the stories of ``mask``."""
+    chosen = mask[coded.credit_rows]
+    return _summary(
+        int(np.count_nonzero(mask)), coded.days[mask], coded.credit_codes[chosen], coded.credit_kinds[chosen]
+    )
+
+
+def timeline(coded: Coded, mask: np.ndarray, freq: str = "W") -> pd.DataFrame:
+    """``analytics.timeline(frame, freq)`` of the stories of ``mask``: stories per period."""
+    periods, number = _periods_of_days(coded.days[mask], freq)
+    totals = np.bincount(number[number >= 0], minlength=len(periods))
+    return _totals_table(periods.astype("datetime64[ns]"), totals)
+
+
+def reporter_counts(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
+    """``analytics.reporter_counts`` of the stories of ``mask``."""
+    chosen = mask[coded.credit_rows]
+    return _reporter_table(
+        coded.credit_codes[chosen], coded.credit_kinds[chosen], _credit_days(coded, chosen), coded.names
+    )
+
+
+def reporter_timeline(coded: Coded, mask: np.ndarray, name: str, freq: str = "M") -> pd.DataFrame:
+    """``analytics.reporter_timeline`` of the stories of ``mask``: ``name``'s stories per period, over
+    the periods of the whole selection."""
+    positions = np.flatnonzero(mask)
+    periods, number = _periods_of_days(coded.days[positions], freq)
+    code = coded.name_codes.get(name)
+    if code is None:
+        return _rows_per_period(periods, number[:0])
+    rows = np.unique(coded.credit_rows[coded.credit_codes == code])
+    rows = rows[mask[rows]]
+    return _rows_per_period(periods, number[np.searchsorted(positions, rows)])
+
+
+def reporter_theme_matrix(coded: Coded, mask: np.ndarray, top: int = 20) -> pd.DataFrame:
+    """``analytics.reporter_theme_matrix`` of the stories of ``mask``: stories per (reporter, theme) for
+    the ``top`` reporters of the selection."""
+    ranking = reporter_counts(coded, mask)
+    names = ranking.loc[ranking["kind"] == "reporter", "name"].head(top).astype(str).tolist()
+    present = np.flatnonzero(
+        np.bincount(coded.theme_codes[mask[coded.theme_rows]], minlength=len(coded.themes))
+    )
+    local = np.full(len(coded.themes), -1)
+    local[present] = np.arange(len(present))
+    rank = np.full(len(coded.names), -1)
+    rank[[coded.name_codes[n] for n in names]] = np.arange(len(names))
+    chosen = (coded.credit_kinds == 0) & (rank[coded.credit_codes] >= 0) & mask[coded.credit_rows]
+    rows, ranks = coded.credit_rows[chosen], rank[coded.credit_codes[chosen]]
+    # each chosen credit meets every theme of its story: the story's slice of the theme entries
+    entries, lengths = _theme_entries(coded, rows)
+    cells = np.bincount(
+        np.repeat(ranks, lengths) * len(present) + local[coded.theme_codes[entries]],
+        minlength=len(names) * len(present),
+    )
+    return _matrix_table(names, [coded.themes[i] for i in present], cells)
+
+
+def _theme_entries(coded: Coded, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The theme entries of the stories at ``rows`` (one after the other, a story as often as it is
+    given) and how many each story has."""
+    starts = coded.theme_starts[rows]
+    lengths = coded.theme_starts[rows + 1] - starts
+    entries = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    return entries, lengths
+
+
+def theme_cooccurrence(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
+    """``analytics.theme_cooccurrence`` of the stories of ``mask``: stories carrying both of two themes."""
+    selected = np.flatnonzero(mask[coded.theme_rows])
+    codes = coded.theme_codes[selected]
+    present = np.flatnonzero(np.bincount(codes, minlength=len(coded.themes)))
+    local = np.full(len(coded.themes), -1)
+    local[present] = np.arange(len(present))
+    # each selected entry meets every entry of its story, itself included (the diagonal)
+    partners, lengths = _theme_entries(coded, coded.theme_rows[selected])
+    cells = np.bincount(
+        np.repeat(local[codes], lengths) * len(present) + local[coded.theme_codes[partners]],
+        minlength=len(present) ** 2,
+    )
+    return _cooccurrence_table(cells, [coded.themes[i] for i in present])
+
+
+def cobyline_pairs(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
+    """``analytics.cobyline_pairs`` of the stories of ``mask``."""
+    counts = np.bincount(coded.pair_ids[mask[coded.pair_rows]], minlength=len(coded.pair_keys))
+    present = np.flatnonzero(counts)
+    return _pairs_table(coded.pair_keys[present], counts[present].astype(np.int64), coded.names)
+
+
+def theme_counts(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
+    """``analytics.theme_counts`` of the stories of ``mask``."""
+    counts = np.bincount(coded.theme_codes[mask[coded.theme_rows]], minlength=len(coded.themes))
+    present = np.flatnonzero(counts)
+    return _theme_table(
+        counts[present].astype("int64"), [coded.themes[i] for i in present], int(np.count_nonzero(mask))
+    )
+
+
+def copy_flags(coded: Coded, mask: np.ndarray) -> dict[str, int]:
+    """How many stories of ``mask`` are teasers (only the opening saved) and how many are truncated."""
+    return {
+        "teaser": int(np.count_nonzero(coded.teaser & mask)),
+        "truncated": int(np.count_nonzero(coded.truncated & mask)),
+    }

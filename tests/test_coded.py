@@ -1,0 +1,154 @@
+"""The dashboard's counts on integer codes (``core.analysing.coded``) are the counts of ``analytics`` on the
+filtered frame: the same tables, dtypes and order, on the shipped sample and on generated collections
+(repeated names in a byline, wires credited together, undated stories, memberships of stories not in the
+collection, empty selections)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.analysing import analytics, coded
+from core.model import Article, make_article_id
+from core.storing.collection import Filters, open_collection
+from core.storing.frame import articles_to_frame
+
+SAMPLE_PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
+NAMES = ["Ding Yi", "Wang Jing", "Zhou Xinda", "Dave Yin", "Reuters", "Bloomberg", "Unsigned"]
+WIRES = [None, None, "Reuters", "Bloomberg", "Bloomberg, Reuters", "Xinhua"]
+THEMES = ["trade", "tech", "covid", "energy"]
+START = datetime.fromisoformat("2019-06-03 09:00+08:00")
+
+
+def assert_same(
+    mask: np.ndarray,
+    frame: pd.DataFrame,
+    memberships: pd.DataFrame,
+    codes: coded.Coded,
+    freqs: tuple[str, ...] = ("D", "W", "M"),
+    names: tuple[str, ...] = ("Ding Yi", "Reuters", "Unsigned", "Nobody"),
+) -> None:
+    """Every coded count of ``mask`` equals the analytics count of ``frame[mask]``."""
+    part = frame[mask]
+    pairs: list[tuple[Any, Any]] = [
+        (coded.reporter_counts(codes, mask), analytics.reporter_counts(part)),
+        (coded.cobyline_pairs(codes, mask), analytics.cobyline_pairs(part)),
+        (coded.theme_counts(codes, mask), analytics.theme_counts(memberships, part)),
+        (coded.theme_cooccurrence(codes, mask), analytics.theme_cooccurrence(memberships, part)),
+        (coded.reporter_theme_matrix(codes, mask, 2), analytics.reporter_theme_matrix(part, memberships, 2)),
+    ]
+    for freq in freqs:
+        pairs.append((coded.timeline(codes, mask, freq), analytics.timeline(part, freq)))
+        for name in names:
+            pairs.append(
+                (
+                    coded.reporter_timeline(codes, mask, name, freq),
+                    analytics.reporter_timeline(part, name, freq),
+                )
+            )
+    for mine, theirs in pairs:
+        pd.testing.assert_frame_equal(mine, theirs)
+    assert coded.selection_summary(codes, mask) == analytics.selection_summary(part)
+    assert coded.copy_flags(codes, mask) == {
+        "teaser": int(part["teaser"].sum()),
+        "truncated": int(part["truncated"].sum()),
+    }
+
+
+def test_the_counts_of_the_sample_collection(tmp_path: Path) -> None:
+    collection = open_collection([SAMPLE_PAGES], cache_dir=tmp_path)
+    codes = collection.coded()
+    assert codes is not None
+    frame, members = collection.articles, collection.memberships
+    rng = np.random.default_rng(7)
+    masks = [np.ones(len(frame), dtype=bool), np.zeros(len(frame), dtype=bool)]
+    masks += [rng.random(len(frame)) < share for share in (0.2, 0.5, 0.8)]
+    masks.append(collection.select(Filters(themes=("huawei",))))
+    for mask in masks:
+        assert_same(mask, frame, members, codes)
+
+
+def test_the_codes_are_built_once_and_dropped_with_the_themes(tmp_path: Path) -> None:
+    collection = open_collection([SAMPLE_PAGES], cache_dir=tmp_path)
+    assert collection.coded() is collection.coded()
+    collection.derived.clear()  # what a change of the themes file does
+    assert collection.coded() is not None
+
+
+def test_a_collection_with_a_repeated_id_has_no_codes(tmp_path: Path) -> None:
+    collection = open_collection([SAMPLE_PAGES], cache_dir=tmp_path)
+    articles = collection.corpus.articles
+    collection.corpus.articles = pd.concat([articles, articles.iloc[:1]], ignore_index=True)
+    assert collection.coded() is None
+
+
+stories = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.integers(min_value=0, max_value=400)),  # days after START, None undated
+        st.lists(st.sampled_from(NAMES[:5]), max_size=4),  # authors, repeats allowed
+        st.sampled_from(WIRES),
+        st.booleans(),  # teaser
+        st.lists(st.sampled_from(THEMES), max_size=3),  # themes, repeats allowed
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(stories, st.data())
+def test_the_counts_of_generated_collections(drawn: list[Any], data: st.DataObject) -> None:
+    made: list[Article] = []
+    rows: list[tuple[str, str]] = []
+    for number, (days, authors, wire, teaser, themes) in enumerate(drawn):
+        published = START + timedelta(days=days, hours=number % 24) if days is not None else None
+        body = f"Story number {number}."
+        article_id = make_article_id(published, body)
+        made.append(
+            Article(
+                article_id=article_id,
+                published_at=published,
+                section="World",
+                byline=" and ".join(authors) or (wire or ""),
+                authors=tuple(authors),
+                agency=wire,
+                headline=body,
+                headline_inferred=False,
+                photo_credit=None,
+                photo_caption=None,
+                body=body,
+                paragraphs=1,
+                word_count=3,
+                teaser=teaser,
+                truncated=not teaser and number % 3 == 0,
+            )
+        )
+        rows += [(article_id, theme) for theme in themes]
+    rows.append(("0123456789abcdef", "trade"))  # a story not in the collection
+    frame = articles_to_frame(made)
+    order = data.draw(st.permutations(range(len(rows))))
+    memberships = pd.DataFrame(
+        {
+            "article_id": pd.array([rows[i][0] for i in order], dtype="string"),
+            "theme": pd.array([rows[i][1] for i in order], dtype="string"),
+            "hits": np.ones(len(rows), dtype="int32"),
+        }
+    )
+    ids = pd.Index(frame["article_id"].astype(str))
+    member_rows = np.asarray(ids.get_indexer(memberships["article_id"].astype(str)), dtype=np.int64)
+    codes = coded.Coded.build(frame, memberships, member_rows)
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=len(frame), max_size=len(frame))), dtype=bool)
+    freq = data.draw(st.sampled_from(["D", "W", "M"]))
+    name = data.draw(st.sampled_from([*NAMES, "Xinhua", "Nobody"]))
+    assert_same(mask, frame, memberships, codes, (freq,), (name,))
+
+
+@pytest.mark.parametrize("name", coded.__all__)
+def test_every_count_is_documented(name: str) -> None:
+    assert getattr(coded, name).__doc__
