@@ -16,6 +16,8 @@ name of its own and a free localhost port, and is removed with its volume (``dow
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import importlib.util
 import json
 import os
@@ -23,6 +25,7 @@ import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +52,7 @@ NGINX_IMAGE = "caixin-nginx:replicas-test"
 REPLICAS = 2
 SHARED_VIEW = "/timeline?theme=huawei"  # 5 of the sample's 20 stories (tests/e2e/test_url_state.py)
 VIEW_COUNT = 5
+LOAD_SESSIONS = 40  # issue 11: 40 sessions through nginx on 2 replicas, 0 errors
 MAX_BROWSERS = 12  # fresh browsers opened until both replicas have served one (all on one: 2 in 2,048)
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
@@ -127,8 +131,8 @@ def stack() -> Iterator[Stack]:
         assert down.returncode == 0, down.stdout + down.stderr
 
 
-def _logs(stack: Stack) -> str:
-    result = stack.compose("logs", "--no-color", "--tail", "30", timeout=60, check=False)
+def _logs(stack: Stack, tail: int = 30) -> str:
+    result = stack.compose("logs", "--no-color", "--tail", str(tail), timeout=60, check=False)
     return str(result.stdout + result.stderr)
 
 
@@ -230,6 +234,28 @@ def test_fresh_browsers_spread_over_both_replicas_and_see_the_same_counts(browse
         assert visitor.replicas(since=before) == {address}
         assert _e2e.shown_count(visitor.tab) == VIEW_COUNT
         visitor.tab.context.close()
+
+
+def test_forty_sessions_through_nginx_settle_with_no_error_on_both_replicas(stack: Stack) -> None:
+    """``bench.load``'s protocol visitors (Streamlit's own WebSocket protocol, no browser): 40 sessions at
+    once on the shared link, each opening pages of the dashboard for a few seconds. Every page settles, with
+    its title, and nginx spreads the sessions over both replicas, each session staying on one."""
+    from bench.load import LINKS, TITLES, page_name, protocol_run
+
+    options = argparse.Namespace(sessions=LOAD_SESSIONS, seconds=4, think=2, ramp=2, timeout=120)
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: this thread may run the shared Playwright's
+        results = pool.submit(asyncio.run, protocol_run(stack.url, options, LINKS)).result()
+    assert results["errors"] == [], "\n".join(results["errors"][:5]) + "\n" + _logs(stack, tail=200)
+    assert len(results["timings"]) >= LOAD_SESSIONS
+    for action, headings in results["headings"]:
+        assert TITLES[page_name(action)] in headings, (action, headings)
+    by_session: dict[int, set[str]] = {}
+    for number, replica in results["served_by"]:
+        by_session.setdefault(number, set()).add(replica)
+    assert len(by_session) == LOAD_SESSIONS
+    assert all(len(replicas) == 1 for replicas in by_session.values()), by_session  # sticky
+    assert set().union(*by_session.values()) == set(stack.replicas())
+    print(f"{LOAD_SESSIONS} protocol sessions: {len(results['timings'])} page loads, 0 errors")
 
 
 def test_a_stopped_replicas_sessions_reconnect_to_the_other_with_the_view_restored(
