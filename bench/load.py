@@ -359,8 +359,10 @@ class ProtocolTab:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.socket: Any = None
         self.reader: asyncio.Task[None] | None = None
+        self.link: str | None = None  # the page open on the socket
+        self.cached: set[str] = set()  # hashes of the cacheable messages received on it
 
-    async def close_page(self) -> None:
+    async def _stop_drain(self) -> None:
         if self.reader:
             self.reader.cancel()
             try:
@@ -368,9 +370,13 @@ class ProtocolTab:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - the page is left anyway
                 pass
             self.reader = None
+
+    async def close_page(self) -> None:
+        await self._stop_drain()
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
+        self.link = None
 
     async def close(self) -> None:
         await self.close_page()
@@ -383,14 +389,21 @@ class ProtocolTab:
         async with asyncio.timeout(timeout):
             return await self._visit(link)
 
+    async def rerun(self, timeout: float) -> dict[str, Any]:
+        """Run the open page's script again in its session, as the browser does when a control changes
+        nothing else: the same ``ClientState``, with the hashes of the cacheable messages received so far
+        (the browser's message cache), so the server sends references for those. Returns what ``visit``
+        does (the replica as "")."""
+        if self.socket is None or self.link is None:
+            raise VisitError("no page open to run again")
+        async with asyncio.timeout(timeout):
+            await self._stop_drain()
+            return {"replica": "", **await self._run(self.link)}
+
     async def _visit(self, link: str) -> dict[str, Any]:
-        import aiohttp
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         from yarl import URL
 
         await self.close_page()
-        parts = urllib.parse.urlsplit(link)
         async with self.http.get(self.base + link) as response:
             response.raise_for_status()
             await response.read()
@@ -401,18 +414,32 @@ class ProtocolTab:
                 await response.read()
         xsrf = self.http.cookie_jar.filter_cookies(URL(self.base)).get("_streamlit_xsrf")
         protocols = ("streamlit", xsrf.value) if xsrf else ("streamlit",)
-        self.socket = socket = await self.http.ws_connect(
+        self.socket = await self.http.ws_connect(
             self.base.replace("http", "ws", 1) + "/_stcore/stream",
             protocols=protocols,
             origin=self.base,
             max_msg_size=0,
             autoping=True,
         )
+        self.link = link
+        self.cached = set()  # a page load starts with an empty message cache
+        return {"replica": replica, **await self._run(link)}
+
+    async def _run(self, link: str) -> dict[str, Any]:
+        """Send the ``rerun_script`` BackMsg of ``link`` on the open socket and read until the script has
+        finished; then keep reading in the background (``_drain``)."""
+        import aiohttp
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        socket = self.socket
+        parts = urllib.parse.urlsplit(link)
         back = BackMsg()
         state = back.rerun_script
         state.query_string = parts.query
         state.page_script_hash = ""
         state.page_name = parts.path.strip("/")
+        state.cached_message_hashes.extend(sorted(self.cached))
         state.context_info.url = self.base + link
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-US"
@@ -428,6 +455,8 @@ class ProtocolTab:
             messages += 1
             message = ForwardMsg()
             message.ParseFromString(frame.data)
+            if message.metadata.cacheable and message.hash:
+                self.cached.add(message.hash)
             kind = message.WhichOneof("type")
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
@@ -452,7 +481,7 @@ class ProtocolTab:
         if exceptions:
             raise VisitError("exception shown: " + "; ".join(exceptions))
         self.reader = asyncio.create_task(self._drain())
-        return {"replica": replica, "bytes": received, "messages": messages, "headings": headings}
+        return {"bytes": received, "messages": messages, "headings": headings}
 
     async def _drain(self) -> None:
         """Read (and answer pings) while the visitor reads the page, as the browser's socket does."""
