@@ -20,7 +20,7 @@ threads of their own.
 Reports, per server: CPU s per new session, per rerun and per closing (mean and median), the event
 loop's share, kB sent for a new page and for a rerun, the time to a finished script, and each server's
 new-session CPU as a ratio of the first server's. CPU seconds, not wall time: the machine is shared.
-Only 127.0.0.1 is contacted. Writes bench/out/session.json (``--out``).
+Only 127.0.0.1 is contacted. Writes bench/out/session.json and the table to session.md (``--out``).
 """
 
 from __future__ import annotations
@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{args.out}.json").write_text(json.dumps(report, indent=2))
+    (OUT / f"{args.out}.md").write_text(table(results) + "\n")
     print(table(results))
     print(f"load average {load_start} -> {report['load_average_end']}")
     return 0

@@ -23,7 +23,8 @@ corpus is still read here, for the story ids the sessions open. The warm-up then
 ``--replicas`` different replicas have answered (nginx's ``X-Caixin-Replica`` header), so every replica has
 loaded the collection before the run, and the report counts which replica served the page loads. The
 server's memory and CPU are left out in that mode (its processes are not children of this one; their CPU
-is counted in ``other_cpu_s``).
+is counted in ``other_cpu_s``), unless ``--pid`` names the one server process behind ``--url`` (a server
+started by hand from another checkout, say, to compare two trees in turn).
 
 With ``--protocol`` the sessions run no browser: each is a Streamlit client speaking Streamlit's own
 protocol (``ProtocolTab``, with aiohttp): for every link the HTTP requests of a returning browser (the
@@ -657,6 +658,11 @@ def main() -> None:
         "--replicas", type=int, default=1, help="with --url: warm up until this many replicas have answered"
     )
     parser.add_argument(
+        "--pid",
+        type=int,
+        help="with --url: the process id of the one server there, to count its CPU and memory",
+    )
+    parser.add_argument(
         "--protocol",
         action="store_true",
         help="sessions speak Streamlit's WebSocket protocol instead of running a browser (no rendering)",
@@ -665,6 +671,8 @@ def main() -> None:
         "--browsers", type=int, default=0, help="with --protocol: this many of the sessions in Chromium"
     )
     args = parser.parse_args()
+    if args.pid and not args.url:
+        parser.error("--pid: only with --url (without it the server started here is measured)")
     if args.browsers and not args.protocol:
         parser.error("--browsers: only with --protocol (without it every session is a browser)")
     if args.url and not re.fullmatch(r"http://(127\.0\.0\.1|localhost)(:\d+)?/?", args.url):
@@ -690,7 +698,7 @@ def main() -> None:
         server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
         url = server.url
         print(f"server pid {process.pid} at {url}", flush=True)
-    server_pid = process.pid if process else None
+    server_pid = process.pid if process else args.pid
     warmed: list[str] = []
     try:
         # warm-up visits load the corpus into the server(s) (the first load is not what we measure)
@@ -771,6 +779,9 @@ def main() -> None:
         "server_rss_after_mb": round(after, 1) if after is not None else None,
         "wall_s": round(outcome["wall_s"], 1),
         **cpu,
+        "server_cpu_s_per_page_load": (
+            round(cpu["server_cpu_s"] / len(timings), 3) if server_pid and timings else None
+        ),
         "server_cpu_share": (
             round(cpu["server_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2) if server_pid else None
         ),
