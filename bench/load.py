@@ -23,7 +23,8 @@ corpus is still read here, for the story ids the sessions open. The warm-up then
 ``--replicas`` different replicas have answered (nginx's ``X-Caixin-Replica`` header), so every replica has
 loaded the collection before the run, and the report counts which replica served the page loads. The
 server's memory and CPU are left out in that mode (its processes are not children of this one; their CPU
-is counted in ``other_cpu_s``).
+is counted in ``other_cpu_s``), unless ``--pid`` names the one server process behind ``--url`` (a server
+started by hand from another checkout, say, to compare two trees in turn).
 
 With ``--protocol`` the sessions run no browser: each is a Streamlit client speaking Streamlit's own
 protocol (``ProtocolTab``, with aiohttp): for every link the HTTP requests of a returning browser (the
@@ -359,8 +360,10 @@ class ProtocolTab:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.socket: Any = None
         self.reader: asyncio.Task[None] | None = None
+        self.link: str | None = None  # the page open on the socket
+        self.cached: set[str] = set()  # hashes of the cacheable messages received on it
 
-    async def close_page(self) -> None:
+    async def _stop_drain(self) -> None:
         if self.reader:
             self.reader.cancel()
             try:
@@ -368,9 +371,13 @@ class ProtocolTab:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - the page is left anyway
                 pass
             self.reader = None
+
+    async def close_page(self) -> None:
+        await self._stop_drain()
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
+        self.link = None
 
     async def close(self) -> None:
         await self.close_page()
@@ -383,14 +390,21 @@ class ProtocolTab:
         async with asyncio.timeout(timeout):
             return await self._visit(link)
 
+    async def rerun(self, timeout: float) -> dict[str, Any]:
+        """Run the open page's script again in its session, as the browser does when a control changes
+        nothing else: the same ``ClientState``, with the hashes of the cacheable messages received so far
+        (the browser's message cache), so the server sends references for those. Returns what ``visit``
+        does (the replica as "")."""
+        if self.socket is None or self.link is None:
+            raise VisitError("no page open to run again")
+        async with asyncio.timeout(timeout):
+            await self._stop_drain()
+            return {"replica": "", **await self._run(self.link)}
+
     async def _visit(self, link: str) -> dict[str, Any]:
-        import aiohttp
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         from yarl import URL
 
         await self.close_page()
-        parts = urllib.parse.urlsplit(link)
         async with self.http.get(self.base + link) as response:
             response.raise_for_status()
             await response.read()
@@ -401,18 +415,32 @@ class ProtocolTab:
                 await response.read()
         xsrf = self.http.cookie_jar.filter_cookies(URL(self.base)).get("_streamlit_xsrf")
         protocols = ("streamlit", xsrf.value) if xsrf else ("streamlit",)
-        self.socket = socket = await self.http.ws_connect(
+        self.socket = await self.http.ws_connect(
             self.base.replace("http", "ws", 1) + "/_stcore/stream",
             protocols=protocols,
             origin=self.base,
             max_msg_size=0,
             autoping=True,
         )
+        self.link = link
+        self.cached = set()  # a page load starts with an empty message cache
+        return {"replica": replica, **await self._run(link)}
+
+    async def _run(self, link: str) -> dict[str, Any]:
+        """Send the ``rerun_script`` BackMsg of ``link`` on the open socket and read until the script has
+        finished; then keep reading in the background (``_drain``)."""
+        import aiohttp
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        socket = self.socket
+        parts = urllib.parse.urlsplit(link)
         back = BackMsg()
         state = back.rerun_script
         state.query_string = parts.query
         state.page_script_hash = ""
         state.page_name = parts.path.strip("/")
+        state.cached_message_hashes.extend(sorted(self.cached))
         state.context_info.url = self.base + link
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-US"
@@ -428,6 +456,8 @@ class ProtocolTab:
             messages += 1
             message = ForwardMsg()
             message.ParseFromString(frame.data)
+            if message.metadata.cacheable and message.hash:
+                self.cached.add(message.hash)
             kind = message.WhichOneof("type")
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
@@ -452,7 +482,7 @@ class ProtocolTab:
         if exceptions:
             raise VisitError("exception shown: " + "; ".join(exceptions))
         self.reader = asyncio.create_task(self._drain())
-        return {"replica": replica, "bytes": received, "messages": messages, "headings": headings}
+        return {"bytes": received, "messages": messages, "headings": headings}
 
     async def _drain(self) -> None:
         """Read (and answer pings) while the visitor reads the page, as the browser's socket does."""
@@ -628,6 +658,11 @@ def main() -> None:
         "--replicas", type=int, default=1, help="with --url: warm up until this many replicas have answered"
     )
     parser.add_argument(
+        "--pid",
+        type=int,
+        help="with --url: the process id of the one server there, to count its CPU and memory",
+    )
+    parser.add_argument(
         "--protocol",
         action="store_true",
         help="sessions speak Streamlit's WebSocket protocol instead of running a browser (no rendering)",
@@ -636,6 +671,8 @@ def main() -> None:
         "--browsers", type=int, default=0, help="with --protocol: this many of the sessions in Chromium"
     )
     args = parser.parse_args()
+    if args.pid and not args.url:
+        parser.error("--pid: only with --url (without it the server started here is measured)")
     if args.browsers and not args.protocol:
         parser.error("--browsers: only with --protocol (without it every session is a browser)")
     if args.url and not re.fullmatch(r"http://(127\.0\.0\.1|localhost)(:\d+)?/?", args.url):
@@ -661,7 +698,7 @@ def main() -> None:
         server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
         url = server.url
         print(f"server pid {process.pid} at {url}", flush=True)
-    server_pid = process.pid if process else None
+    server_pid = process.pid if process else args.pid
     warmed: list[str] = []
     try:
         # warm-up visits load the corpus into the server(s) (the first load is not what we measure)
@@ -742,6 +779,9 @@ def main() -> None:
         "server_rss_after_mb": round(after, 1) if after is not None else None,
         "wall_s": round(outcome["wall_s"], 1),
         **cpu,
+        "server_cpu_s_per_page_load": (
+            round(cpu["server_cpu_s"] / len(timings), 3) if server_pid and timings else None
+        ),
         "server_cpu_share": (
             round(cpu["server_cpu_s"] / max(cpu["machine_cpu_s"], 1e-9), 2) if server_pid else None
         ),

@@ -22,7 +22,7 @@ from components.paths import names_for
 from components.scripts import dates_apply_on_enter
 from components.status import STATUS_KEY, updating_sign
 from components.view import build_view, remember
-from components.warm import ready
+from components.warm import ready, settle
 from core.analysing.analytics import option_counts
 from core.analysing.highlight import markdown_code
 
@@ -86,6 +86,8 @@ try:
     page.run()
 finally:
     view.release()
+# the modules and lookups of the page's first run in this process out of the collector's way
+settle(collection, page.url_path)
 # what the page's own controls changed in this run (a page that calls st.stop() after drawing its own
 # controls calls url_state.write() itself first: the run ends at st.stop())
 url_state.write()

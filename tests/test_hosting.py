@@ -153,6 +153,8 @@ def test_server_settings() -> None:
     assert config["server"]["enableCORS"] is True  # protection on: no wildcard origin
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] == "none"
+    # no watch on the source files: it made every new session walk every loaded module
+    assert config["server"]["fileWatcherType"] == "none"
 
 
 def test_community_cloud_files() -> None:

@@ -6,7 +6,8 @@ against real ``streamlit run`` servers.
   resolved the ``page_name`` sent: the page's title is among the headings received);
 - a tiny app of our own that raises on ``?boom=1`` and sleeps on ``?sleep=S``: a page showing an exception
   is counted as an error, and so is a page whose script has not finished within the timeout; its plain
-  page settles, and the cookies of the page (nginx's route cookie) reach the WebSocket's handshake.
+  page settles, and the cookies of the page (nginx's route cookie) reach the WebSocket's handshake; a
+  rerun runs the script again in the same session and is sent the large messages as references.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ if st.query_params.get("boom"):
 if st.query_params.get("sleep"):
     time.sleep(float(st.query_params["sleep"]))
 st.write("done")
+if st.query_params.get("big"):
+    # a message above Streamlit's 10 kB cache threshold, and the runs of this session counted
+    st.text("word " * 4000)
+    st.session_state.runs = st.session_state.get("runs", 0) + 1
+    st.header(f"run {st.session_state.runs}")
 # the cookies of the WebSocket's handshake (nginx routes the socket by its caixin_route cookie)
 st.header("route " + st.context.cookies.get("caixin_route", "none"))
 """
@@ -137,3 +143,28 @@ def test_a_page_not_finished_within_the_timeout_is_an_error(tiny_app: str) -> No
     assert results["timings"] == []
     assert len(results["errors"]) == 2  # one visit each: the first takes the whole second and more
     assert all("TimeoutError" in error for error in results["errors"])
+
+
+def test_a_rerun_runs_again_in_the_same_session_with_the_message_cache(tiny_app: str) -> None:
+    """``ProtocolTab.rerun``: the page's script again in its session (the run counter goes on), and the
+    message the first run sent in full (20 kB of text) comes back as a reference to the browser's cache."""
+    from bench.load import ProtocolTab
+
+    async def visit_and_rerun() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        tab = ProtocolTab(tiny_app)
+        try:
+            first = await tab.visit("/?big=1", 30)
+            again = await tab.rerun(30)
+            other = ProtocolTab(tiny_app)  # a new visitor starts a session of its own
+            try:
+                fresh = await other.visit("/?big=1", 30)
+            finally:
+                await other.close()
+            return first, again, fresh
+        finally:
+            await tab.close()
+
+    first, again, fresh = run_apart(visit_and_rerun())
+    assert "run 1" in first["headings"] and first["bytes"] > 20_000
+    assert "run 2" in again["headings"] and again["bytes"] < 5_000
+    assert "run 1" in fresh["headings"] and fresh["bytes"] > 20_000
