@@ -134,11 +134,20 @@ def test_an_incremental_ingest_writes_only_the_changed_segments(folder: Path, tm
     pd.testing.assert_frame_equal(_run(folder, cache).articles, clean.articles)
 
 
+def _of_a_later_file(path: Path) -> None:
+    """The first record of the segment said to be of the last input file (a file the state lists, so only
+    the order tells)."""
+    frame = pd.read_parquet(path)
+    last = sorted(str(p) for p in path.parent.parent.parent.joinpath("in").iterdir())[-1]
+    frame.assign(_file=[last, *frame["_file"].iloc[1:]]).to_parquet(path, index=False)
+
+
 DAMAGES: dict[str, Callable[[Path], Any]] = {
     "missing": lambda path: path.unlink(),
     "garbage": lambda path: path.write_bytes(b"PAR1 garbage PAR1"),
     "cut": lambda path: path.write_bytes(path.read_bytes()[:-40]),
     "other-segment": lambda path: shutil.copy(next(p for p in path.parent.glob("segment-*") if p != path), path),
+    "record-of-a-later-file": _of_a_later_file,
 }
 
 
