@@ -831,10 +831,11 @@ class CacheStore:
         # a name that is not UTF-8 has no records (``core.storing.ingest``): a stand-in keeps its place
         names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
         last = -1  # the place in the files table of the file of the last record so far
+        known = set(state["files"])
         for key, rows in state["segments"]:
             path = self.segment_path(key)
             table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
-            _check_files(path, table, state["files"].keys())
+            _check_files(path, table, known)
             last = _check_order(path, table, names, last)
             tables.append(table)
         if not tables:
