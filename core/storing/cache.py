@@ -840,9 +840,9 @@ class CacheStore:
             tables.append(table)
         if not tables:
             return empty_frame().assign(_file=pd.Series(dtype="string"))
-        # a column without a value in one segment is of the null type there; one chunk a column, as one
-        # file gave (Arrow's ``take`` joins the chunks of a column first, at every call)
-        frame, clean = _table_frame(pa.concat_tables(tables, promote_options="permissive").combine_chunks())
+        # a column without a value in one segment is of the null type there (the ingest joins the chunks
+        # of each text column once, after it has put the records in input order)
+        frame, clean = _table_frame(pa.concat_tables(tables, promote_options="permissive"))
         if not clean:
             for name in LIST_COLUMNS:
                 if name in frame:

@@ -786,7 +786,7 @@ def _in_input_order(
     if len(starts) > _MOST_SLICES:
         whole = pd.concat([frame for frame, _, _ in pieces], ignore_index=True)
         every = np.concatenate([bodies for _, bodies, _ in pieces])
-        return whole.take(order).reset_index(drop=True), every[order].astype(np.uint64)
+        return _one_chunk(whole.take(order).reset_index(drop=True)), every[order].astype(np.uint64)
     frames, hashes = [], []
     for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
         number = int(piece_of[start])
@@ -794,7 +794,8 @@ def _in_input_order(
         first = int(order[start]) - offsets[number]
         frames.append(frame.iloc[first : first + stop - start])
         hashes.append(bodies[first : first + stop - start])
-    records = frames[0].reset_index(drop=True) if len(frames) == 1 else _one_chunk(pd.concat(frames, ignore_index=True))
+    records = frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    records = _one_chunk(records)
     return records, np.concatenate(hashes).astype(np.uint64, copy=False)
 
 
