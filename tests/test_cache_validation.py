@@ -184,7 +184,7 @@ def test_the_state_is_small(tmp_path: Path) -> None:
     state = json.loads(store_of(folder, cache).state_path.read_text(encoding="utf-8"))
     assert set(state) == {"format", "parser", "config", "generation", "rows", "segments", "duplicates_merged",
                           "reporter_merges", "summary"}
-    assert len(state["segments"]) <= 2  # a segment is some 64 files: the list grows 64 times slower
+    assert len(state["segments"]) <= 2  # a segment is some 256 files: the list grows 256 times slower
     assert list(state["summary"]["errors"]) == [str(folder / "scan.txt")]
     text = json.dumps(state)
     assert str(folder / LISTING) not in text and str(folder / HEADLINES) not in text

@@ -2,7 +2,7 @@
 
 An incremental ingest after one page changed used to rewrite the records of every file (one
 ``records-<generation>.parquet``). The records are now kept in segments: the input files, in input order,
-are cut into runs of about ``SEGMENT_FILES`` files, and the records of each run are one file,
+are cut into runs of about ``SEGMENT_FILES`` (256) files, and the records of each run are one file,
 ``segment-<key>.parquet``. The cut is made by the files' names, not their positions (a file starts a new
 segment when a hash of its name is 0 modulo ``SEGMENT_FILES``), so adding, removing or renaming a file
 changes only the segment it falls in; every other segment keeps its files.
@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 #: The mean number of input files in a segment (the cut falls where a name's hash is 0 modulo this).
-#: 64 makes about 80 segments of some 1,300 records each at 5,000 files (100,000 stories).
-SEGMENT_FILES = 64
+#: 256 makes about 20 segments of some 5,000 records each at 5,000 files (100,000 stories): writing one
+#: costs some 0.07 CPU s, and reading 20 files costs about what one file does (69 files cost a quarter
+#: more; docs/performance.md).
+SEGMENT_FILES = 256
 
 
 def _name_hash(name: str) -> int:
