@@ -14,7 +14,8 @@ time of the same run). Verdicts use the median of the runs. Writes ``bench/out/i
 measures only the incremental ingest (one story added at the top of one page per round, as
 ``bench.bench_scale``), with the CPU seconds of each step, and with ``--baseline`` the same for the ``core``
 of another source tree, alternating, checking that both return the same. Writes
-``bench/out/ingest-incremental.json``.
+``bench/out/ingest-incremental.json``. ``--work DIR`` keeps the corpus copy and the caches in DIR for the
+next run, which then skips the cold ingests (a minute or more of CPU each at 100,000 stories).
 
     python -m bench.bench_ingest --stories 100000 --cluster [--cluster-workers 2] [--cluster-repeat 1]
 
@@ -627,18 +628,35 @@ def incremental_only(args: argparse.Namespace, corpus: Path, facts: dict[str, An
     if args.baseline is not None:
         trees = {"baseline": args.baseline, "current": None}
     OUT.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="work-incremental-", dir=OUT))
+    reuse = args.work is not None
+    work = args.work if reuse else Path(tempfile.mkdtemp(prefix="work-incremental-", dir=OUT))
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     cold: dict[str, dict[str, Any]] = {}
     try:
         pages = work / "pages"
-        hard_linked_copy(corpus, pages)
+        if not pages.exists():
+            work.mkdir(parents=True, exist_ok=True)
+            hard_linked_copy(corpus, pages)
         changed = page_files(pages)[len(page_files(pages)) // 2]
         for name, tree in trees.items():
+            if reuse and (work / f"cache-{name}").exists():
+                print(f"  cold ingest, {name}: the cache of an earlier run in {work}", flush=True)
+                continue
             cold[name] = run_child(pages, work / f"cache-{name}", tree=tree)
             print(f"  cold ingest, {name}: {cold[name]['ingest_s']:.1f} s ({cold[name]['core']})", flush=True)
+        # a new story each round, also after the rounds of an earlier run in the same --work folder
+        added = work / "stories-added"
+        last = int(added.read_text()) if reuse and added.exists() else 0
         for number in range(args.incremental_repeat):
-            add_story(changed, number + 1)
+            last += 1
+            while True:  # some seeds generate a page of no story (a listing): the next one then
+                try:
+                    add_story(changed, last)
+                    break
+                except RuntimeError:
+                    last += 1
+            if reuse:
+                added.write_text(str(last))
             order = list(trees) if number % 2 == 0 else list(reversed(trees))
             for name in order:
                 result = run_child(pages, work / f"cache-{name}", tree=trees[name], stages=True)
@@ -649,7 +667,7 @@ def incremental_only(args: argparse.Namespace, corpus: Path, facts: dict[str, An
                     flush=True,
                 )
     finally:
-        if not args.keep:
+        if not args.keep and not reuse:
             shutil.rmtree(work, ignore_errors=True)
     for name in trees:
         counts = {r["articles"] for r in runs[name]}
@@ -718,6 +736,12 @@ def main(argv: list[str] | None = None) -> int:
         "seconds of each step; with --baseline, that tree's beside this one's, alternating",
     )
     parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="with --incremental-only: keep the corpus copy and each tree's cache in this folder and reuse them "
+        "in a later run (no cold ingest for a tree whose cache is there; remove it after a cache format change)",
+    )
     parser.add_argument(
         "--baseline",
         type=Path,

@@ -113,7 +113,16 @@ def _drop(*keys: str) -> Edit:
     return edit
 
 
-# ``state.json`` holds the keys below (format 4); the per-file sections are in the part files (further down)
+def _segment(index: int, value: Any) -> Edit:
+    """Set item ``index`` (0: the key, 1: the row count) of the state's first segment."""
+
+    def edit(state: dict[str, Any], key_of: Callable[[str], str]) -> None:
+        state["segments"][0][index] = value
+
+    return edit
+
+
+# ``state.json`` holds the keys below (format 5); the per-file sections are in the part files (further down)
 STATE_EDITS: dict[str, Edit] = {
     "generation-int": _set("generation", value=12),
     "generation-path": _set("generation", value="../../elsewhere"),
@@ -137,6 +146,12 @@ STATE_EDITS: dict[str, Edit] = {
     "summary-error-int": _set("summary", "errors", "@scan.txt", value=1),
     "summary-error-of-another-file": _set("summary", "errors", value={"/nowhere/else.txt": "an error"}),
     "summary-errors-missing": _drop("summary", "errors"),
+    "segments-missing": _drop("segments"),
+    "segments-dict": _set("segments", value={"a": 1}),
+    "segments-key-path": _segment(0, "../../elsewhere"),
+    "segments-rows-other": _segment(1, 1),
+    "segments-rows-str": _segment(1, "5"),
+    "segments-twice": lambda state, key_of: state["segments"].append(list(state["segments"][0])),
 }
 
 
@@ -167,8 +182,9 @@ def test_the_state_is_small(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     run(folder, cache)
     state = json.loads(store_of(folder, cache).state_path.read_text(encoding="utf-8"))
-    assert set(state) == {"format", "parser", "config", "generation", "rows", "duplicates_merged",
+    assert set(state) == {"format", "parser", "config", "generation", "rows", "segments", "duplicates_merged",
                           "reporter_merges", "summary"}
+    assert len(state["segments"]) <= 2  # a segment is some 256 files: the list grows 256 times slower
     assert list(state["summary"]["errors"]) == [str(folder / "scan.txt")]
     text = json.dumps(state)
     assert str(folder / LISTING) not in text and str(folder / HEADLINES) not in text
@@ -524,7 +540,7 @@ def test_a_records_file_of_the_wrong_schema_is_rebuilt(tmp_path: Path, edit: str
     store = store_of(folder, cache)
     state = store.load_state()
     assert state is not None
-    path = store.records_path(state["generation"])
+    path = store.segment_paths(state)[0]
     _rewrite(path, RECORD_EDITS[edit])
     change_a_file(folder)  # the records of the other files would be reused
 
@@ -536,10 +552,10 @@ def test_a_records_file_of_the_wrong_schema_is_rebuilt(tmp_path: Path, edit: str
     assert run(folder, cache).from_cache
 
 
-@pytest.mark.parametrize("older", [1, 2, 3])
+@pytest.mark.parametrize("older", [1, 2, 3, 4])
 def test_a_cache_of_a_previous_format_is_rebuilt_quietly(tmp_path: Path, older: int) -> None:
     """A cache of an earlier format (1: before the state recorded its row counts, 2: before the text
-    file, 3: with the per-file sections in the state) is not an error: it is rebuilt like a cache of
+    file, 3: with the per-file sections in the state, 4: with one records file) is not an error: it is rebuilt like a cache of
     another parser version."""
     folder = make_inputs(tmp_path)
     cache = tmp_path / "cache"

@@ -73,6 +73,9 @@ class Killed(BaseException):
 def test_death_during_the_cache_write_keeps_the_previous_generation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies_at_write: int
 ) -> None:
+    import core.storing.segments
+
+    monkeypatch.setattr(core.storing.segments, "SEGMENT_FILES", 2**62)  # the records in one segment, always
     data = _pages(tmp_path / "pages", 3)
     cache = tmp_path / "cache"
     first = ingest([str(data)], cache_dir=cache)
@@ -87,7 +90,7 @@ def test_death_during_the_cache_write_keeps_the_previous_generation(
 
     def dying_replace(src: str, dst: str) -> None:
         calls["n"] += 1
-        # 1: records written, 2: articles, 3: the text file, 4-8: the state's part files, 9: the state
+        # 1: the records' segment written, 2: articles, 3: the text file, 4-8: the state's part files, 9: the state
         if calls["n"] == dies_at_write:
             raise Killed()
         real_replace(src, dst)

@@ -351,12 +351,12 @@ def test_state_is_valid_after_an_ingest(tmp_path: Path) -> None:
         assert entry["size"] == Path(name).stat().st_size
         assert len(entry["sha256"]) == 64
     assert store.articles_path(state["generation"]).is_file()
-    assert store.records_path(state["generation"]).is_file()
+    assert all(path.is_file() for path in store.segment_paths(state)) and state["segments"]
     assert sorted(p.name for p in store.root.iterdir()) == sorted(
         [
             "state.json",
             f"articles-{state['generation']}.parquet",
-            f"records-{state['generation']}.parquet",
+            *(path.name for path in store.segment_paths(state)),
             f"text-{state['generation']}.arrow",
             *(f"{part}-{state['generation']}.parquet" for part in PARTS),
             f"bodies-{state['generation']}.npy",
@@ -372,8 +372,13 @@ def test_second_run_leaves_one_generation(tmp_path: Path) -> None:
     run(files, cache)
     files[0].write_bytes(files[0].read_bytes() + b"\nBy Mo Yelin / Aug 01, 2019 05:50 PM / Economy\n\nText.\n")
     run(files, cache)
-    parquet = sorted(p.name for p in store_for(cache, files).root.glob("*.parquet"))
-    assert len(parquet) == 2 + len(PARTS)
+    store = store_for(cache, files)
+    state = store.load_state()
+    assert state is not None
+    segments = {path.name for path in store.segment_paths(state)}
+    assert {p.name for p in store.root.glob("segment-*.parquet")} == segments
+    parquet = sorted(p.name for p in store.root.glob("*.parquet") if p.name not in segments)
+    assert len(parquet) == 1 + len(PARTS)
     assert len({name.rsplit("-", 1)[1] for name in parquet}) == 1  # of one generation
 
 
@@ -422,7 +427,7 @@ def test_corrupt_parquet_with_a_changed_file(tmp_path: Path, target: str) -> Non
     store = store_for(cache, files)
     state = store.load_state()
     assert state is not None
-    path = store.records_path(state["generation"]) if target == "records" else store.articles_path(state["generation"])
+    path = store.segment_paths(state)[0] if target == "records" else store.articles_path(state["generation"])
     path.write_bytes(b"garbage")
     files[0].write_bytes(files[0].read_bytes().replace(b"Luckin Coffee opened", b"Luckin opened"))
     corpus = run(files, cache)

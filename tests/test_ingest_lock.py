@@ -92,12 +92,12 @@ def _start(script: str, *args: str) -> subprocess.Popen[str]:
 def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
     state = store.load_state()
     assert state is not None
-    assert store.records_path(state["generation"]).is_file()
+    assert all(path.is_file() for path in store.segment_paths(state))
     assert store.articles_path(state["generation"]).is_file()
     assert sorted(p.name for p in store.root.iterdir()) == sorted(
         [
             "state.json",
-            store.records_path(state["generation"]).name,
+            *(path.name for path in store.segment_paths(state)),
             store.articles_path(state["generation"]).name,
             store.text_path(state["generation"]).name,
             *(store.part_path(part, state["generation"]).name for part in PARTS),
@@ -148,6 +148,8 @@ def test_stale_temporary_files_are_removed_by_the_next_ingest(tmp_path: Path) ->
         store.root / ".articles-0123456789ab.parquet.a8b9c0.tmp",
         store.root / ".state.json.x1y2z3.tmp",
         store.root / "records-0123456789ab.parquet",
+        store.root / ".segment-0123456789abcdef01234567.parquet.m4n5b6.tmp",
+        store.root / "segment-0123456789abcdef01234567.parquet",
         store.root / ".reports-0123456789ab.parquet.q1w2e3.tmp",
         store.root / "listing-rows-0123456789ab.parquet",
         store.root / "files-0123456789ab.parquet",

@@ -9,7 +9,9 @@ Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
     <key>/reports-… headlines-… listings-… listing-rows-<generation>.parquet
                                          the page reports, headline lists and listing entries
                                          (``core.storing.parts``; read when first used)
-    <key>/records-<generation>.parquet   every story as read from every file, before de-duplication
+    <key>/segment-<key>.parquet          every story as read from the files of one segment of the inputs,
+                                         before de-duplication (``core.storing.segments``), kept from one
+                                         generation to the next while its files are unchanged
     <key>/articles-<generation>.parquet  the merged article frame the dashboard loads
     <key>/text-<generation>.arrow        its text columns and content hashes, memory-mapped on read
 
@@ -29,7 +31,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,7 +48,7 @@ import pyarrow.parquet as pq
 from core.config import DATA_DIR
 from core.errors import CacheError
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, ROLES, holdable
-from core.storing.frame import as_list, conform
+from core.storing.frame import as_list, conform, empty_frame
 from core.storing.parts import (
     PARTS,
     Deferred,
@@ -60,13 +62,15 @@ from core.storing.parts import (
     text_values,
     write_part,
 )
+from core.storing.segments import Segment
 from core.storing.text import TEXT_COLUMNS, attach_text, hashes_of, open_text, write_text
 
 #: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file;
-#: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``).
-CACHE_FORMAT = 4
+#: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``);
+#: 5: the records are segments of input files (``core.storing.segments``), listed in the state.
+CACHE_FORMAT = 5
 #: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
-OLDER_FORMATS = frozenset({1, 2, 3})
+OLDER_FORMATS = frozenset({1, 2, 3, 4})
 
 #: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
 #: written after the ingest and outside its lock) is removed once it is this old.
@@ -95,16 +99,24 @@ REQUIRED_COLUMNS = frozenset(
 CATALOG_PARTS = ("stories", "words", "keys", "entries")
 
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_SEGMENT_KEY = re.compile(r"[0-9a-f]{24}")
 # The temporary files of the ingest's own writes (``atomic_write_*`` of the state and the two frames).
-_PARQUET_FILES = "records|articles|files|reports|headlines|listings|listing-rows"
+_PARQUET_FILES = "records|articles|files|reports|headlines|listings|listing-rows|segment"
 _OWN_TEMPORARY = re.compile(rf"\.(state\.json|({_PARQUET_FILES})-[^/]*\.parquet)\..*\.tmp")
-_FRAME_FILE = re.compile(rf"({_PARQUET_FILES})-(.+)\.parquet|(text)-(.+)\.arrow")
+_FRAME_FILE = re.compile(r"(records|articles|files|reports|headlines|listings|listing-rows)-(.+)\.parquet|(text)-(.+)\.arrow")
+_SEGMENT_FILE = re.compile(r"segment-(.+)\.parquet")
 
 
 def text_in_memory() -> bool:
     """``CAIXIN_TEXT_IN_MEMORY=1``: read the story text into memory from the articles file, as before the
     text file existed, instead of mapping it (``bench/bench_scale.py`` measures both ways)."""
     return os.environ.get("CAIXIN_TEXT_IN_MEMORY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def segment_context(config: str) -> str:
+    """What a segment's records depend on besides its files (``core.storing.segments.segment_key``): the
+    cache format, the parser and the reporters file (its fingerprint ``config``)."""
+    return f"format {CACHE_FORMAT}, parser {PARSER_VERSION}, reporters {config}"
 
 
 def default_cache_dir() -> Path:
@@ -165,24 +177,74 @@ def _read_frame(
     ``files``, only stories of those files in ``_file``; else ``CacheError``. Columns in ``skip`` are
     checked in the file's schema but not read.
     """
+    table = _read_table(path, schema, rows, skip)
+    if schema is not None and files is not None:
+        _check_files(path, table, files)
+    return _table_frame(table)
+
+
+def _read_table(
+    path: Path, schema: Mapping[str, str] | None, rows: int | None, skip: Collection[str] = (), threads: bool = True
+) -> pa.Table:
+    """The Arrow table of a cached frame, checked as ``_read_frame`` says (but for ``_file``). A small file
+    (a segment of the records) is read without threads, which cost more than they save there."""
     try:
         file_names = pq.read_schema(path).names if skip else []
         if skip and schema is not None and not set(skip) <= set(file_names):
             missing = ", ".join(sorted(set(skip) - set(file_names)))
             raise CacheError(f"{path}: cache file not as written (no column {missing}); rebuilding")
-        table = pq.read_table(path, columns=[n for n in file_names if n not in skip] if skip else None)
+        columns = [n for n in file_names if n not in skip] if skip else None
+        if threads:
+            table = pq.read_table(path, columns=columns)
+        else:
+            with pq.ParquetFile(path) as opened:
+                table = opened.read(columns=columns, use_threads=False)
     except (OSError, pa.ArrowException) as error:
         raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
     if schema is not None:
         problem = _skipped_problem(path, schema, skip) if skip else None
         schema = {name: dtype for name, dtype in schema.items() if name not in skip}
         problem = problem or _schema_problem(table, schema, rows)
-        if problem is None and files is not None and table.num_rows:
-            strays = set(pc.unique(table.column("_file")).to_pylist()).difference(files)
-            if strays:
-                problem = f"stories of {len(strays)} file(s) the state does not list"
         if problem:
             raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+    return table
+
+
+def _check_files(path: Path, table: pa.Table, files: Collection[str]) -> None:
+    """``CacheError`` when a record of ``table`` names a file not in ``files``."""
+    if table.num_rows:
+        strays = set(pc.unique(table.column("_file")).to_pylist()).difference(files)
+        if strays:
+            problem = f"stories of {len(strays)} file(s) the state does not list"
+            raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+
+
+def _check_order(path: Path, table: pa.Table, names: pa.Array, last: int) -> int:
+    """``CacheError`` unless the records of the segment ``table`` are in the order of the files table
+    (``names``) and begin with a file after ``last`` (the place of the previous segment's last file: the
+    records of one file are in one segment); returns the place of its last file."""
+    if not table.num_rows:
+        return last
+    files = table.column("_file")
+    if files.type != names.type:
+        names = names.cast(files.type)
+    places = pc.index_in(files, value_set=names).to_numpy(zero_copy_only=False)
+    if places[0] <= last or (len(places) > 1 and (np.diff(places) < 0).any()):
+        raise CacheError(f"{path}: cache file not as written (records out of the files' order); rebuilding")
+    return int(places[-1])
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _table_frame(table: pa.Table) -> tuple[pd.DataFrame, bool]:
+    """A checked table as a frame (list columns as Python lists), and whether every list column held
+    lists of ``str`` only."""
     names = [name for name in LIST_COLUMNS if name in table.column_names]
     clean = all(_only_strings(table.column(name)) for name in names)
     lists = {name: table.column(name).to_pylist() for name in names}
@@ -426,6 +488,16 @@ def _check_rows(value: Any, where: _Place) -> None:
     _fields(value, where, {name: _count for name in ("records", "articles", *PARTS)})
 
 
+def _check_segments(value: Any, where: _Place) -> None:
+    for number, segment in enumerate(_list(value, where)):
+        place = (*where, number)
+        if type(segment) is not list or len(segment) != 2:
+            raise _fail(place, segment, "a [key, rows] pair")
+        if type(segment[0]) is not str or not _SEGMENT_KEY.fullmatch(segment[0]):
+            raise _fail((*place, 0), segment[0], "a segment key")
+        _count(segment[1], (*place, 1))
+
+
 def _check_summary(value: Any, where: _Place) -> None:
     _fields(value, where, {"lines": _count, "blank": _count, "roles": _check_roles, "errors": _check_merges})
 
@@ -437,6 +509,7 @@ _STATE_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
     "duplicates_merged": _count,
     "reporter_merges": _check_merges,
     "rows": _check_rows,
+    "segments": _check_segments,
     "summary": _check_summary,
 }
 #: The keys of ``state.json`` (the rest of the state is in the generation's part files).
@@ -449,6 +522,11 @@ def validate_state(state: Any) -> None:
     ``CacheStore.load_state`` (their schemas) and when they are read (their values)."""
     try:
         _fields(state, ("state",), _STATE_FIELDS)
+        segments = state["segments"]
+        if sum(rows for _, rows in segments) != state["rows"]["records"]:
+            raise _Bad("state['segments'] do not add up to the records' row count")
+        if len({key for key, _ in segments}) != len(segments):
+            raise _Bad("state['segments'] names a segment twice")
     except _Bad as problem:
         raise ValueError(str(problem)) from None
 
@@ -573,8 +651,13 @@ class CacheStore:
         """Beside the folder, not in it: the folder holds only what the state names."""
         return self.root.parent / f"{self.root.name}.lock"
 
-    def records_path(self, generation: str) -> Path:
-        return self.root / f"records-{generation}.parquet"
+    def segment_path(self, key: str) -> Path:
+        """The records of one segment of input files (``core.storing.segments``)."""
+        return self.root / f"segment-{key}.parquet"
+
+    def segment_paths(self, state: Mapping[str, Any]) -> list[Path]:
+        """The segment files of ``state``'s records, in order."""
+        return [self.segment_path(key) for key, _ in state["segments"]]
 
     def articles_path(self, generation: str) -> Path:
         return self.root / f"articles-{generation}.parquet"
@@ -631,12 +714,18 @@ class CacheStore:
         except OSError:
             return
         generation = state["generation"] if state else None
+        segments = {key for key, _ in state["segments"]} if state else set()
         now = time.time()
         for entry in entries:
             name = entry.name
             frame = _FRAME_FILE.fullmatch(name)
+            segment = _SEGMENT_FILE.fullmatch(name)
             try:
-                if _OWN_TEMPORARY.fullmatch(name) or (frame and (frame.group(2) or frame.group(4)) != generation):
+                if (
+                    _OWN_TEMPORARY.fullmatch(name)
+                    or (frame and (frame.group(2) or frame.group(4)) != generation)
+                    or (segment and segment.group(1) not in segments)
+                ):
                     os.unlink(entry.path)
                 elif name.startswith(".") and ".tmp" in name and now - entry.stat().st_mtime > STALE_SECONDS:
                     os.unlink(entry.path)
@@ -738,8 +827,22 @@ class CacheStore:
         Every record names a file of the state. The state's other parts are read too (the ingest that
         reads the records reuses them), so a part not as written raises ``CacheError`` here."""
         self.load_parts(state)
-        path = self.records_path(state["generation"])
-        frame, clean = _read_frame(path, RECORD_COLUMNS, state["rows"]["records"], state["files"].keys())
+        tables = []
+        # a name that is not UTF-8 has no records (``core.storing.ingest``): a stand-in keeps its place
+        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+        last = -1  # the place in the files table of the file of the last record so far
+        known = set(state["files"])
+        for key, rows in state["segments"]:
+            path = self.segment_path(key)
+            table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
+            _check_files(path, table, known)
+            last = _check_order(path, table, names, last)
+            tables.append(table)
+        if not tables:
+            return empty_frame().assign(_file=pd.Series(dtype="string"))
+        # a column without a value in one segment is of the null type there (the ingest joins the chunks
+        # of each text column once, after it has put the records in input order)
+        frame, clean = _table_frame(pa.concat_tables(tables, promote_options="permissive"))
         if not clean:
             for name in LIST_COLUMNS:
                 if name in frame:
@@ -819,11 +922,20 @@ class CacheStore:
         atomic_write_bytes(self.state_path, json.dumps({"format": CACHE_FORMAT, **small}).encode())
 
     def write(
-        self, state: dict[str, Any], records: pd.DataFrame, articles: pd.DataFrame, hashes: np.ndarray
+        self,
+        state: dict[str, Any],
+        records: pd.DataFrame,
+        segments: Sequence[Segment],
+        articles: pd.DataFrame,
+        hashes: np.ndarray,
+        kept: Collection[str] = (),
     ) -> None:
-        """Write a new generation (records, articles, the articles' text file with ``hashes``, their
-        content hashes, and the part files of the state's per-file sections), then the state that points
-        at it, then drop older generations.
+        """Write a new generation (the segments of the records, articles, the articles' text file with
+        ``hashes``, their content hashes, and the part files of the state's per-file sections), then the
+        state that points at it, then drop older generations and the segments the state does not list.
+
+        ``segments`` cut ``records`` (``core.storing.segments.plan_segments``); a segment whose key is in
+        ``kept`` (the previous generation's, read by this ingest) is already on disk and not written again.
 
         ``state`` holds ``files``, ``reports``, ``headlines`` and ``listings`` (file name -> entry, page
         report dict, ``[line, text]`` pairs, listing entry dicts) and ``listing_rows`` (entry dicts) as
@@ -843,7 +955,9 @@ class CacheStore:
             ),
             "listing-rows": part_table("listing-rows", list(state["listing_rows"])),
         }
-        atomic_write_parquet(self.records_path(generation), records)
+        for segment in segments:
+            if segment.key not in kept:
+                atomic_write_parquet(self.segment_path(segment.key), records.iloc[segment.start : segment.stop])
         atomic_write_parquet(self.articles_path(generation), articles)
         write_text(self.text_path(generation), articles, hashes)
         for part, table in tables.items():
@@ -858,13 +972,18 @@ class CacheStore:
                 "articles": len(articles),
                 **{part: table.num_rows for part, table in tables.items()},
             },
+            "segments": [[segment.key, segment.rows] for segment in segments],
             "duplicates_merged": state["duplicates_merged"],
             "reporter_merges": state["reporter_merges"],
             "summary": _summary(state["reports"]),
         }
         # ASCII JSON: a file name that is not UTF-8 (a lone surrogate in Python) is written as an escape
         atomic_write_bytes(self.state_path, json.dumps(small).encode())
+        listed = {segment.key for segment in segments}
         for old in self.root.iterdir():
             frame = _FRAME_FILE.fullmatch(old.name)
-            if frame and (frame.group(2) or frame.group(4)) != generation:
+            segment_file = _SEGMENT_FILE.fullmatch(old.name)
+            if (frame and (frame.group(2) or frame.group(4)) != generation) or (
+                segment_file and segment_file.group(1) not in listed
+            ):
                 old.unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
@@ -30,13 +31,21 @@ from core.parsing import parse_page
 from core.parsing.report import CorpusReport, PageReport, ReportSummary
 from core.reading.files import expand_inputs, printable_name, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
-from core.storing.cache import CacheLock, CacheStore, cache_key, default_cache_dir, text_in_memory
+from core.storing.cache import (
+    CacheLock,
+    CacheStore,
+    cache_key,
+    default_cache_dir,
+    segment_context,
+    text_in_memory,
+)
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
 from core.storing.frame import articles_to_frame, conform, empty_frame
 from core.storing.heap import paused_gc
 from core.storing.parts import Deferred
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.search import body_hashes, content_hashes
+from core.storing.segments import plan_segments
 from core.storing.text import attach_text, open_text
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
@@ -497,9 +506,12 @@ def _ingest(
             jobs = [(n, None) for n in names]
 
     old_records = empty_frame().assign(_file=pd.Series(dtype="string"))
+    # the segments of the records read, all checked: one the new generation has too is not written again
+    kept_segments: set[str] = set()
     if state is not None and (unchanged or any(k for _, k in jobs)):
         try:
             old_records = store.read_records(state)
+            kept_segments = {key for key, _ in state["segments"]}
         except CacheError as error:
             warnings.append(str(error))
             jobs = [(n, None) for n in names]
@@ -518,14 +530,14 @@ def _ingest(
             return touched
     keep = set(unchanged) | reused
     kept_rows = old_records["_file"].isin(keep).to_numpy(dtype=bool)
-    kept = old_records[kept_rows] if len(old_records) else old_records
-    records = pd.concat([kept, *new_frames], ignore_index=True) if new_frames else kept.reset_index(drop=True)
     # The hash of each record's body is kept with the generation: only the new records' bodies are hashed.
     old_bodies = store.read_bodies(state["generation"], len(old_records)) if state is not None else None
-    bodies = [old_bodies[kept_rows] if old_bodies is not None else body_hashes(kept["body"])]
-    bodies += [body_hashes(frame["body"]) for frame in new_frames]
-    records = _in_input_order(records.assign(_body_hash=np.concatenate(bodies)), names)
-    record_bodies = records.pop("_body_hash").to_numpy(dtype=np.uint64)
+    if old_bodies is None:
+        old_bodies = np.zeros(len(old_records), dtype=np.uint64)
+        old_bodies[kept_rows] = body_hashes(old_records["body"][kept_rows])
+    pieces = [(old_records, old_bodies, kept_rows)]
+    pieces += [(frame, body_hashes(frame["body"]), None) for frame in new_frames]
+    records, record_bodies = _in_input_order(pieces, names)
 
     pages: dict[str, PageReport] = {}
     headlines: dict[str, list[tuple[int, str]]] = {}
@@ -579,7 +591,10 @@ def _ingest(
         try:
             written = records["_file"].isin(list(file_entries)).to_numpy()
             new_hashes = content_hashes(articles, article_bodies)
-            store.write(new_state, records if written.all() else records[written], articles, new_hashes)
+            stored = records if written.all() else records[written].reset_index(drop=True)
+            shas = {name: str(entry["sha256"]) for name, entry in file_entries.items()}
+            segments = plan_segments(stored["_file"], names, shas, segment_context(reporters.fingerprint))
+            store.write(new_state, stored, segments, articles, new_hashes, kept_segments)
             generation = str(new_state["generation"])
             _write_derived_at_ingest(store, generation, record_bodies[written], memo)
             if not text_in_memory():  # the text is on disk now: map it, so the bodies parsed are freed
@@ -737,18 +752,65 @@ def _write_derived_at_ingest(
         pass
 
 
-def _in_input_order(records: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """The records in the order a clean ingest reads them: by file in input order (``names``), each
-    file's stories in the order of its lines. Records kept from the cache come before those just read,
-    so without this an incremental ingest would order stories of the same minute otherwise."""
-    if len(records) < 2:
-        return records
+#: An incremental ingest's records are put in input order by joining slices of the kept and the new records
+#: (no row copied: a slice of a text column is a view). A history that scattered them more than this (the
+#: inputs given in another order) takes the rows one by one instead.
+_MOST_SLICES = 256
+
+
+def _in_input_order(
+    pieces: list[tuple[pd.DataFrame, np.ndarray, np.ndarray | None]], names: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The records of ``pieces`` (records, their body hashes, the rows to use or None for all) in the
+    order a clean ingest reads them, with their body hashes: by file in input order (``names``), each
+    file's stories in the order of its lines. Records kept from the cache come before those just read, so
+    without this an incremental ingest would order stories of the same minute otherwise.
+
+    The rows of one file are together and in line order in their piece; the pieces are joined as runs of
+    consecutive rows (an edit of one page cuts the kept records in two or three runs)."""
     position = {name: index for index, name in enumerate(names)}
-    files, uniques = pd.factorize(records["_file"])
-    codes = np.array([position[name] for name in uniques], dtype=np.int64)[files]
-    if (np.diff(codes) >= 0).all():
-        return records
-    return records.take(np.argsort(codes, kind="stable")).reset_index(drop=True)
+    rows, places, offsets = [], [], [0]
+    for frame, _, use in pieces:
+        local = np.arange(len(frame), dtype=np.int64) if use is None else np.flatnonzero(use)
+        files, uniques = pd.factorize(frame["_file"].take(local) if use is not None else frame["_file"])
+        places.append(np.array([position[name] for name in uniques], dtype=np.int64)[files])
+        rows.append(local + offsets[-1])
+        offsets.append(offsets[-1] + len(frame))
+    place, row = np.concatenate(places), np.concatenate(rows)
+    order = row[np.argsort(place, kind="stable")]  # rows of the pieces laid end to end, in input order
+    piece_of = np.searchsorted(np.asarray(offsets), order, side="right") - 1
+    cuts = np.flatnonzero((np.diff(order) != 1) | (np.diff(piece_of) != 0)) + 1
+    starts, stops = np.r_[0, cuts].astype(np.int64), np.r_[cuts, len(order)].astype(np.int64)
+    if not len(order):
+        return pieces[0][0].iloc[:0].reset_index(drop=True), np.zeros(0, dtype=np.uint64)
+    if len(starts) > _MOST_SLICES:
+        whole = pd.concat([frame for frame, _, _ in pieces], ignore_index=True)
+        every = np.concatenate([bodies for _, bodies, _ in pieces])
+        return _one_chunk(whole.take(order).reset_index(drop=True)), every[order].astype(np.uint64)
+    frames, hashes = [], []
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        number = int(piece_of[start])
+        frame, bodies, _ = pieces[number]
+        first = int(order[start]) - offsets[number]
+        frames.append(frame.iloc[first : first + stop - start])
+        hashes.append(bodies[first : first + stop - start])
+    records = frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    records = _one_chunk(records)
+    return records, np.concatenate(hashes).astype(np.uint64, copy=False)
+
+
+def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each Arrow-backed text column in one chunk: joined once here, where Arrow's ``take``
+    (the merge takes rows several times) would join the chunks of a column again at every call."""
+    joined = {}
+    for name in frame.columns:
+        array = frame[name].array
+        chunked = getattr(array, "_pa_array", None)
+        if isinstance(array, pd.arrays.ArrowStringArray) and isinstance(chunked, pa.ChunkedArray):
+            if chunked.num_chunks > 1:
+                one = pa.chunked_array([chunked.combine_chunks()], type=chunked.type)
+                joined[name] = pd.Series(type(array)(one, dtype=array.dtype), index=frame.index)
+    return frame.assign(**joined) if joined else frame
 
 
 def _entry_from_json(data: dict[str, Any]) -> ListingEntry:
