@@ -146,8 +146,14 @@ def test_reader_cards_are_the_page_of_stories_and_open_one(sample: Collection) -
 
 
 def card_styles(at: object) -> int:
-    """How many times the run sent the CSS that shows one of the table and the cards."""
-    return sum("st-key-reader_cards" in h.proto.body for h in at.get("html"))  # type: ignore[attr-defined]
+    """How many times the run sent the CSS that shows one of the table and the cards (the rule that hides
+    the table on a narrow screen)."""
+    return sum("st-key-reader_wide" in h.proto.body for h in at.get("html"))  # type: ignore[attr-defined]
+
+
+def hidden_cards_styles(at: object) -> int:
+    """How many times the run sent the rule that hides cards on a wide screen."""
+    return sum("st-key-reader_cards { display: none" in h.proto.body for h in at.get("html"))  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("reported", "cards"), [(None, True), (True, True), (False, False)])
@@ -165,6 +171,8 @@ def test_reader_cards_only_where_the_screen_is_narrow_or_unknown(reported: bool 
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5  # the table, always
     assert len(card_buttons(at)) == (5 if cards else 0)
     assert card_styles(at) == (1 if cards else 0)
+    # always: the cards an earlier run drew stay hidden on a wide screen while the run replaces them
+    assert hidden_cards_styles(at) == 1
     at.switch_page("views/overview.py").run()
     at.switch_page("views/reader.py").run()
     assert len(card_buttons(at)) == (5 if cards else 0)

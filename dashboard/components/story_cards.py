@@ -8,7 +8,8 @@ time zone and the URL, all fixed when the page connects). So a small component w
 the cards only where the screen is narrow. Until a browser has said (the first run of a session, a
 test without a browser) the cards are drawn, and a CSS media query on the keyed containers
 (``st-key-<key>`` classes) shows one of the two: the table above ``NARROW`` pixels, the cards below. A
-screen known to be wide gets the table alone and no CSS that could hide it, so a window made narrow
+screen known to be wide gets the table alone and no CSS that could hide it (only the rule that keeps the
+cards of an earlier run hidden while they are replaced), so a window made narrow
 later shows the table until its report arrives, never nothing. The report is a state, not a URL
 parameter: shared links stay the same. Only the current page of rows becomes cards. What comes from a
 story is shown as written: its Markdown characters are escaped (``plain``) in the button's label and
@@ -60,11 +61,16 @@ export default function (component) {{
 """
 _screen = st.components.v2.component("caixin_screen_width", js=_SCREEN_JS)
 
+_HIDE_CARDS = f"@media (min-width: {NARROW + 1}px) {{ .st-key-{CARDS_KEY} {{ display: none; }} }}"
 STYLE = f"""<style>
-@media (min-width: {NARROW + 1}px) {{ .st-key-{CARDS_KEY} {{ display: none; }} }}
+{_HIDE_CARDS}
 @media (max-width: {NARROW}px) {{ .st-key-{WIDE_KEY} {{ display: none; }} }}
 .st-key-{CARDS_KEY} [data-testid="stButton"] button {{ text-align: left; justify-content: flex-start; }}
 </style>"""
+#: A screen known to be wide: the cards' rule only, never one that could hide the table. Sent in the same
+#: place as ``STYLE``, so that on the run after a wide screen's first report the cards drawn before (stale
+#: until that run ends) stay hidden instead of showing, faded, under the table.
+WIDE_STYLE = f"<style>{_HIDE_CARDS}</style>"
 
 
 def card_line(row: Mapping[str, Any]) -> str:
@@ -101,6 +107,7 @@ def story_cards(table: pd.DataFrame, open_id: str | None, on_open: Callable[[str
     ``section``); the headline is a button that calls ``on_open(article_id)``. The open story's card is
     marked "Reading". Draws nothing when the screen is known to be wide (``screen_is_narrow``)."""
     if screen_is_narrow() is False:
+        st.html(WIDE_STYLE)
         return
     st.html(STYLE)
     with st.container(key=CARDS_KEY):
