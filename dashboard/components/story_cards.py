@@ -42,13 +42,17 @@ NARROW_KEY = "_screen_narrow"
 
 # Fixed text: nothing from a story, a URL or a user goes into it. ``data.narrow`` is what the server
 # knows (null at first); a report is sent only when the browser's answer differs, so a known width costs
-# no run.
+# no run. A narrow screen is not reported while the server knows nothing: it draws the cards then anyway,
+# so a phone's first view is not run again (its cards would fade while the same cards were drawn).
 _SCREEN_JS = f"""
 export default function (component) {{
   const {{ data, setStateValue }} = component;
   const query = window.matchMedia('(max-width: {NARROW}px)');
   let known = data ? data.narrow : null;
   const report = () => {{
+    if (known === null && query.matches) {{
+      return;
+    }}
     if (query.matches !== known) {{
       known = query.matches;
       setStateValue('narrow', known);
