@@ -42,15 +42,17 @@ NARROW_KEY = "_screen_narrow"
 
 # Fixed text: nothing from a story, a URL or a user goes into it. ``data.narrow`` is what the server
 # knows (null at first); a report is sent only when the browser's answer differs, so a known width costs
-# no run. A narrow screen is not reported while the server knows nothing: it draws the cards then anyway,
-# so a phone's first view is not run again (its cards would fade while the same cards were drawn).
+# no run. Nothing is reported while the server knows nothing: it draws the cards and the CSS that shows one
+# of the two then, and a run asked for on a page's first view faded its cards meanwhile (axe-core failed
+# their contrast), so the first view is never run again; the cards-only-on-phones saving waits for a way
+# to know the width before the first run.
 _SCREEN_JS = f"""
 export default function (component) {{
   const {{ data, setStateValue }} = component;
   const query = window.matchMedia('(max-width: {NARROW}px)');
   let known = data ? data.narrow : null;
   const report = () => {{
-    if (known === null && query.matches) {{
+    if (known === null) {{
       return;
     }}
     if (query.matches !== known) {{
