@@ -44,8 +44,9 @@ NARROW_KEY = "_screen_narrow"
 # knows (null at first); a report is sent only when the browser's answer differs, so a known width costs
 # no run. Nothing is reported while the server knows nothing: it draws the cards and the CSS that shows one
 # of the two then, and a run asked for on a page's first view faded its cards meanwhile (axe-core failed
-# their contrast), so the first view is never run again; the cards-only-on-phones saving waits for a way
-# to know the width before the first run.
+# their contrast). As ``known`` only leaves null by a report, a browser today reports nothing at all: the
+# component is inert, the wide branch of ``story_cards`` is reached only where the state is set (AppTest).
+# The cards-only-on-phones saving waits for a way to know the width before the first run.
 _SCREEN_JS = f"""
 export default function (component) {{
   const {{ data, setStateValue }} = component;
