@@ -20,9 +20,7 @@ sides see the same load. The process's CPU includes AppTest's own reading of the
 server serialises them instead), so the CPU of the script thread inside ``story_cards``
 (``time.thread_time``) is reported too: what drawing the cards costs the script itself.
 
-The Reader draws its cards only where the browser reported a narrow screen, or has not said yet (AppTest
-has no browser: unknown). ``--screen wide`` (or ``narrow``) sets that report in the session, as a
-desktop's (a phone's) browser would. ``--profile FILE`` writes a cProfile of the script runs after the
+``--profile FILE`` writes a cProfile of the script runs after the
 first (``python -m pstats FILE``), for where the time goes: one profiler follows AppTest's script threads,
 which it does not always catch (two pages' 26 runs once gave 13), and the page scripts' own functions,
 compiled anew on every run, count once; read shares, not totals. ``--out FILE`` writes the JSON there instead of bench/out/dashboard.json.
@@ -47,7 +45,6 @@ PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]
 THEMES_PARTS = ["themes:terms", "themes:compare", "themes:names", "themes:evidence"]
 CARDS = "reader:cards"
 CARDS_REPEATS = 3  # reruns per side, per filter change
-SCREEN_REPORT = "_screen_narrow"  # components.story_cards.NARROW_KEY: the width the browser reported
 CHANGES: list[tuple[str, object]] = [
     ("theme", ["huawei"]),
     ("q", '"trade war" OR tariff*'),
@@ -69,12 +66,6 @@ def main() -> None:
         metavar="PAGE",
         help=f"pages to measure, in order (default: all of {', '.join([*PAGES, *THEMES_PARTS, CARDS])})",
     )
-    parser.add_argument(
-        "--screen",
-        choices=["unknown", "wide", "narrow"],
-        default="unknown",
-        help="the screen width the browser reported (default: unknown, as in AppTest)",
-    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the measured reruns here")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "dashboard.json")
     args = parser.parse_args()
@@ -92,8 +83,6 @@ def main() -> None:
 
     started = time.perf_counter()
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=900)
-    if args.screen != "unknown":
-        at.session_state[SCREEN_REPORT] = args.screen == "narrow"
     at.run()
     first_load = time.perf_counter() - started
     if at.exception:
@@ -148,7 +137,6 @@ def main() -> None:
         "header": header,
         "first_load_s": first_load,
         "pages": results,
-        "screen": args.screen,
         "load_average": os.getloadavg()[0],
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),

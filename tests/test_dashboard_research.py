@@ -156,26 +156,20 @@ def hidden_cards_styles(at: object) -> int:
     return sum("st-key-reader_cards { display: none" in h.proto.body for h in at.get("html"))  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("reported", "cards"), [(None, True), (True, True), (False, False)])
-def test_reader_cards_only_where_the_screen_is_narrow_or_unknown(reported: bool | None, cards: bool) -> None:
-    """The browser reports the screen's width (``components.story_cards``): a wide screen gets the table
-    alone, without the CSS that hides it on a narrow one; a narrow or unreported one gets the cards too.
-    The report stays with the session when the Reader is left and opened again."""
+def test_reader_draws_the_table_and_the_cards_and_css_shows_one() -> None:
+    """Both are drawn on every run (the server does not know the screen's width), with the CSS that shows
+    the cards on a narrow screen and the table on a wide one; again when the Reader is opened again."""
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params["theme"] = "huawei"
-    if reported is not None:
-        at.session_state["_screen_narrow"] = reported
     at.run()
     at.switch_page("views/reader.py").run()
     assert not at.exception
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5  # the table, always
-    assert len(card_buttons(at)) == (5 if cards else 0)
-    assert card_styles(at) == (1 if cards else 0)
-    # always: the cards an earlier run drew stay hidden on a wide screen while the run replaces them
-    assert hidden_cards_styles(at) == 1
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5  # the table
+    assert len(card_buttons(at)) == 5
+    assert card_styles(at) == 1 and hidden_cards_styles(at) == 1
     at.switch_page("views/overview.py").run()
     at.switch_page("views/reader.py").run()
-    assert len(card_buttons(at)) == (5 if cards else 0)
+    assert len(card_buttons(at)) == 5 and card_styles(at) == 1
 
 
 def scroll_requests(at: object) -> list[str]:
