@@ -24,7 +24,7 @@ from core.storing import segments as segments_module
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
 from core.storing.segments import plan_segments, segment_numbers
-from tests.test_ingest_order import NAMES, Folder, _assert_same, pages, steps
+from tests.test_ingest_order import NAMES, _assert_same, pages, replay_edits, steps
 
 NO_ALIASES = Reporters()
 FILES = 30  # with segments of 3 files on average: about 10 segments
@@ -217,15 +217,7 @@ def test_incremental_ingests_over_segments_give_the_clean_frame(
     """tests/test_ingest_order.py's random edit sequences with a segment of every file (1) or of every
     two files on average (2), so that segments are kept, replaced, joined and cut."""
     with mock.patch.object(segments_module, "SEGMENT_FILES", size), _work() as work:
-        folder = Folder(work / "in")
-        folder.root.mkdir()
-        for name, stories in first:
-            folder.apply("write", name, stories)
-        cache = work / "cache"
-        _run(folder.root, cache)
-        for action, name, stories in history:
-            folder.apply(action, name, stories)
-            _assert_same(_run(folder.root, cache), _run(folder.root, None))
+        folder, cache = replay_edits(work, first, history)
         _segments(_store(folder.root, cache))
 
 
