@@ -45,6 +45,7 @@ from core.storing.catalog import (
     _lead_pairs,
     _Outcome,
     _sorted_unique,
+    body_texts,
     headline_words,
 )
 from core.storing.search import body_hashes
@@ -155,10 +156,9 @@ class _Stories:
         hashes = body_hashes(articles["body"]) if hashes is None else np.asarray(hashes, dtype=np.uint64)
         return cls(order, ids, days[order], ns[order], int(known.sum()), articles["body"], hashes[order])
 
-    def bodies(self, positions: np.ndarray | None = None) -> np.ndarray:
-        """The bodies of the stories at ``positions`` (all: None) as ``str``, read only for those."""
-        rows = self.order if positions is None else self.order[positions]
-        return np.asarray(self.body.take(rows).fillna("").astype(str).to_numpy(), dtype=object)
+    def bodies(self, positions: np.ndarray | None = None) -> pa.Array:
+        """The bodies of the stories at ``positions`` (all: None), read only for those."""
+        return body_texts(self.body, self.order if positions is None else self.order[positions])
 
 
 @dataclass(slots=True)
@@ -222,8 +222,9 @@ def rematch(
         prefixes[kept_at] = old_prefix[rows]
         word_counts[kept_at] = old_words[rows]
     again = np.flatnonzero(~keep)
+    seen: dict[tuple[str, int | None, int, str | None], _Outcome] = {}
     for position in again.tolist():
-        outcome: _Outcome = targets.outcome(index, position, min_score, max_chance)
+        outcome: _Outcome = targets.outcome(index, position, min_score, max_chance, seen)
         if outcome.match is not None:
             story, score = outcome.match
             matched[position] = str(index.ids[story])
