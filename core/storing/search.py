@@ -278,43 +278,50 @@ class SearchIndex:
         scores = -np.fromiter((score for _, score in found), dtype=np.float64, count=len(found))
         return self._rows(docids), scores
 
-    def _instances(self, word: str, prefix: bool) -> list[tuple[int, str, int]]:
-        """(row, column, token offset) of every occurrence of a token (or of tokens starting with it)."""
+    def _instance_keys(self, word: str, prefix: bool) -> np.ndarray:
+        """Every occurrence of a token (or of tokens starting with it) as one int64 key:
+        ``doc << 32 | column << 30 | token offset`` (column 0 the headline, 1 the body, 2 the caption).
+        SQLite writes them as one comma-separated string and numpy reads it, so no Python object is made
+        per occurrence (a common word occurs millions of times)."""
         token = fold(word.lower())
+        key = (
+            "doc * 4294967296 + (CASE col WHEN 'headline' THEN 0 WHEN 'body' THEN 1 ELSE 2 END) * 1073741824"
+            " + offset"
+        )
         with self._lock:
             if prefix:
-                cursor = self._db.execute(
-                    "SELECT doc, col, offset FROM vocab WHERE term >= ? AND term < ?",
+                (joined,) = self._db.execute(
+                    f"SELECT group_concat({key}) FROM vocab WHERE term >= ? AND term < ?",
                     (token, token + "\U0010ffff"),
-                )
+                ).fetchone()
             else:
-                cursor = self._db.execute("SELECT doc, col, offset FROM vocab WHERE term = ?", (token,))
-            return cursor.fetchall()
+                (joined,) = self._db.execute(
+                    f"SELECT group_concat({key}) FROM vocab WHERE term = ?", (token,)
+                ).fetchone()
+        if not joined:
+            return np.zeros(0, dtype=np.int64)
+        return np.fromstring(joined, dtype=np.int64, sep=",")
 
     def term_counts(self, term: Term, skip_headline: frozenset[int] = frozenset()) -> dict[int, int]:
         """Occurrences of a word, phrase or prefix per row (headline, body and caption), counted from the
         index's token positions. Rows in ``skip_headline`` do not count their headline."""
         words = term.words
         last = len(words) - 1
-        first = self._instances(words[0], term.prefix and last == 0)
-        if last > 0:
-            following = [
-                {(d, c, o) for d, c, o in self._instances(w, term.prefix and i == last)}
-                for i, w in enumerate(words[1:], start=1)
-            ]
-            first = [
-                (d, c, o)
-                for d, c, o in first
-                if all((d, c, o + step) in positions for step, positions in enumerate(following, start=1))
-            ]
-        counts: dict[int, int] = {}
-        row_of_doc = self.row_of_doc
-        for doc, col, _ in first:
-            row = doc if row_of_doc is None else int(row_of_doc[doc])
-            if col == "headline" and row in skip_headline:
-                continue
-            counts[row] = counts.get(row, 0) + 1
-        return counts
+        keys = self._instance_keys(words[0], term.prefix and last == 0)
+        for step, word in enumerate(words[1:], start=1):
+            if not len(keys):
+                break
+            # a phrase: the next word at the next offset of the same column of the same story
+            following = self._instance_keys(word, term.prefix and step == last)
+            keys = keys[np.isin(keys + step, following)]
+        docs = keys >> 32
+        rows = docs if self.row_of_doc is None else self.row_of_doc[docs].astype(np.int64)
+        if skip_headline and len(rows):
+            skipped = np.fromiter(skip_headline, dtype=np.int64, count=len(skip_headline))
+            headline = (keys >> 30) & 3 == 0
+            rows = rows[~(headline & np.isin(rows, skipped))]
+        found, counts = np.unique(rows, return_counts=True)
+        return dict(zip(found.tolist(), counts.tolist(), strict=True))
 
     def _author_index(self) -> dict[str, set[int]]:
         if self._authors is None:
