@@ -143,6 +143,21 @@ def test_sentence_end_is_unchanged(text: str) -> None:
     assert (old and old.start()) == (new and new.start())
 
 
+_CLAUSE_TEXT = st.lists(
+    st.sampled_from(["a", "Wang", ",", ";", ":", "—", "–", "-", " ", "\t", "\n", "\xa0", ".", "x,", "- ", " — "]),
+    max_size=16,
+).map("".join)
+
+
+@given(_CLAUSE_TEXT)
+@example("The bank, which — as usual - said: no")
+@example(" — a")
+@example("a—- b")
+def test_clause_start_is_unchanged(text: str) -> None:
+    old = lf._CLAUSE.search(text)  # the pattern as it stood at commit 18bde8f, still in the module
+    assert lf._clause_start(text) == (old.start() if old else None)
+
+
 # -- trailer lines ---------------------------------------------------------------------------------------
 
 _TRAILER_LINE = st.tuples(
