@@ -7,6 +7,7 @@ byline line (recognised by its whole shape, date included) and runs to the next 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -96,6 +97,8 @@ _SENTENCE = re.compile(
 #: The characters a trailer line can start with (``Read the full ...``, ``Contact ...``, ``Related: ...``,
 #: ``Read all of ...``, ``View ...``, ``See more ...``); case-insensitive matching lets ``s`` match ``ſ``.
 _TRAILER_FIRST = frozenset("RrCcVvSsſ")
+#: The first characters of ``c.FURNITURE_STARTS``: a line starting otherwise skips ``startswith``.
+_FURNITURE_FIRST = frozenset(start[0] for start in c.FURNITURE_STARTS)
 #: How every trailer line starts (``TEASER``, ``CONTACT``, ``RELATED``, ``COVERAGE``), with the same
 #: case-insensitive matching: one match rules out the four patterns for a body line that starts with a
 #: ``C``, ``R``, ``S`` or ``V``.
@@ -369,15 +372,16 @@ class LiveFeedParser:
         offset = self.first_line
         roles = self.report.roles
         footer_lines, max_fixed = c.FOOTER_LINES, c.MAX_FIXED_LINE
-        furniture_starts, furniture_end = c.FURNITURE_STARTS, c.FURNITURE_END
+        furniture_first, furniture_starts, furniture_end = _FURNITURE_FIRST, c.FURNITURE_STARTS, c.FURNITURE_END
         trailer_first, trailer_match = _TRAILER_FIRST, _TRAILER.match
         is_furniture = c.is_furniture
         block: _Block | None = None
         paragraphs: list[str] = []
-        body_lines = 0
+        # The index of the last line the current story took (photo, body or trailer line), -1 for none
+        # yet: written to the story once, when the next story starts or the page ends.
+        last = -1
         state = "pre"  # pre -> head -> body -> trailer ... -> footer
-        for position, index in enumerate(nonblank):
-            text = stripped[index]
+        for index, text in zip(nonblank, compress(stripped, stripped), strict=True):
             # A byline holds two "/", or the page ends in one: ``in`` finds the first "/" faster than ``count``
             # scans the whole line (most lines hold none).
             if index == last_index or ("/" in text and text.count("/") == 2):
@@ -385,6 +389,9 @@ class LiveFeedParser:
                 if new_block is not None:
                     if state == "pre":
                         self._close_pre()
+                    if block is not None and last >= 0:
+                        block.last_line = last + offset
+                    last = -1
                     roles["byline"] += 1
                     block = new_block
                     paragraphs = block.paragraphs
@@ -395,11 +402,11 @@ class LiveFeedParser:
                 pass
             elif state == "head":
                 assert block is not None
-                role = self._photo_role(block, text, nonblank, position)
+                role = self._photo_role(block, text, nonblank, index)
                 if role:
                     roles[role] += 1
                     block.photo_lines.append(text)
-                    block.last_line = index + offset
+                    last = index
                     continue
                 state = "body"
             elif state == "pre":
@@ -415,12 +422,13 @@ class LiveFeedParser:
                     self.report.unknown_line(index + offset, text)
                 continue
             assert block is not None
-            if text[0] in trailer_first:
+            first = text[0]
+            if first in trailer_first:
                 trailer = trailer_match(text)
                 if trailer is not None:
                     roles[_record_trailer(block, trailer, text)] += 1
                     block.trailer_lines += 1
-                    block.last_line = index + offset
+                    last = index
                     state = "trailer"
                     continue
             if len(text) <= max_fixed:
@@ -433,12 +441,17 @@ class LiveFeedParser:
                     continue
             # ``is_furniture`` is False for a line longer than any fixed line that neither starts nor ends
             # as page furniture does: most body paragraphs.
-            elif (text.startswith(furniture_starts) or text.endswith(furniture_end)) and is_furniture(text):
+            elif (
+                (first in furniture_first and text.startswith(furniture_starts)) or text.endswith(furniture_end)
+            ) and is_furniture(text):
                 roles["furniture"] += 1
                 continue
-            body_lines += 1
             paragraphs.append(text)
-            block.last_line = index + offset
+            last = index
+        if block is not None and last >= 0:
+            block.last_line = last + offset
+        # Every body line went to the paragraphs of the story it is in.
+        body_lines = sum(len(b.paragraphs) for b in self.blocks)
         if body_lines:
             roles["body"] += body_lines
         if state == "pre":
@@ -450,12 +463,15 @@ class LiveFeedParser:
             self.report.warn(None, "no stories found on this page")
         return articles, self.headlines, self.report
 
-    def _photo_role(self, block: _Block, text: str, nonblank: list[int], position: int) -> str | None:
+    def _photo_role(self, block: _Block, text: str, nonblank: list[int], index: int) -> str | None:
+        """The role of the line ``text`` (at ``index``) after a story's byline and photo lines, if it is a
+        photo or caption line. ``nonblank`` are the indexes of the page's non-blank lines."""
         seen = len(block.photo_lines)
         if "Photo:" in text:
             return "photo" if seen == 0 else "caption"
         if seen == 0:
-            following = self._stripped[nonblank[position + 1]] if position + 1 < len(nonblank) else ""
+            position = bisect_right(nonblank, index)  # of the next non-blank line
+            following = self._stripped[nonblank[position]] if position < len(nonblank) else ""
             if following == text and not c.BYLINE.match(text):
                 return "photo"
             return None
