@@ -182,6 +182,11 @@ def test_trailer_role_is_unchanged(line: str) -> None:
     old_story, new_story = _story(), _story()
     assert lf.trailer_role(new_story, line) == _old_trailer_role(old_story, line)
     assert vars(new_story) == vars(old_story)
+    # A second time the line's reading comes from ``lf._TRAILERS_SEEN`` when it is a trailer line.
+    assert (line in lf._TRAILERS_SEEN) == (_old_trailer_role(_story(), line) is not None)
+    again = _story()
+    assert lf.trailer_role(again, line) == _old_trailer_role(_story(), line)
+    assert vars(again) == vars(old_story)
 
 
 # -- records ---------------------------------------------------------------------------------------------

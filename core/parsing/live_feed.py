@@ -204,18 +204,46 @@ def trailer_role(story: Any, text: str) -> str | None:
     """The role of a trailer line (teaser note, contact, related headline, coverage link), recorded on
     ``story`` (anything with ``teaser``, ``contacts``, ``related`` and ``coverage_links``); None otherwise.
     Shared by the live-feed and single-article parsers."""
+    found = _trailer(text)
+    return None if found is None else _record_trailer(story, found, text)
+
+
+#: What ``_TRAILER`` made of the trailer lines seen so far, by text: (role, related headline or contact
+#: names). Pages repeat the same teaser notes, contact lines and related headlines under many stories, and
+#: a repeated line skips the regex (a dictionary look-up instead of a match). Only trailer lines are kept
+#: (body lines seldom repeat), at most ``_TRAILERS_KEPT`` of them.
+_TRAILERS_SEEN: dict[str, tuple[str, str | tuple[str, ...] | None]] = {}
+_TRAILERS_KEPT = 8192
+
+
+def _trailer(text: str) -> tuple[str, str | tuple[str, ...] | None] | None:
+    """(role, what it records) of the trailer line ``text``, or None when it is no trailer line."""
+    found = _TRAILERS_SEEN.get(text)
+    if found is not None:
+        return found
     match = _TRAILER.match(text)
-    return None if match is None else _record_trailer(story, match, text)
-
-
-def _record_trailer(story: Any, match: re.Match[str], text: str) -> str:
-    """Record the trailer line ``text`` that ``_TRAILER`` matched on ``story``; its role."""
+    if match is None:
+        return None
     role = match.lastgroup
     assert role is not None
+    value: str | tuple[str, ...] | None = None
     if role == "related":
-        story.related.append(match["headline"].strip())
+        value = match["headline"].strip()
     elif role == "contact":
-        story.contacts.extend(_contact_names(match["rest"]))
+        value = _contact_names(match["rest"])
+    found = (role, value)
+    if len(_TRAILERS_SEEN) < _TRAILERS_KEPT:
+        _TRAILERS_SEEN[text] = found
+    return found
+
+
+def _record_trailer(story: Any, found: tuple[str, str | tuple[str, ...] | None], text: str) -> str:
+    """Record the trailer line ``text`` (``found`` is ``_trailer(text)``) on ``story``; its role."""
+    role, value = found
+    if role == "related":
+        story.related.append(value)
+    elif role == "contact":
+        story.contacts.extend(value)
     elif role == "teaser_note":
         story.teaser = True
     else:
@@ -251,6 +279,7 @@ def infer_headline(lead: str, max_words: int = 12) -> str:
     return headline + ("…" if cut else "")
 
 
+@lru_cache(maxsize=4096)  # credits and captions repeat (``Photo: VCG`` under many stories)
 def _photo_parts(line: str) -> tuple[str | None, str | None]:
     """``"Russell Vought. Photo: Andrew Harrer/Bloomberg"`` -> (``"Russell Vought."``, credit)."""
     before, sep, after = line.partition("Photo:")
@@ -373,7 +402,7 @@ class LiveFeedParser:
         roles = self.report.roles
         footer_lines, max_fixed = c.FOOTER_LINES, c.MAX_FIXED_LINE
         furniture_first, furniture_starts, furniture_end = _FURNITURE_FIRST, c.FURNITURE_STARTS, c.FURNITURE_END
-        trailer_first, trailer_match = _TRAILER_FIRST, _TRAILER.match
+        trailer_first, trailer_of = _TRAILER_FIRST, _trailer
         is_furniture = c.is_furniture
         block: _Block | None = None
         paragraphs: list[str] = []
@@ -424,7 +453,7 @@ class LiveFeedParser:
             assert block is not None
             first = text[0]
             if first in trailer_first:
-                trailer = trailer_match(text)
+                trailer = trailer_of(text)
                 if trailer is not None:
                     roles[_record_trailer(block, trailer, text)] += 1
                     block.trailer_lines += 1
