@@ -391,11 +391,6 @@ class LiveFeedParser:
         if len(self._stripped) != len(self.lines):
             self._stripped = list(map(str.strip, self.lines))
         stripped = self._stripped
-        # Every body paragraph is one of these lines: when no line holds two spaces in a row or any other
-        # white space (every white space but the space is unprintable), a story's words are its spaces
-        # plus its paragraphs, counted without splitting its body (half the time on a typical page).
-        flat = "".join(stripped)
-        self._single_spaced = "  " not in flat and flat.isprintable()
         nonblank = list(compress(range(len(stripped)), stripped))
         last_index = nonblank[-1] if nonblank and self.page_end else -1
         offset = self.first_line
@@ -480,9 +475,15 @@ class LiveFeedParser:
         if block is not None and last >= 0:
             block.last_line = last + offset
         # Every body line went to the paragraphs of the story it is in.
-        body_lines = sum(len(b.paragraphs) for b in self.blocks)
-        if body_lines:
-            roles["body"] += body_lines
+        body = [paragraph for b in self.blocks for paragraph in b.paragraphs]
+        if body:
+            roles["body"] += len(body)
+        # The paragraphs are stripped lines: when none holds two spaces in a row or any other white space
+        # (every white space but the space is unprintable), a story's words are its spaces plus its
+        # paragraphs, counted without splitting its body (half the time on a typical page). Checked on the
+        # paragraphs only, not the whole page (a fifth fewer characters).
+        flat = "".join(body)
+        self._single_spaced = "  " not in flat and flat.isprintable()
         if state == "pre":
             self._close_pre()
         last_block = len(self.blocks) - 1 if self.page_end else -1
