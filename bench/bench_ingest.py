@@ -9,6 +9,11 @@ stories: ``parse_page`` >= 30 MB/s on one core; cold ingest with two workers < 1
 an incremental ingest after one file changed near the reload time (taken as at most twice the reload
 time of the same run). Verdicts use the median of the runs. Writes ``bench/out/ingest.json``.
 
+    python -m bench.bench_ingest --stories 100000 --parse-only [--baseline TREE --rounds 5] [--parse-files N]
+
+measures only ``parse_page`` on one core, and with ``--baseline`` alternates fresh processes of another
+source tree's ``core`` and of this one on the same pages, and checks that both parse every page alike.
+
     python -m bench.bench_ingest --stories 100000 --incremental-only [--incremental-repeat 3] [--baseline TREE]
 
 measures only the incremental ingest (one story added at the top of one page per round, as
@@ -375,22 +380,52 @@ def bench_parse(files: list[Path], repeat: int) -> dict[str, Any]:
     }
 
 
-def parse_child(tree: Path | None, files: list[Path], repeat: int) -> dict[str, Any]:
+def parse_digest(files: list[Path]) -> str:
+    """A hash of everything ``parse_page`` gives for every page of ``files`` (its stories and listing
+    entries as JSON, the headline lines and the page report), to check that two trees parse alike."""
+    import hashlib
+
+    try:  # the stage layout (core/parsing, core/reading); a baseline tree from before it has the flat one
+        from core.parsing import parse_page
+        from core.reading.files import read_page
+    except ImportError:
+        from core.parse import parse_page  # type: ignore[no-redef]
+        from core.read import read_page  # type: ignore[no-redef]
+
+    digest = hashlib.sha256()
+    for path in files:
+        page = read_page(path)
+        result = parse_page(page.text, page.path)
+        parsed = {
+            "articles": [a.to_json_dict() for a in result.articles],
+            "headlines": [list(h) for h in result.headlines],
+            "listings": [e.to_json_dict() for e in result.listings],
+            "report": result.report.to_dict(),
+        }
+        digest.update(json.dumps(parsed, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def parse_child(tree: Path | None, files: list[Path], repeat: int, check: bool = False) -> dict[str, Any]:
     """``bench_parse`` with the ``core`` package of ``tree`` (a source tree of another commit, e.g. from
-    ``git archive <commit> | tar -x -C <tree>``) when given, else of this tree; in this (fresh) process."""
+    ``git archive <commit> | tar -x -C <tree>``) when given, else of this tree; in this (fresh) process.
+    ``check``: also ``parse_digest`` of the pages (after the timed runs)."""
     if tree is not None:
         sys.path.insert(0, str(tree.resolve()))
     import core
 
     result = bench_parse(files, repeat)
     result["core"] = str(Path(core.__file__).resolve().parent)
+    result["parse_digest"] = parse_digest(files) if check else None
     return result
 
 
 def compare_parse(files: list[Path], baseline: Path, rounds: int, repeat: int) -> dict[str, Any]:
     """``parse_page`` of ``baseline``'s tree against this tree's on the same pages, each round one fresh
     process of each, in alternating order, so that both see the same load on a shared machine. The
-    speed-up of a round is the ratio of its two CPU-second figures; the verdict uses their median."""
+    speed-up of a round is the ratio of its two CPU-second figures; the verdict uses their median. The
+    first round's processes also hash every page's parse (``parse_digest``): ``same_parse`` says whether
+    the two trees gave the same stories, entries, headline lines and reports on every page."""
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "current": []}
     ratios = []
     for number in range(rounds):
@@ -399,6 +434,7 @@ def compare_parse(files: list[Path], baseline: Path, rounds: int, repeat: int) -
             command = [*python_command(), "-m", "bench.bench_ingest", "--parse-child"]
             command += ["--parse-repeat", str(repeat), "--parse-files", str(len(files)), "--pages"]
             command += [str(files[0].parent)] + (["--tree", str(baseline)] if name == "baseline" else [])
+            command += ["--parse-check"] if number == 0 else []
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 sys.exit(f"parse child failed ({done.returncode}):\n{done.stderr}")
@@ -428,6 +464,7 @@ def compare_parse(files: list[Path], baseline: Path, rounds: int, repeat: int) -
         "current": figures["current"],
         "speedup_per_cpu_s": ratios,
         "speedup_median": statistics.median(ratios),
+        "same_parse": runs["baseline"][0]["parse_digest"] == runs["current"][0]["parse_digest"],
     }
 
 
@@ -608,6 +645,13 @@ def parse_only(args: argparse.Namespace, files: list[Path], facts: dict[str, Any
             ],
             ["parse_page, 1 core (stories/s)", base["stories_per_s"], current["stories_per_s"], "", ""],
             ["speed-up per CPU second (median of rounds)", 1.0, compared["speedup_median"], "", ""],
+            [
+                "same parse on every page (records, entries, headline lines, reports)",
+                "",
+                "yes" if compared["same_parse"] else "NO",
+                "yes",
+                verdict(compared["same_parse"]),
+            ],
         ]
     results["load_average_at_end"] = load_average()
     print()
@@ -751,6 +795,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="with --baseline: processes of each tree")
     parser.add_argument("--parse-files", type=int, help="measure parse_page on the first N pages only")
     parser.add_argument("--parse-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--parse-check", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "--cluster", action="store_true", help="compare in-process and Dask LocalCluster cold ingests instead"
@@ -767,7 +812,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.parse_child:
         files = page_files(args.pages)[: args.parse_files]
-        print(json.dumps(parse_child(args.tree, files, args.parse_repeat)))
+        print(json.dumps(parse_child(args.tree, files, args.parse_repeat, args.parse_check)))
         return 0
 
     corpus = ensure_corpus(args.stories, args.seed)

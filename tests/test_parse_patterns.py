@@ -143,6 +143,21 @@ def test_sentence_end_is_unchanged(text: str) -> None:
     assert (old and old.start()) == (new and new.start())
 
 
+_CLAUSE_TEXT = st.lists(
+    st.sampled_from(["a", "Wang", ",", ";", ":", "—", "–", "-", " ", "\t", "\n", "\xa0", ".", "x,", "- ", " — "]),
+    max_size=16,
+).map("".join)
+
+
+@given(_CLAUSE_TEXT)
+@example("The bank, which — as usual - said: no")
+@example(" — a")
+@example("a—- b")
+def test_clause_start_is_unchanged(text: str) -> None:
+    old = lf._CLAUSE.search(text)  # the pattern as it stood at commit 18bde8f, still in the module
+    assert lf._clause_start(text) == (old.start() if old else None)
+
+
 # -- trailer lines ---------------------------------------------------------------------------------------
 
 _TRAILER_LINE = st.tuples(
@@ -164,9 +179,15 @@ def _story() -> SimpleNamespace:
 @given(_TRAILER_LINE)
 @example("Contact\t: Wang Jing (")
 def test_trailer_role_is_unchanged(line: str) -> None:
+    lf._TRAILERS_SEEN.clear()  # a full dictionary (earlier tests in this process) would keep nothing more
     old_story, new_story = _story(), _story()
     assert lf.trailer_role(new_story, line) == _old_trailer_role(old_story, line)
     assert vars(new_story) == vars(old_story)
+    # A second time the line's reading comes from ``lf._TRAILERS_SEEN`` when it is a trailer line.
+    assert (line in lf._TRAILERS_SEEN) == (_old_trailer_role(_story(), line) is not None)
+    again = _story()
+    assert lf.trailer_role(again, line) == _old_trailer_role(_story(), line)
+    assert vars(again) == vars(old_story)
 
 
 # -- records ---------------------------------------------------------------------------------------------

@@ -298,6 +298,7 @@ def is_story_byline(text: str) -> bool:
 _HEADLINE_ABBREVIATIONS = frozenset({"Co.", "Inc.", "Ltd.", "Corp.", "Jr.", "St.", "No."})
 
 
+@lru_cache(maxsize=8192)  # a headline list's lines repeat from page to page
 def looks_like_headline(text: str) -> bool:
     """A headline: 2 to 25 words, no sentence-final period, mostly capitalised words (title case)."""
     words = text.split()
