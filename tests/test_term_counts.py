@@ -110,3 +110,13 @@ def test_term_counts_of_an_index_updated_in_place(tmp_path: Path, seed: int) -> 
     # and the memberships they make equal those of an index built from scratch
     themes = load_themes()
     pd.testing.assert_frame_equal(match_themes(index, themes), match_themes(SearchIndex.open(frame, None), themes))
+
+
+def test_a_built_index_merges_its_segments_again_on_later_updates(tmp_path: Path) -> None:
+    """The build turns FTS5's automerge off while the documents go in; an updated index must merge as by
+    default, or its segments would pile up with every incremental ingest."""
+    rng = random.Random(3)
+    stories = [story(rng) for _ in range(40)]
+    index = SearchIndex.open(frame_of(stories, [False] * 40), tmp_path)
+    config = dict(index._db.execute("SELECT k, v FROM docs_config").fetchall())  # noqa: SLF001
+    assert config.get("automerge", 4) == 4
