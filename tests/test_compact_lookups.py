@@ -71,3 +71,20 @@ def test_themes_by_article_answer_as_a_dict_and_hold_no_string_per_membership() 
     assert all(type(s) is str for k in list(expected)[:50] for s in lookup[k])
     held = _python_bytes(lambda: ThemesByArticle(members, rows, positions))
     assert held < 2_000_000, f"{held} bytes of Python objects for {len(members)} memberships"
+
+
+def test_list_columns_read_from_the_cache_share_their_repeated_strings() -> None:
+    import pyarrow as pa
+
+    from core.storing.cache import _python_lists
+
+    rows = [["Wang Liwei", "Li Rongqian"], [], ["Wang Liwei"], ["Li Rongqian", "Wang Liwei", "Wang Liwei"]] * 500
+    column = pa.chunked_array([pa.array(rows[:700]), pa.array(rows[700:]).slice(3)])
+    shared = _python_lists(column, True)
+    assert shared == column.to_pylist() and all(type(row) is list for row in shared)
+    names = {id(name) for row in shared for name in row}
+    assert len(names) == 2  # one string per distinct value
+    assert len({id(name) for row in _python_lists(column, False) for name in row}) > 2
+    # a missing list or a missing value: read as before
+    for odd in ([["a"], None, ["a"]], [["a", None], ["a"]]):
+        assert _python_lists(pa.chunked_array([pa.array(odd)]), True) == odd
