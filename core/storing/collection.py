@@ -34,7 +34,7 @@ from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByAr
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, frame_fingerprint
-from core.storing.text import TEXT_COLUMNS
+from core.storing.text import TEXT_COLUMNS, take_rows
 
 KINDS = ("staff", "agency", "unsigned")
 #: The columns filters, counts and charts run on: every article column but the text.
@@ -92,12 +92,14 @@ class Collection:
         return self._derived(f"columns:{'|'.join(wanted)}", lambda: self.articles[wanted])
 
     def text(self, rows: Sequence[int] | np.ndarray, names: Sequence[str] = TEXT_COLUMNS) -> pd.DataFrame:
-        """The text columns ``names`` of the stories at ``rows`` (positions), read for those rows only."""
-        return self.articles[list(names)].iloc[np.asarray(rows, dtype=np.intp)]
+        """The text columns ``names`` of the stories at ``rows`` (positions), read for those rows only
+        (from the file, not through its mapping: ``core.storing.text.take_rows``)."""
+        return take_rows(self.articles, np.asarray(rows, dtype=np.intp), list(names))
 
     def rows(self, rows: Sequence[int] | np.ndarray) -> pd.DataFrame:
-        """Whole stories (every column) at ``rows`` (positions), their text read for those rows only."""
-        return self.articles.iloc[np.asarray(rows, dtype=np.intp)]
+        """Whole stories (every column) at ``rows`` (positions), their text read for those rows only
+        (from the file, not through its mapping: ``core.storing.text.take_rows``)."""
+        return take_rows(self.articles, np.asarray(rows, dtype=np.intp))
 
     def batches(self, mask: np.ndarray, size: int = 5_000) -> Iterator[pd.DataFrame]:
         """The whole stories of ``mask``, ``size`` at a time (exports stream these)."""

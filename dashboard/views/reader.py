@@ -82,7 +82,7 @@ def turn_to_page_of(target: str) -> None:
 
 def page_table(rows: np.ndarray) -> pd.DataFrame:
     """The table of the stories at ``rows`` (positions in ``articles``), as shown."""
-    shown = everything.iloc[rows]
+    shown = collection.columns().iloc[rows]  # no story text: the table shows none
     themes_by_id = collection.themes_by_article()
     labels = view.theme_labels
     ids = shown["article_id"].astype(str).tolist()
@@ -169,7 +169,7 @@ if position is None:
     )
     url_state.write()
     st.stop()
-row = everything.iloc[position].to_dict()
+row = collection.rows([position]).iloc[0].to_dict()  # its text read from the file, not its mapping
 st.divider()
 story = st.container(key=STORY_KEY)  # scrolled to (and focused) when a story is picked
 with story:

@@ -1,0 +1,116 @@
+"""Some stories' text read from the cache's text file with ``pread`` (``core.storing.text.take_rows``):
+the same frame as ``iloc`` on the mapped columns, none of the file left mapped in the process, and the
+mapping used as before when the file is no longer the one mapped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.corpus import generate_corpus
+from core.storing.collection import open_collection
+from core.storing.text import READ_ROWS, _read_rows, attach_text, open_text, take_rows, write_text
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pages")
+    generate_corpus(folder, stories=400, seed=5)
+    return folder
+
+
+def _mapped_kb(path: Path) -> int:
+    """Resident kilobytes of this process's mappings of ``path`` (``/proc/self/smaps``)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields and "-" in fields[0] and len(fields) >= 5 and fields[0].replace("-", "").isalnum():
+            inside = len(fields) >= 6 and fields[5] == str(path)
+        elif inside and line.startswith("Rss:"):
+            total += int(fields[1])
+    return total
+
+
+def _text_frame(rows: int, size: int) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    bodies = [f"story {n} " + "x" * int(rng.integers(size // 2, size)) for n in range(rows)]
+    captions = [None if n % 3 else f"caption {n}" for n in range(rows)]
+    return pd.DataFrame(
+        {"article_id": [f"a{n}" for n in range(rows)], "body": bodies, "photo_caption": captions}
+    ).astype({"article_id": "string", "body": "string", "photo_caption": "string"})
+
+
+POSITIONS = [
+    [0],
+    [5, 5, 4, 0, 300],  # repeated, backwards
+    [-1, -300, 17],  # from the end, as iloc reads them
+    list(range(30, 90)),  # one run
+    list(range(0, 390, 7)),
+    [],
+]
+
+
+def test_rows_read_from_the_file_are_the_rows_iloc_gives(pages: Path, tmp_path: Path) -> None:
+    open_collection([pages], cache_dir=tmp_path)
+    warm = open_collection([pages], cache_dir=tmp_path)  # the text mapped from the cache
+    frame = warm.articles
+    assert frame["photo_caption"].isna().any() and frame["photo_caption"].notna().any()
+    for wanted in POSITIONS:
+        positions = np.asarray(wanted, dtype=np.intp)
+        assert _read_rows(frame["body"], positions) is not None  # read from the file, not the mapping
+        pd.testing.assert_frame_equal(warm.rows(positions), frame.iloc[positions], check_exact=True)
+        pd.testing.assert_frame_equal(
+            warm.text(positions), frame[["body", "photo_caption"]].iloc[positions], check_exact=True
+        )
+        pd.testing.assert_frame_equal(
+            warm.text(positions, ["photo_caption"]), frame[["photo_caption"]].iloc[positions]
+        )
+    one = warm.rows([3]).iloc[0].to_dict()
+    assert one.keys() == frame.iloc[3].to_dict().keys()
+    assert {k: str(v) for k, v in one.items()} == {k: str(v) for k, v in frame.iloc[3].to_dict().items()}
+    with pytest.raises(IndexError):
+        warm.rows([len(frame)])
+    # text in memory (a cold ingest) is not a file's: taken as iloc takes it
+    cold = open_collection([pages], use_cache=False)
+    positions = np.asarray(POSITIONS[1], dtype=np.intp)
+    assert _read_rows(cold.articles["body"], positions) is None
+    pd.testing.assert_frame_equal(cold.rows(positions), frame.iloc[positions])
+
+
+def test_a_spread_read_leaves_the_text_file_unmapped(tmp_path: Path) -> None:
+    rows, size = 2_000, 40_000  # 60 MB of text
+    frame = _text_frame(rows, size)
+    path = tmp_path / "text.arrow"
+    write_text(path, frame, np.arange(rows, dtype=np.uint64))
+    mapped = attach_text(frame[["article_id"]], open_text(path, rows), ["article_id", "body", "photo_caption"])
+    positions = np.linspace(0, rows - 1, 150).round().astype(np.intp)
+    before = _mapped_kb(path)
+    taken = take_rows(mapped, positions)
+    grown = _mapped_kb(path) - before
+    assert grown < 4_096, f"{grown} kB of the text file mapped to read 150 stories"
+    pd.testing.assert_frame_equal(taken.reset_index(drop=True), frame.iloc[positions].reset_index(drop=True))
+    # a whole selection still goes through the mapping (no copy of every story's text in memory)
+    assert _read_rows(mapped["body"], np.arange(rows)) is not None
+    everything = np.arange(rows).repeat(READ_ROWS // rows + 1)
+    pd.testing.assert_frame_equal(take_rows(mapped, everything), mapped.iloc[everything])
+
+
+@pytest.mark.parametrize("change", ["replaced", "removed"])
+def test_a_text_file_replaced_after_mapping_is_read_through_the_mapping(tmp_path: Path, change: str) -> None:
+    frame = _text_frame(50, 200)
+    path = tmp_path / "text.arrow"
+    write_text(path, frame, np.arange(50, dtype=np.uint64))
+    mapped = attach_text(frame[["article_id"]], open_text(path, 50), ["article_id", "body", "photo_caption"])
+    if change == "replaced":  # another file at the path, of the same size: not what was mapped
+        other = tmp_path / "other.arrow"
+        write_text(other, frame.assign(body=frame["body"].str.upper()), np.arange(50, dtype=np.uint64))
+        os.replace(other, path)
+    else:
+        path.unlink()
+    positions = np.array([1, 2, 40])
+    assert _read_rows(mapped["body"], positions) is None
+    pd.testing.assert_frame_equal(take_rows(mapped, positions), frame.iloc[positions])
