@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.analysing.query import Term
-from core.analysing.themes import load_themes, match_themes, parse_term
+from core.analysing.query import Term, parse_query
+from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, load_themes, match_themes, parse_term
 from core.storing.search import SearchIndex, fold
 
 VOCABULARY = ["trade", "war", "Huawei", "huaweis", "tariff", "tariffs", "café", "cafe", "5G", "china"]
@@ -120,3 +120,48 @@ def test_a_built_index_merges_its_segments_again_on_later_updates(tmp_path: Path
     index = SearchIndex.open(frame_of(stories, [False] * 40), tmp_path)
     config = dict(index._db.execute("SELECT k, v FROM docs_config").fetchall())  # noqa: SLF001
     assert config.get("automerge", 4) == 4
+
+
+def reference_memberships(index: SearchIndex, themes: list[Theme]) -> pd.DataFrame:
+    """``match_themes`` as it was: a dict of counts per term, a Python loop per row."""
+    frame = index.frame
+    ids = frame["article_id"].astype(str).tolist()
+    inferred = frozenset(i for i, flag in enumerate(frame["headline_inferred"]) if flag)
+    out: list[tuple[str, str, int, str]] = []
+    for theme in themes:
+        per_term = {str(t): reference(index, Term(t.words, t.prefix), inferred) for t in theme.highlight_terms()}
+        if theme.query:
+            selected = index.evaluate(parse_query(theme.query), lambda slug: None)
+        else:
+            selected = set().union(*(c.keys() for c in per_term.values()))
+            for term in theme.exclude:
+                selected -= index.term_rows(term)
+        for row in sorted(selected):
+            found = {name: c[row] for name, c in per_term.items() if row in c}
+            hits = sum(found.values())
+            if theme.query or hits >= theme.min_hits:
+                evidence = ", ".join(f"{t} ×{n}" for t, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+                out.append((ids[row], theme.slug, hits, evidence))
+    result = pd.DataFrame(out, columns=MEMBERSHIP_COLUMNS)
+    return result.astype({"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"})
+
+
+THEMES = [
+    Theme("trade", "Trade", "#000", terms=(parse_term("trade war"), parse_term("tariff*"), parse_term("trade"))),
+    Theme("huawei", "Huawei", "#000", terms=(parse_term("huawei"), parse_term("5g")), exclude=(parse_term("café"),)),
+    Theme("busy", "Busy", "#000", terms=(parse_term("war"), parse_term("china")), min_hits=3),
+    Theme("twice", "Twice", "#000", terms=(parse_term("cafe"), parse_term("café"), parse_term("caf*"))),
+    Theme("asked", "Asked", "#000", query='huawei OR "trade war"'),
+    Theme("none", "None", "#000", terms=(parse_term("zzz"),)),
+]
+
+
+@settings(max_examples=min(settings.default.max_examples, 60), deadline=None)
+@given(seed=st.integers(0, 10**6), size=st.integers(0, 30))
+def test_memberships_equal_the_row_by_row_match(seed: int, size: int) -> None:
+    rng = random.Random(seed)
+    stories = [story(rng) for _ in range(size)]
+    frame = frame_of(stories, [rng.random() < 0.4 for _ in stories])
+    index = SearchIndex.open(frame, None)
+    pd.testing.assert_frame_equal(match_themes(index, THEMES), reference_memberships(index, THEMES))
+    pd.testing.assert_frame_equal(match_themes(index, []), reference_memberships(index, []))

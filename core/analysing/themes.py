@@ -209,37 +209,72 @@ def match_themes(index: SearchIndex, themes: Sequence[Theme]) -> pd.DataFrame:
     index's token positions, so ``min_hits`` and ``exclude`` are exact and the work stays in SQLite.
     """
     frame = index.frame
-    rows: list[tuple[str, str, int, str]] = []
-    ids = frame["article_id"].astype(str).tolist()
+    ids = np.asarray(frame["article_id"].astype(str).to_numpy(), dtype=object)
     inferred = frozenset(np.flatnonzero(frame["headline_inferred"].to_numpy(dtype=bool)).tolist())
-    counted: dict[Term, dict[int, int]] = {}
+    counted: dict[Term, tuple[np.ndarray, np.ndarray]] = {}
 
-    def counts_of(term: Term) -> dict[int, int]:
+    def counts_of(term: Term) -> tuple[np.ndarray, np.ndarray]:
         key = Term(term.words, term.prefix)
         if key not in counted:
-            counted[key] = index.term_counts(key, inferred)
+            counted[key] = index.term_row_counts(key, inferred)
         return counted[key]
 
+    parts: list[pd.DataFrame] = []
     for theme in themes:
+        # one entry per term as written (two terms written alike: the later one's counts, as a dict did)
         per_term = {str(term): counts_of(term) for term in theme.highlight_terms()}
+        names = list(per_term)
         if theme.query:
-            selected = index.evaluate(parse_query(theme.query), lambda slug: None)
+            selected = np.array(sorted(index.evaluate(parse_query(theme.query), lambda slug: None)), dtype=np.int64)
         else:
-            selected = set().union(*(counts.keys() for counts in per_term.values()))
+            selected = np.unique(np.concatenate([rows for rows, _ in per_term.values()] or [np.zeros(0, np.int64)]))
             for term in theme.exclude:
-                if selected:
-                    selected -= index.term_rows(term)
-        for row in sorted(selected):
-            found = {name: counts[row] for name, counts in per_term.items() if row in counts}
-            hits = sum(found.values())
-            if theme.query or hits >= theme.min_hits:
-                rows.append((ids[row], theme.slug, hits, _evidence(found)))
-    out = pd.DataFrame(rows, columns=MEMBERSHIP_COLUMNS)
-    return out.astype({"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"})
+                if len(selected):
+                    selected = selected[~np.isin(selected, np.fromiter(index.term_rows(term), dtype=np.int64))]
+        parts.append(_theme_rows(theme, names, list(per_term.values()), selected, ids))
+    columns = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
+    if not parts:
+        return pd.DataFrame(columns=MEMBERSHIP_COLUMNS).astype(columns)
+    return pd.concat(parts, ignore_index=True).astype(columns)
 
 
-def _evidence(counts: dict[str, int]) -> str:
-    return ", ".join(f"{term} ×{n}" for term, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+def _theme_rows(
+    theme: Theme,
+    names: list[str],
+    found: list[tuple[np.ndarray, np.ndarray]],
+    selected: np.ndarray,
+    ids: np.ndarray,
+) -> pd.DataFrame:
+    """The membership rows of one theme: its ``selected`` rows (sorted) with their hits and evidence
+    (``_evidence`` of the terms found in each), those with fewer than ``min_hits`` left out unless the
+    theme is a query."""
+    rows = np.concatenate([r for r, _ in found] or [np.zeros(0, np.int64)])
+    counts = np.concatenate([c for _, c in found] or [np.zeros(0, np.int64)])
+    terms = np.repeat(np.arange(len(found), dtype=np.int64), [len(r) for r, _ in found])
+    inside = np.isin(rows, selected)
+    rows, counts, terms = rows[inside], counts[inside], terms[inside]
+    hits = np.zeros(len(selected), dtype=np.int64)
+    at = np.searchsorted(selected, rows)
+    np.add.at(hits, at, counts)
+    keep = np.ones(len(selected), dtype=bool) if theme.query else hits >= theme.min_hits
+    # the evidence: per row its terms, most occurrences first, then by name
+    name_rank = np.empty(len(names), dtype=np.int64)
+    name_rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    order = np.lexsort((name_rank[terms], -counts, at))
+    at, counts, terms = at[order], counts[order], terms[order]
+    pieces = [f"{names[t]} ×{n}" for t, n in zip(terms.tolist(), counts.tolist(), strict=True)]
+    bounds = np.searchsorted(at, np.arange(len(selected) + 1)).tolist()
+    evidence = [", ".join(pieces[bounds[i] : bounds[i + 1]]) for i in np.flatnonzero(keep).tolist()]
+    chosen = selected[keep]
+    return pd.DataFrame(
+        {
+            "article_id": ids[chosen] if len(chosen) else np.zeros(0, dtype=object),
+            "theme": [theme.slug] * len(chosen),
+            "hits": hits[keep],
+            "evidence": evidence,
+        },
+        columns=MEMBERSHIP_COLUMNS,
+    )
 
 
 def theme_hits(row: dict[str, object], theme: Theme, context: int = 60) -> list[Hit]:

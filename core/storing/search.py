@@ -307,6 +307,13 @@ class SearchIndex:
     def term_counts(self, term: Term, skip_headline: frozenset[int] = frozenset()) -> dict[int, int]:
         """Occurrences of a word, phrase or prefix per row (headline, body and caption), counted from the
         index's token positions. Rows in ``skip_headline`` do not count their headline."""
+        found, counts = self.term_row_counts(term, skip_headline)
+        return dict(zip(found.tolist(), counts.tolist(), strict=True))
+
+    def term_row_counts(
+        self, term: Term, skip_headline: frozenset[int] = frozenset()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``term_counts`` as arrays: the rows that hold the term (sorted) and its occurrences in each."""
         words = term.words
         last = len(words) - 1
         keys = self._instance_keys(words[0], term.prefix and last == 0)
@@ -323,7 +330,7 @@ class SearchIndex:
             headline = (keys >> 30) & 3 == 0
             rows = rows[~(headline & np.isin(rows, skipped))]
         found, counts = np.unique(rows, return_counts=True)
-        return dict(zip(found.tolist(), counts.tolist(), strict=True))
+        return found.astype(np.int64), counts.astype(np.int64)
 
     def _author_index(self) -> dict[str, set[int]]:
         if self._authors is None:
