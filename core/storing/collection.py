@@ -26,6 +26,7 @@ from core.analysing.analytics import story_threads
 from core.analysing.coded import Coded
 from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
+from core.analysing.threads import thread_links, updated_thread_links
 from core.errors import CacheError
 from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
@@ -33,7 +34,7 @@ from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
 from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
-from core.storing.search import SearchIndex, frame_fingerprint
+from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
 from core.storing.text import TEXT_COLUMNS
 
 KINDS = ("staff", "agency", "unsigned")
@@ -203,11 +204,26 @@ class Collection:
         stored in the cache folder once per generation)."""
 
         def compute() -> pd.DataFrame:
-            if self.files is None:
+            if self.files is None or not self.files.enabled:
                 return story_threads(self.articles)
-            return self.files.threads(lambda: story_threads(self.articles))
+            return self.files.threads(self._threads_now)
 
         return self._derived("threads", compute)
+
+    def _threads_now(self) -> pd.DataFrame:
+        """The story threads when no file holds them: updated from the links stored for an earlier
+        generation (only the edited and added stories read), else computed; their links then stored."""
+        assert self.files is not None
+        frame = self.articles
+        keys = thread_keys(frame, self.corpus.hashes)
+        previous = self.files.previous_links()
+        if previous is None:
+            threads, links = thread_links(frame, keys)
+        else:
+            threads, links, _ = updated_thread_links(frame, keys, previous)
+            self.files.updated.add("threads")
+        self.files.store_links(links)
+        return threads
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
@@ -272,6 +288,20 @@ class Collection:
 
 
 _MEMBERSHIP_TYPES = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
+
+
+def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
+    """One 64-bit key per row for the story threads (``core.analysing.threads.Links``): the content hash
+    (``core.storing.search.content_hashes``; ``hashes`` when the cache has them) with the ``Related:``
+    lines, which the content hash leaves out."""
+    if hashes is None or len(hashes) != len(frame):
+        hashes = content_hashes(frame)
+    lines = frame["related"].tolist()
+    related = np.array([f"{len(row)}\x1f" + "\x1f".join(map(str, row)) for row in lines], dtype=object)
+    with np.errstate(over="ignore"):
+        keys: np.ndarray = np.asarray(hashes, dtype=np.uint64) * np.uint64(1_000_003)
+        keys ^= pd.util.hash_array(related)
+    return keys.view(np.int64)
 
 
 def _themes_key(index: SearchIndex, themes: Sequence[Theme], generation: str = "") -> str:
