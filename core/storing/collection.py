@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.analysing.analytics import story_threads
@@ -317,10 +318,11 @@ def _themes_digest(themes: Sequence[Theme]) -> str:
 
 def _carried_over(
     folder: Path, index: SearchIndex, themes: Sequence[Theme], digest: str
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The memberships of ``index.frame`` from those stored for the index it was updated from (same
     themes): the memberships of unchanged stories kept, the changed stories matched alone, in the order
-    of a full ``match_themes`` (theme order, then row). None when there is nothing to carry over."""
+    of a full ``match_themes`` (theme order, then row); with the row of each membership's story. None
+    when there is nothing to carry over."""
     if index.changed_rows is None or index.previous is None:
         return None
     frame = index.frame
@@ -342,16 +344,30 @@ def _carried_over(
         changed = index.changed_rows
         unchanged = np.ones(len(frame), dtype=bool)
         unchanged[changed] = False
-        kept = old[old["article_id"].isin(ids[unchanged])]
+        # pyarrow's is_in on the Arrow buffers: ``Series.isin`` on a string column makes a Python
+        # scalar of each of the 100,000 values (1.3 s)
+        wanted = pa.array(ids[unchanged].to_numpy(dtype=object), pa.string())
+        kept = old[pc.is_in(pa.array(old["article_id"].array), value_set=wanted).to_numpy(zero_copy_only=False)]
         part = frame.iloc[changed].reset_index(drop=True)
         fresh = match_themes(SearchIndex.open(part, None), themes)
         both = pd.concat([kept, fresh], ignore_index=True)
         order = {theme.slug: n for n, theme in enumerate(themes)}
-        theme_order = both["theme"].astype(str).map(order).to_numpy(dtype=np.int64)
-        rows = Positions(frame["article_id"]).get_indexer(both["article_id"])
+        # row and theme order looked up in Arrow (the ids are unique: a story's first row is its row)
+        rows = _positions_in(both["article_id"], ids.to_numpy(dtype=object))
+        theme_order = np.append(np.array(list(order.values()), dtype=np.int64), -1)[
+            _positions_in(both["theme"], np.array(list(order), dtype=object))
+        ]
         sort = np.lexsort((rows, theme_order))
-        return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES)
+        return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES), rows[sort]
     return None
+
+
+def _positions_in(values: pd.Series, among: np.ndarray) -> np.ndarray:
+    """The position of each of ``values`` (text) in ``among`` (its first), -1 for one not there."""
+    found = pc.index_in(
+        pa.array(values.astype(str).to_numpy(dtype=object), pa.string()), value_set=pa.array(among, pa.string())
+    )
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _memberships(
@@ -380,10 +396,13 @@ def _memberships(
     carried = _carried_over(folder, index, book.themes, digest) if folder is not None else None
     if carried is not None and files is not None:
         files.updated.add("themes")
-    memberships = carried if carried is not None else match_themes(index, book.themes)
+    memberships = carried[0] if carried is not None else match_themes(index, book.themes)
     rows = None
     if path is not None:
-        rows = Positions(index.frame["article_id"]).get_indexer(memberships["article_id"])
+        if carried is not None:
+            rows = carried[1]
+        else:
+            rows = Positions(index.frame["article_id"]).get_indexer(memberships["article_id"])
         table = pa.Table.from_pandas(memberships.assign(row=rows), preserve_index=False)
         unique = "1" if index.frame["article_id"].is_unique else "0"
         extra = {b"themes": digest.encode(), b"fts": index.fingerprint.encode(), b"unique": unique.encode()}
