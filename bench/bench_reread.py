@@ -4,7 +4,8 @@ tree's beside this one's, alternating.
     python -m bench.bench_reread --stories 100000 --rounds 3 [--baseline TREE] [--work DIR] [--profile]
 
 On a hard-linked copy of ``bench/corpus/stories-<n>`` (in ``--work``): one cold read
-(``components.data.read_collection``) into a cache, copied for each tree; one round that changes a page
+(``components.data.read_collection``) into a cache (kept in ``--work`` for the next run), copied for each
+tree; one round that changes a page
 and reads again with each tree (the lookups an update starts from, written by each tree itself); then
 ``--rounds`` rounds of one story added at the top of one page (as ``bench.bench_scale``) and a re-read by
 each tree, in a new process each, alternating which goes first. Each step is the CPU seconds
@@ -138,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             hard_linked_copy(corpus, pages)
         files = page_files(pages)
         changed = files[len(files) // 2]
-        cold = run_child(ROOT, pages, work / "cache-cold")
-        print(f"  cold read: {cold['cpu_s']:.1f} CPU s, {cold['stories']:,} stories", flush=True)
+        if args.work is not None and (work / "cache-cold").exists():
+            print(f"  cold read: the cache of an earlier run in {work}", flush=True)
+        else:
+            cold = run_child(ROOT, pages, work / "cache-cold")
+            print(f"  cold read: {cold['cpu_s']:.1f} CPU s, {cold['stories']:,} stories", flush=True)
         for name in trees:
             shutil.rmtree(work / f"cache-{name}", ignore_errors=True)
             shutil.copytree(work / "cache-cold", work / f"cache-{name}")
@@ -147,8 +151,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, tree in trees.items():  # each tree's own lookups of a generation, to update from
             run_child(tree, pages, work / f"cache-{name}")
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+        # a new story each round, also after the rounds of an earlier run in the same --work folder (the
+        # same story again would merge with itself: the frame and its index unchanged)
+        added = work / "stories-added"
+        last = int(added.read_text()) if added.exists() else 0
         for number in range(args.rounds):
-            add_story(changed, 100 + number)
+            while True:  # some seeds generate a page of no story (a listing): the next one then
+                last += 1
+                try:
+                    add_story(changed, 100 + last)
+                    break
+                except RuntimeError:
+                    continue
+            added.write_text(str(last))
             order = list(trees) if number % 2 == 0 else list(reversed(trees))
             for name in order:
                 profile = work / f"{name}-{number + 1}.prof" if args.profile else None
