@@ -132,3 +132,36 @@ def test_the_re_read_after_one_page_changed_equals_a_cold_open(tmp_path: Path) -
         assert dict(again.themes_by_article()) == dict(cold.themes_by_article())
         assert again.filter_options() == cold.filter_options()
     shutil.rmtree(tmp_path / "cache")
+
+
+def test_a_new_generation_of_the_same_stories_takes_the_stored_memberships(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page changed without changing any story (a line added after its last one): a new generation of
+    the same frame, whose index is reused; the memberships are those stored, not matched again."""
+    import core.storing.collection as collection_module
+    from bench.corpus import generate_corpus
+
+    pages = tmp_path / "pages"
+    files = generate_corpus(pages, stories=200, seed=9)
+    first = open_collection([pages], cache_dir=tmp_path / "cache")
+    first.prepare()
+    with files[2].open("a", encoding="utf-8") as page:
+        page.write("\n\n")
+    matched: list[int] = []
+    real_match = collection_module.match_themes
+    monkeypatch.setattr(
+        collection_module, "match_themes", lambda index, themes: matched.append(1) or real_match(index, themes)
+    )
+    again = open_collection([pages], cache_dir=tmp_path / "cache")
+    again.prepare()
+    assert again.corpus.generation != first.corpus.generation
+    assert again.index.how == "reused"
+    assert not matched, "the themes were matched again"
+    assert again.files is not None and "themes" in again.files.updated
+    cold = open_collection([pages], use_cache=False)
+    pd.testing.assert_frame_equal(again.memberships, cold.memberships)
+    assert again.stored_member_rows is not None
+    positions = {article_id: n for n, article_id in enumerate(cold.articles["article_id"].astype(str))}
+    assert again.stored_member_rows.tolist() == [positions[str(i)] for i in cold.memberships["article_id"]]
+    pd.testing.assert_frame_equal(again.threads(), story_threads(cold.articles))

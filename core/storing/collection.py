@@ -322,7 +322,12 @@ def _carried_over(
     """The memberships of ``index.frame`` from those stored for the index it was updated from (same
     themes): the memberships of unchanged stories kept, the changed stories matched alone, in the order
     of a full ``match_themes`` (theme order, then row); with the row of each membership's story. None
-    when there is nothing to carry over."""
+    when there is nothing to carry over.
+
+    An index reused as it is (a new generation of the same frame: its fingerprint covers every story's
+    content and their order) takes the memberships stored for it whole."""
+    if index.how == "reused" and index.fingerprint:
+        return _same_frame(folder, index, digest)
     if index.changed_rows is None or index.previous is None:
         return None
     frame = index.frame
@@ -359,6 +364,25 @@ def _carried_over(
         ]
         sort = np.lexsort((rows, theme_order))
         return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES), rows[sort]
+    return None
+
+
+def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The memberships stored for another generation of the same frame (same index fingerprint, same
+    themes), with their rows; None when there are none readable."""
+    for candidate in folder.glob("themes-*.parquet"):
+        try:
+            meta = pq.read_schema(candidate).metadata or {}
+            if meta.get(b"themes") != digest.encode() or meta.get(b"fts") != index.fingerprint.encode():
+                continue
+            stored = read_frame(candidate)
+            memberships = stored[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+            rows = stored["row"].to_numpy(dtype=np.int64)
+        except (CacheError, KeyError, ValueError, TypeError, OSError, pa.ArrowException):
+            continue
+        if len(rows) and (int(rows.max()) >= len(index.frame) or int(rows.min()) < 0):
+            continue
+        return memberships, rows
     return None
 
 
