@@ -8,6 +8,7 @@ themes file). ``Filters`` are the shared dashboard filters; ``select`` turns the
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 from collections import Counter
@@ -257,14 +258,14 @@ class Collection:
 
         def of_frame() -> dict[str, list[str]]:
             frame = self.articles
-            counts = Counter(name for authors in frame["authors"] for name in authors)
+            authors = frame["authors"].tolist()
+            counts = Counter(itertools.chain.from_iterable(authors))  # no Python frame per name
             counts.update(frame["agency"].dropna().astype(str).tolist())
-            unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
+            no_authors = np.fromiter(map(len, authors), dtype=np.int64, count=len(authors)) == 0
+            unsigned = bool((no_authors & frame["agency"].isna().to_numpy(dtype=bool)).any())
             reporters = sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else [])
-            return {
-                "reporter": reporters,
-                "section": sorted({str(s) for s in frame["section"].dropna() if str(s)}),
-            }
+            sections = {str(s) for s in frame["section"].dropna().unique()}
+            return {"reporter": reporters, "section": sorted(s for s in sections if s)}
 
         def compute() -> dict[str, list[str]]:
             stored = self.files.options(of_frame) if self.files is not None else of_frame()
