@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,8 @@ import core.storing.collection as collection_module
 from core.analysing.analytics import story_threads
 from core.analysing.themes import themes_of
 from core.storing.collection import KINDS, Collection, open_collection
+
+T = TypeVar("T")
 
 
 def reference(collection: Collection) -> dict[str, object]:
@@ -66,13 +70,19 @@ def check_equal(collection: Collection, expected: dict[str, object]) -> None:
 
 
 def count_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the computations of the story threads: in memory (``story_threads``), into a cache folder
+    (``thread_links``) or updated from an earlier generation's links (``updated_thread_links``)."""
     calls: list[int] = []
 
-    def counted(frame: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
-        calls.append(len(frame))
-        return story_threads(frame, *args, **kwargs)  # type: ignore[arg-type]
+    def counting(function: Callable[..., T]) -> Callable[..., T]:
+        def counted(frame: pd.DataFrame, *args: object, **kwargs: object) -> T:
+            calls.append(len(frame))
+            return function(frame, *args, **kwargs)
 
-    monkeypatch.setattr(collection_module, "story_threads", counted)
+        return counted
+
+    for name in ("story_threads", "thread_links", "updated_thread_links"):
+        monkeypatch.setattr(collection_module, name, counting(getattr(collection_module, name)))
     return calls
 
 
@@ -132,6 +142,7 @@ def test_a_changed_collection_gets_new_lookups(many_pages: Path, tmp_path: Path)
     assert derived == [
         f"derived-{changed.files.generation}.arrow",
         f"derived-{changed.files.generation}.json",
+        f"derived-{changed.files.generation}.links.arrow",
     ]
 
 

@@ -67,6 +67,7 @@ def test_the_index_opened_with_stored_hashes_answers_as_one_built_from_the_text(
         "truncated",
         "rows",
         "columns",
+        "body-null",
     ],
 )
 def test_a_damaged_text_file_rebuilds_the_generation(pages: Path, tmp_path: Path, damage: str) -> None:
@@ -85,6 +86,9 @@ def test_a_damaged_text_file_rebuilds_the_generation(pages: Path, tmp_path: Path
         cut.replace(path)
     elif damage == "rows":
         write_text(path, first.articles.iloc[1:], content_hashes(first.articles.iloc[1:]))
+    elif damage == "body-null":  # the articles file holds no text: the text file is where this is caught
+        broken = first.articles.assign(body=first.articles["body"].where(first.articles.index != 0, None))
+        write_text(path, broken, content_hashes(first.articles))
     else:
         table = pa.table({"body": pa.array(["x"] * len(first.articles))})
         other = path.with_suffix(".other")
@@ -140,3 +144,21 @@ def test_the_terms_background_is_stored_and_read_back_without_the_text(pages: Pa
     for sample in (computed, stored):
         assert np.array_equal(sample.rows, expected.rows) and sample.frame_rows == expected.frame_rows
         pd.testing.assert_series_equal(sample.counts, expected.counts)
+
+
+def test_the_articles_file_holds_no_text_and_the_text_in_memory_gives_the_same_frame(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    cold = ingest([pages], cache_dir=tmp_path, use_cache=False)
+    ingest([pages], cache_dir=tmp_path)
+    store = _store(pages, tmp_path)
+    state = store.load_state()
+    assert state is not None
+    names = pq.read_schema(store.articles_path(state["generation"])).names
+    assert not set(TEXT_COLUMNS) & set(names) and set(names) | set(TEXT_COLUMNS) == set(cold.articles.columns)
+    monkeypatch.setenv("CAIXIN_TEXT_IN_MEMORY", "1")
+    warm = ingest([pages], cache_dir=tmp_path)
+    assert warm.from_cache and warm.hashes is None
+    pd.testing.assert_frame_equal(warm.articles, cold.articles)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict, deque
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS
 
-__all__ = ["story_threads", "thread_of"]
+__all__ = ["TOP", "Links", "story_threads", "thread_links", "thread_of", "updated_thread_links"]
 
 _CANDIDATE_BYTES = 800  # enough for the first 80 words of a body
 _CANDIDATE_WORDS = 80
@@ -88,16 +88,17 @@ class _Index:
         self.words_of = words_of
         self.counts = np.zeros(rows, dtype=np.int32)  # scratch for dense counting, kept at zero
 
-    def best_two(self, words: set[bytes], need: int) -> list[tuple[int, int]]:
-        """Up to two (row, shared words) with at least ``need`` of ``words``, best first (more shared, then
-        earlier row). Prefix filter: such a row holds one of the ``len(words) - need + 1`` rarest words."""
+    def best(self, words: set[bytes], need: int, top: int = 2) -> list[tuple[int, int]]:
+        """Up to ``top`` (row, shared words) with at least ``need`` of ``words``, best first (more shared,
+        then earlier row). Prefix filter: such a row holds one of the ``len(words) - need + 1`` rarest
+        words."""
         empty = np.array([], dtype=np.int64)
         ordered = sorted(words, key=lambda w: (len(self.postings.get(w, empty)), w))
         rarest = [self.postings.get(w, empty) for w in ordered[: len(words) - need + 1]]
         if sum(len(p) for p in rarest) <= _SMALL:
             candidates = set(np.concatenate(rarest).tolist()) if rarest else set()
             shared = ((len(words & self.words_of[row]), row) for row in candidates)
-            best = heapq.nsmallest(2, ((-count, row) for count, row in shared if count >= need))
+            best = heapq.nsmallest(top, ((-count, row) for count, row in shared if count >= need))
             return [(row, -negative) for negative, row in best]
         present = [self.postings[w] for w in words if w in self.postings]
         for posting in present:
@@ -106,8 +107,101 @@ class _Index:
         counts = self.counts[rows]
         for posting in present:
             self.counts[posting] = 0
-        order = np.lexsort((rows, -counts))[:2]
+        order = np.lexsort((rows, -counts))[:top]
         return [(int(rows[i]), int(counts[i])) for i in order]
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What ``thread_links`` found, kept to update the threads of a slightly different frame without
+    reading every story again (``updated_thread_links``).
+
+    ``ids`` and ``keys``: each row's article id and key (a hash of its content, ``Related:`` lines
+    included: a story whose key is unchanged matches every related headline as before), in frame order.
+    ``best``: each related headline -> its ``TOP`` best stories (article id, shared words), best first;
+    a headline in ``complete`` lists every story with enough shared words (fewer than ``TOP``).
+    """
+
+    ids: np.ndarray
+    keys: np.ndarray
+    best: dict[str, list[tuple[str, int]]]
+    complete: frozenset[str]
+    min_score: float
+
+
+#: Best stories kept per related headline: the two a thread needs, and two more so that a story edited or
+#: removed among them leaves the two best known.
+TOP = 4
+
+
+def _queries(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], dict[str, set[bytes]]]:
+    """The owner row and text of each ``Related:`` line, and the content words of each distinct text."""
+    lists = frame["related"].to_numpy(dtype=object)
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    owners = np.repeat(np.arange(len(lists)), lengths)
+    texts = [str(text) for related in lists for text in related]
+    return owners, texts, {text: _headline_words(text) for text in dict.fromkeys(texts)}
+
+
+def _need(words: set[bytes], min_score: float) -> int:
+    return max(3, math.ceil(min_score * len(words) - 1e-9))
+
+
+def _best_rows(
+    frame: pd.DataFrame,
+    queries: dict[str, set[bytes]],
+    min_score: float,
+    top: int,
+    rows: np.ndarray | None = None,
+) -> dict[str, list[tuple[int, int]]]:
+    """Each query's ``top`` best rows of ``frame`` (only among ``rows``, increasing positions, when given):
+    (row, shared words), best first."""
+    part = frame if rows is None else frame.iloc[rows]
+    vocabulary: set[bytes] = set().union(*queries.values()) if queries else set()
+    index = _Index(_story_words(part, vocabulary), len(part))
+    best: dict[str, list[tuple[int, int]]] = {}
+    for text, words in queries.items():
+        need = _need(words, min_score)
+        found = index.best(words, need, top) if len(words) >= need else []
+        best[text] = found if rows is None else [(int(rows[row]), shared) for row, shared in found]
+    return best
+
+
+def _threads_frame(
+    ids: np.ndarray,
+    owners: np.ndarray,
+    texts: list[str],
+    queries: dict[str, set[bytes]],
+    best: dict[str, list[tuple[int, int]]],
+) -> pd.DataFrame:
+    """The threads (``story_threads``'s frame) from each text's best rows: the first that is not the
+    line's own story. ``ids``: the frame's article ids (str), by row."""
+    distinct = list(queries)
+    first = np.full((2, len(distinct)), -1, dtype=np.int64)  # row, shared words of the best
+    second = np.full((2, len(distinct)), -1, dtype=np.int64)  # and of the second best
+    for number, text in enumerate(distinct):
+        found = best[text]
+        if found:
+            first[:, number] = found[0]
+        if len(found) > 1:
+            second[:, number] = found[1]
+    sizes = np.fromiter((len(queries[text]) for text in distinct), dtype=np.int64, count=len(distinct))
+    codes = pd.Index(distinct).get_indexer(texts)
+    own_first = first[0, codes] == owners
+    row = np.where(own_first, second[0, codes], first[0, codes])
+    shared = np.where(own_first, second[1, codes], first[1, codes])
+    matched = row >= 0
+    target = np.full(len(texts), None, dtype=object)
+    target[matched] = ids[row[matched]]
+    score = np.zeros(len(texts), dtype=np.float64)
+    score[matched] = shared[matched] / sizes[codes[matched]]
+    frame = pd.DataFrame(
+        {"article_id": ids[owners], "related": np.array(texts, dtype=object), "target_id": target, "score": score}
+    )
+    return frame.astype(_COLUMNS)
+
+
+_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
 
 
 def story_threads(frame: pd.DataFrame, min_score: float = 0.5) -> pd.DataFrame:
@@ -123,28 +217,111 @@ def story_threads(frame: pd.DataFrame, min_score: float = 0.5) -> pd.DataFrame:
     ``related`` (its text), ``target_id`` (``<NA>`` when nothing matches) and ``score`` (0..1; 0 when
     nothing matches).
     """
-    columns = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
-    lists = frame["related"].to_numpy(dtype=object)
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    owners = np.repeat(np.arange(len(lists)), lengths)
-    texts = [str(text) for related in lists for text in related]
-    if not texts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-    queries = {text: _headline_words(text) for text in dict.fromkeys(texts)}
-    index = _Index(_story_words(frame, set().union(*queries.values())), len(frame))
-    best: dict[str, list[tuple[int, int]]] = {}
-    for text, words in queries.items():
-        need = max(3, math.ceil(min_score * len(words) - 1e-9))
-        best[text] = index.best_two(words, need) if len(words) >= need else []
+    return thread_links(frame, None, min_score)[0]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COLUMNS.items()})
+
+
+def _links(
+    ids: np.ndarray,
+    unique: bool,
+    keys: np.ndarray | None,
+    best: dict[str, list[tuple[int, int]]],
+    complete: set[str],
+    min_score: float,
+) -> Links | None:
+    if keys is None or len(keys) != len(ids) or not unique:
+        return None
+    by_id = {text: [(str(ids[row]), shared) for row, shared in found] for text, found in best.items()}
+    return Links(ids, np.asarray(keys, dtype=np.int64), by_id, frozenset(complete), min_score)
+
+
+def thread_links(
+    frame: pd.DataFrame, keys: np.ndarray | None, min_score: float = 0.5
+) -> tuple[pd.DataFrame, Links | None]:
+    """``story_threads(frame, min_score)``, and what ``updated_thread_links`` needs to update them
+    (None without ``keys``, one per row, or when two rows share an article id)."""
     ids = frame["article_id"].astype(str).to_numpy(dtype=object)
-    out: list[tuple[str, str, Any, float]] = []
-    for own, text in zip(owners.tolist(), texts, strict=True):
-        match = next(((row, shared) for row, shared in best[text] if row != own), None)
-        if match:
-            out.append((ids[own], text, ids[match[0]], match[1] / len(queries[text])))
+    unique = keys is not None and bool(pd.Index(ids).is_unique)
+    owners, texts, queries = _queries(frame)
+    if not texts:
+        return _empty(), _links(ids, unique, keys, {}, set(), min_score)
+    best = _best_rows(frame, queries, min_score, TOP)
+    complete = {text for text, found in best.items() if len(found) < TOP}
+    threads = _threads_frame(ids, owners, texts, queries, best)
+    return threads, _links(ids, unique, keys, best, complete, min_score)
+
+
+def updated_thread_links(
+    frame: pd.DataFrame, keys: np.ndarray, previous: Links, min_score: float = 0.5
+) -> tuple[pd.DataFrame, Links | None, int]:
+    """``thread_links(frame, keys, min_score)`` from the links of an earlier frame: only the stories whose
+    key is new (edited, added) are read, plus, for a related headline new to the collection or whose best
+    stories were edited or removed, every story again. Identical to ``thread_links``; falls back to it
+    when the earlier frame is not an earlier state of this one (ids shared by rows, the unchanged stories
+    in another order, another ``min_score``). Also returns the number of stories read."""
+    ids = frame["article_id"].astype(str).to_numpy(dtype=object)
+    position = pd.Index(ids)
+    if previous.min_score != min_score or len(keys) != len(frame) or not position.is_unique:
+        threads, links = thread_links(frame, keys, min_score)
+        return threads, links, len(frame)
+    keys = np.asarray(keys, dtype=np.int64)
+    before = pd.DataFrame({"id": previous.ids, "key": previous.keys, "at": np.arange(len(previous.ids))})
+    now = pd.DataFrame({"id": ids, "key": keys})
+    at = now.merge(before, on=["id", "key"], how="left")["at"].to_numpy(dtype=float)
+    unchanged = ~np.isnan(at)
+    if np.any(np.diff(at[unchanged]) <= 0):  # the unchanged stories in another order: ties would differ
+        threads, links = thread_links(frame, keys, min_score)
+        return threads, links, len(frame)
+    owners, texts, queries = _queries(frame)
+    if not texts:
+        return _empty(), _links(ids, True, keys, {}, set(), min_score), 0
+    changed = np.flatnonzero(~unchanged)
+    fresh = _best_rows(frame, queries, min_score, TOP, changed) if len(changed) else {t: [] for t in queries}
+    named = list(dict.fromkeys(article_id for found in previous.best.values() for article_id, _ in found))
+    # the row of each story named among the earlier best, when it is unchanged (-1: edited or removed)
+    rows_of = dict(zip(named, position.get_indexer(named).tolist(), strict=True))
+    rows_of = {article_id: row for article_id, row in rows_of.items() if row >= 0 and unchanged[row]}
+    best: dict[str, list[tuple[int, int]]] = {}
+    complete: set[str] = set()
+    again: list[str] = []
+    for text, words in queries.items():
+        if len(words) < _need(words, min_score):
+            best[text] = []
+            complete.add(text)
+            continue
+        old = previous.best.get(text)
+        if old is None:
+            again.append(text)
+            continue
+        # the unchanged stories among the earlier best, in the same order: the best of the unchanged
+        valid = [(rows_of[article_id], shared) for article_id, shared in old if article_id in rows_of]
+        new = fresh[text]
+        merged = sorted(valid + new, key=lambda entry: (-entry[1], entry[0]))
+        known = TOP
+        if text not in previous.complete:
+            known = min(known, len(valid))  # stories beyond these may be better than the rest
+        if len(new) >= TOP:
+            known = min(known, len(new))
+        is_complete = text in previous.complete and len(new) < TOP and len(merged) < TOP
+        if is_complete:
+            best[text] = merged
+            complete.add(text)
+        elif known >= 2:
+            best[text] = merged[:known]
         else:
-            out.append((ids[own], text, pd.NA, 0.0))
-    return pd.DataFrame(out, columns=list(columns)).astype(columns)
+            again.append(text)
+    read = len(changed)
+    if again:
+        for text, found in _best_rows(frame, {t: queries[t] for t in again}, min_score, TOP).items():
+            best[text] = found
+            if len(found) < TOP:
+                complete.add(text)
+        read = len(frame)
+    threads = _threads_frame(ids, owners, texts, queries, best)
+    return threads, _links(ids, True, keys, best, complete, min_score), read
 
 
 def thread_of(frame: pd.DataFrame, threads: pd.DataFrame, article_id: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
     <key>/segment-<key>.parquet          every story as read from the files of one segment of the inputs,
                                          before de-duplication (``core.storing.segments``), kept from one
                                          generation to the next while its files are unchanged
-    <key>/articles-<generation>.parquet  the merged article frame the dashboard loads
+    <key>/articles-<generation>.parquet  the merged article frame the dashboard loads, but its text
     <key>/text-<generation>.arrow        its text columns and content hashes, memory-mapped on read
 
 Every write goes to a temporary file that is then renamed over the target, and ``state.json`` is written
@@ -67,15 +67,18 @@ from core.storing.text import TEXT_COLUMNS, attach_text, hashes_of, open_text, w
 
 #: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file;
 #: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``);
-#: 5: the records are segments of input files (``core.storing.segments``), listed in the state.
-CACHE_FORMAT = 5
+#: 5: the records are segments of input files (``core.storing.segments``), listed in the state;
+#: 6: the articles file leaves out the text columns (the text file holds them).
+CACHE_FORMAT = 6
 #: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
-OLDER_FORMATS = frozenset({1, 2, 3, 4})
+OLDER_FORMATS = frozenset({1, 2, 3, 4, 5})
 
 #: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
 #: written after the ingest and outside its lock) is removed once it is this old.
 STALE_SECONDS = 3600
 
+#: Columns of the articles file: the article columns but the text (``TEXT_COLUMNS``, in the text file).
+ARTICLE_FILE_COLUMNS: dict[str, str] = {name: kind for name, kind in COLUMNS.items() if name not in TEXT_COLUMNS}
 #: Columns of the records frame: the article columns and the file each story was read from.
 RECORD_COLUMNS: dict[str, str] = {**COLUMNS, "_file": "string"}
 #: Columns a story always has; a null in one of them is a damaged file (the others may be null).
@@ -834,21 +837,19 @@ class CacheStore:
 
     def read_articles(self, state: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray | None]:
         """The article frame of the state's generation and the content hash of each story: every column
-        but the text read from the Parquet articles file, the text mapped from the text file
-        (``core.storing.text``), so a story's body is read from disk when something reads it.
+        but the text read from the Parquet articles file (which holds no other), the text mapped from the
+        text file (``core.storing.text``), so a story's body is read from disk when something reads it.
 
         With ``CAIXIN_TEXT_IN_MEMORY=1`` (the loading path from before the text file, for comparison) the
-        whole frame is read from the Parquet file and the hashes are None: the index hashes every story, as
-        it did then, and the text file is not opened."""
+        text file is read into memory instead of mapped, and the hashes are None: the index hashes every
+        story, as it did then."""
         generation, rows = state["generation"], state["rows"]["articles"]
-        path = self.articles_path(generation)
-        if text_in_memory():
-            whole, clean = _read_frame(path, COLUMNS, rows)
-            return conform(whole, fresh_lists=clean), None
-        text = open_text(self.text_path(generation), rows)
-        frame, clean = _read_frame(path, COLUMNS, rows, skip=TEXT_COLUMNS)
+        in_memory = text_in_memory()
+        text = open_text(self.text_path(generation), rows, mapped=not in_memory)
+        frame, clean = _read_frame(self.articles_path(generation), ARTICLE_FILE_COLUMNS, rows)
         frame = attach_text(frame, text, list(COLUMNS))
-        return conform(frame, fresh_lists=clean), hashes_of(text)  # lists just built are not copied again
+        # lists just built are not copied again
+        return conform(frame, fresh_lists=clean), None if in_memory else hashes_of(text)
 
     def read_records(self, state: dict[str, Any]) -> pd.DataFrame:
         """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied).
@@ -986,7 +987,8 @@ class CacheStore:
         for segment in segments:
             if segment.key not in kept:
                 atomic_write_parquet(self.segment_path(segment.key), records.iloc[segment.start : segment.stop])
-        atomic_write_parquet(self.articles_path(generation), articles)
+        # the text is in the text file only: compressing it into the articles file too was most of the write
+        atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(TEXT_COLUMNS)))
         write_text(self.text_path(generation), articles, hashes)
         for part, table in tables.items():
             write_part(self.part_path(part, generation), table)

@@ -8,6 +8,7 @@ themes file). ``Filters`` are the shared dashboard filters; ``select`` turns the
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import threading
 from collections import Counter
@@ -20,12 +21,14 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.analysing.analytics import story_threads
 from core.analysing.coded import Coded
 from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
+from core.analysing.threads import thread_links, updated_thread_links
 from core.errors import CacheError
 from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
@@ -33,7 +36,7 @@ from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
 from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
-from core.storing.search import SearchIndex, frame_fingerprint
+from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
 from core.storing.text import TEXT_COLUMNS, take_rows
 
 KINDS = ("staff", "agency", "unsigned")
@@ -205,11 +208,26 @@ class Collection:
         stored in the cache folder once per generation)."""
 
         def compute() -> pd.DataFrame:
-            if self.files is None:
+            if self.files is None or not self.files.enabled:
                 return story_threads(self.articles)
-            return self.files.threads(lambda: story_threads(self.articles))
+            return self.files.threads(self._threads_now)
 
         return self._derived("threads", compute)
+
+    def _threads_now(self) -> pd.DataFrame:
+        """The story threads when no file holds them: updated from the links stored for an earlier
+        generation (only the edited and added stories read), else computed; their links then stored."""
+        assert self.files is not None
+        frame = self.articles
+        keys = thread_keys(frame, self.corpus.hashes)
+        previous = self.files.previous_links()
+        if previous is None:
+            threads, links = thread_links(frame, keys)
+        else:
+            threads, links, _ = updated_thread_links(frame, keys, previous)
+            self.files.updated.add("threads")
+        self.files.store_links(links)
+        return threads
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
@@ -242,14 +260,14 @@ class Collection:
 
         def of_frame() -> dict[str, list[str]]:
             frame = self.articles
-            counts = Counter(name for authors in frame["authors"] for name in authors)
+            authors = frame["authors"].tolist()
+            counts = Counter(itertools.chain.from_iterable(authors))  # no Python frame per name
             counts.update(frame["agency"].dropna().astype(str).tolist())
-            unsigned = int(((frame["authors"].map(len) == 0) & frame["agency"].isna()).sum())
+            no_authors = np.fromiter(map(len, authors), dtype=np.int64, count=len(authors)) == 0
+            unsigned = bool((no_authors & frame["agency"].isna().to_numpy(dtype=bool)).any())
             reporters = sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else [])
-            return {
-                "reporter": reporters,
-                "section": sorted({str(s) for s in frame["section"].dropna() if str(s)}),
-            }
+            sections = {str(s) for s in frame["section"].dropna().unique()}
+            return {"reporter": reporters, "section": sorted(s for s in sections if s)}
 
         def compute() -> dict[str, list[str]]:
             stored = self.files.options(of_frame) if self.files is not None else of_frame()
@@ -276,6 +294,20 @@ class Collection:
 _MEMBERSHIP_TYPES = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
 
 
+def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
+    """One 64-bit key per row for the story threads (``core.analysing.threads.Links``): the content hash
+    (``core.storing.search.content_hashes``; ``hashes`` when the cache has them) with the ``Related:``
+    lines, which the content hash leaves out."""
+    if hashes is None or len(hashes) != len(frame):
+        hashes = content_hashes(frame)
+    lines = frame["related"].tolist()
+    related = np.array([f"{len(row)}\x1f" + "\x1f".join(map(str, row)) for row in lines], dtype=object)
+    with np.errstate(over="ignore"):
+        keys: np.ndarray = np.asarray(hashes, dtype=np.uint64) * np.uint64(1_000_003)
+        keys ^= pd.util.hash_array(related)
+    return keys.view(np.int64)
+
+
 def _themes_key(index: SearchIndex, themes: Sequence[Theme], generation: str = "") -> str:
     """The themes file's key: the frame (its cache generation, else its ids) and the themes."""
     digest = hashlib.sha256((f"gen:{generation}" if generation else frame_fingerprint(index.frame)).encode())
@@ -289,10 +321,16 @@ def _themes_digest(themes: Sequence[Theme]) -> str:
 
 def _carried_over(
     folder: Path, index: SearchIndex, themes: Sequence[Theme], digest: str
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The memberships of ``index.frame`` from those stored for the index it was updated from (same
     themes): the memberships of unchanged stories kept, the changed stories matched alone, in the order
-    of a full ``match_themes`` (theme order, then row). None when there is nothing to carry over."""
+    of a full ``match_themes`` (theme order, then row); with the row of each membership's story. None
+    when there is nothing to carry over.
+
+    An index reused as it is (a new generation of the same frame: its fingerprint covers every story's
+    content and their order) takes the memberships stored for it whole."""
+    if index.how == "reused" and index.fingerprint:
+        return _same_frame(folder, index, digest)
     if index.changed_rows is None or index.previous is None:
         return None
     frame = index.frame
@@ -314,16 +352,49 @@ def _carried_over(
         changed = index.changed_rows
         unchanged = np.ones(len(frame), dtype=bool)
         unchanged[changed] = False
-        kept = old[old["article_id"].isin(ids[unchanged])]
+        # pyarrow's is_in on the Arrow buffers: ``Series.isin`` on a string column makes a Python
+        # scalar of each of the 100,000 values (1.3 s)
+        wanted = pa.array(ids[unchanged].to_numpy(dtype=object), pa.string())
+        kept = old[pc.is_in(pa.array(old["article_id"].array), value_set=wanted).to_numpy(zero_copy_only=False)]
         part = frame.iloc[changed].reset_index(drop=True)
         fresh = match_themes(SearchIndex.open(part, None), themes)
         both = pd.concat([kept, fresh], ignore_index=True)
         order = {theme.slug: n for n, theme in enumerate(themes)}
-        theme_order = both["theme"].astype(str).map(order).to_numpy(dtype=np.int64)
-        rows = Positions(frame["article_id"]).get_indexer(both["article_id"])
+        # row and theme order looked up in Arrow (the ids are unique: a story's first row is its row)
+        rows = _positions_in(both["article_id"], ids.to_numpy(dtype=object))
+        theme_order = np.append(np.array(list(order.values()), dtype=np.int64), -1)[
+            _positions_in(both["theme"], np.array(list(order), dtype=object))
+        ]
         sort = np.lexsort((rows, theme_order))
-        return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES)
+        return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES), rows[sort]
     return None
+
+
+def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The memberships stored for another generation of the same frame (same index fingerprint, same
+    themes), with their rows; None when there are none readable."""
+    for candidate in folder.glob("themes-*.parquet"):
+        try:
+            meta = pq.read_schema(candidate).metadata or {}
+            if meta.get(b"themes") != digest.encode() or meta.get(b"fts") != index.fingerprint.encode():
+                continue
+            stored = read_frame(candidate)
+            memberships = stored[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+            rows = stored["row"].to_numpy(dtype=np.int64)
+        except (CacheError, KeyError, ValueError, TypeError, OSError, pa.ArrowException):
+            continue
+        if len(rows) and (int(rows.max()) >= len(index.frame) or int(rows.min()) < 0):
+            continue
+        return memberships, rows
+    return None
+
+
+def _positions_in(values: pd.Series, among: np.ndarray) -> np.ndarray:
+    """The position of each of ``values`` (text) in ``among`` (its first), -1 for one not there."""
+    found = pc.index_in(
+        pa.array(values.astype(str).to_numpy(dtype=object), pa.string()), value_set=pa.array(among, pa.string())
+    )
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _memberships(
@@ -352,10 +423,13 @@ def _memberships(
     carried = _carried_over(folder, index, book.themes, digest) if folder is not None else None
     if carried is not None and files is not None:
         files.updated.add("themes")
-    memberships = carried if carried is not None else match_themes(index, book.themes)
+    memberships = carried[0] if carried is not None else match_themes(index, book.themes)
     rows = None
     if path is not None:
-        rows = Positions(index.frame["article_id"]).get_indexer(memberships["article_id"])
+        if carried is not None:
+            rows = carried[1]
+        else:
+            rows = Positions(index.frame["article_id"]).get_indexer(memberships["article_id"])
         table = pa.Table.from_pandas(memberships.assign(row=rows), preserve_index=False)
         unique = "1" if index.frame["article_id"].is_unique else "0"
         extra = {b"themes": digest.encode(), b"fts": index.fingerprint.encode(), b"unique": unique.encode()}

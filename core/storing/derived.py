@@ -28,12 +28,13 @@ import pandas as pd
 import pyarrow as pa
 
 from core.analysing.terms import TermSample
+from core.analysing.threads import Links
 from core.storing.cache import CacheStore, atomic_write_bytes
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
 T = TypeVar("T")
-_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json)")
+_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow)")
 THREAD_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
 
 
@@ -108,6 +109,53 @@ class DerivedFiles:
                 writer.write_table(table)
             self._write(self.path("arrow"), sink.getvalue().to_pybytes())
         return threads
+
+    def previous_links(self) -> Links | None:
+        """The thread links (``core.analysing.threads.Links``) stored for another generation of this
+        folder (the newest), which ``updated_thread_links`` updates; None when there are none readable."""
+        if self.folder is None:
+            return None
+        try:
+            candidates = [
+                entry
+                for entry in os.scandir(self.folder)
+                if entry.name.endswith(".links.arrow") and entry.name != self.path("links.arrow").name
+            ]
+        except OSError:
+            return None
+        for entry in sorted(candidates, key=lambda e: e.stat().st_mtime_ns, reverse=True):
+            try:
+                with pa.memory_map(entry.path) as source:
+                    table = pa.ipc.open_file(source).read_all()
+                meta = table.schema.metadata or {}
+                if meta.get(b"version") != DERIVED_VERSION.encode():
+                    continue
+                stored = json.loads(meta[b"best"])
+                best = {
+                    str(text): [(str(article_id), int(shared)) for article_id, shared in found]
+                    for text, found in stored["best"].items()
+                }
+                ids = table.column("article_id").to_numpy(zero_copy_only=False).astype(object)
+                keys = table.column("key").to_numpy()
+                return Links(ids, keys, best, frozenset(stored["complete"]), float(stored["min_score"]))
+            except (OSError, pa.ArrowException, ValueError, TypeError, KeyError):
+                continue
+        return None
+
+    def store_links(self, links: Links | None) -> None:
+        """Keep ``links`` as ``derived-<generation>.links.arrow`` (the next generation's update reads them)."""
+        if self.folder is None or links is None:
+            return
+        best = {"best": links.best, "complete": sorted(links.complete), "min_score": links.min_score}
+        table = pa.table(
+            {"article_id": pa.array(links.ids, pa.string()), "key": pa.array(links.keys, pa.int64())}
+        ).replace_schema_metadata(
+            {"version": DERIVED_VERSION, "generation": self.generation, "best": json.dumps(best)}
+        )
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        self._write(self.path("links.arrow"), sink.getvalue().to_pybytes())
 
     def options(self, compute: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:
         """The filter options that come from the frame (``reporter``, ``section``): read from

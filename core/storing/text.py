@@ -77,10 +77,11 @@ def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
 READ_ROWS = 10_000
 
 
-def open_text(path: Path, rows: int) -> pa.Table:
-    """The text file of a generation of ``rows`` stories, memory-mapped (nothing is read yet)."""
+def open_text(path: Path, rows: int, mapped: bool = True) -> pa.Table:
+    """The text file of a generation of ``rows`` stories, memory-mapped (nothing is read yet), or read
+    into memory (``mapped`` false)."""
     try:
-        source = pa.memory_map(str(path), "r")
+        source = pa.memory_map(str(path), "r") if mapped else pa.OSFile(str(path), "rb")
         table = ipc.open_file(source).read_all()
     except FileNotFoundError:
         raise CacheError(f"{path}: text file missing; rebuilding") from None
@@ -90,6 +91,8 @@ def open_text(path: Path, rows: int) -> pa.Table:
         raise CacheError(f"{path}: text file not as written (columns {table.schema.names}); rebuilding")
     if table.num_rows != rows:
         raise CacheError(f"{path}: text file not as written ({table.num_rows} rows, not {rows}); rebuilding")
+    if table.column("body").null_count:  # a story always has a body (the caption may be missing)
+        raise CacheError(f"{path}: text file not as written (column body has empty cells); rebuilding")
     return table
 
 

@@ -1,0 +1,167 @@
+"""The story threads of an edited collection updated from the links of the one before
+(``core.analysing.threads.updated_thread_links``) equal those computed afresh (``story_threads``), on
+generated collections with random edits; and the dashboard's re-read after one page changed updates them
+(and the theme memberships) instead of reading every story, with the same results as a cold open."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.analysing.threads import TOP, Links, story_threads, thread_links, updated_thread_links
+from core.storing.collection import open_collection, thread_keys
+from core.storing.ingest import ingest
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    from bench.corpus import generate_corpus
+
+    folder = tmp_path_factory.mktemp("threads-pages")
+    generate_corpus(folder, stories=600, seed=11)
+    frame = ingest([folder], use_cache=False).articles
+    return frame.reset_index(drop=True)
+
+
+def edited(frame: pd.DataFrame, rng: random.Random, edits: int, links: Links) -> pd.DataFrame:
+    """``frame`` with ``edits`` random edits of what threads depend on: a body replaced by another story's
+    (ties and new best matches), a body cut (a best match lost), the bodies of the best matches of one
+    related headline cut, a headline written, Related lines added (known and new texts) or dropped, a
+    story removed, a story added (a copy under a new id)."""
+    frame = frame.copy()
+    texts = sorted({str(t) for lines in frame["related"] for t in lines})
+    for number in range(edits):
+        kind = rng.randrange(8)
+        row = rng.randrange(len(frame))
+        other = rng.randrange(len(frame))
+        best = [found for found in links.best.values() if len(found) >= 2]
+        if kind == 7 and best:
+            ids = frame["article_id"].astype(str)
+            for article_id, _ in rng.choice(best)[: rng.choice((1, 2, 3, TOP))]:
+                frame.loc[ids == article_id, "body"] = "Cut."
+        elif kind == 0:
+            frame.loc[row, "body"] = frame.loc[other, "body"]
+        elif kind == 1:
+            frame.loc[row, "body"] = " ".join(str(frame.loc[row, "body"]).split()[:3])
+        elif kind == 2:
+            frame.loc[row, "headline"] = rng.choice(texts) if texts else "A written headline"
+            frame.loc[row, "headline_inferred"] = False
+        elif kind == 3:
+            new_text = rng.choice(texts) if texts and rng.random() < 0.6 else f"China Trade Talks Resume {number}"
+            frame.at[row, "related"] = [*frame.at[row, "related"], new_text]
+        elif kind == 4:
+            frame.at[row, "related"] = []
+        elif kind == 5 and len(frame) > 10:
+            frame = frame.drop(index=frame.index[row]).reset_index(drop=True)
+        else:
+            copy = frame.iloc[[other]].copy()
+            copy["article_id"] = f"added{number:04d}{rng.randrange(10**6):06d}"
+            at = rng.randrange(len(frame) + 1)
+            frame = pd.concat([frame.iloc[:at], copy, frame.iloc[at:]], ignore_index=True)
+    return frame
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_updated_threads_equal_the_computed_ones_after_random_edits(generated: pd.DataFrame, seed: int) -> None:
+    rng = random.Random(seed)
+    frame = generated
+    _, links = thread_links(frame, thread_keys(frame, None))
+    assert links is not None
+    partial = 0
+    for _ in range(4):  # updates of updates: the links an update stores are as good
+        frame = edited(frame, rng, rng.choice((1, 2, 5, 20)), links)
+        threads, links, read = updated_thread_links(frame, thread_keys(frame, None), links)
+        assert links is not None
+        pd.testing.assert_frame_equal(threads, story_threads(frame))
+        partial += read < len(frame)
+        assert all(len(found) <= TOP for found in links.best.values())
+    assert partial, "every update read every story"
+
+
+def test_an_update_reads_only_the_edited_stories(generated: pd.DataFrame) -> None:
+    frame = generated
+    _, links = thread_links(frame, thread_keys(frame, None))
+    assert links is not None
+    changed = frame.copy()
+    row = int(np.flatnonzero(changed["related"].map(len).to_numpy() == 0)[0])
+    changed.loc[row, "body"] = str(changed.loc[row, "body"]) + " Officials said more talks would follow."
+    threads, _, read = updated_thread_links(changed, thread_keys(changed, None), links)
+    assert read == 1
+    pd.testing.assert_frame_equal(threads, story_threads(changed))
+
+
+def test_unchanged_stories_in_another_order_are_computed_again(generated: pd.DataFrame) -> None:
+    frame = generated
+    _, links = thread_links(frame, thread_keys(frame, None))
+    assert links is not None
+    shuffled = frame.iloc[::-1].reset_index(drop=True)
+    threads, _, read = updated_thread_links(shuffled, thread_keys(shuffled, None), links)
+    assert read == len(shuffled)
+    pd.testing.assert_frame_equal(threads, story_threads(shuffled))
+
+
+def test_the_re_read_after_one_page_changed_equals_a_cold_open(tmp_path: Path) -> None:
+    from bench.bench_ingest import change_page
+    from bench.bench_scale import add_story
+    from bench.corpus import generate_corpus
+
+    pages = tmp_path / "pages"
+    files = generate_corpus(pages, stories=400, seed=5)
+    first = open_collection([pages], cache_dir=tmp_path / "cache")
+    first.prepare()
+    for step in range(3):
+        if step == 1:
+            add_story(files[len(files) // 2], 1)
+        else:
+            change_page(files[step * 3], step + 1)
+        again = open_collection([pages], cache_dir=tmp_path / "cache")
+        again.prepare()
+        assert again.files is not None and {"threads", "themes"} <= again.files.updated
+        cold = open_collection([pages], use_cache=False)
+        pd.testing.assert_frame_equal(again.threads(), story_threads(cold.articles))
+        pd.testing.assert_frame_equal(again.memberships, cold.memberships)
+        positions = {article_id: n for n, article_id in enumerate(cold.articles["article_id"].astype(str))}
+        expected_rows = [positions[str(i)] for i in cold.memberships["article_id"]]
+        assert again.stored_member_rows is not None
+        assert again.stored_member_rows.tolist() == expected_rows
+        assert dict(again.themes_by_article()) == dict(cold.themes_by_article())
+        assert again.filter_options() == cold.filter_options()
+    shutil.rmtree(tmp_path / "cache")
+
+
+def test_a_new_generation_of_the_same_stories_takes_the_stored_memberships(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page changed without changing any story (a line added after its last one): a new generation of
+    the same frame, whose index is reused; the memberships are those stored, not matched again."""
+    import core.storing.collection as collection_module
+    from bench.corpus import generate_corpus
+
+    pages = tmp_path / "pages"
+    files = generate_corpus(pages, stories=200, seed=9)
+    first = open_collection([pages], cache_dir=tmp_path / "cache")
+    first.prepare()
+    with files[2].open("a", encoding="utf-8") as page:
+        page.write("\n\n")
+    matched: list[int] = []
+    real_match = collection_module.match_themes
+    monkeypatch.setattr(
+        collection_module, "match_themes", lambda index, themes: matched.append(1) or real_match(index, themes)
+    )
+    again = open_collection([pages], cache_dir=tmp_path / "cache")
+    again.prepare()
+    assert again.corpus.generation != first.corpus.generation
+    assert again.index.how == "reused"
+    assert not matched, "the themes were matched again"
+    assert again.files is not None and "themes" in again.files.updated
+    cold = open_collection([pages], use_cache=False)
+    pd.testing.assert_frame_equal(again.memberships, cold.memberships)
+    assert again.stored_member_rows is not None
+    positions = {article_id: n for n, article_id in enumerate(cold.articles["article_id"].astype(str))}
+    assert again.stored_member_rows.tolist() == [positions[str(i)] for i in cold.memberships["article_id"]]
+    pd.testing.assert_frame_equal(again.threads(), story_threads(cold.articles))
