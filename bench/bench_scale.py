@@ -367,15 +367,17 @@ VIEWS = ["/", "/timeline", "/reporters", "/themes", "/reader", "/data"]
 
 
 @contextmanager
-def serving(app: Path, env: Mapping[str, str], port: int, log: Path, timeout: float) -> Iterator[Any]:
-    """``streamlit run app`` on ``port`` in a process group of its own, healthy; stopped (the whole
-    group) on the way out, whatever happened."""
+def serving(
+    app: Path, env: Mapping[str, str], port: int, log: Path, timeout: float, cwd: Path = ROOT
+) -> Iterator[Any]:
+    """``streamlit run app`` (from ``cwd``) on ``port`` in a process group of its own, healthy; stopped
+    (the whole group) on the way out, whatever happened."""
     load, conftest = browser_helpers()
     options = [f"--{name}={value}" for name, value in {**STREAMLIT_OPTIONS, "server.port": port}.items()]
     command = [*python_command(), "-m", "streamlit", "run", str(app), *options]
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT,
+            command, cwd=cwd, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     try:

@@ -31,12 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_scale import (
-    STREAMLIT_OPTIONS,
     TRIVIAL_APP,
     VIEWS,
     browser_helpers,
     open_page,
-    stop_group,
+    serving,
 )
 from bench.common import OUT, ROOT, ensure_corpus, load_average, python_command, table
 
@@ -76,17 +75,9 @@ def start(
 ) -> dict[str, Any]:
     """One server from a new process: seconds and CPU to the first page settled, RSS, then (``pages``)
     every page once and the memory again. The server's process group is stopped whatever happens."""
-    load, conftest = browser_helpers()
-    options = [f"--{name}={value}" for name, value in {**STREAMLIT_OPTIONS, "server.port": port}.items()]
-    command = [*python_command(), "-m", "streamlit", "run", str(app), *options]
+    load, _ = browser_helpers()
     started = time.perf_counter()
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            command, cwd=cwd, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        conftest._wait_healthy(f"http://127.0.0.1:{port}", process, timeout)
+    with serving(app, env, port, log, timeout, cwd) as process:
         out: dict[str, Any] = {"healthy_s": time.perf_counter() - started, "healthy_cpu_s": load.cpu_seconds(process.pid)}
         open_page(tab, f"http://127.0.0.1:{port}/", timeout)
         out |= {
@@ -103,8 +94,6 @@ def start(
                 **{f"{name}_all_mb": value for name, value in smaps_mb(process.pid).items()},
             }
         return out
-    finally:
-        stop_group(process)
 
 
 def summary(rounds: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[list[str], list[list[Any]]]:

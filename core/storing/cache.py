@@ -111,8 +111,9 @@ _SEGMENT_FILE = re.compile(r"segment-(.+)\.parquet")
 
 
 def text_in_memory() -> bool:
-    """``CAIXIN_TEXT_IN_MEMORY=1``: read the story text into memory from the articles file, as before the
-    text file existed, instead of mapping it (``bench/bench_scale.py`` measures both ways)."""
+    """``CAIXIN_TEXT_IN_MEMORY=1``: read the story text file into memory instead of mapping it, and hash
+    every story for the index, as before the text file existed (``bench/bench_scale.py`` measures both
+    ways)."""
     return os.environ.get("CAIXIN_TEXT_IN_MEMORY", "").strip().lower() in ("1", "true", "yes", "on")
 
 
