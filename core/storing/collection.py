@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.analysing.analytics import story_threads
@@ -34,6 +33,7 @@ from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
 from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
 from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
+from core.storing.frame import isin_mask, positions_in
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
@@ -352,18 +352,15 @@ def _carried_over(
         changed = index.changed_rows
         unchanged = np.ones(len(frame), dtype=bool)
         unchanged[changed] = False
-        # pyarrow's is_in on the Arrow buffers: ``Series.isin`` on a string column makes a Python
-        # scalar of each of the 100,000 values (1.3 s)
-        wanted = pa.array(ids[unchanged].to_numpy(dtype=object), pa.string())
-        kept = old[pc.is_in(pa.array(old["article_id"].array), value_set=wanted).to_numpy(zero_copy_only=False)]
+        kept = old[isin_mask(old["article_id"], ids[unchanged].to_numpy(dtype=object))]
         part = frame.iloc[changed].reset_index(drop=True)
         fresh = match_themes(SearchIndex.open(part, None), themes)
         both = pd.concat([kept, fresh], ignore_index=True)
         order = {theme.slug: n for n, theme in enumerate(themes)}
         # row and theme order looked up in Arrow (the ids are unique: a story's first row is its row)
-        rows = _positions_in(both["article_id"], ids.to_numpy(dtype=object))
+        rows = positions_in(both["article_id"], ids.to_numpy(dtype=object))
         theme_order = np.append(np.array(list(order.values()), dtype=np.int64), -1)[
-            _positions_in(both["theme"], np.array(list(order), dtype=object))
+            positions_in(both["theme"], list(order))
         ]
         sort = np.lexsort((rows, theme_order))
         return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES), rows[sort]
@@ -387,14 +384,6 @@ def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataF
             continue
         return memberships, rows
     return None
-
-
-def _positions_in(values: pd.Series, among: np.ndarray) -> np.ndarray:
-    """The position of each of ``values`` (text) in ``among`` (its first), -1 for one not there."""
-    found = pc.index_in(
-        pa.array(values.astype(str).to_numpy(dtype=object), pa.string()), value_set=pa.array(among, pa.string())
-    )
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _memberships(

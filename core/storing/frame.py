@@ -7,7 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.model import (
     BEIJING,
@@ -127,3 +130,22 @@ def frame_to_json_records(frame: pd.DataFrame) -> Iterable[dict[str, Any]]:
 def sources_of(row: dict[str, Any]) -> list[SourceSpan]:
     """The ``SourceSpan`` list of one frame row."""
     return [parse_source_span(s) for s in as_list(row.get("sources"))]
+
+
+def isin_mask(values: pd.Series, among: Iterable[str]) -> np.ndarray:
+    """``values.isin(among)`` of a text column as a boolean array, by pyarrow: ``Series.isin`` on a string
+    column makes a Python scalar of each of its values first (1.3 s for 100,000 ids)."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    column = pa.array(values.astype("string").array)  # the Arrow buffers of the column, not a copy
+    found = pc.is_in(column, value_set=pa.array(list(among), column.type))
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def positions_in(values: pd.Series, among: Sequence[str] | np.ndarray) -> np.ndarray:
+    """The position of each of ``values`` (a text column) in ``among`` (its first), -1 for one not there."""
+    found = pc.index_in(
+        pa.array(values.astype(str).to_numpy(dtype=object), pa.string()),
+        value_set=pa.array(list(among), pa.string()),
+    )
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
