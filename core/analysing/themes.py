@@ -268,7 +268,7 @@ def _theme_rows(
     chosen = selected[keep]
     return pd.DataFrame(
         {
-            "article_id": ids[chosen] if len(chosen) else np.zeros(0, dtype=object),
+            "article_id": ids[chosen],
             "theme": [theme.slug] * len(chosen),
             "hits": hits[keep],
             "evidence": evidence,

@@ -475,7 +475,7 @@ def match_catalog(
     targets = _EntryTargets.of(entries)
     matched: list[str | None] = [None] * len(entries)
     scores = np.full(len(entries), np.nan)
-    seen: dict[tuple[str, int | None, int, str | None], _Outcome] = {}
+    seen: _Seen = {}
     for position in range(len(entries)):
         best = targets.outcome(index, position, min_score, max_chance, seen).match
         if best is not None:
@@ -483,6 +483,11 @@ def match_catalog(
             matched[position] = str(index.ids[story])
             scores[position] = score
     return targets.frame(entries, matched, scores)
+
+
+#: The outcomes of one match by entry (headline, Beijing day or None, time in ns or 0, excluded story):
+#: entries alike are matched once (``_EntryTargets.outcome``).
+_Seen = dict[tuple[str, int | None, int, str | None], _Outcome]
 
 
 @dataclass(slots=True)
@@ -513,7 +518,7 @@ class _EntryTargets:
         position: int,
         min_score: float,
         max_chance: float,
-        seen: dict[tuple[str, int | None, int, str | None], _Outcome] | None = None,
+        seen: _Seen | None = None,
     ) -> _Outcome:
         """``_best`` for the entry at ``position``. ``seen`` (kept by the caller across the entries of one
         match, against one index) holds the outcome of each distinct headline, time and excluded story

@@ -316,6 +316,11 @@ class Positions(Mapping[str, int]):
         return isinstance(key, str) and key in self._index
 
 
+def _arrow_backed(values: pd.Series) -> bool:
+    """Whether a text column's values are held in Arrow buffers (pandas' ``str`` or ``string[pyarrow]``)."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
 class ColumnById(Mapping[str, str]):
     """article_id -> one text column's value (headlines), read through ``Positions``. The values stay in
     one Arrow array, each turned into a Python string when asked for (100,000 headlines as Python strings
@@ -324,13 +329,9 @@ class ColumnById(Mapping[str, str]):
     def __init__(self, positions: Positions, values: pd.Series) -> None:
         self._positions = positions
         text = values.astype(str)
-        chunked = getattr(text.array, "_pa_array", None)
-        self._arrow: pa.Array | None = None
-        self._values: np.ndarray | None = None
-        if isinstance(chunked, pa.ChunkedArray) and chunked.null_count == 0:
-            self._arrow = chunked.combine_chunks()
-        else:
-            self._values = text.to_numpy(dtype=object)
+        arrow = pa.array(text.array) if _arrow_backed(text) else None  # the column's buffers, no copy
+        self._arrow: pa.Array | None = arrow if arrow is not None and arrow.null_count == 0 else None
+        self._values: np.ndarray | None = None if self._arrow is not None else text.to_numpy(dtype=object)
 
     def __getitem__(self, key: str) -> str:
         row = self._positions[key]

@@ -44,6 +44,7 @@ from core.storing.catalog import (
     _index_of_keys,
     _lead_pairs,
     _Outcome,
+    _Seen,
     _sorted_unique,
     body_texts,
     headline_words,
@@ -222,7 +223,7 @@ def rematch(
         prefixes[kept_at] = old_prefix[rows]
         word_counts[kept_at] = old_words[rows]
     again = np.flatnonzero(~keep)
-    seen: dict[tuple[str, int | None, int, str | None], _Outcome] = {}
+    seen: _Seen = {}
     for position in again.tolist():
         outcome: _Outcome = targets.outcome(index, position, min_score, max_chance, seen)
         if outcome.match is not None:

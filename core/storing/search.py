@@ -257,9 +257,7 @@ class SearchIndex:
             (joined,) = self._db.execute(
                 "SELECT group_concat(rowid) FROM docs WHERE docs MATCH ?", (expression,)
             ).fetchone()
-        if not joined:
-            return np.zeros(0, dtype=np.intp)
-        return self._rows(np.array(joined.split(","), dtype=np.intp))
+        return self._rows(_joined_ints(joined, np.intp))
 
     def bm25(self, terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
         """How well each story matches any of ``terms``, as the index ranks it: FTS5's BM25 over the
@@ -300,9 +298,7 @@ class SearchIndex:
                 (joined,) = self._db.execute(
                     f"SELECT group_concat({key}) FROM vocab WHERE term = ?", (token,)
                 ).fetchone()
-        if not joined:
-            return np.zeros(0, dtype=np.int64)
-        return np.fromstring(joined, dtype=np.int64, sep=",")
+        return _joined_ints(joined, np.int64)
 
     def term_counts(self, term: Term, skip_headline: frozenset[int] = frozenset()) -> dict[int, int]:
         """Occurrences of a word, phrase or prefix per row (headline, body and caption), counted from the
@@ -496,6 +492,13 @@ class SearchIndex:
         out = np.zeros(len(self.frame), dtype=bool)
         out[rows] = True
         return out
+
+
+def _joined_ints(joined: str | None, dtype: type[np.integer] | np.dtype) -> np.ndarray:
+    """The integers of SQLite's ``group_concat`` (comma-separated; None when no row), read by numpy."""
+    if not joined:
+        return np.zeros(0, dtype=dtype)
+    return np.fromstring(joined, dtype=dtype, sep=",")
 
 
 def match_expression(term: Term) -> str:
