@@ -47,6 +47,13 @@ def frame_of(
     )
 
 
+def random_frame(seed: int, size: int) -> pd.DataFrame:
+    """``size`` random stories, about 40 % of them with an inferred headline."""
+    rng = random.Random(seed)
+    stories = [story(rng) for _ in range(size)]
+    return frame_of(stories, [rng.random() < 0.4 for _ in stories])
+
+
 def reference(index: SearchIndex, term: Term, skip_headline: frozenset[int]) -> dict[int, int]:
     """The counts as ``term_counts`` made them before: every occurrence a Python tuple."""
 
@@ -85,9 +92,7 @@ def check(index: SearchIndex, frame: pd.DataFrame) -> int:
 @settings(max_examples=min(settings.default.max_examples, 60), deadline=None)
 @given(seed=st.integers(0, 10**6), size=st.integers(1, 30))
 def test_term_counts_equal_the_occurrences_counted_one_by_one(seed: int, size: int) -> None:
-    rng = random.Random(seed)
-    stories = [story(rng) for _ in range(size)]
-    frame = frame_of(stories, [rng.random() < 0.4 for _ in stories])
+    frame = random_frame(seed, size)
     check(SearchIndex.open(frame, None), frame)
 
 
@@ -159,9 +164,6 @@ THEMES = [
 @settings(max_examples=min(settings.default.max_examples, 60), deadline=None)
 @given(seed=st.integers(0, 10**6), size=st.integers(0, 30))
 def test_memberships_equal_the_row_by_row_match(seed: int, size: int) -> None:
-    rng = random.Random(seed)
-    stories = [story(rng) for _ in range(size)]
-    frame = frame_of(stories, [rng.random() < 0.4 for _ in stories])
-    index = SearchIndex.open(frame, None)
+    index = SearchIndex.open(random_frame(seed, size), None)
     pd.testing.assert_frame_equal(match_themes(index, THEMES), reference_memberships(index, THEMES))
     pd.testing.assert_frame_equal(match_themes(index, []), reference_memberships(index, []))

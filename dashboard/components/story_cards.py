@@ -24,9 +24,8 @@ from components.figures import plain
 NARROW = 640  # px: at most this wide, the cards; wider, the table
 WIDE_KEY = "reader_wide"
 CARDS_KEY = "reader_cards"
-_HIDE_CARDS = f"@media (min-width: {NARROW + 1}px) {{ .st-key-{CARDS_KEY} {{ display: none; }} }}"
 STYLE = f"""<style>
-{_HIDE_CARDS}
+@media (min-width: {NARROW + 1}px) {{ .st-key-{CARDS_KEY} {{ display: none; }} }}
 @media (max-width: {NARROW}px) {{ .st-key-{WIDE_KEY} {{ display: none; }} }}
 .st-key-{CARDS_KEY} [data-testid="stButton"] button {{ text-align: left; justify-content: flex-start; }}
 </style>"""
