@@ -650,6 +650,15 @@ def main() -> None:
         "--cold", action="store_true", help="no warm-up visit: each session starts with an empty cache"
     )
     parser.add_argument("--out", default="load", help="writes bench/out/<out>.json")
+    parser.add_argument(
+        "--pages", type=Path, help="the page folder to serve (default: bench/corpus/stories-<n>, made when missing)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / "bench" / "out" / "cache-load",
+        help="the cache folder (default bench/out/cache-load); e.g. the warm cache of a bench_scale --cache run",
+    )
     parser.add_argument("--timeout", type=float, default=60, help="a page not settled by then is an error")
     parser.add_argument(
         "--url", help="drive the dashboard already served there (e.g. nginx before replicas), start none"
@@ -680,9 +689,9 @@ def main() -> None:
 
     from bench.common import ensure_corpus, load_average
 
-    corpus_dir = ensure_corpus(args.stories)
+    corpus_dir = args.pages or ensure_corpus(args.stories)
     tmp = Path(tempfile.mkdtemp(prefix="caixin-load-"))
-    cache = ROOT / "bench" / "out" / "cache-load"
+    cache = args.cache
     from core.storing.ingest import ingest
 
     started = time.perf_counter()
