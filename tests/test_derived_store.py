@@ -16,6 +16,7 @@ import pytest
 
 import core.storing.collection as collection_module
 from core.analysing.analytics import story_threads
+from core.analysing.coded import Coded
 from core.analysing.themes import themes_of
 from core.storing.collection import KINDS, Collection, open_collection
 
@@ -35,15 +36,15 @@ def reference(collection: Collection) -> dict[str, object]:
         ids = set(members.loc[members["theme"] == theme.slug, "article_id"].astype(str))
         theme_ids[theme.slug] = ids
         theme_ids[theme.label.lower()] = ids
+    member_rows = np.array([positions.get(str(i), -1) for i in collection.memberships["article_id"]], dtype=np.int64)
     return {
+        "coded": Coded.build(frame, collection.memberships, member_rows),
         "theme_ids": theme_ids,
         "threads": story_threads(frame),
         "themes_by_article": themes_of(collection.memberships),
         "positions": positions,
         "headlines": dict(zip(frame["article_id"].astype(str), frame["headline"].astype(str), strict=True)),
-        "member_rows": np.array(
-            [positions.get(str(i), -1) for i in collection.memberships["article_id"]], dtype=np.int64
-        ),
+        "member_rows": member_rows,
         "options": {
             "theme": [t.slug for t in collection.themes],
             "reporter": sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else []),
@@ -61,6 +62,15 @@ def check_equal(collection: Collection, expected: dict[str, object]) -> None:
     assert dict(collection.headlines_by_id()) == expected["headlines"]
     np.testing.assert_array_equal(collection.member_rows(), expected["member_rows"])  # type: ignore[arg-type]
     assert collection.filter_options() == expected["options"]
+    coded, wanted = collection.coded(), expected["coded"]
+    assert isinstance(coded, Coded) and isinstance(wanted, Coded)
+    for name in Coded.__dataclass_fields__:
+        mine, theirs = getattr(coded, name), getattr(wanted, name)
+        if isinstance(theirs, np.ndarray):
+            assert mine.dtype == theirs.dtype, name
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+        else:
+            assert mine == theirs, name
     for name, ids in expected["theme_ids"].items():  # type: ignore[attr-defined]
         assert collection.theme_ids(name) == ids
     assert collection.theme_ids("no such theme") is None
@@ -105,7 +115,7 @@ def test_a_second_open_reads_the_stored_lookups(
     second.prepare()
     assert len(calls) == 1, "story threads computed again on the second open"
     assert not matched, "themes matched again on the second open"
-    assert second.files is not None and {"threads", "options", "themes"} <= second.files.loaded
+    assert second.files is not None and {"threads", "options", "themes", "coded"} <= second.files.loaded
     assert second.stored_member_rows is not None
     check_equal(second, expected)
 
@@ -122,7 +132,7 @@ def test_the_stored_lookups_equal_the_computed_ones_on_a_generated_collection(tm
     open_collection([pages], cache_dir=tmp_path / "cache").prepare()
     stored = open_collection([pages], cache_dir=tmp_path / "cache")
     stored.prepare()
-    assert stored.files is not None and {"threads", "options", "themes"} <= stored.files.loaded
+    assert stored.files is not None and {"threads", "options", "themes", "coded"} <= stored.files.loaded
     pd.testing.assert_frame_equal(stored.memberships, computed.memberships)
     check_equal(stored, expected)
 
@@ -141,6 +151,7 @@ def test_a_changed_collection_gets_new_lookups(many_pages: Path, tmp_path: Path)
     derived = sorted(p.name for p in (changed.corpus.cache_root or tmp_path).glob("derived-*"))
     assert derived == [
         f"derived-{changed.files.generation}.arrow",
+        f"derived-{changed.files.generation}.coded-{changed.themes_key}.arrow",
         f"derived-{changed.files.generation}.json",
         f"derived-{changed.files.generation}.links.arrow",
     ]
@@ -238,3 +249,36 @@ def test_a_collection_of_an_older_generation_leaves_the_newer_files_alone(
     check_equal(old, reference(old))
     assert sorted(p.name for p in root.iterdir()) == before
     assert f"derived-{new.files.generation}.arrow" in before
+
+
+def test_the_stored_codes_are_views_of_the_file_and_follow_the_themes(many_pages: Path, tmp_path: Path) -> None:
+    """The counts' codes are read in place from the mapped file (no copy of the arrays), and a change of
+    the themes file gives a new codes file that replaces the old one of the same generation."""
+    themes = tmp_path / "themes.toml"
+    themes.write_text('[themes.trade]\nlabel = "Trade"\nterms = ["trade"]\n', encoding="utf-8")
+    open_collection([many_pages], cache_dir=tmp_path / "cache", themes_file=themes).prepare()
+    again = open_collection([many_pages], cache_dir=tmp_path / "cache", themes_file=themes)
+    again.prepare()
+    assert again.files is not None and "coded" in again.files.loaded
+    coded = again.coded()
+    assert coded is not None and coded.themes == ["trade"]
+    for name in ("credit_rows", "theme_rows", "days", "teaser"):
+        array = getattr(coded, name)
+        assert not array.flags.writeable and not array.flags.owndata, name
+    check_equal(again, reference(again))
+    root = again.corpus.cache_root
+    assert root is not None
+    first = sorted(p.name for p in root.glob("derived-*.coded-*"))
+    assert first == [f"derived-{again.files.generation}.coded-{again.themes_key}.arrow"]
+
+    themes.write_text('[themes.bank]\nlabel = "Banks"\nterms = ["bank"]\n', encoding="utf-8")
+    changed = open_collection([many_pages], cache_dir=tmp_path / "cache", themes_file=themes)
+    changed.prepare()
+    assert changed.files is not None and "coded" not in changed.files.loaded
+    assert changed.themes_key != again.themes_key
+    assert sorted(p.name for p in root.glob("derived-*.coded-*")) == [
+        f"derived-{changed.files.generation}.coded-{changed.themes_key}.arrow"
+    ]
+    check_equal(changed, reference(changed))
+    coded = changed.coded()
+    assert coded is not None and coded.themes == (["bank"] if len(changed.memberships) else [])

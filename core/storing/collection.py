@@ -161,10 +161,15 @@ class Collection:
         (``core.analysing.coded``), built on first use and kept until the themes change; None when two
         stories share an id (ingest never leaves that), where the counts of ``analytics`` apply."""
 
-        def compute() -> Coded | None:
+        def build() -> Coded | None:
             if not self.articles["article_id"].is_unique:
                 return None
             return Coded.build(self.columns(), self.memberships, self.member_rows())
+
+        def compute() -> Coded | None:
+            if self.files is None or not self.files.enabled:
+                return build()
+            return self.files.coded(self.themes_key, build)
 
         return self._derived("coded", compute)
 
@@ -282,13 +287,14 @@ class Collection:
 
     def prepare(self) -> None:
         """Compute every per-collection lookup now (row positions, theme memberships by row and by story,
-        headlines, story threads, filter options), so that no visitor's page waits for one: a server calls
-        this once after loading."""
+        headlines, story threads, filter options, the counts' codes), so that no visitor's page waits for
+        one: a server calls this once after loading."""
         self.member_rows()
         self.themes_by_article()
         self.headlines_by_id()
         self.threads()
         self.filter_options()
+        self.coded()
 
 
 _MEMBERSHIP_TYPES = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}

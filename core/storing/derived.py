@@ -15,6 +15,7 @@ read-only cache) is computed in memory, never an error.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.analysing.coded import Coded
 from core.analysing.terms import TermSample
 from core.analysing.threads import Links
 from core.storing.cache import CacheStore, atomic_write_bytes
@@ -34,7 +36,11 @@ from core.storing.cache import CacheStore, atomic_write_bytes
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
 T = TypeVar("T")
-_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow)")
+_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow|coded-[0-9a-f]{1,64}\.arrow)")
+#: the fields of ``Coded`` stored as arrays (the rest, ``names``, ``themes`` and ``name_codes``, are lists)
+_CODED_ARRAYS = tuple(
+    f.name for f in dataclasses.fields(Coded) if f.name not in ("names", "name_codes", "themes")
+)
 THREAD_COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
 
 
@@ -188,6 +194,27 @@ class DerivedFiles:
 
         return self._stored_json("terms.json", "terms", decode, compute, encode)
 
+    def coded(self, themes_key: str, compute: Callable[[], Coded | None]) -> Coded | None:
+        """The counts' integer codes (``core.analysing.coded.Coded``) of the frame and its theme
+        memberships (``themes_key``, ``Collection.themes_key``): read from
+        ``derived-<generation>.coded-<themes_key>.arrow``, memory-mapped (the arrays are views of the
+        file: no copy, pages shared with every process that maps it), else computed and stored."""
+        if self.folder is None or not re.fullmatch(r"[0-9a-f]{1,64}", themes_key):
+            return compute()
+        path = self.path(f"coded-{themes_key}.arrow")
+        try:
+            stored = _read_coded(path, self.ids, len(self._frame))
+            if stored is not None:
+                self.loaded.add("coded")
+                return stored
+        except (OSError, pa.ArrowException, ValueError, TypeError, KeyError):
+            pass
+        coded = compute()
+        if coded is not None:
+            data = _coded_bytes(coded, self.ids, self.generation)
+            self._write(path, data, other=lambda name: name.startswith(f"derived-{self.generation}.coded-"))
+        return coded
+
     def _stored_json(
         self,
         suffix: str,
@@ -220,25 +247,82 @@ class DerivedFiles:
         return value
 
     # -- writing ----------------------------------------------------------------------------------
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, path: Path, data: bytes, other: Callable[[str], bool] | None = None) -> None:
         """Write one derived file (atomically) under the folder's exclusive lock, then remove the derived
-        files of other generations; a folder that cannot be written keeps what is in memory."""
-        write_locked(path, data, lambda: self._tidy(), self.is_current)
+        files of other generations (and those of this one that ``other`` names, but ``path``); a folder
+        that cannot be written keeps what is in memory."""
+        write_locked(path, data, lambda: self._tidy(other, path.name), self.is_current)
 
     def is_current(self) -> bool:
         """The generation is still the folder's (its articles file is there): a process still holding an
         older one neither writes its files nor removes the newer ones."""
         return self.folder is not None and (self.folder / f"articles-{self.generation}.parquet").exists()
 
-    def _tidy(self) -> None:
+    def _tidy(self, other: Callable[[str], bool] | None = None, keep: str = "") -> None:
         assert self.folder is not None
         try:
             for entry in os.scandir(self.folder):
                 match = _DERIVED.fullmatch(entry.name)
-                if match and match.group(1) != self.generation:
+                if not match or entry.name == keep:
+                    continue
+                if match.group(1) != self.generation or (other is not None and other(entry.name)):
                     os.unlink(entry.path)
         except OSError:
             pass
+
+
+def _coded_bytes(coded: Coded, ids: str, generation: str) -> bytes:
+    """``coded`` as an Arrow IPC file: one row, each array one binary value of its raw bytes (its dtype in
+    the schema metadata), so that a reader maps the file and views each array in place."""
+    arrays = {name: np.ascontiguousarray(getattr(coded, name)) for name in _CODED_ARRAYS}
+    meta = {
+        "version": DERIVED_VERSION,
+        "ids": ids,
+        "generation": generation,
+        "rows": str(len(coded.teaser)),
+        "dtypes": json.dumps({name: array.dtype.str for name, array in arrays.items()}),
+        "names": json.dumps(list(coded.names)),
+        "themes": json.dumps(list(coded.themes)),
+    }
+    table = pa.table(
+        {name: pa.array([array.tobytes()], pa.large_binary()) for name, array in arrays.items()}
+    ).replace_schema_metadata(meta)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _read_coded(path: Path, ids: str, rows: int) -> Coded | None:
+    """The ``Coded`` of ``_coded_bytes`` at ``path``, its arrays read-only views of the mapped file; None
+    when it was made for another frame (``ids``, ``rows``) or another version."""
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    meta = table.schema.metadata or {}
+    if meta.get(b"version") != DERIVED_VERSION.encode() or meta.get(b"ids") != ids.encode():
+        return None
+    if meta.get(b"rows") != str(rows).encode() or table.num_rows != 1:
+        return None
+    dtypes = json.loads(meta[b"dtypes"])
+    if sorted(dtypes) != sorted(_CODED_ARRAYS):
+        return None
+    arrays = {}
+    for name in _CODED_ARRAYS:
+        chunks = table.column(name).chunks
+        if len(chunks) != 1:  # as written; joining chunks would copy them out of the map
+            return None
+        chunk = chunks[0]
+        data = chunk.buffers()[2]
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset : chunk.offset + 2]
+        view = memoryview(data)[int(offsets[0]) : int(offsets[1])] if data is not None else b""
+        arrays[name] = np.frombuffer(view, dtype=np.dtype(dtypes[name]))
+    names = [str(name) for name in json.loads(meta[b"names"])]
+    themes = [str(theme) for theme in json.loads(meta[b"themes"])]
+    if len(arrays["teaser"]) != rows or len(arrays["theme_starts"]) != rows + 1:
+        return None
+    return Coded(
+        **arrays, names=names, name_codes={name: code for code, name in enumerate(names)}, themes=themes
+    )
 
 
 def write_locked(
