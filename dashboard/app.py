@@ -21,9 +21,8 @@ from components.filters import NOTES_KEY, share_box, sidebar
 from components.paths import names_for
 from components.scripts import dates_apply_on_enter
 from components.status import STATUS_KEY, updating_sign
-from components.view import build_view, remember
+from components.view import build_view
 from components.warm import ready, settle
-from core.analysing.analytics import option_counts
 from core.analysing.highlight import markdown_code
 
 HERE = Path(__file__).parent
@@ -65,12 +64,7 @@ if collection is None:  # nothing could be read: the error is on the page, the a
     logout_button()
     st.stop()
 ready(collection)
-counts = remember(
-    collection,
-    ("option_counts", collection.themes_key),
-    lambda: option_counts(collection.articles, collection.memberships),
-)
-filters = sidebar(collection, PAGES, counts)
+filters = sidebar(collection, PAGES, collection.option_counts())
 view = build_view(collection, filters)
 
 for note in st.session_state.get(NOTES_KEY, []):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import core.storing.collection as collection_module
-from core.analysing.analytics import story_threads
+from core.analysing.analytics import option_counts, story_threads
 from core.analysing.coded import Coded
 from core.analysing.themes import themes_of
 from core.storing.collection import KINDS, Collection, open_collection
@@ -39,6 +39,7 @@ def reference(collection: Collection) -> dict[str, object]:
     member_rows = np.array([positions.get(str(i), -1) for i in collection.memberships["article_id"]], dtype=np.int64)
     return {
         "coded": Coded.build(frame, collection.memberships, member_rows),
+        "option_counts": option_counts(frame, collection.memberships),
         "theme_ids": theme_ids,
         "threads": story_threads(frame),
         "themes_by_article": themes_of(collection.memberships),
@@ -62,6 +63,10 @@ def check_equal(collection: Collection, expected: dict[str, object]) -> None:
     assert dict(collection.headlines_by_id()) == expected["headlines"]
     np.testing.assert_array_equal(collection.member_rows(), expected["member_rows"])  # type: ignore[arg-type]
     assert collection.filter_options() == expected["options"]
+    assert collection.option_counts() == expected["option_counts"]
+    assert [list(values) for values in collection.option_counts().values()] == [
+        list(values) for values in expected["option_counts"].values()  # type: ignore[attr-defined]
+    ]
     coded, wanted = collection.coded(), expected["coded"]
     assert isinstance(coded, Coded) and isinstance(wanted, Coded)
     for name in Coded.__dataclass_fields__:
@@ -115,7 +120,7 @@ def test_a_second_open_reads_the_stored_lookups(
     second.prepare()
     assert len(calls) == 1, "story threads computed again on the second open"
     assert not matched, "themes matched again on the second open"
-    assert second.files is not None and {"threads", "options", "themes", "coded"} <= second.files.loaded
+    assert second.files is not None and {"threads", "options", "themes", "coded", "counts"} <= second.files.loaded
     assert second.stored_member_rows is not None
     check_equal(second, expected)
 
@@ -132,7 +137,7 @@ def test_the_stored_lookups_equal_the_computed_ones_on_a_generated_collection(tm
     open_collection([pages], cache_dir=tmp_path / "cache").prepare()
     stored = open_collection([pages], cache_dir=tmp_path / "cache")
     stored.prepare()
-    assert stored.files is not None and {"threads", "options", "themes", "coded"} <= stored.files.loaded
+    assert stored.files is not None and {"threads", "options", "themes", "coded", "counts"} <= stored.files.loaded
     pd.testing.assert_frame_equal(stored.memberships, computed.memberships)
     check_equal(stored, expected)
 
@@ -152,6 +157,7 @@ def test_a_changed_collection_gets_new_lookups(many_pages: Path, tmp_path: Path)
     assert derived == [
         f"derived-{changed.files.generation}.arrow",
         f"derived-{changed.files.generation}.coded-{changed.themes_key}.arrow",
+        f"derived-{changed.files.generation}.counts-{changed.themes_key}.json",
         f"derived-{changed.files.generation}.json",
         f"derived-{changed.files.generation}.links.arrow",
     ]
@@ -251,15 +257,17 @@ def test_a_collection_of_an_older_generation_leaves_the_newer_files_alone(
     assert f"derived-{new.files.generation}.arrow" in before
 
 
-def test_the_stored_codes_are_views_of_the_file_and_follow_the_themes(many_pages: Path, tmp_path: Path) -> None:
+def test_the_stored_codes_and_counts_follow_the_themes(many_pages: Path, tmp_path: Path) -> None:
     """The counts' codes are read in place from the mapped file (no copy of the arrays), and a change of
-    the themes file gives a new codes file that replaces the old one of the same generation."""
+    the themes file gives new codes and option counts files that replace the old ones of the same
+    generation."""
     themes = tmp_path / "themes.toml"
     themes.write_text('[themes.trade]\nlabel = "Trade"\nterms = ["trade"]\n', encoding="utf-8")
     open_collection([many_pages], cache_dir=tmp_path / "cache", themes_file=themes).prepare()
     again = open_collection([many_pages], cache_dir=tmp_path / "cache", themes_file=themes)
     again.prepare()
-    assert again.files is not None and "coded" in again.files.loaded
+    assert again.files is not None and {"coded", "counts"} <= again.files.loaded
+    assert again.option_counts()["theme"] == {"trade": len(again.theme_rows("trade"))}
     coded = again.coded()
     assert coded is not None and coded.themes == ["trade"]
     for name in ("credit_rows", "theme_rows", "days", "teaser"):
@@ -268,16 +276,19 @@ def test_the_stored_codes_are_views_of_the_file_and_follow_the_themes(many_pages
     check_equal(again, reference(again))
     root = again.corpus.cache_root
     assert root is not None
-    first = sorted(p.name for p in root.glob("derived-*.coded-*"))
-    assert first == [f"derived-{again.files.generation}.coded-{again.themes_key}.arrow"]
+    assert sorted(p.name for p in root.glob("derived-*.co*-*")) == [
+        f"derived-{again.files.generation}.coded-{again.themes_key}.arrow",
+        f"derived-{again.files.generation}.counts-{again.themes_key}.json",
+    ]
 
     themes.write_text('[themes.bank]\nlabel = "Banks"\nterms = ["bank"]\n', encoding="utf-8")
     changed = open_collection([many_pages], cache_dir=tmp_path / "cache", themes_file=themes)
     changed.prepare()
-    assert changed.files is not None and "coded" not in changed.files.loaded
+    assert changed.files is not None and not {"coded", "counts"} & changed.files.loaded
     assert changed.themes_key != again.themes_key
-    assert sorted(p.name for p in root.glob("derived-*.coded-*")) == [
-        f"derived-{changed.files.generation}.coded-{changed.themes_key}.arrow"
+    assert sorted(p.name for p in root.glob("derived-*.co*-*")) == [
+        f"derived-{changed.files.generation}.coded-{changed.themes_key}.arrow",
+        f"derived-{changed.files.generation}.counts-{changed.themes_key}.json",
     ]
     check_equal(changed, reference(changed))
     coded = changed.coded()

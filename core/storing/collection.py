@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.analysing.analytics import story_threads
+from core.analysing.analytics import option_counts, story_threads
 from core.analysing.coded import Coded
 from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
@@ -173,6 +173,21 @@ class Collection:
 
         return self._derived("coded", compute)
 
+    def option_counts(self) -> dict[str, dict[str, int]]:
+        """Stories per value of each list filter over the whole collection (``analytics.option_counts``:
+        the counts beside the sidebar's options), stored per generation and themes key, kept until the
+        themes change."""
+
+        def build() -> dict[str, dict[str, int]]:
+            return option_counts(self.articles, self.memberships)
+
+        def compute() -> dict[str, dict[str, int]]:
+            if self.files is None or not self.files.enabled:
+                return build()
+            return self.files.option_counts(self.themes_key, build)
+
+        return self._derived("option_counts", compute)
+
     def positions(self) -> Positions:
         """article_id -> its row position in ``articles`` (a read-only mapping over an index of the id
         column, built once)."""
@@ -287,13 +302,14 @@ class Collection:
 
     def prepare(self) -> None:
         """Compute every per-collection lookup now (row positions, theme memberships by row and by story,
-        headlines, story threads, filter options, the counts' codes), so that no visitor's page waits for
-        one: a server calls this once after loading."""
+        headlines, story threads, filter options and their counts, the counts' codes), so that no
+        visitor's page waits for one: a server calls this once after loading."""
         self.member_rows()
         self.themes_by_article()
         self.headlines_by_id()
         self.threads()
         self.filter_options()
+        self.option_counts()
         self.coded()
 
 

@@ -36,7 +36,7 @@ from core.storing.cache import CacheStore, atomic_write_bytes
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
 T = TypeVar("T")
-_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow|coded-[0-9a-f]{1,64}\.arrow)")
+_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow|coded-[0-9a-f]{1,64}\.arrow|counts-[0-9a-f]{1,64}\.json)")
 #: the fields of ``Coded`` stored as arrays (the rest, ``names``, ``themes`` and ``name_codes``, are lists)
 _CODED_ARRAYS = tuple(
     f.name for f in dataclasses.fields(Coded) if f.name not in ("names", "name_codes", "themes")
@@ -215,6 +215,34 @@ class DerivedFiles:
             self._write(path, data, other=lambda name: name.startswith(f"derived-{self.generation}.coded-"))
         return coded
 
+    def option_counts(
+        self, themes_key: str, compute: Callable[[], dict[str, dict[str, int]]]
+    ) -> dict[str, dict[str, int]]:
+        """Stories per value of each list filter over the whole frame (``analytics.option_counts``), which
+        depend on the theme memberships too (``themes_key``): read from
+        ``derived-<generation>.counts-<themes_key>.json``, else computed and stored."""
+        if not re.fullmatch(r"[0-9a-f]{1,64}", themes_key):
+            return compute()
+
+        def decode(stored: dict[str, Any]) -> dict[str, dict[str, int]] | None:
+            counts = stored.get("counts")
+            if not isinstance(counts, dict) or not all(
+                isinstance(values, dict) and all(type(n) is int for n in values.values())
+                for values in counts.values()
+            ):
+                return None
+            return {str(key): dict(values) for key, values in counts.items()}
+
+        prefix = f"derived-{self.generation}.counts-"
+        return self._stored_json(
+            f"counts-{themes_key}.json",
+            "counts",
+            decode,
+            compute,
+            lambda counts: {"counts": counts},
+            other=lambda name: name.startswith(prefix),
+        )
+
     def _stored_json(
         self,
         suffix: str,
@@ -222,10 +250,11 @@ class DerivedFiles:
         decode: Callable[[dict[str, Any]], T | None],
         compute: Callable[[], T],
         encode: Callable[[T], dict[str, Any]],
+        other: Callable[[str], bool] | None = None,
     ) -> T:
         """A lookup stored as ``derived-<generation>.<suffix>``: read back (``decode`` of the stored
         object, None when it is not as written) when its version and ids are this frame's, else computed
-        and stored (``encode``)."""
+        and stored (``encode``; then the files of this generation that ``other`` names are removed)."""
         if self.folder is not None:
             try:
                 stored = json.loads(self.path(suffix).read_bytes())
@@ -243,7 +272,7 @@ class DerivedFiles:
         value = compute()
         if self.folder is not None:
             data = {"version": DERIVED_VERSION, "ids": self.ids, **encode(value)}
-            self._write(self.path(suffix), json.dumps(data).encode())
+            self._write(self.path(suffix), json.dumps(data).encode(), other)
         return value
 
     # -- writing ----------------------------------------------------------------------------------
