@@ -11,7 +11,7 @@ import pytest
 from core.config import Reporters
 from core.errors import CaixinError, InputError
 from core.parsing import parse_page
-from core.reading.files import PAGE_SUFFIXES, decode_bytes, expand_inputs, read_page
+from core.reading.files import PAGE_SUFFIXES, decode_bytes, expand_inputs, input_names, read_page
 from core.storing.ingest import ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -208,6 +208,30 @@ def test_folder_is_searched_recursively_for_page_suffixes(tree: Path) -> None:
 
 def test_folder_order_is_stable(tree: Path) -> None:
     assert expand_inputs([tree])[0] == expand_inputs([str(tree)])[0]
+
+
+@pytest.mark.parametrize("spelling", ["{root}", "{root}/", "{root}//sub/..", ".", "./", "pages", "pages/", "./pages//sub"])
+def test_file_names_are_the_strings_of_their_paths(
+    tree: Path, spelling: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``input_names`` (the ingest's listing, made without a ``Path`` per file) names each file as
+    ``str(Path(top) / relative)`` would, in the order of the paths' parts, however the folder is spelled."""
+    (tree / "sub" / "Z.txt").write_text(STORY)
+    (tree / "sub-a.txt").write_text(STORY)
+    (tree / "sub" / "deeper" / "0.md").write_text(STORY)
+    monkeypatch.chdir(tree.parent if "pages" in spelling else tree)
+    top = spelling.format(root=tree)
+    relative = [
+        Path(folder, name).relative_to(top)
+        for folder, _, files in os.walk(top)
+        for name in files
+        if not name.startswith(".") and Path(name).suffix.lower() in PAGE_SUFFIXES
+    ]
+    expected = sorted((Path(top) / rel for rel in relative), key=lambda path: path.parts)
+    found, errors = input_names([top])
+    assert errors == []
+    assert found == [str(path) for path in expected]
+    assert expand_inputs([top])[0] == expected
 
 
 @pytest.mark.parametrize(

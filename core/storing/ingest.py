@@ -29,7 +29,7 @@ from core.errors import CacheError, InputError
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
 from core.parsing import parse_page
 from core.parsing.report import CorpusReport, PageReport, ReportSummary
-from core.reading.files import expand_inputs, printable_name, read_page
+from core.reading.files import input_names, printable_name, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
 from core.storing.cache import (
     CacheLock,
@@ -463,8 +463,7 @@ def _ingest(
 ) -> Corpus:
     """``ingest`` holding ``lock`` on the cache folder (None: no cache)."""
     use_cache = lock is not None
-    files, input_errors = expand_inputs(inputs)
-    names = [str(p) for p in files]
+    names, input_errors = input_names(inputs)
     error_pages = [PageReport(source=e.path, shape="error", error=str(e)) for e in input_errors]
     warnings: list[str] = []
     state: dict[str, Any] | None = None
