@@ -106,7 +106,8 @@ def printable_name(path: str) -> str:
 
 def _taken(name: str) -> bool:
     """A folder entry read as a page: a page suffix and not hidden."""
-    return not name.startswith(".") and os.path.splitext(name)[1].lower() in PAGE_SUFFIXES
+    dot = name.rfind(".")  # os.path.splitext's suffix of a name that does not start with a dot
+    return dot > 0 and not name.startswith(".") and name[dot:].lower() in PAGE_SUFFIXES
 
 
 def _broken_link(path: str) -> str | None:
@@ -163,14 +164,17 @@ def _walk(top: Path) -> tuple[list[tuple[str, str]], list[InputError]]:
             else:
                 errors.append((folder, InputError(folder, f"folder cannot be read ({_why(error)})")))
             continue
+        # as Path joins them (``os.path.join`` of a folder and a plain name, without its checks)
+        prefix = "" if folder == "." else folder if folder.endswith(os.sep) else folder + os.sep
+        real_prefix = real if real.endswith(os.sep) else real + os.sep
         for entry in entries:
-            path = entry.name if folder == "." else os.path.join(folder, entry.name)  # as Path joins
+            path = prefix + entry.name
             try:
                 if not entry.is_symlink():
                     if entry.is_dir():
-                        tree.append((path, os.path.join(real, entry.name)))
+                        tree.append((path, real_prefix + entry.name))
                     elif entry.is_file() and _taken(entry.name):
-                        found.append((path, os.path.join(real, entry.name)))
+                        found.append((path, real_prefix + entry.name))
                     continue
                 broken = _broken_link(entry.path)
                 hidden = entry.name.startswith(".")
@@ -185,7 +189,7 @@ def _walk(top: Path) -> tuple[list[tuple[str, str]], list[InputError]]:
                     else:
                         links.append((path, target))
                 elif entry.is_file() and _taken(entry.name):
-                    found.append((path, os.path.join(real, entry.name)))
+                    found.append((path, real_prefix + entry.name))
             except OSError as error:  # the entry went away or changed while the folder was read
                 skip(path, f"cannot be read ({_why(error)})")
     # by the paths' parts, which is how paths compare (``Path.parts``), computed once a path
