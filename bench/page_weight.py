@@ -107,13 +107,17 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1, help="times each link is opened")
     parser.add_argument("--link", action="append", help="only these links (default: all of bench.load)")
+    parser.add_argument("--pages", type=Path, help="the page folder to serve (default: bench/corpus/stories-<n>)")
+    parser.add_argument(
+        "--cache", type=Path, default=ROOT / "bench" / "out" / "cache-load", help="the cache folder (as bench.load's)"
+    )
     args = parser.parse_args()
 
     from bench.common import ensure_corpus
 
-    corpus_dir = ensure_corpus(args.stories)
+    corpus_dir = args.pages or ensure_corpus(args.stories)
     tmp = Path(tempfile.mkdtemp(prefix="caixin-weight-"))
-    cache = ROOT / "bench" / "out" / "cache-load"
+    cache = args.cache
     server, process = start_server(tmp, corpus_dir, {"CAIXIN_CACHE": str(cache), "CAIXIN_READONLY": "1"})
     try:
         from core.storing.ingest import ingest
