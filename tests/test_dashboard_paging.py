@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -28,7 +27,7 @@ SAMPLE = ROOT / "data" / "pages"
 if str(ROOT / "dashboard") not in sys.path:
     sys.path.insert(0, str(ROOT / "dashboard"))
 
-from components.view import MEMO_MB, MEMO_SIZE, memo_bytes, remember, weight  # noqa: E402
+from components.view import MEMO_SIZE, remember  # noqa: E402
 from components.warm import READY, ready  # noqa: E402
 
 READER_PAGE = 100  # dashboard/views/reader.py PAGE_ROWS
@@ -319,42 +318,6 @@ def test_remember_keeps_at_most_memo_size_values(oracle: Collection) -> None:
     assert len(memo) <= MEMO_SIZE
     assert ("test", "bound", MEMO_SIZE + 9) in memo
     assert ("test", "bound", 0) not in memo
-
-
-def test_remember_keeps_at_most_memo_bytes(oracle: Collection, monkeypatch: pytest.MonkeyPatch) -> None:
-    """At a million stories a view's mask and positions weigh megabytes: the memo is bounded in bytes
-    too (``CAIXIN_MEMO_MB``), the least recently used dropped first, the newest kept whatever it weighs."""
-    monkeypatch.setenv("CAIXIN_MEMO_MB", "1")
-    clear_memo(oracle)
-    arrays = [np.full(100_000, n, dtype=np.int32) for n in range(6)]  # 400 kB each
-    for n, array in enumerate(arrays):
-        assert remember(oracle, ("test", "bytes", n), lambda array=array: array) is array
-        if n == 1:
-            remember(oracle, ("test", "bytes", 0), lambda: pytest.fail("recomputed"))  # now the most recent
-    memo = oracle.derived["memo"]
-    assert list(memo) == [("test", "bytes", 4), ("test", "bytes", 5)]
-    assert oracle.derived["memo_total"] == sum(oracle.derived["memo_weights"].values()) == 800_000
-    big = np.zeros(2**20, dtype=np.int64)  # 8 MB, more than the whole bound
-    assert remember(oracle, ("test", "bytes", "big"), lambda: big) is big
-    assert list(memo) == [("test", "bytes", "big")]
-    frame = pd.DataFrame({"a": np.arange(1000, dtype=np.int64), "b": np.zeros(1000, dtype=bool)})
-    assert weight((frame, None)) >= 9000 and weight([arrays[0], {"k": arrays[1]}]) >= 800_000
-    clear_memo(oracle)
-
-
-def clear_memo(collection: Collection) -> None:
-    """Forget what ``remember`` holds (the collection's other lookups stay: other tests share it)."""
-    for name in ("memo", "memo_weights", "memo_total", "memo_pending"):
-        collection.derived.pop(name, None)
-
-
-@pytest.mark.parametrize("raw", ["abc", "-5", "nan", "0"])
-def test_a_bad_memo_bound_is_logged_and_the_default_used(
-    raw: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setenv("CAIXIN_MEMO_MB", raw)
-    assert memo_bytes() == int(MEMO_MB * 2**20)
-    assert "CAIXIN_MEMO_MB" in caplog.text
 
 
 def test_collection_lookups_are_built_once_and_read_only(many_pages: Path, tmp_path: Path) -> None:

@@ -6,10 +6,6 @@ shows (``N stories`` with the date span) comes from here too.
 
 from __future__ import annotations
 
-import logging
-import math
-import os
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -32,48 +28,11 @@ Selection = Literal["frame", "stories", "memberships", "mask", "positions"]
 
 
 MEMO_SIZE = 256
-#: The memo's default bound in megabytes (``CAIXIN_MEMO_MB``): at a million stories one view's mask is 1
-#: MB and its row positions up to 8 MB, so a bound on the number of values alone does not bound the memory.
-MEMO_MB = 256.0
-log = logging.getLogger(__name__)
-
-
-def memo_bytes() -> int:
-    """The memo's bound in bytes: ``CAIXIN_MEMO_MB`` (megabytes, default 256); a value that is not a
-    positive number is logged and the default used."""
-    raw = os.environ.get("CAIXIN_MEMO_MB", "").strip()
-    if raw:
-        try:
-            megabytes = float(raw)
-            if math.isfinite(megabytes) and megabytes > 0:
-                return int(megabytes * 2**20)
-        except ValueError:
-            pass
-        log.warning("CAIXIN_MEMO_MB=%r is not a positive number of megabytes; using %s", raw, MEMO_MB)
-    return int(MEMO_MB * 2**20)
-
-
-def weight(value: Any, depth: int = 0) -> int:
-    """About how many bytes a remembered value holds: arrays and pandas objects by their buffers (the
-    objects in an object column by their pointers), tuples, lists and dicts by their items (three levels
-    deep), anything else by ``sys.getsizeof``."""
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if isinstance(value, pd.DataFrame):
-        return int(value.memory_usage(index=True, deep=False).sum())
-    if isinstance(value, (pd.Series, pd.Index)):
-        return int(value.memory_usage(deep=False))
-    if depth < 3 and isinstance(value, (tuple, list)):
-        return sys.getsizeof(value) + sum(weight(item, depth + 1) for item in value)
-    if depth < 3 and isinstance(value, dict):
-        return sys.getsizeof(value) + sum(weight(k, depth + 1) + weight(v, depth + 1) for k, v in value.items())
-    return sys.getsizeof(value)
 
 
 def remember(collection: Collection, key: Hashable, compute: Callable[[], Any]) -> Any:
-    """``compute()`` remembered per server process under ``key``, shared by every session: at most
-    ``MEMO_SIZE`` values and ``memo_bytes()`` bytes (``weight``), least recently used dropped first (the
-    newest value is kept whatever it weighs).
+    """``compute()`` remembered per server process under ``key`` (at most ``MEMO_SIZE`` values, least
+    recently used dropped first), shared by every session.
 
     Sessions that ask for the same key at the same time wait for one computation instead of each doing
     it: twenty visitors opening the same shared link cost one computation, not twenty.
@@ -81,7 +40,6 @@ def remember(collection: Collection, key: Hashable, compute: Callable[[], Any]) 
     derived = collection.derived
     guard: threading.Lock = derived.setdefault("memo_lock", threading.Lock())
     memo: OrderedDict[Hashable, Any] = derived.setdefault("memo", OrderedDict())
-    weights: dict[Hashable, int] = derived.setdefault("memo_weights", {})
     pending: dict[Hashable, threading.Lock] = derived.setdefault("memo_pending", {})
     with guard:
         if key in memo:
@@ -93,17 +51,11 @@ def remember(collection: Collection, key: Hashable, compute: Callable[[], Any]) 
             if key in memo:
                 return memo[key]
         value = compute()
-        size = weight(value)
         with guard:
             memo[key] = value
-            weights[key] = size
             pending.pop(key, None)
-            budget = memo_bytes()
-            total = derived.get("memo_total", 0) + size
-            while len(memo) > 1 and (len(memo) > MEMO_SIZE or total > budget):
-                dropped, _ = memo.popitem(last=False)
-                total -= weights.pop(dropped, 0)
-            derived["memo_total"] = total
+            while len(memo) > MEMO_SIZE:
+                memo.popitem(last=False)
     return value
 
 
