@@ -879,6 +879,55 @@ class CacheStore:
                     frame[name] = frame[name].map(as_list).astype(object)
         return frame
 
+    def read_segments(self, state: dict[str, Any], numbers: Iterable[int]) -> dict[int, pd.DataFrame]:
+        """Some of the state's segments of records (their places in ``state["segments"]``), each checked as
+        ``read_records`` checks it (its schema, row count, files and their order); ``CacheError`` if one is
+        not as written. Their list cells are lists of ``str``."""
+        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+        known = set(state["files"])
+        frames = {}
+        for number in sorted(set(numbers)):
+            key, rows = state["segments"][number]
+            path = self.segment_path(key)
+            table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
+            _check_files(path, table, known)
+            _check_order(path, table, names, -1)
+            frame, clean = _table_frame(table)
+            if not clean:
+                for name in LIST_COLUMNS:
+                    if name in frame:
+                        frame[name] = frame[name].map(as_list).astype(object)
+            frames[number] = frame
+        return frames
+
+    def merge_path(self, generation: str) -> Path:
+        """What the merge of ``generation`` leaves for the next ingest (``core.storing.remerge``)."""
+        return self.root / f"merge-{generation}.npz"
+
+    def read_merge(self, generation: str) -> dict[str, np.ndarray] | None:
+        """The arrays of the merge memo of ``generation``; None when missing or unreadable."""
+        try:
+            with np.load(self.merge_path(generation), allow_pickle=False) as opened:
+                return {name: np.asarray(opened[name]) for name in opened.files}
+        except (OSError, ValueError, EOFError, KeyError):
+            return None
+
+    def write_merge(self, generation: str, arrays: Mapping[str, np.ndarray]) -> None:
+        """Write the merge memo of ``generation`` (temporary file and rename), then remove those of other
+        generations. Only under the exclusive lock."""
+        path = self.merge_path(generation)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, allow_pickle=False, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for old in self.root.glob("merge-*.npz"):
+            if old.name != path.name:
+                old.unlink(missing_ok=True)
+
     def catalog_path(self, generation: str, part: str) -> Path:
         """One of the files of the generation's catalog memo (``core.storing.rematch``)."""
         return self.root / f"catalog-{generation}.{part}.arrow"
@@ -954,7 +1003,7 @@ class CacheStore:
     def write(
         self,
         state: dict[str, Any],
-        records: pd.DataFrame,
+        records: pd.DataFrame | Mapping[str, pd.DataFrame],
         segments: Sequence[Segment],
         articles: pd.DataFrame,
         hashes: np.ndarray,
@@ -966,6 +1015,8 @@ class CacheStore:
 
         ``segments`` cut ``records`` (``core.storing.segments.plan_segments``); a segment whose key is in
         ``kept`` (the previous generation's, read by this ingest) is already on disk and not written again.
+        ``records`` may instead be the rows of each segment to write, by key (an ingest that merged only
+        the stories its changed files touch has no other records in memory).
 
         ``state`` holds ``files``, ``reports``, ``headlines`` and ``listings`` (file name -> entry, page
         report dict, ``[line, text]`` pairs, listing entry dicts) and ``listing_rows`` (entry dicts) as
@@ -987,7 +1038,12 @@ class CacheStore:
         }
         for segment in segments:
             if segment.key not in kept:
-                atomic_write_parquet(self.segment_path(segment.key), records.iloc[segment.start : segment.stop])
+                rows = (
+                    records.iloc[segment.start : segment.stop]
+                    if isinstance(records, pd.DataFrame)
+                    else records[segment.key]
+                )
+                atomic_write_parquet(self.segment_path(segment.key), rows)
         # the text is in the text file only: compressing it into the articles file too was most of the write
         atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(TEXT_COLUMNS)))
         write_text(self.text_path(generation), articles, hashes)
@@ -999,7 +1055,7 @@ class CacheStore:
             "config": state["config"],
             "generation": generation,
             "rows": {
-                "records": len(records),
+                "records": len(records) if isinstance(records, pd.DataFrame) else sum(s.rows for s in segments),
                 "articles": len(articles),
                 **{part: table.num_rows for part, table in tables.items()},
             },
