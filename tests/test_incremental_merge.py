@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import core.storing.ingest as ingest_module
+import core.storing.segments as segments_module
 from core.config import Reporters
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
@@ -49,7 +51,9 @@ stories = st.tuples(
     st.integers(0, len(MINUTES) - 1),
     st.integers(0, len(KINDS) - 1),
 )
-pages = st.tuples(st.lists(stories, max_size=4), st.lists(st.integers(0, len(test_rematch.HEADLINES) - 1), max_size=3))
+# a headline list has three lines or more (fewer are not one)
+headline_lists = st.one_of(st.just([]), st.lists(st.integers(0, len(test_rematch.HEADLINES) - 1), min_size=3, max_size=4))
+pages = st.tuples(st.lists(stories, max_size=4), headline_lists)
 ACTIONS = ["write", "delete", "touch", "add", "edit", "remove", "copy", "cut", "rename"]
 steps = st.tuples(
     st.sampled_from(ACTIONS), st.sampled_from(NAMES), st.sampled_from(NAMES), st.integers(0, 7), stories, pages
@@ -197,16 +201,22 @@ def replay(work: Path, first: list[tuple[str, Page]], history: list[Step]) -> di
     return counts
 
 
-# Each example runs three ingests per step: capped at 30 examples.
+# Each example runs three ingests per step: capped at 30 examples. One segment per file (as if each file
+# were some 256): the touched stories are then in other segments than the changed file's, which the
+# incremental merge must find and read.
 @settings(max_examples=min(settings.default.max_examples, 30))
 @given(
     first=st.lists(st.tuples(st.sampled_from(NAMES), pages), min_size=1, max_size=4),
     history=st.lists(steps, min_size=1, max_size=6),
+    files_a_segment=st.sampled_from([1, 256]),
 )
-def test_incremental_merges_give_the_full_merge(first: list[tuple[str, Page]], history: list[Step]) -> None:
+def test_incremental_merges_give_the_full_merge(
+    first: list[tuple[str, Page]], history: list[Step], files_a_segment: int
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="remerge-"))
     try:
-        replay(work, first, history)
+        with mock.patch.object(segments_module, "SEGMENT_FILES", files_a_segment):
+            replay(work, first, history)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -222,20 +232,31 @@ HISTORY: list[Step] = [
     ("rename", "a.txt", "a.txt", 0, (0, 1, 0, 0), ([], [])),
     ("rename", "b.txt", "b.txt", 0, (0, 1, 0, 0), ([], [])),
     ("remove", "a.txt", "a.txt", 0, (0, 0, 0, 0), ([], [])),
-    ("write", "sub/d.txt", "a.txt", 0, (0, 0, 0, 0), ([(2, 2, 1, 0), (2, 5, 1, 2), (4, 4, 2, 1)], [2, 4])),
+    ("write", "sub/d.txt", "a.txt", 0, (0, 0, 0, 0), ([(2, 2, 1, 0), (2, 5, 1, 2), (4, 4, 2, 1)], [2, 4, 5])),
     ("touch", "b.txt", "b.txt", 0, (0, 0, 0, 0), ([], [])),
     ("delete", "c.txt", "c.txt", 0, (0, 0, 0, 0), ([], [])),
-    ("write", "c.txt", "c.txt", 0, (0, 0, 0, 0), ([(3, 2, 2, 0), (0, 2, 0, 2)], [0, 3])),
+    ("write", "c.txt", "c.txt", 0, (0, 0, 0, 0), ([(3, 2, 2, 0), (0, 2, 0, 2)], [0, 3, 5])),
+    # headline lists alone: the catalog changes kept stories' headlines (and their content hashes), then
+    # gives them back their inferred ones
+    ("write", "sub/d.txt", "a.txt", 0, (0, 0, 0, 0), ([], [4, 1, 2])),
+    ("write", "sub/d.txt", "a.txt", 0, (0, 0, 0, 0), ([], [])),
+    # a cut copy alone, then the full story at its minute in another file: the cut copy joins it
+    ("write", "a.txt", "a.txt", 0, (0, 0, 0, 0), ([(4, 5, 1, 2)], [])),
+    ("write", "sub/d.txt", "a.txt", 0, (0, 0, 0, 0), ([(4, 5, 1, 0)], [])),
 ]
 FIRST: list[tuple[str, Page]] = [
-    ("a.txt", ([(0, 0, 0, 0), (1, 3, 1, 1), (2, 5, 1, 0)], [0, 1])),
-    ("b.txt", ([(3, 1, 2, 0), (4, 4, 0, 0)], [3])),
+    ("a.txt", ([(0, 0, 0, 0), (1, 3, 1, 1), (2, 5, 1, 0)], [0, 1, 3])),
+    ("b.txt", ([(3, 1, 2, 0), (4, 4, 0, 0)], [])),
     ("c.txt", ([(5, 0, 1, 0)], [])),
 ]
 
 
-def test_every_kind_of_edit_merges_incrementally_and_equals_the_full_merge(tmp_path: Path) -> None:
-    counts = replay(tmp_path, FIRST, HISTORY)
+@pytest.mark.parametrize("files_a_segment", [1, 256])
+def test_every_kind_of_edit_merges_incrementally_and_equals_the_full_merge(
+    tmp_path: Path, files_a_segment: int
+) -> None:
+    with mock.patch.object(segments_module, "SEGMENT_FILES", files_a_segment):
+        counts = replay(tmp_path, FIRST, HISTORY)
     # the fresh caches merge in full, once a step; the first ingest too; the incremental cache mostly not
     assert counts["incremental"] >= len(HISTORY) - 4
     assert counts["full"] <= len(HISTORY) + 1 + 4

@@ -879,6 +879,21 @@ class CacheStore:
                     frame[name] = frame[name].map(as_list).astype(object)
         return frame
 
+    def check_segments(self, state: dict[str, Any]) -> None:
+        """Check every segment of the state as ``read_records`` does (the schema, from the file's footer
+        where not read; the row count; the files of its records and their order), reading only the
+        ``_file`` column: ``CacheError`` if one is not as written. An ingest that reads only some of the
+        segments (``core.storing.remerge``) still finds a damaged one, and rebuilds."""
+        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+        known = set(state["files"])
+        skip = [name for name in RECORD_COLUMNS if name != "_file"]
+        last = -1
+        for key, rows in state["segments"]:
+            path = self.segment_path(key)
+            table = _read_table(path, RECORD_COLUMNS, rows, skip, threads=False)
+            _check_files(path, table, known)
+            last = _check_order(path, table, names, last)
+
     def read_segments(self, state: dict[str, Any], numbers: Iterable[int]) -> dict[int, pd.DataFrame]:
         """Some of the state's segments of records (their places in ``state["segments"]``), each checked as
         ``read_records`` checks it (its schema, row count, files and their order); ``CacheError`` if one is

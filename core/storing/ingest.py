@@ -625,7 +625,10 @@ def _ingest(
         warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
     elif lock is not None:
         try:
-            new_hashes = content_hashes(articles, article_bodies)
+            if remerged is not None and new_memo is not None:
+                new_hashes = _content_hashes_after(articles, article_bodies, remerged, new_memo.catalog_rows)
+            else:
+                new_hashes = content_hashes(articles, article_bodies)
             shas = {name: str(entry["sha256"]) for name, entry in file_entries.items()}
             context = segment_context(reporters.fingerprint)
             stored: pd.DataFrame | dict[str, pd.DataFrame]
@@ -695,6 +698,9 @@ class _Remerged:
     kept_segments: set[str]
     segment_records: dict[str, pd.DataFrame]  # the records of each segment to write, by key
     record_bodies: np.ndarray  # the body hash of every record, in the records' order
+    kept_from: np.ndarray  # each story's row in the previous articles, -1 for a story merged again
+    kept_hashes: np.ndarray | None  # the previous articles' content hashes, when known
+    kept_catalog: np.ndarray  # the rows of the previous articles the catalog had changed
 
 
 def _memo_of(
@@ -731,6 +737,26 @@ def _run_starts(codes: np.ndarray) -> np.ndarray:
     index = np.arange(len(codes), dtype=np.int64)
     change = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
     return np.maximum.accumulate(np.where(change, index, 0)) if len(codes) else index
+
+
+def _rows_of(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows ``rows`` of ``first`` and ``second`` laid end to end. Few runs of consecutive rows (the
+    kept stories between the few touched ones) are joined as slices: the text columns of the kept stories,
+    mapped from the previous text file, are then not copied."""
+    crossing = (rows[1:] >= len(first)) != (rows[:-1] >= len(first))
+    breaks = np.flatnonzero((np.diff(rows) != 1) | crossing) + 1
+    if len(breaks) >= _MOST_SLICES:
+        return pd.concat([first, second], ignore_index=True).take(rows).reset_index(drop=True)
+    parts = []
+    for start, stop in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(rows)].tolist(), strict=True):
+        if start == stop:
+            continue
+        low = int(rows[start])
+        frame, offset = (first, 0) if low < len(first) else (second, len(first))
+        parts.append(frame.iloc[low - offset : low - offset + stop - start])
+    if not parts:
+        return first.iloc[:0]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
 def _incremental_merge(
@@ -799,7 +825,8 @@ def _incremental_merge(
             place = old_place[names[index]]
             kept_written[old_start[place] : old_start[place + 1]] = True
 
-    old_articles, _ = store.read_articles(state)
+    store.check_segments(state)  # the segments not read below are checked too
+    old_articles, old_hashes = store.read_articles(state)
     old_ids = old_articles["article_id"].to_numpy(dtype=object)
     Piece = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
     new_pieces: list[Piece] = [
@@ -894,21 +921,17 @@ def _incremental_merge(
     kept_winners = memo.story_winners[untouched]
     if not record_kept[kept_winners].all():
         return None
-    kept_articles = old_articles.take(untouched).reset_index(drop=True)
-    restore = np.isin(memo.catalog_rows, untouched)
-    if restore.any():
-        rows_ = np.searchsorted(untouched, memo.catalog_rows[restore])
-        kept_articles = kept_articles.copy()
-        headline = kept_articles["headline"].astype(object).to_numpy().copy()
-        headline[rows_] = [h for h, r in zip(memo.catalog_headlines, restore.tolist(), strict=True) if r]
-        inferred = kept_articles["headline_inferred"].to_numpy(dtype=bool).copy()
-        inferred[rows_] = memo.catalog_inferred[restore]
-        match = kept_articles["headline_match"].to_numpy(dtype=np.float64).copy()
-        match[rows_] = memo.catalog_match[restore]
-        kept_articles["headline"], kept_articles["headline_inferred"], kept_articles["headline_match"] = (
-            headline,
-            inferred,
-            match,
+    if len(memo.catalog_rows):
+        headline = old_articles["headline"].astype(object).to_numpy().copy()
+        headline[memo.catalog_rows] = memo.catalog_headlines
+        inferred = old_articles["headline_inferred"].to_numpy(dtype=bool).copy()
+        inferred[memo.catalog_rows] = memo.catalog_inferred
+        match = old_articles["headline_match"].to_numpy(dtype=np.float64).copy()
+        match[memo.catalog_rows] = memo.catalog_match
+        old_articles = old_articles.assign(
+            headline=pd.array(headline, dtype=old_articles["headline"].dtype),
+            headline_inferred=inferred,
+            headline_match=match,
         )
 
     # one order: newest first, undated last, ties by the input position of the winning copy
@@ -917,8 +940,8 @@ def _incremental_merge(
     positions = np.r_[kept_winners + record_shift[kept_winners], local_pos[chosen_winners]].astype(np.int64)
     undated = stamps == np.iinfo(np.int64).min
     order = np.lexsort((positions, -np.where(undated, 0, stamps), undated))
-    both = pd.concat([kept_articles, touched_articles], ignore_index=True)
-    articles = conform(both.take(order).reset_index(drop=True), fresh_lists=True)
+    source = np.r_[untouched, len(old_articles) + np.arange(len(touched_articles), dtype=np.int64)][order]
+    articles = conform(_rows_of(old_articles, touched_articles, source), fresh_lists=True)
     bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
 
     # this merge's memo and the records' body hashes, in the new records' order
@@ -968,7 +991,30 @@ def _incremental_merge(
         kept_segments=old_keys,
         segment_records=segment_records,
         record_bodies=record_bodies,
+        kept_from=np.where(source < len(old_articles), source, -1),
+        kept_hashes=old_hashes if old_hashes is not None and len(old_hashes) == len(old_articles) else None,
+        kept_catalog=memo.catalog_rows,
     )
+
+
+def _content_hashes_after(
+    articles: pd.DataFrame, bodies: np.ndarray, remerged: _Remerged, catalog_rows: np.ndarray
+) -> np.ndarray:
+    """``content_hashes(articles, bodies)`` after an incremental merge: a kept story that the headline
+    catalog changed neither then nor now has its values of the previous generation, and its hash; the
+    others (merged again, or changed by either catalog match) are hashed."""
+    if remerged.kept_hashes is None:
+        return content_hashes(articles, bodies)
+    source = remerged.kept_from
+    again = source < 0
+    again[catalog_rows] = True
+    again |= np.isin(source, remerged.kept_catalog)
+    hashes = np.zeros(len(articles), dtype=np.uint64)
+    hashes[~again] = remerged.kept_hashes[source[~again]]
+    rows = np.flatnonzero(again)
+    if len(rows):
+        hashes[rows] = content_hashes(articles.take(rows).reset_index(drop=True), bodies[rows])
+    return hashes
 
 
 def _touched(
