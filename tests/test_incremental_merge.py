@@ -251,11 +251,15 @@ FIRST: list[tuple[str, Page]] = [
 ]
 
 
-@pytest.mark.parametrize("files_a_segment", [1, 256])
+# most_slices 0: the stories and the records are taken row by row instead of joined as slices
+@pytest.mark.parametrize(("files_a_segment", "most_slices"), [(1, 256), (256, 256), (1, 0)])
 def test_every_kind_of_edit_merges_incrementally_and_equals_the_full_merge(
-    tmp_path: Path, files_a_segment: int
+    tmp_path: Path, files_a_segment: int, most_slices: int
 ) -> None:
-    with mock.patch.object(segments_module, "SEGMENT_FILES", files_a_segment):
+    with (
+        mock.patch.object(segments_module, "SEGMENT_FILES", files_a_segment),
+        mock.patch.object(ingest_module, "_MOST_SLICES", most_slices),
+    ):
         counts = replay(tmp_path, FIRST, HISTORY)
     # the fresh caches merge in full, once a step; the first ingest too; the incremental cache mostly not
     assert counts["incremental"] >= len(HISTORY) - 4

@@ -843,8 +843,9 @@ def _incremental_merge(
             first, stop = int(segment_start[number]), int(segment_start[number + 1])
             old = np.arange(first, stop, dtype=np.int64)
             pieces.append((frame.assign(_old=old), old_bodies[first:stop], record_kept[first:stop]))
-        if not pieces + new_pieces:
-            return None
+        if not pieces + new_pieces:  # no story touched, none read (a page of no stories changed)
+            none = empty_frame().assign(_file=pd.Series(dtype="string"), _old=pd.Series(dtype=np.int64))
+            pieces = [(none, np.zeros(0, dtype=np.uint64), None)]
         local, local_bodies = _in_input_order(pieces + new_pieces, names)
         local_old = local["_old"].to_numpy(dtype=np.int64)
         local_instants = instants(local["published_at"])
