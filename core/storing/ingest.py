@@ -47,7 +47,7 @@ from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import body_hashes, content_hashes
 from core.storing.segments import Segment, plan_segments, plan_segments_by_counts
-from core.storing.text import attach_text, open_text
+from core.storing.text import TEXT_COLUMNS, attach_text, open_text
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
 #: copy is current count as read at once; a large page reports its bytes as they are read.
@@ -942,7 +942,9 @@ def _incremental_merge(
     undated = stamps == np.iinfo(np.int64).min
     order = np.lexsort((positions, -np.where(undated, 0, stamps), undated))
     source = np.r_[untouched, len(old_articles) + np.arange(len(touched_articles), dtype=np.int64)][order]
-    articles = conform(_rows_of(old_articles, touched_articles, source), fresh_lists=True)
+    # the short text columns in one chunk each (the catalog takes and sets their rows); the text, read by
+    # nothing but the write, stays in its slices
+    articles = _one_chunk(conform(_rows_of(old_articles, touched_articles, source), fresh_lists=True), TEXT_COLUMNS)
     bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
 
     # this merge's memo and the records' body hashes, in the new records' order
@@ -1208,11 +1210,12 @@ def _in_input_order(
     return records, np.concatenate(hashes).astype(np.uint64, copy=False)
 
 
-def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+def _one_chunk(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
     """``frame`` with each Arrow-backed text column in one chunk: joined once here, where Arrow's ``take``
-    (the merge takes rows several times) would join the chunks of a column again at every call."""
+    (the merge takes rows several times) would join the chunks of a column again at every call. Columns
+    in ``skip`` are left as they are."""
     joined = {}
-    for name in frame.columns:
+    for name in frame.columns.difference(list(skip), sort=False):
         array = frame[name].array
         chunked = getattr(array, "_pa_array", None)
         if isinstance(array, pd.arrays.ArrowStringArray) and isinstance(chunked, pa.ChunkedArray):
