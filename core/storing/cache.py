@@ -238,6 +238,22 @@ def _check_order(path: Path, table: pa.Table, names: pa.Array, last: int) -> int
     return int(places[-1])
 
 
+def _file_names(state: Mapping[str, Any]) -> pa.Array:
+    """The names of the state's files table, in order, as ``_check_order`` takes them: a name that is not
+    UTF-8 has no records (``core.storing.ingest``), and a stand-in keeps its place."""
+    return pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+
+
+def _records_frame(table: pa.Table) -> pd.DataFrame:
+    """Checked records as a frame whose list cells are lists of ``str``."""
+    frame, clean = _table_frame(table)
+    if not clean:
+        for name in LIST_COLUMNS:
+            if name in frame:
+                frame[name] = frame[name].map(as_list).astype(object)
+    return frame
+
+
 def _is_utf8(name: str) -> bool:
     try:
         name.encode("utf-8")
@@ -858,8 +874,7 @@ class CacheStore:
         reads the records reuses them), so a part not as written raises ``CacheError`` here."""
         self.load_parts(state)
         tables = []
-        # a name that is not UTF-8 has no records (``core.storing.ingest``): a stand-in keeps its place
-        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+        names = _file_names(state)
         last = -1  # the place in the files table of the file of the last record so far
         known = set(state["files"])
         for key, rows in state["segments"]:
@@ -872,20 +887,14 @@ class CacheStore:
             return empty_frame().assign(_file=pd.Series(dtype="string"))
         # a column without a value in one segment is of the null type there (the ingest joins the chunks
         # of each text column once, after it has put the records in input order)
-        frame, clean = _table_frame(pa.concat_tables(tables, promote_options="permissive"))
-        if not clean:
-            for name in LIST_COLUMNS:
-                if name in frame:
-                    frame[name] = frame[name].map(as_list).astype(object)
-        return frame
+        return _records_frame(pa.concat_tables(tables, promote_options="permissive"))
 
     def check_segments(self, state: dict[str, Any]) -> None:
         """Check every segment of the state as ``read_records`` does (the schema, from the file's footer
         where not read; the row count; the files of its records and their order), reading only the
         ``_file`` column: ``CacheError`` if one is not as written. An ingest that reads only some of the
         segments (``core.storing.remerge``) still finds a damaged one, and rebuilds."""
-        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
-        known = set(state["files"])
+        names, known = _file_names(state), set(state["files"])
         skip = [name for name in RECORD_COLUMNS if name != "_file"]
         last = -1
         for key, rows in state["segments"]:
@@ -898,8 +907,7 @@ class CacheStore:
         """Some of the state's segments of records (their places in ``state["segments"]``), each checked as
         ``read_records`` checks it (its schema, row count, files and their order); ``CacheError`` if one is
         not as written. Their list cells are lists of ``str``."""
-        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
-        known = set(state["files"])
+        names, known = _file_names(state), set(state["files"])
         frames = {}
         for number in sorted(set(numbers)):
             key, rows = state["segments"][number]
@@ -907,12 +915,7 @@ class CacheStore:
             table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
             _check_files(path, table, known)
             _check_order(path, table, names, -1)
-            frame, clean = _table_frame(table)
-            if not clean:
-                for name in LIST_COLUMNS:
-                    if name in frame:
-                        frame[name] = frame[name].map(as_list).astype(object)
-            frames[number] = frame
+            frames[number] = _records_frame(table)
         return frames
 
     def merge_path(self, generation: str) -> Path:

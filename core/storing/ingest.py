@@ -676,7 +676,8 @@ def _merge_memo(
 ) -> MergeMemo | None:
     """The previous generation's merge memo when this ingest may merge only the stories the changed files
     touch: few files to read, and a memo as written; None otherwise (every record is merged)."""
-    if not incremental_merge_enabled() or len(jobs) > min(MOST_CHANGED_FILES, max(4, len(names) // 10)):
+    removed = set(state["files"]).difference(names)
+    if not incremental_merge_enabled() or len(jobs) + len(removed) > min(MOST_CHANGED_FILES, max(4, len(names) // 10)):
         return None
     arrays = store.read_merge(str(state["generation"]))
     if arrays is None:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: An ingest that parsed more files than this (or a tenth of the inputs) merges every record.
+#: An ingest that parsed or removed more files than this (or a tenth of the inputs, at least 4) merges every
+#: record.
 MOST_CHANGED_FILES = 64
 
 _NAT = np.iinfo(np.int64).min
