@@ -76,6 +76,12 @@ STAGES = [
     ("merge_duplicates", "merge duplicates"),
     ("_merge", "merge duplicates"),
     ("apply_reporters", "reporter aliases"),
+    ("_reporters_and_counts", "reporter aliases"),
+    ("_memo_of", "merge memo of a full merge"),
+    ("CacheStore.read_articles", "read the previous articles"),
+    ("CacheStore.check_segments", "check every segment (footer, files)"),
+    ("CacheStore.read_segments", "read the touched stories' segments"),
+    ("_incremental_merge", "incremental merge, the rest"),
     ("apply_headline_catalog", "headline catalog"),
     ("_listing_rows", "listing rows for the state"),
     ("content_hashes", "content hashes"),
@@ -185,17 +191,28 @@ def run_child(
 CLUSTER_QUERIES = ("huawei", "bank AND china", '"trade war"', 'author:"Matthew Walsh"', "tariff* NOT beijing")
 
 
+#: The CPU and wall seconds of the steps called by the step running now, one entry per step running.
+_NESTED: list[list[float]] = []
+
+
 def _timed(stages: dict[str, list[float]], stage: str, func: Any) -> Any:
-    """``func`` adding its CPU and wall seconds (this process, all its threads) to ``stages[stage]``."""
+    """``func`` adding its CPU and wall seconds (this process, all its threads) to ``stages[stage]``, but
+    for those of the timed steps it calls (counted as theirs): each second is counted once."""
 
     def measured(*args: Any, **kwargs: Any) -> Any:
         cpu, wall = time.process_time(), time.perf_counter()
+        _NESTED.append([0.0, 0.0])
         try:
             return func(*args, **kwargs)
         finally:
+            inner = _NESTED.pop()
+            used = [time.process_time() - cpu, time.perf_counter() - wall]
             spent = stages.setdefault(stage, [0.0, 0.0])
-            spent[0] += time.process_time() - cpu
-            spent[1] += time.perf_counter() - wall
+            spent[0] += used[0] - inner[0]
+            spent[1] += used[1] - inner[1]
+            if _NESTED:
+                _NESTED[-1][0] += used[0]
+                _NESTED[-1][1] += used[1]
 
     return measured
 

@@ -360,6 +360,7 @@ def test_state_is_valid_after_an_ingest(tmp_path: Path) -> None:
             f"text-{state['generation']}.arrow",
             *(f"{part}-{state['generation']}.parquet" for part in PARTS),
             f"bodies-{state['generation']}.npy",
+            f"merge-{state['generation']}.npz",
         ]
     )
     pd.testing.assert_frame_equal(store.read_articles(state)[0], corpus.articles)

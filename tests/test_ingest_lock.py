@@ -102,6 +102,7 @@ def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
             store.text_path(state["generation"]).name,
             *(store.part_path(part, state["generation"]).name for part in PARTS),
             store.bodies_path(state["generation"]).name,
+            store.merge_path(state["generation"]).name,
             *_memo_files(store, state["generation"]),
         ]
     )

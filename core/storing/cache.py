@@ -238,6 +238,22 @@ def _check_order(path: Path, table: pa.Table, names: pa.Array, last: int) -> int
     return int(places[-1])
 
 
+def _file_names(state: Mapping[str, Any]) -> pa.Array:
+    """The names of the state's files table, in order, as ``_check_order`` takes them: a name that is not
+    UTF-8 has no records (``core.storing.ingest``), and a stand-in keeps its place."""
+    return pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+
+
+def _records_frame(table: pa.Table) -> pd.DataFrame:
+    """Checked records as a frame whose list cells are lists of ``str``."""
+    frame, clean = _table_frame(table)
+    if not clean:
+        for name in LIST_COLUMNS:
+            if name in frame:
+                frame[name] = frame[name].map(as_list).astype(object)
+    return frame
+
+
 def _is_utf8(name: str) -> bool:
     try:
         name.encode("utf-8")
@@ -858,8 +874,7 @@ class CacheStore:
         reads the records reuses them), so a part not as written raises ``CacheError`` here."""
         self.load_parts(state)
         tables = []
-        # a name that is not UTF-8 has no records (``core.storing.ingest``): a stand-in keeps its place
-        names = pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+        names = _file_names(state)
         last = -1  # the place in the files table of the file of the last record so far
         known = set(state["files"])
         for key, rows in state["segments"]:
@@ -872,12 +887,64 @@ class CacheStore:
             return empty_frame().assign(_file=pd.Series(dtype="string"))
         # a column without a value in one segment is of the null type there (the ingest joins the chunks
         # of each text column once, after it has put the records in input order)
-        frame, clean = _table_frame(pa.concat_tables(tables, promote_options="permissive"))
-        if not clean:
-            for name in LIST_COLUMNS:
-                if name in frame:
-                    frame[name] = frame[name].map(as_list).astype(object)
-        return frame
+        return _records_frame(pa.concat_tables(tables, promote_options="permissive"))
+
+    def check_segments(self, state: dict[str, Any]) -> None:
+        """Check every segment of the state as ``read_records`` does (the schema, from the file's footer
+        where not read; the row count; the files of its records and their order), reading only the
+        ``_file`` column: ``CacheError`` if one is not as written. An ingest that reads only some of the
+        segments (``core.storing.remerge``) still finds a damaged one, and rebuilds."""
+        names, known = _file_names(state), set(state["files"])
+        skip = [name for name in RECORD_COLUMNS if name != "_file"]
+        last = -1
+        for key, rows in state["segments"]:
+            path = self.segment_path(key)
+            table = _read_table(path, RECORD_COLUMNS, rows, skip, threads=False)
+            _check_files(path, table, known)
+            last = _check_order(path, table, names, last)
+
+    def read_segments(self, state: dict[str, Any], numbers: Iterable[int]) -> dict[int, pd.DataFrame]:
+        """Some of the state's segments of records (their places in ``state["segments"]``), each checked as
+        ``read_records`` checks it (its schema, row count, files and their order); ``CacheError`` if one is
+        not as written. Their list cells are lists of ``str``."""
+        names, known = _file_names(state), set(state["files"])
+        frames = {}
+        for number in sorted(set(numbers)):
+            key, rows = state["segments"][number]
+            path = self.segment_path(key)
+            table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
+            _check_files(path, table, known)
+            _check_order(path, table, names, -1)
+            frames[number] = _records_frame(table)
+        return frames
+
+    def merge_path(self, generation: str) -> Path:
+        """What the merge of ``generation`` leaves for the next ingest (``core.storing.remerge``)."""
+        return self.root / f"merge-{generation}.npz"
+
+    def read_merge(self, generation: str) -> dict[str, np.ndarray] | None:
+        """The arrays of the merge memo of ``generation``; None when missing or unreadable."""
+        try:
+            with np.load(self.merge_path(generation), allow_pickle=False) as opened:
+                return {name: np.asarray(opened[name]) for name in opened.files}
+        except (OSError, ValueError, EOFError, KeyError):
+            return None
+
+    def write_merge(self, generation: str, arrays: Mapping[str, np.ndarray]) -> None:
+        """Write the merge memo of ``generation`` (temporary file and rename), then remove those of other
+        generations. Only under the exclusive lock."""
+        path = self.merge_path(generation)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, allow_pickle=False, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for old in self.root.glob("merge-*.npz"):
+            if old.name != path.name:
+                old.unlink(missing_ok=True)
 
     def catalog_path(self, generation: str, part: str) -> Path:
         """One of the files of the generation's catalog memo (``core.storing.rematch``)."""
@@ -954,7 +1021,7 @@ class CacheStore:
     def write(
         self,
         state: dict[str, Any],
-        records: pd.DataFrame,
+        records: pd.DataFrame | Mapping[str, pd.DataFrame],
         segments: Sequence[Segment],
         articles: pd.DataFrame,
         hashes: np.ndarray,
@@ -966,6 +1033,8 @@ class CacheStore:
 
         ``segments`` cut ``records`` (``core.storing.segments.plan_segments``); a segment whose key is in
         ``kept`` (the previous generation's, read by this ingest) is already on disk and not written again.
+        ``records`` may instead be the rows of each segment to write, by key (an ingest that merged only
+        the stories its changed files touch has no other records in memory).
 
         ``state`` holds ``files``, ``reports``, ``headlines`` and ``listings`` (file name -> entry, page
         report dict, ``[line, text]`` pairs, listing entry dicts) and ``listing_rows`` (entry dicts) as
@@ -987,7 +1056,12 @@ class CacheStore:
         }
         for segment in segments:
             if segment.key not in kept:
-                atomic_write_parquet(self.segment_path(segment.key), records.iloc[segment.start : segment.stop])
+                rows = (
+                    records.iloc[segment.start : segment.stop]
+                    if isinstance(records, pd.DataFrame)
+                    else records[segment.key]
+                )
+                atomic_write_parquet(self.segment_path(segment.key), rows)
         # the text is in the text file only: compressing it into the articles file too was most of the write
         atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(TEXT_COLUMNS)))
         write_text(self.text_path(generation), articles, hashes)
@@ -999,7 +1073,7 @@ class CacheStore:
             "config": state["config"],
             "generation": generation,
             "rows": {
-                "records": len(records),
+                "records": len(records) if isinstance(records, pd.DataFrame) else sum(s.rows for s in segments),
                 "articles": len(articles),
                 **{part: table.num_rows for part, table in tables.items()},
             },

@@ -182,15 +182,28 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     return _assemble(vocab, words, stories, order, ids, days[order], ns[order], int(known.sum()))
 
 
+#: ``body_texts`` takes this many rows or fewer from a column of several chunks one by one.
+_FEW_ROWS = 4096
+
+
 def body_texts(body: pd.Series, rows: np.ndarray) -> pa.Array:
     """The texts of ``body`` (a column of an article frame) at positions ``rows``, as an Arrow array
     (nulls kept: a lead of a null body is empty). A column of Arrow strings is not copied before the take."""
     if not isinstance(body.dtype, pd.StringDtype):
         body = body.fillna("").astype(str)
     texts = pa.array(body, from_pandas=True)
+    positions = np.asarray(rows, dtype=np.int64)
     if isinstance(texts, pa.ChunkedArray):
+        if texts.num_chunks > 1 and 0 < len(positions) <= _FEW_ROWS:
+            # a few rows of many chunks (the kept stories' text, mapped, between the merged ones: an
+            # incremental ingest): each taken from its chunk, rather than every chunk joined into one
+            starts = np.cumsum([0, *(len(chunk) for chunk in texts.chunks)])
+            which = np.searchsorted(starts, positions, side="right") - 1
+            return pa.concat_arrays(
+                [texts.chunk(c).slice(int(p - starts[c]), 1) for c, p in zip(which.tolist(), positions.tolist(), strict=True)]
+            )
         texts = texts.combine_chunks()
-    return texts.take(pa.array(np.asarray(rows, dtype=np.int64)))
+    return texts.take(pa.array(positions))
 
 
 def _lead_pairs(

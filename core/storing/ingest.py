@@ -40,13 +40,14 @@ from core.storing.cache import (
     text_in_memory,
 )
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
-from core.storing.frame import articles_to_frame, conform, empty_frame, isin_mask
+from core.storing.frame import articles_to_frame, conform, empty_frame, isin_mask, positions_in
 from core.storing.heap import paused_gc
 from core.storing.parts import Deferred
 from core.storing.rematch import CatalogMemo, rematch
+from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import body_hashes, content_hashes
-from core.storing.segments import plan_segments
-from core.storing.text import attach_text, open_text
+from core.storing.segments import Segment, plan_segments, plan_segments_by_counts
+from core.storing.text import TEXT_COLUMNS, attach_text, open_text
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
 #: copy is current count as read at once; a large page reports its bytes as they are read.
@@ -507,7 +508,9 @@ def _ingest(
     old_records = empty_frame().assign(_file=pd.Series(dtype="string"))
     # the segments of the records read, all checked: one the new generation has too is not written again
     kept_segments: set[str] = set()
-    if state is not None and (unchanged or any(k for _, k in jobs)):
+    # what the previous merge left, when only the stories the changed files touch are to be merged again
+    old_memo = _merge_memo(store, state, jobs, names) if state is not None else None
+    if old_memo is None and state is not None and (unchanged or any(k for _, k in jobs)):
         try:
             old_records = store.read_records(state)
             kept_segments = {key for key, _ in state["segments"]}
@@ -516,9 +519,8 @@ def _ingest(
             jobs = [(n, None) for n in names]
             unchanged, state = [], None
 
-    results, new_frames = _parse_many(
-        jobs, reporters.agencies, workers or min(2, os.cpu_count() or 1), progress, parse_chunks
-    )
+    workers = workers or min(2, os.cpu_count() or 1)
+    results, new_frames = _parse_many(jobs, reporters.agencies, workers, progress, parse_chunks)
     reused = {r.path for r in results if r.reused}
     if state is not None and results and len(reused) == len(results) and set(names) == set(known):
         # Only file times changed (a touch, a copy that kept the content): the generation stays, and with
@@ -528,15 +530,36 @@ def _ingest(
             touched.fingerprint = seen
             return touched
     keep = set(unchanged) | reused
-    kept_rows = isin_mask(old_records["_file"], keep)
-    # The hash of each record's body is kept with the generation: only the new records' bodies are hashed.
-    old_bodies = store.read_bodies(state["generation"], len(old_records)) if state is not None else None
-    if old_bodies is None:
-        old_bodies = np.zeros(len(old_records), dtype=np.uint64)
-        old_bodies[kept_rows] = body_hashes(old_records["body"][kept_rows])
-    pieces: list[tuple[pd.DataFrame, np.ndarray, np.ndarray | None]] = [(old_records, old_bodies, kept_rows)]
-    pieces += [(frame, body_hashes(frame["body"]), None) for frame in new_frames]
-    records, record_bodies = _in_input_order(pieces, names)
+    remerged: _Remerged | None = None
+    if state is not None and old_memo is not None:
+        # the content hash of each file the new state will list (``file_entries`` below)
+        shas = {n: str(known[n]["sha256"]) for n in keep}
+        shas.update({r.path: r.sha256 for r in results if not r.reused and r.mtime_ns and r.remember})
+        try:
+            store.load_parts(state)
+            remerged = _incremental_merge(store, state, old_memo, keep, shas, new_frames, names, reporters)
+            if remerged is None:
+                old_records = store.read_records(state)
+                kept_segments = {key for key, _ in state["segments"]}
+        except CacheError as error:  # as when the records cannot be read above: every file is read again
+            warnings.append(str(error))
+            fresh = [r for r in results if not r.reused]
+            done = {r.path for r in fresh}
+            more, more_frames = _parse_many(
+                [(n, None) for n in names if n not in done], reporters.agencies, workers, progress, parse_chunks
+            )
+            results, new_frames, state, keep = fresh + more, new_frames + more_frames, None, set()
+    records = record_bodies = None
+    if remerged is None:
+        kept_rows = isin_mask(old_records["_file"], keep)
+        # The hash of each record's body is kept with the generation: only the new records' bodies are hashed.
+        old_bodies = store.read_bodies(state["generation"], len(old_records)) if state is not None else None
+        if old_bodies is None:
+            old_bodies = np.zeros(len(old_records), dtype=np.uint64)
+            old_bodies[kept_rows] = body_hashes(old_records["body"][kept_rows])
+        pieces: list[tuple[pd.DataFrame, np.ndarray, np.ndarray | None]] = [(old_records, old_bodies, kept_rows)]
+        pieces += [(frame, body_hashes(frame["body"]), None) for frame in new_frames]
+        records, record_bodies = _in_input_order(pieces, names)
 
     pages: dict[str, PageReport] = {}
     headlines: dict[str, list[tuple[int, str]]] = {}
@@ -561,13 +584,26 @@ def _ingest(
         if r.mtime_ns and r.remember:
             file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
 
-    articles, merged, winners = _merge(records.drop(columns="_file"), fresh_lists=True)
-    article_bodies = record_bodies[winners]
-    articles, name_merges = apply_reporters(articles, reporters)
+    new_memo: MergeMemo | None = None
+    if remerged is not None:
+        articles, merged, article_bodies = remerged.articles, remerged.merged, remerged.bodies
+        name_merges, new_memo = remerged.name_merges, remerged.memo
+    else:
+        assert records is not None and record_bodies is not None
+        articles, merged, winners, ids = _merge(records.drop(columns="_file"), fresh_lists=True)
+        article_bodies = record_bodies[winners]
+        articles, name_merges, authors, contacts = _reporters_and_counts(articles, reporters)
+        if isin_mask(records["_file"], file_entries).all():
+            new_memo = _memo_of(records, ids, winners, articles, names, file_entries, authors, contacts)
+    before_catalog = articles
     memo = _catalog_memo(store, state) if state is not None else None
     articles, listing_frame, memo = apply_headline_catalog(
         articles, names, pages, headlines, listings, memo, article_bodies
     )
+    if new_memo is not None:
+        new_memo.catalog_rows, new_memo.catalog_headlines, new_memo.catalog_inferred, new_memo.catalog_match = (
+            catalog_changes(before_catalog, articles)
+        )
     report = CorpusReport(
         pages=[pages[n] for n in names] + error_pages, duplicates_merged=merged, reporter_merges=name_merges
     )
@@ -588,14 +624,25 @@ def _ingest(
         warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
     elif lock is not None:
         try:
-            written = isin_mask(records["_file"], file_entries)
-            new_hashes = content_hashes(articles, article_bodies)
-            stored = records if written.all() else records[written].reset_index(drop=True)
+            if remerged is not None and new_memo is not None:
+                new_hashes = _content_hashes_after(articles, article_bodies, remerged, new_memo.catalog_rows)
+            else:
+                new_hashes = content_hashes(articles, article_bodies)
             shas = {name: str(entry["sha256"]) for name, entry in file_entries.items()}
-            segments = plan_segments(stored["_file"], names, shas, segment_context(reporters.fingerprint))
+            context = segment_context(reporters.fingerprint)
+            stored: pd.DataFrame | dict[str, pd.DataFrame]
+            if remerged is not None:
+                stored, stored_bodies = remerged.segment_records, remerged.record_bodies
+                segments, kept_segments = remerged.segments, remerged.kept_segments
+            else:
+                assert records is not None and record_bodies is not None
+                written = isin_mask(records["_file"], file_entries)
+                stored = records if written.all() else records[written].reset_index(drop=True)
+                stored_bodies = record_bodies[written]
+                segments = plan_segments(stored["_file"], names, shas, context)
             store.write(new_state, stored, segments, articles, new_hashes, kept_segments)
             generation = str(new_state["generation"])
-            _write_derived_at_ingest(store, generation, record_bodies[written], memo)
+            _write_derived_at_ingest(store, generation, stored_bodies, memo, new_memo)
             if not text_in_memory():  # the text is on disk now: map it, so the bodies parsed are freed
                 articles = attach_text(articles, open_text(store.text_path(generation), len(articles)), list(COLUMNS))
         except CacheError as error:  # written, but not readable back: the text stays in memory
@@ -615,6 +662,362 @@ def _ingest(
         hashes=new_hashes,
         fingerprint=seen,
     )
+
+
+def incremental_merge_enabled() -> bool:
+    """Whether an ingest after a few changed files merges only the stories they touch (the default);
+    ``CAIXIN_INCREMENTAL_MERGE=0`` merges every record, as before (for comparison)."""
+    return os.environ.get("CAIXIN_INCREMENTAL_MERGE", "1") != "0"
+
+
+def _merge_memo(
+    store: CacheStore, state: dict[str, Any], jobs: list[tuple[str, str | None]], names: list[str]
+) -> MergeMemo | None:
+    """The previous generation's merge memo when this ingest may merge only the stories the changed files
+    touch: few files to read, and a memo as written; None otherwise (every record is merged)."""
+    removed = set(state["files"]).difference(names)
+    if not incremental_merge_enabled() or len(jobs) + len(removed) > min(MOST_CHANGED_FILES, max(4, len(names) // 10)):
+        return None
+    arrays = store.read_merge(str(state["generation"]))
+    if arrays is None:
+        return None
+    rows = state["rows"]
+    return MergeMemo.from_arrays(arrays, int(rows["records"]), len(state["files"]), int(rows["articles"]))
+
+
+@dataclass(slots=True)
+class _Remerged:
+    """What ``_incremental_merge`` gives: what the full merge and the reporters would have."""
+
+    articles: pd.DataFrame  # merged, authors and contacts rewritten; before the headline catalog
+    merged: int
+    name_merges: dict[str, str]
+    bodies: np.ndarray  # the body hash of each story's winning copy
+    memo: MergeMemo  # this merge's memo (its catalog part filled in after the catalog)
+    segments: list[Segment]
+    kept_segments: set[str]
+    segment_records: dict[str, pd.DataFrame]  # the records of each segment to write, by key
+    record_bodies: np.ndarray  # the body hash of every record, in the records' order
+    kept_from: np.ndarray  # each story's row in the previous articles, -1 for a story merged again
+    kept_hashes: np.ndarray | None  # the previous articles' content hashes, when known
+    kept_catalog: np.ndarray  # the rows of the previous articles the catalog had changed
+
+
+def _memo_of(
+    records: pd.DataFrame,
+    ids: list[Any],
+    winners: np.ndarray,
+    articles: pd.DataFrame,
+    names: list[str],
+    file_entries: dict[str, dict[str, Any]],
+    authors: Counter[str],
+    contacts: Counter[str],
+) -> MergeMemo:
+    """The merge memo of a full merge of ``records`` (in input order, every one of a file the new state
+    lists): ``ids`` and ``winners`` as ``_merge`` gave them, ``articles`` its rows."""
+    stories = positions_in(pd.Series(pd.array(ids, dtype="string")), articles["article_id"].to_numpy(dtype=object))
+    per_file = records["_file"].value_counts(sort=False)
+    counts = per_file.reindex([n for n in names if n in file_entries], fill_value=0).to_numpy(dtype=np.int64)
+    return MergeMemo(
+        record_instants=instants(records["published_at"]),
+        record_stories=stories.astype(np.int64),
+        file_records=counts,
+        story_winners=np.asarray(winners, dtype=np.int64),
+        authors=authors,
+        contacts=contacts,
+        catalog_rows=np.zeros(0, dtype=np.int64),
+        catalog_headlines=[],
+        catalog_inferred=np.zeros(0, dtype=bool),
+        catalog_match=np.zeros(0, dtype=np.float64),
+    )
+
+
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """For each element, the index of the first element of its run of equal ``codes``."""
+    index = np.arange(len(codes), dtype=np.int64)
+    change = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    return np.maximum.accumulate(np.where(change, index, 0)) if len(codes) else index
+
+
+def _rows_of(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows ``rows`` of ``first`` and ``second`` laid end to end. Few runs of consecutive rows (the
+    kept stories between the few touched ones) are joined as slices: the text columns of the kept stories,
+    mapped from the previous text file, are then not copied."""
+    crossing = (rows[1:] >= len(first)) != (rows[:-1] >= len(first))
+    breaks = np.flatnonzero((np.diff(rows) != 1) | crossing) + 1
+    if len(breaks) >= _MOST_SLICES:
+        return pd.concat([first, second], ignore_index=True).take(rows).reset_index(drop=True)
+    parts = []
+    for start, stop in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(rows)].tolist(), strict=True):
+        if start == stop:
+            continue
+        low = int(rows[start])
+        frame, offset = (first, 0) if low < len(first) else (second, len(first))
+        parts.append(frame.iloc[low - offset : low - offset + stop - start])
+    if not parts:
+        return first.iloc[:0]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+
+def _incremental_merge(
+    store: CacheStore,
+    state: dict[str, Any],
+    memo: MergeMemo,
+    keep: set[str],
+    shas: dict[str, str],
+    new_frames: list[pd.DataFrame],
+    names: list[str],
+    reporters: Reporters,
+) -> _Remerged | None:
+    """The merge, the reporters and the records' segments of this ingest from the previous generation
+    (its articles, its merge memo, the segments that hold the touched stories) and the records just read
+    (``new_frames``), merging only the stories the changed files touch (``core.storing.remerge``).
+    Exactly what ``_merge`` and ``_reporters_and_counts`` over every record give; None when that cannot
+    be had this way (the name-order merges changed, the kept files changed order, something not as
+    expected): the caller merges every record. ``CacheError``: a file of the generation not as written."""
+    old_files = list(state["files"])
+    if [f for f in old_files if f in keep] != [n for n in names if n in keep]:
+        return None  # the kept files in another order: the input order of their records changed
+    old_rows = int(state["rows"]["records"])
+    old_bodies = store.read_bodies(str(state["generation"]), old_rows)
+    if old_bodies is None:
+        return None
+    new_counts: Counter[str] = Counter()
+    for frame in new_frames:
+        new_counts.update(frame["_file"].value_counts(sort=False).to_dict())
+    if not set(new_counts) <= set(shas):
+        return None  # records of a file the new state will not list
+    old_start = np.r_[0, np.cumsum(memo.file_records)].astype(np.int64)
+    old_place = {name: index for index, name in enumerate(old_files)}
+    position = {name: index for index, name in enumerate(names)}
+    file_counts = np.array(
+        [int(memo.file_records[old_place[n]]) if n in keep else int(new_counts.get(n, 0)) for n in names],
+        dtype=np.int64,
+    )
+    new_start = np.r_[0, np.cumsum(file_counts)].astype(np.int64)
+    # old record -> new position (records of kept files only): its file's new start plus its rank in it
+    kept_file = np.array([f in keep for f in old_files], dtype=bool)
+    shift = np.array(
+        [new_start[position[f]] - old_start[i] if kept_file[i] else 0 for i, f in enumerate(old_files)],
+        dtype=np.int64,
+    )
+    record_kept = np.repeat(kept_file, memo.file_records)
+    record_shift = np.repeat(shift, memo.file_records)
+
+    new_instants = [instants(frame["published_at"]) for frame in new_frames]
+    minutes = np.unique(np.concatenate([memo.record_instants[~record_kept], *new_instants]))
+    touched = np.unique(memo.record_stories[np.isin(memo.record_instants, minutes)])
+
+    segment_start = np.r_[0, np.cumsum([rows for _, rows in state["segments"]])].astype(np.int64)
+    if segment_start[-1] != old_rows:
+        return None
+    context = segment_context(reporters.fingerprint)
+    segments = plan_segments_by_counts(file_counts, names, shas, context)
+    old_keys = {key for key, _ in state["segments"]}
+    to_write = [segment for segment in segments if segment.key not in old_keys]
+    # the kept records of each segment to write: the old segments that hold them are read
+    files_written = np.zeros(len(names), dtype=bool)
+    for segment in to_write:
+        files_written |= (new_start[:-1] < segment.stop) & (new_start[1:] > segment.start)
+    kept_written = np.zeros(old_rows, dtype=bool)
+    for index in np.flatnonzero(files_written).tolist():
+        if names[index] in keep:
+            place = old_place[names[index]]
+            kept_written[old_start[place] : old_start[place + 1]] = True
+
+    store.check_segments(state)  # the segments not read below are checked too
+    old_articles, old_hashes = store.read_articles(state)
+    old_ids = old_articles["article_id"].to_numpy(dtype=object)
+    Piece = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
+    new_pieces: list[Piece] = [
+        (frame.assign(_old=np.full(len(frame), -1, dtype=np.int64)), body_hashes(frame["body"]), None)
+        for frame in new_frames
+    ]
+    frames: dict[int, pd.DataFrame] = {}
+    for _ in range(3):  # the touched stories, then those whose id a copy at a touched minute now takes
+        rows = np.flatnonzero(np.isin(memo.record_stories, touched) | kept_written)
+        wanted = {int(n) - 1 for n in np.searchsorted(segment_start, rows, side="right").tolist()} - set(frames)
+        frames.update(store.read_segments(state, wanted))
+        pieces: list[Piece] = []
+        for number, frame in sorted(frames.items()):
+            first, stop = int(segment_start[number]), int(segment_start[number + 1])
+            old = np.arange(first, stop, dtype=np.int64)
+            pieces.append((frame.assign(_old=old), old_bodies[first:stop], record_kept[first:stop]))
+        if not pieces + new_pieces:  # no story touched, none read (a page of no stories changed)
+            none = empty_frame().assign(_file=pd.Series(dtype="string"), _old=pd.Series(dtype=np.int64))
+            pieces = [(none, np.zeros(0, dtype=np.uint64), None)]
+        local, local_bodies = _in_input_order(pieces + new_pieces, names)
+        local_old = local["_old"].to_numpy(dtype=np.int64)
+        local_instants = instants(local["published_at"])
+        at_minute = np.flatnonzero(np.isin(local_instants, minutes))
+        minute_ids = _short_copy_ids(local.take(at_minute).reset_index(drop=True))
+        found = positions_in(pd.Series(pd.array(list(set(minute_ids)), dtype="string")), old_ids)
+        more = np.setdiff1d(found[found >= 0], touched)
+        if not len(more):
+            break
+        touched = np.union1d(touched, more)
+    else:
+        return None
+
+    # the records to merge: those of the touched stories (kept) and the records just read
+    in_touched = np.zeros(len(memo.story_winners), dtype=bool)
+    in_touched[touched] = True
+    is_new = local_old < 0
+    old_story = memo.record_stories[local_old[~is_new]]
+    in_touched_story = is_new.copy()
+    in_touched_story[~is_new] = in_touched[old_story]
+    chosen = np.flatnonzero(in_touched_story)
+    ids = np.empty(len(local), dtype=object)
+    ids[~is_new] = old_ids[old_story]
+    ids[at_minute] = minute_ids
+    if not np.isin(at_minute, chosen).all():
+        return None
+    # new positions of the local records, checked against those of the old records they are
+    codes, uniques = pd.factorize(local["_file"], sort=False)
+    local_place = np.array([position[u] for u in uniques], dtype=np.int64)[codes]
+    local_pos = new_start[local_place] + (np.arange(len(local), dtype=np.int64) - _run_starts(codes))
+    kept_local = ~is_new
+    if not np.array_equal(local_pos[kept_local], local_old[kept_local] + record_shift[local_old[kept_local]]):
+        return None
+
+    subset = local.drop(columns=["_file", "_old"]).take(chosen).reset_index(drop=True)
+    touched_articles, _, winners, subset_ids = _merge(subset, True, ids[chosen].tolist())
+    touched_story = positions_in(pd.Series(pd.array(subset_ids, dtype="string")), touched_articles["article_id"].to_numpy(dtype=object))
+
+    # the reporters: the name counts of every story, from the old counts and the touched stories
+    old_winners = memo.story_winners[touched]
+    winner_rows = {}
+    for number, frame in frames.items():
+        inside = old_winners[(old_winners >= segment_start[number]) & (old_winners < segment_start[number + 1])]
+        for position in inside.tolist():
+            winner_rows[position] = (frame["authors"].iat[position - segment_start[number]], frame["contacts"].iat[position - segment_start[number]])
+    if len(winner_rows) != len(old_winners):
+        return None
+    before = pd.DataFrame(
+        {"authors": [winner_rows[p][0] for p in old_winners.tolist()], "contacts": [winner_rows[p][1] for p in old_winners.tolist()]}
+    )
+    authors, contacts = Counter(memo.authors), Counter(memo.contacts)
+    authors.subtract(a for names_ in _aliased(before, reporters) for a in names_)
+    contacts.subtract(c for names_ in before["contacts"].tolist() for c in names_)
+    aliased = _aliased(touched_articles, reporters)
+    authors.update(a for names_ in aliased for a in names_)
+    contacts.update(c for names_ in touched_articles["contacts"].tolist() for c in names_)
+    if any(count < 0 for count in authors.values()) or any(count < 0 for count in contacts.values()):
+        return None
+    authors, contacts = +authors, +contacts
+    mapping = _name_mapping(authors, reporters)
+    if mapping != _name_mapping(memo.authors, reporters):
+        return None  # the name-order merges changed: stories anywhere may be rewritten
+    used = authors.keys() | contacts.keys()
+    name_merges = {v: c for v, c in mapping.items() if v in used}
+    if name_merges != state["reporter_merges"]:
+        return None
+    if mapping:
+        touched_articles = touched_articles.copy()
+        touched_articles["authors"] = _rewritten(aliased, mapping)
+        touched_articles["contacts"] = _rewritten([tuple(n) for n in touched_articles["contacts"].tolist()], mapping)
+
+    # the stories kept as they were, before the catalog changed their headlines
+    untouched = np.flatnonzero(~in_touched)
+    kept_winners = memo.story_winners[untouched]
+    if not record_kept[kept_winners].all():
+        return None
+    if len(memo.catalog_rows):
+        headline = old_articles["headline"].astype(object).to_numpy().copy()
+        headline[memo.catalog_rows] = memo.catalog_headlines
+        inferred = old_articles["headline_inferred"].to_numpy(dtype=bool).copy()
+        inferred[memo.catalog_rows] = memo.catalog_inferred
+        match = old_articles["headline_match"].to_numpy(dtype=np.float64).copy()
+        match[memo.catalog_rows] = memo.catalog_match
+        old_articles = old_articles.assign(
+            headline=pd.array(headline, dtype=old_articles["headline"].dtype),
+            headline_inferred=inferred,
+            headline_match=match,
+        )
+
+    # one order: newest first, undated last, ties by the input position of the winning copy
+    chosen_winners = chosen[winners]
+    stamps = np.r_[memo.record_instants[kept_winners], local_instants[chosen_winners]].astype(np.int64)
+    positions = np.r_[kept_winners + record_shift[kept_winners], local_pos[chosen_winners]].astype(np.int64)
+    undated = stamps == np.iinfo(np.int64).min
+    order = np.lexsort((positions, -np.where(undated, 0, stamps), undated))
+    source = np.r_[untouched, len(old_articles) + np.arange(len(touched_articles), dtype=np.int64)][order]
+    # the short text columns in one chunk each (the catalog takes and sets their rows); the text, read by
+    # nothing but the write, stays in its slices
+    articles = _one_chunk(conform(_rows_of(old_articles, touched_articles, source), fresh_lists=True), TEXT_COLUMNS)
+    bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
+
+    # this merge's memo and the records' body hashes, in the new records' order
+    total = int(new_start[-1])
+    final = np.empty(len(order), dtype=np.int64)
+    final[order] = np.arange(len(order), dtype=np.int64)
+    old_to_final = np.full(len(memo.story_winners), -1, dtype=np.int64)
+    old_to_final[untouched] = final[: len(untouched)]
+    record_instants = np.empty(total, dtype=np.int64)
+    record_stories = np.full(total, -1, dtype=np.int64)
+    record_bodies = np.zeros(total, dtype=np.uint64)
+    kept_records = np.flatnonzero(record_kept)
+    target = kept_records + record_shift[kept_records]
+    record_instants[target] = memo.record_instants[kept_records]
+    record_stories[target] = old_to_final[memo.record_stories[kept_records]]
+    record_bodies[target] = old_bodies[kept_records]
+    record_instants[local_pos] = local_instants
+    record_bodies[local_pos] = local_bodies
+    record_stories[local_pos[chosen]] = final[len(untouched) + touched_story]
+    if (record_stories < 0).any():
+        return None
+    new_memo = MergeMemo(
+        record_instants=record_instants,
+        record_stories=record_stories,
+        file_records=file_counts[np.array([n in shas for n in names], dtype=bool)],
+        story_winners=positions[order],
+        authors=authors,
+        contacts=contacts,
+        catalog_rows=np.zeros(0, dtype=np.int64),
+        catalog_headlines=[],
+        catalog_inferred=np.zeros(0, dtype=bool),
+        catalog_match=np.zeros(0, dtype=np.float64),
+    )
+    segment_records = {}
+    for segment in to_write:
+        first, last = np.searchsorted(local_pos, [segment.start, segment.stop])
+        if last - first != segment.rows:
+            return None
+        segment_records[segment.key] = local.iloc[int(first) : int(last)].drop(columns="_old")
+    return _Remerged(
+        articles=articles,
+        merged=total - len(articles),
+        name_merges=dict(state["reporter_merges"]),
+        bodies=bodies,
+        memo=new_memo,
+        segments=segments,
+        kept_segments=old_keys,
+        segment_records=segment_records,
+        record_bodies=record_bodies,
+        kept_from=np.where(source < len(old_articles), source, -1),
+        kept_hashes=old_hashes if old_hashes is not None and len(old_hashes) == len(old_articles) else None,
+        kept_catalog=memo.catalog_rows,
+    )
+
+
+def _content_hashes_after(
+    articles: pd.DataFrame, bodies: np.ndarray, remerged: _Remerged, catalog_rows: np.ndarray
+) -> np.ndarray:
+    """``content_hashes(articles, bodies)`` after an incremental merge: a kept story that the headline
+    catalog changed neither then nor now has its values of the previous generation, and its hash; the
+    others (merged again, or changed by either catalog match) are hashed."""
+    if remerged.kept_hashes is None:
+        return content_hashes(articles, bodies)
+    source = remerged.kept_from
+    again = source < 0
+    again[catalog_rows] = True
+    again |= np.isin(source, remerged.kept_catalog)
+    hashes = np.zeros(len(articles), dtype=np.uint64)
+    hashes[~again] = remerged.kept_hashes[source[~again]]
+    rows = np.flatnonzero(again)
+    if len(rows):
+        hashes[rows] = content_hashes(articles.take(rows).reset_index(drop=True), bodies[rows])
+    return hashes
 
 
 def _touched(
@@ -739,14 +1142,23 @@ def _catalog_memo(store: CacheStore, state: dict[str, Any]) -> CatalogMemo | Non
 
 
 def _write_derived_at_ingest(
-    store: CacheStore, generation: str, bodies: np.ndarray, memo: CatalogMemo | None
+    store: CacheStore,
+    generation: str,
+    bodies: np.ndarray,
+    memo: CatalogMemo | None,
+    merge: MergeMemo | None = None,
 ) -> None:
-    """Keep the records' body hashes and this catalog match's memo for the next ingest; what cannot be
-    written is computed again by it."""
+    """Keep the records' body hashes, this catalog match's memo and this merge's for the next ingest; what
+    cannot be written is computed again by it (a missing merge memo: every record is merged)."""
     try:
         store.write_bodies(generation, bodies)
         if memo is not None:
             store.write_catalog(generation, memo.tables())
+        if merge is not None:
+            store.write_merge(generation, merge.arrays())
+        else:  # none of this generation: none of an earlier one is used again either
+            for old in store.root.glob("merge-*.npz"):
+                old.unlink(missing_ok=True)
     except OSError:
         pass
 
@@ -798,11 +1210,12 @@ def _in_input_order(
     return records, np.concatenate(hashes).astype(np.uint64, copy=False)
 
 
-def _one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+def _one_chunk(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
     """``frame`` with each Arrow-backed text column in one chunk: joined once here, where Arrow's ``take``
-    (the merge takes rows several times) would join the chunks of a column again at every call."""
+    (the merge takes rows several times) would join the chunks of a column again at every call. Columns
+    in ``skip`` are left as they are."""
     joined = {}
-    for name in frame.columns:
+    for name in frame.columns.difference(list(skip), sort=False):
         array = frame[name].array
         chunked = getattr(array, "_pa_array", None)
         if isinstance(array, pd.arrays.ArrowStringArray) and isinstance(chunked, pa.ChunkedArray):
@@ -915,19 +1328,21 @@ def merge_duplicates(records: pd.DataFrame, *, fresh_lists: bool = False) -> tup
     ``fresh_lists=True``: the list cells of ``records`` are lists of ``str`` that the result may take
     over instead of copying (``ingest`` passes its own records).
     """
-    frame, merged, _ = _merge(records, fresh_lists)
+    frame, merged, _, _ = _merge(records, fresh_lists)
     return frame, merged
 
 
-def _merge(records: pd.DataFrame, fresh_lists: bool) -> tuple[pd.DataFrame, int, np.ndarray]:
-    """``merge_duplicates``, and the position in ``records`` of the copy that gave each row."""
+def _merge(
+    records: pd.DataFrame, fresh_lists: bool, ids: list[Any] | None = None
+) -> tuple[pd.DataFrame, int, np.ndarray, list[Any]]:
+    """``merge_duplicates``, the position in ``records`` of the copy that gave each row, and the id each
+    record merged under. ``ids``: those ids given (the short copies already given their longer copy's id,
+    ``_short_copy_ids``) instead of found here."""
     if records.empty:
-        return conform(records), 0, np.zeros(0, dtype=np.intp)
+        return conform(records), 0, np.zeros(0, dtype=np.intp), []
     frame = records.reset_index(drop=True).copy()
-    ids = frame["article_id"].astype(object).tolist()
-    short = np.flatnonzero((frame["truncated"] | (frame["word_count"] < 12)).to_numpy(dtype=bool))
-    if len(short):
-        _merge_short_copies(frame, ids, short.tolist())
+    if ids is None:
+        ids = _short_copy_ids(frame)
     frame["article_id"] = pd.array(ids, dtype="string")
     frame["_order"] = range(len(frame))
     counts = frame["article_id"].value_counts()
@@ -935,7 +1350,7 @@ def _merge(records: pd.DataFrame, fresh_lists: bool) -> tuple[pd.DataFrame, int,
     if not dup_ids:
         order = _newest_first_order(frame["published_at"])
         ordered = frame.drop(columns="_order").take(order).reset_index(drop=True)
-        return conform(ordered, fresh_lists=fresh_lists), 0, order
+        return conform(ordered, fresh_lists=fresh_lists), 0, order, ids
     # Rows are chosen and ordered on the small key columns; the frame itself (with every body) is then
     # taken once, in its final order.
     keys = frame[["article_id", "teaser", "truncated", "word_count", "_order"]].sort_values(
@@ -963,7 +1378,17 @@ def _merge(records: pd.DataFrame, fresh_lists: bool) -> tuple[pd.DataFrame, int,
     ]
     merged = len(frame) - len(winners)
     out = conform(winners.drop(columns="_order").reset_index(drop=True), fresh_lists=fresh_lists)
-    return out, merged, winner_rows
+    return out, merged, winner_rows, ids
+
+
+def _short_copy_ids(frame: pd.DataFrame) -> list[Any]:
+    """The ``article_id`` of each record of ``frame`` (index 0..n-1), a short copy's that of the longer copy
+    it opens (``_merge_short_copies``)."""
+    ids: list[Any] = frame["article_id"].astype(object).tolist()
+    short = np.flatnonzero((frame["truncated"] | (frame["word_count"] < 12)).to_numpy(dtype=bool))
+    if len(short):
+        _merge_short_copies(frame, ids, short.tolist())
+    return ids
 
 
 def _merge_short_copies(frame: pd.DataFrame, ids: list[Any], short: list[int]) -> None:
@@ -1011,7 +1436,11 @@ def name_order_merges(names: Iterable[str], reporters: Reporters) -> dict[str, s
 
     The spelling the aliases file names wins, then the more frequent one, then the alphabetically first.
     """
-    counts = Counter(names)
+    return _merges_of_counts(Counter(names), reporters)
+
+
+def _merges_of_counts(counts: Counter[str], reporters: Reporters) -> dict[str, str]:
+    """``name_order_merges`` of names occurring ``counts`` times."""
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for name in counts:
         words = tuple(sorted(name.lower().split()))
@@ -1031,9 +1460,13 @@ def name_order_merges(names: Iterable[str], reporters: Reporters) -> dict[str, s
 
 def apply_reporters(frame: pd.DataFrame, reporters: Reporters) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rewrite ``authors`` and ``contacts`` through the aliases and the name-order merges."""
-    if frame.empty:
-        return frame, {}
-    # Each distinct list of names is rewritten once (a collection has far fewer than it has stories).
+    out, merges, _, _ = _reporters_and_counts(frame, reporters)
+    return out, merges
+
+
+def _aliased(frame: pd.DataFrame, reporters: Reporters) -> list[tuple[str, ...]]:
+    """Each row's authors through the aliases (each distinct list once: a collection has far fewer than
+    it has stories)."""
     canonical: dict[tuple[str, ...], tuple[str, ...]] = {}
     aliased = []
     for authors in frame["authors"].tolist():
@@ -1042,17 +1475,34 @@ def apply_reporters(frame: pd.DataFrame, reporters: Reporters) -> tuple[pd.DataF
         if names is None:
             names = canonical[key] = tuple(reporters.canonical(a) for a in authors)
         aliased.append(names)
-    merges = name_order_merges((a for authors in aliased for a in authors), reporters)
-    explicit = {v: c for v, c in reporters.aliases.items() if v != c}
-    mapping = {**explicit, **merges}
+    return aliased
+
+
+def _reporters_and_counts(
+    frame: pd.DataFrame, reporters: Reporters
+) -> tuple[pd.DataFrame, dict[str, str], Counter[str], Counter[str]]:
+    """``apply_reporters``, and how often each aliased author name and each contact name occurs (what
+    the name-order merges and the merges reported are made of; ``core.storing.remerge``)."""
+    if frame.empty:
+        return frame, {}, Counter(), Counter()
+    aliased = _aliased(frame, reporters)
+    counts = Counter(a for authors in aliased for a in authors)
+    contacts = [tuple(names) for names in frame["contacts"].tolist()]
+    contact_counts = Counter(c for names in contacts for c in names)
+    mapping = _name_mapping(counts, reporters)
     if not mapping:
-        return frame, {}
+        return frame, {}, counts, contact_counts
     out = frame.copy()
     out["authors"] = _rewritten(aliased, mapping)
-    contacts = [tuple(names) for names in frame["contacts"].tolist()]
     out["contacts"] = _rewritten(contacts, mapping)
-    used = {a for names in canonical.values() for a in names} | {c for names in set(contacts) for c in names}
-    return out, {v: c for v, c in mapping.items() if v in used}
+    used = counts.keys() | contact_counts.keys()
+    return out, {v: c for v, c in mapping.items() if v in used}, counts, contact_counts
+
+
+def _name_mapping(counts: Counter[str], reporters: Reporters) -> dict[str, str]:
+    """Every name rewritten: the aliases, then the name-order merges of names occurring ``counts`` times."""
+    explicit = {v: c for v, c in reporters.aliases.items() if v != c}
+    return {**explicit, **_merges_of_counts(counts, reporters)}
 
 
 def _rewritten(rows: list[tuple[str, ...]], mapping: dict[str, str]) -> list[list[str]]:

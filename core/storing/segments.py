@@ -80,22 +80,32 @@ def plan_segments(
     numbers = segment_numbers(names)
     position = {name: index for index, name in enumerate(names)}
     codes, uniques = pd.factorize(files, sort=False)
-    file_segment = numbers[np.array([position[name] for name in uniques], dtype=np.int64)]
-    of_row = file_segment[codes]
+    places = np.array([position[name] for name in uniques], dtype=np.int64)
+    of_row = numbers[places][codes]
     if len(of_row) > 1 and (np.diff(of_row) < 0).any():
         raise ValueError("records not in input order")
-    bounds = np.flatnonzero(np.diff(of_row)) + 1
-    starts = [0, *bounds.tolist()]
-    stops = [*bounds.tolist(), len(of_row)]
+    counts = np.bincount(places[codes], minlength=len(names))
+    return plan_segments_by_counts(counts, names, sha256, context)
+
+
+def plan_segments_by_counts(
+    counts: Sequence[int] | np.ndarray, names: Sequence[str], sha256: Mapping[str, str], context: str
+) -> list[Segment]:
+    """``plan_segments`` of records in input order given by the number of records of each of ``names``."""
+    if not len(names):
+        return []
+    numbers = segment_numbers(names)
+    rows_of = np.bincount(numbers, weights=np.asarray(counts, dtype=np.int64), minlength=int(numbers[-1]) + 1)
     members: dict[int, list[str]] = {}
-    for name in names:
-        members.setdefault(int(numbers[position[name]]), []).append(name)
-    segments = []
-    for start, stop in zip(starts, stops, strict=True):
-        number = int(of_row[start])
-        key = segment_key([(name, sha256.get(name, "")) for name in members[number]], context)
-        segments.append(Segment(key, start, stop))
+    for name, number in zip(names, numbers.tolist(), strict=True):
+        members.setdefault(number, []).append(name)
+    segments, start = [], 0
+    for number, rows in enumerate(rows_of.astype(np.int64).tolist()):
+        if rows:
+            key = segment_key([(name, sha256.get(name, "")) for name in members[number]], context)
+            segments.append(Segment(key, start, start + rows))
+            start += rows
     return segments
 
 
-__all__ = ["SEGMENT_FILES", "Segment", "plan_segments", "segment_key", "segment_numbers"]
+__all__ = ["SEGMENT_FILES", "Segment", "plan_segments", "plan_segments_by_counts", "segment_key", "segment_numbers"]
