@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -933,18 +933,7 @@ class CacheStore:
     def write_merge(self, generation: str, arrays: Mapping[str, np.ndarray]) -> None:
         """Write the merge memo of ``generation`` (temporary file and rename), then remove those of other
         generations. Only under the exclusive lock."""
-        path = self.merge_path(generation)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, allow_pickle=False, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        for old in self.root.glob("merge-*.npz"):
-            if old.name != path.name:
-                old.unlink(missing_ok=True)
+        self._write_numpy(self.merge_path(generation), "merge-*.npz", lambda h: np.savez(h, allow_pickle=False, **arrays))
 
     def catalog_path(self, generation: str, part: str) -> Path:
         """One of the files of the generation's catalog memo (``core.storing.rematch``)."""
@@ -996,16 +985,21 @@ class CacheStore:
     def write_bodies(self, generation: str, hashes: np.ndarray) -> None:
         """Write the records' body hashes of ``generation`` (temporary file and rename), then remove those
         of other generations. Only under the exclusive lock."""
-        path = self.bodies_path(generation)
+        values = np.ascontiguousarray(hashes, dtype=np.uint64)
+        self._write_numpy(self.bodies_path(generation), "bodies-*.npy", lambda h: np.save(h, values, allow_pickle=False))
+
+    def _write_numpy(self, path: Path, pattern: str, write: Callable[[IO[bytes]], None]) -> None:
+        """``write`` into a temporary file renamed to ``path``, then remove the files of ``pattern`` (those
+        of other generations)."""
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.save(handle, np.ascontiguousarray(hashes, dtype=np.uint64), allow_pickle=False)
+                write(handle)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        for old in self.root.glob("bodies-*.npy"):
+        for old in self.root.glob(pattern):
             if old.name != path.name:
                 old.unlink(missing_ok=True)
 

@@ -725,10 +725,6 @@ def _memo_of(
         story_winners=np.asarray(winners, dtype=np.int64),
         authors=authors,
         contacts=contacts,
-        catalog_rows=np.zeros(0, dtype=np.int64),
-        catalog_headlines=[],
-        catalog_inferred=np.zeros(0, dtype=bool),
-        catalog_match=np.zeros(0, dtype=np.float64),
     )
 
 
@@ -973,10 +969,6 @@ def _incremental_merge(
         story_winners=positions[order],
         authors=authors,
         contacts=contacts,
-        catalog_rows=np.zeros(0, dtype=np.int64),
-        catalog_headlines=[],
-        catalog_inferred=np.zeros(0, dtype=bool),
-        catalog_match=np.zeros(0, dtype=np.float64),
     )
     segment_records = {}
     for segment in to_write:

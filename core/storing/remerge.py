@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -85,10 +85,11 @@ class MergeMemo:
     story_winners: np.ndarray
     authors: Counter[str]
     contacts: Counter[str]
-    catalog_rows: np.ndarray
-    catalog_headlines: list[str]
-    catalog_inferred: np.ndarray
-    catalog_match: np.ndarray
+    # what the headline catalog overwrote (none until ``apply_headline_catalog`` fills them in)
+    catalog_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    catalog_headlines: list[str] = field(default_factory=list)
+    catalog_inferred: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    catalog_match: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
 
     def arrays(self) -> dict[str, np.ndarray]:
         data, offsets = _pack(self.catalog_headlines)
