@@ -69,14 +69,14 @@ def test_a_warm_open_lists_the_inputs_once(
     cache = tmp_path / "cache"
     open_collection([pages], cache_dir=cache)
     calls: list[object] = []
-    real = files.expand_inputs
+    real = files.input_names
 
     def counted(inputs: object) -> object:
         calls.append(inputs)
         return real(inputs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest_module, "expand_inputs", counted)
-    monkeypatch.setattr(files, "expand_inputs", counted)
+    monkeypatch.setattr(ingest_module, "input_names", counted)
+    monkeypatch.setattr(files, "input_names", counted)  # expand_inputs and inputs_fingerprint list through it
     warm = open_collection([pages], cache_dir=cache)
     assert warm.corpus.from_cache
     assert len(calls) == 1
