@@ -37,6 +37,8 @@ from core.storing.cache import CacheStore, atomic_write_bytes
 DERIVED_VERSION = "1"
 T = TypeVar("T")
 _DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow|coded-[0-9a-f]{1,64}\.arrow|counts-[0-9a-f]{1,64}\.json)")
+#: a themes key as it may appear in a file name (``Collection.themes_key``: hex digits)
+_THEMES_KEY = re.compile(r"[0-9a-f]{1,64}")
 #: the fields of ``Coded`` stored as arrays (the rest, ``names``, ``themes`` and ``name_codes``, are lists)
 _CODED_ARRAYS = tuple(
     f.name for f in dataclasses.fields(Coded) if f.name not in ("names", "name_codes", "themes")
@@ -199,7 +201,7 @@ class DerivedFiles:
         memberships (``themes_key``, ``Collection.themes_key``): read from
         ``derived-<generation>.coded-<themes_key>.arrow``, memory-mapped (the arrays are views of the
         file: no copy, pages shared with every process that maps it), else computed and stored."""
-        if self.folder is None or not re.fullmatch(r"[0-9a-f]{1,64}", themes_key):
+        if self.folder is None or not _THEMES_KEY.fullmatch(themes_key):
             return compute()
         path = self.path(f"coded-{themes_key}.arrow")
         try:
@@ -221,7 +223,7 @@ class DerivedFiles:
         """Stories per value of each list filter over the whole frame (``analytics.option_counts``), which
         depend on the theme memberships too (``themes_key``): read from
         ``derived-<generation>.counts-<themes_key>.json``, else computed and stored."""
-        if not re.fullmatch(r"[0-9a-f]{1,64}", themes_key):
+        if not _THEMES_KEY.fullmatch(themes_key):
             return compute()
 
         def decode(stored: dict[str, Any]) -> dict[str, dict[str, int]] | None:
