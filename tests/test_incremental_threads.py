@@ -33,7 +33,8 @@ def edited(frame: pd.DataFrame, rng: random.Random, edits: int, links: Links) ->
     (ties and new best matches), a body cut (a best match lost), the bodies of the best matches of one
     related headline cut, a headline written, Related lines added (known and new texts) or dropped, a
     story removed, a story added (a copy under a new id)."""
-    frame = frame.copy()
+    # Python lists, which cells can be set to one by one (an Arrow list column takes whole columns)
+    frame = frame.assign(related=pd.Series(frame["related"].tolist(), index=frame.index, dtype=object))
     texts = sorted({str(t) for lines in frame["related"] for t in lines})
     for number in range(edits):
         kind = rng.randrange(8)

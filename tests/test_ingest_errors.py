@@ -18,6 +18,7 @@ import pytest
 
 import core.storing.ingest
 from core.config import Reporters
+from core.storing.frame import conform
 from core.storing.ingest import Corpus, ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -64,8 +65,8 @@ def assert_others_read(corpus: Corpus, culprit: Path, folder: Path, tmp_path: Pa
     rest = tmp_path / "rest"
     shutil.copytree(folder, rest, ignore=shutil.ignore_patterns(culprit.name))
     expected = run([rest], tmp_path / "cache-rest", workers=1).articles
-    moved = corpus.articles.assign(sources=[[s.replace(str(folder), str(rest)) for s in lst]
-                                            for lst in corpus.articles["sources"]])
+    moved = conform(corpus.articles.assign(sources=[[s.replace(str(folder), str(rest)) for s in lst]
+                                                    for lst in corpus.articles["sources"]]))
     pd.testing.assert_frame_equal(moved, expected)
 
 

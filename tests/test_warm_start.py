@@ -181,5 +181,5 @@ def test_the_text_in_memory_path_gives_the_same_collection(
     assert in_memory.corpus.from_cache and in_memory.corpus.hashes is None
     assert in_memory.index.how == "reused"
     for column in ("article_id", "headline", "body", "photo_caption", "authors", "sources"):
-        assert in_memory.articles[column].astype(object).tolist() == mapped.articles[column].astype(object).tolist()
+        assert in_memory.articles[column].tolist() == mapped.articles[column].tolist()
     assert _answers(in_memory) == _answers(mapped)

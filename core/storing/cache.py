@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 from core.config import DATA_DIR
 from core.errors import CacheError
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, ROLES, holdable
-from core.storing.frame import as_list, conform, empty_frame
+from core.storing.frame import ARROW_LIST, ARROW_LIST_COLUMNS, as_list, conform, empty_frame, plain_metadata
 from core.storing.parts import (
     PARTS,
     Deferred,
@@ -155,7 +155,7 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        frame.to_parquet(tmp, index=False, compression="zstd")
+        pq.write_table(plain_metadata(pa.Table.from_pandas(frame, preserve_index=False)), tmp, compression="zstd")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -173,8 +173,10 @@ def _read_frame(
     rows: int | None = None,
     files: Collection[str] | None = None,
     skip: Collection[str] = (),
+    arrow_lists: Collection[str] = (),
 ) -> tuple[pd.DataFrame, bool]:
-    """The frame, and whether every list column came back as lists of ``str`` (no nulls anywhere).
+    """The frame, and whether every list column came back as lists of ``str`` (no nulls anywhere); the
+    list columns named in ``arrow_lists`` stay Arrow lists when they hold lists of ``str`` only.
 
     With ``schema`` (column -> dtype of ``core.model.COLUMNS``) the file must have exactly those columns,
     of Arrow types that are those dtypes, no null where a story always has a value, ``rows`` rows and, with
@@ -184,7 +186,7 @@ def _read_frame(
     table = _read_table(path, schema, rows, skip)
     if schema is not None and files is not None:
         _check_files(path, table, files)
-    return _table_frame(table)
+    return _table_frame(table, arrow_lists)
 
 
 def _read_table(
@@ -290,16 +292,22 @@ def _python_lists(column: pa.ChunkedArray, shared: bool) -> list[Any]:
     return [items[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _table_frame(table: pa.Table) -> tuple[pd.DataFrame, bool]:
-    """A checked table as a frame (list columns as Python lists), and whether every list column held
-    lists of ``str`` only."""
+def _table_frame(table: pa.Table, arrow_lists: Collection[str] = ()) -> tuple[pd.DataFrame, bool]:
+    """A checked table as a frame (list columns as Python lists, but those named in ``arrow_lists``: kept
+    as Arrow lists, ``ARROW_LIST``), and whether every list column held lists of ``str`` only."""
     names = [name for name in LIST_COLUMNS if name in table.column_names]
     clean = all(_only_strings(table.column(name)) for name in names)
-    lists = {name: _python_lists(table.column(name), name in SHARED_VALUES) for name in names}
+    lists: dict[str, Any] = {}
+    for name in names:
+        column = table.column(name)
+        if name in arrow_lists and clean and column.null_count == 0:
+            lists[name] = pd.arrays.ArrowExtensionArray(column.cast(ARROW_LIST.pyarrow_dtype))
+        else:
+            lists[name] = pd.Series(_python_lists(column, name in SHARED_VALUES), dtype=object).array
     table = table.drop_columns(names)
     frame = table.to_pandas()
     for name, values in lists.items():
-        frame[name] = pd.Series(values, index=frame.index, dtype=object)
+        frame[name] = pd.Series(values, index=frame.index)
     return frame, clean
 
 
@@ -863,7 +871,9 @@ class CacheStore:
         generation, rows = state["generation"], state["rows"]["articles"]
         in_memory = text_in_memory()
         text = open_text(self.text_path(generation), rows, mapped=not in_memory)
-        frame, clean = _read_frame(self.articles_path(generation), ARTICLE_FILE_COLUMNS, rows)
+        frame, clean = _read_frame(
+            self.articles_path(generation), ARTICLE_FILE_COLUMNS, rows, arrow_lists=ARROW_LIST_COLUMNS
+        )
         frame = attach_text(frame, text, list(COLUMNS))
         # lists just built are not copied again
         return conform(frame, fresh_lists=clean), None if in_memory else hashes_of(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -24,6 +25,15 @@ from core.model import (
 )
 
 TIME_DTYPE = pd.DatetimeTZDtype("ns", BEIJING)
+#: A list column held as Arrow lists of strings instead of Python lists (``ARROW_LIST_COLUMNS``). Read cell
+#: by cell (``iloc``, ``tolist``, ``to_dict``, iteration) a cell is a ``list`` of ``str``, as in a column of
+#: Python lists; whole-column NumPy conversions (``to_numpy``, ``astype(object)``) give arrays instead,
+#: which ``as_list`` reads the same.
+ARROW_LIST = pd.ArrowDtype(pa.list_(pa.string()))
+#: The list columns every article frame holds as ``ARROW_LIST`` (``conform``): shown one story at a time,
+#: exported or read once at ingest, never counted, so a warm start reads them as they are in the file
+#: instead of making a million Python lists of each (0.4 GB and 2 s at 1,000,000 stories).
+ARROW_LIST_COLUMNS: tuple[str, ...] = ("related", "coverage_links", "sources")
 
 
 def empty_frame() -> pd.DataFrame:
@@ -54,6 +64,8 @@ def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
         column = frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index)
         if name == "published_at":
             column = _nanosecond_times(column)
+        elif name in ARROW_LIST_COLUMNS:
+            column = _arrow_lists(column, fresh_lists and name in frame)
         elif name in LIST_COLUMNS:
             if not (fresh_lists and name in frame):
                 column = column.map(as_list)
@@ -62,6 +74,33 @@ def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
             column = column.astype(dtype)
         out[name] = column
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _arrow_lists(column: pd.Series, fresh: bool) -> pd.Series:
+    """A list column as ``ARROW_LIST`` (kept when it is one already); ``fresh``: its cells are lists of
+    ``str`` (else each is read with ``as_list``)."""
+    if column.dtype == ARROW_LIST:
+        return column
+    values = column.tolist() if fresh else [as_list(value) for value in column.tolist()]
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, ARROW_LIST.pyarrow_dtype)), index=column.index)
+
+
+def plain_metadata(table: pa.Table) -> pa.Table:
+    """``table`` (from ``pa.Table.from_pandas``) with its ``ARROW_LIST`` columns described in the pandas
+    metadata as columns of Python lists: the dtype name pandas writes for them
+    (``list<item: string>[pyarrow]``) is one ``pandas.read_parquet`` cannot read back. The data is the
+    same either way."""
+    meta = table.schema.metadata or {}
+    if b"pandas" not in meta:
+        return table
+    pandas_meta = json.loads(meta[b"pandas"])
+    changed = False
+    for column in pandas_meta.get("columns", []):
+        if column.get("numpy_type") == str(ARROW_LIST):
+            column["numpy_type"], changed = "object", True
+    if not changed:
+        return table
+    return table.replace_schema_metadata({**meta, b"pandas": json.dumps(pandas_meta).encode()})
 
 
 def _nanosecond_times(column: pd.Series) -> pd.Series:
