@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.config import Reporters
-from core.parsing.report import PageReport
+from core.parsing.report import PageReport, ReportColumns
 from core.storing.cache import CacheStore, cache_key, read_frame
 from core.storing.ingest import Corpus, ingest
 from core.storing.parts import PARTS, FileTable, part_rows, part_table, read_part, write_part
@@ -577,3 +577,52 @@ def test_a_cache_of_a_previous_format_is_rebuilt_quietly(tmp_path: Path, older: 
     corpus = run(folder, cache)
     assert not corpus.from_cache and corpus.cache_warnings == []
     assert run(folder, cache).from_cache
+
+
+def _columns_of(corpus: Corpus) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    return corpus.report.page_frame(), corpus.report.unknown_frame(), corpus.report.warnings
+
+
+def _assert_same_columns(corpus: Corpus, clean: Corpus) -> None:
+    pages, unknown, warnings = _columns_of(corpus)
+    expected = ReportColumns.of(clean.report.pages)
+    pd.testing.assert_frame_equal(pages, expected.pages)
+    pd.testing.assert_frame_equal(unknown, expected.unknown)
+    assert warnings == expected.warnings
+
+
+def test_the_report_tables_of_a_warm_start_read_no_page_report(tmp_path: Path) -> None:
+    """The Data page's tables (one row per page, the unknown lines, the warnings) come from the reports
+    part by column: the same values as the page reports of a clean ingest, no ``PageReport`` made."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    clean = run(folder, cache)
+    (folder / "unknown.txt").write_text("Plain words that are no part of any story\n" * 3, encoding="utf-8")
+    clean = run(folder, cache)
+    assert len(clean.report.unknown_lines()) >= 3 and clean.report.warnings  # something to compare
+    warm = run(folder, cache)
+    assert warm.from_cache and not warm.report.loaded
+    _assert_same_columns(warm, clean)
+    pages = warm.report.page_frame()
+    assert pages["source"].tolist() == [page.source for page in clean.report.pages]
+    assert not warm.report.loaded and warm.cache_warnings == []
+
+
+@pytest.mark.parametrize(
+    "edit", sorted(name for name, (part, _, found) in PART_EDITS.items() if part == "reports" and found == "read")
+)
+def test_report_tables_from_a_part_not_as_written_are_read_from_the_pages(tmp_path: Path, edit: str) -> None:
+    """A reports part whose values are wrong gives the Data page's tables from the pages instead, with the
+    one warning the page reports give, never a value of the damaged file."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    run(folder, cache)
+    store = store_of(folder, cache)
+    part, change, _ = PART_EDITS[edit]
+    path = _edit_part(store, part, change, lambda name: str(folder / name))
+    corpus = run(folder, cache)
+    clean = run(folder, tmp_path / "clean")
+    assert corpus.from_cache and corpus.cache_warnings == []
+    _assert_same_columns(corpus, clean)
+    assert len(corpus.cache_warnings) == 1 and path.name in corpus.cache_warnings[0]
+    assert "read from the pages instead" in corpus.cache_warnings[0] and not path.exists()

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from core.model import ROLES
 
 
@@ -95,6 +97,71 @@ class ReportSummary:
     errors: tuple[str, ...]
 
 
+#: The columns of ``CorpusReport.page_frame``: one row per page, in page order.
+PAGE_FRAME_COLUMNS = ("source", "shape", "stories", "lines", "unknown", "warnings", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportColumns:
+    """What a table of the page reports shows, as columns (a cache reads them from its reports part without
+    making a ``PageReport`` per page): ``pages`` (``PAGE_FRAME_COLUMNS``: counts of unknown lines and of
+    warnings, the error or None), ``unknown`` (``source``, ``line``, ``text``: every unknown line) and
+    ``warnings``, all in page order. A page without an error has None in ``error``."""
+
+    pages: pd.DataFrame
+    unknown: pd.DataFrame
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, pages: list[PageReport]) -> ReportColumns:
+        frame = pd.DataFrame(
+            [
+                (p.source, p.shape, p.stories, p.lines, p.roles.get("unknown", 0), len(p.warnings), p.error)
+                for p in pages
+            ],
+            columns=list(PAGE_FRAME_COLUMNS),
+        )
+        unknown = pd.DataFrame(
+            [(p.source, n, t) for p in pages for n, t in p.unknown], columns=["source", "line", "text"]
+        )
+        return cls.typed(frame, unknown, [w for p in pages for w in p.warnings])
+
+    @classmethod
+    def typed(cls, pages: pd.DataFrame, unknown: pd.DataFrame, warnings: list[str]) -> ReportColumns:
+        """The columns with the dtypes every ``ReportColumns`` has (counts ``int64``, texts ``object``)."""
+        pages = _page_dtypes(pages)
+        errors = [error if isinstance(error, str) else None for error in pages["error"].tolist()]
+        pages["error"] = pd.Series(errors, index=pages.index, dtype=object)
+        return cls(pages, _unknown_dtypes(unknown), warnings)
+
+    def __add__(self, other: ReportColumns) -> ReportColumns:
+        if not len(other.pages):
+            return self
+        return ReportColumns.typed(
+            pd.concat([self.pages, other.pages], ignore_index=True),
+            pd.concat([self.unknown, other.unknown], ignore_index=True),
+            [*self.warnings, *other.warnings],
+        )
+
+
+def _page_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(
+        {
+            "source": object,
+            "shape": object,
+            "stories": "int64",
+            "lines": "int64",
+            "unknown": "int64",
+            "warnings": "int64",
+            "error": object,
+        }
+    )
+
+
+def _unknown_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({"source": object, "line": "int64", "text": object})
+
+
 class CorpusReport:
     """All page reports of one ingest, plus what de-duplication merged.
 
@@ -103,7 +170,17 @@ class CorpusReport:
     needs them (``pages``, ``warnings``, ``unknown_lines``). Once read, everything comes from ``pages``.
     """
 
-    __slots__ = ("_extra", "_load", "_lock", "_pages", "_summary", "duplicates_merged", "reporter_merges")
+    __slots__ = (
+        "_columns",
+        "_extra",
+        "_load",
+        "_lock",
+        "_pages",
+        "_read_columns",
+        "_summary",
+        "duplicates_merged",
+        "reporter_merges",
+    )
 
     def __init__(
         self,
@@ -115,6 +192,8 @@ class CorpusReport:
         self._load: Callable[[], list[PageReport]] | None = None
         self._summary: ReportSummary | None = None
         self._extra: list[PageReport] = []
+        self._read_columns: Callable[[], ReportColumns | None] | None = None
+        self._columns: ReportColumns | None = None
         self._lock = threading.Lock()
         self.duplicates_merged = duplicates_merged
         self.reporter_merges: dict[str, str] = {} if reporter_merges is None else reporter_merges
@@ -127,11 +206,15 @@ class CorpusReport:
         extra: list[PageReport],
         duplicates_merged: int = 0,
         reporter_merges: dict[str, str] | None = None,
+        columns: Callable[[], ReportColumns | None] | None = None,
     ) -> CorpusReport:
         """A report whose pages are ``load()`` followed by ``extra``, read the first time they are used;
-        ``summary`` describes what ``load()`` gives."""
+        ``summary`` describes what ``load()`` gives. ``columns()``, when given, reads what ``load()`` would
+        give as ``ReportColumns`` (``page_frame``, ``unknown_frame`` and ``warnings`` then read no page
+        report); None from it: read the pages instead."""
         report = cls(None, duplicates_merged, reporter_merges)
         report._pages, report._load, report._summary, report._extra = None, load, summary, list(extra)
+        report._read_columns = columns
         return report
 
     @property
@@ -163,7 +246,33 @@ class CorpusReport:
 
     @property
     def warnings(self) -> list[str]:
+        columns = self._columns_read()
+        if columns is not None:
+            return list(columns.warnings)
         return [w for p in self.pages for w in p.warnings]
+
+    def _columns_read(self) -> ReportColumns | None:
+        """The report as columns, when the pages are not in memory and ``deferred``'s ``columns`` gives
+        them (read once); else None."""
+        if self._pages is not None:
+            return None
+        with self._lock:
+            if self._columns is None and self._read_columns is not None and self._pages is None:
+                read, self._read_columns = self._read_columns, None
+                stored = read()
+                if stored is not None:
+                    self._columns = stored + ReportColumns.of(self._extra)
+            return self._columns
+
+    def page_frame(self) -> pd.DataFrame:
+        """One row per page (``PAGE_FRAME_COLUMNS``), in page order."""
+        columns = self._columns_read()
+        return (columns or ReportColumns.of(self.pages)).pages
+
+    def unknown_frame(self) -> pd.DataFrame:
+        """Every unknown line (``source``, ``line``, ``text``), in page order."""
+        columns = self._columns_read()
+        return (columns or ReportColumns.of(self.pages)).unknown
 
     def line_accounting(self) -> dict[str, Any]:
         summary = self._summary

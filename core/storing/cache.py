@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 from core.config import DATA_DIR
 from core.errors import CacheError
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, ROLES, holdable
+from core.parsing.report import ReportColumns
 from core.storing.frame import ARROW_LIST, ARROW_LIST_COLUMNS, as_list, conform, empty_frame, plain_metadata
 from core.storing.parts import (
     PARTS,
@@ -640,6 +641,63 @@ def _reports(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, 
     return {name: grouped[name][0] for name in files}
 
 
+#: The columns of the reports part ``report_columns`` reads.
+_REPORT_COLUMNS = ["file", "source", "shape", "stories", "lines", "roles", "unknown", "warnings", "error"]
+
+
+def report_columns(path: Path, opened: pq.ParquetFile, names: Sequence[str]) -> ReportColumns | None:
+    """What the reports part says of the pages ``names`` (in that order), read by column: no
+    ``PageReport`` per page. None when the part stores its texts as bytes or does not hold each of
+    ``names`` once (the page reports are read instead); ``CacheError`` when a value is not as written
+    (an empty cell, a negative count)."""
+    try:
+        table = opened.read(columns=_REPORT_COLUMNS)
+    except (OSError, pa.ArrowException) as error:
+        raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
+    if not pa.types.is_string(table.schema.field("file").type):
+        return None
+    unknown = pc.list_flatten(table.column("unknown"))
+    warnings = pc.list_flatten(table.column("warnings"))
+    roles = [pc.struct_field(table.column("roles"), role) for role in ROLES]
+    cells = [table.column(name) for name in _REPORT_COLUMNS if name != "error"]
+    cells += [*roles, pc.struct_field(unknown, "line"), pc.struct_field(unknown, "text"), warnings]
+    if any(cell.null_count for cell in cells):
+        raise _bad_part(path, "an empty cell")
+    counts = [table.column("stories"), table.column("lines"), *roles, pc.struct_field(unknown, "line")]
+    if any(len(count) and pc.min(count).as_py() < 0 for count in counts):
+        raise _bad_part(path, "a negative count")
+    files = pd.Index(table.column("file").to_pylist())
+    if not files.is_unique:
+        raise _bad_part(path, "not one report for each file of the files table")
+    order = files.get_indexer(list(names))
+    if (order < 0).any():
+        return None
+    table = table.take(pa.array(order))
+    unknown_list = table.column("unknown")
+    sources = table.column("source")
+    pages = pd.DataFrame(
+        {
+            "source": sources.to_pylist(),
+            "shape": table.column("shape").to_pylist(),
+            "stories": table.column("stories").to_numpy(),
+            "lines": table.column("lines").to_numpy(),
+            "unknown": pc.struct_field(table.column("roles"), "unknown").to_numpy(),
+            "warnings": pc.list_value_length(table.column("warnings")).to_numpy(),
+            "error": table.column("error").to_pylist(),
+        }
+    )
+    flat = pc.list_flatten(unknown_list)
+    lines = pd.DataFrame(
+        {
+            "source": pc.take(sources, pc.list_parent_indices(unknown_list)).to_pylist(),
+            "line": pc.struct_field(flat, "line").to_numpy(),
+            "text": pc.struct_field(flat, "text").to_pylist(),
+        },
+        columns=["source", "line", "text"],
+    )
+    return ReportColumns.typed(pages, lines, pc.list_flatten(table.column("warnings")).to_pylist())
+
+
 def _headlines(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
     """The headline-list lines of each file that has some, as ``[line, text]`` pairs. Checked by column
     (a collection has lines by the ten thousand, and a dict per line cost ten times more)."""
@@ -838,6 +896,7 @@ class CacheStore:
             **state,
             "files": files,
             "reports": LazySection(lambda: _reports(*opened["reports"], files)),
+            "report_columns": lambda names: report_columns(*opened["reports"], names),
             "headlines": LazySection(lambda: _headlines(*opened["headlines"], files)),
             "listings": LazySection(lambda: _listings(*opened["listings"], files)),
             "listing_rows": Deferred(lambda: _listing_rows(*opened["listing-rows"])),

@@ -28,7 +28,7 @@ from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
 from core.parsing import parse_page
-from core.parsing.report import CorpusReport, PageReport, ReportSummary
+from core.parsing.report import CorpusReport, PageReport, ReportColumns, ReportSummary
 from core.reading.files import input_names, printable_name, read_page
 from core.reading.stream import ByteProgress, hash_file, parse_large_page, stream_threshold
 from core.storing.cache import (
@@ -1081,6 +1081,13 @@ def _cached_corpus(
             "reports",
         )
 
+    def columns() -> ReportColumns | None:
+        read = state.get("report_columns")
+        try:
+            return None if read is None else read(names)
+        except CacheError:
+            return None  # the page reports are read instead, and say what is wrong (``part``)
+
     summary = state["summary"]
     errors = summary["errors"]
     report = CorpusReport.deferred(
@@ -1095,6 +1102,7 @@ def _cached_corpus(
         error_pages,
         duplicates_merged=state["duplicates_merged"],
         reporter_merges=dict(state["reporter_merges"]),
+        columns=columns,
     )
     headlines = Deferred(
         lambda: part(lambda: _headline_frame(state["headlines"], names), lambda fresh: fresh.headlines, "headlines")

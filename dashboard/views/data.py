@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import numpy as np
@@ -25,11 +26,13 @@ RESULTS_KEY = "_upload_results"  # what the last upload did, shown on the run af
 UPLOADER_KEY = "_uploader_generation"
 
 
-def show_upload_results(results: list[UploadResult] | None, read: set[str]) -> None:
+def show_upload_results(results: list[UploadResult] | None, sources: Callable[[], Iterable[str]]) -> None:
     """Which files were added, which were there already and which were refused, each with its reason.
-    ``read`` are the files the collection in use was read from (to say whether it holds the new ones)."""
+    ``sources()`` are the files the collection in use was read from (to say whether it holds the new ones:
+    asked only when there are results)."""
     if not results:
         return
+    read = set(sources())
     added = [r for r in results if r.status == "added"]
     same = [r for r in results if r.status == "unchanged"]
     if added:
@@ -190,7 +193,7 @@ else:
             ask_reread()  # the next run reads the data again, with the new pages
         st.rerun()
     show_upload_results(
-        st.session_state.pop(RESULTS_KEY, None), {page.source for page in corpus.report.pages}
+        st.session_state.pop(RESULTS_KEY, None), lambda: corpus.report.page_frame()["source"].tolist()
     )
 
 st.subheader("Parse report of the collection", anchor=False)
@@ -211,19 +214,17 @@ st.dataframe(
 
 
 def report_pages() -> pd.DataFrame:
+    pages = corpus.report.page_frame()
     return pd.DataFrame(
-        [
-            {
-                "file": names.file(page.source),
-                "shape": page.shape,
-                "stories": page.stories,
-                "lines": page.lines,
-                "unknown": page.roles.get("unknown", 0),
-                "warnings": len(page.warnings),
-                "error": names.text(page.error) if page.error else "",
-            }
-            for page in corpus.report.pages
-        ],
+        {
+            "file": [names.file(source) for source in pages["source"].tolist()],
+            "shape": pages["shape"],
+            "stories": pages["stories"],
+            "lines": pages["lines"],
+            "unknown": pages["unknown"],
+            "warnings": pages["warnings"],
+            "error": [names.text(error) if isinstance(error, str) else "" for error in pages["error"].tolist()],
+        },
         columns=["file", "shape", "stories", "lines", "unknown", "warnings", "error"],
     )
 
@@ -262,13 +263,17 @@ if len(listings):
                 "article_id": st.column_config.TextColumn("Matched story"),
             },
         )
+
+
+def unknown_lines() -> pd.DataFrame:
+    lines = corpus.report.unknown_frame()
+    return lines.assign(source=[names.file(source) for source in lines["source"].tolist()])
+
+
 unknown = remember(
     collection,
     ("unknown_lines", names.key),
-    lambda: pd.DataFrame(
-        [{**line, "source": names.file(line["source"])} for line in corpus.report.unknown_lines()],
-        columns=["source", "line", "text"],
-    ),
+    unknown_lines,
 )
 with st.expander(f"Unknown lines ({accounting['unknown']:,})"):
     if unknown.empty:
