@@ -36,8 +36,11 @@ QUERIES = [
 
 
 @contextmanager
-def _low_thresholds(floor: int = 2, share: float = 0.0, rare: int = 100) -> Iterator[None]:
+def _low_thresholds(
+    floor: int = 2, share: float = 0.0, rare: int = 100, room: float = 1 / 32
+) -> Iterator[None]:
     with (
+        mock.patch.object(search, "POSTINGS_ROOM", room),
         mock.patch.object(search, "POSTINGS_FLOOR", floor),
         mock.patch.object(search, "POSTINGS_SHARE", share),
         mock.patch.object(search, "MAX_RARE_EXPANSIONS", rare),
@@ -116,14 +119,17 @@ _EDITS = st.lists(
 
 
 @settings(max_examples=15)
-@given(_STORIES, _EDITS, _EDITS)
+@given(_STORIES, _EDITS, _EDITS, st.sampled_from([0.0, 1.0]))
 def test_stored_bitmaps_stay_exact_through_incremental_updates(
     stories: list[tuple[str, str, str | None]],
     first: list[tuple[str, tuple[str, str, str | None]]],
     second: list[tuple[str, tuple[str, str, str | None]]],
+    room: float,
 ) -> None:
+    """With no room to spare (each update grows the bitmaps it touches) and with room for as many
+    documents again (the bitmaps change in place)."""
     ids = [f"id{i:03d}" for i in range(len(stories))]
-    with tempfile.TemporaryDirectory() as tmp, _low_thresholds():
+    with tempfile.TemporaryDirectory() as tmp, _low_thresholds(room=room):
         folder = Path(tmp)
         index = _open(_frame(stories, ids), folder)
         assert index.how == "built"
