@@ -915,7 +915,8 @@ def _update_postings(db: sqlite3.Connection, pairs: Sequence[tuple[str, int]], s
     the documents removed (docid < ``start``) and inserted (docid >= ``start``). Each term's count moves
     by its inserted less its removed documents (a term left in none is dropped); each stored bitmap
     clears the bits of its removed documents and sets those of its inserted ones: in place when it has
-    room for the new docids, else written again grown (with ``POSTINGS_ROOM``). A term that becomes common gets no bitmap until the index is built again: FTS5 answers it."""
+    room for the new docids, else written again grown (with ``POSTINGS_ROOM``). A term that becomes
+    common gets no bitmap until the index is built again: FTS5 answers it."""
     if not pairs:
         return
     counts: dict[str, int] = defaultdict(int)
@@ -927,7 +928,10 @@ def _update_postings(db: sqlite3.Connection, pairs: Sequence[tuple[str, int]], s
         "INSERT INTO terms(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
         ((term, change) for term, change in counts.items() if change),
     )
-    db.execute("DELETE FROM terms WHERE df <= 0")
+    # a term left in no document goes, with its bitmap (now empty) if it has one
+    fewer = [(term,) for term, change in counts.items() if change < 0]
+    db.executemany("DELETE FROM terms WHERE term = ? AND df <= 0", fewer)
+    db.executemany("DELETE FROM postings WHERE term = ? AND term NOT IN (SELECT term FROM terms)", fewer)
     top = max(doc for _, doc in pairs)
     stored = [
         (rowid, term) for rowid, term in db.execute("SELECT rowid, term FROM postings") if term in by_term
@@ -952,8 +956,6 @@ def _update_postings(db: sqlite3.Connection, pairs: Sequence[tuple[str, int]], s
         for doc in inserted:
             grown[doc >> 3] |= 0x80 >> (doc & 7)
         db.execute("UPDATE postings SET docs = ? WHERE rowid = ?", (grown.tobytes(), rowid))
-    # a stored term left in no document (its bitmap now empty) goes with its count
-    db.execute("DELETE FROM postings WHERE term NOT IN (SELECT term FROM terms)")
 
 
 # -- highlights and snippets ----------------------------------------------------------------------
