@@ -230,3 +230,28 @@ def test_small_collections_store_no_bitmap(tmp_path: Path) -> None:
             "china": 50,
             "trade": 50,
         }
+
+
+def test_a_term_the_tokenizer_would_not_read_back_is_left_to_fts5(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored term is asked of FTS5 as a quoted string, which FTS5 tokenises again: a term that would
+    not come back as itself gets no bitmap, and a prefix with such a rare expansion is FTS5's prefix."""
+    real = search.tokenize
+
+    def odd(word: str) -> list[str]:
+        return ["chin"] if word in ("china", "banks") else real(word)
+
+    monkeypatch.setattr(search, "tokenize", odd)
+    index, _ = _known_index(tmp_path)
+    assert index._stored_terms() == {"bank", "trade"}
+    asked: list[str] = []
+    match = SearchIndex._match_rowids
+
+    def spy(self: SearchIndex, expression: str) -> np.ndarray:
+        asked.append(expression)
+        return match(self, expression)
+
+    monkeypatch.setattr(SearchIndex, "_match_rowids", spy)
+    assert np.flatnonzero(index.mask("bank*")).tolist() == [0, 1, 2]
+    assert asked == ['"bank" *']

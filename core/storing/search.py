@@ -324,6 +324,8 @@ class SearchIndex:
         rare = [found for found in expansions if found not in stored]
         if not common or len(rare) > MAX_RARE_EXPANSIONS:
             return None
+        if any(tokenize(found) != [found] for found in rare):  # a quoted term must look up itself
+            return None
         mask = self._bitmap_mask(common)
         if rare:
             mask[self._match_rowids(" OR ".join(_quoted(found) for found in rare))] = True
@@ -720,7 +722,8 @@ def _bitmap_bytes(top: int) -> int:
 def _fill_postings(db: sqlite3.Connection, documents: int) -> None:
     """Fill ``terms`` (every term with its document count, from an fts5vocab 'row' table) and
     ``postings`` (the docids of the terms of at least ``postings_threshold`` documents, asked of FTS5).
-    A term whose MATCH does not select exactly its counted documents gets no bitmap (FTS5 answers it)."""
+    A term that the tokenizer would not read back as itself, or whose MATCH does not select exactly its
+    counted documents, gets no bitmap (FTS5 answers it)."""
     db.execute("CREATE VIRTUAL TABLE temp.vocab_rows USING fts5vocab(main, docs, row)")
     try:
         db.execute("INSERT INTO terms(term, df) SELECT term, doc FROM temp.vocab_rows")
@@ -730,6 +733,8 @@ def _fill_postings(db: sqlite3.Connection, documents: int) -> None:
         "SELECT term, df FROM terms WHERE df >= ? ORDER BY term", (postings_threshold(documents),)
     ).fetchall()
     for term, df in common:
+        if tokenize(term) != [term]:
+            continue
         (joined,) = db.execute(
             "SELECT group_concat(rowid) FROM docs WHERE docs MATCH ?", (_quoted(term),)
         ).fetchone()
