@@ -26,10 +26,22 @@ import pandas as pd
 
 from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
 
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 TOKENIZER = "unicode61 remove_diacritics 2"
 #: FTS5's default 'automerge' (segments merged when this many are on one level), set back after a build
 AUTOMERGE = 4
+
+#: A term's documents are stored as a bitmap (table ``postings``) when at least this share of the documents,
+#: and at least ``POSTINGS_FLOOR`` of them, hold it: a common word or a prefix over common words is then
+#: read as one blob instead of walking its doclist (``-china`` at 1,000,000 stories: 531,276 documents).
+POSTINGS_SHARE = 0.01
+POSTINGS_FLOOR = 5_000
+#: Room left at the end of each bitmap for the docids of later updates (a share of the docids): an update
+#: then changes a few bytes in place (SQLite's incremental blob I/O) instead of writing every touched
+#: bitmap again (125 KB each at 1,000,000 stories).
+POSTINGS_ROOM = 1 / 32
+#: A prefix with more expansions than this that have no stored bitmap is asked of FTS5 as a plain prefix.
+MAX_RARE_EXPANSIONS = 100
 
 #: Theme membership lookup for ``theme:``: slug -> set of article ids, None for an unknown theme.
 ThemeLookup = Callable[[str], set[str] | None]
@@ -160,6 +172,11 @@ class SearchIndex:
         self._theme_cache: dict[str, tuple[set[str], np.ndarray]] = {}
         self._all_rows: frozenset[int] | None = None
         self.row_of_doc = row_of_doc
+        #: read the stored bitmaps of common terms (False: every term is asked of FTS5, as before them)
+        self.use_postings = True
+        self._postings: frozenset[str] | None = None
+        self._doc_of_row: np.ndarray | None = None
+        self._identity = False
         #: how the index was obtained: "memory", "reused", "updated" or "built"
         self.how = "memory"
         #: documents written into the index by this open (all rows for a build, the changed for an update)
@@ -250,7 +267,10 @@ class SearchIndex:
         return set(self._term_rowids(term).tolist())
 
     def _term_rowids(self, term: Term) -> np.ndarray:
-        expression = match_expression(term)
+        return self._match_rowids(match_expression(term))
+
+    def _match_rowids(self, expression: str) -> np.ndarray:
+        """The rows of the documents an FTS5 MATCH expression selects."""
         # One comma-separated string from SQLite instead of a Python tuple per row: half the time for a
         # common word (50,000 rows).
         with self._lock:
@@ -258,6 +278,92 @@ class SearchIndex:
                 "SELECT group_concat(rowid) FROM docs WHERE docs MATCH ?", (expression,)
             ).fetchone()
         return self._rows(_joined_ints(joined, np.intp))
+
+    def _term_mask(self, term: Term) -> np.ndarray:
+        """``_rows_mask(_term_rowids(term))``, from the stored bitmaps when the term (or, for a prefix, some
+        of its expansions) has one."""
+        if self.use_postings and not term.is_phrase:
+            stored = self._stored_mask(term)
+            if stored is not None:
+                return stored
+        return self._rows_mask(self._term_rowids(term))
+
+    def _stored_terms(self) -> frozenset[str]:
+        """The terms with a stored bitmap (none for an index without the table)."""
+        if self._postings is None:
+            with self._lock:
+                try:
+                    found = self._db.execute("SELECT term FROM postings").fetchall()
+                except sqlite3.OperationalError:
+                    found = []
+            self._postings = frozenset(term for (term,) in found)
+        return self._postings
+
+    def _stored_mask(self, term: Term) -> np.ndarray | None:
+        """The rows of a word or prefix from the stored bitmaps, or None when they do not answer it (then
+        FTS5 does): a word without a bitmap, a prefix none of whose expansions has one or with more than
+        ``MAX_RARE_EXPANSIONS`` expansions without one. A prefix's expansions come from the ``terms``
+        table; those without a bitmap are asked of FTS5 as one OR of quoted terms."""
+        stored = self._stored_terms()
+        if not stored:
+            return None
+        tokens = tokenize(term.words[0])
+        if len(tokens) != 1:  # no token or several (a phrase to FTS5): its own way
+            return None
+        token = tokens[0]
+        if not term.prefix:
+            return self._bitmap_mask([token]) if token in stored else None
+        with self._lock:
+            expansions = [
+                found
+                for (found,) in self._db.execute(
+                    "SELECT term FROM terms WHERE term >= ? AND term < ?", (token, token + "\U0010ffff")
+                )
+            ]
+        common = [found for found in expansions if found in stored]
+        rare = [found for found in expansions if found not in stored]
+        if not common or len(rare) > MAX_RARE_EXPANSIONS:
+            return None
+        if any(tokenize(found) != [found] for found in rare):  # a quoted term must look up itself
+            return None
+        mask = self._bitmap_mask(common)
+        if rare:
+            mask[self._match_rowids(" OR ".join(_quoted(found) for found in rare))] = True
+        return mask
+
+    def _bitmap_mask(self, terms: Sequence[str]) -> np.ndarray:
+        """The rows whose documents hold any of ``terms`` (each with a stored bitmap), OR-ed packed."""
+        marks = ", ".join("?" * len(terms))
+        with self._lock:
+            blobs = [
+                np.frombuffer(blob, dtype=np.uint8)
+                for (blob,) in self._db.execute(f"SELECT docs FROM postings WHERE term IN ({marks})", terms)
+            ]
+        documents = len(self.frame) if self.row_of_doc is None else len(self.row_of_doc)
+        packed = np.zeros((documents + 7) // 8, dtype=np.uint8)
+        for blob in blobs:
+            size = min(len(blob), len(packed))
+            packed[:size] |= blob[:size]
+        bits = np.unpackbits(packed, count=documents).view(bool)
+        doc_of_row = self._docs_of_rows()
+        if doc_of_row is None:
+            return bits
+        mask: np.ndarray = bits[doc_of_row]
+        return mask
+
+    def _docs_of_rows(self) -> np.ndarray | None:
+        """Row -> docid (the inverse of ``row_of_doc``), or None when docid ``i`` is row ``i``."""
+        if self.row_of_doc is None:
+            return None
+        if self._doc_of_row is None:
+            placed = np.flatnonzero(self.row_of_doc >= 0)
+            doc_of_row = np.zeros(len(self.frame), dtype=np.intp)
+            doc_of_row[self.row_of_doc[placed]] = placed
+            self._doc_of_row = doc_of_row
+            self._identity = len(placed) == len(self.row_of_doc) and bool(
+                np.array_equal(doc_of_row, np.arange(len(doc_of_row)))
+            )
+        return None if self._identity else self._doc_of_row
 
     def bm25(self, terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
         """How well each story matches any of ``terms``, as the index ranks it: FTS5's BM25 over the
@@ -464,7 +570,7 @@ class SearchIndex:
         """``evaluate`` over boolean arrays instead of sets of rows: the same rows, found faster when
         they are many (``-china`` is 45,000 rows of 100,000)."""
         if isinstance(node, Term):
-            return self._rows_mask(self._term_rowids(node))
+            return self._term_mask(node)
         if isinstance(node, Field):
             return self.field_mask(node, themes)
         if isinstance(node, Not):
@@ -508,6 +614,39 @@ def match_expression(term: Term) -> str:
     return expression + " *" if term.prefix else expression
 
 
+_TOKENS: dict[str, list[str]] = {}
+_TOKENS_LOCK = threading.Lock()
+_TOKENS_DB: list[sqlite3.Connection] = []
+
+
+def tokenize(word: str) -> list[str]:
+    """The tokens FTS5 makes of ``word`` with the index's ``TOKENIZER`` (in a small in-memory FTS5 table,
+    made once): the terms a MATCH of the word looks up. Kept for the last 10,000 words asked."""
+    tokens = _TOKENS.get(word)
+    if tokens is not None:
+        return tokens
+    with _TOKENS_LOCK:
+        if not _TOKENS_DB:
+            db = sqlite3.connect(":memory:", check_same_thread=False)
+            db.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{TOKENIZER}')")
+            db.execute("CREATE VIRTUAL TABLE tv USING fts5vocab(t, instance)")
+            _TOKENS_DB.append(db)
+        db = _TOKENS_DB[0]
+        with db:
+            db.execute("DELETE FROM t")
+            db.execute("INSERT INTO t(rowid, x) VALUES (1, ?)", (word,))
+            tokens = [term for (term,) in db.execute("SELECT term FROM tv ORDER BY offset")]
+        if len(_TOKENS) >= 10_000:
+            _TOKENS.clear()
+        _TOKENS[word] = tokens
+    return tokens
+
+
+def _quoted(token: str) -> str:
+    """A token of the index as an FTS5 string (a ``"`` doubled; the tokenizer makes none)."""
+    return '"' + token.replace('"', '""') + '"'
+
+
 #: How an ``agency`` value lists several wires (``"Bloomberg, Reuters"``), as ``str.split`` reads it.
 _WIRE_SPLIT = re.compile(r",\s*")
 
@@ -520,7 +659,16 @@ _SCHEMA = (
     "CREATE TABLE docmap(docid INTEGER PRIMARY KEY, article_id TEXT NOT NULL, hash INTEGER NOT NULL,"
     " dup INTEGER NOT NULL)",
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # every indexed term and how many documents hold it: the expansions of a prefix
+    "CREATE TABLE terms(term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID",
+    # the documents of each common term (``POSTINGS_SHARE``): a bitmap over docids (``np.packbits``)
+    "CREATE TABLE postings(term TEXT PRIMARY KEY, docs BLOB NOT NULL)",
 )
+
+
+def postings_threshold(documents: int) -> int:
+    """The document frequency from which a term's documents are stored as a bitmap."""
+    return max(POSTINGS_FLOOR, int(np.ceil(POSTINGS_SHARE * documents)))
 
 
 def _documents(
@@ -563,6 +711,39 @@ def _fill(db: sqlite3.Connection, frame: pd.DataFrame, keys: pd.DataFrame | None
             )
         db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
         db.execute(f"INSERT INTO docs(docs, rank) VALUES ('automerge', {AUTOMERGE})")
+        _fill_postings(db, len(frame))
+
+
+def _bitmap_bytes(top: int) -> int:
+    """The bytes of a bitmap of docids 0..``top`` with ``POSTINGS_ROOM`` to spare."""
+    return (top + 1 + int((top + 1) * POSTINGS_ROOM)) // 8 + 1
+
+
+def _fill_postings(db: sqlite3.Connection, documents: int) -> None:
+    """Fill ``terms`` (every term with its document count, from an fts5vocab 'row' table) and
+    ``postings`` (the docids of the terms of at least ``postings_threshold`` documents, asked of FTS5).
+    A term that the tokenizer would not read back as itself, or whose MATCH does not select exactly its
+    counted documents, gets no bitmap (FTS5 answers it)."""
+    db.execute("CREATE VIRTUAL TABLE temp.vocab_rows USING fts5vocab(main, docs, row)")
+    try:
+        db.execute("INSERT INTO terms(term, df) SELECT term, doc FROM temp.vocab_rows")
+    finally:
+        db.execute("DROP TABLE temp.vocab_rows")
+    common = db.execute(
+        "SELECT term, df FROM terms WHERE df >= ? ORDER BY term", (postings_threshold(documents),)
+    ).fetchall()
+    for term, df in common:
+        if tokenize(term) != [term]:
+            continue
+        (joined,) = db.execute(
+            "SELECT group_concat(rowid) FROM docs WHERE docs MATCH ?", (_quoted(term),)
+        ).fetchone()
+        docids = _joined_ints(joined, np.intp)
+        if len(docids) != df:
+            continue
+        bits = np.zeros(_bitmap_bytes(max(documents, int(docids.max()) + 1) - 1) * 8, dtype=bool)
+        bits[docids] = True
+        db.execute("INSERT INTO postings(term, docs) VALUES (?, ?)", (term, np.packbits(bits).tobytes()))
 
 
 def _set_meta(db: sqlite3.Connection, fingerprint: str) -> None:
@@ -675,7 +856,9 @@ def _update_from_previous(
     new_docids = np.arange(start, start + len(changed), dtype=np.int64)
     db = sqlite3.connect(tmp)
     try:
+        delta = _term_changes(db, gone, _documents(frame, changed, new_docids))
         with db:  # one transaction: the copy is complete or not renamed into place
+            _update_postings(db, delta, start)
             db.executemany("DELETE FROM docs WHERE rowid = ?", ((int(d),) for d in gone))
             db.executemany("DELETE FROM docmap WHERE docid = ?", ((int(d),) for d in gone))
             db.executemany(
@@ -703,6 +886,81 @@ def _update_from_previous(
     all_docids[changed] = new_docids
     previous_fingerprint = previous.name[len("fts-") : -len(".sqlite")]
     return _row_of_doc(all_docids, joined["row"].to_numpy()), changed, previous_fingerprint
+
+
+def _term_changes(
+    db: sqlite3.Connection, gone: np.ndarray, added: Iterable[tuple[int, str, str, str]]
+) -> list[tuple[str, int]]:
+    """The distinct (term, docid) pairs of the documents ``gone`` (still in ``docs``) and of the documents
+    ``added`` (docid, headline, body, caption), tokenised by FTS5 itself: both go into a temporary FTS5
+    table with the index's tokenizer, read back through an fts5vocab 'instance' table over it."""
+    db.execute(f"CREATE VIRTUAL TABLE temp.delta USING fts5(headline, body, caption, tokenize='{TOKENIZER}')")
+    db.execute("CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(temp, delta, instance)")
+    try:
+        with db:
+            db.executemany(
+                "INSERT INTO temp.delta(rowid, headline, body, caption)"
+                " SELECT rowid, headline, body, caption FROM main.docs WHERE rowid = ?",
+                ((int(d),) for d in gone),
+            )
+            db.executemany(
+                "INSERT INTO temp.delta(rowid, headline, body, caption) VALUES (?, ?, ?, ?)", added
+            )
+        pairs: list[tuple[str, int]] = db.execute(
+            "SELECT DISTINCT term, doc FROM temp.delta_vocab"
+        ).fetchall()
+    finally:
+        db.execute("DROP TABLE temp.delta_vocab")
+        db.execute("DROP TABLE temp.delta")
+    return pairs
+
+
+def _update_postings(db: sqlite3.Connection, pairs: Sequence[tuple[str, int]], start: int) -> None:
+    """Keep ``terms`` and ``postings`` exact through an update: ``pairs`` are the (term, docid) pairs of
+    the documents removed (docid < ``start``) and inserted (docid >= ``start``). Each term's count moves
+    by its inserted less its removed documents (a term left in none is dropped); each stored bitmap
+    clears the bits of its removed documents and sets those of its inserted ones: in place when it has
+    room for the new docids, else written again grown (with ``POSTINGS_ROOM``). A term that becomes
+    common gets no bitmap until the index is built again: FTS5 answers it."""
+    if not pairs:
+        return
+    counts: dict[str, int] = defaultdict(int)
+    by_term: dict[str, list[int]] = defaultdict(list)
+    for term, doc in pairs:
+        counts[term] += 1 if doc >= start else -1
+        by_term[term].append(doc)
+    db.executemany(
+        "INSERT INTO terms(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+        ((term, change) for term, change in counts.items() if change),
+    )
+    # a term left in no document goes, with its bitmap (now empty) if it has one
+    fewer = [(term,) for term, change in counts.items() if change < 0]
+    db.executemany("DELETE FROM terms WHERE term = ? AND df <= 0", fewer)
+    db.executemany("DELETE FROM postings WHERE term = ? AND term NOT IN (SELECT term FROM terms)", fewer)
+    top = max(doc for _, doc in pairs)
+    stored = [
+        (rowid, term) for rowid, term in db.execute("SELECT rowid, term FROM postings") if term in by_term
+    ]
+    if not db.in_transaction:  # the blob writes belong to the caller's transaction
+        db.execute("BEGIN")
+    for rowid, term in stored:
+        docids = np.asarray(by_term[term], dtype=np.int64)
+        removed, inserted = docids[docids < start].tolist(), docids[docids >= start].tolist()
+        with db.blobopen("postings", "docs", rowid) as blob:
+            if top >> 3 < len(blob):  # room for every docid: the few bytes in place
+                for doc in removed:
+                    blob[doc >> 3] &= ~(0x80 >> (doc & 7)) & 0xFF
+                for doc in inserted:
+                    blob[doc >> 3] |= 0x80 >> (doc & 7)
+                continue
+            packed = np.frombuffer(blob.read(), dtype=np.uint8)
+        grown = np.zeros(_bitmap_bytes(top), dtype=np.uint8)
+        grown[: len(packed)] = packed
+        for doc in removed:
+            grown[doc >> 3] &= ~(0x80 >> (doc & 7)) & 0xFF
+        for doc in inserted:
+            grown[doc >> 3] |= 0x80 >> (doc & 7)
+        db.execute("UPDATE postings SET docs = ? WHERE rowid = ?", (grown.tobytes(), rowid))
 
 
 # -- highlights and snippets ----------------------------------------------------------------------
