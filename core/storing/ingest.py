@@ -40,7 +40,14 @@ from core.storing.cache import (
     text_in_memory,
 )
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
-from core.storing.frame import articles_to_frame, conform, empty_frame, isin_mask, positions_in
+from core.storing.frame import (
+    articles_to_frame,
+    conform,
+    empty_frame,
+    isin_mask,
+    positions_in,
+    with_arrow_lists,
+)
 from core.storing.heap import paused_gc
 from core.storing.parts import Deferred
 from core.storing.rematch import CatalogMemo, rematch
@@ -604,6 +611,7 @@ def _ingest(
         new_memo.catalog_rows, new_memo.catalog_headlines, new_memo.catalog_inferred, new_memo.catalog_match = (
             catalog_changes(before_catalog, articles)
         )
+    articles = with_arrow_lists(articles)  # the contacts rewritten above are Python lists again
     report = CorpusReport(
         pages=[pages[n] for n in names] + error_pages, duplicates_merged=merged, reporter_merges=name_merges
     )
