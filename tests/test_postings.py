@@ -180,14 +180,7 @@ def test_a_prefix_reads_common_expansions_and_asks_fts5_for_the_rare(
 ) -> None:
     index, _ = _known_index(tmp_path)
     assert index._stored_terms() == {"bank", "china", "trade"}
-    asked: list[str] = []
-    real = SearchIndex._match_rowids
-
-    def spy(self: SearchIndex, expression: str) -> np.ndarray:
-        asked.append(expression)
-        return real(self, expression)
-
-    monkeypatch.setattr(SearchIndex, "_match_rowids", spy)
+    asked = _asked_of_fts5(monkeypatch)
     assert np.flatnonzero(index.mask("bank*")).tolist() == [0, 1, 2]
     assert asked == ['"bankers" OR "banking" OR "banks"']
     asked.clear()
@@ -245,6 +238,13 @@ def test_a_term_the_tokenizer_would_not_read_back_is_left_to_fts5(
     monkeypatch.setattr(search, "tokenize", odd)
     index, _ = _known_index(tmp_path)
     assert index._stored_terms() == {"bank", "trade"}
+    asked = _asked_of_fts5(monkeypatch)
+    assert np.flatnonzero(index.mask("bank*")).tolist() == [0, 1, 2]
+    assert asked == ['"bank" *']
+
+
+def _asked_of_fts5(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The MATCH expressions the index asks FTS5 from now on (appended as they are asked)."""
     asked: list[str] = []
     match = SearchIndex._match_rowids
 
@@ -253,5 +253,4 @@ def test_a_term_the_tokenizer_would_not_read_back_is_left_to_fts5(
         return match(self, expression)
 
     monkeypatch.setattr(SearchIndex, "_match_rowids", spy)
-    assert np.flatnonzero(index.mask("bank*")).tolist() == [0, 1, 2]
-    assert asked == ['"bank" *']
+    return asked
