@@ -114,25 +114,12 @@ class ReportColumns:
 
     @classmethod
     def of(cls, pages: list[PageReport]) -> ReportColumns:
-        frame = pd.DataFrame(
-            [
-                (p.source, p.shape, p.stories, p.lines, p.roles.get("unknown", 0), len(p.warnings), p.error)
-                for p in pages
-            ],
-            columns=list(PAGE_FRAME_COLUMNS),
-        )
-        unknown = pd.DataFrame(
-            [(p.source, n, t) for p in pages for n, t in p.unknown], columns=["source", "line", "text"]
-        )
-        return cls.typed(frame, unknown, [w for p in pages for w in p.warnings])
+        return cls(page_table(pages), unknown_table(pages), [w for p in pages for w in p.warnings])
 
     @classmethod
     def typed(cls, pages: pd.DataFrame, unknown: pd.DataFrame, warnings: list[str]) -> ReportColumns:
         """The columns with the dtypes every ``ReportColumns`` has (counts ``int64``, texts ``object``)."""
-        pages = _page_dtypes(pages)
-        errors = [error if isinstance(error, str) else None for error in pages["error"].tolist()]
-        pages["error"] = pd.Series(errors, index=pages.index, dtype=object)
-        return cls(pages, _unknown_dtypes(unknown), warnings)
+        return cls(_typed_pages(pages), _typed_unknown(unknown), warnings)
 
     def __add__(self, other: ReportColumns) -> ReportColumns:
         if not len(other.pages):
@@ -144,8 +131,28 @@ class ReportColumns:
         )
 
 
-def _page_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype(
+def page_table(pages: list[PageReport]) -> pd.DataFrame:
+    """``ReportColumns.pages`` of ``pages``."""
+    return _typed_pages(
+        pd.DataFrame(
+            [
+                (p.source, p.shape, p.stories, p.lines, p.roles.get("unknown", 0), len(p.warnings), p.error)
+                for p in pages
+            ],
+            columns=list(PAGE_FRAME_COLUMNS),
+        )
+    )
+
+
+def unknown_table(pages: list[PageReport]) -> pd.DataFrame:
+    """``ReportColumns.unknown`` of ``pages``."""
+    return _typed_unknown(
+        pd.DataFrame([(p.source, n, t) for p in pages for n, t in p.unknown], columns=["source", "line", "text"])
+    )
+
+
+def _typed_pages(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype(
         {
             "source": object,
             "shape": object,
@@ -156,9 +163,12 @@ def _page_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
             "error": object,
         }
     )
+    errors = [error if isinstance(error, str) else None for error in frame["error"].tolist()]
+    frame["error"] = pd.Series(errors, index=frame.index, dtype=object)
+    return frame
 
 
-def _unknown_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+def _typed_unknown(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({"source": object, "line": "int64", "text": object})
 
 
@@ -267,12 +277,12 @@ class CorpusReport:
     def page_frame(self) -> pd.DataFrame:
         """One row per page (``PAGE_FRAME_COLUMNS``), in page order."""
         columns = self._columns_read()
-        return (columns or ReportColumns.of(self.pages)).pages
+        return columns.pages if columns is not None else page_table(self.pages)
 
     def unknown_frame(self) -> pd.DataFrame:
         """Every unknown line (``source``, ``line``, ``text``), in page order."""
         columns = self._columns_read()
-        return (columns or ReportColumns.of(self.pages)).unknown
+        return columns.unknown if columns is not None else unknown_table(self.pages)
 
     def line_accounting(self) -> dict[str, Any]:
         summary = self._summary
