@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from core.analysing.query import Term
 from core.model import COLUMNS, LIST_COLUMNS
-from core.storing.frame import frame_to_json_records, plain_metadata
+from core.storing.frame import arrow_table, frame_to_json_records
 from core.storing.search import fold, kwic, term_pattern
 
 #: Export formats: name -> (file suffix, MIME type).
@@ -167,7 +167,7 @@ def _write_parquet(
                 table_part = pd.concat([table_part, added.reset_index(drop=True)], axis=1)
             if writer is None:
                 schema = _arrow_schema(list(table_part.columns))
-                first = plain_metadata(pa.Table.from_pandas(table_part, schema=schema, preserve_index=False))
+                first = arrow_table(table_part, schema)
                 writer = pq.ParquetWriter(out, first.schema)
                 writer.write_table(first)
             else:

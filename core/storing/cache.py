@@ -49,7 +49,7 @@ from core.config import DATA_DIR
 from core.errors import CacheError
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, ROLES, holdable
 from core.parsing.report import ReportColumns
-from core.storing.frame import ARROW_LIST, ARROW_LIST_COLUMNS, as_list, conform, empty_frame, plain_metadata
+from core.storing.frame import ARROW_LIST, ARROW_LIST_COLUMNS, arrow_table, as_list, conform, empty_frame
 from core.storing.parts import (
     PARTS,
     Deferred,
@@ -156,7 +156,7 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        pq.write_table(plain_metadata(pa.Table.from_pandas(frame, preserve_index=False)), tmp, compression="zstd")
+        pq.write_table(arrow_table(frame), tmp, compression="zstd")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

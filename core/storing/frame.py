@@ -92,11 +92,12 @@ def _arrow_lists(column: pd.Series, fresh: bool) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, ARROW_LIST.pyarrow_dtype)), index=column.index)
 
 
-def plain_metadata(table: pa.Table) -> pa.Table:
-    """``table`` (from ``pa.Table.from_pandas``) with its ``ARROW_LIST`` columns described in the pandas
-    metadata as columns of Python lists: the dtype name pandas writes for them
-    (``list<item: string>[pyarrow]``) is one ``pandas.read_parquet`` cannot read back. The data is the
-    same either way."""
+def arrow_table(frame: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
+    """``frame`` as an Arrow table to write (``pa.Table.from_pandas``, no index), its ``ARROW_LIST``
+    columns described in the pandas metadata as columns of Python lists: the dtype name pandas writes for
+    them (``list<item: string>[pyarrow]``) is one ``pandas.read_parquet`` cannot read back. The data is
+    the same either way."""
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     meta = table.schema.metadata or {}
     if b"pandas" not in meta:
         return table
