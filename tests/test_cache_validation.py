@@ -324,18 +324,24 @@ def _edit_part(store: CacheStore, part: str, edit: PartEdit, key_of: Callable[[s
     return path
 
 
+def _damaged(tmp_path: Path, edit: str) -> tuple[Path, Path, Path]:
+    """The inputs, the cache folder after one ingest, and the part file of that cache rewritten through
+    ``PART_EDITS[edit]``."""
+    folder = make_inputs(tmp_path)
+    cache = tmp_path / "cache"
+    run(folder, cache)
+    part, change, _ = PART_EDITS[edit]
+    return folder, cache, _edit_part(store_of(folder, cache), part, change, lambda name: str(folder / name))
+
+
 @pytest.mark.parametrize(("edit", "changed"), alternately(sorted(PART_EDITS)))
 def test_a_part_file_not_as_written_is_never_used(tmp_path: Path, edit: str, changed: bool) -> None:
     """A part file of the wrong schema is found at the start: one warning and a rebuild. One whose values
     are wrong is found when it is read: at once by an incremental ingest (which reuses it), else when
     the corpus first uses it: one warning, the values read from the pages instead, the file removed (the
     next ingest rebuilds). Either way every value is that of a clean ingest."""
-    folder = make_inputs(tmp_path)
-    cache = tmp_path / "cache"
-    run(folder, cache)
-    store = store_of(folder, cache)
-    part, change, found = PART_EDITS[edit]
-    path = _edit_part(store, part, change, lambda name: str(folder / name))
+    folder, cache, path = _damaged(tmp_path, edit)
+    part, _, found = PART_EDITS[edit]
     generation = path.stem.removeprefix(f"{part}-")
     if changed:
         change_a_file(folder)
@@ -614,12 +620,7 @@ def test_the_report_tables_of_a_warm_start_read_no_page_report(tmp_path: Path) -
 def test_report_tables_from_a_part_not_as_written_are_read_from_the_pages(tmp_path: Path, edit: str) -> None:
     """A reports part whose values are wrong gives the Data page's tables from the pages instead, with the
     one warning the page reports give, never a value of the damaged file."""
-    folder = make_inputs(tmp_path)
-    cache = tmp_path / "cache"
-    run(folder, cache)
-    store = store_of(folder, cache)
-    part, change, _ = PART_EDITS[edit]
-    path = _edit_part(store, part, change, lambda name: str(folder / name))
+    folder, cache, path = _damaged(tmp_path, edit)
     corpus = run(folder, cache)
     clean = run(folder, tmp_path / "clean")
     assert corpus.from_cache and corpus.cache_warnings == []
