@@ -152,9 +152,8 @@ COLUMNS: dict[str, str] = {
     "headline_match": "float64",
 }
 
-#: Columns of lists of ``str`` ("object" above). An article frame holds ``contacts``, ``related``,
-#: ``coverage_links`` and ``sources`` as Arrow lists (``core.storing.frame.ARROW_LIST_COLUMNS``), ``authors``
-#: as Python lists; a cell reads as a ``list`` of ``str`` either way.
+#: Columns of lists of ``str`` ("object" above). An article frame holds them as Arrow lists
+#: (``core.storing.frame.ARROW_LIST_COLUMNS``); a cell reads as a ``list`` of ``str``, as a Python list would.
 LIST_COLUMNS: tuple[str, ...] = ("authors", "contacts", "related", "coverage_links", "sources")
 
 

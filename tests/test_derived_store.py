@@ -120,7 +120,7 @@ def test_a_second_open_reads_the_stored_lookups(
     second.prepare()
     assert len(calls) == 1, "story threads computed again on the second open"
     assert not matched, "themes matched again on the second open"
-    assert second.files is not None and {"threads", "options", "themes", "coded", "counts"} <= second.files.loaded
+    assert second.files is not None and {"threads", "options", "themes", "coded", "counts", "order"} <= second.files.loaded
     assert second.stored_member_rows is not None
     check_equal(second, expected)
 
@@ -137,7 +137,7 @@ def test_the_stored_lookups_equal_the_computed_ones_on_a_generated_collection(tm
     open_collection([pages], cache_dir=tmp_path / "cache").prepare()
     stored = open_collection([pages], cache_dir=tmp_path / "cache")
     stored.prepare()
-    assert stored.files is not None and {"threads", "options", "themes", "coded", "counts"} <= stored.files.loaded
+    assert stored.files is not None and {"threads", "options", "themes", "coded", "counts", "order"} <= stored.files.loaded
     pd.testing.assert_frame_equal(stored.memberships, computed.memberships)
     check_equal(stored, expected)
 
@@ -160,6 +160,7 @@ def test_a_changed_collection_gets_new_lookups(many_pages: Path, tmp_path: Path)
         f"derived-{changed.files.generation}.counts-{changed.themes_key}.json",
         f"derived-{changed.files.generation}.json",
         f"derived-{changed.files.generation}.links.arrow",
+        f"derived-{changed.files.generation}.order.npy",
     ]
 
 

@@ -13,7 +13,6 @@ re-exported here so the dashboard has one module to import.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +26,7 @@ import pyarrow.compute as pc
 from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
 from core.analysing.threads import story_threads, thread_of
 from core.model import BEIJING
+from core.storing.frame import list_items, list_lengths
 
 __all__ = [
     "STAFF",
@@ -128,16 +128,8 @@ def _periods_of_days(days: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarra
     return periods, np.where(dated, number, -1)
 
 
-def _explode(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A list column as (row position of each item, items as an object array), in row order."""
-    lists = values.to_numpy(dtype=object)
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    items = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
-    return np.repeat(np.arange(len(lists)), lengths), items
-
-
 def _author_counts(frame: pd.DataFrame) -> np.ndarray:
-    return np.fromiter(map(len, frame["authors"].to_numpy(dtype=object)), dtype=np.int64, count=len(frame))
+    return list_lengths(frame["authors"])
 
 
 def _wires(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +337,7 @@ def _credits(frame: pd.DataFrame) -> _Credits:
     """Who is credited for each story: authors are reporters; each wire of ``agency`` is an agency (never
     a reporter); a story with neither is one ``"Unsigned"`` credit. A name repeated in a story counts once.
     """
-    author_rows, authors = _explode(frame["authors"])
+    author_rows, authors = list_items(frame["authors"])
     wire_rows, wires = _wires(frame)
     unsigned = np.flatnonzero((np.bincount(author_rows, minlength=len(frame)) == 0) & frame["agency"].isna())
     rows = np.concatenate([author_rows, wire_rows, unsigned])
@@ -460,7 +452,7 @@ def cobyline_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Who writes with whom: columns ``a``, ``b`` (a < b alphabetically) and ``articles`` (stories both
     signed), from stories with two or more authors. Sorted by articles descending, then a, b."""
     several = _author_counts(frame) >= 2
-    rows, authors = _explode(frame["authors"][several])
+    rows, authors = list_items(frame["authors"][several])
     codes, names = _codes(authors)
     long = pd.DataFrame({"row": rows, "code": codes}).drop_duplicates()
     pairs = long.merge(long, on="row", suffixes=("_a", "_b"))

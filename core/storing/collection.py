@@ -8,7 +8,6 @@ themes file). ``Filters`` are the shared dashboard filters; ``select`` turns the
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import threading
 from collections import Counter
@@ -32,8 +31,16 @@ from core.errors import CacheError
 from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
 from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
-from core.storing.derived import ColumnById, DerivedFiles, Positions, ThemesByArticle, write_locked
-from core.storing.frame import isin_mask, positions_in
+from core.storing.derived import (
+    ColumnById,
+    DerivedFiles,
+    Positions,
+    ThemesByArticle,
+    id_keys,
+    sort_order,
+    write_locked,
+)
+from core.storing.frame import isin_mask, list_items, list_lengths, lists_any_in, positions_in
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
@@ -191,7 +198,16 @@ class Collection:
     def positions(self) -> Positions:
         """article_id -> its row position in ``articles`` (a read-only mapping over an index of the id
         column, built once)."""
-        return self._derived("positions", lambda: Positions(self.articles["article_id"]))
+
+        def compute() -> Positions:
+            ids = self.articles["article_id"]
+            keys = id_keys(ids)
+            order = None
+            if keys is not None and self.files is not None:
+                order = self.files.id_order(lambda: sort_order(keys))
+            return Positions(ids, keys, order)
+
+        return self._derived("positions", compute)
 
     def position_of(self, article_id: str) -> int | None:
         """The row position of a story in ``articles``, or None when the collection has no such story."""
@@ -220,7 +236,9 @@ class Collection:
         """article_id -> slugs of its themes (computed once; a read-only view, not a copy)."""
         return self._derived(
             "themes_by_article",
-            lambda: ThemesByArticle(self.memberships, self.member_rows(), self.positions()),
+            lambda: ThemesByArticle(
+                self.memberships, self.member_rows(), self.positions(), self.coded(), [t.slug for t in self.themes]
+            ),
         )
 
     def threads(self) -> pd.DataFrame:
@@ -280,10 +298,9 @@ class Collection:
 
         def of_frame() -> dict[str, list[str]]:
             frame = self.articles
-            authors = frame["authors"].tolist()
-            counts = Counter(itertools.chain.from_iterable(authors))  # no Python frame per name
+            counts = Counter(list_items(frame["authors"])[1].tolist())
             counts.update(frame["agency"].dropna().astype(str).tolist())
-            no_authors = np.fromiter(map(len, authors), dtype=np.int64, count=len(authors)) == 0
+            no_authors = list_lengths(frame["authors"]) == 0
             unsigned = bool((no_authors & frame["agency"].isna().to_numpy(dtype=bool)).any())
             reporters = sorted(counts, key=lambda n: (-counts[n], n)) + (["Unsigned"] if unsigned else [])
             sections = {str(s) for s in frame["section"].dropna().unique()}
@@ -304,13 +321,13 @@ class Collection:
         """Compute every per-collection lookup now (row positions, theme memberships by row and by story,
         headlines, story threads, filter options and their counts, the counts' codes), so that no
         visitor's page waits for one: a server calls this once after loading."""
+        self.threads()  # first: it reads the links of the generation before, which writing a file removes
         self.member_rows()
+        self.coded()
         self.themes_by_article()
         self.headlines_by_id()
-        self.threads()
         self.filter_options()
         self.option_counts()
-        self.coded()
 
 
 _MEMBERSHIP_TYPES = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
@@ -534,21 +551,19 @@ def select(collection: Collection, filters: Filters) -> np.ndarray:
         mask &= chosen
     if filters.reporters:
         wanted = {r.lower() for r in filters.reporters}
-        by_author = (
-            frame["authors"].map(lambda names: any(n.lower() in wanted for n in names)).to_numpy(dtype=bool)
-        )
+        by_author = lists_any_in(frame["authors"], wanted)
         agency = frame["agency"].fillna("").astype(str).str.lower()
         by_agency = agency.isin(list(wanted)).to_numpy()
         unsigned = "unsigned" in wanted
         if unsigned:
-            by_agency = by_agency | (frame["authors"].map(len).eq(0) & frame["agency"].isna()).to_numpy()
+            by_agency = by_agency | ((list_lengths(frame["authors"]) == 0) & frame["agency"].isna().to_numpy())
         mask &= by_author | by_agency
     if filters.sections:
         wanted_sections = {s.lower() for s in filters.sections}
         mask &= frame["section"].astype(str).str.lower().isin(list(wanted_sections)).to_numpy()
     if filters.kinds:
         has_agency = frame["agency"].notna().to_numpy()
-        has_authors = frame["authors"].map(len).gt(0).to_numpy()
+        has_authors = list_lengths(frame["authors"]) > 0
         kind_mask = np.zeros(len(frame), dtype=bool)
         if "agency" in filters.kinds:
             kind_mask |= has_agency

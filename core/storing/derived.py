@@ -4,9 +4,9 @@ A server start opens files; it does not recompute. The lookups ``Collection.prep
 seconds at a million stories (story threads, filter options, the rows of the theme memberships) are
 written into the cache folder the first time they are computed, named by the cache generation of the
 frame (``derived-<generation>.arrow`` / ``.json``), and read back by every later start of the same
-generation. The cheap ones are compact views instead of Python dicts: row positions are a pandas
-``Index`` over the ``article_id`` column (``get_loc``), headlines are read through it, and the themes of
-a story are a slice of the memberships sorted by row.
+generation. The cheap ones are compact views instead of Python dicts: row positions are a binary search
+over the ids in sorted order (the order stored too, ``derived-<generation>.order.npy``), headlines are
+read through it, and the themes of a story are a slice of the counts' theme codes by row.
 
 Everything here is an optimisation: a missing, stale or unreadable file is computed again and rewritten
 (under the cache folder's lock, only by its exclusive holder), and a folder that cannot be written (a
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import re
@@ -36,7 +37,7 @@ from core.storing.cache import CacheStore, atomic_write_bytes
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
 T = TypeVar("T")
-_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow|coded-[0-9a-f]{1,64}\.arrow|counts-[0-9a-f]{1,64}\.json)")
+_DERIVED = re.compile(r"derived-([0-9A-Za-z_-]{1,64})\.(arrow|json|terms\.json|links\.arrow|order\.npy|coded-[0-9a-f]{1,64}\.arrow|counts-[0-9a-f]{1,64}\.json)")
 #: a themes key as it may appear in a file name (``Collection.themes_key``: hex digits)
 _THEMES_KEY = re.compile(r"[0-9a-f]{1,64}")
 #: the fields of ``Coded`` stored as arrays (the rest, ``names``, ``themes`` and ``name_codes``, are lists)
@@ -195,6 +196,25 @@ class DerivedFiles:
             }
 
         return self._stored_json("terms.json", "terms", decode, compute, encode)
+
+    def id_order(self, compute: Callable[[], np.ndarray]) -> np.ndarray | None:
+        """The order that sorts the frame's ids (``sort_order`` of ``id_keys``): read from
+        ``derived-<generation>.order.npy``, memory-mapped, else computed and stored. ``Positions`` checks
+        what it is given (a permutation that sorts the ids) and sorts again when it does not."""
+        if self.folder is not None:
+            try:
+                stored = np.load(self.path("order.npy"), mmap_mode="r", allow_pickle=False)
+                if stored.dtype == np.int64 and stored.shape == (len(self._frame),):
+                    self.loaded.add("order")
+                    return np.asarray(stored)
+            except (OSError, ValueError):
+                pass
+        order = compute()
+        if self.folder is not None:
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(order, dtype=np.int64), allow_pickle=False)
+            self._write(self.path("order.npy"), buffer.getvalue())
+        return order
 
     def coded(self, themes_key: str, compute: Callable[[], Coded | None]) -> Coded | None:
         """The counts' integer codes (``core.analysing.coded.Coded``) of the frame and its theme
@@ -392,43 +412,150 @@ def _lists_of_text(value: Any) -> bool:
 # -- compact lookups ------------------------------------------------------------------------------------
 
 
-class Positions(Mapping[str, int]):
-    """article_id -> row position, over a pandas ``Index`` of the id column (its hash table is built in C
-    on first use). When an id is on several rows, the last row wins, as in a dict built row by row."""
+#: Ids longer than this (in UTF-8 bytes) are looked up through a pandas ``Index`` (``Positions``).
+MAX_KEY_BYTES = 64
 
-    def __init__(self, ids: pd.Series) -> None:
-        self._index = pd.Index(ids.astype(str).to_numpy(dtype=object), dtype=object)
+
+def id_keys(ids: pd.Series) -> np.ndarray | None:
+    """The ``article_id`` column as one NumPy array of fixed-width byte strings viewing its Arrow buffer
+    (no copy, no Python string per id), when every id has the same UTF-8 length (1 to ``MAX_KEY_BYTES``
+    bytes) and none holds a NUL byte (NumPy drops trailing NULs when it compares); else None."""
+    if not len(ids) or not _arrow_backed(ids):
+        return None
+    array = pa.array(ids.array)  # the column's buffers, no copy
+    if isinstance(array, pa.ChunkedArray):
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    if array.null_count:
+        return None
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    kind = np.int32 if pa.types.is_string(array.type) else np.int64
+    offsets = np.frombuffer(array.buffers()[1], dtype=kind)[array.offset : array.offset + len(array) + 1]
+    width = int(offsets[1] - offsets[0])
+    if not 0 < width <= MAX_KEY_BYTES or int(offsets[-1] - offsets[0]) != width * len(array):
+        return None
+    if len(array) > 1 and not (np.diff(offsets) == width).all():
+        return None
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    if not data.all():  # a NUL byte
+        return None
+    return data.view(f"S{width}")
+
+
+def sort_order(keys: np.ndarray) -> np.ndarray:
+    """The positions that sort ``keys`` (``id_keys``): what ``Positions`` looks ids up in, stored per
+    cache generation (``DerivedFiles.id_order``)."""
+    return np.argsort(keys, kind="stable").astype(np.int64)
+
+
+class Positions(Mapping[str, int]):
+    """article_id -> row position. When the ids are of one width (``id_keys``: the ingest's ids are), a
+    binary search over the ids in sorted order (``order``: ``sort_order`` of the keys, stored per cache
+    generation, else computed), with no Python string per story; otherwise over a pandas ``Index`` of the
+    id column (its hash table built in C on first use). When an id is on several rows, the last row wins,
+    as in a dict built row by row."""
+
+    def __init__(self, ids: pd.Series, keys: np.ndarray | None = None, order: np.ndarray | None = None) -> None:
+        self._ids = ids
+        self._sorted: np.ndarray | None = None
+        self._order: np.ndarray | None = None
+        self._index: pd.Index | None = None
         self._last: dict[str, int] | None = None
+        if keys is not None and len(keys) == len(ids):
+            if order is None or not _sorts(keys, order):
+                order = sort_order(keys)
+            ordered = keys[order]
+            if len(ordered) < 2 or bool((ordered[1:] != ordered[:-1]).all()):
+                self._sorted, self._order = ordered, np.asarray(order, dtype=np.int64)
+                return
+        self._index = pd.Index(ids.astype(str).to_numpy(dtype=object), dtype=object)
         if not self._index.is_unique:
             self._last = {str(i): n for n, i in enumerate(self._index)}
 
+    @property
+    def unique(self) -> bool:
+        """Whether every id is on one row."""
+        return self._last is None
+
+    def ids_at(self, rows: np.ndarray) -> list[str]:
+        """The ids of the rows at ``rows``."""
+        return [str(i) for i in self._ids.iloc[rows].tolist()]
+
+    def _search(self, keys: np.ndarray) -> np.ndarray:
+        """The rows of ``keys`` (bytes of the sorted array's width), -1 for one not there."""
+        assert self._sorted is not None and self._order is not None
+        at = np.searchsorted(self._sorted, keys)
+        inside = at < len(self._sorted)
+        found = np.zeros(len(keys), dtype=bool)
+        found[inside] = self._sorted[at[inside]] == keys[inside]
+        return np.where(found, self._order[np.minimum(at, len(self._order) - 1)], -1)
+
+    def _encoded(self, values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``values`` as bytes of the sorted array's width, and which of them have that width."""
+        assert self._sorted is not None
+        width = self._sorted.dtype.itemsize
+        encoded = [value.encode("utf-8", "surrogatepass") for value in values]
+        fits = np.fromiter((len(e) == width and b"\0" not in e for e in encoded), dtype=bool, count=len(encoded))
+        return np.array([e if f else b"" for e, f in zip(encoded, fits.tolist(), strict=True)], dtype=f"S{width}"), fits
+
     def __getitem__(self, key: str) -> int:
-        if self._last is not None:
-            return self._last[key]
         if not isinstance(key, str):
             raise KeyError(key)
+        if self._sorted is not None:
+            keys, fits = self._encoded([key])
+            row = int(self._search(keys)[0]) if fits[0] else -1
+            if row < 0:
+                raise KeyError(key)
+            return row
+        if self._last is not None:
+            return self._last[key]
+        assert self._index is not None
         location = self._index.get_loc(key)
         assert isinstance(location, int)
         return location
 
     def get_indexer(self, ids: Any) -> np.ndarray:
         """Row positions of many ids at once (-1 for an id not in the frame)."""
-        values = pd.Index(pd.Series(ids).astype(str).to_numpy(dtype=object), dtype=object)
+        values = pd.Series(ids).astype(str).tolist()
+        if self._sorted is not None:
+            keys, fits = self._encoded(values)
+            return np.where(fits, self._search(keys), -1).astype(np.int64)
         if self._last is not None:
             last = self._last
             return np.fromiter((last.get(i, -1) for i in values), dtype=np.int64, count=len(values))
-        return np.asarray(self._index.get_indexer(values), dtype=np.int64)
+        assert self._index is not None
+        return np.asarray(self._index.get_indexer(pd.Index(values, dtype=object)), dtype=np.int64)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._last) if self._last is not None else (str(i) for i in self._index)
+        if self._last is not None:
+            return iter(self._last)
+        return (str(i) for i in self._ids.tolist())
 
     def __len__(self) -> int:
-        return len(self._last) if self._last is not None else len(self._index)
+        return len(self._last) if self._last is not None else len(self._ids)
 
     def __contains__(self, key: object) -> bool:
-        if self._last is not None:
-            return key in self._last
-        return isinstance(key, str) and key in self._index
+        if not isinstance(key, str):
+            return False
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+
+def _sorts(keys: np.ndarray, order: np.ndarray) -> bool:
+    """Whether ``order`` is a permutation of the rows of ``keys`` that puts them in order."""
+    if order.ndim != 1 or len(order) != len(keys) or not np.issubdtype(order.dtype, np.integer):
+        return False
+    if len(order) and (order.min() < 0 or order.max() >= len(keys)):
+        return False
+    seen = np.zeros(len(keys), dtype=bool)
+    seen[order] = True
+    if not seen.all():
+        return False
+    ordered = keys[order]
+    return len(ordered) < 2 or bool((ordered[1:] >= ordered[:-1]).all())
 
 
 def _arrow_backed(values: pd.Series) -> bool:
@@ -463,32 +590,51 @@ class ColumnById(Mapping[str, str]):
 
 
 class ThemesByArticle(Mapping[str, list[str]]):
-    """article_id -> slugs of its themes in membership order, over the memberships grouped by story row
-    (``member_rows``): no Python list per story until one is asked for."""
+    """article_id -> slugs of its themes in membership order (the themes file's order), with no Python list
+    per story until one is asked for. Read from the counts' codes (``Coded``: each story's theme codes by
+    row, stored per generation) when they hold every membership and ``slugs`` (the themes in file order)
+    names each of their themes once; else from the memberships grouped by story row (``member_rows``)."""
 
-    def __init__(self, memberships: pd.DataFrame, member_rows: np.ndarray, positions: Positions) -> None:
+    def __init__(
+        self,
+        memberships: pd.DataFrame,
+        member_rows: np.ndarray,
+        positions: Positions,
+        coded: Coded | None = None,
+        slugs: list[str] | None = None,
+    ) -> None:
         self._positions = positions
-        known = member_rows >= 0
-        self._all_known = bool(known.all())
+        self._member_rows = member_rows
+        self._keys: list[str] | None = None
         self._fallback: dict[str, list[str]] | None = None
-        if not self._all_known or positions._last is not None:
+        self._coded: Coded | None = None
+        if not bool((member_rows >= 0).all()) or not positions.unique:
             # an id the frame lacks (or an id on several rows): as ``themes_of`` builds it
             fallback: dict[str, list[str]] = {}
             for article_id, slug in zip(memberships["article_id"], memberships["theme"], strict=True):
                 fallback.setdefault(str(article_id), []).append(str(slug))
             self._fallback = fallback
             return
+        if coded is not None and slugs is not None and self._of_coded(coded, slugs, len(memberships)):
+            return
         order = np.argsort(member_rows, kind="stable")
         self._rows = member_rows[order]
         # each membership's theme as a code into the few slugs (not a Python string per membership: 240,000
         # of them took 14 MB at 100,000 stories); a missing slug reads "nan", as ``astype(str)`` gave it
-        codes, slugs = pd.factorize(memberships["theme"], use_na_sentinel=True)
-        self._names = [*(str(s) for s in pd.Series(slugs).astype(str).to_numpy(dtype=object)), "nan"]
+        codes, names = pd.factorize(memberships["theme"], use_na_sentinel=True)
+        self._names = [*(str(s) for s in pd.Series(names).astype(str).to_numpy(dtype=object)), "nan"]
         self._codes = np.where(codes < 0, len(self._names) - 1, codes).astype(np.int32)[order]
-        # first-appearance order of the stories, as a dict filled membership by membership has: their
-        # ids are those of their rows, the id strings ``positions`` holds already (no copy of each)
-        first = np.unique(member_rows, return_index=True)[1]
-        self._keys = positions._index.to_numpy()[member_rows[np.sort(first)]]
+
+    def _of_coded(self, coded: Coded, slugs: list[str], memberships: int) -> bool:
+        """Use ``coded``'s theme codes when they are the memberships (one per story and theme, none
+        missing) and their themes are among ``slugs``, each once."""
+        rank = {slug: n for n, slug in enumerate(slugs)}
+        if len(rank) != len(slugs) or len(coded.theme_rows) != memberships or not set(coded.themes) <= rank.keys():
+            return False
+        self._coded = coded
+        self._names = list(coded.themes)
+        self._rank = np.array([rank[slug] for slug in coded.themes], dtype=np.int64)
+        return True
 
     def __getitem__(self, key: str) -> list[str]:
         if self._fallback is not None:
@@ -496,25 +642,46 @@ class ThemesByArticle(Mapping[str, list[str]]):
         row = self._positions.get(key)
         if row is None:
             raise KeyError(key)
+        names = self._names
+        if self._coded is not None:
+            starts = self._coded.theme_starts
+            codes = self._coded.theme_codes[starts[row] : starts[row + 1]]
+            if not len(codes):
+                raise KeyError(key)
+            return [names[code] for code in codes[np.argsort(self._rank[codes], kind="stable")].tolist()]
         start, end = np.searchsorted(self._rows, [row, row + 1])
         if start == end:
             raise KeyError(key)
-        names = self._names
         return [names[code] for code in self._codes[start:end].tolist()]
 
+    def _story_keys(self) -> list[str]:
+        """The ids of the stories with a theme, in first-appearance order (as a dict filled membership by
+        membership has them); made when first asked for."""
+        if self._keys is None:
+            first = np.unique(self._member_rows, return_index=True)[1]
+            self._keys = self._positions.ids_at(self._member_rows[np.sort(first)])
+        return self._keys
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._fallback) if self._fallback is not None else (str(k) for k in self._keys)
+        return iter(self._fallback) if self._fallback is not None else iter(self._story_keys())
 
     def __len__(self) -> int:
-        return len(self._fallback) if self._fallback is not None else len(self._keys)
+        if self._fallback is not None:
+            return len(self._fallback)
+        if self._coded is not None:
+            return int(np.count_nonzero(np.diff(self._coded.theme_starts)))
+        return len(self._story_keys())
 
 
 __all__ = [
     "DERIVED_VERSION",
+    "MAX_KEY_BYTES",
     "ColumnById",
     "DerivedFiles",
     "Positions",
     "ThemesByArticle",
+    "id_keys",
     "ids_digest",
+    "sort_order",
     "write_locked",
 ]

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
+from core.storing.frame import list_codes, list_joined
 
 INDEX_VERSION = "4"
 TOKENIZER = "unicode61 remove_diacritics 2"
@@ -120,7 +121,7 @@ def content_hashes(frame: pd.DataFrame, bodies: np.ndarray | None = None) -> np.
             continue
         column = frame[name]
         if name == "authors":
-            values: np.ndarray = _text_hashes(["\x1f".join(map(str, names)) for names in column])
+            values: np.ndarray = _text_hashes(list_joined(column, "\x1f"))
         elif column.dtype == bool:
             values = column.to_numpy(dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
         elif name == "body":
@@ -437,11 +438,14 @@ class SearchIndex:
     def _author_index(self) -> dict[str, set[int]]:
         if self._authors is None:
             index: dict[str, set[int]] = defaultdict(set)
-            for row, authors in enumerate(self.frame["authors"]):
-                for name in authors:
-                    index[name.lower()].add(row)
-                    for word in name.lower().split():
-                        index["\0" + word].add(row)
+            rows, codes, names = list_codes(self.frame["authors"])
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(names) + 1)).tolist()
+            for code, name in enumerate(names.tolist()):  # each distinct name once, with all its rows
+                held = set(rows[order[bounds[code] : bounds[code + 1]]].tolist())
+                index[name.lower()] |= held
+                for word in name.lower().split():
+                    index["\0" + word] |= held
             self._authors = dict(index)
         return self._authors
 
