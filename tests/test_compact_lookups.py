@@ -88,3 +88,28 @@ def test_list_columns_read_from_the_cache_share_their_repeated_strings() -> None
     # a missing list or a missing value: read as before
     for odd in ([["a"], None, ["a"]], [["a", None], ["a"]]):
         assert _python_lists(pa.chunked_array([pa.array(odd)]), True) == odd
+
+
+def test_memberships_are_held_as_categoricals_whichever_file_they_are_read_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from core.storing.cache import read_memberships
+    from core.storing.collection import compact_memberships
+
+    ids, _ = _frame()
+    members, rows = _memberships(ids)
+    members = members.assign(hits=np.arange(len(members)) % 7, evidence=[f"tariff* ×{n % 5}" for n in range(len(members))])
+    compact = compact_memberships(members)
+    for name in ("theme", "evidence"):
+        assert isinstance(compact[name].dtype, pd.CategoricalDtype)
+        assert list(compact[name].cat.categories) == sorted(members[name].astype(str).unique())
+    assert compact.astype({"theme": "string", "evidence": "string"}).equals(members.astype({"hits": "int32", "evidence": "string"}))
+    assert compact.memory_usage(deep=True)[["theme", "evidence"]].sum() < 0.3 * members.memory_usage(deep=True)[["theme", "evidence"]].sum()
+    # a file written as text (before) and one written from the categoricals read back as the same frame
+    for written in (members.astype({"evidence": "string", "hits": "int32"}), compact):
+        path = tmp_path / "themes.parquet"
+        pq.write_table(pa.Table.from_pandas(written.assign(row=rows), preserve_index=False), path)
+        read = read_memberships(path)
+        assert isinstance(read["evidence"].dtype, pd.CategoricalDtype)
+        pd.testing.assert_frame_equal(compact_memberships(read), compact)

@@ -15,7 +15,7 @@ import core.storing.search as search
 from bench.bench_search import QUERIES
 from bench.corpus import generate_corpus
 from core.analysing.themes import match_themes
-from core.storing.collection import Collection, open_collection
+from core.storing.collection import Collection, compact_memberships, open_collection
 from core.storing.search import SearchIndex
 
 EXTRA = ["huawei", "tariff*", '"trade war"', "-china", "china -huawei", "evergrande OR tiktok"]
@@ -52,7 +52,9 @@ def _check(collection: Collection) -> None:
             == fresh.search(query)["article_id"].tolist()
         ), query
     full = match_themes(fresh, collection.themes)
-    pd.testing.assert_frame_equal(collection.memberships.reset_index(drop=True), full)
+    # a collection holds its memberships compacted (theme and evidence as categoricals): the same values
+    pd.testing.assert_frame_equal(collection.memberships.reset_index(drop=True), compact_memberships(full))
+    pd.testing.assert_frame_equal(collection.memberships.reset_index(drop=True).astype(full.dtypes.to_dict()), full)
     stored = match_themes(collection.index, collection.themes)
     pd.testing.assert_frame_equal(stored, full)
 

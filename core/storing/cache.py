@@ -168,6 +168,22 @@ def read_frame(path: Path) -> pd.DataFrame:
     return _read_frame(path)[0]
 
 
+def read_memberships(path: Path) -> pd.DataFrame:
+    """A stored theme memberships file (``themes-<key>.parquet``) as a frame, its ``theme`` and ``evidence``
+    columns read as dictionaries (pandas categoricals: no Python or Arrow string per membership).
+    ``CacheError`` if unreadable."""
+    try:
+        names = pq.read_schema(path).names
+        table = pq.read_table(path, read_dictionary=[n for n in ("theme", "evidence") if n in names])
+        return table.to_pandas(types_mapper=_STRING_TYPES.get)
+    except (OSError, pa.ArrowException) as error:
+        raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
+
+
+#: Arrow text types read as pandas' Arrow-backed strings (no Python string per value).
+_STRING_TYPES = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+
+
 def _read_frame(
     path: Path,
     schema: Mapping[str, str] | None = None,

@@ -30,7 +30,7 @@ from core.analysing.threads import thread_links, updated_thread_links
 from core.errors import CacheError
 from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
-from core.storing.cache import atomic_write_bytes, read_frame, text_in_memory
+from core.storing.cache import atomic_write_bytes, read_memberships, text_in_memory
 from core.storing.derived import (
     ColumnById,
     DerivedFiles,
@@ -135,8 +135,8 @@ class Collection:
         with self.lock:  # built whole, then published: another thread never sees half of it
             found = self._theme_ids.get(theme.slug)
             if found is None:
-                slugs = self.memberships["theme"].astype(str).to_numpy(dtype=object)
-                members = self.memberships["article_id"].to_numpy(dtype=object)[slugs == theme.slug]
+                chosen = (self.memberships["theme"] == theme.slug).to_numpy(dtype=bool, na_value=False)
+                members = self.memberships["article_id"].to_numpy(dtype=object)[chosen]
                 found = {str(i) for i in members.tolist()}
                 self._theme_ids = {**self._theme_ids, theme.slug: found, theme.label.lower(): found}
         return found
@@ -330,7 +330,26 @@ class Collection:
         self.option_counts()
 
 
-_MEMBERSHIP_TYPES = {"article_id": "string", "theme": "string", "hits": "int32", "evidence": "string"}
+_MEMBERSHIP_TYPES = {"article_id": "string", "hits": "int32"}
+#: Membership columns of few distinct values, held as pandas categoricals (codes into sorted categories):
+#: at 1,000,000 stories, 2.4 million memberships name 11 themes and 13,682 evidence texts, 120 MB as
+#: strings, 8 MB as codes.
+CATEGORICAL_MEMBERSHIP_COLUMNS = ("theme", "evidence")
+
+
+def compact_memberships(frame: pd.DataFrame) -> pd.DataFrame:
+    """The theme memberships as a collection holds them: ``article_id`` text, ``hits`` int32, ``theme`` and
+    ``evidence`` categoricals whose categories are sorted (the same dtype whichever way they were made)."""
+    out = frame[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+    for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
+        column = out[name]
+        if not isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype("string").astype("category")
+        categories = column.cat.categories
+        if not categories.is_monotonic_increasing or categories.dtype != object:
+            column = column.cat.set_categories(sorted(str(c) for c in categories))
+        out[name] = column
+    return out
 
 
 def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
@@ -385,7 +404,7 @@ def _carried_over(
                 or meta.get(b"unique") != b"1"
             ):
                 continue
-            old = read_frame(candidate)[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+            old = compact_memberships(read_memberships(candidate))
         except (CacheError, KeyError, ValueError, OSError, pa.ArrowException):
             continue
         changed = index.changed_rows
@@ -402,7 +421,7 @@ def _carried_over(
             positions_in(both["theme"], list(order))
         ]
         sort = np.lexsort((rows, theme_order))
-        return both.iloc[sort].reset_index(drop=True).astype(_MEMBERSHIP_TYPES), rows[sort]
+        return compact_memberships(both.iloc[sort].reset_index(drop=True)), rows[sort]
     return None
 
 
@@ -414,8 +433,8 @@ def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataF
             meta = pq.read_schema(candidate).metadata or {}
             if meta.get(b"themes") != digest.encode() or meta.get(b"fts") != index.fingerprint.encode():
                 continue
-            stored = read_frame(candidate)
-            memberships = stored[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+            stored = read_memberships(candidate)
+            memberships = compact_memberships(stored)
             rows = stored["row"].to_numpy(dtype=np.int64)
         except (CacheError, KeyError, ValueError, TypeError, OSError, pa.ArrowException):
             continue
@@ -437,11 +456,11 @@ def _memberships(
     path = folder / f"themes-{key}.parquet" if folder else None
     if path is not None and path.exists():
         try:
-            cached = read_frame(path)
+            cached = read_memberships(path)
             rows = cached["row"].to_numpy(dtype=np.int64) if "row" in cached else None
             if rows is not None and len(rows) and int(rows.max()) >= len(index.frame):
                 raise ValueError("membership rows beyond the frame")
-            memberships = cached[MEMBERSHIP_COLUMNS].astype(_MEMBERSHIP_TYPES)
+            memberships = compact_memberships(cached)
             if files is not None:
                 files.loaded.add("themes")
             return memberships, key, rows
@@ -451,7 +470,7 @@ def _memberships(
     carried = _carried_over(folder, index, book.themes, digest) if folder is not None else None
     if carried is not None and files is not None:
         files.updated.add("themes")
-    memberships = carried[0] if carried is not None else match_themes(index, book.themes)
+    memberships = carried[0] if carried is not None else compact_memberships(match_themes(index, book.themes))
     rows = None
     if path is not None:
         if carried is not None:
@@ -587,6 +606,7 @@ __all__ = [
     "COMPACT_COLUMNS",
     "KINDS",
     "MEMBERSHIP_COLUMNS",
+    "compact_memberships",
     "Collection",
     "Filters",
     "open_collection",
