@@ -519,12 +519,15 @@ def _rewrite(path: Path, edit: FrameEdit) -> None:
     edit(frame).to_parquet(path, index=False)
 
 
-#: The articles file holds no text column (``core.storing.text``: the text file holds them, and its
-#: damage is tested in ``tests/test_text_store.py``); an edit that adds one is an extra column.
+#: The articles file holds no column of the text file (``core.storing.text.MAPPED_COLUMNS``: the text and
+#: the columns shown story by story; its damage is tested in ``tests/test_text_store.py``); an edit that
+#: adds one is an extra column.
 ARTICLE_EDITS: dict[str, FrameEdit] = {
-    **{name: edit for name, edit in FRAME_EDITS.items() if not name.startswith("body-")},
+    **{name: edit for name, edit in FRAME_EDITS.items() if not name.startswith(("body-", "sources-"))},
     "body-added": lambda f: f.assign(body="A body"),
     "caption-added": lambda f: f.assign(photo_caption="A caption"),
+    "sources-added": lambda f: f.assign(sources=[["a.txt:1-2"]] * len(f)),
+    "byline-added": lambda f: f.assign(byline="By Someone"),
 }
 
 

@@ -13,9 +13,10 @@ import pytest
 from bench.corpus import generate_corpus
 from core.storing.cache import CacheStore, cache_key
 from core.storing.collection import open_collection
+from core.storing.frame import ARROW_LIST
 from core.storing.ingest import ingest
 from core.storing.search import content_hashes
-from core.storing.text import SCHEMA, TEXT_COLUMNS, open_text, write_text
+from core.storing.text import MAPPED_COLUMNS, SCHEMA, open_text, write_text
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,8 @@ def test_the_index_opened_with_stored_hashes_answers_as_one_built_from_the_text(
         "rows",
         "columns",
         "body-null",
+        "sources-null",
+        "old-schema",
     ],
 )
 def test_a_damaged_text_file_rebuilds_the_generation(pages: Path, tmp_path: Path, damage: str) -> None:
@@ -89,6 +92,18 @@ def test_a_damaged_text_file_rebuilds_the_generation(pages: Path, tmp_path: Path
     elif damage == "body-null":  # the articles file holds no text: the text file is where this is caught
         broken = first.articles.assign(body=first.articles["body"].where(first.articles.index != 0, None))
         write_text(path, broken, content_hashes(first.articles))
+    elif damage in ("sources-null", "old-schema"):
+        table = open_text(path, len(first.articles), mapped=False)
+        if damage == "sources-null":  # a story always has its list of sources, if empty
+            column = table.column("sources").combine_chunks()
+            holes = pa.array([None, *column.to_pylist()[1:]], column.type)
+            table = table.set_column(table.schema.get_field_index("sources"), "sources", holes)
+        else:  # the text file of before the shown columns moved into it: body, caption and hashes only
+            table = table.select(["body", "photo_caption", "content_hash"])
+        other = path.with_suffix(".other")
+        with pa.OSFile(str(other), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        other.replace(path)
     else:
         table = pa.table({"body": pa.array(["x"] * len(first.articles))})
         other = path.with_suffix(".other")
@@ -112,11 +127,11 @@ def test_the_text_file_holds_the_text_columns_in_frame_order(pages: Path, tmp_pa
     assert state is not None
     table = open_text(store.text_path(state["generation"]), len(corpus.articles))
     assert table.schema.equals(SCHEMA)
-    for name in TEXT_COLUMNS:
-        assert (
-            table.column(name).to_pylist()
-            == corpus.articles[name].astype(object).where(corpus.articles[name].notna(), None).tolist()
-        )
+    assert table.column_names == [*MAPPED_COLUMNS, "content_hash"]
+    for name in MAPPED_COLUMNS:
+        column = corpus.articles[name]
+        expected = column.tolist() if column.dtype == ARROW_LIST else column.astype(object).where(column.notna(), None).tolist()
+        assert table.column(name).to_pylist() == expected, name
 
 
 def test_write_text_refuses_hashes_of_another_frame(tmp_path: Path) -> None:
@@ -157,7 +172,7 @@ def test_the_articles_file_holds_no_text_and_the_text_in_memory_gives_the_same_f
     state = store.load_state()
     assert state is not None
     names = pq.read_schema(store.articles_path(state["generation"])).names
-    assert not set(TEXT_COLUMNS) & set(names) and set(names) | set(TEXT_COLUMNS) == set(cold.articles.columns)
+    assert not set(MAPPED_COLUMNS) & set(names) and set(names) | set(MAPPED_COLUMNS) == set(cold.articles.columns)
     monkeypatch.setenv("CAIXIN_TEXT_IN_MEMORY", "1")
     warm = ingest([pages], cache_dir=tmp_path)
     assert warm.from_cache and warm.hashes is None

@@ -64,7 +64,7 @@ from core.storing.parts import (
     write_part,
 )
 from core.storing.segments import Segment
-from core.storing.text import TEXT_COLUMNS, attach_text, hashes_of, open_text, write_text
+from core.storing.text import MAPPED_COLUMNS, attach_text, hashes_of, open_text, write_text
 
 #: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file;
 #: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``);
@@ -78,8 +78,9 @@ OLDER_FORMATS = frozenset({1, 2, 3, 4, 5})
 #: written after the ingest and outside its lock) is removed once it is this old.
 STALE_SECONDS = 3600
 
-#: Columns of the articles file: the article columns but the text (``TEXT_COLUMNS``, in the text file).
-ARTICLE_FILE_COLUMNS: dict[str, str] = {name: kind for name, kind in COLUMNS.items() if name not in TEXT_COLUMNS}
+#: Columns of the articles file: the article columns but those of the text file (``MAPPED_COLUMNS``: the
+#: text and the columns only shown story by story).
+ARTICLE_FILE_COLUMNS: dict[str, str] = {name: kind for name, kind in COLUMNS.items() if name not in MAPPED_COLUMNS}
 #: Columns of the records frame: the article columns and the file each story was read from.
 RECORD_COLUMNS: dict[str, str] = {**COLUMNS, "_file": "string"}
 #: Columns a story always has; a null in one of them is a damaged file (the others may be null).
@@ -1142,7 +1143,7 @@ class CacheStore:
                 )
                 atomic_write_parquet(self.segment_path(segment.key), rows)
         # the text is in the text file only: compressing it into the articles file too was most of the write
-        atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(TEXT_COLUMNS)))
+        atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(MAPPED_COLUMNS)))
         write_text(self.text_path(generation), articles, hashes)
         for part, table in tables.items():
             write_part(self.part_path(part, generation), table)

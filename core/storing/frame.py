@@ -101,6 +101,14 @@ def _list_chunks(values: pd.Series) -> pa.ChunkedArray:
     return chunked
 
 
+def arrow_lists(values: pd.Series) -> pa.ChunkedArray:
+    """A list column as Arrow lists of strings (``ARROW_LIST``'s type): its buffers when it is one, else
+    built from its cells (each read with ``as_list``)."""
+    if values.dtype == ARROW_LIST:
+        return _list_chunks(values)
+    return pa.chunked_array([pa.array([as_list(v) for v in values.tolist()], ARROW_LIST.pyarrow_dtype)])
+
+
 def list_lengths(values: pd.Series) -> np.ndarray:
     """The number of items of each cell of a list column (``ARROW_LIST`` or Python lists); 0 for a
     missing cell."""

@@ -34,19 +34,33 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from core.errors import CacheError
+from core.storing.frame import ARROW_LIST, arrow_lists
 
-#: The article columns kept in the text file (and left out of the Parquet read on a warm start).
+#: The story text: what ``Collection.text`` reads for the rows a page shows.
 TEXT_COLUMNS: tuple[str, ...] = ("body", "photo_caption")
+#: The columns only ever shown or exported story by story (the Reader's byline, photo credit, contacts,
+#: related headlines, coverage links and provenance): kept in the text file beside the text, so that a
+#: server maps them instead of holding them (144 MB at 1,000,000 stories).
+SHOWN_COLUMNS: tuple[str, ...] = ("byline", "photo_credit", "contacts", "related", "coverage_links", "sources")
+#: Every article column of the text file (left out of the Parquet articles file).
+MAPPED_COLUMNS: tuple[str, ...] = TEXT_COLUMNS + SHOWN_COLUMNS
+_LISTS = frozenset({"contacts", "related", "coverage_links", "sources"})
 SCHEMA = pa.schema(
-    [("body", pa.large_string()), ("photo_caption", pa.large_string()), ("content_hash", pa.uint64())]
+    [
+        *((name, ARROW_LIST.pyarrow_dtype if name in _LISTS else pa.large_string()) for name in MAPPED_COLUMNS),
+        ("content_hash", pa.uint64()),
+    ]
 )
 
 
 def write_text(path: Path, articles: pd.DataFrame, hashes: np.ndarray) -> None:
-    """Write ``articles``' text columns and ``hashes`` (one per row) to ``path`` atomically."""
+    """Write ``articles``' mapped columns (``MAPPED_COLUMNS``) and ``hashes`` (one per row) to ``path``
+    atomically."""
     if len(hashes) != len(articles):
         raise ValueError(f"{len(hashes)} content hashes for {len(articles)} stories")
-    columns = [_arrow_text(articles[name]) for name in TEXT_COLUMNS]
+    columns = [
+        arrow_lists(articles[name]) if name in _LISTS else _arrow_text(articles[name]) for name in MAPPED_COLUMNS
+    ]
     # one record batch: Arrow's ``take`` over a column of several chunks joins them into one first, so
     # picking 3,000 stories from a mapped column of several would copy every story's text into memory
     table = pa.Table.from_arrays([*columns, pa.array(hashes, type=pa.uint64())], schema=SCHEMA).combine_chunks()
@@ -72,6 +86,9 @@ def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
     )
 
 
+#: The mapped columns ``take_rows`` reads with ``pread`` (the text ones; a list column is taken through the
+#: mapping, as ``iloc`` takes it).
+_READ_COLUMNS = tuple(name for name in MAPPED_COLUMNS if name not in _LISTS)
 #: At most this many stories are read with ``pread`` at once; more (a whole selection) go through the
 #: mapping as before, rather than into a copy in memory (an export reads ``Collection.batches`` of 5,000).
 READ_ROWS = 10_000
@@ -91,8 +108,9 @@ def open_text(path: Path, rows: int, mapped: bool = True) -> pa.Table:
         raise CacheError(f"{path}: text file not as written (columns {table.schema.names}); rebuilding")
     if table.num_rows != rows:
         raise CacheError(f"{path}: text file not as written ({table.num_rows} rows, not {rows}); rebuilding")
-    if table.column("body").null_count:  # a story always has a body (the caption may be missing)
-        raise CacheError(f"{path}: text file not as written (column body has empty cells); rebuilding")
+    for name in ("body", *_LISTS):  # a story always has a body and lists (the caption may be missing)
+        if table.column(name).null_count:
+            raise CacheError(f"{path}: text file not as written (column {name} has empty cells); rebuilding")
     return table
 
 
@@ -134,7 +152,7 @@ def take_rows(
     takes it."""
     names = list(frame.columns if columns is None else columns)
     read: dict[str, pa.ChunkedArray] = {}
-    for name in TEXT_COLUMNS if len(positions) <= READ_ROWS else ():
+    for name in _READ_COLUMNS if len(positions) <= READ_ROWS else ():
         if name in names:
             values = _read_rows(frame[name], positions)
             if values is not None:
@@ -224,11 +242,16 @@ def _first_line(error: BaseException) -> str:
 
 
 def attach_text(frame: pd.DataFrame, table: pa.Table, order: list[str]) -> pd.DataFrame:
-    """``frame`` (the other article columns) with the text columns of ``table`` as zero-copy views, its
-    columns in ``order``."""
+    """``frame`` (the other article columns) with the mapped columns of ``table`` as zero-copy views (text
+    as pandas' Arrow strings, lists as ``ARROW_LIST``), its columns in ``order``."""
     views = {
-        name: pd.Series(pd.arrays.ArrowStringArray(table.column(name)), index=frame.index)
-        for name in TEXT_COLUMNS
+        name: pd.Series(
+            pd.arrays.ArrowExtensionArray(table.column(name))
+            if name in _LISTS
+            else pd.arrays.ArrowStringArray(table.column(name)),
+            index=frame.index,
+        )
+        for name in MAPPED_COLUMNS
     }
     return pd.DataFrame(
         {name: views[name] if name in views else frame[name] for name in order}, index=frame.index
@@ -241,4 +264,4 @@ def hashes_of(table: pa.Table) -> np.ndarray:
     return hashes
 
 
-__all__ = ["SCHEMA", "TEXT_COLUMNS", "attach_text", "hashes_of", "open_text", "take_rows", "write_text"]
+__all__ = ["MAPPED_COLUMNS", "SCHEMA", "SHOWN_COLUMNS", "TEXT_COLUMNS", "attach_text", "hashes_of", "open_text", "take_rows", "write_text"]
