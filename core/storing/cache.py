@@ -69,10 +69,11 @@ from core.storing.text import MAPPED_COLUMNS, attach_text, hashes_of, open_text,
 #: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file;
 #: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``);
 #: 5: the records are segments of input files (``core.storing.segments``), listed in the state;
-#: 6: the articles file leaves out the text columns (the text file holds them).
-CACHE_FORMAT = 6
+#: 6: the articles file leaves out the text columns (the text file holds them); 7: and the columns shown
+#: story by story (``core.storing.text.SHOWN_COLUMNS``), which the text file holds too.
+CACHE_FORMAT = 7
 #: Formats of earlier versions: their cache is rebuilt without a warning, like one of another parser.
-OLDER_FORMATS = frozenset({1, 2, 3, 4, 5})
+OLDER_FORMATS = frozenset({1, 2, 3, 4, 5, 6})
 
 #: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
 #: written after the ingest and outside its lock) is removed once it is this old.
