@@ -9,11 +9,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from bench.corpus import generate_corpus
 from core.storing.collection import open_collection
-from core.storing.text import READ_ROWS, _read_rows, attach_text, open_text, take_rows, write_text
+from core.storing.frame import ARROW_LIST
+from core.storing.text import (
+    MAPPED_COLUMNS,
+    READ_ROWS,
+    _read_rows,
+    attach_text,
+    open_text,
+    take_rows,
+    write_text,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +46,27 @@ def _mapped_kb(path: Path) -> int:
 
 
 def _text_frame(rows: int, size: int) -> pd.DataFrame:
+    """Stories with every column of the text file: long bodies, and lists of long items (a story's
+    sources, its related headlines), some of them empty."""
     rng = np.random.default_rng(1)
     bodies = [f"story {n} " + "x" * int(rng.integers(size // 2, size)) for n in range(rows)]
     captions = [None if n % 3 else f"caption {n}" for n in range(rows)]
-    return pd.DataFrame(
-        {"article_id": [f"a{n}" for n in range(rows)], "body": bodies, "photo_caption": captions}
-    ).astype({"article_id": "string", "body": "string", "photo_caption": "string"})
+    lists = {
+        name: [[f"{name} {n}.{i} " + "y" * (size // 8) for i in range(n % 4)] for n in range(rows)]
+        for name in ("contacts", "related", "coverage_links", "sources")
+    }
+    frame = pd.DataFrame(
+        {
+            "article_id": [f"a{n}" for n in range(rows)],
+            "body": bodies,
+            "photo_caption": captions,
+            "byline": [f"By Reporter {n}" for n in range(rows)],
+            "photo_credit": [None if n % 2 else f"Photo: {n}" for n in range(rows)],
+        }
+    ).astype({"article_id": "string", "body": "string", "photo_caption": "string", "byline": "string", "photo_credit": "string"})
+    for name, values in lists.items():
+        frame[name] = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, ARROW_LIST.pyarrow_dtype)))
+    return frame
 
 
 POSITIONS = [
@@ -61,7 +86,8 @@ def test_rows_read_from_the_file_are_the_rows_iloc_gives(pages: Path, tmp_path: 
     assert frame["photo_caption"].isna().any() and frame["photo_caption"].notna().any()
     for wanted in POSITIONS:
         positions = np.asarray(wanted, dtype=np.intp)
-        assert _read_rows(frame["body"], positions) is not None  # read from the file, not the mapping
+        for name in MAPPED_COLUMNS:  # read from the file, not the mapping
+            assert _read_rows(frame[name], positions) is not None, name
         pd.testing.assert_frame_equal(warm.rows(positions), frame.iloc[positions], check_exact=True)
         pd.testing.assert_frame_equal(
             warm.text(positions), frame[["body", "photo_caption"]].iloc[positions], check_exact=True
@@ -86,13 +112,14 @@ def test_a_spread_read_leaves_the_text_file_unmapped(tmp_path: Path) -> None:
     frame = _text_frame(rows, size)
     path = tmp_path / "text.arrow"
     write_text(path, frame, np.arange(rows, dtype=np.uint64))
-    mapped = attach_text(frame[["article_id"]], open_text(path, rows), ["article_id", "body", "photo_caption"])
+    mapped = attach_text(frame[["article_id"]], open_text(path, rows), ["article_id", *MAPPED_COLUMNS])
     positions = np.linspace(0, rows - 1, 150).round().astype(np.intp)
     before = _mapped_kb(path)
     taken = take_rows(mapped, positions)
     grown = _mapped_kb(path) - before
     assert grown < 4_096, f"{grown} kB of the text file mapped to read 150 stories"
-    pd.testing.assert_frame_equal(taken.reset_index(drop=True), frame.iloc[positions].reset_index(drop=True))
+    expected = frame[["article_id", *MAPPED_COLUMNS]].iloc[positions].reset_index(drop=True)
+    pd.testing.assert_frame_equal(taken.reset_index(drop=True), expected)
     # a whole selection still goes through the mapping (no copy of every story's text in memory)
     assert _read_rows(mapped["body"], np.arange(rows)) is not None
     everything = np.arange(rows).repeat(READ_ROWS // rows + 1)
@@ -113,4 +140,4 @@ def test_a_text_file_replaced_after_mapping_is_read_through_the_mapping(tmp_path
         path.unlink()
     positions = np.array([1, 2, 40])
     assert _read_rows(mapped["body"], positions) is None
-    pd.testing.assert_frame_equal(take_rows(mapped, positions), frame.iloc[positions])
+    pd.testing.assert_frame_equal(take_rows(mapped, positions), frame[list(mapped.columns)].iloc[positions])

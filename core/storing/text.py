@@ -1,13 +1,16 @@
-"""Story text kept on disk: the bodies and photo captions of one cache generation, memory-mapped.
+"""Story text kept on disk: the bodies and photo captions of one cache generation, and the columns only
+shown story by story, memory-mapped.
 
 ``text-<generation>.arrow`` beside the generation's articles file is an uncompressed Arrow IPC (Feather
-v2) file with three columns in the article frame's row order: ``body``, ``photo_caption`` and
+v2) file with nine columns in the article frame's row order: ``body``, ``photo_caption``, the columns
+of ``SHOWN_COLUMNS`` (``byline``, ``photo_credit``, ``contacts``, ``related``, ``coverage_links``,
+``sources``: the Reader shows them, an export writes them, no count or filter reads them) and
 ``content_hash`` (``core.storing.search.content_hashes`` of each row, which the full-text index and the
 theme memberships are keyed by). A warm start reads every other column from the Parquet articles file
-and maps this one: the frame's ``body`` and ``photo_caption`` columns are then views of the mapped file
-(pandas' Arrow-backed ``string`` dtype, the same dtype as a frame built in memory), so the text of a
-story is read from disk when something reads it (a page that shows it, an export, a re-index), and the
-operating system may drop those pages again. A million bodies no longer sit in the server's memory.
+and maps this one: the frame's mapped columns are then views of the mapped file (pandas' Arrow-backed
+``string`` dtype and ``ARROW_LIST``, the dtypes of a frame built in memory), so the text of a story is
+read from disk when something reads it (a page that shows it, an export, a re-index), and the operating
+system may drop those pages again. A million bodies no longer sit in the server's memory.
 
 A file that is missing, cut short or not as written raises ``CacheError`` (the caller rebuilds the
 generation, as for any damaged cache file). The mapped file may be unlinked while a frame still maps it
@@ -86,9 +89,6 @@ def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
     )
 
 
-#: The mapped columns ``take_rows`` reads with ``pread`` (the text ones; a list column is taken through the
-#: mapping, as ``iloc`` takes it).
-_READ_COLUMNS = tuple(name for name in MAPPED_COLUMNS if name not in _LISTS)
 #: At most this many stories are read with ``pread`` at once; more (a whole selection) go through the
 #: mapping as before, rather than into a copy in memory (an export reads ``Collection.batches`` of 5,000).
 READ_ROWS = 10_000
@@ -146,13 +146,13 @@ def take_rows(
     frame: pd.DataFrame, positions: np.ndarray, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """``frame[columns].iloc[positions]`` (every column when ``columns`` is None), the same values and
-    dtypes, with the text columns mapped from a text file read from it with ``os.pread`` rather than
-    through the mapping (see the module's notes), for at most ``READ_ROWS`` positions. Any other
-    column, or a text column whose file cannot be read again as it was mapped, is taken as ``iloc``
-    takes it."""
+    dtypes, with the columns mapped from a text file (``MAPPED_COLUMNS``: text and lists) read from it
+    with ``os.pread`` rather than through the mapping (see the module's notes), for at most ``READ_ROWS``
+    positions. Any other column, or a mapped column whose file cannot be read again as it was mapped, is
+    taken as ``iloc`` takes it."""
     names = list(frame.columns if columns is None else columns)
     read: dict[str, pa.ChunkedArray] = {}
-    for name in _READ_COLUMNS if len(positions) <= READ_ROWS else ():
+    for name in MAPPED_COLUMNS if len(positions) <= READ_ROWS else ():
         if name in names:
             values = _read_rows(frame[name], positions)
             if values is not None:
@@ -163,7 +163,11 @@ def take_rows(
     index = rest.index
     taken = pd.DataFrame(
         {
-            name: pd.arrays.ArrowStringArray(read[name]) if name in read else rest[name].array
+            name: (
+                (pd.arrays.ArrowExtensionArray if name in _LISTS else pd.arrays.ArrowStringArray)(read[name])
+                if name in read
+                else rest[name].array
+            )
             for name in names
         },
         index=index,
@@ -173,67 +177,119 @@ def take_rows(
 
 
 def _read_rows(column: pd.Series, positions: np.ndarray) -> pa.ChunkedArray | None:
-    """The values of a mapped text column at ``positions`` read from its file, as one ``large_string``
-    chunk; None when the column's text is not a view of a mapped file (``/proc/self/maps`` says which
-    file the kernel maps there), that path no longer holds the file mapped (replaced, deleted), or a
-    position is out of range (``iloc`` then says so)."""
+    """The values of a mapped text or list column at ``positions`` read from its file, as one chunk of
+    the column's type; None when the column's data is not a view of a mapped file (``/proc/self/maps``
+    says which file the kernel maps there), that path no longer holds the file mapped (replaced,
+    deleted), or a position is out of range (``iloc`` then says so)."""
     chunked = getattr(column.array, "_pa_array", None)
     if not isinstance(chunked, pa.ChunkedArray) or chunked.num_chunks != 1:
         return None
-    if chunked.type != pa.large_string():
-        return None
     chunk = chunked.chunk(0)
-    validity, offsets_buffer, data = chunk.buffers()
-    if offsets_buffer is None or data is None or data.size == 0:
-        return None
-    mapped = _mapped_at(data.address, data.size)  # the text file this column is a view of, if it is one
-    if mapped is None:
-        return None
     count = len(chunk)
     wanted = np.asarray(positions, dtype=np.int64)
     wanted = np.where(wanted < 0, wanted + count, wanted)
     if len(wanted) and (wanted.min() < 0 or wanted.max() >= count):
         return None
-    # the offsets are read through the mapping (8 bytes a story), the text with pread
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[chunk.offset : chunk.offset + count + 1]
-    starts, ends = offsets[wanted], offsets[wanted + 1]
-    out_offsets = np.zeros(len(wanted) + 1, dtype=np.int64)
+    if chunked.type == pa.large_string():
+        texts = _strings_at(chunk, wanted)
+        if texts is None:
+            return None
+        bitmap, nulls = _validity_at(chunk, wanted)
+        array = pa.Array.from_buffers(pa.large_string(), len(wanted), [bitmap, *texts], null_count=nulls)
+        return pa.chunked_array([array], type=pa.large_string())
+    if chunked.type == ARROW_LIST.pyarrow_dtype and not chunk.null_count:
+        # the lists' bounds in the child strings (4 bytes a story, through the mapping); each story's
+        # strings follow each other in the file, so they are read as one run
+        bounds = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + count + 1]
+        firsts, lasts = bounds[wanted].astype(np.int64), bounds[wanted + 1].astype(np.int64)
+        child = chunk.values  # unsliced: the bounds index it
+        if child.null_count or child.type != pa.string():
+            return None
+        texts = _strings_at(child, firsts, lasts)
+        if texts is None:
+            return None
+        offsets = np.zeros(len(wanted) + 1, dtype=np.int32)
+        np.cumsum(lasts - firsts, out=offsets[1:])
+        items = pa.Array.from_buffers(pa.string(), int(offsets[-1]), [None, *texts], null_count=0)
+        return pa.chunked_array([pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), items)], type=chunked.type)
+    return None
+
+
+def _validity_at(chunk: pa.Array, wanted: np.ndarray) -> tuple[pa.Buffer | None, int]:
+    """The validity bitmap of ``chunk`` at ``wanted`` and its null count (None, 0 when none is null)."""
+    if chunk.buffers()[0] is None or not chunk.null_count:
+        return None, 0
+    valid = chunk.is_valid().to_numpy(zero_copy_only=False)[wanted]
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), int(len(valid) - valid.sum())
+
+
+def _strings_at(
+    array: pa.Array, firsts: np.ndarray, lasts: np.ndarray | None = None
+) -> tuple[pa.Buffer, pa.Buffer] | None:
+    """The offsets and data buffers of the strings of ``array`` (``string`` or ``large_string``) at
+    ``firsts`` (with ``lasts``: the runs of strings ``firsts[i]`` to ``lasts[i]``, end excluded), in that
+    order, the data read with ``pread`` from the file the array's data maps; None when it maps none."""
+    _, offsets_buffer, data = array.buffers()
+    if offsets_buffer is None or data is None or data.size == 0:
+        return None
+    kind = np.int64 if array.type == pa.large_string() else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=kind)[array.offset : array.offset + len(array) + 1]
+    runs_end = firsts + 1 if lasts is None else lasts
+    starts, ends = offsets[firsts].astype(np.int64), offsets[runs_end].astype(np.int64)
+    text = _pread_runs(data, starts, ends)
+    if text is None:
+        return None
+    if lasts is None:
+        out = np.zeros(len(firsts) + 1, dtype=kind)
+        np.cumsum(ends - starts, out=out[1:])
+        return pa.py_buffer(out), pa.py_buffer(text)
+    # each run's string offsets, moved to where the run lands in the text read
+    sizes = runs_end - firsts
+    shift = np.cumsum(ends - starts) - (ends - starts) - starts
+    inner = np.repeat(firsts, sizes) + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    out = np.empty(int(sizes.sum()) + 1, dtype=kind)
+    out[:-1] = offsets[inner] + np.repeat(shift, sizes)
+    out[-1] = len(text)
+    return pa.py_buffer(out), pa.py_buffer(text)
+
+
+def _pread_runs(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> bytearray | None:
+    """The bytes ``starts[i]:ends[i]`` of the buffer ``data``, one after the other, read with ``pread``
+    from the file mapped at its address (one read per run of ranges that follow each other there); None
+    when no file is mapped there or another file is at that path now."""
+    mapped = _mapped_at(data.address, data.size)  # the text file this buffer is a view of, if it is one
+    if mapped is None:
+        return None
+    out_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(ends - starts, out=out_offsets[1:])
     text = bytearray(int(out_offsets[-1]))
-    if len(wanted):
-        base = mapped.offset  # where the column's text starts in the file
-        # one read per run of stories that follow each other in the file
-        breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
-        firsts = np.concatenate([[0], breaks])
-        lasts = np.concatenate([breaks, [len(wanted)]]) - 1
-        try:
-            descriptor = os.open(mapped.path, os.O_RDONLY)
-        except OSError:
+    if not len(starts):
+        return text
+    base = mapped.offset  # where the buffer starts in the file
+    breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+    firsts = np.concatenate([[0], breaks])
+    lasts = np.concatenate([breaks, [len(starts)]]) - 1
+    try:
+        descriptor = os.open(mapped.path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        found = ((os.major(status.st_dev), os.minor(status.st_dev)), status.st_ino)
+        if found != (mapped.device, mapped.inode):  # another file at that path now (or deleted)
             return None
-        try:
-            status = os.fstat(descriptor)
-            found = ((os.major(status.st_dev), os.minor(status.st_dev)), status.st_ino)
-            if found != (mapped.device, mapped.inode):  # another file at that path now (or deleted)
-                return None
-            view = memoryview(text)
-            for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
-                at, stop = int(out_offsets[first]), int(out_offsets[last + 1])
-                where = base + int(starts[first])
-                while at < stop:
-                    got = os.preadv(descriptor, [view[at:stop]], where)
-                    if got <= 0:
-                        return None
-                    at, where = at + got, where + got
-        finally:
-            os.close(descriptor)
-    bitmap, nulls = None, 0
-    if validity is not None and chunk.null_count:
-        valid = chunk.is_valid().to_numpy(zero_copy_only=False)[wanted]
-        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-        nulls = int(len(valid) - valid.sum())
-    buffers = [bitmap, pa.py_buffer(out_offsets), pa.py_buffer(text)]
-    array = pa.Array.from_buffers(pa.large_string(), len(wanted), buffers, null_count=nulls)
-    return pa.chunked_array([array], type=pa.large_string())
+        view = memoryview(text)
+        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            at, stop = int(out_offsets[first]), int(out_offsets[last + 1])
+            where = base + int(starts[first])
+            while at < stop:
+                got = os.preadv(descriptor, [view[at:stop]], where)
+                if got <= 0:
+                    return None
+                at, where = at + got, where + got
+    finally:
+        os.close(descriptor)
+    return text
 
 
 def _first_line(error: BaseException) -> str:
