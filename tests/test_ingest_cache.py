@@ -501,3 +501,38 @@ def test_touched_files_keep_the_generation_and_its_derived_files(tmp_path: Path)
     assert sorted(p.name for p in store.root.iterdir()) == before
     pd.testing.assert_frame_equal(touched.articles, first.articles)
     assert ingest([pages], cache_dir=tmp_path / "cache").from_cache  # and the next run reads no file
+
+
+def test_the_files_are_compared_with_the_state_alike_as_columns_and_as_dicts(tmp_path: Path) -> None:
+    """``_compare_files`` of a ``FileTable`` (columns) and of the same entries as a dict: the same files
+    unchanged, the same to read (with the stored hash of a changed file, None for a new or missing one)."""
+    import numpy as np
+
+    from core.storing.ingest import _compare_files
+    from core.storing.parts import FileTable
+
+    files = [tmp_path / f"page_{n}.txt" for n in range(6)]
+    for n, path in enumerate(files):
+        path.write_text("x" * (n + 1), encoding="utf-8")
+    stats = [path.stat() for path in files]
+    entries = {
+        str(path): {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": f"sha{n}"}
+        for n, (path, stat) in enumerate(zip(files, stats, strict=True))
+    }
+    entries[str(files[1])]["size"] += 1  # changed size
+    entries[str(files[2])]["mtime_ns"] += 1  # touched
+    del entries[str(files[3])]  # new since the state
+    entries[str(tmp_path / "gone.txt")] = {"size": 1, "mtime_ns": 1, "sha256": "gone"}  # removed since
+    names = [str(p) for p in files] + [str(tmp_path / "missing.txt")]
+    table = FileTable(
+        list(entries),
+        np.array([e["size"] for e in entries.values()], dtype=np.int64),
+        np.array([e["mtime_ns"] for e in entries.values()], dtype=np.int64),
+        [str(e["sha256"]) for e in entries.values()],
+    )
+    as_dicts = _compare_files(names, entries)
+    assert _compare_files(names, table) == as_dicts
+    unchanged, jobs, seen = as_dicts
+    assert unchanged == [str(files[n]) for n in (0, 4, 5)]
+    assert jobs == [(str(files[1]), "sha1"), (str(files[2]), "sha2"), (str(files[3]), None), (names[-1], None)]
+    assert set(seen) == {str(p) for p in files}

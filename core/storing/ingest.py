@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -49,7 +49,7 @@ from core.storing.frame import (
     with_arrow_lists,
 )
 from core.storing.heap import paused_gc
-from core.storing.parts import Deferred
+from core.storing.parts import Deferred, FileTable
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import body_hashes, content_hashes
@@ -484,24 +484,11 @@ def _ingest(
             store.tidy(state)
         if state is not None and not store.is_current(state, reporters.fingerprint):
             state = None
-    known: dict[str, dict[str, Any]] = state["files"] if state else {}
-    unchanged: list[str] = []
-    jobs: list[tuple[str, str | None]] = []
-    seen: dict[str, tuple[int, int]] = {}
-    for name in names:
-        entry = known.get(name)
-        try:
-            stat = os.stat(name)
-        except OSError:
-            jobs.append((name, None))
-            continue
-        seen[name] = (stat.st_size, stat.st_mtime_ns)
-        if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
-            unchanged.append(name)
-        else:
-            jobs.append((name, entry["sha256"] if entry else None))
+    known: Mapping[str, dict[str, Any]] = state["files"] if state else {}
+    unchanged, jobs, seen = _compare_files(names, known)
 
-    if state is not None and not jobs and set(unchanged) == set(known):
+    # the names are distinct and each unchanged one is known: the same set when as many
+    if state is not None and not jobs and len(unchanged) == len(known):
         try:
             articles, hashes = store.read_articles(state)
             corpus = _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started, reporters)
@@ -670,6 +657,35 @@ def _ingest(
         hashes=new_hashes,
         fingerprint=seen,
     )
+
+
+def _compare_files(
+    names: list[str], known: Mapping[str, dict[str, Any]]
+) -> tuple[list[str], list[tuple[str, str | None]], dict[str, tuple[int, int]]]:
+    """Which of ``names`` (distinct) are unchanged since the state's files table ``known`` (same size and
+    modification time), which are to be read (with the hash the table has for them, None when new or
+    gone), and the size and modification time of each file found. A ``FileTable`` is compared as
+    columns: no entry dict per file."""
+    if isinstance(known, FileTable):
+        sizes, mtimes = known.sizes, known.mtimes
+        stored = [(sizes[place], mtimes[place]) if place >= 0 else None for place in known.places(names)]
+    else:
+        stored = [(entry["size"], entry["mtime_ns"]) if (entry := known.get(name)) else None for name in names]
+    unchanged: list[str] = []
+    jobs: list[tuple[str, str | None]] = []
+    seen: dict[str, tuple[int, int]] = {}
+    for name, before in zip(names, stored, strict=True):
+        try:
+            stat = os.stat(name)
+        except OSError:
+            jobs.append((name, None))
+            continue
+        seen[name] = stamp = (stat.st_size, stat.st_mtime_ns)
+        if before == stamp:
+            unchanged.append(name)
+        else:
+            jobs.append((name, known[name]["sha256"] if before is not None else None))
+    return unchanged, jobs, seen
 
 
 def incremental_merge_enabled() -> bool:

@@ -238,6 +238,21 @@ class FileTable(Mapping[str, dict[str, Any]]):
             raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
         return found
 
+    @property
+    def sizes(self) -> list[int]:
+        """Each file's size, in the table's order (Python ints)."""
+        return self._sizes.tolist()  # type: ignore[no-any-return]
+
+    @property
+    def mtimes(self) -> list[int]:
+        """Each file's modification time in nanoseconds, in the table's order (Python ints)."""
+        return self._mtimes.tolist()  # type: ignore[no-any-return]
+
+    def places(self, names: list[str]) -> list[int]:
+        """The place of each of ``names`` in the table, -1 for a name not in it."""
+        index = self._index
+        return [index.get(name, -1) for name in names]
+
     def __getitem__(self, name: str) -> dict[str, Any]:
         position = self._index[name]
         return {
