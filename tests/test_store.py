@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from bench.corpus import generate_corpus
 from core.model import COLUMNS
 from core.storing.collection import COMPACT_COLUMNS, Filters, select
 from core.storing.store import Store, open_store, update_store
-from core.storing.text import TEXT_COLUMNS
+from core.storing.text import MAPPED_COLUMNS, TEXT_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def test_a_collection_is_a_store_and_its_parts_agree_with_the_whole_frame(
     compact = store.columns()
     assert list(compact.columns) == list(COMPACT_COLUMNS)
     assert not set(TEXT_COLUMNS) & set(compact.columns)
+    assert not set(MAPPED_COLUMNS) & set(compact.columns)  # a selection's copy reads none from disk
     pd.testing.assert_frame_equal(compact, whole[list(COMPACT_COLUMNS)])
     assert list(store.columns(["headline"]).columns) == ["headline"]
 
@@ -63,3 +65,19 @@ def test_update_store_reads_only_what_changed(pages: Path, tmp_path: Path) -> No
     fresh = open_store([folder], use_cache=False)
     pd.testing.assert_frame_equal(second.articles, fresh.articles)
     pd.testing.assert_frame_equal(second.memberships, fresh.memberships)
+
+
+def test_a_view_of_every_story_counts_on_the_collection_s_columns_without_a_copy(pages: Path, tmp_path: Path) -> None:
+    dashboard = str(Path(__file__).resolve().parents[1] / "dashboard")
+    if dashboard not in sys.path:
+        sys.path.insert(0, dashboard)
+    from components.view import View  # the module the app imports (same sys.path)
+
+    store = open_store([pages], cache_dir=tmp_path)
+    everything = View(store, Filters(), np.ones(len(store.articles), dtype=bool))
+    columns = store.columns()
+    assert everything.frame is columns
+    some = store.select(Filters(q="bank*"))
+    part = View(store, Filters(q="bank*"), some)
+    pd.testing.assert_frame_equal(part.frame, columns[some])
+    assert list(part.frame.columns) == list(COMPACT_COLUMNS)

@@ -44,11 +44,13 @@ from core.storing.frame import isin_mask, list_items, list_lengths, lists_any_in
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
-from core.storing.text import TEXT_COLUMNS, take_rows
+from core.storing.text import MAPPED_COLUMNS, TEXT_COLUMNS, take_rows
 
 KINDS = ("staff", "agency", "unsigned")
-#: The columns filters, counts and charts run on: every article column but the text.
-COMPACT_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in TEXT_COLUMNS)
+#: The columns filters, counts and charts run on: every article column but those of the text file (the
+#: text and the columns only shown story by story, ``core.storing.text.MAPPED_COLUMNS``), which a copy of
+#: a selection would read from disk whole.
+COMPACT_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in MAPPED_COLUMNS)
 T = TypeVar("T")
 
 
@@ -96,8 +98,8 @@ class Collection:
         return select(self, filters)
 
     def columns(self, names: Sequence[str] | None = None) -> pd.DataFrame:
-        """The columns to filter and count on, for every story: ``names``, or every column but the
-        text (``COMPACT_COLUMNS``). A view of the stored frame, not a copy."""
+        """The columns to filter and count on, for every story: ``names``, or every column but those of
+        the text file (``COMPACT_COLUMNS``). A view of the stored frame, not a copy."""
         wanted = list(COMPACT_COLUMNS if names is None else names)
         return self._derived(f"columns:{'|'.join(wanted)}", lambda: self.articles[wanted])
 

@@ -77,10 +77,13 @@ class View:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The selected stories' compact columns (every column but the text), newest first (computed once
-        per run): what counts and charts run on. The text stays on disk."""
+        """The selected stories' compact columns (``COMPACT_COLUMNS``: every column but those of the text
+        file), newest first (computed once per run): what counts and charts run on. The text stays on
+        disk. Every story selected (no filter): the collection's columns themselves, not a copy (pandas
+        copies on write, so nothing that changes it changes them)."""
         if self._frame is None:
-            self._frame = self.collection.columns()[self.mask]
+            columns = self.collection.columns()
+            self._frame = columns if bool(self.mask.all()) else columns[self.mask]
         return self._frame
 
     @property
