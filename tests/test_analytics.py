@@ -252,6 +252,39 @@ def test_timeline_rejects_bad_arguments(sample: pd.DataFrame, kwargs: dict[str, 
         timeline(sample, **kwargs)
 
 
+def _timeline_headlines_reference(frame: pd.DataFrame, freq: str, max_per_period: int) -> pd.DataFrame:
+    """``timeline_headlines`` as it was written first: every story's headline in a sorted table."""
+    starts = analytics._start_days(frame["published_at"], freq)
+    table = pd.DataFrame(
+        {
+            "period_start": starts.astype("datetime64[ns]"),
+            "published_at": frame["published_at"].to_numpy(dtype="datetime64[ns]"),
+            "headline": frame["headline"].fillna("").astype(str).to_numpy(dtype=object),
+        }
+    ).dropna(subset=["period_start"])
+    table = table.sort_values(["period_start", "published_at"], ascending=[True, False], kind="stable")
+    newest = table[table.groupby("period_start").cumcount() < max_per_period]
+    joined = newest.groupby("period_start", sort=True)["headline"].agg("\n".join)
+    return joined.rename("headlines").reset_index().astype({"headlines": "string"})
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(0, 40)), max_size=40),
+    st.sampled_from(["D", "W", "M"]),
+    st.integers(1, 4),
+)
+def test_timeline_headlines_reads_only_the_headlines_it_shows_and_answers_as_before(
+    hours: list[int | None], freq: str, most: int
+) -> None:
+    base = pd.Timestamp("2019-12-28 20:00", tz="Asia/Shanghai")
+    stamps = pd.Series([pd.NaT if h is None else base + pd.Timedelta(hours=7 * h) for h in hours], dtype="datetime64[ns, Asia/Shanghai]")
+    frame = pd.DataFrame(
+        {"published_at": stamps, "headline": pd.Series([None if n % 5 == 4 else f"story {n}" for n in range(len(hours))], dtype="string")}
+    )
+    got = timeline_headlines(frame, freq, max_per_period=most)
+    pd.testing.assert_frame_equal(got, _timeline_headlines_reference(frame, freq, most))
+
+
 def test_timeline_headlines_newest_first(sample: pd.DataFrame) -> None:
     out = timeline_headlines(sample, "M", max_per_period=2)
     assert list(out.columns) == ["period_start", "headlines"]

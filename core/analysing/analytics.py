@@ -300,15 +300,22 @@ def timeline_headlines(frame: pd.DataFrame, freq: str = "W", max_per_period: int
     headlines of the period, newest first, joined by ``"\\n"``. Only periods with stories; sorted by period.
     """
     starts = _start_days(frame["published_at"], freq)
-    table = pd.DataFrame(
+    dated = np.flatnonzero(~np.isnat(starts))
+    periods = starts[dated].astype("int64")
+    instants = frame["published_at"].to_numpy(dtype="datetime64[ns]")[dated].astype("int64")  # UTC
+    # by period, newest first within one, ties in row order (a stable sort); then the first few of each
+    # period, and only their headlines read (not a Python string per story)
+    order = np.lexsort((-instants, periods))
+    periods = periods[order]
+    firsts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]]) if len(periods) else np.zeros(0, np.int64)
+    rank = np.arange(len(periods)) - np.repeat(firsts, np.diff(np.r_[firsts, len(periods)]))
+    chosen = dated[order][rank < max_per_period]
+    newest = pd.DataFrame(
         {
-            "period_start": starts.astype("datetime64[ns]"),
-            "published_at": frame["published_at"].to_numpy(dtype="datetime64[ns]"),  # UTC, for order
-            "headline": frame["headline"].fillna("").astype(str).to_numpy(dtype=object),
+            "period_start": starts[chosen].astype("datetime64[ns]"),
+            "headline": frame["headline"].iloc[chosen].fillna("").astype(str).to_numpy(dtype=object),
         }
-    ).dropna(subset=["period_start"])
-    table = table.sort_values(["period_start", "published_at"], ascending=[True, False], kind="stable")
-    newest = table[table.groupby("period_start").cumcount() < max_per_period]
+    )
     joined = newest.groupby("period_start", sort=True)["headline"].agg("\n".join)
     return joined.rename("headlines").reset_index().astype({"headlines": "string"})
 
