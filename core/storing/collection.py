@@ -198,8 +198,8 @@ class Collection:
         return self._derived("option_counts", compute)
 
     def positions(self) -> Positions:
-        """article_id -> its row position in ``articles`` (a read-only mapping over an index of the id
-        column, built once)."""
+        """article_id -> its row position in ``articles`` (a read-only mapping, built once: a binary search
+        over the ids in the sorted order stored per generation, ``core.storing.derived.Positions``)."""
 
         def compute() -> Positions:
             ids = self.articles["article_id"]
