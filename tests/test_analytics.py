@@ -786,3 +786,9 @@ def test_all_names_are_exported() -> None:
     assert all(hasattr(analytics, name) for name in analytics.__all__)
     for name in wanted - {"STOPWORDS"}:
         assert getattr(analytics, name).__doc__, name
+
+
+@given(st.lists(st.integers(-3, 3_000_000), max_size=60), st.sampled_from(["int64", "int32", "float64"]))
+def test_distinct_counts_as_np_unique(values: list[int], dtype: str) -> None:
+    codes = np.array(values, dtype=dtype)
+    assert analytics._distinct(codes) == len(np.unique(codes))

@@ -131,33 +131,45 @@ def _author_pairs(
     return pairs["row"].to_numpy(dtype=np.int64), ids.astype(np.int64), distinct
 
 
-def _credit_days(coded: Coded, chosen: np.ndarray) -> np.ndarray:
-    """The Beijing day number of the story of each chosen credit (NaT's integer when undated)."""
-    days: np.ndarray = coded.days[coded.credit_rows[chosen]].astype("int64")
+def _credit_days(coded: Coded, chosen: np.ndarray | None) -> np.ndarray:
+    """The Beijing day number of the story of each chosen credit (every credit: None), NaT's integer when
+    undated."""
+    rows = coded.credit_rows if chosen is None else coded.credit_rows[chosen]
+    days: np.ndarray = coded.days[rows].astype("int64")
     return days
+
+
+def _chosen_credits(coded: Coded, mask: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Which credits are of the stories of ``mask`` (None: every one, when every story is: the arrays are
+    then the codes' own, not copies), with their name and kind codes."""
+    if bool(mask.all()):
+        return None, coded.credit_codes, coded.credit_kinds
+    chosen = mask[coded.credit_rows]
+    return chosen, coded.credit_codes[chosen], coded.credit_kinds[chosen]
+
+
+def _days_of(coded: Coded, mask: np.ndarray) -> np.ndarray:
+    """The Beijing days of the stories of ``mask`` (the codes' own array when every story is chosen)."""
+    return coded.days if bool(mask.all()) else coded.days[mask]
 
 
 def selection_summary(coded: Coded, mask: np.ndarray) -> dict[str, Any]:
     """``analytics.selection_summary`` of the stories of ``mask``."""
-    chosen = mask[coded.credit_rows]
-    return _summary(
-        int(np.count_nonzero(mask)), coded.days[mask], coded.credit_codes[chosen], coded.credit_kinds[chosen]
-    )
+    _, codes, kinds = _chosen_credits(coded, mask)
+    return _summary(int(np.count_nonzero(mask)), _days_of(coded, mask), codes, kinds)
 
 
 def timeline(coded: Coded, mask: np.ndarray, freq: str = "W") -> pd.DataFrame:
     """``analytics.timeline(frame, freq)`` of the stories of ``mask``: stories per period."""
-    periods, number = _periods_of_days(coded.days[mask], freq)
+    periods, number = _periods_of_days(_days_of(coded, mask), freq)
     totals = np.bincount(number[number >= 0], minlength=len(periods))
     return _totals_table(periods.astype("datetime64[ns]"), totals)
 
 
 def reporter_counts(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
     """``analytics.reporter_counts`` of the stories of ``mask``."""
-    chosen = mask[coded.credit_rows]
-    return _reporter_table(
-        coded.credit_codes[chosen], coded.credit_kinds[chosen], _credit_days(coded, chosen), coded.names
-    )
+    chosen, codes, kinds = _chosen_credits(coded, mask)
+    return _reporter_table(codes, kinds, _credit_days(coded, chosen), coded.names)
 
 
 def reporter_timeline(coded: Coded, mask: np.ndarray, name: str, freq: str = "M") -> pd.DataFrame:
