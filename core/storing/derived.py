@@ -197,7 +197,7 @@ class DerivedFiles:
 
         return self._stored_json("terms.json", "terms", decode, compute, encode)
 
-    def id_order(self, compute: Callable[[], np.ndarray]) -> np.ndarray | None:
+    def id_order(self, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The order that sorts the frame's ids (``sort_order`` of ``id_keys``): read from
         ``derived-<generation>.order.npy``, memory-mapped, else computed and stored. ``Positions`` checks
         what it is given (a permutation that sorts the ids) and sorts again when it does not."""
@@ -462,10 +462,11 @@ class Positions(Mapping[str, int]):
         self._index: pd.Index | None = None
         self._last: dict[str, int] | None = None
         if keys is not None and len(keys) == len(ids):
-            if order is None or not _sorts(keys, order):
+            ordered = _permuted(keys, order)
+            if ordered is None or not _increasing(ordered):  # not given, or not an order that sorts them
                 order = sort_order(keys)
-            ordered = keys[order]
-            if len(ordered) < 2 or bool((ordered[1:] != ordered[:-1]).all()):
+                ordered = keys[order]
+            if _increasing(ordered):  # sorted, each id once
                 self._sorted, self._order = ordered, np.asarray(order, dtype=np.int64)
                 return
         self._index = pd.Index(ids.astype(str).to_numpy(dtype=object), dtype=object)
@@ -544,18 +545,20 @@ class Positions(Mapping[str, int]):
         return True
 
 
-def _sorts(keys: np.ndarray, order: np.ndarray) -> bool:
-    """Whether ``order`` is a permutation of the rows of ``keys`` that puts them in order."""
-    if order.ndim != 1 or len(order) != len(keys) or not np.issubdtype(order.dtype, np.integer):
-        return False
+def _permuted(keys: np.ndarray, order: np.ndarray | None) -> np.ndarray | None:
+    """``keys`` in ``order`` when ``order`` is a permutation of their rows, else None."""
+    if order is None or order.ndim != 1 or len(order) != len(keys) or not np.issubdtype(order.dtype, np.integer):
+        return None
     if len(order) and (order.min() < 0 or order.max() >= len(keys)):
-        return False
+        return None
     seen = np.zeros(len(keys), dtype=bool)
     seen[order] = True
-    if not seen.all():
-        return False
-    ordered = keys[order]
-    return len(ordered) < 2 or bool((ordered[1:] >= ordered[:-1]).all())
+    return keys[order] if seen.all() else None
+
+
+def _increasing(ordered: np.ndarray) -> bool:
+    """Whether ``ordered`` is strictly increasing (sorted, no value twice)."""
+    return len(ordered) < 2 or bool((ordered[1:] > ordered[:-1]).all())
 
 
 def _arrow_backed(values: pd.Series) -> bool:
