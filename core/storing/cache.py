@@ -49,7 +49,15 @@ from core.config import DATA_DIR
 from core.errors import CacheError
 from core.model import COLUMNS, LIST_COLUMNS, PARSER_VERSION, ROLES, holdable
 from core.parsing.report import ReportColumns
-from core.storing.frame import ARROW_LIST, ARROW_LIST_COLUMNS, arrow_table, as_list, conform, empty_frame
+from core.storing.frame import (
+    ARROW_LIST,
+    ARROW_LIST_COLUMNS,
+    arrow_table,
+    as_list,
+    conform,
+    dictionary_codes,
+    empty_frame,
+)
 from core.storing.parts import (
     PARTS,
     Deferred,
@@ -302,10 +310,8 @@ def _python_lists(column: pa.ChunkedArray, shared: bool) -> list[Any]:
     if flat.null_count or not (pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type)):
         plain = column.to_pylist()
         return plain
-    encoded = pc.dictionary_encode(flat)
-    distinct = np.empty(len(encoded.dictionary), dtype=object)
-    distinct[:] = encoded.dictionary.to_pylist()
-    items = distinct[encoded.indices.to_numpy(zero_copy_only=False)].tolist()
+    codes, distinct = dictionary_codes(flat)
+    items = distinct[codes].tolist()
     offsets = array.offsets.to_numpy()
     bounds = (offsets - offsets[0]).tolist()
     return [items[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]

@@ -118,22 +118,32 @@ def list_lengths(values: pd.Series) -> np.ndarray:
     return np.fromiter(map(len, values.to_numpy(dtype=object)), dtype=np.int64, count=len(values))
 
 
+def dictionary_codes(flat: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow strings as (each one's code, the distinct strings as an object array the codes index): equal
+    strings become one Python string. A missing string reads None, as in a Python list."""
+    encoded = pc.dictionary_encode(flat)
+    distinct = np.empty(len(encoded.dictionary), dtype=object)
+    distinct[:] = encoded.dictionary.to_pylist()
+    codes = np.asarray(encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False), dtype=np.intp)
+    if encoded.null_count:
+        distinct = np.concatenate((distinct, np.array([None], dtype=object)))
+    return codes, distinct
+
+
+def _python_items(values: pd.Series, lengths: np.ndarray) -> np.ndarray:
+    """The items of a column of Python lists (``lengths``: ``list_lengths``), one after the other."""
+    lists = values.to_numpy(dtype=object)
+    return np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
+
+
 def list_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A list column (``ARROW_LIST`` or Python lists) as (row position of each item, each item's code,
     the distinct items as an object array the codes index), in row order."""
     lengths = list_lengths(values)
     rows = np.repeat(np.arange(len(values)), lengths)
     if values.dtype == ARROW_LIST:
-        encoded = pc.dictionary_encode(pc.list_flatten(_list_chunks(values)).combine_chunks())
-        distinct = np.empty(len(encoded.dictionary), dtype=object)
-        distinct[:] = encoded.dictionary.to_pylist()
-        codes = np.asarray(encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False), dtype=np.intp)
-        if encoded.null_count:  # a missing item reads None, as in a Python list
-            distinct = np.concatenate((distinct, np.array([None], dtype=object)))
-        return rows, codes, distinct
-    lists = values.to_numpy(dtype=object)
-    items = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=len(rows))
-    codes, uniques = pd.factorize(items, use_na_sentinel=False)
+        return rows, *dictionary_codes(pc.list_flatten(_list_chunks(values)).combine_chunks())
+    codes, uniques = pd.factorize(_python_items(values, lengths), use_na_sentinel=False)
     return rows, np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
 
 
@@ -142,10 +152,8 @@ def list_items(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     object array), in row order. From Arrow, equal items are one Python string (one per distinct value,
     not one per item)."""
     if values.dtype != ARROW_LIST:
-        lists = values.to_numpy(dtype=object)
         lengths = list_lengths(values)
-        items = np.fromiter(itertools.chain.from_iterable(lists), dtype=object, count=int(lengths.sum()))
-        return np.repeat(np.arange(len(values)), lengths), items
+        return np.repeat(np.arange(len(values)), lengths), _python_items(values, lengths)
     rows, codes, distinct = list_codes(values)
     return rows, distinct[codes]
 
