@@ -239,11 +239,7 @@ def _strings_at(
     text = _pread_runs(data, starts, ends)
     if text is None:
         return None
-    if lasts is None:
-        out = np.zeros(len(firsts) + 1, dtype=kind)
-        np.cumsum(ends - starts, out=out[1:])
-        return pa.py_buffer(out), pa.py_buffer(text)
-    # each run's string offsets, moved to where the run lands in the text read
+    # each run's string offsets (a single string: a run of one), moved to where the run lands in the text
     sizes = runs_end - firsts
     shift = np.cumsum(ends - starts) - (ends - starts) - starts
     inner = np.repeat(firsts, sizes) + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
