@@ -337,6 +337,9 @@ _MEMBERSHIP_TYPES = {"article_id": "string", "hits": "int32"}
 #: at 1,000,000 stories, 2.4 million memberships name 11 themes and 13,682 evidence texts, 120 MB as
 #: strings, 8 MB as codes.
 CATEGORICAL_MEMBERSHIP_COLUMNS = ("theme", "evidence")
+#: The dtype of those categoricals' categories: pandas' text of sorted Python strings (``set_categories``
+#: makes it; a themes file written from them reads back with it, and is not sorted again)
+_CATEGORIES = pd.StringDtype(na_value=np.nan)
 
 
 def compact_memberships(frame: pd.DataFrame) -> pd.DataFrame:
@@ -348,7 +351,7 @@ def compact_memberships(frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(column.dtype, pd.CategoricalDtype):
             column = column.astype("string").astype("category")
         categories = column.cat.categories
-        if not categories.is_monotonic_increasing or categories.dtype != object:
+        if not categories.is_monotonic_increasing or categories.dtype != _CATEGORIES:
             column = column.cat.set_categories(sorted(str(c) for c in categories))
         out[name] = column
     return out
