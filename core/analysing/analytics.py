@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
 from core.analysing.threads import story_threads, thread_of
+from core.arrays import sorted_unique
 from core.model import BEIJING
 from core.storing.frame import list_items, list_lengths
 
@@ -337,7 +338,7 @@ class _Credits:
         """Distinct row positions crediting ``name`` (any kind)."""
         if name not in self.names:
             return np.array([], dtype=np.int64)
-        return np.unique(self.rows[self.codes == self.names.index(name)])
+        return sorted_unique(self.rows[self.codes == self.names.index(name)])
 
 
 def _credits(frame: pd.DataFrame) -> _Credits:
@@ -582,7 +583,7 @@ def _distinct(codes: np.ndarray) -> int:
         return 0
     if np.issubdtype(codes.dtype, np.integer) and int(codes.min()) >= 0 and int(codes.max()) <= 4 * len(codes) + 1_000_000:
         return int(np.count_nonzero(np.bincount(codes)))
-    return len(np.unique(codes))
+    return len(sorted_unique(codes))
 
 
 def option_counts(frame: pd.DataFrame, memberships: pd.DataFrame) -> dict[str, dict[str, int]]:

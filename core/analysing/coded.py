@@ -37,6 +37,7 @@ from core.analysing.analytics import (
     _theme_table,
     _totals_table,
 )
+from core.arrays import sorted_unique
 
 __all__ = [
     "Coded",
@@ -91,7 +92,7 @@ class Coded:
         inside = (member_rows >= 0) & memberships["theme"].notna().to_numpy()
         theme_codes, themes = _codes(memberships["theme"].astype("string"), inside)
         width = max(len(themes), 1)
-        keys = np.unique(member_rows[inside].astype(np.int64) * width + theme_codes)  # sorted by row
+        keys = sorted_unique(member_rows[inside].astype(np.int64) * width + theme_codes)  # sorted by row
         theme_rows, theme_codes = keys // width, keys % width
         pair_rows, pair_ids, pair_keys = _author_pairs(
             credits.rows, credits.codes, credits.kinds, len(credits.names)
@@ -180,7 +181,7 @@ def reporter_timeline(coded: Coded, mask: np.ndarray, name: str, freq: str = "M"
     code = coded.name_codes.get(name)
     if code is None:
         return _rows_per_period(periods, number[:0])
-    rows = np.unique(coded.credit_rows[coded.credit_codes == code])
+    rows = sorted_unique(coded.credit_rows[coded.credit_codes == code])
     rows = rows[mask[rows]]
     return _rows_per_period(periods, number[np.searchsorted(positions, rows)])
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysing.query import Term, parse_query, positive_terms
+from core.arrays import sorted_unique
 from core.config import DATA_DIR, load_toml
 from core.errors import ConfigError, QuerySyntaxError
 from core.storing.search import Hit, SearchIndex, find_hits
@@ -227,7 +228,7 @@ def match_themes(index: SearchIndex, themes: Sequence[Theme]) -> pd.DataFrame:
         if theme.query:
             selected = np.array(sorted(index.evaluate(parse_query(theme.query), lambda slug: None)), dtype=np.int64)
         else:
-            selected = np.unique(np.concatenate([rows for rows, _ in per_term.values()] or [np.zeros(0, np.int64)]))
+            selected = sorted_unique(np.concatenate([rows for rows, _ in per_term.values()] or [np.zeros(0, np.int64)]))
             for term in theme.exclude:
                 if len(selected):
                     selected = selected[~np.isin(selected, np.fromiter(index.term_rows(term), dtype=np.int64))]

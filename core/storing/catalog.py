@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.analysing.terms import content_words
+from core.arrays import sorted_unique
 from core.model import BEIJING, LISTING_COLUMNS, ListingEntry
 from core.parsing import ParseResult
 
@@ -271,7 +272,7 @@ def _assemble(
     """The index of (word code, story position) pairs (repeats allowed); ``positions``, ``ids``, ``days``
     and ``ns`` are per story position, the ``dated`` first positions the dated stories in time order."""
     n = len(ids)
-    keys = _sorted_unique(words * max(n, 1) + stories)
+    keys = sorted_unique(words * max(n, 1) + stories)
     return _index_of_keys(vocab, keys, positions, ids, days, ns, dated)
 
 
@@ -369,7 +370,7 @@ def _best(
             prefix_length = j
             break
     cut = [_in_window(index.posting(code), lo, hi, index.dated, day is None) for _, code in present[:prefix_length]]
-    candidates = cut[0] if prefix_length == 1 else _sorted_unique(np.concatenate(cut))
+    candidates = cut[0] if prefix_length == 1 else sorted_unique(np.concatenate(cut))
     if exclude is not None and len(candidates):
         candidates = candidates[index.ids[candidates] != exclude]
     if not len(candidates):
@@ -429,17 +430,6 @@ def _in_window(posting: np.ndarray, lo: int, hi: int, dated: int, everywhere: bo
     if c == len(posting):
         return posting[a:b]
     return np.concatenate((posting[a:b], posting[c:]))
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` of an int array by sorting (faster here than numpy's hash-based unique)."""
-    values = np.sort(values)
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
 
 
 @lru_cache(maxsize=64)

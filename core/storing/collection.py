@@ -27,6 +27,7 @@ from core.analysing.coded import Coded
 from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 from core.analysing.threads import thread_links, updated_thread_links
+from core.arrays import sorted_unique
 from core.errors import CacheError
 from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
@@ -150,7 +151,7 @@ class Collection:
             wanted = {t.slug for t in self.themes if slug.lower() in (t.slug, t.label.lower())}
             rows = self.member_rows()
             chosen = rows[self.memberships["theme"].isin(list(wanted)).to_numpy()] if wanted else rows[:0]
-            return np.unique(chosen)
+            return sorted_unique(chosen)
 
         return self._derived(f"theme_rows:{slug.lower()}", compute)
 

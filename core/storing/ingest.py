@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.arrays import sorted_setdiff, sorted_union, sorted_unique
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
@@ -825,8 +826,8 @@ def _incremental_merge(
     record_shift = np.repeat(shift, memo.file_records)
 
     new_instants = [instants(frame["published_at"]) for frame in new_frames]
-    minutes = np.unique(np.concatenate([memo.record_instants[~record_kept], *new_instants]))
-    touched = np.unique(memo.record_stories[np.isin(memo.record_instants, minutes)])
+    minutes = sorted_unique(np.concatenate([memo.record_instants[~record_kept], *new_instants]))
+    touched = sorted_unique(memo.record_stories[np.isin(memo.record_instants, minutes)])
 
     segment_start = np.r_[0, np.cumsum([rows for _, rows in state["segments"]])].astype(np.int64)
     if segment_start[-1] != old_rows:
@@ -872,10 +873,10 @@ def _incremental_merge(
         at_minute = np.flatnonzero(np.isin(local_instants, minutes))
         minute_ids = _short_copy_ids(local.take(at_minute).reset_index(drop=True))
         found = positions_in(pd.Series(pd.array(list(set(minute_ids)), dtype="string")), old_ids)
-        more = np.setdiff1d(found[found >= 0], touched)
+        more = sorted_setdiff(found[found >= 0], touched)
         if not len(more):
             break
-        touched = np.union1d(touched, more)
+        touched = sorted_union(touched, more)
     else:
         return None
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.arrays import sorted_unique
 from core.storing.catalog import (
     _BEIJING_NS,
     _DAY_NS,
@@ -45,7 +46,6 @@ from core.storing.catalog import (
     _lead_pairs,
     _Outcome,
     _Seen,
-    _sorted_unique,
     body_texts,
     headline_words,
 )
@@ -294,13 +294,13 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_ids: pd.Index) -> t
     fresh = np.flatnonzero(~same)
     fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
     kept_keys = old_words[kept] * n + mapped[kept]
-    fresh_keys = _sorted_unique(fresh_words * n + fresh[fresh_at])
+    fresh_keys = sorted_unique(fresh_words * n + fresh[fresh_at])
     moved_to = new_of_old[new_of_old >= 0]
     if (np.diff(moved_to) > 0).all():
         # the kept stories kept their order, so their keys are still sorted: the new ones are merged in
         keys = np.insert(kept_keys, np.searchsorted(kept_keys, fresh_keys), fresh_keys)
     else:
-        keys = _sorted_unique(np.concatenate((kept_keys, fresh_keys)))
+        keys = sorted_unique(np.concatenate((kept_keys, fresh_keys)))
     index = _index_of_keys(
         vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     )

@@ -1,0 +1,41 @@
+"""Set operations on integer arrays, by one sort.
+
+numpy 2's ``np.unique`` (and ``np.setdiff1d`` and ``np.union1d``, which call it) finds the distinct values of
+an integer array by hashing, then sorts them. With a million distinct values that is 20 to 50 times slower
+on this project's machines than one sort: 3.1 s against 0.07 s for 2.4 million ``int64`` (numpy 2.4).
+These functions return what those return (sorted distinct values, of the same dtype), by sorting; other
+dtypes are handed to numpy's own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _integers(values: np.ndarray) -> bool:
+    return values.dtype.kind in "iub"
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``: the sorted distinct values, flattened."""
+    values = np.asarray(values)
+    if not _integers(values):
+        return np.unique(values)
+    ordered = np.sort(values, axis=None)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def sorted_union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``np.union1d(first, second)``: the sorted distinct values of both."""
+    return sorted_unique(np.concatenate((np.ravel(first), np.ravel(second))))
+
+
+def sorted_setdiff(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """``np.setdiff1d(first, second)``: the sorted distinct values of ``first`` not in ``second``."""
+    distinct = sorted_unique(first)
+    return distinct[np.isin(distinct, second, invert=True)]
