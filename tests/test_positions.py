@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 
 from core.storing.collection import open_collection
 from core.storing.derived import Positions, ThemesByArticle, id_keys, sort_order
-from core.storing.frame import ARROW_LIST, list_codes, list_items, list_joined, list_lengths, lists_any_in
+from core.storing.frame import (
+    ARROW_LIST,
+    list_codes,
+    list_items,
+    list_joined,
+    list_lengths,
+    list_signatures,
+    lists_any_in,
+)
 
 HEX = st.text(alphabet="0123456789abcdef", min_size=4, max_size=4)
 ANY_ID = st.text(alphabet=st.sampled_from(["a", "b", "é", "\x00", " ", "Z", "1"]), min_size=0, max_size=4)
@@ -162,3 +170,20 @@ def test_list_helpers_read_arrow_lists_as_python_lists(lists: list[list[str]], s
         assert distinct[codes].tolist() == items.tolist()
         assert list_joined(column, "\x1f") == ["\x1f".join(c) for c in cells]
         assert lists_any_in(column, wanted).tolist() == [any(n.lower() in wanted for n in c) for c in cells]
+
+
+RELATED = st.lists(st.lists(st.sampled_from(["a", "a\x1fb", "\x1f", "", "1", "Ünï", None]), max_size=3), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(RELATED, st.integers(0, 5))
+def test_list_signatures_as_python(lists: list[list[str | None]], start: int) -> None:
+    """The thread keys' signature of each related list, from Arrow lists (also with missing items, which
+    read ``"None"``, as ``str`` of a Python list's ``None``) and from Python lists, as the plain Python."""
+    python = pd.Series(lists, dtype=object).iloc[start:]
+    arrow = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(lists, ARROW_LIST.pyarrow_dtype))).iloc[start:]
+    expected = [f"{len(c)}\x1f" + "\x1f".join(map(str, c)) for c in python.tolist()]
+    for column in (python, arrow):
+        signed = list_signatures(column, "\x1f")
+        assert signed.dtype == object
+        assert signed.tolist() == expected

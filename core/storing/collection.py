@@ -41,7 +41,14 @@ from core.storing.derived import (
     sort_order,
     write_locked,
 )
-from core.storing.frame import isin_mask, list_items, list_lengths, lists_any_in, positions_in
+from core.storing.frame import (
+    isin_mask,
+    list_items,
+    list_lengths,
+    list_signatures,
+    lists_any_in,
+    positions_in,
+)
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
 from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
@@ -364,8 +371,7 @@ def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
     lines, which the content hash leaves out."""
     if hashes is None or len(hashes) != len(frame):
         hashes = content_hashes(frame)
-    lines = frame["related"].tolist()
-    related = np.array([f"{len(row)}\x1f" + "\x1f".join(map(str, row)) for row in lines], dtype=object)
+    related = list_signatures(frame["related"], "\x1f")
     with np.errstate(over="ignore"):
         keys: np.ndarray = np.asarray(hashes, dtype=np.uint64) * np.uint64(1_000_003)
         keys ^= pd.util.hash_array(related)
