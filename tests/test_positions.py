@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.storing.collection import open_collection
+from core.storing.collection import _concat_memberships, compact_memberships, open_collection
 from core.storing.derived import Positions, ThemesByArticle, id_keys, sort_order
 from core.storing.frame import (
     ARROW_LIST,
@@ -25,6 +25,7 @@ from core.storing.frame import (
     list_lengths,
     list_signatures,
     lists_any_in,
+    positions_in,
 )
 
 HEX = st.text(alphabet="0123456789abcdef", min_size=4, max_size=4)
@@ -187,3 +188,51 @@ def test_list_signatures_as_python(lists: list[list[str | None]], start: int) ->
         signed = list_signatures(column, "\x1f")
         assert signed.dtype == object
         assert signed.tolist() == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(ANY_ID, st.none()), max_size=20), st.lists(ANY_ID, max_size=20), st.sampled_from(["series", "categorical", "array", "list"]))
+def test_positions_in_as_a_dict(values: list[str | None], among: list[str], kind: str) -> None:
+    """Each value's first position in ``among``, -1 for one not there or missing, whatever form ``among``
+    and ``values`` take (Arrow text, categorical, object array, list)."""
+    first = {}
+    for position, value in enumerate(among):
+        first.setdefault(value, position)
+    column = pd.Series(values, dtype="string")
+    if kind == "categorical":
+        column = column.astype("category")
+    wanted = {"series": pd.Series(among, dtype="string"), "categorical": pd.Series(among, dtype=str)}.get(
+        kind, np.array(among, dtype=object) if kind == "array" else among
+    )
+    got = positions_in(column, wanted)
+    assert got.dtype == np.int64
+    assert got.tolist() == [-1 if value is None else first.get(value, -1) for value in values]
+
+
+MEMBERSHIPS = st.lists(
+    st.tuples(HEX, st.sampled_from(["trade-war", "huawei", "5g"]), st.sampled_from(["a ×1", "b ×2", "a ×1, b ×1"])),
+    max_size=15,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(MEMBERSHIPS, MEMBERSHIPS, st.integers(0, 15))
+def test_concatenated_memberships_as_through_strings(first: list, second: list, cut: int) -> None:
+    """Two compact membership frames joined by category codes (part of the first, as the kept memberships
+    are) equal the same rows joined as strings and made compact again: values and categories."""
+    def frame(rows: list) -> pd.DataFrame:
+        return compact_memberships(
+            pd.DataFrame(
+                {
+                    "article_id": [r[0] for r in rows],
+                    "theme": [r[1] for r in rows],
+                    "hits": np.ones(len(rows), dtype=np.int32),
+                    "evidence": [r[2] for r in rows],
+                }
+            )
+        )
+
+    kept = frame(first).iloc[cut:]
+    joined = _concat_memberships(kept, frame(second))
+    plain = compact_memberships(pd.concat([kept.astype(str), frame(second).astype(str)], ignore_index=True))
+    pd.testing.assert_frame_equal(compact_memberships(joined), plain)

@@ -42,7 +42,6 @@ from core.storing.derived import (
     write_locked,
 )
 from core.storing.frame import (
-    isin_mask,
     list_items,
     list_lengths,
     list_signatures,
@@ -360,7 +359,7 @@ def compact_memberships(frame: pd.DataFrame) -> pd.DataFrame:
             column = column.astype("string").astype("category")
         categories = column.cat.categories
         if not categories.is_monotonic_increasing or categories.dtype != _CATEGORIES:
-            column = column.cat.set_categories(sorted(str(c) for c in categories))
+            column = column.cat.set_categories(pd.Index(sorted(str(c) for c in categories), dtype=_CATEGORIES))
         out[name] = column
     return out
 
@@ -419,22 +418,38 @@ def _carried_over(
             old = compact_memberships(read_memberships(candidate))
         except (CacheError, KeyError, ValueError, OSError, pa.ArrowException):
             continue
-        changed = index.changed_rows
+        changed = np.asarray(index.changed_rows, dtype=np.int64)
         unchanged = np.ones(len(frame), dtype=bool)
         unchanged[changed] = False
-        kept = old[isin_mask(old["article_id"], ids[unchanged].to_numpy(dtype=object))]
+        # each story's row looked up in Arrow (the ids are unique: a story's first row is its row)
+        old_rows = positions_in(old["article_id"], ids)
+        kept = np.flatnonzero(old_rows >= 0)
+        kept = kept[unchanged[old_rows[kept]]]
         part = frame.iloc[changed].reset_index(drop=True)
-        fresh = match_themes(SearchIndex.open(part, None), themes)
-        both = pd.concat([kept, fresh], ignore_index=True)
+        fresh = compact_memberships(match_themes(SearchIndex.open(part, None), themes))
+        both = _concat_memberships(old.iloc[kept], fresh)
+        rows = np.concatenate((old_rows[kept], changed[positions_in(fresh["article_id"], part["article_id"])]))
         order = {theme.slug: n for n, theme in enumerate(themes)}
-        # row and theme order looked up in Arrow (the ids are unique: a story's first row is its row)
-        rows = positions_in(both["article_id"], ids.to_numpy(dtype=object))
-        theme_order = np.append(np.array(list(order.values()), dtype=np.int64), -1)[
-            positions_in(both["theme"], list(order))
-        ]
+        category_order = [order.get(str(slug), -1) for slug in both["theme"].cat.categories]
+        theme_order = np.array([*category_order, -1], dtype=np.int64)[both["theme"].cat.codes.to_numpy()]
         sort = np.lexsort((rows, theme_order))
         return compact_memberships(both.iloc[sort].reset_index(drop=True)), rows[sort]
     return None
+
+
+def _concat_memberships(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Two frames of ``compact_memberships``, one after the other, compact: their categoricals set to the
+    union of both categories first, so the rows are not turned into strings and back; the categories no
+    row uses then dropped."""
+    first, second = first.copy(), second.copy()
+    for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
+        union = first[name].cat.categories.union(second[name].cat.categories)
+        first[name] = first[name].cat.set_categories(union)
+        second[name] = second[name].cat.set_categories(union)
+    both = pd.concat([first, second], ignore_index=True)
+    for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
+        both[name] = both[name].cat.remove_unused_categories()
+    return both
 
 
 def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataFrame, np.ndarray] | None:

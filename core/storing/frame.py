@@ -290,10 +290,18 @@ def isin_mask(values: pd.Series, among: Iterable[str]) -> np.ndarray:
     return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def positions_in(values: pd.Series, among: Sequence[str] | np.ndarray) -> np.ndarray:
-    """The position of each of ``values`` (a text column) in ``among`` (its first), -1 for one not there."""
-    found = pc.index_in(
-        pa.array(values.astype(str).to_numpy(dtype=object), pa.string()),
-        value_set=pa.array(list(among), pa.string()),
-    )
+def _text_array(values: pd.Series | Sequence[str] | np.ndarray) -> pa.Array:
+    """Text as one Arrow array: a text column's own buffers (no Python string made), else built from the
+    strings."""
+    if isinstance(values, pd.Series):
+        column = pa.array(values.astype("string").array)
+        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return pa.array(list(values), pa.string())
+
+
+def positions_in(values: pd.Series, among: pd.Series | Sequence[str] | np.ndarray) -> np.ndarray:
+    """The position of each of ``values`` (a text column) in ``among`` (its first), -1 for one not there
+    or missing."""
+    column = _text_array(values)
+    found = pc.index_in(column, value_set=_text_array(among).cast(column.type))
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
