@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS
+from core.storing.frame import list_items, positions_in
 
 __all__ = ["TOP", "Links", "story_threads", "thread_links", "thread_of", "updated_thread_links"]
 
@@ -136,10 +137,9 @@ TOP = 4
 
 def _queries(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], dict[str, set[bytes]]]:
     """The owner row and text of each ``Related:`` line, and the content words of each distinct text."""
-    lists = frame["related"].to_numpy(dtype=object)
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    owners = np.repeat(np.arange(len(lists)), lengths)
-    texts = [str(text) for related in lists for text in related]
+    owners, items = list_items(frame["related"])
+    owners = owners.astype(np.int64, copy=False)
+    texts = [str(text) for text in items.tolist()]
     return owners, texts, {text: _headline_words(text) for text in dict.fromkeys(texts)}
 
 
@@ -268,10 +268,10 @@ def updated_thread_links(
         threads, links = thread_links(frame, keys, min_score)
         return threads, links, len(frame)
     keys = np.asarray(keys, dtype=np.int64)
-    before = pd.DataFrame({"id": previous.ids, "key": previous.keys, "at": np.arange(len(previous.ids))})
-    now = pd.DataFrame({"id": ids, "key": keys})
-    at = now.merge(before, on=["id", "key"], how="left")["at"].to_numpy(dtype=float)
-    unchanged = ~np.isnan(at)
+    # each story's row in the earlier frame, looked up in Arrow; unchanged: the same id with the same key
+    at = positions_in(frame["article_id"], previous.ids)
+    unchanged = at >= 0
+    unchanged[unchanged] = np.asarray(previous.keys, dtype=np.int64)[at[unchanged]] == keys[unchanged]
     if np.any(np.diff(at[unchanged]) <= 0):  # the unchanged stories in another order: ties would differ
         threads, links = thread_links(frame, keys, min_score)
         return threads, links, len(frame)
@@ -282,7 +282,7 @@ def updated_thread_links(
     fresh = _best_rows(frame, queries, min_score, TOP, changed) if len(changed) else {t: [] for t in queries}
     named = list(dict.fromkeys(article_id for found in previous.best.values() for article_id, _ in found))
     # the row of each story named among the earlier best, when it is unchanged (-1: edited or removed)
-    rows_of = dict(zip(named, position.get_indexer(named).tolist(), strict=True))
+    rows_of = dict(zip(named, positions_in(pd.Series(named, dtype="string"), frame["article_id"]).tolist(), strict=True))
     rows_of = {article_id: row for article_id, row in rows_of.items() if row >= 0 and unchanged[row]}
     best: dict[str, list[tuple[int, int]]] = {}
     complete: set[str] = set()
