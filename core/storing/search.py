@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import threading
 import unicodedata
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,14 +144,18 @@ def frame_fingerprint(frame: pd.DataFrame, hashes: np.ndarray | None = None) -> 
 
 
 def _row_keys(frame: pd.DataFrame, hashes: np.ndarray) -> pd.DataFrame:
-    """Each row's document key: (article id, content hash, occurrence of that pair in the frame)."""
+    """Each row's document key: (article id, content hash, occurrence of that pair in the frame). With
+    every hash once, every pair is once: its occurrence is 0."""
     keys = pd.DataFrame(
         {
             "article_id": frame["article_id"].astype(str).to_numpy(dtype=object),
             "hash": hashes.view(np.int64),
         }
     )
-    keys["dup"] = keys.groupby(["article_id", "hash"], sort=False).cumcount().astype(np.int64)
+    if len(pd.unique(keys["hash"].to_numpy())) == len(keys):  # each pair once (the common case): no groupby
+        keys["dup"] = np.zeros(len(keys), dtype=np.int64)
+    else:
+        keys["dup"] = keys.groupby(["article_id", "hash"], sort=False).cumcount().astype(np.int64)
     keys["row"] = np.arange(len(frame), dtype=np.int64)
     return keys
 
@@ -756,11 +761,89 @@ def _set_meta(db: sqlite3.Connection, fingerprint: str) -> None:
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)", (fingerprint,))
 
 
-def _stored_keys(db: sqlite3.Connection) -> pd.DataFrame:
+@dataclass(frozen=True, slots=True)
+class StoredKeys:
+    """An index's docmap as arrays: each document's docid, article id (objects), content hash and
+    occurrence of the (id, hash) pair."""
+
+    docids: np.ndarray
+    ids: np.ndarray
+    hashes: np.ndarray
+    dups: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docids)
+
+
+def _stored_keys(db: sqlite3.Connection) -> StoredKeys:
+    """The docmap, column by column: SQLite joins each column into one string in a single scan (the same
+    row order for all four) and numpy parses the numbers, so no Python tuple is made per document; the ids
+    are joined with a unit separator. An id that holds the separator, or a value that does not parse, is
+    read again row by row (``_stored_rows``)."""
+    try:
+        docids, ids, hashes, dups = db.execute(
+            "SELECT group_concat(docid), group_concat(article_id, char(31)), group_concat(hash),"
+            " group_concat(dup) FROM docmap"
+        ).fetchone()
+    except sqlite3.DataError:  # longer than SQLite's longest string
+        return _stored_rows(db)
+    names = np.array([] if ids is None else ids.split("\x1f"), dtype=object)
+    parsed = [_parsed_ints(docids), _parsed_ints(hashes), _parsed_ints(dups)]
+    columns = [column for column in parsed if column is not None and len(column) == len(names)]
+    if len(columns) != len(parsed):
+        return _stored_rows(db)
+    return StoredKeys(columns[0], names, columns[1], columns[2])
+
+
+def _parsed_ints(joined: str | None) -> np.ndarray | None:
+    """The int64 values of a ``group_concat`` (none for None), or None when it holds anything else."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # numpy's warning for a string not read to its end
+        try:
+            return _joined_ints(joined, np.int64)
+        except (DeprecationWarning, ValueError):
+            return None
+
+
+def _stored_rows(db: sqlite3.Connection) -> StoredKeys:
+    """``_stored_keys`` read as one tuple per document."""
     stored = db.execute("SELECT docid, article_id, hash, dup FROM docmap").fetchall()
-    return pd.DataFrame(stored, columns=["docid", "article_id", "hash", "dup"]).astype(
-        {"docid": np.int64, "article_id": object, "hash": np.int64, "dup": np.int64}
+    docids, ids, hashes, dups = zip(*stored, strict=True) if stored else ((), (), (), ())
+    return StoredKeys(
+        np.array(docids, dtype=np.int64),
+        np.array(ids, dtype=object),
+        np.array(hashes, dtype=np.int64),
+        np.array(dups, dtype=np.int64),
     )
+
+
+def _joined_keys(keys: pd.DataFrame, stored: StoredKeys) -> tuple[np.ndarray, np.ndarray]:
+    """``keys.merge(<stored as a frame>, on=["article_id", "hash", "dup"], how="left")`` as (the ``row``
+    of each joined row, the position in ``stored`` of its match or -1). When no key has an occurrence
+    above 0 and each stored hash is once, a key can match only the stored row of its hash: found by
+    binary search over the sorted hashes, kept when the ids are equal (the merge's rows: one per key, in
+    order), with no join over strings. Otherwise the merge itself."""
+    rows = keys["row"].to_numpy(dtype=np.int64)
+    hashes = keys["hash"].to_numpy(dtype=np.int64)
+    order = np.argsort(stored.hashes, kind="stable")
+    ordered = stored.hashes[order]
+    if keys["dup"].to_numpy().any() or stored.dups.any() or (ordered[1:] == ordered[:-1]).any():
+        return _merged_keys(keys, stored)
+    if not len(stored):
+        return rows, np.full(len(keys), -1, dtype=np.int64)
+    at = order[np.minimum(np.searchsorted(ordered, hashes), len(ordered) - 1)]
+    ids = keys["article_id"].to_numpy(dtype=object)
+    found = (stored.hashes[at] == hashes) & (stored.ids[at] == ids)
+    return rows, np.where(found, at, -1)
+
+
+def _merged_keys(keys: pd.DataFrame, stored: StoredKeys) -> tuple[np.ndarray, np.ndarray]:
+    """``_joined_keys`` by pandas' merge: for keys that repeat a pair, or hashes stored twice."""
+    frame = pd.DataFrame(
+        {"article_id": stored.ids, "hash": stored.hashes, "dup": stored.dups, "at": np.arange(len(stored))}
+    ).astype({"article_id": object})
+    joined = keys.merge(frame, on=["article_id", "hash", "dup"], how="left")
+    return joined["row"].to_numpy(dtype=np.int64), joined["at"].fillna(-1).to_numpy(dtype=np.int64)
 
 
 def _mapping(db: sqlite3.Connection, keys: pd.DataFrame) -> np.ndarray | None:
@@ -772,10 +855,11 @@ def _mapping(db: sqlite3.Connection, keys: pd.DataFrame) -> np.ndarray | None:
     (count,) = db.execute("SELECT count(*) FROM docs").fetchone()
     if len(stored) != len(keys) or count != len(keys):
         return None
-    joined = keys.merge(stored, on=["article_id", "hash", "dup"], how="inner")
-    if len(joined) != len(keys):
+    rows, at = _joined_keys(keys, stored)
+    found = at >= 0
+    if np.count_nonzero(found) != len(keys):
         return None
-    return _row_of_doc(joined["docid"].to_numpy(), joined["row"].to_numpy())
+    return _row_of_doc(stored.docids[at[found]], rows[found])
 
 
 #: Beside ``fts-<fingerprint>.sqlite``: its docid -> row array (``np.save``), written when the index is built,
@@ -847,16 +931,18 @@ def _update_from_previous(
             stored = _stored_keys(source)
         finally:
             source.close()
-        joined = keys.merge(stored, on=["article_id", "hash", "dup"], how="left")
-        kept = joined["docid"].notna().to_numpy()
-        changed = joined["row"].to_numpy()[~kept]
+        rows, at = _joined_keys(keys, stored)
+        kept = at >= 0
+        changed = rows[~kept]
         if len(changed) > REBUILD_SHARE * max(len(keys), 1):
             return None
-        gone = np.setdiff1d(stored["docid"].to_numpy(), joined["docid"].dropna().to_numpy(dtype=np.int64))
+        matched = np.zeros(len(stored), dtype=bool)
+        matched[at[kept]] = True
+        gone = np.unique(stored.docids[~matched])  # the docids no story keeps, sorted
         shutil.copyfile(previous, tmp)
     except (OSError, sqlite3.DatabaseError):
         return None
-    start = int(stored["docid"].max()) + 1 if len(stored) else 0
+    start = int(stored.docids.max()) + 1 if len(stored) else 0
     new_docids = np.arange(start, start + len(changed), dtype=np.int64)
     db = sqlite3.connect(tmp)
     try:
@@ -885,11 +971,11 @@ def _update_from_previous(
         db.close()
         return None
     db.close()
-    docids = joined["docid"].to_numpy(dtype=float)
-    all_docids = np.where(kept, np.nan_to_num(docids, nan=0), 0).astype(np.int64)
+    all_docids = np.zeros(len(rows), dtype=np.int64)
+    all_docids[kept] = stored.docids[at[kept]]
     all_docids[changed] = new_docids
     previous_fingerprint = previous.name[len("fts-") : -len(".sqlite")]
-    return _row_of_doc(all_docids, joined["row"].to_numpy()), changed, previous_fingerprint
+    return _row_of_doc(all_docids, rows), changed, previous_fingerprint
 
 
 def _term_changes(
