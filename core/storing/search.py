@@ -911,6 +911,15 @@ def _row_of_doc(docids: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def _gone_docids(stored: StoredKeys, at: np.ndarray) -> np.ndarray:
+    """The docids of the stored documents that no joined row matched (``at``: ``_joined_keys``' positions),
+    sorted: a mask over the stored documents, then only these few sorted."""
+    matched = np.zeros(len(stored), dtype=bool)
+    matched[at[at >= 0]] = True
+    gone: np.ndarray = np.unique(stored.docids[~matched])
+    return gone
+
+
 def _update_from_previous(
     folder: Path, path: Path, tmp: Path, keys: pd.DataFrame, frame: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, str] | None:
@@ -936,9 +945,7 @@ def _update_from_previous(
         changed = rows[~kept]
         if len(changed) > REBUILD_SHARE * max(len(keys), 1):
             return None
-        matched = np.zeros(len(stored), dtype=bool)
-        matched[at[kept]] = True
-        gone = np.unique(stored.docids[~matched])  # the docids no story keeps, sorted
+        gone = _gone_docids(stored, at)
         shutil.copyfile(previous, tmp)
     except (OSError, sqlite3.DatabaseError):
         return None
