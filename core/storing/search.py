@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
+from core.arrays import sorted_unique
 from core.storing.frame import list_codes, list_joined
 
 INDEX_VERSION = "4"
@@ -916,7 +917,7 @@ def _gone_docids(stored: StoredKeys, at: np.ndarray) -> np.ndarray:
     sorted: a mask over the stored documents, then only these few sorted."""
     matched = np.zeros(len(stored), dtype=bool)
     matched[at[at >= 0]] = True
-    gone: np.ndarray = np.unique(stored.docids[~matched])
+    gone: np.ndarray = sorted_unique(stored.docids[~matched])
     return gone
 
 
