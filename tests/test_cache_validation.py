@@ -14,15 +14,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.config import Reporters
+from core.errors import CacheError
 from core.parsing.report import PageReport, ReportColumns
-from core.storing.cache import CacheStore, cache_key, read_frame
+from core.storing.cache import CacheStore, _check_order, _file_places, cache_key, read_frame
 from core.storing.ingest import Corpus, ingest
 from core.storing.parts import PARTS, FileTable, part_rows, part_table, read_part, write_part
 
@@ -630,3 +634,38 @@ def test_report_tables_from_a_part_not_as_written_are_read_from_the_pages(tmp_pa
     _assert_same_columns(corpus, clean)
     assert len(corpus.cache_warnings) == 1 and path.name in corpus.cache_warnings[0]
     assert "read from the pages instead" in corpus.cache_warnings[0] and not path.exists()
+
+
+def _reference_order(table: pa.Table, files: list[str], last: int) -> int:
+    """The order check as first written: each record's file looked up in the whole files table."""
+    names = pa.array(files, pa.string())
+    places = pc.index_in(table.column("_file"), value_set=names).to_numpy(zero_copy_only=False)
+    if places[0] <= last or (len(places) > 1 and (np.diff(places) < 0).any()):
+        raise CacheError("out of order")
+    return int(places[-1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a.txt", "b.txt", "c.html", "dé.txt", "e f.txt"]), min_size=1, max_size=5, unique=True),
+    st.lists(st.integers(0, 4), min_size=1, max_size=30),
+    st.integers(-1, 4),
+    st.integers(1, 3),
+)
+def test_segment_order_check_as_a_lookup_of_every_record(files: list[str], picks: list[int], last: int, chunks: int) -> None:
+    """A segment's records are in the files' order, after the previous segment's last file, exactly when
+    the first check (every record looked up) says so, with the same last place; in one chunk or several."""
+    records = [files[pick % len(files)] for pick in picks]
+    size = -(-len(records) // chunks)
+    column = pa.chunked_array([pa.array(records[i : i + size], pa.string()) for i in range(0, len(records), size)])
+    table = pa.table({"_file": column})
+    try:
+        expected: int | None = _reference_order(table, files, last)
+    except CacheError:
+        expected = None
+    try:
+        got: int | None = _check_order(Path("segment.parquet"), table, _file_places({"files": files}), last)
+    except CacheError as error:
+        assert "records out of the files' order" in str(error)
+        got = None
+    assert got == expected

@@ -252,25 +252,29 @@ def _check_files(path: Path, table: pa.Table, files: Collection[str]) -> None:
             raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
 
 
-def _check_order(path: Path, table: pa.Table, names: pa.Array, last: int) -> int:
+def _check_order(path: Path, table: pa.Table, place_of: Mapping[str, int], last: int) -> int:
     """``CacheError`` unless the records of the segment ``table`` are in the order of the files table
-    (``names``) and begin with a file after ``last`` (the place of the previous segment's last file: the
-    records of one file are in one segment); returns the place of its last file."""
+    (``place_of``: ``_file_places``) and begin with a file after ``last`` (the place of the previous
+    segment's last file: the records of one file are in one segment); returns the place of its last file.
+    The segment's few distinct file names are looked up, not each record's."""
     if not table.num_rows:
         return last
-    files = table.column("_file")
-    if files.type != names.type:
-        names = names.cast(files.type)
-    places = pc.index_in(files, value_set=names).to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(table.column("_file").combine_chunks())
+    lookup = np.array([place_of.get(name, -1) for name in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
+    places = lookup[encoded.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)]
     if places[0] <= last or (len(places) > 1 and (np.diff(places) < 0).any()):
         raise CacheError(f"{path}: cache file not as written (records out of the files' order); rebuilding")
     return int(places[-1])
 
 
-def _file_names(state: Mapping[str, Any]) -> pa.Array:
-    """The names of the state's files table, in order, as ``_check_order`` takes them: a name that is not
-    UTF-8 has no records (``core.storing.ingest``), and a stand-in keeps its place."""
-    return pa.array([n if _is_utf8(n) else f"\0{i}" for i, n in enumerate(state["files"])], pa.string())
+def _file_places(state: Mapping[str, Any]) -> dict[str, int]:
+    """Each name of the state's files table -> its place (the first, for a name listed twice), as
+    ``_check_order`` takes them: a name that is not UTF-8 has no records (``core.storing.ingest``)."""
+    places: dict[str, int] = {}
+    for place, name in enumerate(state["files"]):
+        if _is_utf8(name):
+            places.setdefault(name, place)
+    return places
 
 
 def _records_frame(table: pa.Table) -> pd.DataFrame:
@@ -967,7 +971,7 @@ class CacheStore:
         reads the records reuses them), so a part not as written raises ``CacheError`` here."""
         self.load_parts(state)
         tables = []
-        names = _file_names(state)
+        names = _file_places(state)
         last = -1  # the place in the files table of the file of the last record so far
         known = set(state["files"])
         for key, rows in state["segments"]:
@@ -987,7 +991,7 @@ class CacheStore:
         where not read; the row count; the files of its records and their order), reading only the
         ``_file`` column: ``CacheError`` if one is not as written. An ingest that reads only some of the
         segments (``core.storing.remerge``) still finds a damaged one, and rebuilds."""
-        names, known = _file_names(state), set(state["files"])
+        names, known = _file_places(state), set(state["files"])
         skip = [name for name in RECORD_COLUMNS if name != "_file"]
         last = -1
         for key, rows in state["segments"]:
@@ -1000,7 +1004,7 @@ class CacheStore:
         """Some of the state's segments of records (their places in ``state["segments"]``), each checked as
         ``read_records`` checks it (its schema, row count, files and their order); ``CacheError`` if one is
         not as written. Their list cells are lists of ``str``."""
-        names, known = _file_names(state), set(state["files"])
+        names, known = _file_places(state), set(state["files"])
         frames = {}
         for number in sorted(set(numbers)):
             key, rows = state["segments"][number]
