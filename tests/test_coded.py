@@ -147,6 +147,9 @@ def test_the_counts_of_generated_collections(drawn: list[Any], data: st.DataObje
     freq = data.draw(st.sampled_from(["D", "W", "M"]))
     name = data.draw(st.sampled_from([*NAMES, "Xinhua", "Nobody"]))
     assert_same(mask, frame, memberships, codes, (freq,), (name,))
+    mine, theirs = coded.option_counts(codes, frame), analytics.option_counts(frame, memberships)
+    assert mine == theirs
+    assert [list(values) for values in mine.values()] == [list(values) for values in theirs.values()]  # order
 
 
 @pytest.mark.parametrize("name", coded.__all__)

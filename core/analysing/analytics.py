@@ -586,15 +586,26 @@ def _distinct(codes: np.ndarray) -> int:
     return len(sorted_unique(codes))
 
 
-def option_counts(frame: pd.DataFrame, memberships: pd.DataFrame) -> dict[str, dict[str, int]]:
+def option_counts(
+    frame: pd.DataFrame,
+    memberships: pd.DataFrame | None,
+    themes: pd.DataFrame | None = None,
+    reporters: pd.DataFrame | None = None,
+) -> dict[str, dict[str, int]]:
     """Stories per value of each list filter, for the counts beside the filter options.
 
     Out: ``{"theme": {slug: n}, "reporter": {name: n}, "section": {section: n}, "kind": {"staff": n,
     "agency": n, "unsigned": n}}``. A reporter counts the stories crediting them (each wire of a story
     credited to several); a story with an author and a wire is an agency story, as the byline filter has it.
+    ``themes`` and ``reporters``: ``theme_counts`` and ``reporter_counts`` of ``frame`` when already counted
+    (``core.analysing.coded.option_counts``); ``memberships`` is then not read.
     """
-    themes = theme_counts(memberships, frame)
-    reporters = reporter_counts(frame)
+    if themes is None:
+        if memberships is None:
+            raise ValueError("option_counts needs the theme memberships or their counts")
+        themes = theme_counts(memberships, frame)
+    if reporters is None:
+        reporters = reporter_counts(frame)
     sections = frame["section"].dropna().astype(str)
     has_agency = frame["agency"].notna().to_numpy()
     has_authors = _author_counts(frame) > 0

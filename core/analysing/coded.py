@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.analysing import analytics
 from core.analysing.analytics import (
     _codes,
     _cooccurrence_table,
@@ -43,6 +44,7 @@ __all__ = [
     "Coded",
     "cobyline_pairs",
     "copy_flags",
+    "option_counts",
     "reporter_counts",
     "reporter_theme_matrix",
     "reporter_timeline",
@@ -248,6 +250,16 @@ def theme_counts(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
     return _theme_table(
         counts[present].astype("int64"), [coded.themes[i] for i in present], int(np.count_nonzero(mask))
     )
+
+
+def option_counts(coded: Coded, frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """``analytics.option_counts`` of every story of ``frame``, the frame of the codes: its theme and
+    reporter counts read from the codes, with no memberships joined to the ids."""
+    every = np.ones(len(frame), dtype=bool)
+    counts: dict[str, dict[str, int]] = analytics.option_counts(
+        frame, None, themes=theme_counts(coded, every), reporters=reporter_counts(coded, every)
+    )
+    return counts
 
 
 def copy_flags(coded: Coded, mask: np.ndarray) -> dict[str, int]:

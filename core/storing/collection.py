@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from core.analysing.analytics import option_counts, story_threads
 from core.analysing.coded import Coded
+from core.analysing.coded import option_counts as coded_option_counts
 from core.analysing.terms import TermSample, term_sample
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_themes
 from core.analysing.threads import thread_links, updated_thread_links
@@ -195,7 +196,10 @@ class Collection:
         themes change."""
 
         def build() -> dict[str, dict[str, int]]:
-            return option_counts(self.articles, self.memberships)
+            coded = self.coded()
+            if coded is None:
+                return option_counts(self.articles, self.memberships)
+            return coded_option_counts(coded, self.articles)
 
         def compute() -> dict[str, dict[str, int]]:
             if self.files is None or not self.files.enabled:
