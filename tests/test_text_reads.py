@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.corpus import generate_corpus
 from core.storing.collection import open_collection
-from core.storing.frame import ARROW_LIST
+from core.storing.frame import ARROW_LIST, take_frame_rows
 from core.storing.text import (
     MAPPED_COLUMNS,
     READ_ROWS,
@@ -141,3 +143,61 @@ def test_a_text_file_replaced_after_mapping_is_read_through_the_mapping(tmp_path
     positions = np.array([1, 2, 40])
     assert _read_rows(mapped["body"], positions) is None
     pd.testing.assert_frame_equal(take_rows(mapped, positions), frame[list(mapped.columns)].iloc[positions])
+
+
+def _sliced(frame: pd.DataFrame, cuts: list[int]) -> pd.DataFrame:
+    """``frame`` as an incremental merge lays it out (``core.storing.ingest._rows_of``): slices of it joined
+    end to end, so each Arrow column has a chunk per slice."""
+    bounds = [0, *sorted({min(max(c, 0), len(frame)) for c in cuts}), len(frame)]
+    return pd.concat([frame.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a], ignore_index=True)
+
+
+def test_rows_of_a_merged_text_are_read_from_the_file_chunk_by_chunk(tmp_path: Path) -> None:
+    """A text column of several chunks, each a slice of the mapped file (a collection after an incremental
+    ingest), is read with ``pread`` chunk by chunk: the rows ``iloc`` gives, and little of the file
+    mapped. ``iloc`` itself would join every chunk first: a copy of the whole text."""
+    rows, size = 2_000, 40_000  # 60 MB of text
+    frame = _text_frame(rows, size)
+    path = tmp_path / "text.arrow"
+    write_text(path, frame, np.arange(rows, dtype=np.uint64))
+    mapped = attach_text(frame[["article_id"]], open_text(path, rows), ["article_id", *MAPPED_COLUMNS])
+    merged = _sliced(mapped, [1, 700, 701, 1500])
+    assert merged["body"].array._pa_array.num_chunks == 5
+    positions = np.array([1999, 0, 700, 700, 1, 1200, -1], dtype=np.intp)
+    for name in MAPPED_COLUMNS:
+        assert _read_rows(merged[name], positions) is not None, name
+    before = _mapped_kb(path)
+    taken = take_rows(merged, positions)
+    grown = _mapped_kb(path) - before
+    assert grown < 4_096, f"{grown} kB of the text file mapped to read 7 stories"
+    pd.testing.assert_frame_equal(taken, merged.iloc[positions], check_exact=True)
+    pd.testing.assert_frame_equal(take_rows(merged, positions, ["body"]), merged[["body"]].iloc[positions])
+
+
+_CELLS = st.lists(st.one_of(st.none(), st.text(alphabet="ab é\x1f", max_size=5)), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_CELLS, st.lists(st.integers(0, 30), max_size=4), st.data())
+def test_take_frame_rows_as_take(cells: list[str | None], cuts: list[int], data: st.DataObject) -> None:
+    """``take_frame_rows`` of a frame whose Arrow columns (text of both kinds, lists) have several chunks,
+    and of plain columns: the frame ``take`` gives, index reset, dtypes kept."""
+    n = len(cells)
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(cells, dtype="string"),
+            "str": pd.Series([c if c is not None else None for c in cells], dtype="str"),
+            "lists": pd.Series(
+                pd.arrays.ArrowExtensionArray(pa.array([[c] if c else [] for c in cells], ARROW_LIST.pyarrow_dtype))
+            ),
+            "number": np.arange(n, dtype=np.int64),
+            "objects": pd.Series([[c] for c in cells], dtype=object),
+        }
+    )
+    merged = _sliced(frame, cuts)
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=20)), dtype=np.int64)
+    expected = merged.take(rows).reset_index(drop=True)
+    got = take_frame_rows(merged, rows)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    with pytest.raises(IndexError):
+        take_frame_rows(merged, np.array([n], dtype=np.int64))

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+from core.storing.frame import take_frame_rows
+
 __all__ = [
     "STOPWORDS",
     "TermSample",
@@ -175,7 +177,7 @@ def term_sample(frame: pd.DataFrame, max_docs: int = 3000, seed: int = 1) -> Ter
     background ``distinctive_terms`` can take instead of sampling the rest of the collection again for
     every selection (a dashboard counts it once per collection)."""
     rows = sample_positions(len(frame), max_docs, seed)
-    return TermSample(rows, _term_counts(article_texts(frame.iloc[rows])), len(frame))
+    return TermSample(rows, _term_counts(article_texts(take_frame_rows(frame, rows))), len(frame))
 
 
 def distinctive_terms(

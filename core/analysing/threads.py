@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS
-from core.storing.frame import list_items, positions_in
+from core.storing.frame import list_items, positions_in, take_frame_rows
 
 __all__ = ["TOP", "Links", "story_threads", "thread_links", "thread_of", "updated_thread_links"]
 
@@ -156,7 +156,7 @@ def _best_rows(
 ) -> dict[str, list[tuple[int, int]]]:
     """Each query's ``top`` best rows of ``frame`` (only among ``rows``, increasing positions, when given):
     (row, shared words), best first."""
-    part = frame if rows is None else frame.iloc[rows]
+    part = frame if rows is None else take_frame_rows(frame, rows)
     vocabulary: set[bytes] = set().union(*queries.values()) if queries else set()
     index = _Index(_story_words(part, vocabulary), len(part))
     best: dict[str, list[tuple[int, int]]] = {}

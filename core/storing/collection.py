@@ -48,6 +48,7 @@ from core.storing.frame import (
     list_signatures,
     lists_any_in,
     positions_in,
+    take_frame_rows,
 )
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
@@ -429,7 +430,7 @@ def _carried_over(
         old_rows = positions_in(old["article_id"], ids)
         kept = np.flatnonzero(old_rows >= 0)
         kept = kept[unchanged[old_rows[kept]]]
-        part = frame.iloc[changed].reset_index(drop=True)
+        part = take_frame_rows(frame, changed)
         fresh = compact_memberships(match_themes(SearchIndex.open(part, None), themes))
         both = _concat_memberships(old.iloc[kept], fresh)
         rows = np.concatenate((old_rows[kept], changed[positions_in(fresh["article_id"], part["article_id"])]))

@@ -47,6 +47,7 @@ from core.storing.frame import (
     empty_frame,
     isin_mask,
     positions_in,
+    take_frame_rows,
     with_arrow_lists,
 )
 from core.storing.heap import paused_gc
@@ -1033,7 +1034,7 @@ def _content_hashes_after(
     hashes[~again] = remerged.kept_hashes[source[~again]]
     rows = np.flatnonzero(again)
     if len(rows):
-        hashes[rows] = content_hashes(articles.take(rows).reset_index(drop=True), bodies[rows])
+        hashes[rows] = content_hashes(take_frame_rows(articles, rows), bodies[rows])
     return hashes
 
 

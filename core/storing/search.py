@@ -27,7 +27,7 @@ import pandas as pd
 
 from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
 from core.arrays import sorted_unique
-from core.storing.frame import list_codes, list_joined
+from core.storing.frame import list_codes, list_joined, take_frame_rows
 
 INDEX_VERSION = "4"
 TOKENIZER = "unicode61 remove_diacritics 2"
@@ -684,7 +684,7 @@ def postings_threshold(documents: int) -> int:
 def _documents(
     frame: pd.DataFrame, rows: np.ndarray, docids: np.ndarray
 ) -> Iterable[tuple[int, str, str, str]]:
-    part = frame.iloc[rows]
+    part = take_frame_rows(frame, rows)
     return zip(
         docids.tolist(),
         part["headline"].fillna("").astype(str),

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from core.errors import CacheError
-from core.storing.frame import ARROW_LIST, arrow_lists
+from core.storing.frame import ARROW_LIST, arrow_lists, chunk_rows, take_frame_rows
 
 #: The story text: what ``Collection.text`` reads for the rows a page shows.
 TEXT_COLUMNS: tuple[str, ...] = ("body", "photo_caption")
@@ -158,8 +158,8 @@ def take_rows(
             if values is not None:
                 read[name] = values
     if not read:
-        return frame[names].iloc[positions] if columns is not None else frame.iloc[positions]
-    rest = frame[[name for name in names if name not in read]].iloc[positions]
+        return _taken(frame[names] if columns is not None else frame, positions)
+    rest = _taken(frame[[name for name in names if name not in read]], positions)
     index = rest.index
     taken = pd.DataFrame(
         {
@@ -176,28 +176,55 @@ def take_rows(
     return taken
 
 
+def _taken(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[positions]`` with its index, its Arrow columns of several chunks taken chunk by chunk
+    (``take_frame_rows``: pyarrow joins a chunked array's chunks to take from it)."""
+    wanted = np.asarray(positions)
+    if wanted.dtype.kind not in "iu" or (len(wanted) and int(wanted.min()) < 0) or frame.shape[1] == 0:
+        return frame.iloc[positions]
+    if len(wanted) and int(wanted.max()) >= len(frame):
+        return frame.iloc[positions]  # iloc says which position is out of bounds
+    taken = take_frame_rows(frame, wanted)
+    taken.index = frame.index[wanted]
+    taken.attrs = frame.attrs
+    return taken
+
+
 def _read_rows(column: pd.Series, positions: np.ndarray) -> pa.ChunkedArray | None:
     """The values of a mapped text or list column at ``positions`` read from its file, as one chunk of
     the column's type; None when the column's data is not a view of a mapped file (``/proc/self/maps``
     says which file the kernel maps there), that path no longer holds the file mapped (replaced,
-    deleted), or a position is out of range (``iloc`` then says so)."""
+    deleted), or a position is out of range (``iloc`` then says so). A column of several chunks (a
+    collection merged from slices of the previous text file) is read chunk by chunk."""
     chunked = getattr(column.array, "_pa_array", None)
-    if not isinstance(chunked, pa.ChunkedArray) or chunked.num_chunks != 1:
+    if not isinstance(chunked, pa.ChunkedArray) or not chunked.num_chunks:
         return None
-    chunk = chunked.chunk(0)
-    count = len(chunk)
+    count = len(chunked)
     wanted = np.asarray(positions, dtype=np.int64)
     wanted = np.where(wanted < 0, wanted + count, wanted)
     if len(wanted) and (wanted.min() < 0 or wanted.max() >= count):
         return None
-    if chunked.type == pa.large_string():
+    if chunked.num_chunks == 1:
+        array = _read_chunk(chunked.chunk(0), wanted)
+    else:
+        parts, back = chunk_rows(chunked, wanted)
+        pieces = [_read_chunk(chunked.chunk(number), local) for number, local in parts]
+        if not pieces or any(piece is None for piece in pieces):
+            return None
+        array = pa.concat_arrays(pieces).take(back)
+    return None if array is None else pa.chunked_array([array], type=chunked.type)
+
+
+def _read_chunk(chunk: pa.Array, wanted: np.ndarray) -> pa.Array | None:
+    """``_read_rows`` of one chunk, at ``wanted`` (in bounds)."""
+    count = len(chunk)
+    if chunk.type == pa.large_string():
         texts = _strings_at(chunk, wanted)
         if texts is None:
             return None
         bitmap, nulls = _validity_at(chunk, wanted)
-        array = pa.Array.from_buffers(pa.large_string(), len(wanted), [bitmap, *texts], null_count=nulls)
-        return pa.chunked_array([array], type=pa.large_string())
-    if chunked.type == ARROW_LIST.pyarrow_dtype and not chunk.null_count:
+        return pa.Array.from_buffers(pa.large_string(), len(wanted), [bitmap, *texts], null_count=nulls)
+    if chunk.type == ARROW_LIST.pyarrow_dtype and not chunk.null_count:
         # the lists' bounds in the child strings (4 bytes a story, through the mapping); each story's
         # strings follow each other in the file, so they are read as one run
         bounds = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + count + 1]
@@ -211,7 +238,7 @@ def _read_rows(column: pd.Series, positions: np.ndarray) -> pa.ChunkedArray | No
         offsets = np.zeros(len(wanted) + 1, dtype=np.int32)
         np.cumsum(lasts - firsts, out=offsets[1:])
         items = pa.Array.from_buffers(pa.string(), int(offsets[-1]), [None, *texts], null_count=0)
-        return pa.chunked_array([pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), items)], type=chunked.type)
+        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), items)
     return None
 
 
