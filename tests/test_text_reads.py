@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bench.corpus import generate_corpus
 from core.storing.collection import open_collection
-from core.storing.frame import ARROW_LIST, take_frame_rows
+from core.storing.frame import ARROW_LIST, rows_at, take_frame_rows
 from core.storing.text import (
     MAPPED_COLUMNS,
     READ_ROWS,
@@ -201,3 +201,9 @@ def test_take_frame_rows_as_take(cells: list[str | None], cuts: list[int], data:
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     with pytest.raises(IndexError):
         take_frame_rows(merged, np.array([n], dtype=np.int64))
+    shifted = merged.set_axis(np.arange(len(merged)) * 3 + 7)  # iloc keeps the index labels
+    shifted.attrs["kind"] = "shifted"
+    for positions in (rows, -1 - rows, rows.tolist()):
+        got = rows_at(shifted, positions)
+        pd.testing.assert_frame_equal(got, shifted.iloc[positions], check_exact=True)
+        assert got.attrs == {"kind": "shifted"}

@@ -27,7 +27,7 @@ from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, me
 from core.analysing.threads import story_threads, thread_of
 from core.arrays import sorted_unique
 from core.model import BEIJING
-from core.storing.frame import list_items, list_lengths
+from core.storing.frame import list_items, list_lengths, rows_at
 
 __all__ = [
     "STAFF",
@@ -314,7 +314,7 @@ def timeline_headlines(frame: pd.DataFrame, freq: str = "W", max_per_period: int
     newest = pd.DataFrame(
         {
             "period_start": starts[chosen].astype("datetime64[ns]"),
-            "headline": frame["headline"].iloc[chosen].fillna("").astype(str).to_numpy(dtype=object),
+            "headline": rows_at(frame[["headline"]], chosen)["headline"].fillna("").astype(str).to_numpy(dtype=object),
         }
     )
     joined = newest.groupby("period_start", sort=True)["headline"].agg("\n".join)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from core.analysing.query import Term
 from core.model import COLUMNS, LIST_COLUMNS
-from core.storing.frame import arrow_table, frame_to_json_records
+from core.storing.frame import arrow_table, frame_to_json_records, rows_at
 from core.storing.search import fold, kwic, term_pattern
 
 #: Export formats: name -> (file suffix, MIME type).
@@ -240,7 +240,7 @@ def estimate_size(
     ``total`` rows: a caller that reads the text from disk reads those rows' alone."""
     if total is None:
         total = len(frame)
-        frame = frame.iloc[size_sample(total, sample)] if total > sample else frame
+        frame = rows_at(frame, size_sample(total, sample)) if total > sample else frame
     if total <= sample or len(frame) < 2:
         return len(export_bytes(frame, fmt, extra, body=body, prepare=prepare))
     one = len(export_bytes(frame.iloc[:1], fmt, extra, body=body, prepare=prepare))

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from core.storing.frame import take_frame_rows
+from core.storing.frame import rows_at, take_frame_rows
 
 __all__ = [
     "STOPWORDS",
@@ -137,7 +137,7 @@ def _chunk_terms(chunk: str) -> tuple[str, ...]:
 def _sampled_counts(frame: pd.DataFrame, rows: np.ndarray, max_docs: int, seed: int) -> pd.Series:
     """Term counts of a sample of ``rows``; only the sampled stories' texts are built."""
     chosen = rows[sample_positions(len(rows), max_docs, seed)]
-    return _term_counts(article_texts(frame.iloc[chosen]))
+    return _term_counts(article_texts(rows_at(frame, chosen)))
 
 
 def _log_odds(counts_a: pd.Series, counts_b: pd.Series, alpha0: float) -> pd.DataFrame:
@@ -220,7 +220,7 @@ def distinctive_terms(
         )
     elif background is not None and background.frame_rows == len(frame):
         inside = background.rows[selected[background.rows]]
-        rest = background.counts.sub(_term_counts(article_texts(frame.iloc[inside])), fill_value=0.0)
+        rest = background.counts.sub(_term_counts(article_texts(rows_at(frame, inside))), fill_value=0.0)
         rest = rest[rest > 0]
     else:
         rest = _sampled_counts(frame, np.flatnonzero(~selected), max_docs, seed + 1)
@@ -455,7 +455,7 @@ def mentions_of_kinds(
     seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
     """``mentions`` of each of ``kinds``, the stories read and the names parsed once for all of them."""
-    texts = article_texts(frame.iloc[sample_positions(len(frame), max_docs, seed)], headline=False)
+    texts = article_texts(rows_at(frame, sample_positions(len(frame), max_docs, seed)), headline=False)
     table = _country_table()
     countries = {spelling for spellings in table.values() for spelling, _ in spellings}
     counts: dict[str, Counter[str]] = {kind: Counter() for kind in kinds}

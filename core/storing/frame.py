@@ -315,6 +315,21 @@ def take_frame_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=frame.columns)
 
 
+def rows_at(frame: pd.DataFrame, positions: Any) -> pd.DataFrame:
+    """``frame.iloc[positions]``, index and attributes kept, with its Arrow columns of several chunks taken
+    chunk by chunk (``take_frame_rows``). Positions that are not in-bounds integers go to ``iloc``, which
+    reads them (from the end) or says which is out of bounds."""
+    wanted = np.asarray(positions)
+    if wanted.ndim != 1 or wanted.dtype.kind not in "iu" or frame.shape[1] == 0:
+        return frame.iloc[positions]
+    if len(wanted) and (int(wanted.min()) < 0 or int(wanted.max()) >= len(frame)):
+        return frame.iloc[positions]
+    taken = take_frame_rows(frame, wanted)
+    taken.index = frame.index[wanted]
+    taken.attrs = frame.attrs
+    return taken
+
+
 def _chunked_take(chunked: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     """``chunked.take(rows)`` (rows in bounds) from each chunk that holds some of them: no chunk joined."""
     parts, back = chunk_rows(chunked, rows)

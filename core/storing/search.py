@@ -27,7 +27,7 @@ import pandas as pd
 
 from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
 from core.arrays import sorted_unique
-from core.storing.frame import list_codes, list_joined, take_frame_rows
+from core.storing.frame import list_codes, list_joined, rows_at, take_frame_rows
 
 INDEX_VERSION = "4"
 TOKENIZER = "unicode61 remove_diacritics 2"
@@ -570,7 +570,7 @@ class SearchIndex:
         is given and a ``theme:`` names none of its themes.
         """
         rows = self.evaluate(parse_with_themes(query, themes), themes)
-        return self.frame.iloc[sorted(rows)]
+        return rows_at(self.frame, np.array(sorted(rows), dtype=np.int64))
 
     def mask(self, query: str, themes: ThemeLookup | None = None) -> np.ndarray:
         """A boolean array over the frame's rows: True where ``query`` matches (errors as ``search``)."""

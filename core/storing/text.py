@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from core.errors import CacheError
-from core.storing.frame import ARROW_LIST, arrow_lists, chunk_rows, take_frame_rows
+from core.storing.frame import ARROW_LIST, arrow_lists, chunk_rows, rows_at
 
 #: The story text: what ``Collection.text`` reads for the rows a page shows.
 TEXT_COLUMNS: tuple[str, ...] = ("body", "photo_caption")
@@ -158,8 +158,8 @@ def take_rows(
             if values is not None:
                 read[name] = values
     if not read:
-        return _taken(frame[names] if columns is not None else frame, positions)
-    rest = _taken(frame[[name for name in names if name not in read]], positions)
+        return rows_at(frame[names] if columns is not None else frame, positions)
+    rest = rows_at(frame[[name for name in names if name not in read]], positions)
     index = rest.index
     taken = pd.DataFrame(
         {
@@ -173,20 +173,6 @@ def take_rows(
         index=index,
     )
     taken.attrs = rest.attrs
-    return taken
-
-
-def _taken(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-    """``frame.iloc[positions]`` with its index, its Arrow columns of several chunks taken chunk by chunk
-    (``take_frame_rows``: pyarrow joins a chunked array's chunks to take from it)."""
-    wanted = np.asarray(positions)
-    if wanted.dtype.kind not in "iu" or (len(wanted) and int(wanted.min()) < 0) or frame.shape[1] == 0:
-        return frame.iloc[positions]
-    if len(wanted) and int(wanted.max()) >= len(frame):
-        return frame.iloc[positions]  # iloc says which position is out of bounds
-    taken = take_frame_rows(frame, wanted)
-    taken.index = frame.index[wanted]
-    taken.attrs = frame.attrs
     return taken
 
 
