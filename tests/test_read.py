@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.config import Reporters
 from core.errors import CaixinError, InputError
 from core.parsing import parse_page
-from core.reading.files import PAGE_SUFFIXES, decode_bytes, expand_inputs, input_names, read_page
+from core.reading.files import PAGE_SUFFIXES, decode_bytes, expand_inputs, input_names, path_order, read_page
 from core.storing.ingest import ingest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
@@ -311,3 +313,14 @@ def test_latin1_warning_reaches_the_ingest_report(tmp_path: Path) -> None:
     corpus = ingest([PAGES / "latin1.txt"], cache_dir=tmp_path / "cache", reporters=Reporters(), workers=1)
     assert not corpus.failed
     assert any("latin1.txt:12:" in w and "Latin-1" in w for w in corpus.report.warnings)
+
+
+_PART = st.text(alphabet=["a", "b", "-", ".", " ", "é", "Z", "0", "_"], max_size=4)
+
+
+@given(st.lists(st.lists(_PART, min_size=1, max_size=4).map(os.sep.join), max_size=30))
+def test_path_order_sorts_as_the_parts_compare(paths: list[str]) -> None:
+    """Paths sorted by ``path_order`` are in the order of their parts (``split(os.sep)``, as ``Path.parts``
+    compare): names with characters below the separator ("-", ".", " "), empty parts, one path a prefix
+    of another."""
+    assert sorted(paths, key=path_order) == sorted(paths, key=lambda path: path.split(os.sep))
