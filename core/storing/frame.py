@@ -343,11 +343,18 @@ def chunk_rows(chunked: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[tuple[i
     """``rows`` of ``chunked`` (in bounds) by chunk: (chunk number, the rows within it) for each chunk that
     holds some, in chunk order; and the positions that put the rows so gathered, one chunk after the
     other, back in the order of ``rows`` (``take`` them from the concatenated pieces)."""
+    if not len(rows):
+        return [], pa.array(np.zeros(0, dtype=np.int64))
     starts = np.cumsum([0, *(len(chunk) for chunk in chunked.chunks)])
     which = np.searchsorted(starts, rows, side="right") - 1
-    numbers = np.flatnonzero(np.bincount(which, minlength=chunked.num_chunks)).tolist() if len(rows) else []
-    parts = [(number, rows[which == number] - starts[number]) for number in numbers]
     order = np.argsort(which, kind="stable")
+    by_chunk, numbers = rows[order], which[order]
+    firsts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
+    ends = np.r_[firsts[1:], len(rows)]
+    parts = [
+        (number, by_chunk[first:end] - starts[number])
+        for number, first, end in zip(numbers[firsts].tolist(), firsts.tolist(), ends.tolist(), strict=True)
+    ]
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return parts, pa.array(back)
