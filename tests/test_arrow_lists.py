@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,8 +16,14 @@ import pytest
 from bench.corpus import generate_corpus
 from core.analysing import export
 from core.model import LIST_COLUMNS
-from core.storing.frame import ARROW_LIST, ARROW_LIST_COLUMNS, conform, frame_to_json_records
-from core.storing.ingest import ingest
+from core.storing.frame import (
+    ARROW_LIST,
+    ARROW_LIST_COLUMNS,
+    arrow_lists_like,
+    conform,
+    frame_to_json_records,
+)
+from core.storing.ingest import _rows_of, ingest
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +56,25 @@ def test_conform_reads_any_list_cells_into_arrow_lists(pages: Path) -> None:
     assert frame["sources"].dtype == ARROW_LIST
     assert frame["sources"].tolist() == [["f.txt:1-2"], [], ["g.txt:3-4", "h.txt:5-5"]]
     assert conform(frame)["sources"].tolist() == frame["sources"].tolist()  # kept as it is
+
+
+def test_touched_stories_join_the_kept_as_arrow_lists(pages: Path) -> None:
+    """The stories an incremental merge touched (Python lists, as the merge rebuilds them) join the kept
+    ones (Arrow lists) with their list columns made Arrow lists first: the joined columns stay Arrow lists,
+    not a Python list per story, and hold the cells ``conform`` of the plain join gives."""
+    built = ingest([pages], use_cache=False).articles
+    kept, touched = built.iloc[:40], conform(built.iloc[40:45].reset_index(drop=True)).assign(
+        authors=pd.Series([["Ann Li"], [], ("Bo",), None, ["Zhou Xin", "Ann Li"]], dtype=object),
+        contacts=pd.Series([[], ["a@b.c"], [], [], []], dtype=object),
+    )
+    rows = np.array([44, 0, 41, 39, 40, 3, 42, 43], dtype=np.int64)
+    joined = _rows_of(kept, arrow_lists_like(touched, kept), rows)
+    plain = conform(_rows_of(kept, touched, rows))
+    for name in ARROW_LIST_COLUMNS:
+        assert joined[name].dtype == ARROW_LIST, name
+        assert joined[name].tolist() == plain[name].tolist(), name
+    assert joined["authors"].tolist()[0] == ["Zhou Xin", "Ann Li"] and joined["authors"].tolist()[4] == ["Ann Li"]
+    assert arrow_lists_like(touched, touched) is touched  # Python lists where the other frame has them
 
 
 def test_exports_of_arrow_lists_read_back_with_pandas(pages: Path) -> None:

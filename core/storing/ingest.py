@@ -42,6 +42,7 @@ from core.storing.cache import (
 )
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
 from core.storing.frame import (
+    arrow_lists_like,
     articles_to_frame,
     conform,
     empty_frame,
@@ -966,7 +967,8 @@ def _incremental_merge(
     source = np.r_[untouched, len(old_articles) + np.arange(len(touched_articles), dtype=np.int64)][order]
     # the short text columns in one chunk each (the catalog takes and sets their rows); the text, read by
     # nothing but the write, stays in its slices
-    articles = _one_chunk(conform(_rows_of(old_articles, touched_articles, source), fresh_lists=True), TEXT_COLUMNS)
+    joined = _rows_of(old_articles, arrow_lists_like(touched_articles, old_articles), source)
+    articles = _one_chunk(conform(joined, fresh_lists=True), TEXT_COLUMNS)
     bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
 
     # this merge's memo and the records' body hashes, in the new records' order
