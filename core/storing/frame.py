@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -345,32 +345,36 @@ def rows_at(frame: pd.DataFrame, positions: Any) -> pd.DataFrame:
 
 def _chunked_take(chunked: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     """``chunked.take(rows)`` (rows in bounds) from each chunk that holds some of them: no chunk joined."""
-    parts, back = chunk_rows(chunked, rows)
-    if not parts:
-        return chunked.slice(0, 0)
-    pieces = [chunked.chunk(number).take(pa.array(local)) for number, local in parts]
-    return pa.chunked_array([pa.concat_arrays(pieces).take(back)], type=chunked.type)
+    taken = gather_by_chunk(chunked, rows, lambda chunk, local: chunk.take(pa.array(local)))
+    assert taken is not None  # ``take`` answers every chunk
+    return pa.chunked_array([taken], type=chunked.type)
 
 
-def chunk_rows(chunked: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[tuple[int, np.ndarray]], pa.Array]:
-    """``rows`` of ``chunked`` (in bounds) by chunk: (chunk number, the rows within it) for each chunk that
-    holds some, in chunk order; and the positions that put the rows so gathered, one chunk after the
-    other, back in the order of ``rows`` (``take`` them from the concatenated pieces)."""
+def gather_by_chunk(
+    chunked: pa.ChunkedArray, rows: np.ndarray, piece: Callable[[pa.Array, np.ndarray], pa.Array | None]
+) -> pa.Array | None:
+    """The values of ``chunked`` at ``rows`` (in bounds) as one array, each chunk's read by ``piece(chunk,
+    rows within it)`` for the chunks that hold some, then put back in the order of ``rows``; None when
+    ``piece`` gives None for one. No chunk is joined to another."""
+    if chunked.num_chunks == 1:
+        return piece(chunked.chunk(0), rows)
     if not len(rows):
-        return [], pa.array(np.zeros(0, dtype=np.int64))
+        return pa.array([], type=chunked.type)
     starts = np.cumsum([0, *(len(chunk) for chunk in chunked.chunks)])
     which = np.searchsorted(starts, rows, side="right") - 1
     order = np.argsort(which, kind="stable")
     by_chunk, numbers = rows[order], which[order]
     firsts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
     ends = np.r_[firsts[1:], len(rows)]
-    parts = [
-        (number, by_chunk[first:end] - starts[number])
-        for number, first, end in zip(numbers[firsts].tolist(), firsts.tolist(), ends.tolist(), strict=True)
-    ]
+    pieces = []
+    for number, first, end in zip(numbers[firsts].tolist(), firsts.tolist(), ends.tolist(), strict=True):
+        got = piece(chunked.chunk(number), by_chunk[first:end] - starts[number])
+        if got is None:
+            return None
+        pieces.append(got)
     back = np.empty_like(order)
-    back[order] = np.arange(len(order))
-    return parts, pa.array(back)
+    back[order] = np.arange(len(order))  # the rows so gathered, chunk after chunk, back in the order asked
+    return pa.concat_arrays(pieces).take(pa.array(back))
 
 
 def _text_array(values: pd.Series | Sequence[str] | np.ndarray) -> pa.Array:

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from core.errors import CacheError
-from core.storing.frame import ARROW_LIST, arrow_lists, chunk_rows, rows_at
+from core.storing.frame import ARROW_LIST, arrow_lists, gather_by_chunk, rows_at
 
 #: The story text: what ``Collection.text`` reads for the rows a page shows.
 TEXT_COLUMNS: tuple[str, ...] = ("body", "photo_caption")
@@ -190,14 +190,7 @@ def _read_rows(column: pd.Series, positions: np.ndarray) -> pa.ChunkedArray | No
     wanted = np.where(wanted < 0, wanted + count, wanted)
     if len(wanted) and (wanted.min() < 0 or wanted.max() >= count):
         return None
-    if chunked.num_chunks == 1:
-        array = _read_chunk(chunked.chunk(0), wanted)
-    else:
-        parts, back = chunk_rows(chunked, wanted)
-        pieces = [_read_chunk(chunked.chunk(number), local) for number, local in parts]
-        if not pieces or any(piece is None for piece in pieces):
-            return None
-        array = pa.concat_arrays(pieces).take(back)
+    array = gather_by_chunk(chunked, wanted, _read_chunk)
     return None if array is None else pa.chunked_array([array], type=chunked.type)
 
 
