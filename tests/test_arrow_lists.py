@@ -19,9 +19,9 @@ from core.model import LIST_COLUMNS
 from core.storing.frame import (
     ARROW_LIST,
     ARROW_LIST_COLUMNS,
-    arrow_lists_like,
     conform,
     frame_to_json_records,
+    with_arrow_lists,
 )
 from core.storing.ingest import _rows_of, ingest
 
@@ -68,13 +68,13 @@ def test_touched_stories_join_the_kept_as_arrow_lists(pages: Path) -> None:
         contacts=pd.Series([[], ["a@b.c"], [], [], []], dtype=object),
     )
     rows = np.array([44, 0, 41, 39, 40, 3, 42, 43], dtype=np.int64)
-    joined = _rows_of(kept, arrow_lists_like(touched, kept), rows)
+    joined = _rows_of(kept, with_arrow_lists(touched, kept), rows)
     plain = conform(_rows_of(kept, touched, rows))
     for name in ARROW_LIST_COLUMNS:
         assert joined[name].dtype == ARROW_LIST, name
         assert joined[name].tolist() == plain[name].tolist(), name
     assert joined["authors"].tolist()[0] == ["Zhou Xin", "Ann Li"] and joined["authors"].tolist()[4] == ["Ann Li"]
-    assert arrow_lists_like(touched, touched) is touched  # Python lists where the other frame has them
+    assert with_arrow_lists(touched, touched) is touched  # Python lists where the other frame has them
 
 
 def test_exports_of_arrow_lists_read_back_with_pandas(pages: Path) -> None:

@@ -78,22 +78,18 @@ def conform(frame: pd.DataFrame, *, fresh_lists: bool = False) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def with_arrow_lists(frame: pd.DataFrame) -> pd.DataFrame:
+def with_arrow_lists(frame: pd.DataFrame, like: pd.DataFrame | None = None) -> pd.DataFrame:
     """``frame`` with its ``ARROW_LIST_COLUMNS`` as ``ARROW_LIST`` (a column of Python lists assigned
-    since ``conform``, e.g. contacts rewritten through the reporter aliases, is read cell by cell)."""
-    other = {name: _arrow_lists(frame[name], False) for name in ARROW_LIST_COLUMNS if frame[name].dtype != ARROW_LIST}
-    return frame.assign(**other) if other else frame
-
-
-def arrow_lists_like(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with each of its list columns that is ``ARROW_LIST`` in ``like`` as ``ARROW_LIST`` too, so
-    that joining the two keeps Arrow lists: pandas' ``concat`` of an Arrow list column with a column of
-    Python lists makes Python lists of both (a million of them, 1 s, after one page changed at 1,000,000
-    stories)."""
+    since ``conform``, e.g. contacts rewritten through the reporter aliases, is read cell by cell). With
+    ``like``, only those that are ``ARROW_LIST`` there, so that joining the two keeps Arrow lists: pandas'
+    ``concat`` of an Arrow list column with a column of Python lists makes Python lists of both (a million
+    of them, 1 s, after one page changed at 1,000,000 stories)."""
     other = {
         name: _arrow_lists(frame[name], False)
         for name in ARROW_LIST_COLUMNS
-        if name in frame and name in like and like[name].dtype == ARROW_LIST and frame[name].dtype != ARROW_LIST
+        if name in frame
+        and frame[name].dtype != ARROW_LIST
+        and (like is None or (name in like and like[name].dtype == ARROW_LIST))
     }
     return frame.assign(**other) if other else frame
 

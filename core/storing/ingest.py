@@ -42,7 +42,6 @@ from core.storing.cache import (
 )
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
 from core.storing.frame import (
-    arrow_lists_like,
     articles_to_frame,
     conform,
     empty_frame,
@@ -967,7 +966,7 @@ def _incremental_merge(
     source = np.r_[untouched, len(old_articles) + np.arange(len(touched_articles), dtype=np.int64)][order]
     # the short text columns in one chunk each (the catalog takes and sets their rows); the text, read by
     # nothing but the write, stays in its slices
-    joined = _rows_of(old_articles, arrow_lists_like(touched_articles, old_articles), source)
+    joined = _rows_of(old_articles, with_arrow_lists(touched_articles, old_articles), source)
     articles = _one_chunk(conform(joined, fresh_lists=True), TEXT_COLUMNS)
     bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
 
