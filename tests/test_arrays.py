@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.arrays import sorted_setdiff, sorted_union, sorted_unique
+from core.arrays import run_starts, sorted_setdiff, sorted_union, sorted_unique
 
 INTEGER_DTYPES = st.sampled_from([np.int8, np.int32, np.int64, np.uint8, np.uint64, np.bool_])
 
@@ -53,3 +53,12 @@ def test_large_array_of_many_distinct_values() -> None:
     values = np.random.default_rng(1).integers(0, 3_000_000, 500_000) * 11 + 3
     _same(sorted_unique(values), np.unique(values))
     _same(sorted_setdiff(values, values[::2]), np.setdiff1d(values, values[::2]))
+
+
+@given(st.lists(st.integers(0, 3), max_size=40))
+def test_run_starts_as_a_loop(values: list[int]) -> None:
+    expected = [0 if i == 0 or values[i] != values[i - 1] else -1 for i in range(len(values))]
+    for i, start in enumerate(expected):
+        expected[i] = i if start == 0 else expected[i - 1]
+    got = run_starts(np.array(values, dtype=np.int64))
+    assert got.dtype == np.int64 and got.tolist() == expected

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
 from core.analysing.threads import story_threads, thread_of
-from core.arrays import sorted_unique
+from core.arrays import run_starts, sorted_unique
 from core.model import BEIJING
 from core.storing.frame import list_items, list_lengths, rows_at
 
@@ -308,8 +308,7 @@ def timeline_headlines(frame: pd.DataFrame, freq: str = "W", max_per_period: int
     # period, and only their headlines read (not a Python string per story)
     order = np.lexsort((-instants, periods))
     periods = periods[order]
-    firsts = np.flatnonzero(np.r_[True, periods[1:] != periods[:-1]]) if len(periods) else np.zeros(0, np.int64)
-    rank = np.arange(len(periods)) - np.repeat(firsts, np.diff(np.r_[firsts, len(periods)]))
+    rank = np.arange(len(periods)) - run_starts(periods)
     chosen = dated[order][rank < max_per_period]
     newest = pd.DataFrame(
         {

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core.arrays import sorted_setdiff, sorted_union, sorted_unique
+from core.arrays import run_starts, sorted_setdiff, sorted_union, sorted_unique
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
@@ -754,13 +754,6 @@ def _memo_of(
     )
 
 
-def _run_starts(codes: np.ndarray) -> np.ndarray:
-    """For each element, the index of the first element of its run of equal ``codes``."""
-    index = np.arange(len(codes), dtype=np.int64)
-    change = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
-    return np.maximum.accumulate(np.where(change, index, 0)) if len(codes) else index
-
-
 def _rows_of(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     """The rows ``rows`` of ``first`` and ``second`` laid end to end. Few runs of consecutive rows (the
     kept stories between the few touched ones) are joined as slices: the text columns of the kept stories,
@@ -897,7 +890,7 @@ def _incremental_merge(
     # new positions of the local records, checked against those of the old records they are
     codes, uniques = pd.factorize(local["_file"], sort=False)
     local_place = np.array([position[u] for u in uniques], dtype=np.int64)[codes]
-    local_pos = new_start[local_place] + (np.arange(len(local), dtype=np.int64) - _run_starts(codes))
+    local_pos = new_start[local_place] + (np.arange(len(local), dtype=np.int64) - run_starts(codes))
     kept_local = ~is_new
     if not np.array_equal(local_pos[kept_local], local_old[kept_local] + record_shift[local_old[kept_local]]):
         return None
