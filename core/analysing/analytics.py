@@ -20,14 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
 from core.analysing.threads import story_threads, thread_of
 from core.arrays import run_starts, sorted_unique
 from core.model import BEIJING
-from core.storing.frame import list_items, list_lengths, rows_at
+from core.storing.frame import list_items, list_lengths, positions_in, rows_at
 
 __all__ = [
     "STAFF",
@@ -158,15 +156,10 @@ def _codes(values: Any, keep: np.ndarray | None = None) -> tuple[np.ndarray, lis
     return rank[codes], [labels[i] for i in order]
 
 
-def _strings(values: pd.Series) -> pa.Array:
-    return pa.array(values.astype("string").array)
-
-
 def _theme_rows(memberships: pd.DataFrame, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Distinct (row position, theme code) pairs of the stories of ``frame``, and the sorted theme slugs
     of those stories. Memberships of stories not in ``frame`` are dropped."""
-    found = pc.index_in(_strings(memberships["article_id"]), value_set=_strings(frame["article_id"]))
-    rows = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = positions_in(memberships["article_id"], frame["article_id"])
     inside = (rows >= 0) & memberships["theme"].notna().to_numpy()
     codes, themes = _codes(memberships["theme"].astype("string"), inside)
     width = max(len(themes), 1)
