@@ -7,7 +7,7 @@ Fixtures: ``server`` (one per session, on the shipped sample, warmed up), ``page
 records ``page_errors``, ``dialogs`` and ``requests``), ``sample`` (the sample opened by core, to know
 ids and targets). Helpers: ``serving`` (or ``start_server``/``stop_server``) for a server on other data,
 ``open_view``,
-``settle``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect``, ``title_gap`` and ``screenshot``
+``settle``, ``open_expander``, ``shown_count``, ``wait_for_count``, ``assert_healthy``, ``expect``, ``title_gap`` and ``screenshot``
 (``test-artifacts/``; ``docs/screenshots/`` too with ``CAIXIN_UPDATE_SCREENSHOTS=1``).
 
 Accessibility: ``settle`` runs axe-core (``check_accessibility``) on every page state a test waits for and
@@ -308,6 +308,16 @@ def open_view(tab: object, server: Server, path: str) -> None:
     """Open ``path`` (``/reader?theme=huawei``) on ``server`` like a shared link, and wait for it."""
     tab.goto(server.url + path)  # type: ignore[attr-defined]
     settle(tab)
+
+
+def open_expander(expander: object) -> None:
+    """Open ``expander`` (a ``stExpander`` locator) and wait until it has opened. Streamlit animates the
+    height of an opening expander and keeps its content ``inert`` until then: a click inside it before that
+    is lost (a toggle clicked 0.1 s after its expander stays off)."""
+    expander.locator("summary").click()  # type: ignore[attr-defined]
+    details = expander.locator("details").first  # type: ignore[attr-defined]
+    details.evaluate("d => Promise.all(d.getAnimations().map(a => a.finished))")
+    expander.locator('[data-testid="stExpanderDetails"]:not([inert])').wait_for()  # type: ignore[attr-defined]
 
 
 HEADER_COUNT = re.compile(r"^(\d[\d,]*) stor(?:y|ies)\b", re.MULTILINE)

@@ -23,6 +23,7 @@ from .conftest import (
     ROOT,
     Server,
     assert_healthy,
+    open_expander,
     open_view,
     serving,
     settle,
@@ -150,7 +151,7 @@ def test_hostile_raw_lines_show_as_text(
 ) -> None:
     everything = next(s for s in hostile_stories if len(s["strings"]) == len(HOSTILE_STRINGS))
     open_view(page, hostile_server, f"/reader?article={everything['id']}")
-    page.get_by_text("Source lines").click()
+    open_expander(page.get_by_test_id("stExpander").filter(has_text="Source lines"))
     page.get_by_text("Show the raw lines").first.click()
     page.locator('[data-testid="stMain"] [data-testid="stCode"]').first.wait_for()
     assert_inert(page)

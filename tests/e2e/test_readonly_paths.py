@@ -19,7 +19,17 @@ import pytest
 
 from core.storing.collection import open_collection
 
-from .conftest import ROOT, Server, assert_healthy, open_view, settle, start_server, stop_server, warm_up
+from .conftest import (
+    ROOT,
+    Server,
+    assert_healthy,
+    open_expander,
+    open_view,
+    settle,
+    start_server,
+    stop_server,
+    warm_up,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -95,9 +105,9 @@ def assert_no_server_path(tab: Any, server: Server, frames: list[bytes]) -> None
 
 def open_expanders(tab: Any) -> None:
     """Open every expander of the main area, so its content is drawn and shown."""
-    summaries = tab.locator('[data-testid="stMain"] [data-testid="stExpander"] summary')
-    for index in range(summaries.count()):
-        summaries.nth(index).click()
+    expanders = tab.locator('[data-testid="stMain"] [data-testid="stExpander"]')
+    for index in range(expanders.count()):
+        open_expander(expanders.nth(index))
     settle(tab)
 
 
@@ -120,7 +130,7 @@ def test_hosted_reader_names_sources_relative_to_the_data_folder(
     page: Any, hosted_server: Server, frames: list[bytes], article_id: str
 ) -> None:
     open_view(page, hosted_server, f"/reader?article={article_id}")
-    page.get_by_text("Source lines").click()
+    open_expander(page.get_by_test_id("stExpander").filter(has_text="Source lines"))
     page.get_by_text("Show the raw lines").first.click()
     page.locator('[data-testid="stMain"] [data-testid="stCode"]').first.wait_for()
     settle(page)
