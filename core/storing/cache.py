@@ -72,7 +72,15 @@ from core.storing.parts import (
     write_part,
 )
 from core.storing.segments import Segment
-from core.storing.text import MAPPED_COLUMNS, attach_text, hashes_of, open_text, write_text
+from core.storing.text import (
+    MAPPED_COLUMNS,
+    TextLayout,
+    attach_text,
+    hashes_of,
+    open_layout,
+    write_text,
+    write_text_after,
+)
 
 #: 2: the state records the row count of each frame (``rows``); 3: each generation has its text file;
 #: 4: the per-file parts of the state are Parquet files of the generation (``core.storing.parts``);
@@ -583,6 +591,29 @@ def _check_segments(value: Any, where: _Place) -> None:
         _count(segment[1], (*place, 1))
 
 
+def _in_generation(frame: re.Match[str], generation: str | None, layout: TextLayout | None) -> bool:
+    """Whether the frame file ``frame`` (``_FRAME_FILE``) is one of ``generation``: its own, or a text
+    file of an earlier generation its ``layout`` reads runs of."""
+    if frame.group(3):
+        return layout is not None and frame.group(4) in layout.files
+    return frame.group(2) == generation
+
+
+def _check_text(value: Any, where: _Place) -> None:
+    """The optional ``text`` of a state (``core.storing.text.TextLayout``): its files' row counts and its
+    runs; that they fit together is checked against the articles' row count in ``validate_state``."""
+    _fields(value, where, {"files": _dict, "runs": _list})
+    for name, rows in value["files"].items():
+        _check_generation(name, (*where, "files"))
+        _count(rows, (*where, "files", name))
+    for number, run in enumerate(value["runs"]):
+        place = (*where, "runs", number)
+        if type(run) is not list or len(run) != 3 or type(run[0]) is not str:
+            raise _fail(place, run, "a [generation, start, stop] run")
+        _count(run[1], (*place, 1))
+        _count(run[2], (*place, 2))
+
+
 def _check_summary(value: Any, where: _Place) -> None:
     _fields(value, where, {"lines": _count, "blank": _count, "roles": _check_roles, "errors": _check_merges})
 
@@ -599,6 +630,8 @@ _STATE_FIELDS: dict[str, Callable[[Any, _Place], object]] = {
 }
 #: The keys of ``state.json`` (the rest of the state is in the generation's part files).
 STATE_KEYS: tuple[str, ...] = ("format", *_STATE_FIELDS)
+#: Keys a state may have: ``text`` where the generation's text is runs of several files.
+OPTIONAL_STATE_KEYS: tuple[str, ...] = ("text",)
 
 
 def validate_state(state: Any) -> None:
@@ -612,6 +645,11 @@ def validate_state(state: Any) -> None:
             raise _Bad("state['segments'] do not add up to the records' row count")
         if len({key for key, _ in segments}) != len(segments):
             raise _Bad("state['segments'] names a segment twice")
+        if "text" in state:
+            _check_text(state["text"], ("state", "text"))
+            problem = TextLayout.of_state(state).problem(state["rows"]["articles"])
+            if problem:
+                raise _Bad(f"state['text'] does not fit: {problem}")
     except _Bad as problem:
         raise ValueError(str(problem)) from None
 
@@ -856,6 +894,7 @@ class CacheStore:
         except OSError:
             return
         generation = state["generation"] if state else None
+        layout = TextLayout.of_state(state) if state else None
         segments = {key for key, _ in state["segments"]} if state else set()
         now = time.time()
         for entry in entries:
@@ -865,7 +904,7 @@ class CacheStore:
             try:
                 if (
                     _OWN_TEMPORARY.fullmatch(name)
-                    or (frame and (frame.group(2) or frame.group(4)) != generation)
+                    or (frame and not _in_generation(frame, generation, layout))
                     or (segment and segment.group(1) not in segments)
                 ):
                     os.unlink(entry.path)
@@ -947,6 +986,10 @@ class CacheStore:
     def text_path(self, generation: str) -> Path:
         return self.root / f"text-{generation}.arrow"
 
+    def open_text(self, state: Mapping[str, Any], mapped: bool = True) -> pa.Table:
+        """The text of the state's generation (``core.storing.text.open_layout``)."""
+        return open_layout(self.text_path, TextLayout.of_state(state), state["rows"]["articles"], mapped)
+
     def read_articles(self, state: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray | None]:
         """The article frame of the state's generation and the content hash of each story: every column
         but the text read from the Parquet articles file (which holds no other), the text mapped from the
@@ -957,7 +1000,7 @@ class CacheStore:
         story, as it did then."""
         generation, rows = state["generation"], state["rows"]["articles"]
         in_memory = text_in_memory()
-        text = open_text(self.text_path(generation), rows, mapped=not in_memory)
+        text = self.open_text(state, mapped=not in_memory)
         frame, clean = _read_frame(
             self.articles_path(generation), ARTICLE_FILE_COLUMNS, rows, arrow_lists=ARROW_LIST_COLUMNS
         )
@@ -1107,6 +1150,7 @@ class CacheStore:
         generation = state["generation"]
         write_part(self.part_path("files", generation), part_table("files", files_rows(state["files"])))
         small = {key: state[key] for key in STATE_KEYS if key != "format"}
+        small.update({key: state[key] for key in OPTIONAL_STATE_KEYS if key in state})
         atomic_write_bytes(self.state_path, json.dumps({"format": CACHE_FORMAT, **small}).encode())
 
     def write(
@@ -1117,10 +1161,17 @@ class CacheStore:
         articles: pd.DataFrame,
         hashes: np.ndarray,
         kept: Collection[str] = (),
-    ) -> None:
+        text_from: tuple[TextLayout, np.ndarray] | None = None,
+    ) -> TextLayout:
         """Write a new generation (the segments of the records, articles, the articles' text file with
         ``hashes``, their content hashes, and the part files of the state's per-file sections), then the
         state that points at it, then drop older generations and the segments the state does not list.
+        Returns where the generation's text is.
+
+        ``text_from`` is the previous generation's text layout and, for each story, its row there when its
+        text columns and content hash are the same, -1 when not: the text file then holds only the others
+        and the state names runs of the previous files (``core.storing.text.write_text_after``), which are
+        kept.
 
         ``segments`` cut ``records`` (``core.storing.segments.plan_segments``); a segment whose key is in
         ``kept`` (the previous generation's, read by this ingest) is already on disk and not written again.
@@ -1155,7 +1206,11 @@ class CacheStore:
                 atomic_write_parquet(self.segment_path(segment.key), rows)
         # the text is in the text file only: compressing it into the articles file too was most of the write
         atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(MAPPED_COLUMNS)))
-        write_text(self.text_path(generation), articles, hashes)
+        if text_from is None:
+            write_text(self.text_path(generation), articles, hashes)
+            layout = TextLayout.whole(generation, len(articles))
+        else:
+            layout = write_text_after(self.text_path, generation, articles, hashes, *text_from)
         for part, table in tables.items():
             write_part(self.part_path(part, generation), table)
         small = {
@@ -1173,13 +1228,16 @@ class CacheStore:
             "reporter_merges": state["reporter_merges"],
             "summary": _summary(state["reports"]),
         }
+        if layout != TextLayout.whole(generation, len(articles)):  # a state without ``text`` has that one
+            small["text"] = layout.to_json()
         # ASCII JSON: a file name that is not UTF-8 (a lone surrogate in Python) is written as an escape
         atomic_write_bytes(self.state_path, json.dumps(small).encode())
         listed = {segment.key for segment in segments}
         for old in self.root.iterdir():
             frame = _FRAME_FILE.fullmatch(old.name)
             segment_file = _SEGMENT_FILE.fullmatch(old.name)
-            if (frame and (frame.group(2) or frame.group(4)) != generation) or (
+            if (frame and not _in_generation(frame, generation, layout)) or (
                 segment_file and segment_file.group(1) not in listed
             ):
                 old.unlink(missing_ok=True)
+        return layout

@@ -56,7 +56,7 @@ from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import body_hashes, content_hashes
 from core.storing.segments import Segment, plan_segments, plan_segments_by_counts
-from core.storing.text import TEXT_COLUMNS, attach_text, open_text
+from core.storing.text import TEXT_COLUMNS, TextLayout, attach_text, open_layout
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
 #: copy is current count as read at once; a large page reports its bytes as they are read.
@@ -617,12 +617,16 @@ def _ingest(
     }
     generation: str | None = None
     new_hashes: np.ndarray | None = None
+    text_from: tuple[TextLayout, np.ndarray] | None = None
     if lock is not None and not lock.exclusive:
         warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
     elif lock is not None:
         try:
             if remerged is not None and new_memo is not None:
-                new_hashes = _content_hashes_after(articles, article_bodies, remerged, new_memo.catalog_rows)
+                source = _kept_rows(remerged, new_memo.catalog_rows)
+                new_hashes = _content_hashes_after(articles, article_bodies, remerged, source)
+                if source is not None and state is not None:
+                    text_from = (TextLayout.of_state(state), source)
             else:
                 new_hashes = content_hashes(articles, article_bodies)
             shas = {name: str(entry["sha256"]) for name, entry in file_entries.items()}
@@ -637,11 +641,12 @@ def _ingest(
                 stored = records if written.all() else records[written].reset_index(drop=True)
                 stored_bodies = record_bodies[written]
                 segments = plan_segments(stored["_file"], names, shas, context)
-            store.write(new_state, stored, segments, articles, new_hashes, kept_segments)
+            layout = store.write(new_state, stored, segments, articles, new_hashes, kept_segments, text_from)
             generation = str(new_state["generation"])
             _write_derived_at_ingest(store, generation, stored_bodies, memo, new_memo)
             if not text_in_memory():  # the text is on disk now: map it, so the bodies parsed are freed
-                articles = attach_text(articles, open_text(store.text_path(generation), len(articles)), list(COLUMNS))
+                text = open_layout(store.text_path, layout, len(articles))
+                articles = attach_text(articles, text, list(COLUMNS))
         except CacheError as error:  # written, but not readable back: the text stays in memory
             warnings.append(str(error))
         except OSError as error:
@@ -1012,21 +1017,31 @@ def _incremental_merge(
     )
 
 
-def _content_hashes_after(
-    articles: pd.DataFrame, bodies: np.ndarray, remerged: _Remerged, catalog_rows: np.ndarray
-) -> np.ndarray:
-    """``content_hashes(articles, bodies)`` after an incremental merge: a kept story that the headline
-    catalog changed neither then nor now has its values of the previous generation, and its hash; the
-    others (merged again, or changed by either catalog match) are hashed."""
+def _kept_rows(remerged: _Remerged, catalog_rows: np.ndarray) -> np.ndarray | None:
+    """Each story's row in the previous generation when it has that row's values (kept by the merge, and
+    changed by neither headline catalog match, then or now), -1 for the others (merged again, or changed
+    by the catalog); None when the previous generation's content hashes are not known."""
     if remerged.kept_hashes is None:
-        return content_hashes(articles, bodies)
-    source = remerged.kept_from
+        return None
+    source = remerged.kept_from.copy()
     again = source < 0
     again[catalog_rows] = True
     again |= np.isin(source, remerged.kept_catalog)
+    source[again] = -1
+    return source
+
+
+def _content_hashes_after(
+    articles: pd.DataFrame, bodies: np.ndarray, remerged: _Remerged, source: np.ndarray | None
+) -> np.ndarray:
+    """``content_hashes(articles, bodies)`` after an incremental merge: a story with a previous row
+    (``_kept_rows``) has that row's hash; the others are hashed."""
+    if source is None or remerged.kept_hashes is None:
+        return content_hashes(articles, bodies)
+    kept = source >= 0
     hashes = np.zeros(len(articles), dtype=np.uint64)
-    hashes[~again] = remerged.kept_hashes[source[~again]]
-    rows = np.flatnonzero(again)
+    hashes[kept] = remerged.kept_hashes[source[kept]]
+    rows = np.flatnonzero(~kept)
     if len(rows):
         hashes[rows] = content_hashes(take_frame_rows(articles, rows), bodies[rows])
     return hashes
