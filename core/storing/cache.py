@@ -13,7 +13,10 @@ Layout of one cache folder (one per set of inputs; ``docs/cache.md``)::
                                          before de-duplication (``core.storing.segments``), kept from one
                                          generation to the next while its files are unchanged
     <key>/articles-<generation>.parquet  the merged article frame the dashboard loads, but its text
-    <key>/text-<generation>.arrow        its text columns and content hashes, memory-mapped on read
+    <key>/text-<generation>.arrow        its text columns and content hashes, memory-mapped on read; after
+                                         an incremental ingest only the new stories', the rest read from
+                                         runs of earlier generations' files the state names
+                                         (``core.storing.text.TextLayout``)
 
 Every write goes to a temporary file that is then renamed over the target, and ``state.json`` is written
 last, so a process killed midway leaves the previous generation complete and in use. Only the holder of
