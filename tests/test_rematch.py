@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from core.config import Reporters
 from core.model import BEIJING
 from core.storing.cache import CATALOG_PARTS
-from core.storing.catalog import match_catalog
+from core.storing.catalog import _assemble, _Index, _lead_pairs, match_catalog
 from core.storing.ingest import Corpus, ingest
-from core.storing.rematch import CatalogMemo, rematch
+from core.storing.rematch import CatalogMemo, _index, _positions_of_unique, _Stories, rematch
 
 WORDS = [f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(90)]
 COMMON = WORDS[:6]
@@ -189,6 +189,85 @@ def test_a_memo_that_is_not_as_written_is_refused() -> None:
     assert CatalogMemo.from_tables({k: v for k, v in tables.items() if k != "words"}) is None
     other = dict(tables, stories=tables["stories"].replace_schema_metadata({"version": "0", "dated": "0"}))
     assert CatalogMemo.from_tables(other) is None
+
+
+def _index_anew(stories: _Stories, memo: CatalogMemo) -> _Index:
+    """The index of ``stories`` built from all their leads, its words coded as the memo's first."""
+    vocab = {word: code for code, word in enumerate(memo.vocab)}
+    words, positions = _lead_pairs(stories.bodies(), vocab)
+    return _assemble(
+        vocab, words, positions, stories.order, stories.ids, stories.days, stories.ns, stories.dated
+    )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_an_updated_index_is_the_index_built_anew(seed: int) -> None:
+    """The index taken over from the memo is, to the bit (signatures too), the one read from every lead;
+    and the change it reports has the memo's word counts."""
+    collection = Collection(seed)
+    articles, entries = collection.frames()
+    _, memo, _ = rematch(articles, entries, None)
+    for _ in range(10):
+        collection.edit()
+        articles, entries = collection.frames()
+        stories = _Stories.of(articles, None)
+        index, change = _index(stories, _round_trip(memo))
+        anew = _index_anew(stories, memo)
+        assert index.vocab == anew.vocab and (index.n, index.dated) == (anew.n, anew.dated)
+        for name in ("keys", "starts", "df", "positions", "ids", "signatures", "days", "ns"):
+            got, want = getattr(index, name), getattr(anew, name)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
+        if change is not None:
+            old_words = memo.keys // len(memo.ids)
+            assert np.array_equal(change.df_old, np.bincount(old_words, minlength=len(index.vocab)))
+        _, memo, _ = rematch(articles, entries, _round_trip(memo))
+
+
+def _positions_by_index(old_ids: list[str], new_ids: list[str]) -> np.ndarray | None:
+    old_index = pd.Index(old_ids, dtype=object)
+    if not (old_index.is_unique and pd.Index(new_ids, dtype=object).is_unique):
+        return None
+    return old_index.get_indexer(new_ids)
+
+
+id_lists = st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f", "\u00e9", "", "ab"]), max_size=7)
+
+
+@given(
+    old=id_lists,
+    edits=st.lists(st.tuples(st.sampled_from(["insert", "delete", "replace"]), st.integers(0, 8), id_lists)),
+)
+def test_positions_of_unique_ids_are_those_of_a_pandas_index(
+    old: list[str], edits: list[tuple[str, int, list[str]]]
+) -> None:
+    """The old ids edited (so that most are where they were or a few places off), or random ones; with
+    repeated ids either side, none, or one."""
+    new = list(old)
+    for action, at, ids in edits:
+        at = min(at, len(new))
+        if action == "insert":
+            new[at:at] = ids[:1]
+        elif action == "delete":
+            del new[at : at + 1]
+        else:
+            new[at : at + 1] = ids[:1]
+    got = _positions_of_unique(np.array(old, dtype=object), np.array(new, dtype=object))
+    want = _positions_by_index(old, new)
+    assert (got is None) == (want is None)
+    if got is not None:
+        assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+@given(old=id_lists, new=id_lists)
+def test_positions_of_unique_ids_when_every_hash_is_one(old: list[str], new: list[str]) -> None:
+    """Ids of equal hashes are not taken for one id (pandas settles them)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pd.util, "hash_array", lambda values, categorize: np.zeros(len(values), np.uint64))
+        got = _positions_of_unique(np.array(old, dtype=object), np.array(new, dtype=object))
+    want = _positions_by_index(old, new)
+    assert (got is None) == (want is None)
+    if got is not None:
+        assert np.array_equal(got, want)
 
 
 # -- through ingest and its cache ---------------------------------------------------------------------

@@ -261,10 +261,9 @@ def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change
     """The index of the new stories: from the memo's where it can, else built anew (change None)."""
     n = len(stories.ids)
     if memo is not None and len(memo.ids) and n:
-        old_ids = pd.Index(memo.ids)
-        new_ids = pd.Index(stories.ids)
-        if old_ids.is_unique and new_ids.is_unique:
-            return _updated_index(stories, memo, old_ids)
+        old_at = _positions_of_unique(memo.ids, stories.ids)
+        if old_at is not None:
+            return _updated_index(stories, memo, old_at)
     vocab: dict[str, int] = {}
     words, positions = _lead_pairs(stories.bodies(), vocab)
     return _assemble(
@@ -272,9 +271,68 @@ def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change
     ), None
 
 
-def _updated_index(stories: _Stories, memo: CatalogMemo, old_ids: pd.Index) -> tuple[_Index, _Change | None]:
+def _positions_of_unique(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray | None:
+    """The position of each of ``new_ids`` in ``old_ids`` (-1: not there), or None when either holds an id
+    twice.
+
+    Without a pandas ``Index`` (its hash table of a million Python strings takes a second). After an ingest
+    most ids are where they were, or moved by the number of stories added or removed before them: those two
+    places are tried first, by comparing the ids one to one. The others are looked up by a 64-bit hash of
+    each old id, sorted. Ids of different hashes differ, so distinct old hashes prove the old ids distinct;
+    then the new ids are distinct when no two of them were found at one old position and those not found
+    have distinct hashes. Equal hashes (a repeated id, or rarely two ids of one hash) are settled by
+    pandas."""
+    n, n_old = len(new_ids), len(old_ids)
+    try:
+        old_hashes = pd.util.hash_array(old_ids, categorize=False)
+    except (TypeError, ValueError):  # not text, or text that has no UTF-8 (a lone surrogate)
+        return _positions_by_pandas(old_ids, new_ids)
+    sorted_hashes = np.sort(old_hashes)
+    if (sorted_hashes[1:] == sorted_hashes[:-1]).any():
+        return _positions_by_pandas(old_ids, new_ids)
+    old_at = np.full(n, -1, dtype=np.int64)
+    left = np.ones(n, dtype=bool)
+    for shift in sorted({0, n - n_old}):
+        # new position i against old position i - shift
+        lo, hi = max(shift, 0), min(n, n_old + shift)
+        if lo < hi:
+            equal = left[lo:hi] & (new_ids[lo:hi] == old_ids[lo - shift : hi - shift])
+            old_at[lo:hi][equal] = np.flatnonzero(equal) + (lo - shift)
+            left[lo:hi] &= ~equal
+    rest = np.flatnonzero(left)
+    try:
+        rest_hashes = pd.util.hash_array(new_ids[rest], categorize=False)
+    except (TypeError, ValueError):
+        return _positions_by_pandas(old_ids, new_ids)
+    at = np.minimum(np.searchsorted(sorted_hashes, rest_hashes), max(n_old - 1, 0))
+    hit = (sorted_hashes[at] == rest_hashes) if n_old else np.zeros(len(rest), dtype=bool)
+    if hit.any():
+        order = np.argsort(old_hashes, kind="stable")
+        candidates = order[at[hit]]
+        rows = rest[hit]
+        match = old_ids[candidates] == new_ids[rows]
+        old_at[rows[match]] = candidates[match]
+    missing = np.sort(rest_hashes[old_at[rest] < 0])
+    if (missing[1:] == missing[:-1]).any():
+        return _positions_by_pandas(old_ids, new_ids)
+    found = old_at[old_at >= 0]
+    if (np.bincount(found, minlength=n_old) > 1).any():
+        return None  # two new ids are one old id
+    return old_at
+
+
+def _positions_by_pandas(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray | None:
+    """``_positions_of_unique`` by pandas indexes."""
+    old_index, new_index = pd.Index(old_ids), pd.Index(new_ids)
+    if not (old_index.is_unique and new_index.is_unique):
+        return None
+    return np.asarray(old_index.get_indexer(new_ids), dtype=np.int64)
+
+
+def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> tuple[_Index, _Change | None]:
+    """The index of the new stories from the memo's: ``old_at`` is each story's position in the memo (-1:
+    none)."""
     n, n_old = len(stories.ids), len(memo.ids)
-    old_at = old_ids.get_indexer(stories.ids)
     same = old_at >= 0
     candidates = old_at[same]
     new_known = np.arange(n) < stories.dated
@@ -286,37 +344,71 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_ids: pd.Index) -> t
     )
     new_of_old = np.full(n_old, -1, dtype=np.int64)
     new_of_old[old_at[same]] = np.flatnonzero(same)
-    old_words = memo.keys // n_old
-    old_positions = memo.keys - old_words * n_old
-    mapped = new_of_old[old_positions]
-    kept = mapped >= 0
     vocab = {word: code for code, word in enumerate(memo.vocab)}
     fresh = np.flatnonzero(~same)
     fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
-    kept_keys = old_words[kept] * n + mapped[kept]
     fresh_keys = sorted_unique(fresh_words * n + fresh[fresh_at])
-    moved_to = new_of_old[new_of_old >= 0]
-    if (np.diff(moved_to) > 0).all():
-        # the kept stories kept their order, so their keys are still sorted: the new ones are merged in
-        keys = np.insert(kept_keys, np.searchsorted(kept_keys, fresh_keys), fresh_keys)
-    else:
-        keys = sorted_unique(np.concatenate((kept_keys, fresh_keys)))
+    old_starts = np.searchsorted(memo.keys, np.arange(len(memo.vocab) + 1, dtype=np.int64) * n_old)
+    keys, gone = _moved_keys(memo.keys, old_starts, n_old, new_of_old, fresh_keys, len(vocab), n)
     index = _index_of_keys(
         vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     )
-    gone = ~kept
     changed = len(fresh) + int((new_of_old < 0).sum())
     if changed > REMATCH_ALL_SHARE * max(n, n_old):
         return index, None
     old_days = np.where(old_known, (memo.ns + _BEIJING_NS) // _DAY_NS, 0)
     touched: dict[int, list[tuple[bool, int]]] = defaultdict(list)
-    for code, position in zip(old_words[gone].tolist(), old_positions[gone].tolist(), strict=True):
-        touched[code].append((bool(old_known[position]), int(old_days[position])))
+    for code, positions in gone:
+        for position in positions.tolist():
+            touched[code].append((bool(old_known[position]), int(old_days[position])))
     for code, at in zip(fresh_words.tolist(), fresh_at.tolist(), strict=True):
         position = int(fresh[at])
         touched[code].append((bool(new_known[position]), int(stories.days[position])))
-    df_old = np.bincount(old_words, minlength=len(vocab)).astype(np.int64)
+    df_old = np.zeros(len(vocab), dtype=np.int64)
+    df_old[: len(memo.vocab)] = np.diff(old_starts)
     return index, _Change(df_old, n_old, old_days[: memo.dated], dict(touched), changed)
+
+
+def _moved_keys(
+    old_keys: np.ndarray,
+    old_starts: np.ndarray,
+    n_old: int,
+    new_of_old: np.ndarray,
+    fresh_keys: np.ndarray,
+    words: int,
+    n: int,
+) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+    """The sorted keys of the new index: the old keys (``word * n_old + position``, word ``code``'s from
+    ``old_starts[code]``) of the stories kept, at their new positions (``new_of_old``, -1: not kept), with
+    ``fresh_keys`` (new keys of the other stories) merged in. Also, per word code, the old positions of the
+    stories not kept that held it (word codes increasing, positions increasing; codes without one left out).
+
+    Word by word: each word's keys are a short run, so no array the size of all the keys is made but the
+    result."""
+    fresh_starts = np.searchsorted(fresh_keys, np.arange(words + 1, dtype=np.int64) * n)
+    moved_to = new_of_old[new_of_old >= 0]
+    in_order = bool((np.diff(moved_to) > 0).all())
+    keys = np.empty(len(old_keys) + len(fresh_keys), dtype=np.int64)
+    used = 0
+    gone: list[tuple[int, np.ndarray]] = []
+    for code in range(words):
+        positions = np.zeros(0, dtype=np.int64)
+        if code < len(old_starts) - 1 and old_starts[code] < old_starts[code + 1]:
+            old_positions = old_keys[old_starts[code] : old_starts[code + 1]] - code * n_old
+            positions = new_of_old[old_positions]
+            kept = positions >= 0
+            if not kept.all():
+                gone.append((code, old_positions[~kept]))
+                positions = positions[kept]
+            if not in_order:
+                positions = np.sort(positions)
+        added = fresh_keys[fresh_starts[code] : fresh_starts[code + 1]] - code * n
+        if len(added):
+            # kept and fresh stories are different positions
+            positions = np.insert(positions, np.searchsorted(positions, added), added)
+        np.add(positions, code * n, out=keys[used : used + len(positions)])
+        used += len(positions)
+    return keys[:used], gone
 
 
 def _pools(days: np.ndarray, known: np.ndarray, dated_days: np.ndarray, n: int) -> np.ndarray:
