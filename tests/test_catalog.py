@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.model import BEIJING, COLUMNS, LISTING_COLUMNS
 from core.parsing import ParseResult, parse_page
@@ -17,6 +19,7 @@ from core.storing.catalog import (
     KINDS,
     MATCH_COLUMNS,
     UNDATED,
+    _index_of_keys,
     apply_catalog,
     catalog_entries,
     listings_to_frame,
@@ -334,3 +337,30 @@ def test_listings_frame_schema() -> None:
     assert frame["published_at"].isna().sum() == 3
     assert frame["article_id"].notna().sum() == 1  # the article page's own entry
     assert listings_to_frame([]).dtypes.to_dict() == frame.dtypes.to_dict()
+
+
+@given(
+    vocab_size=st.integers(0, 12),
+    n=st.integers(0, 9),
+    pairs=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 8)), max_size=60),
+)
+def test_index_of_keys_counts_and_signs_as_one_pass_over_the_keys(
+    vocab_size: int, n: int, pairs: list[tuple[int, int]]
+) -> None:
+    """Word counts, starts and signatures (to the bit) as ``np.bincount`` over the keys in order makes
+    them: the signature of a story is its words' numbers added in word order (with a dozen words, another
+    order gives other bits for many word sets)."""
+    words = np.array([w for w, s in pairs if w < vocab_size and s < n], dtype=np.int64)
+    stories = np.array([s for w, s in pairs if w < vocab_size and s < n], dtype=np.int64)
+    keys = np.unique(words * max(n, 1) + stories)
+    vocab = {f"w{code}": code for code in range(vocab_size)}
+    column = np.zeros(n, dtype=np.int64)
+    ids = np.array([str(i) for i in range(n)], dtype=object)
+    index = _index_of_keys(vocab, keys, column, ids, column, column, n)
+    key_words = keys // max(n, 1)
+    df = np.bincount(key_words, minlength=vocab_size).astype(np.int64)
+    word_values = np.random.default_rng(0).random(vocab_size)
+    signatures = np.bincount(keys - key_words * max(n, 1), weights=word_values[key_words], minlength=n)
+    assert index.df.dtype == np.int64 and np.array_equal(index.df, df)
+    assert index.starts.dtype == np.int64 and np.array_equal(index.starts, np.concatenate([[0], np.cumsum(df)]))
+    assert index.signatures.dtype == signatures.dtype and index.signatures.tobytes() == signatures.tobytes()

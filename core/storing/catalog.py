@@ -295,7 +295,8 @@ def _index_of_keys(
     # word, each story gets its words' numbers in the same order as one pass over the keys would add them
     # (the same sums, to the bit), with no array the size of the keys made on the way.
     word_values = np.random.default_rng(0).random(len(vocab))
-    signatures = np.zeros(n)
+    # (no keys at all: integer zeros, as ``np.bincount`` gives them)
+    signatures = np.zeros(n, dtype=np.float64 if len(keys) else np.int64)
     for code in np.flatnonzero(df).tolist():
         signatures[keys[starts[code] : starts[code + 1]] - code * width] += word_values[code]
     return _Index(
