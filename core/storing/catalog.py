@@ -287,21 +287,14 @@ def _index_of_keys(
 ) -> _Index:
     """The index of sorted, unique keys ``word * n + position``."""
     n = len(ids)
-    width = max(n, 1)
-    # The keys are sorted: where each word's keys start is a binary search, not a division of every key.
-    starts = np.searchsorted(keys, np.arange(len(vocab) + 1, dtype=np.int64) * width).astype(np.int64)
-    df = np.diff(starts)
-    # Sums of one random number per word, added in word order: equal word sets give equal sums. Word by
-    # word, each story gets its words' numbers in the same order as one pass over the keys would add them
-    # (the same sums, to the bit), with no array the size of the keys made on the way.
+    key_words = keys // max(n, 1)
+    df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)
+    # Sums of one random number per word, added in word order: equal word sets give equal sums.
     word_values = np.random.default_rng(0).random(len(vocab))
-    # (no keys at all: integer zeros, as ``np.bincount`` gives them)
-    signatures = np.zeros(n, dtype=np.float64 if len(keys) else np.int64)
-    for code in np.flatnonzero(df).tolist():
-        signatures[keys[starts[code] : starts[code + 1]] - code * width] += word_values[code]
+    signatures = np.bincount(keys - key_words * max(n, 1), weights=word_values[key_words], minlength=n)
     return _Index(
         vocab=vocab,
-        starts=starts,
+        starts=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
         keys=keys,
         df=df,
         n=n,

@@ -344,71 +344,37 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
     )
     new_of_old = np.full(n_old, -1, dtype=np.int64)
     new_of_old[old_at[same]] = np.flatnonzero(same)
+    old_words = memo.keys // n_old
+    old_positions = memo.keys - old_words * n_old
+    mapped = new_of_old[old_positions]
+    kept = mapped >= 0
     vocab = {word: code for code, word in enumerate(memo.vocab)}
     fresh = np.flatnonzero(~same)
     fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
+    kept_keys = old_words[kept] * n + mapped[kept]
     fresh_keys = sorted_unique(fresh_words * n + fresh[fresh_at])
-    old_starts = np.searchsorted(memo.keys, np.arange(len(memo.vocab) + 1, dtype=np.int64) * n_old)
-    keys, gone = _moved_keys(memo.keys, old_starts, n_old, new_of_old, fresh_keys, len(vocab), n)
+    moved_to = new_of_old[new_of_old >= 0]
+    if (np.diff(moved_to) > 0).all():
+        # the kept stories kept their order, so their keys are still sorted: the new ones are merged in
+        keys = np.insert(kept_keys, np.searchsorted(kept_keys, fresh_keys), fresh_keys)
+    else:
+        keys = sorted_unique(np.concatenate((kept_keys, fresh_keys)))
     index = _index_of_keys(
         vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     )
+    gone = ~kept
     changed = len(fresh) + int((new_of_old < 0).sum())
     if changed > REMATCH_ALL_SHARE * max(n, n_old):
         return index, None
     old_days = np.where(old_known, (memo.ns + _BEIJING_NS) // _DAY_NS, 0)
     touched: dict[int, list[tuple[bool, int]]] = defaultdict(list)
-    for code, positions in gone:
-        for position in positions.tolist():
-            touched[code].append((bool(old_known[position]), int(old_days[position])))
+    for code, position in zip(old_words[gone].tolist(), old_positions[gone].tolist(), strict=True):
+        touched[code].append((bool(old_known[position]), int(old_days[position])))
     for code, at in zip(fresh_words.tolist(), fresh_at.tolist(), strict=True):
         position = int(fresh[at])
         touched[code].append((bool(new_known[position]), int(stories.days[position])))
-    df_old = np.zeros(len(vocab), dtype=np.int64)
-    df_old[: len(memo.vocab)] = np.diff(old_starts)
+    df_old = np.bincount(old_words, minlength=len(vocab)).astype(np.int64)
     return index, _Change(df_old, n_old, old_days[: memo.dated], dict(touched), changed)
-
-
-def _moved_keys(
-    old_keys: np.ndarray,
-    old_starts: np.ndarray,
-    n_old: int,
-    new_of_old: np.ndarray,
-    fresh_keys: np.ndarray,
-    words: int,
-    n: int,
-) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
-    """The sorted keys of the new index: the old keys (``word * n_old + position``, word ``code``'s from
-    ``old_starts[code]``) of the stories kept, at their new positions (``new_of_old``, -1: not kept), with
-    ``fresh_keys`` (new keys of the other stories) merged in. Also, per word code, the old positions of the
-    stories not kept that held it (word codes increasing, positions increasing; codes without one left out).
-
-    Word by word: each word's keys are a short run, so no array the size of all the keys is made but the
-    result."""
-    fresh_starts = np.searchsorted(fresh_keys, np.arange(words + 1, dtype=np.int64) * n)
-    moved_to = new_of_old[new_of_old >= 0]
-    in_order = bool((np.diff(moved_to) > 0).all())
-    keys = np.empty(len(old_keys) + len(fresh_keys), dtype=np.int64)
-    used = 0
-    gone: list[tuple[int, np.ndarray]] = []
-    for code in range(words):
-        positions = np.zeros(0, dtype=np.int64)
-        if code < len(old_starts) - 1 and old_starts[code] < old_starts[code + 1]:
-            old_positions = old_keys[old_starts[code] : old_starts[code + 1]] - code * n_old
-            positions = new_of_old[old_positions]
-            kept = positions >= 0
-            if not kept.all():
-                gone.append((code, old_positions[~kept]))
-                positions = positions[kept]
-            if not in_order:
-                positions = np.sort(positions)
-        added = fresh_keys[fresh_starts[code] : fresh_starts[code + 1]] - code * n
-        if len(added):
-            # kept and fresh stories are different positions
-            positions = np.insert(positions, np.searchsorted(positions, added), added)
-        np.add(positions, code * n, out=keys[used : used + len(positions)])
-        used += len(positions)
-    return keys[:used], gone
 
 
 def _pools(days: np.ndarray, known: np.ndarray, dated_days: np.ndarray, n: int) -> np.ndarray:
