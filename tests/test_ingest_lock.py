@@ -21,6 +21,7 @@ from core.config import Reporters
 from core.storing.cache import CATALOG_PARTS, CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
 from core.storing.parts import PARTS
+from core.storing.text import TextLayout
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "pages" / "000_6a6401b8027f1b55.txt"
@@ -99,7 +100,8 @@ def _assert_state_complete(store: CacheStore) -> dict[str, Any]:
             "state.json",
             *(path.name for path in store.segment_paths(state)),
             store.articles_path(state["generation"]).name,
-            store.text_path(state["generation"]).name,
+            # the generation's text file, or the files its text runs use (``core.storing.text.TextLayout``)
+            *(store.text_path(name).name for name in TextLayout.of_state(state).files),
             *(store.part_path(part, state["generation"]).name for part in PARTS),
             store.bodies_path(state["generation"]).name,
             store.merge_path(state["generation"]).name,
