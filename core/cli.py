@@ -301,7 +301,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if collection.book.error:
             raise CaixinError(collection.book.error.removesuffix("; using the last good themes"))
         collection.prepare()
-    stories, files = len(corpus.articles), len(corpus.report.pages)
+    stories, files = len(corpus.articles), corpus.report.page_count
     print(
         f"{story_count(stories)} from {files:,} {'file' if files == 1 else 'files'} "
         f"in {time.perf_counter() - started:.1f} s{where}"

@@ -33,6 +33,7 @@ import core.storing.ingest as ingest_module
 import core.storing.segments as segments_module
 import core.storing.text as text_module
 from core.config import Reporters
+from core.parsing.report import CorpusReport
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
 from core.storing.remerge import MergeMemo
@@ -143,6 +144,14 @@ def _bodies(corpus: Corpus, folder: Path, cache: Path) -> np.ndarray | None:
 
 def assert_same_ingest(folder: Path, incremental: Corpus, cache: Path, clean: Corpus, clean_cache: Path) -> None:
     """Everything an ingest returns and leaves in its cache, the same through both caches."""
+    # the page reports of the files not read again are made when first read; the sums the report gives
+    # before that are those of its pages
+    accounting, errors = incremental.report.line_accounting(), incremental.report.errors
+    count = incremental.report.page_count
+    assert not incremental.report.loaded
+    eager = CorpusReport(pages=list(incremental.report.pages))
+    assert accounting == eager.line_accounting() and errors == eager.errors
+    assert count == eager.page_count == len(incremental.report.pages)
     test_ingest_order._assert_same(incremental, clean)
     pd.testing.assert_frame_equal(incremental.headlines, clean.headlines)
     assert incremental.report.duplicates_merged == clean.report.duplicates_merged

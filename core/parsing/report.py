@@ -249,6 +249,13 @@ class CorpusReport:
         self._pages, self._load = pages, None
 
     @property
+    def page_count(self) -> int:
+        """``len(pages)``, without reading the page reports of a deferred report."""
+        if self._pages is None and self._summary is not None:
+            return self._summary.pages + len(self._extra)
+        return len(self.pages)
+
+    @property
     def errors(self) -> list[str]:
         if self._pages is None and self._summary is not None:
             return [*self._summary.errors, *(p.error for p in self._extra if p.error)]

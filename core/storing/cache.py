@@ -657,7 +657,7 @@ def validate_state(state: Any) -> None:
         raise ValueError(str(problem)) from None
 
 
-def _summary(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def summarise_reports(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The figures of the page reports a first page shows without reading them: the line accounting's
     sums and the error of each file that has one."""
     roles = dict.fromkeys(ROLES, 0)
@@ -1229,7 +1229,7 @@ class CacheStore:
             "segments": [[segment.key, segment.rows] for segment in segments],
             "duplicates_merged": state["duplicates_merged"],
             "reporter_merges": state["reporter_merges"],
-            "summary": _summary(state["reports"]),
+            "summary": state["summary"] if "summary" in state else summarise_reports(state["reports"]),
         }
         if layout != TextLayout.whole(generation, len(articles)):  # a state without ``text`` has that one
             small["text"] = layout.to_json()
