@@ -435,9 +435,9 @@ def _kept(
     starts, ends = offsets[rows], offsets[rows + 1]
     lengths = ends - starts
     # the memo's codes of the entries found, one after another, and the entry of each
-    flat = np.concatenate([values[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)] or [[]])
-    flat = flat.astype(np.int64)
     owner = np.repeat(np.arange(len(rows)), lengths)
+    within = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    flat = values[starts[owner] + within].astype(np.int64)
     df_new = index.df
     df_old = np.zeros(len(df_new), dtype=np.int64)
     df_old[: len(change.df_old)] = change.df_old[: len(df_new)]
@@ -468,7 +468,6 @@ def _kept(
     prefixes = old.column("prefix").to_numpy(zero_copy_only=False)[rows]
     if change.touched:
         touched_codes = np.fromiter(change.touched, dtype=np.int64, count=len(change.touched))
-        within = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         leading = within < prefixes[owner]
         hit = leading & np.isin(flat, touched_codes)
         for at in np.flatnonzero(hit).tolist():
