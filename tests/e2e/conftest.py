@@ -316,7 +316,15 @@ def open_expander(expander: object) -> None:
     is lost (a toggle clicked 0.1 s after its expander stays off)."""
     expander.locator("summary").click()  # type: ignore[attr-defined]
     details = expander.locator("details").first  # type: ignore[attr-defined]
-    details.evaluate("d => Promise.all(d.getAnimations().map(a => a.finished))")
+    # Streamlit cancels an animation and starts another when the content's height changes meanwhile: a
+    # cancelled one's ``finished`` rejects, so wait for each to settle, until none runs
+    details.evaluate(
+        """async d => {
+            for (let round = 0; round < 50 && d.getAnimations().length; round++) {
+                await Promise.allSettled(d.getAnimations().map(a => a.finished));
+            }
+        }"""
+    )
     expander.locator('[data-testid="stExpanderDetails"]:not([inert])').wait_for()  # type: ignore[attr-defined]
 
 
