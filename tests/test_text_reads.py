@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.storing.text as text_module
 from bench.corpus import generate_corpus
 from core.storing.collection import open_collection
 from core.storing.frame import ARROW_LIST, rows_at, take_frame_rows
@@ -207,3 +208,21 @@ def test_take_frame_rows_as_take(cells: list[str | None], cuts: list[int], data:
         got = rows_at(shifted, positions)
         pd.testing.assert_frame_equal(got, shifted.iloc[positions], check_exact=True)
         assert got.attrs == {"kind": "shifted"}
+
+
+def test_a_read_of_text_runs_looks_each_mapped_buffer_up_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunks of a merged column are slices of one mapped file and share its buffers: one ``take_rows``
+    scans ``/proc/self/maps`` once per buffer, not once per chunk (five here), and reads the same rows."""
+    rows = 2_000
+    frame = _text_frame(rows, 1_000)
+    path = tmp_path / "text.arrow"
+    write_text(path, frame, np.arange(rows, dtype=np.uint64))
+    mapped = attach_text(frame[["article_id"]], open_text(path, rows), ["article_id", *MAPPED_COLUMNS])
+    merged = _sliced(mapped, [1, 700, 701, 1500])
+    positions = np.array([1999, 0, 700, 700, 1, 1200, -1], dtype=np.intp)
+    scans: list[int] = []
+    scan = text_module._mapped_at
+    monkeypatch.setattr(text_module, "_mapped_at", lambda address, size: scans.append(address) or scan(address, size))
+    taken = take_rows(merged, positions)
+    assert 0 < len(scans) <= len(MAPPED_COLUMNS) and len(set(scans)) == len(scans)
+    pd.testing.assert_frame_equal(taken, merged.iloc[positions], check_exact=True)

@@ -298,6 +298,22 @@ def _mapped_at(address: int, size: int) -> _Mapped | None:
     return None
 
 
+class _Maps:
+    """``_mapped_at`` for the reads of one ``take_rows`` call, each buffer looked up once: the chunks of a
+    column of text runs are slices of a few mapped files and share their buffers, so each chunk would look
+    the same address up again (a scan of ``/proc/self/maps``). Never kept beyond the call: an address may
+    later map another file."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[int, int], _Mapped | None] = {}
+
+    def at(self, address: int, size: int) -> _Mapped | None:
+        key = (address, size)
+        if key not in self._found:
+            self._found[key] = _mapped_at(address, size)
+        return self._found[key]
+
+
 def take_rows(
     frame: pd.DataFrame, positions: np.ndarray, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -308,9 +324,10 @@ def take_rows(
     taken as ``iloc`` takes it."""
     names = list(frame.columns if columns is None else columns)
     read: dict[str, pa.ChunkedArray] = {}
+    maps = _Maps()
     for name in MAPPED_COLUMNS if len(positions) <= READ_ROWS else ():
         if name in names:
-            values = _read_rows(frame[name], positions)
+            values = _read_rows(frame[name], positions, maps)
             if values is not None:
                 read[name] = values
     if not read:
@@ -332,7 +349,7 @@ def take_rows(
     return taken
 
 
-def _read_rows(column: pd.Series, positions: np.ndarray) -> pa.ChunkedArray | None:
+def _read_rows(column: pd.Series, positions: np.ndarray, maps: _Maps | None = None) -> pa.ChunkedArray | None:
     """The values of a mapped text or list column at ``positions`` read from its file, as one chunk of
     the column's type; None when the column's data is not a view of a mapped file (``/proc/self/maps``
     says which file the kernel maps there), that path no longer holds the file mapped (replaced,
@@ -346,15 +363,16 @@ def _read_rows(column: pd.Series, positions: np.ndarray) -> pa.ChunkedArray | No
     wanted = np.where(wanted < 0, wanted + count, wanted)
     if len(wanted) and (wanted.min() < 0 or wanted.max() >= count):
         return None
-    array = gather_by_chunk(chunked, wanted, _read_chunk)
+    where = _Maps() if maps is None else maps
+    array = gather_by_chunk(chunked, wanted, lambda chunk, rows: _read_chunk(chunk, rows, where))
     return None if array is None else pa.chunked_array([array], type=chunked.type)
 
 
-def _read_chunk(chunk: pa.Array, wanted: np.ndarray) -> pa.Array | None:
+def _read_chunk(chunk: pa.Array, wanted: np.ndarray, maps: _Maps) -> pa.Array | None:
     """``_read_rows`` of one chunk, at ``wanted`` (in bounds)."""
     count = len(chunk)
     if chunk.type == pa.large_string():
-        texts = _strings_at(chunk, wanted)
+        texts = _strings_at(maps, chunk, wanted)
         if texts is None:
             return None
         bitmap, nulls = _validity_at(chunk, wanted)
@@ -367,7 +385,7 @@ def _read_chunk(chunk: pa.Array, wanted: np.ndarray) -> pa.Array | None:
         child = chunk.values  # unsliced: the bounds index it
         if child.null_count or child.type != pa.string():
             return None
-        texts = _strings_at(child, firsts, lasts)
+        texts = _strings_at(maps, child, firsts, lasts)
         if texts is None:
             return None
         offsets = np.zeros(len(wanted) + 1, dtype=np.int32)
@@ -386,7 +404,7 @@ def _validity_at(chunk: pa.Array, wanted: np.ndarray) -> tuple[pa.Buffer | None,
 
 
 def _strings_at(
-    array: pa.Array, firsts: np.ndarray, lasts: np.ndarray | None = None
+    maps: _Maps, array: pa.Array, firsts: np.ndarray, lasts: np.ndarray | None = None
 ) -> tuple[pa.Buffer, pa.Buffer] | None:
     """The offsets and data buffers of the strings of ``array`` (``string`` or ``large_string``) at
     ``firsts`` (with ``lasts``: the runs of strings ``firsts[i]`` to ``lasts[i]``, end excluded), in that
@@ -398,7 +416,7 @@ def _strings_at(
     offsets = np.frombuffer(offsets_buffer, dtype=kind)[array.offset : array.offset + len(array) + 1]
     runs_end = firsts + 1 if lasts is None else lasts
     starts, ends = offsets[firsts].astype(np.int64), offsets[runs_end].astype(np.int64)
-    text = _pread_runs(data, starts, ends)
+    text = _pread_runs(maps, data, starts, ends)
     if text is None:
         return None
     # each run's string offsets (a single string: a run of one), moved to where the run lands in the text
@@ -411,11 +429,11 @@ def _strings_at(
     return pa.py_buffer(out), pa.py_buffer(text)
 
 
-def _pread_runs(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> bytearray | None:
+def _pread_runs(maps: _Maps, data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> bytearray | None:
     """The bytes ``starts[i]:ends[i]`` of the buffer ``data``, one after the other, read with ``pread``
     from the file mapped at its address (one read per run of ranges that follow each other there); None
     when no file is mapped there or another file is at that path now."""
-    mapped = _mapped_at(data.address, data.size)  # the text file this buffer is a view of, if it is one
+    mapped = maps.at(data.address, data.size)  # the text file this buffer is a view of, if it is one
     if mapped is None:
         return None
     out_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
