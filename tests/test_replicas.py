@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -189,7 +190,7 @@ def _one_browser_per_replica(browser: Any, stack: Stack, path: str) -> dict[str,
     while len(first) < REPLICAS and len(opened) < MAX_BROWSERS:
         visitor = _visit(browser, stack, path)
         opened.append(visitor)
-        assert len(visitor.replicas()) == 1, f"one browser, several replicas: {visitor.served_by}"
+        assert len(visitor.replicas()) == 1, f"one browser, several replicas: {visitor.served_by}\n" + _logs(stack)
         first.setdefault(visitor.served_by[0][1], visitor)
     assert set(first) == set(stack.replicas()), (
         f"{len(opened)} fresh browsers, served by {sorted(first)}; replicas {sorted(stack.replicas())}"
@@ -231,7 +232,7 @@ def test_fresh_browsers_spread_over_both_replicas_and_see_the_same_counts(browse
         before = len(visitor.served_by)
         visitor.tab.goto(stack.url + SHARED_VIEW)
         _e2e.settle(visitor.tab, timeout=120_000, accessible=False)
-        assert visitor.replicas(since=before) == {address}
+        assert visitor.replicas(since=before) == {address}, _logs(stack)
         assert _e2e.shown_count(visitor.tab) == VIEW_COUNT
         visitor.tab.context.close()
 
@@ -253,9 +254,62 @@ def test_forty_sessions_through_nginx_settle_with_no_error_on_both_replicas(stac
     for number, replica in results["served_by"]:
         by_session.setdefault(number, set()).add(replica)
     assert len(by_session) == LOAD_SESSIONS
-    assert all(len(replicas) == 1 for replicas in by_session.values()), by_session  # sticky
+    assert all(len(replicas) == 1 for replicas in by_session.values()), f"{by_session}\n{_logs(stack)}"  # sticky
     assert set().union(*by_session.values()) == set(stack.replicas())
     print(f"{LOAD_SESSIONS} protocol sessions: {len(results['timings'])} page loads, 0 errors")
+
+
+#: Streamlit's server (uvicorn) closes a connection idle this long; nginx must close its idle ones first
+SERVER_KEEPALIVE = 5.0
+
+
+def _served(stack: Stack, route: str) -> tuple[int, str]:
+    request = urllib.request.Request(stack.url + "/_stcore/health", headers={"Cookie": f"caixin_route={route}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("X-Caixin-Replica", "<none>")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("X-Caixin-Replica", "<none>")
+
+
+def _upstream_faults(stack: Stack) -> list[str]:
+    """nginx's log lines of a replica failing a request or being disabled for it."""
+    logs = stack.compose("logs", "--no-color", "nginx", timeout=60, check=False).stdout
+    return [
+        line for line in logs.splitlines()
+        if "temporarily disabled" in line or "no live upstreams" in line
+        or ("reset by peer" in line and "response header from upstream" in line)
+    ]  # fmt: skip
+
+
+def _offsets() -> list[float]:
+    """How much longer than the keep-alive time each pause between bursts is: -60 ms to +60 ms in steps of
+    10 ms, so that some pooled connection is reused just as uvicorn closes it."""
+    return [step / 100 for step in range(-6, 7)]
+
+
+def test_connections_idle_as_long_as_the_replicas_keep_them_stay_on_their_replica(stack: Stack) -> None:
+    """Bursts of requests, each started about the replicas' keep-alive time after the one before, so that
+    nginx reuses its pooled connections just as uvicorn closes them. Had nginx kept idle connections longer
+    than uvicorn, such a request met "connection reset by peer", the replica was disabled for fail_timeout,
+    its browsers were sent to the other one and, both disabled, got 502: every answer here is 200, from
+    the route's one replica, and nginx logs no reset."""
+    routes = [f"idle{number}" for number in range(16)]  # all on one replica: 2 in 65,536
+    served: dict[str, set[str]] = {}
+    statuses: list[int] = []
+    faults_before = _upstream_faults(stack)
+    with ThreadPoolExecutor(48) as pool:
+        for offset in _offsets():
+            asked = [routes[number % len(routes)] for number in range(144)]
+            for route, (status, replica) in zip(asked, pool.map(lambda r: _served(stack, r), asked), strict=True):
+                statuses.append(status)
+                served.setdefault(route, set()).add(replica)
+            time.sleep(SERVER_KEEPALIVE + offset)  # the pool's connections were last used in the burst
+    faults = _upstream_faults(stack)[len(faults_before) :]
+    assert not faults, "\n".join(faults[:10])
+    assert set(statuses) == {200}, sorted(set(statuses))
+    assert all(len(replicas) == 1 for replicas in served.values()), served
+    assert set().union(*served.values()) == set(stack.replicas()), served
 
 
 def test_a_stopped_replicas_sessions_reconnect_to_the_other_with_the_view_restored(
