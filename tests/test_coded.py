@@ -155,3 +155,53 @@ def test_the_counts_of_generated_collections(drawn: list[Any], data: st.DataObje
 @pytest.mark.parametrize("name", coded.__all__)
 def test_every_count_is_documented(name: str) -> None:
     assert getattr(coded, name).__doc__
+
+
+@pytest.mark.parametrize(("themes", "forced"), [(64, False), (65, False), (12, True)])
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_theme_cooccurrence_with_many_themes(themes: int, forced: bool, seed: int) -> None:
+    """Up to ``SET_BITS`` themes, a story's themes are one integer's bits, the 64th theme its top bit; past
+    that (or with ``SET_BITS`` forced to 0), every story's entries are paired. Both are pandas' counts."""
+    rng = np.random.default_rng(seed)
+    slugs = [f"theme{number:02d}" for number in range(themes)]
+    made = []
+    rows: list[tuple[str, str]] = []
+    for number in range(themes + int(rng.integers(0, 30))):  # every theme on some story
+        published = START + timedelta(hours=number)
+        body = f"Story number {number}."
+        article_id = make_article_id(published, body)
+        made.append(
+            Article(
+                article_id=article_id, published_at=published, section="World", byline="", authors=(),
+                agency=None, headline=body, headline_inferred=False, photo_credit=None, photo_caption=None,
+                body=body, paragraphs=1, word_count=3, teaser=False, truncated=False,
+            )
+        )  # fmt: skip
+        # the last theme (the top bit) more often than the others
+        chosen = {number % themes, *rng.choice(themes, size=int(rng.integers(0, 6)))}
+        chosen |= {themes - 1} if number % 2 else set()
+        rows += [(article_id, slugs[int(code)]) for code in chosen]
+    frame = articles_to_frame(made)
+    memberships = pd.DataFrame(
+        {
+            "article_id": pd.array([r[0] for r in rows], dtype="string"),
+            "theme": pd.array([r[1] for r in rows], dtype="string"),
+            "hits": np.ones(len(rows), dtype="int32"),
+        }
+    )
+    ids = pd.Index(frame["article_id"].astype(str))
+    codes = coded.Coded.build(frame, memberships, np.asarray(ids.get_indexer(memberships["article_id"].astype(str))))
+    assert len(codes.themes) == themes
+    mask = rng.random(len(frame)) < 0.7
+    theirs = analytics.theme_cooccurrence(memberships, frame[mask])
+    if forced:
+        original = coded.SET_BITS
+        coded.SET_BITS = 0
+        try:
+            mine = coded.theme_cooccurrence(codes, mask)
+        finally:
+            coded.SET_BITS = original
+    else:
+        mine = coded.theme_cooccurrence(codes, mask)
+    pd.testing.assert_frame_equal(mine, theirs)
