@@ -434,8 +434,9 @@ def test_corrupt_parquet_with_a_changed_file(tmp_path: Path, target: str) -> Non
     corpus = run(files, cache)
     assert len(corpus.articles) == 5
     assert any(b.startswith("Luckin opened") for b in corpus.articles["body"])
-    if target == "records":
-        assert len(corpus.cache_warnings) == 1 and "rebuilding" in corpus.cache_warnings[0]
+    # once: the articles are also read early, while the files are compared, and that failure is not
+    # reported again
+    assert len(corpus.cache_warnings) == 1 and "rebuilding" in corpus.cache_warnings[0]
     assert run(files, cache).from_cache
 
 
@@ -536,3 +537,31 @@ def test_the_files_are_compared_with_the_state_alike_as_columns_and_as_dicts(tmp
     assert unchanged == [str(files[n]) for n in (0, 4, 5)]
     assert jobs == [(str(files[1]), "sha1"), (str(files[2]), "sha2"), (str(files[3]), None), (names[-1], None)]
     assert set(seen) == {str(p) for p in files}
+
+
+def test_a_warm_ingest_reads_the_articles_while_it_compares_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored articles are read on a thread of their own, begun before the files are listed, and the
+    warm start takes that read: the same frame as a read on the caller's thread."""
+    import threading
+
+    cache = tmp_path / "cache"
+    first = run([SAMPLE], cache)
+    events: list[str] = []
+    original_read, original_names = CacheStore.read_articles, core.storing.ingest.input_names
+
+    def read_articles(self: CacheStore, state: dict[str, Any]) -> Any:
+        events.append(f"read on {threading.current_thread().name}")
+        return original_read(self, state)
+
+    def input_names(inputs: Any) -> Any:
+        events.append("files listed")
+        return original_names(inputs)
+
+    monkeypatch.setattr(CacheStore, "read_articles", read_articles)
+    monkeypatch.setattr(core.storing.ingest, "input_names", input_names)
+    warm = run([SAMPLE], cache)
+    assert warm.from_cache
+    assert sorted(events) == ["files listed", "read on caixin-early-read"]
+    pd.testing.assert_frame_equal(warm.articles, first.articles)

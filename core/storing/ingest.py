@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -474,8 +475,6 @@ def _ingest(
 ) -> Corpus:
     """``ingest`` holding ``lock`` on the cache folder (None: no cache)."""
     use_cache = lock is not None
-    names, input_errors = input_names(inputs)
-    error_pages = [PageReport(source=e.path, shape="error", error=str(e)) for e in input_errors]
     warnings: list[str] = []
     state: dict[str, Any] | None = None
     if lock is not None:
@@ -487,13 +486,25 @@ def _ingest(
             store.tidy(state)
         if state is not None and not store.is_current(state, reporters.fingerprint):
             state = None
-    known: Mapping[str, dict[str, Any]] = state["files"] if state else {}
-    unchanged, jobs, seen = _compare_files(names, known)
+    # The articles of the stored generation, read while the files are listed and compared with the state,
+    # so that a warm start has them: pyarrow reads without the GIL, the listing is Python. At 1,000,000
+    # stories (50,000 files) the two took 0.5-0.7 s and 0.9 s one after the other, 0.8 s together. The
+    # read is awaited before going on either way, so none outlives this step.
+    early = _Early(store.read_articles, state) if state is not None else None
+    try:
+        names, input_errors = input_names(inputs)
+        known: Mapping[str, dict[str, Any]] = state["files"] if state else {}
+        unchanged, jobs, seen = _compare_files(names, known)
+    finally:
+        if early is not None:
+            early.wait()
+    error_pages = [PageReport(source=e.path, shape="error", error=str(e)) for e in input_errors]
 
     # the names are distinct and each unchanged one is known: the same set when as many
     if state is not None and not jobs and len(unchanged) == len(known):
         try:
-            articles, hashes = store.read_articles(state)
+            assert early is not None
+            articles, hashes = early.result()
             corpus = _cached_corpus(store, state, articles, hashes, names, error_pages, warnings, started, reporters)
             corpus.fingerprint = seen
             return corpus
@@ -501,6 +512,7 @@ def _ingest(
             warnings.append(str(error))
             state, known, unchanged = None, {}, []
             jobs = [(n, None) for n in names]
+    early = None  # not a warm start: the articles read early are not held through the ingest
 
     old_records = empty_frame().assign(_file=pd.Series(dtype="string"))
     # the segments of the records read, all checked: one the new generation has too is not written again
@@ -689,6 +701,33 @@ def _ingest(
         hashes=new_hashes,
         fingerprint=seen,
     )
+
+
+class _Early:
+    """``call(*args)`` run on a thread of its own from now on; ``result`` returns what it returned or
+    raises what it raised, once ``wait`` has waited for it."""
+
+    def __init__(self, call: Callable[..., Any], *args: Any) -> None:
+        self._outcome: tuple[Any, BaseException | None] = (None, None)
+
+        def run() -> None:
+            try:
+                self._outcome = (call(*args), None)
+            except BaseException as error:  # noqa: BLE001 - raised again by ``result``, in the caller
+                self._outcome = (None, error)
+
+        self._thread = threading.Thread(target=run, name="caixin-early-read", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self.wait()
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
 
 
 def _compare_files(
