@@ -563,5 +563,5 @@ def test_a_warm_ingest_reads_the_articles_while_it_compares_the_files(
     monkeypatch.setattr(core.storing.ingest, "input_names", input_names)
     warm = run([SAMPLE], cache)
     assert warm.from_cache
-    assert sorted(events) == ["files listed", "read on caixin-early-read"]
+    assert sorted(events) == ["files listed", "read on caixin-early-read_0"]
     pd.testing.assert_frame_equal(warm.articles, first.articles)

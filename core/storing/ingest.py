@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -490,14 +489,14 @@ def _ingest(
     # so that a warm start has them: pyarrow reads without the GIL, the listing is Python. At 1,000,000
     # stories (50,000 files) the two took 0.5-0.7 s and 0.9 s one after the other, 0.8 s together. The
     # read is awaited before going on either way, so none outlives this step.
-    early = _Early(store.read_articles, state) if state is not None else None
+    reader = ThreadPoolExecutor(1, thread_name_prefix="caixin-early-read")  # its thread starts at submit
+    early = reader.submit(store.read_articles, state) if state is not None else None
     try:
         names, input_errors = input_names(inputs)
         known: Mapping[str, dict[str, Any]] = state["files"] if state else {}
         unchanged, jobs, seen = _compare_files(names, known)
     finally:
-        if early is not None:
-            early.wait()
+        reader.shutdown(wait=True)
     error_pages = [PageReport(source=e.path, shape="error", error=str(e)) for e in input_errors]
 
     # the names are distinct and each unchanged one is known: the same set when as many
@@ -701,33 +700,6 @@ def _ingest(
         hashes=new_hashes,
         fingerprint=seen,
     )
-
-
-class _Early:
-    """``call(*args)`` run on a thread of its own from now on; ``result`` returns what it returned or
-    raises what it raised, once ``wait`` has waited for it."""
-
-    def __init__(self, call: Callable[..., Any], *args: Any) -> None:
-        self._outcome: tuple[Any, BaseException | None] = (None, None)
-
-        def run() -> None:
-            try:
-                self._outcome = (call(*args), None)
-            except BaseException as error:  # noqa: BLE001 - raised again by ``result``, in the caller
-                self._outcome = (None, error)
-
-        self._thread = threading.Thread(target=run, name="caixin-early-read", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> Any:
-        self.wait()
-        value, error = self._outcome
-        if error is not None:
-            raise error
-        return value
 
 
 def _compare_files(
