@@ -173,6 +173,25 @@ def test_sidebar_filters_change_what_is_shown_and_clear(page: str) -> None:
     assert not at.query_params
 
 
+@pytest.mark.parametrize(
+    ("page", "params", "buttons"),
+    [
+        ("data", {}, 1),
+        ("themes", {}, 2),
+        ("themes", {"part": "compare", "cmp_a": "theme:huawei", "cmp_b": "trade war"}, 4),
+    ],
+    ids=["data", "themes", "compare"],
+)
+def test_download_buttons_do_not_rerun_the_app(page: str, params: dict[str, str], buttons: int) -> None:
+    """Every download button (the export, each chart's data) is built on click and does not rerun the
+    app: a rerun started with the click replaces the button's deferred file on the server, and the
+    download request that arrives after it finds none, so the click downloads nothing."""
+    at = open_page(page, params)
+    shown = at.get("download_button")
+    assert len(shown) >= buttons
+    assert [b.proto.label for b in shown if not b.proto.ignore_rerun] == []
+
+
 def clear_button(at: AppTest) -> Button:
     (button,) = [b for b in at.sidebar.button if b.label == "Clear filters"]
     return button

@@ -42,6 +42,7 @@ def data_button(data: pd.DataFrame, stem: str, *, key: str, label: str = "Data o
         key=key,
         icon=":material/table_view:",
         type="tertiary",
+        on_click="ignore",  # no rerun to race the deferred file: see dashboard/views/data.py
     )
 
 

@@ -167,6 +167,9 @@ st.download_button(
     mime,
     icon=":material/download:",
     disabled=not view.count,
+    # no rerun on click: a rerun started with the download replaces the button's deferred file, and a
+    # request that reaches the server after it finds no file and downloads nothing
+    on_click="ignore",
 )
 
 st.subheader("Add saved pages", anchor=False)
