@@ -47,6 +47,23 @@ def check_seconds() -> float:
         return 20.0
 
 
+EXPORT_MAX_MB = 256.0  # the default of CAIXIN_EXPORT_MAX_MB
+
+
+def export_limit() -> int | None:
+    """The largest export (estimated bytes) the Data page builds: ``CAIXIN_EXPORT_MAX_MB`` (default 256;
+    0 for no limit). Streamlit holds a download whole in the server's memory, twice while it is built,
+    so one export of a million stories with their text (gigabytes) would take the memory every visitor's
+    session shares. A value that is not a number is logged and the default used."""
+    value = os.environ.get("CAIXIN_EXPORT_MAX_MB", "").strip()
+    try:
+        megabytes = float(value) if value else EXPORT_MAX_MB
+    except ValueError:
+        log.warning("CAIXIN_EXPORT_MAX_MB=%r is not a number of megabytes; using %g", value, EXPORT_MAX_MB)
+        megabytes = EXPORT_MAX_MB
+    return int(megabytes * 1_000_000) if megabytes > 0 else None
+
+
 def data_paths() -> tuple[str, ...]:
     """``--data PATH`` after ``--`` on the streamlit command line, else ``$CAIXIN_DATA``, else data/pages."""
     parser = argparse.ArgumentParser(add_help=False)

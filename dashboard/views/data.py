@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components import counts, url_state
-from components.data import ask_reread, read_only, upload_dir
+from components.data import ask_reread, export_limit, read_only, upload_dir
 from components.paging import paged_table, pager
 from components.paths import names_for
 from components.view import get_view, header, remember
@@ -153,6 +153,18 @@ st.caption(
 )
 
 
+limit = export_limit()
+too_large = limit is not None and size > limit
+if too_large:
+    st.warning(
+        f"About {export.file_size(size)} is more than this dashboard builds in one file "
+        f"({export.file_size(limit or 0)}). Narrow the filters, turn off the full text, or choose parquet "
+        "(compressed). The command line writes the whole collection outside the server: `caixin parse` "
+        "(docs/cli.md).",
+        icon=":material/block:",
+    )
+
+
 def exported() -> bytes:
     """The selection in the chosen format, built on click, a chunk of stories at a time."""
     return export.export_bytes(
@@ -166,7 +178,7 @@ st.download_button(
     f"caixin-{view.count}-{'story' if view.count == 1 else 'stories'}-{stamp}.{suffix}",
     mime,
     icon=":material/download:",
-    disabled=not view.count,
+    disabled=not view.count or too_large,
     # no rerun on click: a rerun started with the download replaces the button's deferred file, and a
     # request that reaches the server after it finds no file and downloads nothing
     on_click="ignore",
