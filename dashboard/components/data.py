@@ -52,7 +52,7 @@ EXPORT_MAX_MB = 256.0  # the default of CAIXIN_EXPORT_MAX_MB
 
 def export_limit() -> int | None:
     """The largest export (estimated bytes) the Data page builds: ``CAIXIN_EXPORT_MAX_MB`` (default 256;
-    0 for no limit). Streamlit holds a download whole in the server's memory, twice while it is built,
+    0 for no limit). Streamlit holds a download whole in the server's memory while it is built and sent,
     so one export of a million stories with their text (gigabytes) would take the memory every visitor's
     session shares. A value that is not a number is logged and the default used."""
     value = os.environ.get("CAIXIN_EXPORT_MAX_MB", "").strip()
