@@ -116,6 +116,29 @@ def test_the_container_runs_as_uid_10001_in_read_only_mode(container: Container)
     assert container.exec("stat", "-c", "%u", "/proc/1").stdout.strip() == "10001"  # the server process too
 
 
+def test_the_code_is_imported_from_bytecode_compiled_in_the_image(container: Container) -> None:
+    """The server cannot write /app (and PYTHONDONTWRITEBYTECODE is set): without the bytecode compiled
+    at build, every start compiled core and the dashboard's modules again. Each module the dashboard
+    imports has its current bytecode file, and Python loads it instead of compiling the source."""
+    script = """
+import importlib.util, os, sys
+sys.path.insert(0, '/app/dashboard')
+import components.counts, components.charts
+def current(path):  # a bytecode file Python loads: this Python's magic, the source's mtime and size
+    try:
+        head = open(importlib.util.cache_from_source(path), 'rb').read(16)
+    except OSError:
+        return False
+    source = os.stat(path)
+    return head[:4] == importlib.util.MAGIC_NUMBER and head[8:16] == (
+        (int(source.st_mtime) & 0xFFFFFFFF).to_bytes(4, 'little') + (source.st_size & 0xFFFFFFFF).to_bytes(4, 'little'))
+ours = [m for m in list(sys.modules.values()) if (getattr(m, '__file__', '') or '').startswith('/app/')]
+print(len(ours), [m.__name__ for m in ours if not current(m.__file__)])
+"""
+    out = container.exec("python", "-c", script, timeout=120).stdout.split(maxsplit=1)
+    assert int(out[0]) > 20 and out[1].strip() == "[]", out
+
+
 def test_the_mounted_data_folder_is_read_only_and_served(container: Container) -> None:
     assert container.exec("ls", "/data").stdout.split() == [MOUNTED_NAME]
     touch = container.exec("touch", "/data/written", check=False)
