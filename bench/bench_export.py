@@ -37,16 +37,15 @@ def child(pages: str, cache: str, stories: int, fmt: str) -> dict[str, Any]:
     from core.storing.collection import open_collection
 
     collection = open_collection([pages], cache_dir=Path(cache))
+
+    def research(rows: np.ndarray) -> export.ResearchColumns:  # the memberships of those rows, as the page
+        return export.ResearchColumns(collection.memberships[np.isin(collection.member_rows(), rows)])
+
     positions = np.arange(min(stories, len(collection.articles)))
     frame = collection.rows(positions)
-    members = collection.memberships[np.isin(collection.member_rows(), positions)]
+    members = research(positions)
     sampled = positions[export.size_sample(len(positions))]
-    estimate = export.estimate_size(
-        collection.rows(sampled),
-        fmt,
-        export.ResearchColumns(collection.memberships[np.isin(collection.member_rows(), sampled)]),
-        total=len(positions),
-    )
+    estimate = export.estimate_size(collection.rows(sampled), fmt, research(sampled), total=len(positions))
     before = _rss_mb()
     highest = [before]
     done = threading.Event()
@@ -58,7 +57,7 @@ def child(pages: str, cache: str, stories: int, fmt: str) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    data = export.export_bytes(frame, fmt, export.ResearchColumns(members), body=True)
+    data = export.export_bytes(frame, fmt, members, body=True)
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()

@@ -362,9 +362,9 @@ def test_export_settings_from_the_link_and_the_size_before_the_download() -> Non
     assert button.proto.label == "Download 1 story (jsonl)"
 
 
-def sizes_and_buttons(at: AppTest) -> tuple[str, list[bool]]:
-    """The export's caption and whether each download button is disabled."""
-    return export_caption(at), [b.proto.disabled for b in at.get("download_button")]
+def disabled(at: AppTest) -> list[bool]:
+    """Whether each download button is disabled."""
+    return [b.proto.disabled for b in at.get("download_button")]
 
 
 def test_an_export_larger_than_the_limit_is_not_built(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,19 +372,19 @@ def test_an_export_larger_than_the_limit_is_not_built(monkeypatch: pytest.Monkey
     instead; a smaller selection under the same limit downloads; 0 is no limit."""
     whole = open_page("data")
     size = float(re.search(r"about ([\d.]+) kB", export_caption(whole)).group(1))  # type: ignore[union-attr]
-    assert [b.proto.disabled for b in whole.get("download_button")] == [False]
+    assert disabled(whole) == [False]
     monkeypatch.setenv("CAIXIN_EXPORT_MAX_MB", str(size / 2 / 1000))
     refused = open_page("data")
-    assert sizes_and_buttons(refused)[1] == [True]
+    assert disabled(refused) == [True]
     (warning,) = [w.value for w in refused.warning if "more than this dashboard builds" in w.value]
     assert f"About {size:g} kB" in warning or f"About {size:.1f} kB" in warning
     assert "caixin parse" in warning
     one = open_page("data", {"reporter": "Dave Yin"})  # one story: far below half of twenty
-    assert sizes_and_buttons(one)[1] == [False]
+    assert disabled(one) == [False]
     assert not [w for w in one.warning if "more than this dashboard builds" in w.value]
     for unlimited in ("0", "not a number"):  # no limit; the default (256 MB)
         monkeypatch.setenv("CAIXIN_EXPORT_MAX_MB", unlimited)
-        assert sizes_and_buttons(open_page("data"))[1] == [False]
+        assert disabled(open_page("data")) == [False]
 
 
 def test_export_toggles_change_the_columns_and_the_size() -> None:

@@ -48,14 +48,14 @@ def _chart(data: pd.DataFrame, **spec: Any) -> Chart:
     return Chart({"config": CONFIG, **spec, "$schema": SCHEMA}, data)
 
 
+TYPES = {"T": "temporal", "Q": "quantitative", "N": "nominal", "O": "ordinal"}
+
+
 def field(shorthand: str, **options: Any) -> Spec:
     """An encoding channel from Altair's shorthand: ``"period_start:T"`` -> field and type, and
     ``options`` (title, axis, scale, format ...)."""
     name, _, kind = shorthand.partition(":")
     return {"field": name, **options, **({"type": TYPES[kind]} if kind else {})}
-
-
-TYPES = {"T": "temporal", "Q": "quantitative", "N": "nominal", "O": "ordinal"}
 
 
 def show(chart: Chart, height: int | None = None, **kwargs: Any) -> Any:
@@ -134,17 +134,17 @@ def timeline(
         tooltip.append(field("headlines:N", title="Latest headlines"))
     x_axis = time_axis(data["period_start"], f"{unit.title()} (Beijing time)")
     y_axis = {"format": "%"} if value == "share" else COUNT_AXIS
-    colour = (
-        [("color", field(f"{group}:N", title=group_title or group.title(), **({"scale": scale} if scale else {})))]
+    colour: Spec = (
+        {"color": field(f"{group}:N", title=group_title or group.title(), **({"scale": scale} if scale else {}))}
         if group
-        else []
+        else {}
     )
     if group and not stacked:
         mark: Spec = {"type": "line", "point": len(data) <= 400, "strokeWidth": 2, "aria": False}
         encoding: Spec = {
             "x": field("period_start:T", title=x_axis["title"], axis=x_axis),
             "y": field(f"{value}:Q", title=y_title, axis=y_axis),
-            **dict(colour),
+            **colour,
             "tooltip": tooltip,
         }
     else:
@@ -166,7 +166,7 @@ def timeline(
             "y": field("bar_top:Q", title=y_title, axis=y_axis),
             "y2": field("bar_bottom"),
             "tooltip": tooltip,
-            **dict(colour),
+            **colour,
         }
     extra: Spec = {}
     if brush:
