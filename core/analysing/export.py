@@ -65,12 +65,12 @@ def _records(frame: pd.DataFrame, extra: pd.DataFrame | None, body: bool) -> Ite
 
 
 def _chunks(
-    frame: pd.DataFrame, extra: Extra | None, prepare: Prepare | None
+    read: Callable[[int, int], pd.DataFrame], total: int, extra: Extra | None, prepare: Prepare | None
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
-    """``frame`` ``CHUNK_ROWS`` rows at a time (one empty chunk for an empty frame), prepared, with its
-    extra columns."""
-    for start in range(0, max(len(frame), 1), CHUNK_ROWS):
-        part = frame.iloc[start : start + CHUNK_ROWS]
+    """Rows ``[start, stop)`` of ``total`` from ``read``, ``CHUNK_ROWS`` at a time (one empty chunk when
+    there are none), prepared, with their extra columns."""
+    for start in range(0, max(total, 1), CHUNK_ROWS):
+        part = read(start, min(start + CHUNK_ROWS, total))
         if prepare is not None:
             part = prepare(part)
         added = extra(part) if extra is not None else None
@@ -99,38 +99,57 @@ def write_export(
     then given the columns ``extra`` computes for it (e.g. ``ResearchColumns``) after the record fields;
     ``body=False`` leaves the story text out. CSV joins lists with ``"; "``; times are ISO 8601 with
     ``+08:00``."""
+    for piece in stream_export(
+        lambda start, stop: frame.iloc[start:stop], len(frame), fmt, extra, body=body, prepare=prepare
+    ):
+        out.write(piece)
+
+
+def stream_export(
+    read: Callable[[int, int], pd.DataFrame],
+    total: int,
+    fmt: str,
+    extra: Extra | None = None,
+    *,
+    body: bool = True,
+    prepare: Prepare | None = None,
+) -> Iterator[bytes]:
+    """The bytes of ``write_export`` of ``total`` stories, one piece per chunk of ``CHUNK_ROWS`` stories:
+    ``read(start, stop)`` gives the stories ``start`` to ``stop`` (a frame of every column), called once
+    per chunk, so only one chunk's stories and bytes are held at a time (the dashboard's streamed
+    download reads each chunk's text from disk). The pieces joined are ``export_bytes``'s file."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; the formats are {', '.join(FORMATS)}")
-    chunks = _chunks(frame, extra, prepare)
+    chunks = _chunks(read, total, extra, prepare)
     if fmt == "parquet":
-        _write_parquet(chunks, out, body)
+        yield from _parquet_pieces(chunks, body)
         return
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    try:
+    if fmt == "json":
+        yield b"["
+    first = True
+    names: list[str] | None = None
+    for part, added in chunks:
+        text = io.StringIO()
         writer: csv.DictWriter[str] | None = None
-        if fmt == "json":
-            text.write("[")
-        first = True
-        for part, added in chunks:
-            if fmt == "csv" and writer is None:
+        if fmt == "csv":
+            if names is None:
                 names = export_columns(list(added.columns) if added is not None else [], body)
                 writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
                 writer.writeheader()
-            for record in _records(part, added, body):
-                if writer is not None:
-                    writer.writerow({name: _csv_cell(name, value) for name, value in record.items()})
-                elif fmt == "jsonl":
-                    text.write(json.dumps(record, ensure_ascii=False) + "\n")
-                else:
-                    dumped = json.dumps(record, ensure_ascii=False, indent=1)
-                    # as one json.dumps of the whole list would indent it (newlines in strings are escaped)
-                    text.write(("\n " if first else ",\n ") + dumped.replace("\n", "\n "))
-                first = False
-        if fmt == "json":
-            text.write("]" if first else "\n]")
-        text.flush()
-    finally:
-        text.detach()  # ``out`` stays open for the caller
+            writer = writer or csv.DictWriter(text, fieldnames=names, lineterminator="\n")
+        for record in _records(part, added, body):
+            if writer is not None:
+                writer.writerow({name: _csv_cell(name, value) for name, value in record.items()})
+            elif fmt == "jsonl":
+                text.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                dumped = json.dumps(record, ensure_ascii=False, indent=1)
+                # as one json.dumps of the whole list would indent it (newlines in strings are escaped)
+                text.write(("\n " if first else ",\n ") + dumped.replace("\n", "\n "))
+            first = False
+        yield text.getvalue().encode("utf-8")
+    if fmt == "json":
+        yield b"]" if first else b"\n]"
 
 
 _ARROW_TYPES = {
@@ -155,10 +174,34 @@ def _arrow_schema(names: Sequence[str]) -> pa.Schema:
     return pa.schema([(name, types.get(name, pa.large_string())) for name in names])
 
 
-def _write_parquet(
-    chunks: Iterator[tuple[pd.DataFrame, pd.DataFrame | None]], out: IO[bytes], body: bool
-) -> None:
-    """The stories with their schema (lists stay lists, times stay tz-aware), one row group per chunk."""
+class _Drain(io.RawIOBase):
+    """A file Parquet writes into whose bytes are taken out after each row group (``take``)."""
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+        self._at = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        piece = bytes(data)
+        self._pieces.append(piece)
+        self._at += len(piece)
+        return len(piece)
+
+    def tell(self) -> int:
+        return self._at
+
+    def take(self) -> bytes:
+        taken, self._pieces = b"".join(self._pieces), []
+        return taken
+
+
+def _parquet_pieces(chunks: Iterator[tuple[pd.DataFrame, pd.DataFrame | None]], body: bool) -> Iterator[bytes]:
+    """The stories with their schema (lists stay lists, times stay tz-aware), one row group per chunk;
+    the file's bytes as each row group is written, the footer last."""
+    sink = _Drain()
     writer: pq.ParquetWriter | None = None
     try:
         for part, added in chunks:
@@ -168,14 +211,16 @@ def _write_parquet(
             if writer is None:
                 schema = _arrow_schema(list(table_part.columns))
                 first = arrow_table(table_part, schema)
-                writer = pq.ParquetWriter(out, first.schema)
+                writer = pq.ParquetWriter(sink, first.schema)
                 writer.write_table(first)
             else:
                 table = pa.Table.from_pandas(table_part, schema=schema, preserve_index=False)
                 writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+            yield sink.take()
     finally:
         if writer is not None:
             writer.close()
+    yield sink.take()
 
 
 def export_bytes(
