@@ -82,7 +82,7 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     started = time.perf_counter()
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=900)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=900)
     at.run()
     first_load = time.perf_counter() - started
     if at.exception:

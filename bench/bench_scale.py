@@ -215,7 +215,11 @@ def child_reruns(way: Way) -> dict[str, Any]:
     from bench.bench_dashboard import CHANGES, PAGES
 
     started = time.perf_counter()
-    app = AppTest.from_file(str(way.app), default_timeout=float(os.environ.get("BENCH_SCALE_TIMEOUT", "600")))
+    script = way.app.with_name("main.py")  # the script the server's app runs (an older tree: app.py itself)
+    app = AppTest.from_file(
+        str(script if script.exists() else way.app),
+        default_timeout=float(os.environ.get("BENCH_SCALE_TIMEOUT", "600")),
+    )
     app.run()
     first = time.perf_counter() - started
     if app.exception:

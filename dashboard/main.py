@@ -1,7 +1,8 @@
-"""caixin-dashboard: navigation, the shared filters bound to the URL, and data loading.
+"""caixin-dashboard's script: navigation, the shared filters bound to the URL, and data loading.
 
-Run with ``streamlit run dashboard/app.py`` (optionally ``-- --data PATH``). Each page file under
-``views/`` holds layout only and reads the current view with ``components.view.get_view()``.
+Run with ``streamlit run dashboard/app.py`` (optionally ``-- --data PATH``): that app runs this script for
+every visitor and adds the streamed export route (``components.exports``). Each page file under ``views/``
+holds layout only and reads the current view with ``components.view.get_view()``.
 
 Every control that changes what a page shows is bound to a URL parameter (``components.url_state``); the
 URL is written once per run, after the page, so each change is one entry in the browser's history. The

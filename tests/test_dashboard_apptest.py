@@ -1,6 +1,6 @@
 """Every dashboard page through Streamlit's AppTest: shared links, filters, warnings and page specifics.
 
-Each test runs ``dashboard/app.py`` headless (no browser, no server): the URL parameters are seeded
+Each test runs ``dashboard/main.py`` (the script ``dashboard/app.py`` serves) headless (no browser, no server): the URL parameters are seeded
 before the first run, then the page is opened with ``switch_page``. The sample collection
 (``data/pages``, 20 stories) is the oracle: the counts below were checked by hand against it.
 """
@@ -18,7 +18,7 @@ from streamlit.testing.v1.element_tree import Button
 from core.storing.collection import open_collection
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "dashboard" / "app.py"
+APP = ROOT / "dashboard" / "main.py"
 SAMPLE = ROOT / "data" / "pages"
 TOTAL = 20
 PAGES = ["overview", "timeline", "reporters", "themes", "reader", "data"]

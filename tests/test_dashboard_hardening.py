@@ -1,7 +1,7 @@
 """The dashboard under bad luck, through Streamlit's AppTest: uploads that are refused, data that cannot be
 read, a re-read while other sessions keep working, and hosted mode showing no server path.
 
-Each test runs ``dashboard/app.py`` on a copy of the sample (``data/pages``, 20 stories) in its own
+Each test runs ``dashboard/main.py`` (the script ``dashboard/app.py`` serves) on a copy of the sample (``data/pages``, 20 stories) in its own
 temporary folder, with its own cache and upload folder.
 """
 
@@ -23,7 +23,7 @@ from streamlit.testing.v1.element_tree import Dataframe
 from core.storing.collection import open_collection
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "dashboard" / "app.py"
+APP = ROOT / "dashboard" / "main.py"
 SAMPLE = ROOT / "data" / "pages"
 SAMPLE_FILE = "000_6a6401b8027f1b55.txt"
 PAGE = (SAMPLE / SAMPLE_FILE).read_bytes()

@@ -2,7 +2,7 @@
 a note and a page picker that reaches every row), per-process memos computed once however many sessions
 ask, collection lookups built once, and the collection kept out of the garbage collector's way.
 
-The AppTests run ``dashboard/app.py`` on a generated collection of 246 stories in 250 files (more than a
+The AppTests run ``dashboard/main.py`` on a generated collection of 246 stories in 250 files (more than a
 page of the reader and of the data page's file table); the oracle is the same collection opened by core.
 """
 
@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from core.storing.collection import Collection, Filters, open_collection, select
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "dashboard" / "app.py"
+APP = ROOT / "dashboard" / "main.py"
 SAMPLE = ROOT / "data" / "pages"
 if str(ROOT / "dashboard") not in sys.path:
     sys.path.insert(0, str(ROOT / "dashboard"))

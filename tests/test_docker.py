@@ -146,7 +146,7 @@ def test_the_mounted_data_folder_is_read_only_and_served(container: Container) -
     # the app, with the container's settings, opens the mounted page and writes its cache in the /cache volume
     script = (
         "from streamlit.testing.v1 import AppTest\n"
-        "at = AppTest.from_file('/app/dashboard/app.py', default_timeout=90)\n"
+        "at = AppTest.from_file('/app/dashboard/main.py', default_timeout=90)\n"
         "at.run()\n"
         "assert not at.exception, at.exception\n"
         "print([m.value for m in at.markdown if ' stories' in m.value][0])\n"

@@ -114,7 +114,7 @@ def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[AppTest, Path]
     monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
     monkeypatch.setenv("CAIXIN_CHECK_SECONDS", "0")
-    return AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60), data
+    return AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=60), data
 
 
 def _header(at: AppTest) -> str:

@@ -68,7 +68,7 @@ def test_the_app_settles_the_page_it_ran(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("CAIXIN_DATA", str(ROOT / "data" / "pages"))
     monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=60)
     try:
         at.run()
         assert not at.exception

@@ -168,7 +168,7 @@ def _app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppTest:
     monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
     monkeypatch.delenv("CAIXIN_DATA", raising=False)
-    return AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    return AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=60)
 
 
 def test_hosted_mode_refuses_uploads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

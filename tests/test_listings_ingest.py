@@ -105,7 +105,7 @@ def test_timeline_page_shows_listing_only_series(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("CAIXIN_DATA", os.pathsep.join([str(SAMPLE), str(PAGES2)]))
     monkeypatch.setenv("CAIXIN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CAIXIN_UPLOADS", str(tmp_path / "uploads"))
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=60)
     at.run()
     at.switch_page("views/timeline.py")
     at.run()

@@ -188,6 +188,8 @@ def _read(
     store: _Store, key: tuple[str, ...], current: Collection | None, placeholder: DeltaGenerator
 ) -> Collection | None:
     """Read the data (one session at a time), then swap the new collection in."""
+    if store.reading.locked():  # the server's start, or another visitor, is reading: wait for it
+        placeholder.info("Reading the saved pages…", icon=":material/hourglass_top:")
     with store.reading:
         with store.lock:
             latest = store.collection
@@ -230,6 +232,50 @@ def _read(
             store.failure = None
             store.checked = time.monotonic()
         return collection
+
+
+def collection_in_use() -> Collection | None:
+    """The collection the pages show now (None before the first read), from any thread."""
+    store = _store()
+    with store.lock:
+        return store.collection
+
+
+def preload_on() -> bool:
+    """``CAIXIN_PRELOAD`` (default on): read the data when the server starts (``start_preload``)."""
+    return os.environ.get("CAIXIN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def start_preload() -> threading.Thread | None:
+    """Read the collection on a thread now, before any visitor asks for it (``dashboard/app.py`` calls
+    this when the server starts). A visitor who arrives meanwhile waits for this read instead of starting
+    another; one that fails is logged, and the first visitor's run reads again and shows the error."""
+    if not preload_on():
+        return None
+    thread = threading.Thread(target=_preload, name="caixin-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def _preload() -> None:
+    store = _store()
+    key = inputs()
+    with store.reading:
+        with store.lock:
+            if store.collection is not None:
+                return
+        started = time.monotonic()
+        try:
+            collection = read_collection(key)
+        except Exception:  # noqa: BLE001 - a visitor's run reads again and shows the error on the page
+            log.exception("reading %s when the server started failed", key)
+            return
+        with store.lock:
+            if store.collection is None:
+                store.collection = collection
+                store.failure = None
+                store.checked = time.monotonic()
+        log.info("read %s stories at start in %.1f s", f"{len(collection.articles):,}", time.monotonic() - started)
 
 
 def read_collection(key: Sequence[str], progress: Progress | None = None) -> Collection:

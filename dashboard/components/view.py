@@ -142,12 +142,17 @@ class View:
 
 def build_view(collection: Collection, filters: Filters) -> View:
     """Apply the filters; a query that does not parse is reported and left out, never raised."""
-    mask, error = remember(
-        collection, ("mask", filters, collection.themes_key), lambda: _select(collection, filters)
-    )
-    view = View(collection, filters, mask, error)
+    view = View(collection, filters, *selection(collection, filters))
     st.session_state[VIEW_KEY] = view
     return view
+
+
+def selection(collection: Collection, filters: Filters) -> tuple[np.ndarray, QuerySyntaxError | None]:
+    """The mask of the stories ``filters`` select, and the query's error (its terms then left out),
+    remembered per process: every session, and every export link, of one view shares it."""
+    return remember(  # type: ignore[no-any-return]
+        collection, ("mask", filters, collection.themes_key), lambda: _select(collection, filters)
+    )
 
 
 def _select(collection: Collection, filters: Filters) -> tuple[np.ndarray, QuerySyntaxError | None]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import counts, url_state
+from components import counts, exports, url_state
 from components.data import ask_reread, export_limit, read_only, upload_dir
 from components.paging import paged_table, pager
 from components.paths import names_for
@@ -145,44 +145,73 @@ size = view.cached(
     names=names.key,
 )
 suffix, mime = export.FORMATS[fmt]
+file_name = f"caixin-{view.count}-{'story' if view.count == 1 else 'stories'}-{stamp}.{suffix}"
+label = f"Download {export.story_count(view.count)} ({fmt})"
+streamed = exports.route_served() and view.count > 0
 st.caption(
     f"{export.story_count(view.count)} · about {export.file_size(size)} as {fmt} "
     f"({len(export.export_columns(research_names, with_body))} columns; sources "
-    "are named relative to the data folder). The file is built when you click, which takes a while for a "
-    "large selection."
+    "are named relative to the data folder). "
+    + (
+        "The file is sent as it is built, 2,000 stories at a time: a large selection downloads for a while."
+        if streamed
+        else "The file is built when you click, which takes a while for a large selection."
+    )
 )
 
-
-limit = export_limit()
-too_large = limit is not None and size > limit
-if too_large:
-    st.warning(
-        f"About {export.file_size(size)} is more than this dashboard builds in one file "
-        f"({export.file_size(limit or 0)}). Narrow the filters, turn off the full text, or choose parquet "
-        "(compressed). The command line writes the whole collection outside the server: `caixin parse` "
-        "(docs/cli.md).",
-        icon=":material/block:",
+if streamed:
+    # the server's export route sends the file a chunk at a time (components.exports): no size limit
+    token = exports.ticket(
+        collection,
+        exports.Export(
+            filters=view.filters,
+            themes_key=collection.themes_key,
+            fmt=fmt,
+            body=with_body,
+            research=with_research,
+            terms=tuple(terms),
+            labels=tuple(sorted(view.theme_labels.items())),
+            file_name=file_name,
+        ),
     )
+    exports.download_link(f"{exports.ROUTE}/{token}/{file_name}", file_name, label)
+else:
+    limit = export_limit()
+    too_large = limit is not None and size > limit
+    if too_large:
+        st.warning(
+            f"About {export.file_size(size)} is more than this dashboard builds in one file "
+            f"({export.file_size(limit or 0)}). Narrow the filters, turn off the full text, or choose parquet "
+            "(compressed). The command line writes the whole collection outside the server: `caixin parse` "
+            "(docs/cli.md).",
+            icon=":material/block:",
+        )
 
+    def exported() -> bytes:
+        """The selection in the chosen format, built on click, a chunk of stories at a time."""
+        return b"".join(
+            exports.pieces(
+                collection,
+                view.positions,
+                fmt,
+                body=with_body,
+                terms=terms if with_research else None,
+                labels=view.theme_labels,
+                names=names,
+            )
+        )
 
-def exported() -> bytes:
-    """The selection in the chosen format, built on click, a chunk of stories at a time."""
-    return export.export_bytes(
-        view.stories, fmt, research(view.memberships), body=with_body, prepare=names.sources
+    st.download_button(
+        label,
+        exported,
+        file_name,
+        mime,
+        icon=":material/download:",
+        disabled=not view.count or too_large,
+        # no rerun on click: a rerun started with the download replaces the button's deferred file, and a
+        # request that reaches the server after it finds no file and downloads nothing
+        on_click="ignore",
     )
-
-
-st.download_button(
-    f"Download {export.story_count(view.count)} ({fmt})",
-    exported,
-    f"caixin-{view.count}-{'story' if view.count == 1 else 'stories'}-{stamp}.{suffix}",
-    mime,
-    icon=":material/download:",
-    disabled=not view.count or too_large,
-    # no rerun on click: a rerun started with the download replaces the button's deferred file, and a
-    # request that reaches the server after it finds no file and downloads nothing
-    on_click="ignore",
-)
 
 st.subheader("Add saved pages", anchor=False)
 if read_only():

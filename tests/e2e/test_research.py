@@ -179,9 +179,16 @@ def test_compare_with_an_empty_side(page: Any, fresh: Any, server: Server) -> No
 # --------------------------------------------------------------------------------------------------- data
 
 
+def export_link(tab: Any) -> Any:
+    """The Data page's export: a link to the server's streamed export route (``dashboard/app.py``)."""
+    link = tab.locator("a.caixin-export")
+    expect(link).to_have_count(1, timeout=TIMEOUT)
+    return link
+
+
 def download(tab: Any) -> bytes:
     with tab.expect_download(timeout=TIMEOUT) as info:
-        tab.locator('[data-testid="stDownloadButton"] button').filter(has_text="Download").click()
+        export_link(tab).click()
     return Path(info.value.path()).read_bytes()
 
 

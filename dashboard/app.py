@@ -1,0 +1,58 @@
+"""caixin-dashboard's server: ``streamlit run dashboard/app.py`` (optionally ``-- --data PATH``).
+
+An ``st.App``: Streamlit runs ``main.py`` (navigation, the shared filters, the pages) for every visitor, and
+this app adds what a page script cannot do:
+
+- **the streamed export** (``export/<token>/<file name>``, ``components.exports``): the Data page links
+  to it, and the file is sent a chunk of stories at a time as it is made, so an export of any size holds
+  one chunk in the server's memory, not the whole file;
+- **the data read at start** (``components.data.preload``, on a thread when the server starts; off with
+  ``CAIXIN_PRELOAD=0``): the first visitor after a restart finds the collection read, or being read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from components.data import collection_in_use, start_preload
+from components.exports import ROUTE, Gone, disposition, redeem, serve_route
+from core.analysing.export import FORMATS
+
+log = logging.getLogger(__name__)
+
+
+async def export_file(request: Request) -> Response:
+    """The export of the link's token, streamed; a one-line answer when the link no longer works."""
+    try:
+        wanted, pieces = await run_in_threadpool(redeem, collection_in_use(), request.path_params["token"])
+    except Gone as gone:
+        return PlainTextResponse(str(gone), status_code=410)
+    return StreamingResponse(pieces, media_type=FORMATS[wanted.fmt][1], headers=disposition(wanted.file_name))
+
+
+@asynccontextmanager
+async def lifespan(_: Any) -> AsyncIterator[None]:
+    serve_route()
+    start_preload()
+    yield
+
+
+def _routes() -> list[Route]:
+    """The export route, at the root and under ``server.baseUrlPath`` when one is set (a route of an
+    ``st.App`` is not put under it by Streamlit)."""
+    path = f"/{ROUTE}/{{token}}/{{name}}"
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return [Route(path, export_file), *([Route(f"/{base}{path}", export_file)] if base else [])]
+
+
+app = st.App(Path(__file__).with_name("main.py"), lifespan=lifespan, routes=_routes())
