@@ -12,7 +12,10 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -113,7 +116,10 @@ def _docker_env() -> dict[str, str]:
     return env
 
 
-def test_the_image_entry_command_serves_a_healthy_read_only_dashboard(tmp_path: Path) -> None:
+@contextmanager
+def image_command_server(tmp_path: Path, *extra: str) -> Iterator[str]:
+    """The image's entry command (its CMD and ENV) on a free localhost port, with ``extra`` options; yields
+    its URL once healthy."""
     command = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE).group(1))  # type: ignore[union-attr]
     port = _free_port()
     command = [
@@ -130,20 +136,45 @@ def test_the_image_entry_command_serves_a_healthy_read_only_dashboard(tmp_path: 
     assert env["CAIXIN_READONLY"] == "1"
     with (tmp_path / "server.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", *command],
+            [sys.executable, "-m", *command, *extra],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", process)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
-                assert response.status == 200
-                assert response.read().strip() == b"ok"
+            base = next((a.split("=", 1)[1] for a in extra if a.startswith("--server.baseUrlPath=")), "")
+            url = f"http://127.0.0.1:{port}" + (f"/{base}" if base else "")
+            _wait_healthy(url, process)
+            yield url
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def gone(url: str) -> str:
+    """The answer to an export link the server does not know: its status must be 410."""
+    try:
+        urllib.request.urlopen(url, timeout=10)
+    except urllib.error.HTTPError as error:
+        assert error.code == 410
+        return error.read().decode("utf-8")
+    raise AssertionError(f"{url} answered 200")
+
+
+def test_the_image_entry_command_serves_a_healthy_read_only_dashboard(tmp_path: Path) -> None:
+    with image_command_server(tmp_path) as url:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+            assert response.status == 200
+            assert response.read().strip() == b"ok"
+        # the app's own route (dashboard/app.py): an unknown export link is one line, not a file
+        assert "export again from the Data page" in gone(f"{url}/export/not-a-token/caixin.csv")
+
+
+def test_the_export_route_is_served_under_a_base_path(tmp_path: Path) -> None:
+    with image_command_server(tmp_path, "--server.baseUrlPath=caixin") as url:
+        assert url.endswith("/caixin")
+        assert "export again" in gone(f"{url}/export/not-a-token/caixin.csv")
 
 
 def test_server_settings() -> None:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -106,6 +107,8 @@ class _Store:
         self.collection: Collection | None = None
         self.failure: Failure | None = None
         self.checked = time.monotonic()
+        #: how far the read at the server's start is (done, total, file), for a visitor waiting for it
+        self.progress: tuple[int, int, str] | None = None
 
 
 @st.cache_resource(show_spinner=False)
@@ -188,8 +191,13 @@ def _read(
     store: _Store, key: tuple[str, ...], current: Collection | None, placeholder: DeltaGenerator
 ) -> Collection | None:
     """Read the data (one session at a time), then swap the new collection in."""
-    if store.reading.locked():  # the server's start, or another visitor, is reading: wait for it
-        placeholder.info("Reading the saved pages…", icon=":material/hourglass_top:")
+    if store.reading.locked():  # the server's start, or another visitor, is reading: show how far it is
+        with placeholder.status("Reading saved pages…", expanded=True) as status:
+            bar = st.progress(0.0, text="The server is reading the saved pages…")
+            while not store.reading.acquire(timeout=0.5):
+                if store.progress is not None:
+                    _show_progress(status, bar, *store.progress)
+            store.reading.release()
     with store.reading:
         with store.lock:
             latest = store.collection
@@ -199,23 +207,12 @@ def _read(
             and latest.inputs == key
             and latest.fingerprint == inputs_fingerprint(key)
         ):
-            return latest  # another session read the same files while this one waited
+            placeholder.empty()
+            return latest  # another session (or the server's start) read the same files meanwhile
         try:
             with placeholder.status("Reading saved pages…", expanded=True) as status:
                 bar = st.progress(0.0, text="Checking the cache…")
-
-                def progress(done: int, total: int, path: str) -> None:
-                    if total and done >= total:  # the stage after reading takes seconds on a big archive
-                        status.update(label="Building the search index and matching the themes…")
-                        bar.progress(1.0, text=f"Read {megabytes(total)} MB of saved pages")
-                        return
-                    amount = f"{megabytes(done)} of {megabytes(total)} MB"
-                    bar.progress(
-                        done / total if total else 1.0,
-                        text=f"Reading saved pages: {amount} · {Path(path).name}",
-                    )
-
-                collection = read_collection(key, progress)
+                collection = read_collection(key, lambda *at: _show_progress(status, bar, *at))
                 status.update(label="Collection loaded", state="complete")
         except Exception as error:  # noqa: BLE001 - whatever the data does, the dashboard keeps running
             log.exception("reading %s failed", key)
@@ -232,6 +229,16 @@ def _read(
             store.failure = None
             store.checked = time.monotonic()
         return collection
+
+
+def _show_progress(status: Any, bar: Any, done: int, total: int, path: str) -> None:
+    """How far a read is, on the page: megabytes read, then the stage after reading."""
+    if total and done >= total:  # the stage after reading takes seconds on a big archive
+        status.update(label="Building the search index and matching the themes…")
+        bar.progress(1.0, text=f"Read {megabytes(total)} MB of saved pages")
+        return
+    amount = f"{megabytes(done)} of {megabytes(total)} MB"
+    bar.progress(done / total if total else 1.0, text=f"Reading saved pages: {amount} · {Path(path).name}")
 
 
 def collection_in_use() -> Collection | None:
@@ -265,11 +272,17 @@ def _preload() -> None:
             if store.collection is not None:
                 return
         started = time.monotonic()
+
+        def progress(done: int, total: int, path: str) -> None:  # for a visitor who arrives meanwhile
+            store.progress = (done, total, path)
+
         try:
-            collection = read_collection(key)
+            collection = read_collection(key, progress)
         except Exception:  # noqa: BLE001 - a visitor's run reads again and shows the error on the page
             log.exception("reading %s when the server started failed", key)
             return
+        finally:
+            store.progress = None
         with store.lock:
             if store.collection is None:
                 store.collection = collection

@@ -19,10 +19,10 @@ from __future__ import annotations
 import html
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 import numpy as np
@@ -110,7 +110,7 @@ def pieces(
 def ticket(collection: Collection, wanted: Export) -> str:
     """The token of an export link for ``wanted`` on ``collection``: the same token for the same export
     while it is valid (a rerun does not make another), a new one after ``TICKET_SECONDS``."""
-    now = time.monotonic()
+    now = monotonic()
     with collection.lock:
         tickets: OrderedDict[str, tuple[Export, float]] = collection.derived.setdefault(
             _TICKETS_KEY, OrderedDict()
@@ -136,7 +136,7 @@ def redeem(collection: Collection | None, token: str) -> tuple[Export, Iterator[
         collection.derived.get(_TICKETS_KEY, OrderedDict()) if collection is not None else OrderedDict()
     )
     found = tickets.get(token)
-    if collection is None or found is None or time.monotonic() - found[1] > TICKET_SECONDS:
+    if collection is None or found is None or monotonic() - found[1] > TICKET_SECONDS:
         raise Gone(
             "This export link has expired, or the data was read again since it was made: "
             "export again from the Data page."

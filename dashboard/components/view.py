@@ -150,7 +150,7 @@ def build_view(collection: Collection, filters: Filters) -> View:
 def selection(collection: Collection, filters: Filters) -> tuple[np.ndarray, QuerySyntaxError | None]:
     """The mask of the stories ``filters`` select, and the query's error (its terms then left out),
     remembered per process: every session, and every export link, of one view shares it."""
-    return remember(  # type: ignore[no-any-return]
+    return remember(
         collection, ("mask", filters, collection.themes_key), lambda: _select(collection, filters)
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from related import related_story
 
@@ -212,6 +213,27 @@ def test_export_csv_has_the_research_columns_and_relative_sources(
     records = [json.loads(line) for line in download(fresh).decode("utf-8").splitlines()]
     assert len(records) == 5 and all("body" not in r and "snippet" in r for r in records)
     assert_healthy(fresh)
+
+
+def test_the_export_is_streamed_by_the_server_and_an_old_link_says_so(page: Any, server: Server) -> None:
+    """The Data page links to the server's export route (``dashboard/app.py``), which sends the file as
+    it is built; a link the server no longer knows gets a one-line answer, not a broken file."""
+    open_view(page, server, "/data?theme=huawei&export=parquet&export_body=false")
+    href = export_link(page).get_attribute("href")
+    assert href and href.startswith("export/") and href.endswith(".parquet")
+    assert "a large selection downloads for a while" in main_text(page)
+    table = pq.read_table(io.BytesIO(download(page)))
+    assert table.num_rows == 5 and "body" not in table.column_names
+    assert table.column_names[-3:] == ["themes", "matched_terms", "snippet"]
+    assert all("huawei" in themes for themes in table.column("themes").to_pylist())
+    answer = page.request.get(f"{server.url}/{href}")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/vnd.apache.parquet"
+    assert answer.headers["content-disposition"] == f'attachment; filename="{href.rsplit("/", 1)[1]}"'
+    gone = page.request.get(f"{server.url}/export/not-a-known-token/caixin.csv")
+    assert gone.status == 410
+    assert gone.text().count("\n") == 0 and "export again from the Data page" in gone.text()
+    assert_healthy(page)
 
 
 def test_a_click_on_a_theme_bar_filters_by_that_theme(page: Any, server: Server) -> None:
