@@ -1,14 +1,23 @@
 """What a Data-page export costs the server: the file's size, the time to build it and the memory it takes,
-for selections of several sizes, each in a new process, beside the size the page estimated beforehand.
+for selections of several sizes and the three ways the page has had of building it, each run in a new
+process, beside the size the page estimated beforehand.
 
     python -m bench.bench_export --pages DIR --cache DIR [--sizes 2000,20000,100000] [--format csv]
+        [--ways whole,joined,streamed]
 
-Opens the collection from its cache as the dashboard does, takes the first N stories (with their text, as
-the Data page's ``view.stories``), builds the export with the research columns and the full text
-(``export.export_bytes``, what the Download button runs) and measures the build's wall time and the
-process's RSS before and after, and its peak during the build (sampled every 10 ms). The estimate is the one the page shows
-(``export.estimate_size`` from ``export.size_sample``). Prints a table and the selection that reaches
-``CAIXIN_EXPORT_MAX_MB`` (``components.data.EXPORT_MAX_MB``); writes ``bench/out/export.json``.
+Opens the collection from its cache as the dashboard does and exports its first N stories with the research
+columns and the full text:
+
+- ``whole``: the selection's stories read whole (the Data page's ``view.stories``), then
+  ``export.export_bytes`` (the Download button before the export streamed);
+- ``joined``: ``components.exports.pieces`` joined into one file (the Download button where the server has
+  no export route: ``streamlit run dashboard/main.py``);
+- ``streamed``: the same pieces, each dropped once made (what the server's export route does: it sends a
+  piece and makes the next).
+
+Measures the build's wall time and the process's RSS before and after, and its peak during the build
+(sampled every 10 ms). The estimate is the one the page shows (``export.estimate_size`` from
+``export.size_sample``). Prints a table; writes ``bench/out/export.json``.
 """
 
 from __future__ import annotations
@@ -29,23 +38,30 @@ def _rss_mb() -> float:
     return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 1e6
 
 
-def child(pages: str, cache: str, stories: int, fmt: str) -> dict[str, Any]:
-    """One export of the first ``stories`` stories in this (new) process."""
+WAYS = ("whole", "joined", "streamed")
+
+
+def child(pages: str, cache: str, stories: int, fmt: str, way: str = "whole") -> dict[str, Any]:
+    """One export of the first ``stories`` stories, built ``way`` (``WAYS``), in this (new) process."""
     import numpy as np
 
+    sys.path.insert(0, str(ROOT / "dashboard"))
+    from components.exports import pieces
+    from components.paths import names_for
     from core.analysing import export
     from core.storing.collection import open_collection
 
     collection = open_collection([pages], cache_dir=Path(cache))
+    names = names_for(collection)
 
     def research(rows: np.ndarray) -> export.ResearchColumns:  # the memberships of those rows, as the page
         return export.ResearchColumns(collection.memberships[np.isin(collection.member_rows(), rows)])
 
     positions = np.arange(min(stories, len(collection.articles)))
-    frame = collection.rows(positions)
-    members = research(positions)
     sampled = positions[export.size_sample(len(positions))]
-    estimate = export.estimate_size(collection.rows(sampled), fmt, research(sampled), total=len(positions))
+    estimate = export.estimate_size(
+        collection.rows(sampled), fmt, research(sampled), total=len(positions), prepare=names.sources
+    )
     before = _rss_mb()
     highest = [before]
     done = threading.Event()
@@ -57,13 +73,22 @@ def child(pages: str, cache: str, stories: int, fmt: str) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     start = time.perf_counter()
-    data = export.export_bytes(frame, fmt, members, body=True)
+    if way == "whole":
+        size = len(
+            export.export_bytes(
+                collection.rows(positions), fmt, research(positions), body=True, prepare=names.sources
+            )
+        )
+    else:
+        made = pieces(collection, positions, fmt, body=True, terms=(), labels={}, names=names)
+        size = len(b"".join(made)) if way == "joined" else sum(len(piece) for piece in made)
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
     return {
+        "way": way,
         "stories": len(positions),
-        "bytes": len(data),
+        "bytes": size,
         "estimate": estimate,
         "seconds": seconds,
         "rss_before_mb": before,
@@ -78,25 +103,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", required=True)
     parser.add_argument("--sizes", default="2000,20000,100000", help="stories per export, comma-separated")
     parser.add_argument("--format", default="csv", choices=["csv", "jsonl", "json", "parquet"])
+    parser.add_argument("--ways", default=",".join(WAYS), help=f"comma-separated, of {', '.join(WAYS)}")
+    parser.add_argument("--way", choices=WAYS, default="whole", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=OUT / "export.json")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(child(args.pages, args.cache, args.child, args.format)))
+        print(json.dumps(child(args.pages, args.cache, args.child, args.format, args.way)))
         return 0
     runs = []
     for size in (int(s) for s in args.sizes.split(",")):
-        command = [*python_command(), "-m", "bench.bench_export", "--pages", args.pages, "--cache", args.cache]
-        out = subprocess.run(
-            [*command, "--format", args.format, "--child", str(size)],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
+        for way in args.ways.split(","):  # side by side, each size's ways one after another
+            command = [*python_command(), "-m", "bench.bench_export", "--pages", args.pages, "--cache", args.cache]
+            out = subprocess.run(
+                [*command, "--format", args.format, "--way", way, "--child", str(size)],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
     rows = [
         [
+            r["way"],
             f"{r['stories']:,}",
             f"{r['bytes'] / 1e6:,.1f}",
             f"{r['estimate'] / r['bytes']:.3f}",
@@ -107,15 +136,16 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for r in runs
     ]
-    headers = ["stories", "MB", "estimate / size", "bytes a story", "build (s)", "RSS after (MB)", "peak (MB)"]
+    headers = ["way", "stories", "MB", "estimate / size", "bytes a story", "build (s)", "RSS after (MB)", "peak (MB)"]
     print(table(headers, rows))
     sys.path.insert(0, str(ROOT / "dashboard"))
     from components.data import EXPORT_MAX_MB
 
     per_story = max(r["bytes"] / r["stories"] for r in runs)
     print(
-        f"{args.format} with the text and research columns: {per_story:,.0f} bytes a story; the default limit "
-        f"({EXPORT_MAX_MB:g} MB) is reached at about {EXPORT_MAX_MB * 1e6 / per_story:,.0f} stories"
+        f"{args.format} with the text and research columns: {per_story:,.0f} bytes a story; built in the "
+        f"session, the default limit ({EXPORT_MAX_MB:g} MB) is reached at about "
+        f"{EXPORT_MAX_MB * 1e6 / per_story:,.0f} stories (streamed: no limit)"
     )
     write_json(args.json, {"format": args.format, "runs": runs, "load_average": load_average()})
     return 0
