@@ -5,7 +5,8 @@ this app adds what a page script cannot do:
 
 - **the streamed export** (``export/<token>/<file name>``, ``components.exports``): the Data page links
   to it, and the file is sent a chunk of stories at a time as it is made, so an export of any size holds
-  one chunk in the server's memory, not the whole file;
+  one chunk in the server's memory, not the whole file (at most ``CAIXIN_EXPORTS_AT_ONCE`` at a time, 2 by
+  default; one more is answered 503, try again);
 - **the data read at start** (``components.data.preload``, on a thread when the server starts; off with
   ``CAIXIN_PRELOAD=0``): the first visitor after a restart finds the collection read, or being read.
 """
@@ -25,7 +26,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from components.data import collection_in_use, start_preload
-from components.exports import ROUTE, Gone, disposition, redeem, serve_route
+from components.exports import ROUTE, Busy, Gone, disposition, redeem, sending, serve_route
 from core.analysing.export import FORMATS
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,12 @@ async def export_file(request: Request) -> Response:
     """The export of the link's token, streamed; a one-line answer when the link no longer works."""
     try:
         wanted, pieces = await run_in_threadpool(redeem, collection_in_use(), request.path_params["token"])
+        counted = sending(pieces)
     except Gone as gone:
         return PlainTextResponse(str(gone), status_code=410)
-    return StreamingResponse(pieces, media_type=FORMATS[wanted.fmt][1], headers=disposition(wanted.file_name))
+    except Busy as busy:
+        return PlainTextResponse(str(busy), status_code=503, headers={"Retry-After": "60"})
+    return StreamingResponse(counted, media_type=FORMATS[wanted.fmt][1], headers=disposition(wanted.file_name))
 
 
 @asynccontextmanager

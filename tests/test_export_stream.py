@@ -243,3 +243,37 @@ def test_a_visitor_during_the_read_at_start_waits_for_it_and_reads_nothing(
     assert len(reads) == 1  # the visitor's run did not read again
     assert data_component.collection_in_use() is not None
     assert any("20 stories" in str(m.value) for m in at.markdown)
+
+
+# ------------------------------------------------------------------------------------ exports at once
+
+
+def test_at_most_so_many_exports_are_sent_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAIXIN_EXPORTS_AT_ONCE", "2")
+    assert exports.sent_now() == 0
+
+    def pieces(fail: bool = False) -> Iterator[bytes]:
+        yield b"a"
+        if fail:
+            raise OSError(5, "Input/output error")
+        yield b"b"
+
+    first, second = exports.sending(pieces()), exports.sending(pieces(fail=True))
+    with pytest.raises(exports.Busy, match="sending 2 exports already: try again in a minute"):
+        exports.sending(pieces())
+    assert list(first) == [b"a", b"b"]  # used up: its place is free
+    third = exports.sending(pieces())
+    with pytest.raises(OSError):
+        list(second)  # failed: its place is free too
+    fourth = exports.sending(pieces())
+    assert exports.sent_now() == 2
+    del third  # a visitor who left before the first byte
+    assert exports.sent_now() == 1
+    del fourth
+    assert exports.sent_now() == 0
+
+
+@pytest.mark.parametrize(("value", "count"), [("", 2), ("5", 5), ("0", 2), ("many", 2), ("-1", 2)])
+def test_exports_at_once_setting(value: str, count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAIXIN_EXPORTS_AT_ONCE", value)
+    assert exports.exports_at_once() == count

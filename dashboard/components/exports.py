@@ -17,8 +17,11 @@ into one file in memory, within ``components.data.export_limit``.
 from __future__ import annotations
 
 import html
+import logging
+import os
 import secrets
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +46,9 @@ TICKET_SECONDS = 3600
 TICKETS = 256
 _TICKETS_KEY = "export_tickets"
 _ROUTE_SERVED = threading.Event()
+#: the default of ``CAIXIN_EXPORTS_AT_ONCE``
+EXPORTS_AT_ONCE = 2
+log = logging.getLogger(__name__)
 
 
 def route_served() -> bool:
@@ -127,6 +133,73 @@ def ticket(collection: Collection, wanted: Export) -> str:
 
 class Gone(LookupError):
     """An export link that no longer works (its one-line reason is the message)."""
+
+
+class Busy(RuntimeError):
+    """As many exports as the server sends at once are being sent (the one-line message says so)."""
+
+
+def exports_at_once() -> int:
+    """How many streamed exports one server sends at the same time: ``CAIXIN_EXPORTS_AT_ONCE`` (default
+    2). Each takes most of a core while it runs (about 30 s per 100,000 stories with their text), so a
+    public server's visitors cannot take every core with exports. A value that is not a whole number of at
+    least 1 is logged and the default used."""
+    value = os.environ.get("CAIXIN_EXPORTS_AT_ONCE", "").strip()
+    try:
+        count = int(value) if value else EXPORTS_AT_ONCE
+    except ValueError:
+        count = 0
+    if count < 1:
+        log.warning("CAIXIN_EXPORTS_AT_ONCE=%r is not a whole number of at least 1; using %d", value, EXPORTS_AT_ONCE)
+        return EXPORTS_AT_ONCE
+    return count
+
+
+_sending = threading.Lock()
+_sent_now = [0]
+
+
+class _Sending:
+    """The pieces of one export, counted among those being sent from when it is made until it is used up,
+    fails, or is dropped (a visitor who left before the first byte: released when collected)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._release = weakref.finalize(self, _release_one)
+
+    def __iter__(self) -> _Sending:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._pieces)
+        except BaseException:
+            self._release()
+            raise
+
+
+def _release_one() -> None:
+    with _sending:
+        _sent_now[0] -= 1
+
+
+def sending(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces`` counted among the exports being sent; ``Busy`` when ``exports_at_once`` are already."""
+    limit = exports_at_once()
+    with _sending:
+        if _sent_now[0] >= limit:
+            raise Busy(
+                f"The server is sending {limit} export{'s' if limit != 1 else ''} already: try again in a "
+                "minute, or narrow the selection."
+            )
+        _sent_now[0] += 1
+    return _Sending(pieces)
+
+
+def sent_now() -> int:
+    """How many exports are being sent now."""
+    with _sending:
+        return _sent_now[0]
 
 
 def redeem(collection: Collection | None, token: str) -> tuple[Export, Iterator[bytes]]:
