@@ -13,7 +13,7 @@ this app adds what a page script cannot do:
 
 from __future__ import annotations
 
-import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,15 +25,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from components.data import collection_in_use, start_preload
-from components.exports import ROUTE, Busy, Gone, disposition, redeem, sending, serve_route
-from core.analysing.export import FORMATS
-
-log = logging.getLogger(__name__)
+# only what is light here: pandas, core and the pages' modules are imported on the start's thread below,
+# while the server already listens and a browser loads the page's scripts
+from components.routes import ROUTE, begin_start, end_start, serve_route
 
 
 async def export_file(request: Request) -> Response:
     """The export of the link's token, streamed; a one-line answer when the link no longer works."""
+    from components.data import collection_in_use
+    from components.exports import Busy, Gone, disposition, redeem, sending
+    from core.analysing.export import FORMATS
+
     try:
         wanted, pieces = await run_in_threadpool(redeem, collection_in_use(), request.path_params["token"])
         counted = sending(pieces)
@@ -44,10 +46,21 @@ async def export_file(request: Request) -> Response:
     return StreamingResponse(counted, media_type=FORMATS[wanted.fmt][1], headers=disposition(wanted.file_name))
 
 
+def _start() -> None:
+    """The server's start, on a thread: the pages' modules imported, then the data read (``preload``)."""
+    try:
+        from components.data import preload
+
+        preload()
+    finally:
+        end_start()
+
+
 @asynccontextmanager
 async def lifespan(_: Any) -> AsyncIterator[None]:
     serve_route()
-    start_preload()
+    begin_start()
+    threading.Thread(target=_start, name="caixin-start", daemon=True).start()
     yield
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from components.routes import starting
 from components.warm import ready
 from core.analysing.highlight import markdown_code
 from core.cli import megabytes
@@ -191,13 +192,14 @@ def _read(
     store: _Store, key: tuple[str, ...], current: Collection | None, placeholder: DeltaGenerator
 ) -> Collection | None:
     """Read the data (one session at a time), then swap the new collection in."""
-    if store.reading.locked():  # the server's start, or another visitor, is reading: show how far it is
+    at_start = current is None and starting()  # the first read of this process is under way at its start
+    if store.reading.locked() or starting():  # the server's start, or another visitor, is reading
         with placeholder.status("Reading saved pages…", expanded=True) as status:
             bar = st.progress(0.0, text="The server is reading the saved pages…")
-            while not store.reading.acquire(timeout=0.5):
+            while store.reading.locked() or starting():
                 if store.progress is not None:
                     _show_progress(status, bar, *store.progress)
-            store.reading.release()
+                time.sleep(0.25)
     with store.reading:
         with store.lock:
             latest = store.collection
@@ -205,7 +207,9 @@ def _read(
             latest is not None
             and latest is not current
             and latest.inputs == key
-            and latest.fingerprint == inputs_fingerprint(key)
+            # the start's read is this process's first: it is as fresh as a read now (listing 50,000 files
+            # again costs 0.5 s); after another visitor's read the files may have changed since (an upload)
+            and (at_start or latest.fingerprint == inputs_fingerprint(key))
         ):
             placeholder.empty()
             return latest  # another session (or the server's start) read the same files meanwhile
@@ -254,14 +258,21 @@ def preload_on() -> bool:
 
 
 def start_preload() -> threading.Thread | None:
-    """Read the collection on a thread now, before any visitor asks for it (``dashboard/app.py`` calls
-    this when the server starts). A visitor who arrives meanwhile waits for this read instead of starting
-    another; one that fails is logged, and the first visitor's run reads again and shows the error."""
+    """``preload`` on a thread of its own (None when ``CAIXIN_PRELOAD`` is off)."""
     if not preload_on():
         return None
     thread = threading.Thread(target=_preload, name="caixin-preload", daemon=True)
     thread.start()
     return thread
+
+
+def preload() -> None:
+    """Read the collection now, before any visitor asks for it (``dashboard/app.py`` calls this on a thread
+    when the server starts); nothing when ``CAIXIN_PRELOAD`` is off. A visitor who arrives meanwhile waits
+    for this read, its progress shown, instead of starting another; one that fails is logged, and the first
+    visitor's run reads again and shows the error."""
+    if preload_on():
+        _preload()
 
 
 def _preload() -> None:

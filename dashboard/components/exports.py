@@ -33,32 +33,22 @@ import pandas as pd
 import streamlit as st
 
 from components.paths import PathNames, names_for
+from components.routes import ROUTE, route_served
 from components.view import selection
 from core.analysing import export
 from core.analysing.query import Term
 from core.storing.collection import Collection, Filters
 
-#: the route's first path segment: ``export/<token>/<file name>``
-ROUTE = "export"
+__all__ = ["ROUTE", "route_served"]  # the page reads them here, with the rest of the export
+
 #: how long an export link works after the page made it
 TICKET_SECONDS = 3600
 #: export links kept per collection (the oldest dropped first)
 TICKETS = 256
 _TICKETS_KEY = "export_tickets"
-_ROUTE_SERVED = threading.Event()
 #: the default of ``CAIXIN_EXPORTS_AT_ONCE``
 EXPORTS_AT_ONCE = 2
 log = logging.getLogger(__name__)
-
-
-def route_served() -> bool:
-    """True once ``dashboard/app.py``'s app has started in this process: the export route answers."""
-    return _ROUTE_SERVED.is_set()
-
-
-def serve_route() -> None:
-    """Said by the app's lifespan (``dashboard/app.py``): the page may link to the route."""
-    _ROUTE_SERVED.set()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,40 @@
+"""The routes ``dashboard/app.py`` adds to Streamlit's, as the pages need to know them: light on purpose (no
+pandas, no core), so the server imports it before it listens without delaying its start."""
+
+from __future__ import annotations
+
+import threading
+
+#: the export route's first path segment: ``export/<token>/<file name>`` (``components.exports``)
+ROUTE = "export"
+_SERVED = threading.Event()
+
+
+def route_served() -> bool:
+    """True once ``dashboard/app.py``'s app has started in this process: the export route answers."""
+    return _SERVED.is_set()
+
+
+def serve_route() -> None:
+    """Said by the app's lifespan (``dashboard/app.py``): the pages may link to the route."""
+    _SERVED.set()
+
+
+_STARTING = threading.Lock()
+
+
+def begin_start() -> None:
+    """The server's start has begun reading (``dashboard/app.py``): a visitor's first run waits for it
+    (``components.data``) rather than read the data a second time beside it."""
+    _STARTING.acquire(blocking=False)
+
+
+def end_start() -> None:
+    """The read at the server's start is over (read, failed, or turned off)."""
+    if _STARTING.locked():
+        _STARTING.release()
+
+
+def starting() -> bool:
+    """True while the server's start reads the data."""
+    return _STARTING.locked()
