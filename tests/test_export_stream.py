@@ -189,15 +189,14 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_the_server_reads_the_data_when_it_starts(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert data_component.collection_in_use() is None
-    thread = data_component.start_preload()
-    assert isinstance(thread, threading.Thread)
-    thread.join(120)
+    monkeypatch.setenv("CAIXIN_PRELOAD", "0")
+    data_component.preload()
+    assert data_component.collection_in_use() is None  # turned off: nothing read
+    monkeypatch.setenv("CAIXIN_PRELOAD", "1")
+    data_component.preload()
     collection = data_component.collection_in_use()
     assert collection is not None and len(collection.articles) == 20
     assert collection.inputs == (str(SAMPLE),)
-    monkeypatch.setenv("CAIXIN_PRELOAD", "0")
-    assert data_component.start_preload() is None
 
 
 def test_a_failed_read_at_start_leaves_no_collection(
@@ -207,9 +206,7 @@ def test_a_failed_read_at_start_leaves_no_collection(
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(data_component, "read_collection", broken)
-    thread = data_component.start_preload()
-    assert thread is not None
-    thread.join(60)
+    data_component.preload()
     assert data_component.collection_in_use() is None  # the first visitor's run reads and shows the error
     assert "when the server started failed" in caplog.text
 
@@ -233,8 +230,8 @@ def test_a_visitor_during_the_read_at_start_waits_for_it_and_reads_nothing(
         return real(key)
 
     monkeypatch.setattr(data_component, "read_collection", slow)
-    thread = data_component.start_preload()
-    assert thread is not None
+    thread = threading.Thread(target=data_component.preload)  # as dashboard/app.py starts it
+    thread.start()
     threading.Timer(3.0, release.set).start()  # the visitor's run starts while the read waits
     at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=90)
     at.run()

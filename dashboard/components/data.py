@@ -253,17 +253,8 @@ def collection_in_use() -> Collection | None:
 
 
 def preload_on() -> bool:
-    """``CAIXIN_PRELOAD`` (default on): read the data when the server starts (``start_preload``)."""
+    """``CAIXIN_PRELOAD`` (default on): read the data when the server starts (``preload``)."""
     return os.environ.get("CAIXIN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-def start_preload() -> threading.Thread | None:
-    """``preload`` on a thread of its own (None when ``CAIXIN_PRELOAD`` is off)."""
-    if not preload_on():
-        return None
-    thread = threading.Thread(target=_preload, name="caixin-preload", daemon=True)
-    thread.start()
-    return thread
 
 
 def preload() -> None:

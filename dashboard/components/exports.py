@@ -6,7 +6,8 @@ memberships, so building it holds one chunk, whatever the selection's size.
 
 When the dashboard runs as ``streamlit run dashboard/app.py`` (the ``st.App`` there), the file is not built
 in Streamlit's memory at all: the page registers the export (``ticket``) and links to
-``export/<token>/<file name>``, a route of that app which sends the pieces as they are made (``respond``).
+``export/<token>/<file name>``, a route of that app which sends the pieces as they are made (``redeem``,
+``sending``).
 The token is random (128 bits), names the export's filters and options (not its rows), and is kept with
 the collection it was made on, at most ``TICKETS`` of them, each for ``TICKET_SECONDS``: a re-read of the
 data or an old link gives a one-line answer that says to export again. Run any other way (``streamlit run
@@ -33,13 +34,10 @@ import pandas as pd
 import streamlit as st
 
 from components.paths import PathNames, names_for
-from components.routes import ROUTE, route_served
 from components.view import selection
 from core.analysing import export
 from core.analysing.query import Term
 from core.storing.collection import Collection, Filters
-
-__all__ = ["ROUTE", "route_served"]  # the page reads them here, with the rest of the export
 
 #: how long an export link works after the page made it
 TICKET_SECONDS = 3600

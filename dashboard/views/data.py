@@ -13,6 +13,7 @@ from components import counts, exports, url_state
 from components.data import ask_reread, export_limit, read_only, upload_dir
 from components.paging import paged_table, pager
 from components.paths import names_for
+from components.routes import ROUTE, route_served
 from components.view import get_view, header, remember
 from core.analysing import export
 from core.analysing.highlight import markdown_code
@@ -147,7 +148,7 @@ size = view.cached(
 suffix, mime = export.FORMATS[fmt]
 file_name = f"caixin-{view.count}-{'story' if view.count == 1 else 'stories'}-{stamp}.{suffix}"
 label = f"Download {export.story_count(view.count)} ({fmt})"
-streamed = exports.route_served() and view.count > 0
+streamed = route_served() and view.count > 0
 st.caption(
     f"{export.story_count(view.count)} · about {export.file_size(size)} as {fmt} "
     f"({len(export.export_columns(research_names, with_body))} columns; sources "
@@ -174,7 +175,7 @@ if streamed:
             file_name=file_name,
         ),
     )
-    exports.download_link(f"{exports.ROUTE}/{token}/{file_name}", file_name, label)
+    exports.download_link(f"{ROUTE}/{token}/{file_name}", file_name, label)
 else:
     limit = export_limit()
     too_large = limit is not None and size > limit

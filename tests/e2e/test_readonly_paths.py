@@ -5,7 +5,7 @@ absolute path, beside a page that gives a warning and a binary file that cannot 
 page has paths in its warnings and errors to hide). Every page is opened, its expanders and the reader's
 raw source lines too; neither the page text, nor its HTML, nor anything the server sent over the
 WebSocket may hold the data folder or the cache folder, and neither the text nor the HTML the project
-folder (Streamlit's own session message names the app script, ``dashboard/app.py``, with its path: that is
+folder (Streamlit's own session message names the script, ``dashboard/main.py``, with its path: that is
 the framework's, not the data's). Sources are shown relative to the data folder.
 """
 
