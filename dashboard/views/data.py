@@ -85,8 +85,7 @@ header(view, "Data")
 stamp = datetime.now().strftime("%Y%m%d-%H%M")
 
 st.subheader("Export the selected stories", anchor=False)
-options = st.columns([2, 3, 3], vertical_alignment="bottom")
-fmt = options[0].segmented_control(
+fmt = st.segmented_control(  # a row of its own: in a column its four choices were cut off on a laptop
     "Format",
     list(export.FORMATS),
     required=True,
@@ -95,12 +94,13 @@ fmt = options[0].segmented_control(
     "array. parquet: lists stay lists and times keep their zone. docs/export.md lists every column.",
 )
 fmt = fmt or "csv"
-with_body = options[1].toggle(
+options = st.columns(2)
+with_body = options[0].toggle(
     "Full text of each story",
     key=url_state.flag("export_body", default=True),
     help="Off: every field but the story text (body), a file a fraction of the size.",
 )
-with_research = options[2].toggle(
+with_research = options[1].toggle(
     "Themes, matched terms and a snippet",
     key=url_state.flag("export_research", default=True),
     help="themes: the slugs of the story's themes; matched_terms: the terms that matched each theme and how often; "

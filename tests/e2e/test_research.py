@@ -222,6 +222,17 @@ def test_the_export_is_streamed_by_the_server_and_an_old_link_says_so(page: Any,
     href = export_link(page).get_attribute("href")
     assert href and href.startswith("export/") and href.endswith(".parquet")
     assert "a large selection downloads for a while" in main_text(page)
+    # every format can be read and clicked, on a laptop too: none is cut off by the block it sits in
+    for width in (1024, 1400):
+        page.set_viewport_size({"width": width, "height": 1000})
+        overflow = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stButtonGroup"] button')]
+                .filter(b => ['csv', 'jsonl', 'json', 'parquet'].includes(b.innerText.trim())).map(b => {
+                const block = b.closest('[data-testid="stColumn"], [data-testid="stElementContainer"]');
+                return b.getBoundingClientRect().right - block.getBoundingClientRect().right; })"""
+        )
+        assert len(overflow) == 4 and max(overflow) <= 0.5, (width, overflow)
+    page.set_viewport_size({"width": 1400, "height": 1000})
     table = pq.read_table(io.BytesIO(download(page)))
     assert table.num_rows == 5 and "body" not in table.column_names
     assert table.column_names[-3:] == ["themes", "matched_terms", "snippet"]
