@@ -53,8 +53,9 @@ EXPORT_MAX_MB = 256.0  # the default of CAIXIN_EXPORT_MAX_MB
 
 
 def export_limit() -> int | None:
-    """The largest export (estimated bytes) the Data page builds: ``CAIXIN_EXPORT_MAX_MB`` (default 256;
-    0 for no limit). Streamlit holds a download whole in the server's memory while it is built and sent,
+    """The largest export (estimated bytes) the Data page builds in the session, where the server has no
+    export route to stream it (``components.exports``): ``CAIXIN_EXPORT_MAX_MB`` (default 256; 0 for no
+    limit). Streamlit holds such a download whole in the server's memory while it is built and sent,
     so one export of a million stories with their text (gigabytes) would take the memory every visitor's
     session shares. A value that is not a number is logged and the default used."""
     value = os.environ.get("CAIXIN_EXPORT_MAX_MB", "").strip()
