@@ -46,7 +46,7 @@ def child(pages: str, cache: str, stories: int, fmt: str, way: str = "whole") ->
     import numpy as np
 
     sys.path.insert(0, str(ROOT / "dashboard"))
-    from components.exports import pieces
+    from components.exports import chunk_memberships, pieces
     from components.paths import names_for
     from core.analysing import export
     from core.storing.collection import open_collection
@@ -55,7 +55,7 @@ def child(pages: str, cache: str, stories: int, fmt: str, way: str = "whole") ->
     names = names_for(collection)
 
     def research(rows: np.ndarray) -> export.ResearchColumns:  # the memberships of those rows, as the page
-        return export.ResearchColumns(collection.memberships[np.isin(collection.member_rows(), rows)])
+        return export.ResearchColumns(chunk_memberships(collection, rows))
 
     positions = np.arange(min(stories, len(collection.articles)))
     sampled = positions[export.size_sample(len(positions))]

@@ -132,11 +132,11 @@ def stream_export(
         text = io.StringIO()
         writer: csv.DictWriter[str] | None = None
         if fmt == "csv":
-            if names is None:
-                names = export_columns(list(added.columns) if added is not None else [], body)
-                writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
+            header = names is None  # in the first chunk's piece only
+            names = names or export_columns(list(added.columns) if added is not None else [], body)
+            writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
+            if header:
                 writer.writeheader()
-            writer = writer or csv.DictWriter(text, fieldnames=names, lineterminator="\n")
         for record in _records(part, added, body):
             if writer is not None:
                 writer.writerow({name: _csv_cell(name, value) for name, value in record.items()})

@@ -163,6 +163,12 @@ class Collection:
 
         return self._derived(f"theme_rows:{slug.lower()}", compute)
 
+    def memberships_of(self, mask: np.ndarray) -> pd.DataFrame:
+        """The theme memberships of the stories ``mask`` selects (a boolean mask over ``articles``), in
+        memberships order: one pass over the membership rows."""
+        rows = self.member_rows()
+        return self.memberships[(rows >= 0) & mask[np.maximum(rows, 0)]]
+
     def member_rows(self) -> np.ndarray:
         """For each membership row, the position of its story in ``articles`` (computed once)."""
 

@@ -263,11 +263,8 @@ def preload() -> None:
     when the server starts); nothing when ``CAIXIN_PRELOAD`` is off. A visitor who arrives meanwhile waits
     for this read, its progress shown, instead of starting another; one that fails is logged, and the first
     visitor's run reads again and shows the error."""
-    if preload_on():
-        _preload()
-
-
-def _preload() -> None:
+    if not preload_on():
+        return
     store = _store()
     key = inputs()
     with store.reading:

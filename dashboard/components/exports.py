@@ -67,10 +67,9 @@ class Export:
 def chunk_memberships(collection: Collection, rows: np.ndarray) -> pd.DataFrame:
     """The theme memberships of the stories at ``rows`` (positions), in memberships order (as
     ``View.memberships`` has them): one pass over the membership rows, nothing kept between chunks."""
-    member_rows = collection.member_rows()
     chosen = np.zeros(len(collection.articles), dtype=bool)
     chosen[rows] = True
-    return collection.memberships[(member_rows >= 0) & chosen[np.maximum(member_rows, 0)]]
+    return collection.memberships_of(chosen)
 
 
 def pieces(

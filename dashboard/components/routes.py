@@ -20,21 +20,20 @@ def serve_route() -> None:
     _SERVED.set()
 
 
-_STARTING = threading.Lock()
+_STARTING = threading.Event()
 
 
 def begin_start() -> None:
     """The server's start has begun reading (``dashboard/app.py``): a visitor's first run waits for it
     (``components.data``) rather than read the data a second time beside it."""
-    _STARTING.acquire(blocking=False)
+    _STARTING.set()
 
 
 def end_start() -> None:
     """The read at the server's start is over (read, failed, or turned off)."""
-    if _STARTING.locked():
-        _STARTING.release()
+    _STARTING.clear()
 
 
 def starting() -> bool:
     """True while the server's start reads the data."""
-    return _STARTING.locked()
+    return _STARTING.is_set()

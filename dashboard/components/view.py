@@ -103,9 +103,7 @@ class View:
     def memberships(self) -> pd.DataFrame:
         """Theme memberships of the selected stories."""
         if self._memberships is None:
-            members = self.collection.memberships
-            rows = self.collection.member_rows()
-            self._memberships = members[(rows >= 0) & self.mask[np.maximum(rows, 0)]]
+            self._memberships = self.collection.memberships_of(self.mask)
         return self._memberships
 
     def cached(

@@ -116,12 +116,6 @@ def research(members: pd.DataFrame) -> export.ResearchColumns | None:
     return export.ResearchColumns(members, terms, view.theme_labels) if with_research else None
 
 
-def sampled_members(sampled: np.ndarray) -> pd.DataFrame:
-    """The theme memberships of the stories at ``sampled`` (row positions), in memberships order: all
-    the research columns of those stories need."""
-    return collection.memberships[np.isin(collection.member_rows(), sampled)]
-
-
 def sampled_size(positions: np.ndarray, **_: object) -> int:
     """The export's size estimated from the stories ``export.size_sample`` picks: their text read from
     disk and their memberships looked up, not the whole selection's."""
@@ -129,7 +123,7 @@ def sampled_size(positions: np.ndarray, **_: object) -> int:
     return export.estimate_size(
         collection.rows(sampled),
         fmt,
-        research(sampled_members(sampled)) if with_research else None,
+        research(exports.chunk_memberships(collection, sampled)) if with_research else None,
         body=with_body,
         prepare=names.sources,
         total=len(positions),
