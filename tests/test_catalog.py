@@ -352,15 +352,18 @@ def test_index_of_keys_counts_and_signs_as_one_pass_over_the_keys(
     order gives other bits for many word sets)."""
     words = np.array([w for w, s in pairs if w < vocab_size and s < n], dtype=np.int64)
     stories = np.array([s for w, s in pairs if w < vocab_size and s < n], dtype=np.int64)
-    keys = np.unique(words * max(n, 1) + stories)
+    shift = max(n - 1, 0).bit_length()
+    keys = np.unique((words << shift) + stories)
     vocab = {f"w{code}": code for code in range(vocab_size)}
     column = np.zeros(n, dtype=np.int64)
     ids = np.array([str(i) for i in range(n)], dtype=object)
     index = _index_of_keys(vocab, keys, column, ids, column, column, n)
-    key_words = keys // max(n, 1)
+    key_words = keys >> shift
+    pairs_back = list(zip(key_words.tolist(), (keys & ((1 << shift) - 1)).tolist(), strict=True))
+    assert pairs_back == sorted(set(zip(words.tolist(), stories.tolist(), strict=True)))
     df = np.bincount(key_words, minlength=vocab_size).astype(np.int64)
     word_values = np.random.default_rng(0).random(vocab_size)
-    signatures = np.bincount(keys - key_words * max(n, 1), weights=word_values[key_words], minlength=n)
+    signatures = np.bincount(keys - (key_words << shift), weights=word_values[key_words], minlength=n).astype(float)
     assert index.df.dtype == np.int64 and np.array_equal(index.df, df)
     assert index.starts.dtype == np.int64 and np.array_equal(index.starts, np.concatenate([[0], np.cumsum(df)]))
     assert index.signatures.dtype == signatures.dtype and index.signatures.tobytes() == signatures.tobytes()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import test_ingest_order
 from hypothesis import given, settings
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from core.config import Reporters
 from core.model import BEIJING
 from core.storing.cache import CATALOG_PARTS
-from core.storing.catalog import _assemble, _Index, _lead_pairs, match_catalog
+from core.storing.catalog import _assemble, _Index, _lead_pairs, key_shift, match_catalog
 from core.storing.ingest import Corpus, ingest
 from core.storing.rematch import CatalogMemo, _index, _positions_of_unique, _Stories, rematch
 
@@ -218,9 +219,38 @@ def test_an_updated_index_is_the_index_built_anew(seed: int) -> None:
             got, want = getattr(index, name), getattr(anew, name)
             assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
         if change is not None:
-            old_words = memo.keys // len(memo.ids)
+            old_words = memo.keys >> max(len(memo.ids) - 1, 0).bit_length()
             assert np.array_equal(change.df_old, np.bincount(old_words, minlength=len(index.vocab)))
         _, memo, _ = rematch(articles, entries, _round_trip(memo))
+
+
+@pytest.mark.parametrize("start, end", [(16, 17), (17, 16), (16, 40), (33, 9), (1, 2), (2, 1)])
+def test_an_index_updated_across_a_power_of_two_is_the_index_built_anew(start: int, end: int) -> None:
+    """A key keeps a story's position in its low ``key_shift(n)`` bits: when the stories pass a power of
+    two, every kept key moves its word bits; the index, its counts and signatures are still the bits of
+    the one built anew, and the memo refuses counts that do not add up."""
+    collection = Collection(5)
+    collection.stories = [collection.story() for _ in range(start)]
+    articles, entries = collection.frames()
+    _, memo, _ = rematch(articles, entries, None)
+    assert key_shift(start) != key_shift(end)
+    while len(collection.stories) < end:
+        collection.stories.insert(collection.random.randint(0, len(collection.stories)), collection.story())
+    del collection.stories[end:]
+    articles, entries = collection.frames()
+    stories = _Stories.of(articles, None)
+    index, _ = _index(stories, _round_trip(memo))
+    anew = _index_anew(stories, memo)
+    assert index.shift == anew.shift == key_shift(end)
+    for name in ("keys", "starts", "df", "signatures"):
+        got, want = getattr(index, name), getattr(anew, name)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
+    matches, memo, _ = rematch(articles, entries, _round_trip(memo))
+    pd.testing.assert_frame_equal(matches, match_catalog(articles, entries))
+    tables = memo.tables()
+    words = tables["words"]
+    wrong = words.set_column(1, "df", pa.array(words.column("df").to_numpy() + 1))
+    assert CatalogMemo.from_tables(dict(tables, words=wrong)) is None
 
 
 def _positions_by_index(old_ids: list[str], new_ids: list[str]) -> np.ndarray | None:

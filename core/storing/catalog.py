@@ -142,10 +142,12 @@ class _Index:
 
     vocab: dict[str, int]
     starts: np.ndarray
-    #: ``word * n + position`` for every (word, story) pair, sorted: the posting lists one after another
+    #: ``word << shift | position`` for every (word, story) pair, sorted: the posting lists one after another
     keys: np.ndarray
     df: np.ndarray
     n: int
+    #: ``key_shift(n)``: the bits of a key that hold the story's position
+    shift: int
     dated: int
     positions: np.ndarray
     ids: np.ndarray
@@ -156,11 +158,11 @@ class _Index:
 
     def posting(self, code: int) -> np.ndarray:
         """The sorted positions of the stories whose lead holds word ``code``."""
-        return self.keys[self.starts[code] : self.starts[code + 1]] - code * self.n
+        return self.keys[self.starts[code] : self.starts[code + 1]] - (code << self.shift)
 
     def holds(self, codes: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """A (words x candidates) bool matrix: does the lead of each candidate hold each word?"""
-        queries = (codes[:, None] * self.n + candidates[None, :]).ravel()
+        queries = ((codes[:, None] << self.shift) + candidates[None, :]).ravel()
         at = np.searchsorted(self.keys, queries)
         found: np.ndarray = self.keys[np.minimum(at, len(self.keys) - 1)] == queries
         return found.reshape(len(codes), len(candidates))
@@ -169,6 +171,20 @@ class _Index:
         """The positions of the dated stories from ``day - 1`` to ``day + 1`` (Beijing days)."""
         lo, hi = np.searchsorted(self.days[: self.dated], (day - 1, day + 2))
         return int(lo), int(hi)
+
+
+def key_shift(n: int) -> int:
+    """The bits of a key that hold a story's position among ``n`` stories (keys are ``word << shift |
+    position``): a power of two, so that adding a few stories keeps every key's word bits, and a key is cut
+    into word and position by a shift and a mask rather than a division."""
+    return max(n - 1, 0).bit_length()
+
+
+def word_values(count: int) -> np.ndarray:
+    """One random number per word code (the same for a code whatever ``count``): a story's signature is
+    the sum of its words' numbers, added in word order."""
+    values: np.ndarray = np.random.default_rng(0).random(count)
+    return values
 
 
 def _build_index(articles: pd.DataFrame) -> _Index:
@@ -271,8 +287,7 @@ def _assemble(
 ) -> _Index:
     """The index of (word code, story position) pairs (repeats allowed); ``positions``, ``ids``, ``days``
     and ``ns`` are per story position, the ``dated`` first positions the dated stories in time order."""
-    n = len(ids)
-    keys = sorted_unique(words * max(n, 1) + stories)
+    keys = sorted_unique((words << key_shift(len(ids))) + stories)
     return _index_of_keys(vocab, keys, positions, ids, days, ns, dated)
 
 
@@ -284,20 +299,27 @@ def _index_of_keys(
     days: np.ndarray,
     ns: np.ndarray,
     dated: int,
+    df: np.ndarray | None = None,
+    signatures: np.ndarray | None = None,
 ) -> _Index:
-    """The index of sorted, unique keys ``word * n + position``."""
+    """The index of sorted, unique keys ``word << key_shift(n) | position``; ``df`` (stories per word)
+    and ``signatures`` (per story) are counted from the keys unless given (kept by an update)."""
     n = len(ids)
-    key_words = keys // max(n, 1)
-    df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)
-    # Sums of one random number per word, added in word order: equal word sets give equal sums.
-    word_values = np.random.default_rng(0).random(len(vocab))
-    signatures = np.bincount(keys - key_words * max(n, 1), weights=word_values[key_words], minlength=n)
+    shift = key_shift(n)
+    if df is None or signatures is None:
+        key_words = keys >> shift
+        df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)
+        # Sums of one random number per word, added in word order: equal word sets give equal sums.
+        signatures = np.bincount(
+            keys & ((1 << shift) - 1), weights=word_values(len(vocab))[key_words], minlength=n
+        ).astype(np.float64, copy=False)  # (of no keys, bincount gives integers)
     return _Index(
         vocab=vocab,
         starts=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
         keys=keys,
         df=df,
         n=n,
+        shift=shift,
         dated=dated,
         positions=positions,
         ids=ids,

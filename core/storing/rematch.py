@@ -48,13 +48,15 @@ from core.storing.catalog import (
     _Seen,
     body_texts,
     headline_words,
+    key_shift,
+    word_values,
 )
 from core.storing.search import body_hashes
 
 __all__ = ["CatalogMemo", "rematch"]
 
 #: Bumped when what the memo holds or what ``_best`` decides changes: a memo of another version is ignored.
-MEMO_VERSION = "1"
+MEMO_VERSION = "2"
 #: A margin must exceed the change by this much (the sums are of a few logarithms: rounding is far below).
 TOLERANCE = 1e-7
 #: Above this share of changed stories every entry is matched again (checking would cost more).
@@ -68,13 +70,17 @@ class CatalogMemo:
     entry's outcome. Stories are in the index's order (dated first, by time)."""
 
     vocab: list[str]
-    #: ``word * n + position``, sorted and unique (``_Index.keys``)
+    #: ``word << key_shift(n) | position``, sorted and unique (``_Index.keys``)
     keys: np.ndarray
     ids: np.ndarray
     ns: np.ndarray
     #: ``core.storing.search.body_hashes`` of each story
     bodies: np.ndarray
     dated: int
+    #: the number of stories holding each word (``_Index.df``)
+    df: np.ndarray
+    #: each story's signature (``_Index.signatures``)
+    signatures: np.ndarray
     #: one row per entry: ``headline``, ``published_ns``, ``source``, ``line``, ``kind``, ``article_id``,
     #: ``score``, ``margin``, ``prefix``, ``words`` (its headline's word count) and ``codes`` (its known
     #: words' codes, rarest first)
@@ -84,11 +90,16 @@ class CatalogMemo:
         """The memo as Arrow tables (``CacheStore.write_catalog``)."""
         meta = {"version": MEMO_VERSION, "dated": str(self.dated)}
         stories = pa.table(
-            {"id": pa.array(self.ids.tolist(), pa.string()), "ns": self.ns, "body": self.bodies}
+            {
+                "id": pa.array(self.ids.tolist(), pa.string()),
+                "ns": self.ns,
+                "body": self.bodies,
+                "signature": self.signatures,
+            }
         ).replace_schema_metadata(meta)
         return {
             "stories": stories,
-            "words": pa.table({"word": pa.array(self.vocab, pa.string())}),
+            "words": pa.table({"word": pa.array(self.vocab, pa.string()), "df": self.df}),
             "keys": pa.table({"key": self.keys}),
             "entries": self.entries,
         }
@@ -104,21 +115,29 @@ class CatalogMemo:
             ids = np.asarray(stories.column("id").to_pylist(), dtype=object)
             ns = stories.column("ns").to_numpy()
             bodies = stories.column("body").to_numpy()
+            signatures = stories.column("signature").to_numpy()
             vocab = words.column("word").to_pylist()
+            df = words.column("df").to_numpy()
             key_values = keys.column("key").to_numpy()
             dated = int(meta[b"dated"])
         except (KeyError, ValueError, pa.ArrowException):
             return None
         n = len(ids)
-        if not (0 <= dated <= n and len(ns) == n and len(bodies) == n) or ns.dtype != np.int64:
+        if not (0 <= dated <= n and len(ns) == n and len(bodies) == n and len(signatures) == n):
+            return None
+        if ns.dtype != np.int64 or signatures.dtype != np.float64 or df.dtype != np.int64:
             return None
         if bodies.dtype != np.uint64 or key_values.dtype != np.int64 or None in vocab:
             return None
         if len(key_values) and (
-            key_values[0] < 0 or key_values[-1] >= len(vocab) * max(n, 1) or (np.diff(key_values) <= 0).any()
+            key_values[0] < 0
+            or key_values[-1] >= len(vocab) << key_shift(n)
+            or (np.diff(key_values) <= 0).any()
         ):
             return None
-        return cls(vocab, key_values, ids, ns, bodies, dated, entries)
+        if len(df) != len(vocab) or df.sum() != len(key_values):
+            return None
+        return cls(vocab, key_values, ids, ns, bodies, dated, df, signatures, entries)
 
 
 ENTRY_FIELDS = [
@@ -253,7 +272,9 @@ def rematch(
     vocab = [""] * len(index.vocab)
     for word, code in index.vocab.items():
         vocab[code] = word
-    new_memo = CatalogMemo(vocab, index.keys, index.ids, index.ns, stories.hashes, index.dated, memo_entries)
+    new_memo = CatalogMemo(
+        vocab, index.keys, index.ids, index.ns, stories.hashes, index.dated, index.df, index.signatures, memo_entries
+    )
     return frame, new_memo, len(again)
 
 
@@ -331,7 +352,8 @@ def _positions_by_pandas(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray
 
 def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> tuple[_Index, _Change | None]:
     """The index of the new stories from the memo's: ``old_at`` is each story's position in the memo (-1:
-    none)."""
+    none). The kept stories' keys get their new positions (one pass over the keys, no division); their word
+    counts and signatures are the memo's, so only the gone and the fresh stories' pairs are counted."""
     n, n_old = len(stories.ids), len(memo.ids)
     same = old_at >= 0
     candidates = old_at[same]
@@ -344,36 +366,57 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
     )
     new_of_old = np.full(n_old, -1, dtype=np.int64)
     new_of_old[old_at[same]] = np.flatnonzero(same)
-    old_words = memo.keys // n_old
-    old_positions = memo.keys - old_words * n_old
+    old_shift, shift = key_shift(n_old), key_shift(n)
+    old_mask = (1 << old_shift) - 1
+    old_positions = memo.keys & old_mask
     mapped = new_of_old[old_positions]
     kept = mapped >= 0
+    del old_positions
+    gone_keys = memo.keys[~kept]
+    # the word bits of each key, where the new shift puts them, plus the story's new position
+    high = memo.keys & ~old_mask if shift == old_shift else (memo.keys >> old_shift) << shift
+    if len(gone_keys):
+        kept_keys = high[kept]
+        kept_keys += mapped[kept]
+    else:
+        kept_keys = high
+        kept_keys += mapped
+    del high, mapped
     vocab = {word: code for code, word in enumerate(memo.vocab)}
     fresh = np.flatnonzero(~same)
     fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
-    kept_keys = old_words[kept] * n + mapped[kept]
-    fresh_keys = sorted_unique(fresh_words * n + fresh[fresh_at])
+    fresh_keys = sorted_unique((fresh_words << shift) + fresh[fresh_at])
     moved_to = new_of_old[new_of_old >= 0]
     if (np.diff(moved_to) > 0).all():
         # the kept stories kept their order, so their keys are still sorted: the new ones are merged in
         keys = np.insert(kept_keys, np.searchsorted(kept_keys, fresh_keys), fresh_keys)
     else:
         keys = sorted_unique(np.concatenate((kept_keys, fresh_keys)))
+    del kept_keys
+    gone_words, gone_positions = gone_keys >> old_shift, gone_keys & old_mask
+    fresh_key_words = fresh_keys >> shift
+    df_old = np.zeros(len(vocab), dtype=np.int64)
+    df_old[: len(memo.df)] = memo.df
+    df = df_old - np.bincount(gone_words, minlength=len(vocab)) + np.bincount(fresh_key_words, minlength=len(vocab))
+    # a fresh story's signature as ``_index_of_keys`` adds it (its keys in order), a kept one's the memo's
+    signatures = np.bincount(
+        fresh_keys & ((1 << shift) - 1), weights=word_values(len(vocab))[fresh_key_words], minlength=n
+    ).astype(np.float64, copy=False)
+    carried = new_of_old >= 0
+    signatures[new_of_old[carried]] = memo.signatures[carried]
     index = _index_of_keys(
-        vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated
+        vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated, df, signatures
     )
-    gone = ~kept
     changed = len(fresh) + int((new_of_old < 0).sum())
     if changed > REMATCH_ALL_SHARE * max(n, n_old):
         return index, None
     old_days = np.where(old_known, (memo.ns + _BEIJING_NS) // _DAY_NS, 0)
     touched: dict[int, list[tuple[bool, int]]] = defaultdict(list)
-    for code, position in zip(old_words[gone].tolist(), old_positions[gone].tolist(), strict=True):
+    for code, position in zip(gone_words.tolist(), gone_positions.tolist(), strict=True):
         touched[code].append((bool(old_known[position]), int(old_days[position])))
     for code, at in zip(fresh_words.tolist(), fresh_at.tolist(), strict=True):
         position = int(fresh[at])
         touched[code].append((bool(new_known[position]), int(stories.days[position])))
-    df_old = np.bincount(old_words, minlength=len(vocab)).astype(np.int64)
     return index, _Change(df_old, n_old, old_days[: memo.dated], dict(touched), changed)
 
 
