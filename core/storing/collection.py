@@ -52,7 +52,7 @@ from core.storing.frame import (
 )
 from core.storing.heap import paused_gc
 from core.storing.ingest import Corpus, Progress, ingest
-from core.storing.search import SearchIndex, content_hashes, frame_fingerprint
+from core.storing.search import EarlyCopy, SearchIndex, content_hashes, frame_fingerprint
 from core.storing.text import MAPPED_COLUMNS, TEXT_COLUMNS, take_rows
 
 KINDS = ("staff", "agency", "unsigned")
@@ -555,10 +555,24 @@ def _open_collection(
     progress: Progress | None,
     use_cache: bool,
 ) -> Collection:
-    corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache)
-    folder = corpus.cache_root if use_cache else None
+    copies: list[EarlyCopy] = []
+
+    def changing(folder: Path) -> None:  # a new generation: its index is updated from a copy of the last
+        copies.append(EarlyCopy(folder))
+        copies[0].start()
+
     try:
-        index = SearchIndex.open(corpus.articles, folder, None if text_in_memory() else corpus.hashes)
+        corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache, changing=changing)
+    except BaseException:
+        for copy in copies:
+            copy.drop()
+        raise
+    folder = corpus.cache_root if use_cache else None
+    early = copies[0] if copies and folder == copies[0].folder else None
+    if copies and early is None:
+        copies[0].drop()
+    try:
+        index = SearchIndex.open(corpus.articles, folder, None if text_in_memory() else corpus.hashes, early)
     except OSError as error:
         corpus.cache_warnings.append(
             f"{folder}: index not cached ({error.strerror or error}); built in memory"

@@ -442,6 +442,7 @@ def ingest(
     workers: int | None = None,
     use_cache: bool = True,
     parse_chunks: ChunkParser | None = None,
+    changing: Callable[[Path], None] | None = None,
 ) -> Corpus:
     """Read ``inputs`` (files, folders, globs) into one article frame, using and refreshing the cache.
 
@@ -450,7 +451,9 @@ def ingest(
     cache folder take turns (``CacheStore.lock``); one that cannot take the exclusive lock (a read-only
     cache) reads the cache but does not write it. Stories come out in one order whatever the history of
     the cache (``merge_duplicates``). ``parse_chunks`` parses the small files elsewhere (a Dask cluster,
-    ``core.storing.cluster``); the merge, the catalog and the cache writes stay here.
+    ``core.storing.cluster``); the merge, the catalog and the cache writes stay here. ``changing`` is
+    called with the cache folder once the ingest knows that it makes a new generation from a stored one
+    (``open_collection`` then begins copying the search index it will update).
     """
     started = time.perf_counter()
     reporters = reporters or load_reporters()
@@ -458,7 +461,7 @@ def ingest(
     if not use_cache:
         return _ingest(inputs, store, reporters, progress, workers, None, started, parse_chunks)
     with store.lock() as lock:
-        return _ingest(inputs, store, reporters, progress, workers, lock, started, parse_chunks)
+        return _ingest(inputs, store, reporters, progress, workers, lock, started, parse_chunks, changing)
 
 
 @paused_gc()  # the frames' lists and strings, none in a cycle (``core.storing.heap``)
@@ -471,6 +474,7 @@ def _ingest(
     lock: CacheLock | None,
     started: float,
     parse_chunks: ChunkParser | None = None,
+    changing: Callable[[Path], None] | None = None,
 ) -> Corpus:
     """``ingest`` holding ``lock`` on the cache folder (None: no cache)."""
     use_cache = lock is not None
@@ -512,6 +516,8 @@ def _ingest(
             state, known, unchanged = None, {}, []
             jobs = [(n, None) for n in names]
     early = None  # not a warm start: the articles read early are not held through the ingest
+    if changing is not None and state is not None and lock is not None and lock.exclusive:
+        changing(store.root)
 
     old_records = empty_frame().assign(_file=pd.Series(dtype="string"))
     # the segments of the records read, all checked: one the new generation has too is not written again
