@@ -209,20 +209,27 @@ class EarlyCopy:
                 return
             os.close(fd)
             self.source, self._identity, self.path = source, identity, Path(tmp)
-        threading.Thread(target=self._copy, name="caixin-index-copy", daemon=True).start()
+            try:
+                threading.Thread(target=self._copy, name="caixin-index-copy", daemon=True).start()
+            except RuntimeError:  # no thread to be had: the update copies as before
+                self.path.unlink(missing_ok=True)
+                self._dropped = True
+                self._done.set()
 
     def _copy(self) -> None:
         assert self.source is not None and self.path is not None
+        copied = False
         try:
             shutil.copyfile(self.source, self.path)
             copied = True
         except OSError:
-            copied = False
-        with self._lock:
-            self._copied = copied
-            if self._dropped or not copied:
-                self.path.unlink(missing_ok=True)
-        self._done.set()
+            pass
+        finally:
+            with self._lock:
+                self._copied = copied
+                if self._dropped or not copied:
+                    self.path.unlink(missing_ok=True)
+            self._done.set()
 
     def take(self, previous: Path, target: Path) -> bool:
         """Move the finished copy to ``target`` when it is one of ``previous`` as it is now (waiting for
