@@ -24,6 +24,7 @@ import test_ingest_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.storing.rematch as rematch_module
 from core.config import Reporters
 from core.model import BEIJING
 from core.storing.cache import CATALOG_PARTS
@@ -412,3 +413,39 @@ def test_ingest_keeps_one_catalog_memo_and_uses_it(tmp_path: Path) -> None:
     third = _ingest(folder, cache)
     assert third.cache_warnings == []
     pd.testing.assert_frame_equal(third.articles, _ingest(folder, None).articles)
+
+
+_entry_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["Trade talks", "trade talks", "", "\u00e9t\u00e9", "Huawei 5G"]),
+        st.sampled_from([-(2**63), 0, 1_600_000_000_000_000_000]),
+        st.sampled_from(["a.txt", "b.txt"]),
+        st.integers(0, 3),
+        st.sampled_from(["listing", "digest"]),
+    ),
+    max_size=25,
+)
+
+
+def _fields(rows: list[tuple[str, int, str, int, str]]) -> list[np.ndarray]:
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    kinds = [object, np.int64, object, np.int64, object]
+    return [np.array(list(column), dtype=kind) for column, kind in zip(columns, kinds, strict=True)]
+
+
+@given(old=_entry_rows, new=_entry_rows, buckets=st.sampled_from([0, 1, 3]))
+def test_memo_rows_are_those_of_a_dict_of_the_old_rows(
+    old: list[tuple[str, int, str, int, str]], new: list[tuple[str, int, str, int, str]], buckets: int
+) -> None:
+    """The memo row of each entry: the last old row of the same fields, as a dict of them gives; also when
+    the hash puts different rows together (``buckets``: every hash taken modulo that many)."""
+    want = {row: number for number, row in enumerate(old)}
+    expected = [want.get(row, -1) for row in new]
+    real = rematch_module._field_hashes
+    try:
+        if buckets:
+            rematch_module._field_hashes = lambda fields: real(fields) % np.uint64(buckets)  # type: ignore[assignment]
+        got = rematch_module._memo_rows(_fields(old), _fields(new))
+    finally:
+        rematch_module._field_hashes = real  # type: ignore[assignment]
+    assert got.dtype == np.int64 and got.tolist() == expected
