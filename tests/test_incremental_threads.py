@@ -166,3 +166,46 @@ def test_a_new_generation_of_the_same_stories_takes_the_stored_memberships(
     positions = {article_id: n for n, article_id in enumerate(cold.articles["article_id"].astype(str))}
     assert again.stored_member_rows.tolist() == [positions[str(i)] for i in cold.memberships["article_id"]]
     pd.testing.assert_frame_equal(again.threads(), story_threads(cold.articles))
+
+
+def test_a_re_read_computes_the_threads_beside_the_other_lookups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prepare`` on a new generation updates the threads in a thread of their own, from the links the
+    earlier generation stored (read before the other lookups' files remove them), while it makes the
+    others; a warm start reads them from their file; what the thread raises, ``prepare`` raises."""
+    import threading
+
+    import core.storing.collection as collection_module
+    from bench.bench_scale import add_story
+    from bench.corpus import generate_corpus
+
+    pages = tmp_path / "pages"
+    files = generate_corpus(pages, stories=300, seed=4)
+    open_collection([pages], cache_dir=tmp_path / "cache").prepare()
+    where: list[str] = []
+    real = collection_module.updated_thread_links
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        where.append(threading.current_thread().name)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collection_module, "updated_thread_links", recorded)
+    add_story(files[3], 1)
+    again = open_collection([pages], cache_dir=tmp_path / "cache")
+    again.prepare()
+    assert where == ["caixin-threads"]
+    assert again.files is not None and "threads" in again.files.updated
+    pd.testing.assert_frame_equal(again.threads(), story_threads(open_collection([pages], use_cache=False).articles))
+    warm = open_collection([pages], cache_dir=tmp_path / "cache")
+    warm.prepare()
+    assert warm.files is not None and "threads" in warm.files.loaded and where == ["caixin-threads"]
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise MemoryError("no room for the threads")
+
+    monkeypatch.setattr(collection_module, "updated_thread_links", failing)
+    add_story(files[5], 2)
+    failed = open_collection([pages], cache_dir=tmp_path / "cache")
+    with pytest.raises(MemoryError, match="no room for the threads"):
+        failed.prepare()
