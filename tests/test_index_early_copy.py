@@ -166,3 +166,25 @@ def test_a_dropped_copy_is_removed_when_its_thread_ends(tmp_path: Path, monkeypa
     release.set()
     early.wait()
     assert _temporary(tmp_path) == []
+
+
+def test_a_copy_of_another_index_is_dropped_without_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = tmp_path / "fts-aaaa.sqlite"
+    index.write_bytes(b"an index" * 1000)
+    release = threading.Event()
+    real = shutil.copyfile
+
+    def slow(source: str, target: str) -> object:
+        release.wait(timeout=30)
+        return real(source, target)
+
+    monkeypatch.setattr(search.shutil, "copyfile", slow)
+    early = EarlyCopy(tmp_path)
+    early.start()
+    newer = tmp_path / "fts-bbbb.sqlite"
+    newer.write_bytes(b"a newer index" * 1000)
+    assert not early.take(newer, tmp_path / ".fts-target.tmp")  # returns while the copy still runs
+    assert not release.is_set()
+    release.set()
+    early.wait()
+    assert _temporary(tmp_path) == []

@@ -236,6 +236,9 @@ class EarlyCopy:
         the copy); else drop it. True when moved."""
         if self.path is None:
             return False
+        if previous != self.source:  # a copy of another index: not waited for
+            self.drop()
+            return False
         self._done.wait()
         with self._lock:
             usable = self._copied and not self._dropped and previous == self.source
