@@ -197,9 +197,19 @@ def test_a_re_read_computes_the_threads_beside_the_other_lookups(
     assert where == ["caixin-threads"]
     assert again.files is not None and "threads" in again.files.updated
     pd.testing.assert_frame_equal(again.threads(), story_threads(open_collection([pages], use_cache=False).articles))
-    warm = open_collection([pages], cache_dir=tmp_path / "cache")
+    warm = open_collection([pages], cache_dir=tmp_path / "cache", early_threads=True)
+    assert warm.threads_beside is None  # their file is there
     warm.prepare()
     assert warm.files is not None and "threads" in warm.files.loaded and where == ["caixin-threads"]
+
+    # begun by open_collection itself, beside the index and the memberships
+    add_story(files[4], 3)
+    early = open_collection([pages], cache_dir=tmp_path / "cache", early_threads=True)
+    assert early.threads_beside is not None
+    early.prepare()
+    assert where == ["caixin-threads"] * 2
+    assert early.files is not None and "threads" in early.files.updated
+    pd.testing.assert_frame_equal(early.threads(), story_threads(open_collection([pages], use_cache=False).articles))
 
     def failing(*args: object, **kwargs: object) -> object:
         raise MemoryError("no room for the threads")

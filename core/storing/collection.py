@@ -63,6 +63,55 @@ COMPACT_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in
 T = TypeVar("T")
 
 
+def threads_now(files: DerivedFiles, frame: pd.DataFrame, hashes: np.ndarray | None, previous: Links | None) -> pd.DataFrame:
+    """The story threads of ``frame`` when no file holds them: updated from the links stored for an earlier
+    generation (``previous``; only the edited and added stories read), else computed; their links then
+    stored."""
+    keys = thread_keys(frame, hashes)
+    if previous is None:
+        threads, links = thread_links(frame, keys)
+    else:
+        threads, links, _ = updated_thread_links(frame, keys, previous)
+        files.updated.add("threads")
+    files.store_links(links)
+    return threads
+
+
+class ThreadsBeside:
+    """The story threads of a new generation, computed in a thread while the rest is made (the theme
+    memberships, the other lookups): at 1,000,000 stories they took 5 s of a re-read, mostly in Arrow,
+    NumPy and pandas. ``result`` waits for them, raising what the thread raised."""
+
+    def __init__(self, compute: Callable[[], pd.DataFrame]) -> None:
+        self._box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                self._box["threads"] = compute()
+            except BaseException as error:  # noqa: BLE001 - raised again in the thread that waits
+                self._box["error"] = error
+
+        self._thread = threading.Thread(target=work, name="caixin-threads", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def begin(cls, files: DerivedFiles | None, corpus: Corpus) -> ThreadsBeside | None:
+        """Begin when the threads are to be computed (a stored generation whose threads file is not
+        there yet); else None. The earlier generation's links are read first, here: the files of the
+        other lookups remove them."""
+        if files is None or not files.enabled or files.path("arrow").exists():
+            return None
+        previous = files.previous_links()
+        return cls(lambda: files.threads(lambda: threads_now(files, corpus.articles, corpus.hashes, previous)))
+
+    def result(self) -> pd.DataFrame:
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        threads: pd.DataFrame = self._box["threads"]
+        return threads
+
+
 @dataclass(slots=True)
 class Collection:
     """Everything the views need about one set of inputs."""
@@ -80,6 +129,8 @@ class Collection:
     files: DerivedFiles | None = None
     #: for each membership row, its story's row in ``articles`` when stored with the memberships
     stored_member_rows: np.ndarray | None = None
+    #: the story threads of a new generation while a thread computes them (``ThreadsBeside``)
+    threads_beside: ThreadsBeside | None = None
     # one lock for the lookups computed on first use: a server's sessions share the collection, and
     # without it each of them would compute the same lookup at the same time
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -266,56 +317,13 @@ class Collection:
         stored in the cache folder once per generation)."""
         return self._derived("threads", self._threads)
 
-    def _threads(self, previous: Callable[[], Links | None] | None = None) -> pd.DataFrame:
-        """The story threads, read from their file or computed (``_threads_now``)."""
+    def _threads(self) -> pd.DataFrame:
+        if self.threads_beside is not None:  # begun in a thread: waited for
+            return self.threads_beside.result()
         if self.files is None or not self.files.enabled:
             return story_threads(self.articles)
-        return self.files.threads(lambda: self._threads_now(previous))
-
-    def _threads_now(self, previous: Callable[[], Links | None] | None = None) -> pd.DataFrame:
-        """The story threads when no file holds them: updated from the links stored for an earlier
-        generation (``previous()``, by default read from the folder; only the edited and added stories
-        read), else computed; their links then stored."""
-        assert self.files is not None
-        frame = self.articles
-        keys = thread_keys(frame, self.corpus.hashes)
-        previous_links = (previous or self.files.previous_links)()
-        if previous_links is None:
-            threads, links = thread_links(frame, keys)
-        else:
-            threads, links, _ = updated_thread_links(frame, keys, previous_links)
-            self.files.updated.add("threads")
-        self.files.store_links(links)
-        return threads
-
-    def _threads_beside(self) -> Callable[[], None] | None:
-        """When the threads are neither known nor stored (a new generation): begin computing them in a
-        thread, and return what waits for them and keeps them (raising what the thread raised); else
-        None. The earlier generation's links are read first, here: the files the other lookups write
-        remove that generation's."""
-        if "threads" in self.derived or self.files is None or not self.files.enabled:
-            return None
-        if self.files.path("arrow").exists():
-            return None
-        previous = self.files.previous_links()
-        box: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                box["threads"] = self._threads(lambda: previous)
-            except BaseException as error:  # noqa: BLE001 - raised again in the thread that waits
-                box["error"] = error
-
-        thread = threading.Thread(target=work, name="caixin-threads", daemon=True)
-        thread.start()
-
-        def finish() -> None:
-            thread.join()
-            if "error" in box:
-                raise box["error"]
-            self._derived("threads", lambda: box["threads"])
-
-        return finish
+        files, corpus = self.files, self.corpus
+        return files.threads(lambda: threads_now(files, corpus.articles, corpus.hashes, files.previous_links()))
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""
@@ -374,8 +382,9 @@ class Collection:
         # the threads first (they read the links of the generation before, which writing a file removes),
         # computed in a thread beside the others when they are new: at 1,000,000 stories they took 5 s of a
         # re-read, mostly in Arrow, NumPy and pandas (0.0 s when their file is there)
-        finish = self._threads_beside()
-        if finish is None:
+        if self.threads_beside is None and "threads" not in self.derived:
+            self.threads_beside = ThreadsBeside.begin(self.files, self.corpus)
+        if self.threads_beside is None:
             self.threads()
         self.member_rows()
         self.coded()
@@ -383,8 +392,7 @@ class Collection:
         self.headlines_by_id()
         self.filter_options()
         self.option_counts()
-        if finish is not None:
-            finish()
+        self.threads()  # waits for them when they are computed beside
 
 
 _MEMBERSHIP_TYPES = {"article_id": "string", "hits": "int32"}
@@ -579,10 +587,13 @@ def open_collection(
     themes_file: Path | None = None,
     progress: Progress | None = None,
     use_cache: bool = True,
+    early_threads: bool = False,
 ) -> Collection:
-    """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other)."""
+    """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other).
+    ``early_threads``: a new generation's story threads are begun in a thread as soon as the stories are
+    read, beside the index and the memberships (for a caller that then calls ``Collection.prepare``)."""
     with paused_gc():  # half a million objects made, none in a cycle (``core.storing.heap``)
-        return _open_collection(inputs, cache_dir, themes_file, progress, use_cache)
+        return _open_collection(inputs, cache_dir, themes_file, progress, use_cache, early_threads)
 
 
 def _open_collection(
@@ -591,6 +602,7 @@ def _open_collection(
     themes_file: Path | None,
     progress: Progress | None,
     use_cache: bool,
+    early_threads: bool = False,
 ) -> Collection:
     copies: list[EarlyCopy] = []
 
@@ -608,6 +620,8 @@ def _open_collection(
     early = copies[0] if copies and folder == copies[0].folder else None
     if copies and early is None:
         copies[0].drop()
+    files = DerivedFiles(folder, corpus.generation if folder is not None else None, corpus.articles)
+    beside = ThreadsBeside.begin(files, corpus) if early_threads else None
     try:
         index = SearchIndex.open(corpus.articles, folder, None if text_in_memory() else corpus.hashes, early)
     except OSError as error:
@@ -615,13 +629,22 @@ def _open_collection(
             f"{folder}: index not cached ({error.strerror or error}); built in memory"
         )
         index = SearchIndex.open(corpus.articles, None)
-        folder = None
-    files = DerivedFiles(folder, corpus.generation if folder is not None else None, corpus.articles)
+        folder, beside = None, None  # the threads are computed again, in memory
+        files = DerivedFiles(None, None, corpus.articles)
     book = ThemeBook(themes_file)
     memberships, key, rows = _memberships(index, book, files)
     names = tuple(os.fspath(i) for i in inputs)
     return Collection(
-        corpus, index, book, memberships, key, names, corpus.fingerprint, files=files, stored_member_rows=rows
+        corpus,
+        index,
+        book,
+        memberships,
+        key,
+        names,
+        corpus.fingerprint,
+        files=files,
+        stored_member_rows=rows,
+        threads_beside=beside,
     )
 
 

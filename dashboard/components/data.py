@@ -299,7 +299,7 @@ def read_collection(key: Sequence[str], progress: Progress | None = None) -> Col
     parse report as unreadable, and the rest are read. When no single file fails, the error is raised.
     """
     try:
-        collection = open_collection(list(key), progress=progress)
+        collection = open_collection(list(key), progress=progress, early_threads=True)
     except Exception as error:  # noqa: BLE001 - find the file that breaks the reader, if it is one
         log.exception("reading %s failed; trying each file on its own", key)
         files, _ = expand_inputs(key)
@@ -312,7 +312,7 @@ def read_collection(key: Sequence[str], progress: Progress | None = None) -> Col
         if not broken:
             raise error from None
         rest = [str(p) for p in files if str(p) not in broken]
-        collection = open_collection(rest, progress=progress)
+        collection = open_collection(rest, progress=progress, early_threads=True)
         collection.inputs = tuple(key)
         collection.fingerprint = inputs_fingerprint(key)
         collection.corpus.report.pages.extend(
