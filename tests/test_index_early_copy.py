@@ -149,9 +149,9 @@ def test_a_folder_without_an_index_starts_no_copy(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_dropped_copy_is_removed_when_its_thread_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    index = tmp_path / "fts-aaaa.sqlite"
-    index.write_bytes(b"an index" * 1000)
+def _held_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[EarlyCopy, threading.Event]:
+    """An early copy of an index in ``tmp_path`` begun, its thread held until the event is set."""
+    (tmp_path / "fts-aaaa.sqlite").write_bytes(b"an index" * 1000)
     release = threading.Event()
     real = shutil.copyfile
 
@@ -162,6 +162,11 @@ def test_a_dropped_copy_is_removed_when_its_thread_ends(tmp_path: Path, monkeypa
     monkeypatch.setattr(search.shutil, "copyfile", slow)
     early = EarlyCopy(tmp_path)
     early.start()
+    return early, release
+
+
+def test_a_dropped_copy_is_removed_when_its_thread_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    early, release = _held_copy(tmp_path, monkeypatch)
     early.drop()  # while the copy runs
     release.set()
     early.wait()
@@ -169,18 +174,7 @@ def test_a_dropped_copy_is_removed_when_its_thread_ends(tmp_path: Path, monkeypa
 
 
 def test_a_copy_of_another_index_is_dropped_without_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    index = tmp_path / "fts-aaaa.sqlite"
-    index.write_bytes(b"an index" * 1000)
-    release = threading.Event()
-    real = shutil.copyfile
-
-    def slow(source: str, target: str) -> object:
-        release.wait(timeout=30)
-        return real(source, target)
-
-    monkeypatch.setattr(search.shutil, "copyfile", slow)
-    early = EarlyCopy(tmp_path)
-    early.start()
+    early, release = _held_copy(tmp_path, monkeypatch)
     newer = tmp_path / "fts-bbbb.sqlite"
     newer.write_bytes(b"a newer index" * 1000)
     assert not early.take(newer, tmp_path / ".fts-target.tmp")  # returns while the copy still runs
