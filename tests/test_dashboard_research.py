@@ -4,6 +4,7 @@ read from a shared link, and what it changes on the page (the sample, 20 stories
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -123,26 +124,31 @@ def test_reader_ticks_nothing_after_a_new_search_leaves_the_story_out(
     assert ticked_ids(at, sample) == []
 
 
-def card_buttons(at: object) -> list[object]:
-    return [b for b in at.button if str(b.key).startswith("card-")]  # type: ignore[attr-defined]
+def story_list(at: AppTest) -> Any:
+    """The Reader's list of the page's stories (a phone's view of the table): one radio group."""
+    return at.radio(key="reader_list")
 
 
-def test_reader_cards_are_the_page_of_stories_and_open_one(sample: Collection) -> None:
-    """The cards a phone shows: one per row of the page, in the table's order, the headline a button."""
+def test_reader_list_is_the_page_of_stories_and_opens_one(sample: Collection) -> None:
+    """The list a phone shows: one option per row of the page, in the table's order, the headline the
+    label and date · byline · section below it; choosing one opens it and marks it "Reading"."""
     at = open_page("reader", {"theme": "huawei"})
-    cards = card_buttons(at)
+    stories = story_list(at)
     table = at.dataframe[0].value
-    assert [c.key for c in cards] == [f"card-{sample.articles['article_id'].iat[i]}" for i in table.index]  # type: ignore[attr-defined]
-    assert [c.label.replace("\\", "") for c in cards] == table["headline"].tolist()  # type: ignore[attr-defined]
-    lines = [c for c in texts(at.caption).splitlines() if " · " in c]
-    assert len(lines) == len(cards) and not any(line.startswith("Reading") for line in lines)
-    target = str(cards[2].key).removeprefix("card-")  # type: ignore[attr-defined]
-    cards[2].click().run()  # type: ignore[attr-defined]
+    ids = [str(sample.articles["article_id"].iat[i]) for i in table.index]
+    assert stories.value is None  # no story open
+    assert [o.replace("\\", "") for o in stories.options] == table["headline"].tolist()
+    captions = list(stories.proto.captions)
+    assert len(captions) == len(ids) and all(" · " in c for c in captions)
+    assert not any(c.startswith("Reading") for c in captions)
+    stories.set_value(ids[2]).run()
     assert not at.exception
-    assert at.query_params["article"] in (target, [target])
-    reading = [c for c in texts(at.caption).splitlines() if c.startswith("Reading · ")]
-    assert len(reading) == 1
-    assert [b.proto.type for b in card_buttons(at)].count("primary") == 1
+    assert at.query_params["article"] in (ids[2], [ids[2]])
+    stories = story_list(at)
+    assert stories.value == ids[2]
+    assert [i for i, c in enumerate(stories.proto.captions) if c.startswith("Reading · ")] == [2]
+    next(b for b in at.button if b.label == "Older →").click().run()  # another story opened: it is chosen
+    assert story_list(at).value == ids[3]
 
 
 def card_styles(at: object) -> int:
@@ -165,11 +171,11 @@ def test_reader_draws_the_table_and_the_cards_and_css_shows_one() -> None:
     at.switch_page("views/reader.py").run()
     assert not at.exception
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5  # the table
-    assert len(card_buttons(at)) == 5
+    assert len(story_list(at).options) == 5
     assert card_styles(at) == 1 and hidden_cards_styles(at) == 1
     at.switch_page("views/overview.py").run()
     at.switch_page("views/reader.py").run()
-    assert len(card_buttons(at)) == 5 and card_styles(at) == 1
+    assert len(story_list(at).options) == 5 and card_styles(at) == 1
 
 
 def scroll_requests(at: object) -> list[str]:
@@ -177,13 +183,13 @@ def scroll_requests(at: object) -> list[str]:
     return list(found)
 
 
-def test_a_picked_story_asks_once_to_be_scrolled_to() -> None:
+def test_a_picked_story_asks_once_to_be_scrolled_to(sample: Collection) -> None:
     at = open_page("reader", {"theme": "huawei"})
     assert scroll_requests(at) == []
     assert any('id="caixin-updating"' in h.proto.body for h in at.get("html"))  # on every page
-    card = card_buttons(at)[1]
-    card.click().run()  # type: ignore[attr-defined]
-    assert scroll_requests(at) == [str(card.key).removeprefix("card-")]  # type: ignore[attr-defined]
+    picked = str(sample.articles["article_id"].iat[at.dataframe[0].value.index[1]])
+    story_list(at).set_value(picked).run()
+    assert scroll_requests(at) == [picked]
     at.run()  # a rerun that picks nothing does not scroll again
     assert scroll_requests(at) == []
     next(b for b in at.button if b.label == "Older →").click().run()
@@ -266,22 +272,24 @@ def test_themes_unknown_part_in_the_link_opens_the_overlap_with_a_note() -> None
 
 
 @pytest.mark.parametrize(
-    ("part", "names"),
-    [
-        ("overlap", ["caixin-stories-per-theme", "caixin-stories-carrying-both-themes"]),
-        ("terms", ["caixin-stories-per-theme", "caixin-distinctive-terms-of-the-selection"]),
-    ],
+    ("part", "charts"),
+    [("overlap", ["themes_bars", "themes_co"]), ("terms", ["themes_bars", "themes_terms"])],
 )
-def test_themes_charts_name_their_png_and_describe_themselves(part: str, names: list[str]) -> None:
+def test_themes_charts_have_their_png_and_describe_themselves(part: str, charts: list[str]) -> None:
+    """Each Themes chart is Vega-Lite, described for screen readers, with its data as CSV and the chart as
+    a PNG (tests/e2e/test_research.py downloads it and checks the name), each built when clicked."""
     import json
 
     at = open_page("themes", {"part": part, "theme": "huawei"})
-    charts = at.get("plotly_chart")
-    config = [json.loads(chart.proto.config)["toImageButtonOptions"] for chart in charts]
-    assert [c["filename"] for c in config] == names
-    assert all(c["format"] == "png" for c in config)
-    assert all(chart.proto.alt for chart in charts)
-    assert not at.get("vega_lite_chart")  # no chart left whose PNG Streamlit names by the time
+    shown = at.get("vega_lite_chart")
+    assert len(shown) == 2 and not at.get("plotly_chart")
+    assert all(json.loads(c.proto.spec)["description"].startswith("Chart: ") for c in shown)
+    buttons = {b.proto.label: [] for b in at.get("download_button")}
+    for b in at.get("download_button"):
+        buttons[b.proto.label].append(b)
+    assert len(buttons["Chart as PNG"]) == len(buttons["Data of this chart (CSV)"]) == 2
+    assert all(b.proto.ignore_rerun for b in buttons["Chart as PNG"])
+    assert [b.key for b in buttons["Chart as PNG"]] == [f"{key}-png" for key in charts]
 
 
 def test_compare_from_the_link_with_an_empty_side() -> None:

@@ -1,14 +1,19 @@
-"""The reader's story list on a phone: one card per story of the current page (headline, date, byline,
-section) instead of a table cut off at the screen's edge.
+"""The reader's story list on a phone: the stories of the current page as one list (headline, then
+date, byline and section) instead of a table cut off at the screen's edge.
 
 Streamlit 1.67 tells the server nothing of the viewport (``st.context`` has headers, cookies, locale,
-time zone and the URL, all fixed when the page connects), so both are drawn: the table and the cards,
+time zone and the URL, all fixed when the page connects), so both are drawn: the table and the list,
 each in a keyed container, and a CSS media query on their ``st-key-<key>`` classes shows one of the two:
-the table above ``NARROW`` pixels, the cards below. (A component that reported the width from the
+the table above ``NARROW`` pixels, the list below. (A component that reported the width from the
 browser was tried and removed: the run its first report asked for faded the cards while the same page was
 drawn again, and axe-core failed their contrast; without a report on a first view it never reported.)
-Only the current page of rows becomes cards. What comes from a story is shown as written: its Markdown characters are escaped (``plain``) in the button's label and
-the caption, never interpreted.
+
+The list is one radio group, one element for the page's 100 stories. It was a bordered card with a
+button and a caption per story: 300 elements that every Reader page drew and sent, hidden on a desktop,
+which made the Reader's page load about 0.9 s slower in Chromium at 1,000,000 stories (the radio group
+0.45 s; docs/performance.md, "The Reader's list and the Themes charts"). What comes from a story is shown
+as written: its Markdown characters are escaped (``plain``) in the option's label and caption, never
+interpreted.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ from components.figures import plain
 NARROW = 640  # px: at most this wide, the cards; wider, the table
 WIDE_KEY = "reader_wide"
 CARDS_KEY = "reader_cards"
+LIST_KEY = "reader_list"
 STYLE = f"""<style>
 @media (min-width: {NARROW + 1}px) {{ .st-key-{CARDS_KEY} {{ display: none; }} }}
 @media (max-width: {NARROW}px) {{ .st-key-{WIDE_KEY} {{ display: none; }} }}
-.st-key-{CARDS_KEY} [data-testid="stButton"] button {{ text-align: left; justify-content: flex-start; }}
 </style>"""
 
 
@@ -44,22 +49,34 @@ def card_line(row: Mapping[str, Any]) -> str:
 
 
 def story_cards(table: pd.DataFrame, open_id: str | None, on_open: Callable[[str], None]) -> None:
-    """One card per row of ``table`` (the reader's page: ``article_id``, ``headline``, ``date``, ``by``,
-    ``section``); the headline is a button that calls ``on_open(article_id)``. The open story's card is
-    marked "Reading". CSS shows them on a narrow screen only (``STYLE``)."""
+    """The page's stories (``table``: the reader's page, ``article_id``, ``headline``, ``date``, ``by``,
+    ``section``) as one list of choices, the headline over its date, byline and section; choosing one calls
+    ``on_open(article_id)``. The open story is the chosen one, its line marked "Reading". CSS shows the
+    list on a narrow screen only (``STYLE``)."""
     st.html(STYLE)
+    # plain dicts: a pandas row object per card cost a fifth of drawing the cards
+    rows = table[["article_id", "headline", "date", "by", "section"]].to_dict("records")
+    ids = [str(row["article_id"]) for row in rows]
+    headlines = {story: plain(str(row["headline"] or "(no headline)")) for story, row in zip(ids, rows, strict=True)}
+    # the chosen story is the open one, whatever was chosen before (a row of the table, Newer/Older, a
+    # link, Back): set before the list is drawn
+    st.session_state[LIST_KEY] = open_id if open_id in headlines else None
+
+    def chosen() -> None:
+        story = st.session_state.get(LIST_KEY)
+        if story:
+            on_open(story)
+
     with st.container(key=CARDS_KEY):
-        # plain dicts: a pandas row object per card cost a fifth of drawing the cards
-        for row in table[["article_id", "headline", "date", "by", "section"]].to_dict("records"):
-            story = str(row["article_id"])
-            reading = story == open_id
-            with st.container(border=True, gap="small", key=f"story-{story}"):
-                st.button(
-                    plain(str(row["headline"] or "(no headline)")),
-                    key=f"card-{story}",
-                    on_click=on_open,
-                    args=(story,),
-                    type="primary" if reading else "tertiary",
-                    width="stretch",
-                )
-                st.caption(plain(("Reading · " if reading else "") + card_line(row)))
+        st.radio(
+            "Stories on this page",
+            ids,
+            format_func=headlines.__getitem__,
+            captions=[
+                plain(("Reading · " if story == open_id else "") + card_line(row))
+                for story, row in zip(ids, rows, strict=True)
+            ],
+            key=LIST_KEY,
+            on_change=chosen,
+            width="stretch",
+        )

@@ -69,12 +69,17 @@ def test_the_four_figures_sit_two_by_two(phone: Any, server: Server) -> None:
     assert abs(title_gap(phone)) < 2  # nothing above the title
 
 
+#: the page's stories listed on a phone: an option (the headline) with its caption (date · byline · section)
+STORIES = ".st-key-reader_cards [data-testid='stRadioGroup'] > div"
+OPTION = "[data-testid='stRadioOption']"
+
+
 def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, server: Server) -> None:
-    """On a phone the page's stories are cards (headline, date, byline, section), not a cut-off table; a
-    tap opens the story. A desktop shows the table, not the cards (both are drawn, CSS shows one); made
-    narrow, it shows the cards."""
+    """On a phone the page's stories are a list (headline, then date, byline, section), not a cut-off
+    table; a tap opens the story. A desktop shows the table, not the list (both are drawn, CSS shows one);
+    made narrow, it shows the list."""
     open_view(phone, server, "/reader?theme=huawei")
-    cards = phone.locator(".st-key-reader_cards [class*='st-key-story-']")
+    cards = phone.locator(STORIES)
     assert cards.count() == 5
     assert not phone.locator(".st-key-reader_wide").is_visible()
     first = cards.first
@@ -83,10 +88,12 @@ def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, ser
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the card fits the screen
     assert " · " in first.inner_text()  # date · byline · section
     screenshot(phone, "reader-phone", docs=True)
-    headline = first.get_by_role("button").inner_text().strip()
-    first.get_by_role("button").click()
+    headline = first.inner_text().strip().splitlines()[0]
+    assert not first.get_by_role("radio").is_checked()
+    first.locator(OPTION).click()
     phone.wait_for_function("() => location.search.includes('article=')", timeout=30_000)
     phone.get_by_text("Reading · ").first.wait_for(timeout=30_000)
+    assert phone.locator(STORIES).first.get_by_role("radio").is_checked()
     wait_for_count(phone, 5)  # settles and runs axe-core on the opened state
     assert headline[:30] in phone.inner_text('[data-testid="stMain"]')
     assert_healthy(phone)
@@ -98,7 +105,7 @@ def test_the_reader_lists_stories_as_cards_on_a_phone(phone: Any, page: Any, ser
     size = page.viewport_size
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_function(
-        "() => document.querySelectorAll(\".st-key-reader_cards [class*='st-key-story-']\").length === 5",
+        f"() => document.querySelectorAll({STORIES!r}).length === 5",
         timeout=30_000,
     )
     settle(page)
@@ -110,7 +117,7 @@ def test_a_picked_story_is_scrolled_to_and_focused(phone: Any, server: Server) -
     """Tapping a card opens the story below the list: the window scrolls to it and the keyboard focus
     moves to it (a screen reader continues from the story, not from the list)."""
     open_view(phone, server, "/reader?theme=huawei")
-    phone.locator(".st-key-reader_cards [class*='st-key-story-']").nth(3).get_by_role("button").click()
+    phone.locator(STORIES).nth(3).locator(OPTION).click()
     phone.wait_for_function("() => location.search.includes('article=')", timeout=30_000)
     phone.wait_for_function(
         """() => {
