@@ -104,3 +104,35 @@ def test_heights_and_the_room_around_them() -> None:
     assert BUILT[0][1]().height == 320
     assert BUILT[5][1]().height == 120  # the layered heatmap's own, 24 px a row at the least 120
     assert charts.Chart({"mark": "bar"}, BARS).height == 300  # Vega-Lite's default
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_a_chart_png_is_drawn_from_its_spec_and_data() -> None:
+    """``figures.png_of``: the Themes charts' PNG download, drawn by Vega-Lite's renderer (vl-convert) in
+    a process of its own, at twice ``PNG_WIDTH``; taller with more bars."""
+    from components import figures
+
+    def bars(n: int) -> charts.Chart:
+        data = pd.DataFrame({"label": [f"Theme {i}" for i in range(n)], "articles": list(range(n, 0, -1))})
+        return charts.bars(data, "label", "articles", title="Stories per theme", x_title="Stories", y_title="Theme")
+
+    spec = figures.png_spec(bars(3))
+    values = [{"label": f"Theme {i}", "articles": 3 - i} for i in range(3)]
+    assert spec["data"] == {"values": values}
+    assert spec["width"] == figures.PNG_WIDTH and spec["mark"] == bars(3).spec["mark"]
+    few, many = png_size(figures.png_of(bars(3))), png_size(figures.png_of(bars(12)))
+    assert few[0] >= 2 * figures.PNG_WIDTH and abs(many[0] - few[0]) < 100  # the plot's width, fixed
+    assert many[1] > few[1]
+
+
+def test_a_chart_png_that_cannot_be_drawn_is_one_line_of_error() -> None:
+    from components import figures
+
+    broken = charts.Chart({"mark": "no-such-mark", "encoding": {}}, pd.DataFrame({"a": [1]}))
+    with pytest.raises(RuntimeError, match=r"^the chart's PNG was not drawn: [^\n]+$"):
+        figures.png_of(broken)

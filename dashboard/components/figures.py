@@ -1,20 +1,28 @@
-"""Charts with their data: every chart on the research pages can be downloaded as the table it draws, and
-a Plotly chart's "Download plot as a png" names the file after what it shows.
+"""Charts with their data: every chart on the research pages can be downloaded as the table it draws and
+as a PNG named after what it shows.
 
-Streamlit's own toolbar names every Altair PNG ``<time>_chart.png`` (Streamlit 1.67 passes a chart's
+The Themes page's charts are Vega-Lite (``components.charts``), like the other pages'. Streamlit's own
+menu names every Vega-Lite PNG ``<time>_chart.png`` (Streamlit 1.67 passes a chart's
 ``usermeta.embedOptions`` on to Vega-Embed only for its theme, renderer and padding, so
-``downloadFileName`` is dropped); Plotly's modebar takes a file name (``toImageButtonOptions``), so the
-charts drawn here (``bar_figure``, ``heatmap_figure``) name theirs.
+``downloadFileName`` is dropped), so ``chart_downloads`` adds a "Chart as PNG" download named after the
+chart, drawn from the same spec by Vega-Lite's own renderer (vl-convert) when it is clicked, in a process
+of its own. They were Plotly figures, whose modebar names the file: Plotly's script made the Themes
+page's load in Chromium about 1 s slower (docs/performance.md, "The Reader's list and the Themes
+charts"). The comparison's charts, drawn only when Compare is pressed, are still Plotly (``show_figure``).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
+
+from components import charts
 
 
 def file_stem(*parts: str) -> str:
@@ -77,61 +85,55 @@ def title_above_plot(title: str) -> dict[str, object]:
     return {"text": title, "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": 12}}
 
 
-def bar_figure(
-    data: pd.DataFrame,
-    category: str,
-    value: str,
-    *,
-    title: str,
-    x_title: str,
-    y_title: str,
-    colours: list[str] | None = None,
-    number: str = ",",
-) -> go.Figure:
-    """Horizontal bars of ``value`` per ``category``, in ``data``'s order from the top (one colour per
-    bar with ``colours``); ``number`` is the value's d3 format in the hover text."""
-    figure = go.Figure(
-        go.Bar(
-            x=data[value],
-            y=data[category],
-            orientation="h",
-            marker={"color": colours} if colours else {},
-            hovertemplate=f"%{{y}}: %{{x:{number}}}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title=title_above_plot(title),
-        xaxis={"title": x_title},
-        yaxis={"title": y_title, "autorange": "reversed", "type": "category"},
-        height=max(230, 110 + 26 * len(data)),
-        margin={"t": TOP_MARGIN, "b": 40},
-        clickmode="event+select",
-    )
-    return figure
+#: the width of a chart's PNG in CSS pixels (drawn at twice that): Streamlit draws charts at the page's width
+PNG_WIDTH = 720
+#: vl-convert's JavaScript engine (about 90 MB) runs in a process of its own, so it does not stay in the
+#: server after a download
+PNG_SCRIPT = (
+    "import json, sys, vl_convert; "
+    "sys.stdout.buffer.write(vl_convert.vegalite_to_png(json.load(sys.stdin), vl_version='6.4', scale=2))"
+)
 
 
-def heatmap_figure(
-    data: pd.DataFrame, row: str, column: str, value: str, *, title: str, row_title: str, column_title: str
-) -> go.Figure:
-    """A count matrix (``data`` in long form: ``row``, ``column``, ``value``) as coloured cells with the
-    count written in each."""
-    matrix = data.pivot_table(index=row, columns=column, values=value, aggfunc="sum", fill_value=0)
-    figure = go.Figure(
-        go.Heatmap(
-            z=matrix.to_numpy(),
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            colorscale="Blues",
-            colorbar={"title": {"text": "Stories"}},
-            texttemplate="%{z}",
-            hovertemplate=f"{row_title}: %{{y}}<br>{column_title}: %{{x}}<br>Stories: %{{z:,}}<extra></extra>",
+def png_spec(chart: charts.Chart) -> dict[str, Any]:
+    """``chart``'s spec with its data written in and a fixed width: what a PNG of it is drawn from."""
+    values = json.loads(chart.data.to_json(orient="records", date_format="iso"))
+    return {**chart.spec, "data": {"values": values}, "width": PNG_WIDTH}
+
+
+def png_of(chart: charts.Chart, timeout: float = 60) -> bytes:
+    """``chart`` drawn as a PNG by Vega-Lite's own renderer (vl-convert), in a new process."""
+    done = subprocess.run(
+        [sys.executable, "-c", PNG_SCRIPT],
+        input=json.dumps(png_spec(chart)).encode("utf-8"),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"the chart's PNG was not drawn: {lines[-1] if lines else done.returncode}")
+    return done.stdout
+
+
+def chart_downloads(chart: charts.Chart, stem: str, *, key: str) -> None:
+    """Below a chart: its data as ``<stem>.csv`` and the chart as ``<stem>.png``, each made when clicked."""
+    with st.container(horizontal=True, gap="small"):
+        data_button(chart.data, stem, key=f"{key}-data")
+        st.download_button(
+            "Chart as PNG",
+            lambda: png_of(chart),
+            f"{stem}.png",
+            "image/png",
+            key=f"{key}-png",
+            icon=":material/image:",
+            type="tertiary",
+            on_click="ignore",  # no rerun to race the deferred file: see dashboard/views/data.py
         )
-    )
-    figure.update_layout(
-        title=title_above_plot(title),
-        xaxis={"title": column_title, "tickangle": -40},
-        yaxis={"title": row_title, "autorange": "reversed"},
-        height=max(290, 170 + 26 * len(matrix)),
-        margin={"t": TOP_MARGIN, "b": 40},
-    )
-    return figure
+
+
+def show_chart(chart: charts.Chart, stem: str, *, key: str, on_select: Any = "ignore") -> None:
+    """A Vega-Lite chart at full width (``components.charts.show``) with its data and PNG downloads below
+    it; ``on_select`` (a callback) makes a click on a mark select it."""
+    charts.show(chart, key=key, on_select=on_select)
+    chart_downloads(chart, stem, key=key)

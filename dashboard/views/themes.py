@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import charts, url_state
 from components import counts as coded_counts
-from components import url_state
 from components.compare import PERIODS
 from components.compare import render as render_comparison
-from components.figures import bar_figure, data_button, file_stem, heatmap_figure, plain, show_figure
+from components.figures import data_button, file_stem, plain, show_chart
 from components.filters import chart_filter
 from components.paging import pager
 from components.view import get_view, header, stop_when_empty
@@ -38,22 +38,21 @@ stop_when_empty(view)
 labels, colours = view.theme_labels, view.theme_colours
 counts = coded_counts.theme_counts(view)
 counts = counts.assign(label=counts["theme"].map(labels))
-show_figure(
-    bar_figure(
+show_chart(
+    charts.bars(
         counts,
         "label",
         "articles",
         title="Stories per theme (click a bar to filter by it)",
         x_title="Stories",
         y_title="Theme",
-        colours=[colours.get(slug, "#888888") for slug in counts["theme"]],
+        colour="label",
+        scale=charts.theme_scale(colours, labels, only=counts["theme"].tolist()),
+        select_name="pick",
     ),
-    counts,
     file_stem("stories per theme"),
     key="themes_bars",
-    alt="Bar chart: stories per theme. "
-    + ", ".join(f"{label} {n:,}" for label, n in zip(counts["label"], counts["articles"], strict=True)),
-    on_select=chart_filter("themes_bars", "points", "y", "theme", {v: k for k, v in labels.items()}),
+    on_select=chart_filter("themes_bars", "pick", "label", "theme", {v: k for k, v in labels.items()}),
 )
 
 PARTS = {  # tab label -> its word in the URL (part=compare)
@@ -73,8 +72,8 @@ def overlap() -> None:
         st.caption("No theme matches in the selection.")
         return
     co = co.assign(theme_a=co["theme_a"].map(labels), theme_b=co["theme_b"].map(labels))
-    show_figure(
-        heatmap_figure(
+    show_chart(
+        charts.heatmap(
             co,
             "theme_a",
             "theme_b",
@@ -83,10 +82,8 @@ def overlap() -> None:
             row_title="Theme",
             column_title="Theme",
         ),
-        co,
         file_stem("stories carrying both themes"),
         key="themes_co",
-        alt="Heat map: stories carrying both themes, for each pair of themes.",
     )
 
 
@@ -103,22 +100,17 @@ def terms() -> None:
         lambda mask: distinctive_terms(collection.articles, mask, top=20, background=background),
         "mask",
     )
-    show_figure(
-        bar_figure(
+    show_chart(
+        charts.bars(
             found,
             "term",
             "z",
             title="Distinctive terms of the selection vs the rest",
             x_title="Log-odds z-score",
             y_title="Term",
-            number=".2f",
         ),
-        found,
         file_stem("distinctive terms of the selection"),
         key="themes_terms",
-        alt="Bar chart: the 20 terms most typical of the selection against the rest of the collection: "
-        + ", ".join(found["term"].head(10).astype(str))
-        + ".",
     )
 
 

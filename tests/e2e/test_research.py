@@ -248,13 +248,17 @@ def test_the_export_is_streamed_by_the_server_and_an_old_link_says_so(page: Any,
 
 
 def test_a_click_on_a_theme_bar_filters_by_that_theme(page: Any, server: Server) -> None:
-    """The Themes page's bars are Plotly charts (their PNG download named after what they show) and a
-    click on a bar still filters by its theme."""
+    """The Themes page's bars are a Vega-Lite chart: "Chart as PNG" downloads it as a PNG named after what
+    it shows, drawn when clicked, and a click on a bar filters by its theme."""
     open_view(page, server, "/themes")
-    chart = page.locator(".st-key-themes_bars")
-    expect(chart.locator(".modebar-btn[data-title='Download plot as a PNG']")).to_have_count(1)
-    top = chart.locator(".bars .point path").first  # the largest theme, drawn first
-    box = top.bounding_box()  # Plotly's drag layer lies over the bars: click where the bar is drawn
+    with page.expect_download(timeout=TIMEOUT) as download:
+        page.locator(".st-key-themes_bars-png").get_by_role("button", name="Chart as PNG").click()
+    assert download.value.suggested_filename == "caixin-stories-per-theme.png"
+    drawn = Path(download.value.path()).read_bytes()
+    assert drawn.startswith(b"\x89PNG\r\n\x1a\n") and len(drawn) > 5_000
+    assert_healthy(page)  # no rerun, no error
+    top = page.locator(".st-key-themes_bars .mark-rect path").first  # the largest theme, drawn first
+    box = top.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_function("() => location.search.includes('theme=')", timeout=TIMEOUT)
     settle(page, timeout=TIMEOUT)
