@@ -165,12 +165,20 @@ def assert_same_ingest(folder: Path, incremental: Corpus, cache: Path, clean: Co
         if not name.startswith(("authors_", "contacts_")):  # counters: equal as counters, in any order
             np.testing.assert_array_equal(ours.arrays()[name], value, err_msg=name)
     assert ours.authors == theirs.authors and ours.contacts == theirs.contacts
+    # the stored sums of the reports: moved by the changed files' reports, or summed over all of them
+    assert _stored_summary(folder, cache) == _stored_summary(folder, clean_cache)
     # what a warm start reads back: through the incremental cache, the text of runs of earlier files
     ours_read, ours_hashes = _read_back(folder, cache)
     theirs_read, theirs_hashes = _read_back(folder, clean_cache)
     pd.testing.assert_frame_equal(ours_read, theirs_read)
     assert ours_hashes is not None and theirs_hashes is not None
     assert np.array_equal(ours_hashes, theirs_hashes)
+
+
+def _stored_summary(folder: Path, cache: Path) -> dict[str, Any]:
+    state = CacheStore(cache / cache_key([os.fspath(folder)])).load_state()
+    assert state is not None
+    return {**state["summary"], "errors": list(state["summary"]["errors"].items())}  # in their order too
 
 
 def _read_back(folder: Path, cache: Path) -> tuple[pd.DataFrame, np.ndarray | None]:

@@ -673,6 +673,36 @@ def summarise_reports(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
     return {"lines": lines, "blank": blank, "roles": roles, "errors": errors}
 
 
+def summary_moved(
+    previous: Mapping[str, Any],
+    gone: Mapping[str, Mapping[str, Any]],
+    fresh: Mapping[str, Mapping[str, Any]],
+    names: Sequence[str],
+) -> dict[str, Any]:
+    """``summarise_reports`` of a generation's reports from the ``previous`` generation's summary: the
+    reports of ``gone`` files (changed or removed) taken out, those of ``fresh`` files (changed or new)
+    added, the errors in the order of ``names``. Summing 50,000 reports again took 0.8 s of an ingest
+    after one page changed."""
+    roles = dict(previous["roles"])
+    lines, blank = int(previous["lines"]), int(previous["blank"])
+    errors = dict(previous["errors"])
+    for sign, reports in ((-1, gone), (1, fresh)):
+        for name, report in reports.items():
+            lines += sign * report["lines"]
+            blank += sign * report["blank"]
+            for role, count in report["roles"].items():
+                roles[role] = roles.get(role, 0) + sign * count
+            errors.pop(name, None)
+            if sign > 0 and report["error"]:
+                errors[name] = report["error"]
+    return {
+        "lines": lines,
+        "blank": blank,
+        "roles": {role: count for role, count in roles.items() if role in ROLES or count},
+        "errors": {name: errors[name] for name in names if name in errors},
+    }
+
+
 def _bad_part(path: Path, problem: str) -> CacheError:
     return CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
 

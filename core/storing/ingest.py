@@ -39,6 +39,7 @@ from core.storing.cache import (
     default_cache_dir,
     segment_context,
     summarise_reports,
+    summary_moved,
     text_in_memory,
 )
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
@@ -633,7 +634,16 @@ def _ingest(
         )
     articles = with_arrow_lists(articles)  # the contacts rewritten above are Python lists again
     page_dicts = {n: stored_reports[n] if n in stored_reports else pages[n].to_dict() for n in names}
-    summary = summarise_reports(page_dicts)
+    if state is not None and "summary" in state:  # the stored sums moved by the reports that changed
+        reports = state["reports"]
+        summary = summary_moved(
+            state["summary"],
+            {n: reports[n] for n in reports if n not in stored_reports},
+            {n: page_dicts[n] for n in pages},
+            names,
+        )
+    else:
+        summary = summarise_reports(page_dicts)
     report = CorpusReport.deferred(
         lambda: [pages[n] if n in pages else PageReport.from_dict(stored_reports[n]) for n in names],
         ReportSummary(
