@@ -12,7 +12,12 @@ Measures, on ``python -m bench.corpus --stories N`` (generated when missing), fo
 2. incremental ingest: one story added at the top of one page file, then the same two again;
 3. warm start: ``streamlit run`` on the warm cache, from the new process to the first page settled in
    Chromium, beside the same for a one-line Streamlit app on the same port (so the browser holds
-   Streamlit's scripts in both cases);
+   Streamlit's scripts in both cases). The servers run with ``core`` and the app's folder compiled to
+   bytecode first (``compileall``, into their ``__pycache__`` folders, removed afterwards when the run
+   made them), as a deployed server has them: the image compiles them at build, and Python writes them
+   itself at a checkout's first start, unless ``PYTHONDONTWRITEBYTECODE`` is set, as it is for every
+   process on the machine these figures come from. The warm start without them is measured too, once,
+   before, and given in the details;
 4. the server's RSS (``/proc``: the server process and its children) after every page has been opened once;
 5. page load of every page in Chromium (median of ``--loads`` loads) less a page of the one-line app;
 6. rerun p50 of every page after a filter change: ``streamlit.testing.v1.AppTest`` script time (no
@@ -464,8 +469,16 @@ def measure_browser(
                 page = statistics.median(open_page(tab, url, timeout) for _ in range(max(loads, 3)))
             out["trivial"] = {"warm_start_s": start, "page_load_s": page, "empty_cache_start_s": first}
             print(f"  trivial app: warm start {start:.2f} s, page load {page:.2f} s", flush=True)
+            from_source: dict[str, float] = {}
             for way in ways:
-                figures = browse_way(way, works[way.name], tab, port, tmp, loads, timeout)
+                env = server_env(way, works[way.name], tmp)
+                with start_and_open(way.app, env, port, tab, tmp / f"{way.name}-source.log", timeout) as (seconds, _):
+                    from_source[way.name] = seconds
+            with bytecode(sorted({ROOT / "core", *(way.app.parent for way in ways)})):
+                browsed = {way.name: browse_way(way, works[way.name], tab, port, tmp, loads, timeout) for way in ways}
+            for way in ways:
+                figures = browsed[way.name]
+                figures["details"]["warm start without bytecode, once, before (s)"] = from_source[way.name]
                 figures["page_load_extra_s"] = figures.pop("slowest_page_load_s") - page
                 figures["details"]["warm start beyond the trivial app's (s)"] = (
                     figures["warm_start_s"] - start
@@ -476,14 +489,40 @@ def measure_browser(
     return out
 
 
+@contextmanager
+def bytecode(folders: Sequence[Path]) -> Iterator[None]:
+    """``folders`` compiled to bytecode in their ``__pycache__`` folders while the block runs; the
+    ``__pycache__`` folders this made are removed afterwards (the checkout is left as it was found)."""
+    def caches() -> set[Path]:
+        return {cache for folder in folders for cache in folder.rglob("__pycache__")}
+
+    before = caches()
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    try:
+        subprocess.run(
+            [*python_command(), "-m", "compileall", "-q", *map(str, folders)], env=env, check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        yield
+    finally:
+        for made in caches() - before:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def server_env(way: Way, work: Path, tmp: Path) -> dict[str, str]:
+    """What a way's server runs with: its own settings and the warm cache of ``work``."""
+    env = {**way.env, "CAIXIN_DATA": str(work / "pages"), "CAIXIN_CACHE": str(work / "cache")}
+    env["CAIXIN_UPLOADS"] = str(tmp / "no-uploads")
+    return env
+
+
 def browse_way(
     way: Way, work: Path, tab: Any, port: int, tmp: Path, loads: int, timeout: float
 ) -> dict[str, Any]:
     """One way's server on its warm cache: warm start, every page opened once (then the RSS), and
     ``loads - 1`` times more."""
     load, _ = browser_helpers()
-    env = {**way.env, "CAIXIN_DATA": str(work / "pages"), "CAIXIN_CACHE": str(work / "cache")}
-    env["CAIXIN_UPLOADS"] = str(tmp / "no-uploads")
+    env = server_env(way, work, tmp)
     times: dict[str, list[float]] = {view: [] for view in VIEWS}
     with start_and_open(way.app, env, port, tab, tmp / f"{way.name}.log", timeout) as (start, process):
         cpu_first, rss_first = load.cpu_seconds(process.pid), load.rss_mb(process.pid)

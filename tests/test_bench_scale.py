@@ -66,3 +66,20 @@ def test_the_trivial_app_shows_what_settled_waits_for() -> None:
     shown = re.search(r'st\.write\("([^"]*)"\)', bench_scale.TRIVIAL_APP)
     assert shown is not None
     assert re.search(pattern.group(1).replace("\\\\", "\\"), shown.group(1))
+
+
+def test_bytecode_is_compiled_for_the_servers_and_removed_after(tmp_path: Path) -> None:
+    """``bytecode``: the folders' modules compiled while the block runs (whatever PYTHONDONTWRITEBYTECODE
+    says), the ``__pycache__`` folders it made removed afterwards, one that was there before kept."""
+    fresh, kept = tmp_path / "fresh", tmp_path / "kept"
+    for folder in (fresh, kept, fresh / "sub"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "module.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (kept / "__pycache__").mkdir()
+    (kept / "__pycache__" / "old.pyc").write_bytes(b"")
+    with bench_scale.bytecode([fresh, kept]):
+        made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pyc"))
+        assert [p.split(".")[0] for p in made] == ["fresh/__pycache__/module", "fresh/sub/__pycache__/module",
+                                                   "kept/__pycache__/module", "kept/__pycache__/old"]
+    assert not list(fresh.rglob("__pycache__"))
+    assert (kept / "__pycache__" / "old.pyc").exists()
