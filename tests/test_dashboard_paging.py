@@ -162,6 +162,36 @@ def test_a_linked_story_wins_over_the_linked_page(
     assert list(at.session_state[f"reader_table-{start}"]["selection"]["rows"]) == [story - start]
 
 
+LIST_ROWS = 25  # dashboard/components/story_cards.py: stories listed at a time on a phone
+
+
+
+def test_the_phone_list_shows_a_part_of_the_page_in_the_url(oracle: Collection) -> None:
+    """The list a phone shows of the page's 100 stories: 25 at a time, the part chosen above it and in the
+    URL (``list_part``); a linked story opens its part; another page or order starts at the first part."""
+    ids = selected_ids(oracle)
+    at = open_page("reader")
+    parts = at.segmented_control(key="list_part")
+    assert parts.options == ["1–25", "26–50", "51–75", "76–100"]
+    stories = at.radio(key="reader_list")
+    assert len(stories.options) == LIST_ROWS and stories.label == "Stories 1–25 of this page"
+    parts.set_value(3).run()
+    assert not at.exception
+    assert url_page(at, "list_part") == "3"
+    assert at.radio(key="reader_list").label == "Stories 51–75 of this page"
+    at.radio(key="reader_list").set_value(ids[60]).run()  # a story picked in that part stays listed
+    assert at.query_params["article"] in (ids[60], [ids[60]])
+    assert at.segmented_control(key="list_part").value == 3 and at.radio(key="reader_list").value == ids[60]
+    at.number_input(key="reader_page").set_value(2).run()  # another page: its first part
+    assert at.segmented_control(key="list_part").value == 1 and url_page(at, "list_part") is None
+
+    at = open_page("reader", {"article": ids[READER_PAGE + 80]})  # a link: the part of its story
+    assert at.segmented_control(key="list_part").value == 4
+    assert at.radio(key="reader_list").value == ids[READER_PAGE + 80]
+    at = open_page("reader", {"list_part": "2"})
+    assert at.radio(key="reader_list").label == "Stories 26–50 of this page"
+
+
 def test_turning_the_page_keeps_the_story_open_and_back_restores_the_page(oracle: Collection) -> None:
     ids = selected_ids(oracle)
     at = open_page("reader", {"article": ids[5]})

@@ -62,7 +62,8 @@ position = collection.position_of(article_id) if article_id else None
 found = np.flatnonzero(positions == position) if position is not None else np.zeros(0, dtype=np.intp)
 here = int(found[0]) if len(found) else None
 turn_to = None
-if (article_id, sort, view.filters) != st.session_state.get(OPENED_KEY):
+opened_now = (article_id, sort, view.filters) != st.session_state.get(OPENED_KEY)
+if opened_now:
     # a story opened (by a link, a row, Newer/Older, a related story, Back) or a new order or selection:
     # the table turns to the page holding the story
     st.session_state[OPENED_KEY] = (article_id, sort, view.filters)
@@ -133,7 +134,7 @@ def open_card(target: str) -> None:
 
 # a phone shows the page's stories as cards, a wider screen the table (components.story_cards: drawn
 # only where the browser reported a narrow screen, or has not said yet)
-story_cards(table, article_id, open_card)
+story_cards(table, article_id, open_card, scope=(view.filters, sort, start), follow=opened_now)
 st.container(key=WIDE_KEY).dataframe(
     table.drop(columns=["article_id"]),
     key=table_key,
