@@ -106,3 +106,22 @@ def test_a_story_link_wins_over_the_page_in_it(page: Any, many_server: Server, m
     page.wait_for_function("() => location.search.includes('reader_page=3')", timeout=15_000)
     assert f"Story 231 of {total} in the selection" in main_text(page)
     assert_healthy(page)
+
+
+def test_a_phone_lists_the_page_a_part_at_a_time(page: Any, many_server: Server, many_ids: list[str]) -> None:
+    """On a phone the Reader lists 25 of the page's 100 stories at a time: the part is chosen above the
+    list and kept in the URL, and a tap in it opens that story."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_view(page, many_server, "/reader")
+    stories = page.locator(".st-key-reader_cards [data-testid='stRadioGroup'] > div")
+    assert stories.count() == 25
+    page.locator(".st-key-list_part").get_by_text("26–50", exact=True).click()
+    page.wait_for_function("() => location.search.includes('list_part=2')", timeout=15_000)
+    settle(page)
+    assert page.get_by_text("Stories 26–50 of this page").is_visible()
+    stories.nth(4).locator("[data-testid='stRadioOption']").click()  # the 30th story of the page
+    page.wait_for_function(f"() => location.search.includes('article={many_ids[29]}')", timeout=15_000)
+    settle(page)
+    assert page.get_by_text("Reading · ").first.is_visible()
+    assert "list_part=2" in page.url
+    assert_healthy(page)
