@@ -17,6 +17,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pandas as pd
@@ -75,18 +76,10 @@ def show_figure(
     data_button(data, stem, key=f"{key}-data")
 
 
-#: px above the plot: the modebar (always shown on a touch screen) on top, the title below it
-TOP_MARGIN = 80
-
-
-def title_above_plot(title: str) -> dict[str, object]:
-    """A figure title set just above the plot area, under the modebar, which would cover its words on
-    a phone if the title sat at the top."""
-    return {"text": title, "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": 12}}
-
-
 #: the width of a chart's PNG in CSS pixels (drawn at twice that): Streamlit draws charts at the page's width
 PNG_WIDTH = 720
+#: PNGs drawn at once by this server (each process takes about 100 MB while it runs); more clicks wait
+DRAWING = threading.BoundedSemaphore(2)
 #: vl-convert's JavaScript engine (about 90 MB) runs in a process of its own, so it does not stay in the
 #: server after a download
 PNG_SCRIPT = (
@@ -103,13 +96,14 @@ def png_spec(chart: charts.Chart) -> dict[str, Any]:
 
 def png_of(chart: charts.Chart, timeout: float = 60) -> bytes:
     """``chart`` drawn as a PNG by Vega-Lite's own renderer (vl-convert), in a new process."""
-    done = subprocess.run(
-        [sys.executable, "-c", PNG_SCRIPT],
-        input=json.dumps(png_spec(chart)).encode("utf-8"),
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
+    with DRAWING:
+        done = subprocess.run(
+            [sys.executable, "-c", PNG_SCRIPT],
+            input=json.dumps(png_spec(chart)).encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
     if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RuntimeError(f"the chart's PNG was not drawn: {lines[-1] if lines else done.returncode}")
