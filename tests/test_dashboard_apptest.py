@@ -387,8 +387,10 @@ def test_themes_compare_reports_both_sides() -> None:
     at.text_input(key="cmp_b").set_value("tariff*").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric} == {"A: stories": "5", "B: stories": "2", "In both": "0"}
-    compared = [c for c in at.get("plotly_chart") if str(c.key).startswith("compare_")]
-    assert len(compared) == 4  # over time, overlap, typical terms of A and of B
+    pngs = [b.key for b in at.get("download_button") if b.proto.label == "Chart as PNG"]
+    compared = ["compare_time", "compare_overlap", "compare_terms_A", "compare_terms_B"]
+    assert pngs == ["themes_bars-png", *(f"{key}-png" for key in compared)]
+    assert len(at.get("vega_lite_chart")) == 5 and not at.get("plotly_chart")  # stories per theme, then 4
 
 
 def test_themes_compare_with_a_bad_query_shows_where() -> None:

@@ -225,7 +225,7 @@ def bars(
     )
     encoding: Spec = {
         "y": field(f"{category}:N", title=y_title, sort=order),
-        "x": field(f"{value}:Q", title=x_title, **({"axis": COUNT_AXIS} if value == "articles" else {})),
+        "x": field(f"{value}:Q", title=x_title, **({"axis": COUNT_AXIS} if value in ("articles", "stories") else {})),
         "tooltip": [field(f"{category}:N", title=y_title), field(f"{value}:Q", title=x_title, format=",")]
         + (tooltip_extra or []),
     }

@@ -1,14 +1,16 @@
 """The comparison of two themes or queries (``core.analysing.compare.Comparison``), drawn: counts or share over time
-on one scale in two colours, the overlap, top reporters and distinctive terms per side."""
+on one scale in two colours, the overlap, top reporters and distinctive terms per side. The charts are
+Vega-Lite (``components.charts``), each with its data as CSV and a PNG named after the comparison
+(``components.figures.show_chart``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from components.figures import file_stem, show_figure
+from components import charts
+from components.figures import file_stem, show_chart
 from core.analysing.compare import Comparison
 from core.analysing.highlight import markdown_code
 
@@ -40,61 +42,39 @@ def render(result: Comparison, queries: Mapping[str, str], *, show: str, period:
 
     over_time = result.over_time
     share = show == "share"
-    figure = go.Figure()
-    for side in ("A", "B"):
-        part = over_time[over_time["side"] == side]
-        figure.add_trace(
-            go.Scatter(
-                x=part["period_start"],
-                y=part["share"] if share else part["stories"],
-                name=side,
-                mode="lines+markers",
-                line={"color": COLOURS[side], "width": 2},
-                hovertemplate=f"{side}: %{{y:{'.1%' if share else ','}}} · %{{x|%d %b %Y}}<extra></extra>",
-            )
-        )
-    figure.update_layout(
-        title=(f"Share of the selection's stories per {period}" if share else f"Stories per {period}"),
-        yaxis={
-            "title": "Share of stories" if share else "Stories",
-            "tickformat": ".0%" if share else ",d",
-            "rangemode": "tozero",
-        },
-        xaxis={"title": f"{period.title()} (Beijing time)"},
-        legend={"title": "Side"},
-        height=340,
-        margin={"t": 50, "b": 40},
-    )
-    show_figure(
-        figure,
-        over_time,
-        file_stem(
-            "compare", queries["A"], "vs", queries["B"], "share" if share else "stories", "per", period
+    show_chart(
+        charts.timeline(
+            over_time,
+            PERIODS[period],
+            value="share" if share else "stories",
+            group="side",
+            scale={"domain": ["A", "B"], "range": [COLOURS["A"], COLOURS["B"]]},
+            title=f"Share of the selection's stories per {period}" if share else f"Stories per {period}",
+            brush=False,
+            stacked=False,
+            group_title="Side",
         ),
+        file_stem("compare", queries["A"], "vs", queries["B"], "share" if share else "stories", "per", period),
         key="compare_time",
-        alt=f"Line chart: {'share of stories' if share else 'stories'} per {period}, A in blue, B in red.",
     )
 
     left, right = st.columns(2)
     with left:
         overlap = result.overlap
-        bars = go.Figure(
-            go.Bar(
-                x=overlap["stories"],
-                y=overlap["part"],
-                orientation="h",
-                marker={"color": [COLOURS["A"], COLOURS["both"], COLOURS["B"]]},
-                hovertemplate="%{y}: %{x:,} stories<extra></extra>",
-            )
+        show_chart(
+            charts.bars(
+                overlap,
+                "part",
+                "stories",
+                title="Overlap: stories in A only, in both, in B only",
+                x_title="Stories",
+                y_title="Part",
+                colour="part",
+                scale={"domain": overlap["part"].tolist(), "range": [COLOURS["A"], COLOURS["both"], COLOURS["B"]]},
+            ),
+            f"{stem}-overlap",
+            key="compare_overlap",
         )
-        bars.update_layout(
-            title="Overlap: stories in A only, in both, in B only",
-            xaxis={"title": "Stories", "tickformat": ",d"},
-            yaxis={"autorange": "reversed"},
-            height=240,
-            margin={"t": 50, "b": 40},
-        )
-        show_figure(bars, overlap, f"{stem}-overlap", key="compare_overlap", alt="Bar chart of the overlap.")
     with right:
         st.markdown("**Top reporters and agencies per side**")
         for side in ("A", "B"):
@@ -119,27 +99,19 @@ def render(result: Comparison, queries: Mapping[str, str], *, show: str, period:
         return
     columns = st.columns(2)
     for column, side in zip(columns, ("A", "B"), strict=True):
-        terms = result.terms[result.terms["side"] == side.lower()].iloc[::-1]
-        chart = go.Figure(
-            go.Bar(
-                x=terms["z"],
-                y=terms["term"],
-                orientation="h",
-                marker={"color": COLOURS[side]},
-                hovertemplate="%{y}: z = %{x:.2f}<extra></extra>",
-            )
-        )
-        chart.update_layout(
-            title=f"Terms typical of {side} (against {'B' if side == 'A' else 'A'})",
-            xaxis={"title": "Log-odds z-score"},
-            height=max(200, 60 + 22 * len(terms)),
-            margin={"t": 50, "b": 40},
-        )
+        terms = result.terms[result.terms["side"] == side.lower()]
         with column:
-            show_figure(
-                chart,
-                terms.iloc[::-1],
+            show_chart(
+                charts.bars(
+                    terms,
+                    "term",
+                    "z",
+                    title=f"Terms typical of {side} (against {'B' if side == 'A' else 'A'})",
+                    x_title="Log-odds z-score",
+                    y_title="Term",
+                    colour="side",
+                    scale={"domain": [side.lower()], "range": [COLOURS[side]]},
+                ),
                 f"{stem}-terms-of-{side.lower()}",
                 key=f"compare_terms_{side}",
-                alt=f"Bar chart of the terms typical of {side}.",
             )

@@ -1,14 +1,15 @@
 """Charts with their data: every chart on the research pages can be downloaded as the table it draws and
 as a PNG named after what it shows.
 
-The Themes page's charts are Vega-Lite (``components.charts``), like the other pages'. Streamlit's own
+The Themes page's charts, the comparison's too, are Vega-Lite (``components.charts``), like the other
+pages'. Streamlit's own
 menu names every Vega-Lite PNG ``<time>_chart.png`` (Streamlit 1.67 passes a chart's
 ``usermeta.embedOptions`` on to Vega-Embed only for its theme, renderer and padding, so
 ``downloadFileName`` is dropped), so ``chart_downloads`` adds a "Chart as PNG" download named after the
 chart, drawn from the same spec by Vega-Lite's own renderer (vl-convert) when it is clicked, in a process
 of its own. They were Plotly figures, whose modebar names the file: Plotly's script made the Themes
 page's load in Chromium about 1 s slower (docs/performance.md, "The Reader's list and the Themes
-charts"). The comparison's charts, drawn only when Compare is pressed, are still Plotly (``show_figure``).
+charts").
 """
 
 from __future__ import annotations
@@ -53,27 +54,6 @@ def data_button(data: pd.DataFrame, stem: str, *, key: str, label: str = "Data o
         type="tertiary",
         on_click="ignore",  # no rerun to race the deferred file: see dashboard/views/data.py
     )
-
-
-def show_figure(
-    figure: Any, data: pd.DataFrame, stem: str, *, key: str, alt: str, on_select: Any = "ignore"
-) -> None:
-    """A Plotly figure at full width whose PNG download is named ``<stem>.png``, with the download of
-    ``data`` (the table it draws) below it. ``alt`` describes the chart to screen readers; ``on_select``
-    (a callback) makes a click on a mark select it."""
-    st.plotly_chart(
-        figure,
-        width="stretch",
-        key=key,
-        alt=alt,
-        on_select=on_select,
-        selection_mode="points",
-        config={
-            "displaylogo": False,
-            "toImageButtonOptions": {"format": "png", "filename": stem, "scale": 2},
-        },
-    )
-    data_button(data, stem, key=f"{key}-data")
 
 
 #: the width of a chart's PNG in CSS pixels (drawn at twice that): Streamlit draws charts at the page's width

@@ -167,7 +167,7 @@ def test_compare_with_an_empty_side(page: Any, fresh: Any, server: Server) -> No
     page.locator(".st-key-cmp_show button").filter(has_text="share").click()
     page.wait_for_function("() => location.search.includes('cmp_show=share')", timeout=TIMEOUT)
     settle(page)
-    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+    expect(page.locator(".st-key-compare_time-png")).to_be_visible()  # the comparison's first chart drawn
     assert params(page)["cmp_b"] == ["graphene AND tariffs"]
     assert_healthy(page)
     open_link(fresh, page.url)
