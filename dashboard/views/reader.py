@@ -132,8 +132,8 @@ def open_card(target: str) -> None:
     open_story(target, came_from=article_id, opened=turn_to_page_of)
 
 
-# a phone shows the page's stories as cards, a wider screen the table (components.story_cards: drawn
-# only where the browser reported a narrow screen, or has not said yet)
+# a phone shows the page's stories as a list, 25 at a time, a wider screen the table (components.story_cards:
+# both are drawn, CSS shows one)
 story_cards(table, article_id, open_card, scope=(view.filters, sort, start), follow=opened_now)
 st.container(key=WIDE_KEY).dataframe(
     table.drop(columns=["article_id"]),
