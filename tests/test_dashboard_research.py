@@ -183,6 +183,12 @@ def scroll_requests(at: object) -> list[str]:
     return list(found)
 
 
+def test_no_story_no_list() -> None:
+    """A selection without stories shows no empty list on a phone (and no table row)."""
+    at = open_page("reader", {"q": "zzzqqqxx"})
+    assert not at.radio and len(at.dataframe[0].value) == 0
+
+
 def test_a_picked_story_asks_once_to_be_scrolled_to(sample: Collection) -> None:
     at = open_page("reader", {"theme": "huawei"})
     assert scroll_requests(at) == []

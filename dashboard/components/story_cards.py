@@ -73,6 +73,8 @@ def story_cards(
     # plain dicts: a pandas row object per card cost a fifth of drawing the cards
     everything = table[["article_id", "headline", "date", "by", "section"]].to_dict("records")
     ids = [str(row["article_id"]) for row in everything]
+    if not ids:  # no story in the selection: the page says so above
+        return
     parts = max(1, math.ceil(len(ids) / LIST_ROWS))
     url_state.number(PART_KEY, default=1, low=1, high=parts)
     scope_key = f"{PART_KEY}__scope"
