@@ -216,6 +216,12 @@ def test_card_text_is_escaped_never_markdown() -> None:
     escaped = plain(hostile)
     assert escaped.replace("\\", "") == hostile  # the same text once the escapes are read
     assert not re.search(r"(?<!\\)[*\[\]()<>`]", escaped)  # no Markdown character left unescaped
+    # addresses GFM would make links of by itself, after reading the escapes: shown as written (a word
+    # joiner, invisible, breaks each), never a link
+    addresses = "![x](http://127.0.0.1:9/t.png) HTTPS://a.b www.example.com WWW.x.org mailto:a.b+c@d.org"
+    shown = plain(addresses).replace("\\", "")
+    assert shown.replace("\u2060", "") == addresses
+    assert not re.search(r"(?i)[a-z]://|www\.|[\w.+-]@", shown)  # no scheme, www. or address left whole
     row = pd.Series({"date": pd.Timestamp("2019-09-30 14:05"), "by": "Dave Yin", "section": "World"})
     assert card_line(row) == "2019-09-30 14:05 · Dave Yin · World"
     assert card_line(pd.Series({"date": pd.NaT, "by": "", "section": None})) == "no date · Unsigned"

@@ -34,12 +34,19 @@ def file_stem(*parts: str) -> str:
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~$:<>])")
+#: where GitHub-flavoured Markdown makes a link of plain text by itself (remark-gfm's autolink literals,
+#: found in the text after its escapes are read, so escaping cannot stop them): between a scheme's letters
+#: and "://", between "www" and ".", and before the "@" of an address
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"  # invisible, and no character a link or an address can hold
 
 
 def plain(text: str) -> str:
-    """``text`` for a label that Streamlit reads as Markdown (pills, buttons): its Markdown characters
-    escaped, so a name from a story is shown as written and never formats or links anything."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    """``text`` for a label that Streamlit reads as Markdown (radio options, pills, buttons, captions): its
+    Markdown characters escaped and a word joiner where Markdown would make a link of a web or e-mail
+    address, so a name or a headline from a story is shown as written and never formats or links
+    anything."""
+    return _MARKDOWN.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, text))
 
 
 def data_button(data: pd.DataFrame, stem: str, *, key: str, label: str = "Data of this chart (CSV)") -> None:
