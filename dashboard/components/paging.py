@@ -24,6 +24,35 @@ def page_bounds(total: int, size: int, page: int) -> tuple[int, int]:
     return start, min(total, start + size)
 
 
+def current_page(
+    key: str, pages: int, *, scope: Hashable = None, in_url: bool = False, turn_to: int | None = None
+) -> int:
+    """Which of ``pages`` shows, kept in ``st.session_state[key]`` (the key of the control that turns
+    them; with ``in_url`` also its URL parameter, ``components.url_state``), first rule that applies:
+    ``turn_to`` (the page holding a story just opened, whatever the URL says); the URL's page when it
+    changed from outside (a link, Back, Forward); page 1 when ``scope`` (e.g. the filters) changed; else
+    the control's own, brought inside ``1..pages``."""
+    if in_url:
+        url_state.number(key, default=1, low=1, high=pages)
+    if pages == 1:
+        if in_url:
+            st.session_state[key] = 1
+        else:
+            st.session_state.pop(key, None)
+        return 1
+    scope_key = f"{key}__scope"
+    from_link = in_url and url_state.changed_from_outside(key)
+    if turn_to is not None:
+        st.session_state[key] = turn_to
+    elif st.session_state.get(scope_key, scope) != scope and not from_link:
+        st.session_state[key] = 1
+    st.session_state[scope_key] = scope
+    current = st.session_state.get(key, 1)
+    if not isinstance(current, int) or not 1 <= current <= pages:
+        st.session_state[key] = current = min(max(1, int(current or 1)), pages)
+    return int(current)
+
+
 def pager(
     total: int,
     *,
@@ -39,29 +68,12 @@ def pager(
 
     ``total`` rows in all, ``size`` a page; ``key`` is the picker's widget key, and with ``in_url`` also
     its URL parameter (``components.url_state``: a link opens that page, Back returns to it). Which page
-    shows, first rule that applies: ``turn_to`` (the page holding a story just opened, whatever the URL
-    says); the URL's page when it changed from outside (a link, Back, Forward); page 1 when ``scope``
-    (e.g. the filters) changed; else the picker's own. Returns ``(start, stop)``: the rows to send.
+    shows: ``current_page``. Returns ``(start, stop)``: the rows to send.
     """
     pages = max(1, math.ceil(total / size))
-    if in_url:
-        url_state.number(key, default=1, low=1, high=pages)
+    current_page(key, pages, scope=scope, in_url=in_url, turn_to=turn_to)
     if pages == 1:
-        if in_url:
-            st.session_state[key] = 1
-        else:
-            st.session_state.pop(key, None)
         return 0, total
-    scope_key = f"{key}__scope"
-    from_link = in_url and url_state.changed_from_outside(key)
-    if turn_to is not None:
-        st.session_state[key] = turn_to
-    elif st.session_state.get(scope_key, scope) != scope and not from_link:
-        st.session_state[key] = 1
-    st.session_state[scope_key] = scope
-    current = st.session_state.get(key, 1)
-    if not isinstance(current, int) or not 1 <= current <= pages:
-        st.session_state[key] = min(max(1, int(current or 1)), pages)
     picker, note = st.columns([1, 4], vertical_alignment="bottom")
     page = picker.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=key)
     start, stop = page_bounds(total, size, int(page))

@@ -26,8 +26,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import url_state
 from components.figures import plain
+from components.paging import current_page, page_bounds
 
 NARROW = 640  # px: at most this wide, the cards; wider, the table
 WIDE_KEY = "reader_wide"
@@ -76,18 +76,10 @@ def story_cards(
     if not ids:  # no story in the selection: the page says so above
         return
     parts = max(1, math.ceil(len(ids) / LIST_ROWS))
-    url_state.number(PART_KEY, default=1, low=1, high=parts)
-    scope_key = f"{PART_KEY}__scope"
-    if follow and open_id in ids:
-        st.session_state[PART_KEY] = ids.index(open_id) // LIST_ROWS + 1
-    elif st.session_state.get(scope_key, scope) != scope and not url_state.changed_from_outside(PART_KEY):
-        st.session_state[PART_KEY] = 1
-    st.session_state[scope_key] = scope
-    part = st.session_state.get(PART_KEY, 1)
-    if not isinstance(part, int) or not 1 <= part <= parts:
-        st.session_state[PART_KEY] = part = min(max(1, int(part or 1)), parts)
-    first = (part - 1) * LIST_ROWS
-    rows, shown = everything[first : first + LIST_ROWS], ids[first : first + LIST_ROWS]
+    opened_at = ids.index(open_id) // LIST_ROWS + 1 if follow and open_id in ids else None
+    part = current_page(PART_KEY, parts, scope=scope, in_url=True, turn_to=opened_at)
+    first, stop = page_bounds(len(ids), LIST_ROWS, part)
+    rows, shown = everything[first:stop], ids[first:stop]
     headlines = {story: plain(str(row["headline"] or "(no headline)")) for story, row in zip(shown, rows, strict=True)}
     # the chosen story is the open one, whatever was chosen before (a row of the table, Newer/Older, a
     # link, Back): set before the list is drawn
