@@ -205,3 +205,23 @@ def test_theme_cooccurrence_with_many_themes(themes: int, forced: bool, seed: in
     else:
         mine = coded.theme_cooccurrence(codes, mask)
     pd.testing.assert_frame_equal(mine, theirs)
+
+
+# days from the first to the last a datetime64[ns] time can fall on (1677-09-21 .. 2262-04-11), and NaT
+DAYS = st.one_of(st.integers(min_value=-106_751, max_value=106_750), st.none())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(DAYS, max_size=60), st.sampled_from(["D", "W", "M"]))
+def test_period_totals_count_what_the_period_numbers_count(days: list[int | None], freq: str) -> None:
+    """``coded.period_totals`` (days counted per day, then per period) against the period of each day
+    (``analytics._periods_of_days``) counted: the same periods, the same totals, NaT left out; over
+    spans from one day to the whole range a time can have."""
+    values = np.array([np.datetime64("NaT") if d is None else np.datetime64(d, "D") for d in days], dtype="datetime64[D]")
+    periods, number = analytics._periods_of_days(values, freq)
+    expected = np.bincount(number[number >= 0], minlength=len(periods))
+    got_periods, totals = coded.period_totals(values, freq)
+    np.testing.assert_array_equal(got_periods, periods)
+    assert got_periods.dtype == periods.dtype
+    np.testing.assert_array_equal(totals, expected)
+    assert totals.dtype == np.int64 and int(totals.sum()) == sum(d is not None for d in days)

