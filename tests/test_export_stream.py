@@ -242,6 +242,64 @@ def test_a_visitor_during_the_read_at_start_waits_for_it_and_reads_nothing(
     assert any("20 stories" in str(m.value) for m in at.markdown)
 
 
+def test_a_visitor_waiting_for_the_start_goes_on_when_it_ends(store: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``dashboard/app.py`` starts: the start is begun, read on a thread, ended. A visitor's first run
+    meanwhile waits for the start (``routes.wait_start``), not for the next of its looks, and uses its
+    collection: the data is read once."""
+    from streamlit.testing.v1 import AppTest
+
+    from components import routes
+
+    reads: list[tuple[str, ...]] = []
+    real = data_component.read_collection
+    release = threading.Event()
+
+    def slow(key: tuple[str, ...], progress: object = None) -> Collection:
+        reads.append(tuple(key))
+        release.wait(30)
+        return real(key)
+
+    def start() -> None:  # dashboard/app.py's _start
+        try:
+            data_component.preload()
+        finally:
+            routes.end_start()
+
+    monkeypatch.setattr(data_component, "read_collection", slow)
+    routes.begin_start()
+    thread = threading.Thread(target=start)
+    thread.start()
+    threading.Timer(3.0, release.set).start()
+    try:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=90)
+        at.run()
+    finally:
+        release.set()
+        thread.join(60)
+    assert not routes.starting()
+    assert not at.exception
+    assert len(reads) == 1  # the visitor's run did not read again
+    assert any("20 stories" in str(m.value) for m in at.markdown)
+
+
+def test_waiting_for_the_start_ends_with_it() -> None:
+    """``wait_start`` is back as soon as the start's read is over, well before its time runs out; and at
+    once when no start is under way."""
+    import time
+
+    from components import routes
+
+    routes.begin_start()
+    threading.Timer(0.2, routes.end_start).start()
+    began = time.monotonic()
+    routes.wait_start(30)
+    assert not routes.starting()
+    assert time.monotonic() - began < 10  # not the 30 s given
+    began = time.monotonic()
+    routes.wait_start(30)
+    assert time.monotonic() - began < 10
+
+
 # ------------------------------------------------------------------------------------ exports at once
 
 

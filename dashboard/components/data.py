@@ -23,7 +23,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components.routes import starting
+from components.routes import starting, wait_start
 from components.warm import ready
 from core.analysing.highlight import markdown_code
 from core.cli import megabytes
@@ -200,7 +200,10 @@ def _read(
             while store.reading.locked() or starting():
                 if store.progress is not None:
                     _show_progress(status, bar, *store.progress)
-                time.sleep(0.25)
+                if starting():
+                    wait_start(0.25)  # the start's read: on at once when it is over
+                else:
+                    time.sleep(0.25)  # another visitor's read
     with store.reading:
         with store.lock:
             latest = store.collection

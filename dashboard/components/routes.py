@@ -21,17 +21,27 @@ def serve_route() -> None:
 
 
 _STARTING = threading.Event()
+_STARTED = threading.Event()  # set when the start's read is over: what a visitor's first run waits on
 
 
 def begin_start() -> None:
     """The server's start has begun reading (``dashboard/app.py``): a visitor's first run waits for it
     (``components.data``) rather than read the data a second time beside it."""
+    _STARTED.clear()
     _STARTING.set()
 
 
 def end_start() -> None:
     """The read at the server's start is over (read, failed, or turned off)."""
     _STARTING.clear()
+    _STARTED.set()
+
+
+def wait_start(seconds: float) -> None:
+    """Wait while the server's start reads the data, at most ``seconds``: back as soon as the read is
+    over (a visitor's first run then goes on at once, not at its next look)."""
+    if _STARTING.is_set():
+        _STARTED.wait(seconds)
 
 
 def starting() -> bool:
