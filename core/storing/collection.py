@@ -12,6 +12,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -435,7 +436,52 @@ def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
 
 def _themes_key(index: SearchIndex, themes: Sequence[Theme], generation: str = "") -> str:
     """The themes file's key: the frame (its cache generation, else its ids) and the themes."""
-    digest = hashlib.sha256((f"gen:{generation}" if generation else frame_fingerprint(index.frame)).encode())
+    if generation:
+        return _stored_themes_key(generation, themes)
+    digest = hashlib.sha256(frame_fingerprint(index.frame).encode())
+    digest.update(repr(list(themes)).encode())
+    return digest.hexdigest()[:20]
+
+
+class EarlyMemberships:
+    """The theme memberships stored for a cache generation, read on a thread while the ingest lists the
+    input files and compares them with its state (``ingest``'s ``opening``), so that a warm start finds
+    them read: at 1,000,000 stories the file (2.4 million memberships) took 0.2 s after the listing's
+    0.6 s, and Arrow reads it without the GIL. Taken only where that very file is read: by
+    ``_memberships`` when no file changed (the same generation and themes), by ``_carried_over`` when
+    the ingest made a new generation (the memberships of the stored one are carried over). ``close``
+    waits for the thread, so none outlives the open."""
+
+    def __init__(self, themes: Sequence[Theme]) -> None:
+        self._themes = list(themes)
+        self._pool: ThreadPoolExecutor | None = None
+        self._path: Path | None = None
+        self._read: Future[pd.DataFrame] | None = None
+
+    def start(self, folder: Path, generation: str) -> None:
+        self._path = folder / f"themes-{_stored_themes_key(generation, self._themes)}.parquet"
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="caixin-early-themes")
+        self._read = self._pool.submit(read_memberships, self._path)
+
+
+    def read(self, path: Path) -> pd.DataFrame:
+        """``read_memberships(path)``: the early read's frame when it read ``path`` (its ``CacheError``
+        raised here), else read now."""
+        read, self._read = (self._read, None) if path == self._path else (None, self._read)
+        return read.result() if read is not None else read_memberships(path)
+
+    def close(self) -> None:
+        """The read not taken is not kept; the thread is waited for."""
+        if self._read is not None:
+            self._read.cancel()
+        self._read, self._path = None, None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+def _stored_themes_key(generation: str, themes: Sequence[Theme]) -> str:
+    """``_themes_key`` of a cache generation's frame (its index not needed)."""
+    digest = hashlib.sha256(f"gen:{generation}".encode())
     digest.update(repr(list(themes)).encode())
     return digest.hexdigest()[:20]
 
@@ -445,7 +491,11 @@ def _themes_digest(themes: Sequence[Theme]) -> str:
 
 
 def _carried_over(
-    folder: Path, index: SearchIndex, themes: Sequence[Theme], digest: str
+    folder: Path,
+    index: SearchIndex,
+    themes: Sequence[Theme],
+    digest: str,
+    read: Callable[[Path], pd.DataFrame] = read_memberships,
 ) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The memberships of ``index.frame`` from those stored for the index it was updated from (same
     themes): the memberships of unchanged stories kept, the changed stories matched alone, in the order
@@ -455,7 +505,7 @@ def _carried_over(
     An index reused as it is (a new generation of the same frame: its fingerprint covers every story's
     content and their order) takes the memberships stored for it whole."""
     if index.how == "reused" and index.fingerprint:
-        return _same_frame(folder, index, digest)
+        return _same_frame(folder, index, digest, read)
     if index.changed_rows is None or index.previous is None:
         return None
     frame = index.frame
@@ -471,7 +521,7 @@ def _carried_over(
                 or meta.get(b"unique") != b"1"
             ):
                 continue
-            old = compact_memberships(read_memberships(candidate))
+            old = compact_memberships(read(candidate))
         except (CacheError, KeyError, ValueError, OSError, pa.ArrowException):
             continue
         changed = np.asarray(index.changed_rows, dtype=np.int64)
@@ -508,7 +558,9 @@ def _concat_memberships(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFra
     return both
 
 
-def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+def _same_frame(
+    folder: Path, index: SearchIndex, digest: str, read: Callable[[Path], pd.DataFrame] = read_memberships
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The memberships stored for another generation of the same frame (same index fingerprint, same
     themes), with their rows; None when there are none readable."""
     for candidate in folder.glob("themes-*.parquet"):
@@ -516,7 +568,7 @@ def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataF
             meta = pq.read_schema(candidate).metadata or {}
             if meta.get(b"themes") != digest.encode() or meta.get(b"fts") != index.fingerprint.encode():
                 continue
-            stored = read_memberships(candidate)
+            stored = read(candidate)
             memberships = compact_memberships(stored)
             rows = stored["row"].to_numpy(dtype=np.int64)
         except (CacheError, KeyError, ValueError, TypeError, OSError, pa.ArrowException):
@@ -528,7 +580,7 @@ def _same_frame(folder: Path, index: SearchIndex, digest: str) -> tuple[pd.DataF
 
 
 def _memberships(
-    index: SearchIndex, book: ThemeBook, files: DerivedFiles | None
+    index: SearchIndex, book: ThemeBook, files: DerivedFiles | None, early: EarlyMemberships | None = None
 ) -> tuple[pd.DataFrame, str, np.ndarray | None]:
     """The theme memberships of the index's frame, read from ``themes-<key>.parquet`` when stored (with
     the row of each membership's story, column ``row``), else carried over from the memberships of the
@@ -539,7 +591,7 @@ def _memberships(
     path = folder / f"themes-{key}.parquet" if folder else None
     if path is not None and path.exists():
         try:
-            cached = read_memberships(path)
+            cached = early.read(path) if early is not None else read_memberships(path)
             rows = cached["row"].to_numpy(dtype=np.int64) if "row" in cached else None
             if rows is not None and len(rows) and int(rows.max()) >= len(index.frame):
                 raise ValueError("membership rows beyond the frame")
@@ -550,7 +602,8 @@ def _memberships(
         except (CacheError, KeyError, ValueError):
             pass  # matched again and rewritten below
     digest = _themes_digest(book.themes)
-    carried = _carried_over(folder, index, book.themes, digest) if folder is not None else None
+    read = early.read if early is not None else read_memberships
+    carried = _carried_over(folder, index, book.themes, digest, read) if folder is not None else None
     if carried is not None and files is not None:
         files.updated.add("themes")
     memberships = carried[0] if carried is not None else compact_memberships(match_themes(index, book.themes))
@@ -604,6 +657,23 @@ def _open_collection(
     use_cache: bool,
     early_threads: bool = False,
 ) -> Collection:
+    book = ThemeBook(themes_file)
+    early_members = EarlyMemberships(book.themes)
+    try:
+        return _open_with(inputs, cache_dir, progress, use_cache, early_threads, book, early_members)
+    finally:
+        early_members.close()
+
+
+def _open_with(
+    inputs: Sequence[str | os.PathLike[str]],
+    cache_dir: Path | None,
+    progress: Progress | None,
+    use_cache: bool,
+    early_threads: bool,
+    book: ThemeBook,
+    early_members: EarlyMemberships,
+) -> Collection:
     copies: list[EarlyCopy] = []
 
     def changing(folder: Path) -> None:  # a new generation: its index is updated from a copy of the last
@@ -611,7 +681,14 @@ def _open_collection(
         copies[0].start()
 
     try:
-        corpus = ingest(inputs, cache_dir=cache_dir, progress=progress, use_cache=use_cache, changing=changing)
+        corpus = ingest(
+            inputs,
+            cache_dir=cache_dir,
+            progress=progress,
+            use_cache=use_cache,
+            changing=changing,
+            opening=early_members.start,
+        )
     except BaseException:
         for copy in copies:
             copy.drop()
@@ -631,8 +708,7 @@ def _open_collection(
         index = SearchIndex.open(corpus.articles, None)
         folder, beside = None, None  # the threads are computed again, in memory
         files = DerivedFiles(None, None, corpus.articles)
-    book = ThemeBook(themes_file)
-    memberships, key, rows = _memberships(index, book, files)
+    memberships, key, rows = _memberships(index, book, files, early_members)
     names = tuple(os.fspath(i) for i in inputs)
     return Collection(
         corpus,

@@ -1,0 +1,117 @@
+"""A warm start reads the stored theme memberships on a thread while the ingest lists the files
+(``core.storing.collection.EarlyMemberships``, ``ingest``'s ``opening``): the memberships are the same
+as read after the ingest, a new generation carries over the stored one's from that read, a broken file is
+matched again, and no thread outlives the open."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_incremental_index import _edit_body
+
+import core.storing.collection as collection_module
+from core.storing.collection import Collection, open_collection
+
+THREAD = "caixin-early-themes"
+
+
+@pytest.fixture
+def pages(many_pages: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "pages"
+    shutil.copytree(many_pages, folder)
+    return folder
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Each read of a stored memberships file: (thread name, file name)."""
+    made: list[tuple[str, str]] = []
+    real = collection_module.read_memberships
+
+    def recorded(path: Path) -> pd.DataFrame:
+        made.append((threading.current_thread().name, path.name))
+        return real(path)
+
+    monkeypatch.setattr(collection_module, "read_memberships", recorded)
+    return made
+
+
+def _same_memberships(got: Collection, expected: Collection) -> None:
+    """The same memberships, each of the same story's row (a collection read without a cache has its
+    themes key of its frame, not of a generation)."""
+    pd.testing.assert_frame_equal(got.memberships, expected.memberships)
+    assert (got.member_rows() == expected.member_rows()).all()
+
+
+def _no_thread_left() -> None:
+    assert [t.name for t in threading.enumerate() if t.name.startswith(THREAD)] == []
+
+
+def test_a_warm_start_takes_the_memberships_read_during_the_ingest(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    first = open_collection([pages], cache_dir=cache)
+    reads = _reads(monkeypatch)
+    warm = open_collection([pages], cache_dir=cache)
+    # read once, by the early thread, the file of the generation opened
+    assert len(reads) == 1 and reads[0][0].startswith(THREAD)
+    assert reads[0][1] == f"themes-{warm.themes_key}.parquet"
+    assert "themes" in warm.files.loaded
+    assert warm.themes_key == first.themes_key
+    _same_memberships(warm, first)
+    _same_memberships(warm, open_collection([pages], use_cache=False))
+    _no_thread_left()
+
+
+def test_a_new_generation_carries_over_the_memberships_read_early(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    first = open_collection([pages], cache_dir=cache)
+    reads = _reads(monkeypatch)
+    assert _edit_body(sorted(pages.iterdir())[3])
+    edited = open_collection([pages], cache_dir=cache)
+    assert edited.corpus.generation != first.corpus.generation
+    assert edited.themes_key != first.themes_key
+    # the stored generation's file, read once, by the early thread: its memberships carried over
+    assert reads == [(reads[0][0], f"themes-{first.themes_key}.parquet")] and reads[0][0].startswith(THREAD)
+    assert "themes" in edited.files.updated
+    _same_memberships(edited, open_collection([pages], use_cache=False))
+    assert edited.memberships["article_id"].isin(edited.articles["article_id"]).all()
+    _no_thread_left()
+
+
+def test_a_broken_memberships_file_read_early_is_matched_again(
+    pages: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    first = open_collection([pages], cache_dir=cache)
+    stored = first.corpus.cache_root / f"themes-{first.themes_key}.parquet"
+    stored.write_bytes(b"not parquet")
+    warm = open_collection([pages], cache_dir=cache)  # the early read fails: matched again, stored again
+    assert "themes" not in warm.files.loaded
+    _same_memberships(warm, first)
+    assert stored.read_bytes() != b"not parquet"
+    again = open_collection([pages], cache_dir=cache)
+    assert "themes" in again.files.loaded
+    _same_memberships(again, first)
+    _no_thread_left()
+
+
+def test_a_failed_ingest_leaves_no_early_thread(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    open_collection([pages], cache_dir=cache)
+
+    def broken(*_: object, **__: object) -> object:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(collection_module.SearchIndex, "open", broken)
+    with pytest.raises(OSError):
+        open_collection([pages], cache_dir=cache)
+    _no_thread_left()
