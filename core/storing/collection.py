@@ -436,11 +436,7 @@ def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
 
 def _themes_key(index: SearchIndex, themes: Sequence[Theme], generation: str = "") -> str:
     """The themes file's key: the frame (its cache generation, else its ids) and the themes."""
-    if generation:
-        return _stored_themes_key(generation, themes)
-    digest = hashlib.sha256(frame_fingerprint(index.frame).encode())
-    digest.update(repr(list(themes)).encode())
-    return digest.hexdigest()[:20]
+    return _stored_themes_key(generation, themes) if generation else _key_of(frame_fingerprint(index.frame), themes)
 
 
 class EarlyMemberships:
@@ -463,7 +459,6 @@ class EarlyMemberships:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="caixin-early-themes")
         self._read = self._pool.submit(read_memberships, self._path)
 
-
     def read(self, path: Path) -> pd.DataFrame:
         """``read_memberships(path)``: the early read's frame when it read ``path`` (its ``CacheError``
         raised here), else read now."""
@@ -481,7 +476,11 @@ class EarlyMemberships:
 
 def _stored_themes_key(generation: str, themes: Sequence[Theme]) -> str:
     """``_themes_key`` of a cache generation's frame (its index not needed)."""
-    digest = hashlib.sha256(f"gen:{generation}".encode())
+    return _key_of(f"gen:{generation}", themes)
+
+
+def _key_of(frame: str, themes: Sequence[Theme]) -> str:
+    digest = hashlib.sha256(frame.encode())
     digest.update(repr(list(themes)).encode())
     return digest.hexdigest()[:20]
 
