@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,14 @@ def many_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("many-pages")
     generate_corpus(folder, 250, stories_per_page=1)
+    return folder
+
+
+@pytest.fixture
+def many_pages_copy(many_pages: Path, tmp_path: Path) -> Path:
+    """A copy of ``many_pages`` that a test may edit."""
+    folder = tmp_path / "pages"
+    shutil.copytree(many_pages, folder)
     return folder
 
 

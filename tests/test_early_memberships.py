@@ -5,7 +5,6 @@ matched again, and no thread outlives the open."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
@@ -19,13 +18,6 @@ from core.storing.collection import Collection, open_collection
 THREAD = "caixin-early-themes"
 
 
-@pytest.fixture
-def pages(many_pages: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "pages"
-    shutil.copytree(many_pages, folder)
-    return folder
-
-
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Each read of a stored memberships file: (thread name, file name)."""
     made: list[tuple[str, str]] = []
@@ -37,6 +29,18 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     monkeypatch.setattr(collection_module, "read_memberships", recorded)
     return made
+
+
+@pytest.fixture
+def pages(many_pages_copy: Path) -> Path:
+    return many_pages_copy
+
+
+def _opened(pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Collection, list[tuple[str, str]]]:
+    """The pages opened once into a new cache folder; then each read of a memberships file recorded."""
+    cache = tmp_path / "cache"
+    first = open_collection([pages], cache_dir=cache)
+    return cache, first, _reads(monkeypatch)
 
 
 def _same_memberships(got: Collection, expected: Collection) -> None:
@@ -53,9 +57,7 @@ def _no_thread_left() -> None:
 def test_a_warm_start_takes_the_memberships_read_during_the_ingest(
     pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = tmp_path / "cache"
-    first = open_collection([pages], cache_dir=cache)
-    reads = _reads(monkeypatch)
+    cache, first, reads = _opened(pages, tmp_path, monkeypatch)
     warm = open_collection([pages], cache_dir=cache)
     # read once, by the early thread, the file of the generation opened
     assert len(reads) == 1 and reads[0][0].startswith(THREAD)
@@ -70,9 +72,7 @@ def test_a_warm_start_takes_the_memberships_read_during_the_ingest(
 def test_a_new_generation_carries_over_the_memberships_read_early(
     pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = tmp_path / "cache"
-    first = open_collection([pages], cache_dir=cache)
-    reads = _reads(monkeypatch)
+    cache, first, reads = _opened(pages, tmp_path, monkeypatch)
     assert _edit_body(sorted(pages.iterdir())[3])
     edited = open_collection([pages], cache_dir=cache)
     assert edited.corpus.generation != first.corpus.generation

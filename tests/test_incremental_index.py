@@ -60,10 +60,8 @@ def _check(collection: Collection) -> None:
 
 
 @pytest.fixture
-def pages(many_pages: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "pages"
-    shutil.copytree(many_pages, folder)
-    return folder
+def pages(many_pages_copy: Path) -> Path:
+    return many_pages_copy
 
 
 def test_edits_update_the_index_and_memberships_incrementally(

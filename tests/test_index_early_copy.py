@@ -19,10 +19,8 @@ from core.storing.search import EarlyCopy
 
 
 @pytest.fixture
-def pages(many_pages: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "pages"
-    shutil.copytree(many_pages, folder)
-    return folder
+def pages(many_pages_copy: Path) -> Path:
+    return many_pages_copy
 
 
 def _copies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
