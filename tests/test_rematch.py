@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,9 @@ def test_a_memo_that_is_not_as_written_is_refused() -> None:
     assert CatalogMemo.from_tables(tables) is not None
     unsorted = dict(tables, keys=tables["keys"].take(np.arange(tables["keys"].num_rows)[::-1]))
     assert CatalogMemo.from_tables(unsorted) is None
+    if tables["keys"].num_rows > 1:  # a key twice (sorted, not unique)
+        twice = np.r_[0, np.arange(tables["keys"].num_rows - 1)]
+        assert CatalogMemo.from_tables(dict(tables, keys=tables["keys"].take(twice))) is None
     assert CatalogMemo.from_tables({k: v for k, v in tables.items() if k != "words"}) is None
     other = dict(tables, stories=tables["stories"].replace_schema_metadata({"version": "0", "dated": "0"}))
     assert CatalogMemo.from_tables(other) is None
@@ -403,6 +407,10 @@ def test_ingest_keeps_one_catalog_memo_and_uses_it(tmp_path: Path) -> None:
     assert sorted(p.name for p in cache.rglob("catalog-*.arrow")) == sorted(
         f"catalog-{second.generation}.{part}.arrow" for part in CATALOG_PARTS
     )
+    for thread in threading.enumerate():  # the previous memo, renamed at once, is removed in a thread
+        if thread.name == "caixin-catalog-remove":
+            thread.join(timeout=60)
+    assert [p.name for p in cache.rglob(".catalog-old-*")] == []
     clean = _ingest(folder, None)
     pd.testing.assert_frame_equal(second.articles, clean.articles)
     pd.testing.assert_frame_equal(second.listings, clean.listings)
