@@ -8,12 +8,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from test_incremental_index import _edit_body
 
 import core.storing.collection as collection_module
+from core.analysing.themes import ThemeBook, match_themes
 from core.storing.collection import Collection, open_collection
+from core.storing.derived import DerivedFiles
+from core.storing.search import SearchIndex
 
 THREAD = "caixin-early-themes"
 
@@ -115,3 +120,22 @@ def test_a_failed_ingest_leaves_no_early_thread(
     with pytest.raises(OSError):
         open_collection([pages], cache_dir=cache)
     _no_thread_left()
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_the_memberships_file_says_whether_the_ids_are_unique(
+    many_collection: Collection, tmp_path: Path, repeated: bool
+) -> None:
+    """The ids' uniqueness, found once for the carry-over and the file (``_memberships``), is the
+    file's ``unique`` flag: a frame with an id twice is never carried over from."""
+    frame = many_collection.rows(np.arange(12))
+    if repeated:
+        frame = pd.concat([frame, frame.head(3)], ignore_index=True)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "articles-g1.parquet").write_bytes(b"")  # generation g1 is the folder's: its files are written
+    index = SearchIndex.open(frame, None)
+    memberships, key, _ = collection_module._memberships(index, ThemeBook(), DerivedFiles(folder, "g1", frame))
+    meta = pq.read_schema(folder / f"themes-{key}.parquet").metadata or {}
+    assert meta[b"unique"] == (b"0" if repeated else b"1")
+    assert len(memberships) == len(match_themes(index, ThemeBook().themes))
