@@ -12,10 +12,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_incremental_index import _edit_body
 
 import core.storing.collection as collection_module
 from core.analysing.themes import ThemeBook, match_themes
+from core.storing.collection import _CATEGORIES as CATEGORIES
 from core.storing.collection import Collection, open_collection
 from core.storing.derived import DerivedFiles
 from core.storing.search import SearchIndex
@@ -139,3 +142,20 @@ def test_the_memberships_file_says_whether_the_ids_are_unique(
     meta = pq.read_schema(folder / f"themes-{key}.parquet").metadata or {}
     assert meta[b"unique"] == (b"0" if repeated else b"1")
     assert len(memberships) == len(match_themes(index, ThemeBook().themes))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["trade-war", "huawei", "5g", "evergrande", "tiktok"]), min_size=1, max_size=5, unique=True),
+    st.lists(st.integers(min_value=-1, max_value=4), max_size=40),
+)
+def test_unused_categories_are_dropped_as_pandas_drops_them(names: list[str], picks: list[int]) -> None:
+    """``_without_unused`` (the carry-over's concatenated memberships) against pandas'
+    ``remove_unused_categories``: the same values, categories, their order and dtype."""
+    categories = pd.Index(sorted(names), dtype=CATEGORIES)
+    codes = np.array([min(p, len(categories) - 1) for p in picks], dtype=np.int8)
+    column = pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)), name="theme")
+    expected = column.cat.remove_unused_categories()
+    got = collection_module._without_unused(column)
+    pd.testing.assert_series_equal(got, expected)
+    assert got.cat.categories.dtype == expected.cat.categories.dtype

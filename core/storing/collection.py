@@ -555,8 +555,26 @@ def _concat_memberships(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFra
         second[name] = second[name].cat.set_categories(union)
     both = pd.concat([first, second], ignore_index=True)
     for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
-        both[name] = both[name].cat.remove_unused_categories()
+        both[name] = _without_unused(both[name])
     return both
+
+
+def _without_unused(column: pd.Series) -> pd.Series:
+    """``column.cat.remove_unused_categories()`` (the categories in their order, those no row uses
+    dropped), the used ones found by counting the codes instead of pandas' sort of them (2.4 million
+    memberships: 0.2 s a column)."""
+    categories = column.cat.categories
+    codes = column.cat.codes.to_numpy()
+    used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+    if used.all():
+        return column
+    new_code = np.cumsum(used) - 1
+    kept = np.where(codes >= 0, new_code[np.maximum(codes, 0)], -1).astype(codes.dtype)
+    return pd.Series(
+        pd.Categorical.from_codes(kept, dtype=pd.CategoricalDtype(categories[used], ordered=column.cat.ordered)),
+        index=column.index,
+        name=column.name,
+    )
 
 
 def _same_frame(
@@ -623,7 +641,9 @@ def _memberships(
 
         def write(target: Path) -> None:
             sink = pa.BufferOutputStream()
-            pq.write_table(table, sink, compression="zstd")
+            # dictionary-encoded where few values repeat: building a dictionary of a million ids (then
+            # given up) was a third of the write (0.88 -> 0.57 s for 2.4 million memberships)
+            pq.write_table(table, sink, compression="zstd", use_dictionary=list(CATEGORICAL_MEMBERSHIP_COLUMNS))
             atomic_write_bytes(target, sink.getvalue().to_pybytes())
 
         def tidy() -> None:
