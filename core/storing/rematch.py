@@ -132,7 +132,7 @@ class CatalogMemo:
         if len(key_values) and (
             key_values[0] < 0
             or key_values[-1] >= len(vocab) << key_shift(n)
-            or bool((key_values[1:] <= key_values[:-1]).any())  # sorted, unique (no diff array of 45M)
+            or bool((key_values[1:] <= key_values[:-1]).any())  # sorted, unique (no diff array of 28 million)
         ):
             return None
         if len(df) != len(vocab) or df.sum() != len(key_values):
