@@ -20,30 +20,29 @@ def serve_route() -> None:
     _SERVED.set()
 
 
-_STARTING = threading.Event()
-_STARTED = threading.Event()  # set when the start's read is over: what a visitor's first run waits on
+#: set while no start is reading (clear from ``begin_start`` to ``end_start``): what a visitor's first run
+#: waits on
+_IDLE = threading.Event()
+_IDLE.set()
 
 
 def begin_start() -> None:
     """The server's start has begun reading (``dashboard/app.py``): a visitor's first run waits for it
     (``components.data``) rather than read the data a second time beside it."""
-    _STARTED.clear()
-    _STARTING.set()
+    _IDLE.clear()
 
 
 def end_start() -> None:
     """The read at the server's start is over (read, failed, or turned off)."""
-    _STARTING.clear()
-    _STARTED.set()
+    _IDLE.set()
 
 
 def wait_start(seconds: float) -> None:
     """Wait while the server's start reads the data, at most ``seconds``: back as soon as the read is
     over (a visitor's first run then goes on at once, not at its next look)."""
-    if _STARTING.is_set():
-        _STARTED.wait(seconds)
+    _IDLE.wait(seconds)
 
 
 def starting() -> bool:
     """True while the server's start reads the data."""
-    return _STARTING.is_set()
+    return not _IDLE.is_set()
