@@ -495,8 +495,8 @@ def _carried_over(
     index: SearchIndex,
     themes: Sequence[Theme],
     digest: str,
-    read: Callable[[Path], pd.DataFrame] = read_memberships,
-    unique: Deferred[bool] | None = None,
+    read: Callable[[Path], pd.DataFrame],
+    unique: Deferred[bool],
 ) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The memberships of ``index.frame`` from those stored for the index it was updated from (same
     themes): the memberships of unchanged stories kept, the changed stories matched alone, in the order
@@ -510,9 +510,9 @@ def _carried_over(
     if index.changed_rows is None or index.previous is None:
         return None
     frame = index.frame
-    ids = frame["article_id"].astype(str)
-    if not (unique.get() if unique is not None else ids.is_unique):
+    if not unique.get():
         return None
+    ids = frame["article_id"].astype(str)
     for candidate in folder.glob("themes-*.parquet"):
         try:
             meta = pq.read_schema(candidate).metadata or {}
@@ -578,7 +578,7 @@ def _without_unused(column: pd.Series) -> pd.Series:
 
 
 def _same_frame(
-    folder: Path, index: SearchIndex, digest: str, read: Callable[[Path], pd.DataFrame] = read_memberships
+    folder: Path, index: SearchIndex, digest: str, read: Callable[[Path], pd.DataFrame]
 ) -> tuple[pd.DataFrame, np.ndarray] | None:
     """The memberships stored for another generation of the same frame (same index fingerprint, same
     themes), with their rows; None when there are none readable."""
@@ -608,9 +608,10 @@ def _memberships(
     key = _themes_key(index, book.themes, generation)
     folder = files.folder if files is not None else None
     path = folder / f"themes-{key}.parquet" if folder else None
+    read = early.read if early is not None else read_memberships  # the early read where it read that file
     if path is not None and path.exists():
         try:
-            cached = early.read(path) if early is not None else read_memberships(path)
+            cached = read(path)
             rows = cached["row"].to_numpy(dtype=np.int64) if "row" in cached else None
             if rows is not None and len(rows) and int(rows.max()) >= len(index.frame):
                 raise ValueError("membership rows beyond the frame")
@@ -621,7 +622,6 @@ def _memberships(
         except (CacheError, KeyError, ValueError):
             pass  # matched again and rewritten below
     digest = _themes_digest(book.themes)
-    read = early.read if early is not None else read_memberships
     # whether the ids are unique, found once (0.2 s at 1,000,000 stories) for the carry-over and the file
     unique = Deferred(lambda: bool(index.frame["article_id"].is_unique))
     carried = _carried_over(folder, index, book.themes, digest, read, unique) if folder is not None else None
