@@ -3,6 +3,8 @@
 - The leads are cut and split by Arrow (``catalog._lead_chunks``): each lead must be
   ``body[:LEAD_WORDS * 15].split(None, LEAD_WORDS)[:LEAD_WORDS]``, for every whitespace character Python
   knows and none other, and for bodies with any mix of them.
+- The leads are taken a block of stories at a time, on threads (``catalog.LEAD_BLOCK``): the pairs and
+  the word codes must be those of every lead taken in order, one after another.
 - One match looks up each distinct headline, time and excluded story once: entries repeated across pages
   (a headline list saved many times) must match as each entry matched on its own.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import sys
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -18,7 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.storing.catalog import LEAD_WORDS, _lead_chunks, _lead_pairs, match_catalog
+from core.storing import catalog
+from core.storing.catalog import LEAD_WORDS, _chunk_words, _lead_chunks, _lead_pairs, match_catalog
 from tests.test_rematch import Collection
 
 SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
@@ -74,6 +78,41 @@ def test_lead_pairs_take_numpy_and_arrow_bodies_alike() -> None:
     right = _lead_pairs(pa.array(bodies), other)
     assert one == other and all(np.array_equal(a, b) for a, b in zip(left, right, strict=True))
     assert len(one) >= 8
+
+
+def python_pairs(bodies: list[str | None]) -> tuple[dict[str, int], list[int], list[int]]:
+    """The word codes (in order of first appearance) and the (word, story) pairs of every lead in order."""
+    vocab: dict[str, int] = {}
+    words, stories = [], []
+    for story, lead in enumerate(python_leads(bodies)):
+        for chunk in lead:
+            for word in _chunk_words(chunk.lower()):
+                words.append(vocab.setdefault(word, len(vocab)))
+                stories.append(story)
+    return vocab, words, stories
+
+
+@settings(max_examples=min(settings.default.max_examples, 200))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.lists(
+                st.sampled_from(["Huawei", "5G", "trade-war", "U.S.", "talks", "the", " ", "\n", "tariffs,"]),
+                max_size=120,
+            ).map(" ".join),
+        ),
+        max_size=12,
+    ),
+    st.integers(1, 5),
+)
+def test_leads_taken_in_blocks_give_the_pairs_of_all_leads_in_order(bodies: list[str | None], block: int) -> None:
+    with mock.patch.object(catalog, "LEAD_BLOCK", block):
+        vocab: dict[str, int] = {}
+        words, stories = _lead_pairs(pa.array(bodies, pa.large_string()), vocab)
+    expected_vocab, expected_words, expected_stories = python_pairs(bodies)
+    assert list(vocab.items()) == list(expected_vocab.items())
+    assert words.tolist() == expected_words and stories.tolist() == expected_stories
 
 
 @pytest.mark.parametrize("seed", range(12))

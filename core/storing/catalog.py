@@ -25,9 +25,9 @@ Speed: an inverted index (content word -> sorted story positions, stories in tim
 candidates, read only from the rarest words of each headline (a story sharing none of them can reach
 neither the required count nor the required specificity) and, for a dated entry, only from its date
 window; the cost grows with the entries and the postings of rare words, never with entries times stories.
-The leads are cut and split by Arrow (only each distinct chunk is tokenised in Python), and an entry whose
-headline, time and excluded story were matched already in the same match takes that outcome: a headline
-list saved on many pages is matched once (at 100,000 stories, 20,335 entries hold 1,044 distinct ones).
+The leads are cut and split by Arrow, a block of stories at a time on threads (only each distinct chunk is
+tokenised in Python), and an entry whose headline, time and excluded story were matched already in the
+same match takes that outcome: a headline list saved on many pages is matched once (at 100,000 stories, 20,335 entries hold 1,044 distinct ones).
 On a synthetic corpus (Zipf-distributed words), 20,000 stories x 10,000 entries take about 3 s of CPU
 and 100,000 x 50,000 about 17 s, index included. After a change, ``core.storing.rematch`` updates the index
 and matches again only the entries whose match can change.
@@ -36,7 +36,9 @@ and matches again only the entries whose match can change.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -223,6 +225,14 @@ def body_texts(body: pd.Series, rows: np.ndarray) -> pa.Array:
     return texts.take(pa.array(positions))
 
 
+#: Stories a block of ``_lead_pairs`` holds: the leads of a block are cut, split and coded together (a
+#: million stories' 78 million chunks at once made arrays of 600 MB, paged in anew at each step).
+LEAD_BLOCK = 1 << 16
+#: Threads that cut and code the blocks' leads (Arrow works without the GIL): ingest's parsing workers
+#: are done by then, and the main process has the machine's cores.
+LEAD_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
 def _lead_pairs(
     bodies: np.ndarray | pa.Array | pa.ChunkedArray, vocab: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -232,41 +242,67 @@ def _lead_pairs(
     A lead is the first ``LEAD_WORDS`` whitespace chunks of the body's first ``LEAD_WORDS * 15``
     characters, as ``body[:LEAD_WORDS * 15].split(None, LEAD_WORDS)[:LEAD_WORDS]`` makes them: Arrow cuts,
     trims and splits every lead and codes the chunks (its whitespace is ``str.split``'s, every code point
-    checked in ``tests/test_catalog_speed.py``), so only each distinct chunk is tokenised in Python, once.
+    checked in ``tests/test_catalog_leads.py``), so only each distinct chunk is tokenised in Python, once.
+    The stories are taken ``LEAD_BLOCK`` at a time, the blocks' leads cut on ``LEAD_THREADS`` threads;
+    the pairs come out in story order, as from one block.
     """
-    n = len(bodies)
-    chunk_codes, unique_chunks, lengths = _lead_chunks(bodies)
-    chunk_story = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    pair_chunk: list[int] = []
-    pair_word: list[int] = []
-    for chunk_code, chunk in enumerate(unique_chunks):
-        for word in _chunk_words(chunk.lower()):
-            pair_chunk.append(chunk_code)
-            pair_word.append(vocab.setdefault(word, len(vocab)))
-    # expand chunk occurrences to word occurrences (a chunk gives 0, 1 or a few words)
-    words_per_chunk = np.bincount(np.asarray(pair_chunk, dtype=np.int64), minlength=len(unique_chunks))
-    first_pair = np.concatenate([[0], np.cumsum(words_per_chunk)]).astype(np.int64)
-    occurrence_counts = words_per_chunk[chunk_codes] if len(chunk_codes) else np.zeros(0, np.int64)
-    occurrence = np.repeat(np.arange(len(chunk_codes), dtype=np.int64), occurrence_counts)
-    within = np.arange(len(occurrence), dtype=np.int64) - np.repeat(
-        np.cumsum(occurrence_counts) - occurrence_counts, occurrence_counts
-    )
-    pair_index = first_pair[chunk_codes[occurrence]] + within
-    words = np.asarray(pair_word, dtype=np.int64)[pair_index]
-    return words, chunk_story[occurrence]
+    texts = _large_strings(bodies)
+    n = len(texts)
+    blocks = [texts.slice(start, LEAD_BLOCK) for start in range(0, n, LEAD_BLOCK)] or [texts]
+    chunk_words: dict[str, list[int]] = {}  # distinct chunk -> its word codes, in order of first appearance
+    words: list[np.ndarray] = []
+    stories: list[np.ndarray] = []
+    with ThreadPoolExecutor(min(LEAD_THREADS, len(blocks)), thread_name_prefix="caixin-leads") as pool:
+        for number, (codes, chunks, lengths) in enumerate(pool.map(_lead_chunks, blocks)):
+            # the block's distinct chunks, in its order of first appearance: the words of one not seen in an
+            # earlier block are added to ``vocab`` now, so the codes are those one block of every story gives
+            of_chunk = [
+                chunk_words[chunk] if chunk in chunk_words else chunk_words.setdefault(chunk, _coded(chunk, vocab))
+                for chunk in chunks
+            ]
+            block_words, block_stories = _expanded(codes, of_chunk, lengths)
+            words.append(block_words)
+            stories.append(block_stories + number * LEAD_BLOCK)
+    return np.concatenate(words), np.concatenate(stories)
 
 
-def _lead_chunks(bodies: np.ndarray | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """The whitespace chunks of each lead: a code per chunk (all leads' chunks one after another), the
-    distinct chunks in order of first appearance, and the number of chunks of each lead."""
+def _large_strings(bodies: np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``bodies`` as one Arrow array of ``large_string`` (nulls kept)."""
     if isinstance(bodies, pa.ChunkedArray):
         texts: pa.Array = bodies.combine_chunks()
     elif isinstance(bodies, pa.Array):
         texts = bodies
     else:
         texts = pa.array(np.asarray(bodies, dtype=object), pa.large_string(), from_pandas=True)
-    if not pa.types.is_large_string(texts.type):
-        texts = texts.cast(pa.large_string())
+    return texts if pa.types.is_large_string(texts.type) else texts.cast(pa.large_string())
+
+
+def _coded(chunk: str, vocab: dict[str, int]) -> list[int]:
+    """The word codes of one whitespace-free chunk, its new words added to ``vocab``."""
+    return [vocab.setdefault(word, len(vocab)) for word in _chunk_words(chunk.lower())]
+
+
+def _expanded(codes: np.ndarray, of_chunk: list[list[int]], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (word code, story) pairs of one block, in the order of the chunks: each chunk occurrence
+    (``codes``; ``lengths``: how many of them each story has) expanded to the words of its chunk
+    (``of_chunk``: 0, 1 or a few each)."""
+    words_per_chunk = np.fromiter(map(len, of_chunk), dtype=np.int64, count=len(of_chunk))
+    pair_word = np.fromiter((w for ws in of_chunk for w in ws), dtype=np.int64, count=int(words_per_chunk.sum()))
+    first_pair = np.cumsum(words_per_chunk) - words_per_chunk  # where each chunk's words begin in pair_word
+    per_occurrence = words_per_chunk[codes]
+    ends = np.cumsum(per_occurrence)  # where each occurrence's pairs end
+    per_story = np.diff(np.concatenate([[0], ends])[np.concatenate([[0], np.cumsum(lengths)])])
+    stories = np.repeat(np.arange(len(lengths), dtype=np.int64), per_story)
+    # the pair j of an occurrence that begins at output place s is word ``first_pair[code] + j - s``
+    offset = first_pair[codes] - (ends - per_occurrence)
+    words = pair_word[np.repeat(offset, per_occurrence) + np.arange(len(stories), dtype=np.int64)]
+    return words, stories
+
+
+def _lead_chunks(bodies: np.ndarray | pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The whitespace chunks of each lead: a code per chunk (all leads' chunks one after another), the
+    distinct chunks in order of first appearance, and the number of chunks of each lead."""
+    texts = _large_strings(bodies)
     leads = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(pc.fill_null(texts, ""), 0, LEAD_WORDS * 15))
     lists = pc.list_slice(pc.utf8_split_whitespace(leads, max_splits=LEAD_WORDS), 0, LEAD_WORDS)
     lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
