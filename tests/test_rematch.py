@@ -29,7 +29,7 @@ import core.storing.rematch as rematch_module
 from core.config import Reporters
 from core.model import BEIJING
 from core.storing.cache import CATALOG_PARTS
-from core.storing.catalog import _assemble, _Index, _lead_pairs, key_shift, match_catalog
+from core.storing.catalog import _assemble, _Index, key_shift, match_catalog
 from core.storing.ingest import Corpus, ingest
 from core.storing.rematch import CatalogMemo, _index, _positions_of_unique, _Stories, rematch
 
@@ -200,7 +200,7 @@ def test_a_memo_that_is_not_as_written_is_refused() -> None:
 def _index_anew(stories: _Stories, memo: CatalogMemo) -> _Index:
     """The index of ``stories`` built from all their leads, its words coded as the memo's first."""
     vocab = {word: code for code, word in enumerate(memo.vocab)}
-    words, positions = _lead_pairs(stories.bodies(), vocab)
+    words, positions = stories.lead_pairs(vocab)
     return _assemble(
         vocab, words, positions, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     )

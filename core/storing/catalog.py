@@ -194,34 +194,35 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     days, known, ns = _beijing_days(articles["published_at"])
     # time order, undated last
     order = np.lexsort((np.arange(n), ns, ~known))
-    bodies = body_texts(articles["body"], order)
     vocab: dict[str, int] = {}
-    words, stories = _lead_pairs(bodies, vocab)
+    words, stories = _lead_pairs(column_texts(articles["body"]), vocab, order)
     ids = articles["article_id"].astype(str).to_numpy()[order]
     return _assemble(vocab, words, stories, order, ids, days[order], ns[order], int(known.sum()))
 
 
-#: ``body_texts`` takes this many rows or fewer from a column of several chunks one by one.
+#: ``_taken`` takes this many rows or fewer from a column of several chunks one by one.
 _FEW_ROWS = 4096
 
 
-def body_texts(body: pd.Series, rows: np.ndarray) -> pa.Array:
-    """The texts of ``body`` (a column of an article frame) at positions ``rows``, as an Arrow array
-    (nulls kept: a lead of a null body is empty). A column of Arrow strings is not copied before the take."""
+def column_texts(body: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The texts of ``body`` (a column of an article frame) as Arrow, nulls kept (a lead of a null body is
+    empty). A column of Arrow strings is not copied."""
     if not isinstance(body.dtype, pd.StringDtype):
         body = body.fillna("").astype(str)
-    texts = pa.array(body, from_pandas=True)
+    return pa.array(body, from_pandas=True)
+
+
+def _taken(texts: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """``texts`` at positions ``rows``, their chunks not joined first."""
     positions = np.asarray(rows, dtype=np.int64)
-    if isinstance(texts, pa.ChunkedArray):
-        if texts.num_chunks > 1 and 0 < len(positions) <= _FEW_ROWS:
-            # a few rows of many chunks (the kept stories' text, mapped, between the merged ones: an
-            # incremental ingest): each taken from its chunk, rather than every chunk joined into one
-            starts = np.cumsum([0, *(len(chunk) for chunk in texts.chunks)])
-            which = np.searchsorted(starts, positions, side="right") - 1
-            return pa.concat_arrays(
-                [texts.chunk(c).slice(int(p - starts[c]), 1) for c, p in zip(which.tolist(), positions.tolist(), strict=True)]
-            )
-        texts = texts.combine_chunks()
+    if isinstance(texts, pa.ChunkedArray) and texts.num_chunks > 1 and 0 < len(positions) <= _FEW_ROWS:
+        # a few rows of many chunks (the kept stories' text, mapped, between the merged ones: an
+        # incremental ingest): each taken from its chunk
+        starts = np.cumsum([0, *(len(chunk) for chunk in texts.chunks)])
+        which = np.searchsorted(starts, positions, side="right") - 1
+        return pa.concat_arrays(
+            [texts.chunk(c).slice(int(p - starts[c]), 1) for c, p in zip(which.tolist(), positions.tolist(), strict=True)]
+        )
     return texts.take(pa.array(positions))
 
 
@@ -234,26 +235,34 @@ LEAD_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def _lead_pairs(
-    bodies: np.ndarray | pa.Array | pa.ChunkedArray, vocab: dict[str, int]
+    bodies: np.ndarray | pa.Array | pa.ChunkedArray, vocab: dict[str, int], rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The (word code, story) pairs of the leads of ``bodies`` (a story is its position in ``bodies``),
-    with repeats; words not in ``vocab`` are added to it, in order of first appearance.
+    """The (word code, story) pairs of the leads of ``bodies`` (a story is its position in ``bodies``), or
+    of the bodies at ``rows`` (a story is its place in ``rows``), with repeats; words not in ``vocab`` are
+    added to it, in order of first appearance.
 
     A lead is the first ``LEAD_WORDS`` whitespace chunks of the body's first ``LEAD_WORDS * 15``
     characters, as ``body[:LEAD_WORDS * 15].split(None, LEAD_WORDS)[:LEAD_WORDS]`` makes them: Arrow cuts,
     trims and splits every lead and codes the chunks (its whitespace is ``str.split``'s, every code point
     checked in ``tests/test_catalog_leads.py``), so only each distinct chunk is tokenised in Python, once.
-    The stories are taken ``LEAD_BLOCK`` at a time, the blocks' leads cut on ``LEAD_THREADS`` threads;
-    the pairs come out in story order, as from one block.
+    The stories are taken ``LEAD_BLOCK`` at a time (from ``rows``: taken then, so the bodies are not
+    copied all at once), the blocks' leads cut on ``LEAD_THREADS`` threads; the pairs come out in story
+    order, as from one block.
     """
-    texts = _large_strings(bodies)
-    n = len(texts)
-    blocks = [texts.slice(start, LEAD_BLOCK) for start in range(0, n, LEAD_BLOCK)] or [texts]
+    texts = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else _large_strings(bodies)
+    count = len(texts) if rows is None else len(rows)
+
+    def block(start: int) -> tuple[np.ndarray, list[str], np.ndarray]:
+        if rows is None:
+            return _lead_chunks(texts.slice(start, LEAD_BLOCK))
+        return _lead_chunks(_taken(texts, rows[start : start + LEAD_BLOCK]))
+
+    blocks = range(0, count, LEAD_BLOCK) or range(1)
     chunk_words: dict[str, list[int]] = {}  # distinct chunk -> its word codes, in order of first appearance
     words: list[np.ndarray] = []
     stories: list[np.ndarray] = []
     with ThreadPoolExecutor(min(LEAD_THREADS, len(blocks)), thread_name_prefix="caixin-leads") as pool:
-        for number, (codes, chunks, lengths) in enumerate(pool.map(_lead_chunks, blocks)):
+        for number, (codes, chunks, lengths) in enumerate(pool.map(block, blocks)):
             # the block's distinct chunks, in its order of first appearance: the words of one not seen in an
             # earlier block are added to ``vocab`` now, so the codes are those one block of every story gives
             of_chunk = [

@@ -46,7 +46,7 @@ from core.storing.catalog import (
     _lead_pairs,
     _Outcome,
     _Seen,
-    body_texts,
+    column_texts,
     headline_words,
     key_shift,
     word_values,
@@ -176,9 +176,10 @@ class _Stories:
         hashes = body_hashes(articles["body"]) if hashes is None else np.asarray(hashes, dtype=np.uint64)
         return cls(order, ids, days[order], ns[order], int(known.sum()), articles["body"], hashes[order])
 
-    def bodies(self, positions: np.ndarray | None = None) -> pa.Array:
-        """The bodies of the stories at ``positions`` (all: None), read only for those."""
-        return body_texts(self.body, self.order if positions is None else self.order[positions])
+    def lead_pairs(self, vocab: dict[str, int], positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``catalog._lead_pairs`` of the stories at ``positions`` (all: None), their bodies read only for
+        those."""
+        return _lead_pairs(column_texts(self.body), vocab, self.order if positions is None else self.order[positions])
 
 
 @dataclass(slots=True)
@@ -286,7 +287,7 @@ def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change
         if old_at is not None:
             return _updated_index(stories, memo, old_at)
     vocab: dict[str, int] = {}
-    words, positions = _lead_pairs(stories.bodies(), vocab)
+    words, positions = stories.lead_pairs(vocab)
     return _assemble(
         vocab, words, positions, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     ), None
@@ -384,7 +385,7 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
     del high, mapped
     vocab = {word: code for code, word in enumerate(memo.vocab)}
     fresh = np.flatnonzero(~same)
-    fresh_words, fresh_at = _lead_pairs(stories.bodies(fresh), vocab)
+    fresh_words, fresh_at = stories.lead_pairs(vocab, fresh)
     fresh_keys = sorted_unique((fresh_words << shift) + fresh[fresh_at])
     moved_to = new_of_old[new_of_old >= 0]
     if (np.diff(moved_to) > 0).all():
