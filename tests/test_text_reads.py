@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.storing.frame as frame_module
 import core.storing.text as text_module
 from bench.corpus import generate_corpus
 from core.storing.collection import open_collection
@@ -182,7 +184,8 @@ _CELLS = st.lists(st.one_of(st.none(), st.text(alphabet="ab é\x1f", max_size=5)
 @given(_CELLS, st.lists(st.integers(0, 30), max_size=4), st.data())
 def test_take_frame_rows_as_take(cells: list[str | None], cuts: list[int], data: st.DataObject) -> None:
     """``take_frame_rows`` of a frame whose Arrow columns (text of both kinds, lists) have several chunks,
-    and of plain columns: the frame ``take`` gives, index reset, dtypes kept."""
+    and of plain columns: the frame ``take`` gives, index reset, dtypes kept, the columns taken one after
+    another or on threads."""
     n = len(cells)
     frame = pd.DataFrame(
         {
@@ -198,8 +201,9 @@ def test_take_frame_rows_as_take(cells: list[str | None], cuts: list[int], data:
     merged = _sliced(frame, cuts)
     rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=20)), dtype=np.int64)
     expected = merged.take(rows).reset_index(drop=True)
-    got = take_frame_rows(merged, rows)
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    for threaded_rows in (frame_module.THREADED_ROWS, 1):  # the columns one after another, then on threads
+        with mock.patch.object(frame_module, "THREADED_ROWS", threaded_rows):
+            pd.testing.assert_frame_equal(take_frame_rows(merged, rows), expected, check_exact=True)
     with pytest.raises(IndexError):
         take_frame_rows(merged, np.array([n], dtype=np.int64))
     shifted = merged.set_axis(np.arange(len(merged)) * 3 + 7)  # iloc keeps the index labels
