@@ -69,7 +69,7 @@ class Killed(BaseException):
     """Stands for the process dying at one precise point (SIGKILL cannot be caught)."""
 
 
-@pytest.mark.parametrize("dies_at_write", [1, 2, 3, 4, 8, 9])
+@pytest.mark.parametrize("dies_at_write", [1, 2, 3, 4, 8, 10, 11])
 def test_death_during_the_cache_write_keeps_the_previous_generation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies_at_write: int
 ) -> None:
@@ -90,7 +90,8 @@ def test_death_during_the_cache_write_keeps_the_previous_generation(
 
     def dying_replace(src: str, dst: str) -> None:
         calls["n"] += 1
-        # 1: the records' segment written, 2: articles, 3: the text file, 4-8: the state's part files, 9: the state
+        # 1-10: the generation's files, written on threads in any order (the records' segment, articles, the
+        # text file, the state's five part files, the body hashes, the merge memo); 11: the state, after them
         if calls["n"] == dies_at_write:
             raise Killed()
         real_replace(src, dst)

@@ -1199,6 +1199,7 @@ class CacheStore:
         hashes: np.ndarray,
         kept: Collection[str] = (),
         text_from: tuple[TextLayout, np.ndarray] | None = None,
+        also: Callable[[], None] | None = None,
     ) -> TextLayout:
         """Write a new generation (the segments of the records, articles, the articles' text file with
         ``hashes``, their content hashes, and the part files of the state's per-file sections), then the
@@ -1218,6 +1219,9 @@ class CacheStore:
         ``state`` holds ``files``, ``reports``, ``headlines`` and ``listings`` (file name -> entry, page
         report dict, ``[line, text]`` pairs, listing entry dicts) and ``listing_rows`` (entry dicts) as
         the JSON state of format 3 did; they go to the part files, the rest to ``state.json``.
+        ``also`` writes more of the generation (what the next ingest reuses), beside these files and before
+        the state.
+
         Only under the exclusive lock (``lock``): another writer would remove this generation's files.
         """
         generation = state["generation"]
@@ -1259,6 +1263,7 @@ class CacheStore:
                 pool.submit(atomic_write_parquet, self.articles_path(generation), articles.drop(columns=list(MAPPED_COLUMNS)))
             )
             written += [pool.submit(write_part, self.part_path(part, generation), table) for part, table in tables.items()]
+            written += [pool.submit(also)] if also is not None else []
             for job in written:
                 job.result()  # the first failure raises, once every write is over
             layout = layout_written.result()
