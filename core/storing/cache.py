@@ -56,6 +56,7 @@ from core.parsing.report import ReportColumns
 from core.storing.frame import (
     ARROW_LIST,
     ARROW_LIST_COLUMNS,
+    ARROW_THREADS,
     arrow_table,
     as_list,
     conform,
@@ -99,8 +100,6 @@ OLDER_FORMATS = frozenset({1, 2, 3, 4, 5, 6})
 #: A temporary file in a cache folder that no ingest wrote (the search index, the theme memberships,
 #: written after the ingest and outside its lock) is removed once it is this old.
 STALE_SECONDS = 3600
-#: Threads that write the files of a new generation (``CacheStore.write``).
-WRITE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 #: Columns of the articles file: the article columns but those of the text file (``MAPPED_COLUMNS``: the
 #: text and the columns only shown story by story).
@@ -1247,7 +1246,7 @@ class CacheStore:
         # the files of the generation are written on threads (Parquet and Arrow write without the GIL: at
         # 1,000,000 stories, 13 s one after another); the state that names them is written after all of them
         self.root.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="caixin-write") as pool:
+        with ThreadPoolExecutor(ARROW_THREADS, thread_name_prefix="caixin-write") as pool:
             layout_written = pool.submit(text)
             written = [
                 pool.submit(

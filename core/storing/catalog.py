@@ -36,7 +36,6 @@ and matches again only the entries whose match can change.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from core.analysing.terms import content_words
 from core.arrays import sorted_unique
 from core.model import BEIJING, LISTING_COLUMNS, ListingEntry
 from core.parsing import ParseResult
+from core.storing.frame import ARROW_THREADS
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -229,9 +229,6 @@ def _taken(texts: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array | pa
 #: Stories a block of ``_lead_pairs`` holds: the leads of a block are cut, split and coded together (a
 #: million stories' 78 million chunks at once made arrays of 600 MB, paged in anew at each step).
 LEAD_BLOCK = 1 << 16
-#: Threads that cut and code the blocks' leads (Arrow works without the GIL): ingest's parsing workers
-#: are done by then, and the main process has the machine's cores.
-LEAD_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def _lead_pairs(
@@ -246,8 +243,8 @@ def _lead_pairs(
     trims and splits every lead and codes the chunks (its whitespace is ``str.split``'s, every code point
     checked in ``tests/test_catalog_leads.py``), so only each distinct chunk is tokenised in Python, once.
     The stories are taken ``LEAD_BLOCK`` at a time (from ``rows``: taken then, so the bodies are not
-    copied all at once), the blocks' leads cut on ``LEAD_THREADS`` threads; the pairs come out in story
-    order, as from one block.
+    copied all at once), the blocks' leads cut on ``ARROW_THREADS`` threads (ingest's parsing workers are
+    done by then); the pairs come out in story order, as from one block.
     """
     texts = bodies if isinstance(bodies, (pa.Array, pa.ChunkedArray)) else _large_strings(bodies)
     count = len(texts) if rows is None else len(rows)
@@ -261,7 +258,7 @@ def _lead_pairs(
     chunk_words: dict[str, list[int]] = {}  # distinct chunk -> its word codes, in order of first appearance
     words: list[np.ndarray] = []
     stories: list[np.ndarray] = []
-    with ThreadPoolExecutor(min(LEAD_THREADS, len(blocks)), thread_name_prefix="caixin-leads") as pool:
+    with ThreadPoolExecutor(min(ARROW_THREADS, len(blocks)), thread_name_prefix="caixin-leads") as pool:
         for number, (codes, chunks, lengths) in enumerate(pool.map(block, blocks)):
             # the block's distinct chunks, in its order of first appearance: the words of one not seen in an
             # earlier block are added to ``vocab`` now, so the codes are those one block of every story gives

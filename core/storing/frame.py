@@ -301,11 +301,12 @@ def isin_mask(values: pd.Series, among: Iterable[str]) -> np.ndarray:
     return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-#: ``take_frame_rows`` takes the columns of this many rows or more on threads (Arrow's ``take`` works
-#: without the GIL; at 1,000,000 stories the merge's take of every column, 2.5 GB of new memory, took 9 s).
+#: Threads for the work Arrow and Parquet do without Python's lock (taking the columns of many rows here,
+#: cutting the catalog's leads, writing a generation's files): the machine's cores, at most 4.
+ARROW_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: ``take_frame_rows`` takes the columns of this many rows or more on ``ARROW_THREADS`` threads (at
+#: 1,000,000 stories the merge's take of every column, 2.5 GB of new memory, took 9 s).
 THREADED_ROWS = 1 << 16
-#: The threads of a ``take_frame_rows`` of ``THREADED_ROWS`` or more.
-TAKE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def take_frame_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -333,7 +334,7 @@ def take_frame_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
     positions = range(frame.shape[1])
     if len(rows) >= THREADED_ROWS and frame.shape[1] > 1:
-        with ThreadPoolExecutor(TAKE_THREADS, thread_name_prefix="caixin-take") as pool:
+        with ThreadPoolExecutor(ARROW_THREADS, thread_name_prefix="caixin-take") as pool:
             columns = list(pool.map(column, positions))
     else:
         columns = [column(position) for position in positions]
