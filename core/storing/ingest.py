@@ -1489,7 +1489,7 @@ def _merge(
         for i, s in zip(winners["article_id"].tolist(), winners["sources"].tolist(), strict=True)
     ]
     merged = len(frame) - len(winners)
-    out = conform(winners.drop(columns="_order").reset_index(drop=True), fresh_lists=fresh_lists)
+    out = conform(winners.drop(columns="_order"), fresh_lists=fresh_lists)  # its index is 0..n-1 already
     return out, merged, winner_rows, ids
 
 
