@@ -105,12 +105,25 @@ def python_pairs(bodies: list[str | None]) -> tuple[dict[str, int], list[int], l
         max_size=12,
     ),
     st.integers(1, 5),
+    st.data(),
 )
-def test_leads_taken_in_blocks_give_the_pairs_of_all_leads_in_order(bodies: list[str | None], block: int) -> None:
+def test_leads_taken_in_blocks_give_the_pairs_of_all_leads_in_order(
+    bodies: list[str | None], block: int, data: st.DataObject
+) -> None:
     with mock.patch.object(catalog, "LEAD_BLOCK", block):
         vocab: dict[str, int] = {}
         words, stories = _lead_pairs(pa.array(bodies, pa.large_string()), vocab)
     expected_vocab, expected_words, expected_stories = python_pairs(bodies)
+    assert list(vocab.items()) == list(expected_vocab.items())
+    assert words.tolist() == expected_words and stories.tolist() == expected_stories
+    # the bodies at some rows, taken a block at a time from a column of several chunks
+    rows = data.draw(st.permutations(range(len(bodies))))
+    cut = data.draw(st.integers(0, len(bodies)))
+    column = pa.chunked_array([pa.array(bodies[:cut], pa.string()), pa.array(bodies[cut:], pa.string())])
+    with mock.patch.object(catalog, "LEAD_BLOCK", block):
+        vocab = {}
+        words, stories = _lead_pairs(column, vocab, np.array(rows, dtype=np.int64))
+    expected_vocab, expected_words, expected_stories = python_pairs([bodies[row] for row in rows])
     assert list(vocab.items()) == list(expected_vocab.items())
     assert words.tolist() == expected_words and stories.tolist() == expected_stories
 

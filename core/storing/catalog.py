@@ -50,7 +50,7 @@ from core.analysing.terms import content_words
 from core.arrays import sorted_unique
 from core.model import BEIJING, LISTING_COLUMNS, ListingEntry
 from core.parsing import ParseResult
-from core.storing.frame import ARROW_THREADS
+from core.storing.frame import ARROW_THREADS, chunked_take
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -200,30 +200,12 @@ def _build_index(articles: pd.DataFrame) -> _Index:
     return _assemble(vocab, words, stories, order, ids, days[order], ns[order], int(known.sum()))
 
 
-#: ``_taken`` takes this many rows or fewer from a column of several chunks one by one.
-_FEW_ROWS = 4096
-
-
 def column_texts(body: pd.Series) -> pa.Array | pa.ChunkedArray:
     """The texts of ``body`` (a column of an article frame) as Arrow, nulls kept (a lead of a null body is
     empty). A column of Arrow strings is not copied."""
     if not isinstance(body.dtype, pd.StringDtype):
         body = body.fillna("").astype(str)
     return pa.array(body, from_pandas=True)
-
-
-def _taken(texts: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array | pa.ChunkedArray:
-    """``texts`` at positions ``rows``, their chunks not joined first."""
-    positions = np.asarray(rows, dtype=np.int64)
-    if isinstance(texts, pa.ChunkedArray) and texts.num_chunks > 1 and 0 < len(positions) <= _FEW_ROWS:
-        # a few rows of many chunks (the kept stories' text, mapped, between the merged ones: an
-        # incremental ingest): each taken from its chunk
-        starts = np.cumsum([0, *(len(chunk) for chunk in texts.chunks)])
-        which = np.searchsorted(starts, positions, side="right") - 1
-        return pa.concat_arrays(
-            [texts.chunk(c).slice(int(p - starts[c]), 1) for c, p in zip(which.tolist(), positions.tolist(), strict=True)]
-        )
-    return texts.take(pa.array(positions))
 
 
 #: Stories a block of ``_lead_pairs`` holds: the leads of a block are cut, split and coded together (a
@@ -252,7 +234,10 @@ def _lead_pairs(
     def block(start: int) -> tuple[np.ndarray, list[str], np.ndarray]:
         if rows is None:
             return _lead_chunks(texts.slice(start, LEAD_BLOCK))
-        return _lead_chunks(_taken(texts, rows[start : start + LEAD_BLOCK]))
+        wanted = np.asarray(rows[start : start + LEAD_BLOCK], dtype=np.int64)
+        # from the chunks that hold them, no chunk joined (an ingest's column has one per parsed chunk)
+        taken = chunked_take(texts, wanted) if isinstance(texts, pa.ChunkedArray) else texts.take(pa.array(wanted))
+        return _lead_chunks(taken)
 
     blocks = range(0, count, LEAD_BLOCK) or range(1)
     chunk_words: dict[str, list[int]] = {}  # distinct chunk -> its word codes, in order of first appearance

@@ -323,7 +323,7 @@ def take_frame_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
         values = series.array
         chunked = getattr(values, "_pa_array", None)
         if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
-            taken = _chunked_take(chunked, rows)
+            taken = chunked_take(chunked, rows)
             array = (
                 pd.arrays.ArrowStringArray(taken, dtype=values.dtype)
                 if isinstance(values, pd.arrays.ArrowStringArray)
@@ -356,7 +356,7 @@ def rows_at(frame: pd.DataFrame, positions: Any) -> pd.DataFrame:
     return taken
 
 
-def _chunked_take(chunked: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+def chunked_take(chunked: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
     """``chunked.take(rows)`` (rows in bounds) from each chunk that holds some of them: no chunk joined."""
     taken = gather_by_chunk(chunked, rows, lambda chunk, local: chunk.take(pa.array(local)))
     assert taken is not None  # ``take`` answers every chunk
