@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -99,7 +100,8 @@ def start_server(
         **(extra_env or {}),
     }
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        # -X faulthandler: a server that hangs is sent SIGABRT and its threads' stacks go to its log (``serving``)
+        sys.executable, "-X", "faulthandler", "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
@@ -141,11 +143,16 @@ def expect(target: object) -> object:
 
 def warm_up(browser_context: object, server: Server) -> None:
     """Open the app once so the server loads the collection before the tests' sessions (the first load
-    is slower; tests time out on their own pages, not on it)."""
+    is slower; tests time out on their own pages, not on it). When the page does not settle, the error
+    says what the tab showed."""
     tab = browser_context.new_page()  # type: ignore[attr-defined]
     try:
         tab.goto(server.url)
-        settle(tab, timeout=120_000, accessible=False)
+        try:
+            settle(tab, timeout=120_000, accessible=False)
+        except Exception as error:
+            shown = tab.evaluate("() => document.body ? document.body.innerText.slice(0, 2000) : ''")  # type: ignore[attr-defined]
+            raise AssertionError(f"{server.url} did not settle ({error!s:.300}); the tab showed:\n{shown}") from error
     finally:
         tab.close()
 
@@ -166,10 +173,25 @@ def serving(tmp: Path, browser_context: object, data: Path) -> Iterator[Server]:
     """A warmed-up server on ``data`` for a fixture to yield (``yield from serving(...)``), stopped after."""
     running, process = start_server(tmp, data)
     try:
-        warm_up(browser_context, running)
+        try:
+            warm_up(browser_context, running)
+        except AssertionError as error:  # the server's threads, as they stand, to the failure
+            raise AssertionError(f"{error}\n{server_stacks(running, process)}") from None
         yield running
     finally:
         stop_server(running, process)
+
+
+def server_stacks(server: Server, process: subprocess.Popen[bytes]) -> str:
+    """End a server that hangs with SIGABRT, so Python's fault handler writes every thread's stack to its
+    log (``start_server`` runs it with ``-X faulthandler``); the end of that log."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    return "the end of the server's log:\n" + server.log.read_text(errors="replace")[-12_000:]
 
 
 @pytest.fixture(scope="session")
