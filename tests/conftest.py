@@ -39,8 +39,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The two pytest workers (``-n 2 --dist loadgroup`` in pyproject.toml) share out the tests, except that the
 # files of one heavy kind run together on one worker: the browser tests share one Streamlit server and one
-# Chromium per worker, the Docker tests one image build, the cluster tests the CPU their workers take.
-WORKER_GROUPS = {"e2e": "browser", "docker": "docker", "cluster": "cluster"}
+# Chromium per worker, the cluster tests the CPU their workers take. The Docker tests (one image build) run
+# on the browser tests' worker, one after the other: each container Docker starts or stops adds or removes a
+# network interface, and Chromium then abandons its requests in flight (net::ERR_NETWORK_CHANGED); a page
+# whose scripts were abandoned stays blank, and a browser test beside them failed that way.
+WORKER_GROUPS = {"e2e": "browser", "docker": "browser", "cluster": "cluster"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

@@ -146,13 +146,18 @@ def warm_up(browser_context: object, server: Server) -> None:
     is slower; tests time out on their own pages, not on it). When the page does not settle, the error
     says what the tab showed."""
     tab = browser_context.new_page()  # type: ignore[attr-defined]
+    failed: list[str] = []  # requests the browser gave up on (a blank page's scripts, for one)
+    tab.on("requestfailed", lambda request: failed.append(f"{request.url} {request.failure}"))
     try:
         tab.goto(server.url)
         try:
             settle(tab, timeout=120_000, accessible=False)
         except Exception as error:
             shown = tab.evaluate("() => document.body ? document.body.innerText.slice(0, 2000) : ''")  # type: ignore[attr-defined]
-            raise AssertionError(f"{server.url} did not settle ({error!s:.300}); the tab showed:\n{shown}") from error
+            raise AssertionError(
+                f"{server.url} did not settle ({error!s:.300}); requests that failed: {failed[:10] or 'none'};"
+                f" the tab showed:\n{shown}"
+            ) from error
     finally:
         tab.close()
 
