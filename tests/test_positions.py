@@ -26,6 +26,7 @@ from core.storing.frame import (
     list_signatures,
     lists_any_in,
     positions_in,
+    texts_differ,
 )
 
 HEX = st.text(alphabet="0123456789abcdef", min_size=4, max_size=4)
@@ -207,6 +208,29 @@ def test_positions_in_as_a_dict(values: list[str | None], among: list[str], kind
     got = positions_in(column, wanted)
     assert got.dtype == np.int64
     assert got.tolist() == [-1 if value is None else first.get(value, -1) for value in values]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.one_of(ANY_ID, st.none()), st.one_of(ANY_ID, st.none())), max_size=20),
+    st.sampled_from(["string", "object", "chunked"]),
+)
+def test_texts_differ_as_python(pairs: list[tuple[str | None, str | None]], kind: str) -> None:
+    """Whether each row's text changed (the headline catalog's changed rows), as Python compares the values:
+    two missing values are the same, one missing and one text differ; the columns as Arrow text (also in
+    several chunks) or as objects."""
+    before, after = [a for a, _ in pairs], [b for _, b in pairs]
+    if kind == "chunked":  # a column of two Arrow chunks, as a concatenated frame has
+        half = len(pairs) // 2
+        columns = [
+            pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([values[:half], values[half:]], pa.string())))
+            for values in (before, after)
+        ]
+    else:
+        columns = [pd.Series(values, dtype="string" if kind == "string" else object) for values in (before, after)]
+    got = texts_differ(*columns)
+    assert got.dtype == bool
+    assert got.tolist() == [a != b for a, b in pairs]
 
 
 MEMBERSHIPS = st.lists(

@@ -923,7 +923,7 @@ def _incremental_merge(
 
     store.check_segments(state)  # the segments not read below are checked too
     old_articles, old_hashes = store.read_articles(state)
-    old_ids = old_articles["article_id"].to_numpy(dtype=object)
+    old_ids = old_articles["article_id"]  # looked up in Arrow (``positions_in``), no Python string per story
     Piece = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
     new_pieces: list[Piece] = [
         (frame.assign(_old=np.full(len(frame), -1, dtype=np.int64)), body_hashes(frame["body"]), None)
@@ -964,7 +964,7 @@ def _incremental_merge(
     in_touched_story[~is_new] = in_touched[old_story]
     chosen = np.flatnonzero(in_touched_story)
     ids = np.empty(len(local), dtype=object)
-    ids[~is_new] = old_ids[old_story]
+    ids[~is_new] = old_ids.take(old_story).to_numpy(dtype=object)
     ids[at_minute] = minute_ids
     if not np.isin(at_minute, chosen).all():
         return None

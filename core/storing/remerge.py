@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.storing.frame import texts_differ
+
 #: An ingest that parsed or removed more files than this (or a tenth of the inputs, at least 4) merges every
 #: record.
 MOST_CHANGED_FILES = 64
@@ -150,7 +152,7 @@ def catalog_changes(before: pd.DataFrame, after: pd.DataFrame) -> tuple[np.ndarr
     (``before`` and ``after`` it, same rows), with their values before."""
     if not len(before):
         return np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=bool), np.zeros(0, dtype=np.float64)
-    headline = before["headline"].astype(object).to_numpy() != after["headline"].astype(object).to_numpy()
+    headline = texts_differ(before["headline"], after["headline"])
     inferred = before["headline_inferred"].to_numpy(dtype=bool) != after["headline_inferred"].to_numpy(dtype=bool)
     old, new = before["headline_match"].to_numpy(dtype=np.float64), after["headline_match"].to_numpy(dtype=np.float64)
     match = ~((old == new) | (np.isnan(old) & np.isnan(new)))
