@@ -735,9 +735,42 @@ def _check_entry(row: dict[str, Any], where: _Place) -> None:
     _fields(row, where, _ENTRY_FIELDS)
 
 
+def _no_check(row: dict[str, Any], where: _Place) -> None:
+    """For rows whose values were checked by column already (``_reports_sound``)."""
+
+
+def _counts_sound(column: pa.Array | pa.ChunkedArray) -> bool:
+    """No empty cell and no negative value in an integer column."""
+    return column.null_count == 0 and (len(column) == 0 or pc.min(column).as_py() >= 0)
+
+
+def _reports_sound(table: pa.Table) -> bool:
+    """Whether every row of a reports part passes ``_check_report``, found by column (a per-row check of
+    50,000 reports took 0.4-0.6 s of each incremental ingest). The part's schema is checked already
+    (``open_part``), so the types are; what is left is empty cells and negative counts. False also for the
+    ``binary`` form: the rows are then checked one by one, as they are when this finds a fault (that check
+    names the first bad row)."""
+    if not pa.types.is_string(table.schema.field("source").type):
+        return False
+    if any(table.column(name).null_count for name in ("source", "shape", "shape_reason", "roles", "unknown", "warnings")):
+        return False
+    if not all(_counts_sound(table.column(name)) for name in ("lines", "blank", "stories", "entries")):
+        return False
+    # ``flatten``: each field's values as the struct's rows (its offset applied), unlike ``field``
+    if not all(_counts_sound(role) for role in table.column("roles").combine_chunks().flatten()):
+        return False
+    unknown = pc.list_flatten(table.column("unknown")).combine_chunks()
+    line, text = unknown.flatten()  # the fields of SCHEMAS["reports"]: line, text
+    if unknown.null_count or text.null_count or not _counts_sound(line):
+        return False
+    return bool(pc.list_flatten(table.column("warnings")).null_count == 0)
+
+
 def _reports(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
     """The page report of each file (``PageReport.to_dict()``), from the reports part."""
-    grouped = _by_file(path, part_rows(path, read_opened(path, opened)), files, _check_report)
+    table = read_opened(path, opened)
+    check = _no_check if _reports_sound(table) else _check_report
+    grouped = _by_file(path, part_rows(path, table), files, check)
     if len(grouped) != len(files) or any(len(reports) != 1 for reports in grouped.values()):
         raise _bad_part(path, "not one report for each file of the files table")
     return {name: grouped[name][0] for name in files}
