@@ -8,7 +8,9 @@ this app adds what a page script cannot do:
   one chunk in the server's memory, not the whole file (at most ``CAIXIN_EXPORTS_AT_ONCE`` at a time, 2 by
   default; one more is answered 503, try again);
 - **the data read at start** (``components.data.preload``, on a thread when the server starts; off with
-  ``CAIXIN_PRELOAD=0``): the first visitor after a restart finds the collection read, or being read.
+  ``CAIXIN_PRELOAD=0``): the first visitor after a restart finds the collection read, or being read;
+- **memory given back** (``components.memory``, off with ``CAIXIN_MALLOC_TUNING=0``): on glibc, the arrays
+  a page builds and drops go back to the system instead of staying in the process's heap.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from starlette.routing import Route
 
 # only what is light here: pandas, core and the pages' modules are imported on the start's thread below,
 # while the server already listens and a browser loads the page's scripts
+from components.memory import tune_malloc
 from components.routes import ROUTE, begin_start, end_start, serve_route
+
+tune_malloc()  # before the data is read: freed arrays go back to the system (``components.memory``)
 
 
 async def export_file(request: Request) -> Response:
