@@ -5,7 +5,6 @@ process's heap. Each case runs in a new process (the tuning is per process)."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import subprocess
 import sys
@@ -17,9 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _glibc() -> bool:
-    name = ctypes.util.find_library("c")
     try:
-        return bool(name) and hasattr(ctypes.CDLL(name), "gnu_get_libc_version")
+        return hasattr(ctypes.CDLL(None), "gnu_get_libc_version")
     except OSError:
         return False
 

@@ -11,7 +11,6 @@ left as it is.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 #: ``mallopt``'s parameter for the mmap threshold (glibc's ``malloc.h``); setting it also stops the raises
@@ -25,11 +24,8 @@ def tune_malloc() -> bool:
     glibc, or refused)."""
     if os.environ.get("CAIXIN_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
         return False
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)  # the process's own symbols, the C library's among them (no ldconfig run)
         mallopt = libc.mallopt
         libc.gnu_get_libc_version  # noqa: B018 - only glibc has it: another libc's mallopt may differ
     except (OSError, AttributeError):
