@@ -38,7 +38,7 @@ _SCRIPT = """
 import ctypes
 from pathlib import Path
 import numpy as np
-from components.memory import tune_malloc
+from components.memory import M_MMAP_THRESHOLD, tune_malloc
 
 class Info(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (
@@ -53,7 +53,7 @@ def anon():
             return int(line.split()[1]) // 1024
 
 libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-assert libc.mallopt(-3, 32 << 20) == 1  # M_MMAP_THRESHOLD, raised as glibc raises it
+assert libc.mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1  # raised as glibc raises it
 tuned = tune_malloc()
 big = np.ones(8 << 20, dtype=np.uint8)  # freed: untuned by glibc's own rule this would raise the threshold
 del big

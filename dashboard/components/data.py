@@ -24,6 +24,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components.routes import starting, wait_start
+from components.switches import switched_on
 from components.warm import ready
 from core.analysing.highlight import markdown_code
 from core.cli import megabytes
@@ -258,7 +259,7 @@ def collection_in_use() -> Collection | None:
 
 def preload_on() -> bool:
     """``CAIXIN_PRELOAD`` (default on): read the data when the server starts (``preload``)."""
-    return os.environ.get("CAIXIN_PRELOAD", "1").strip().lower() not in ("0", "false", "no", "off")
+    return switched_on("CAIXIN_PRELOAD")
 
 
 def preload() -> None:

@@ -11,7 +11,8 @@ left as it is.
 from __future__ import annotations
 
 import ctypes
-import os
+
+from components.switches import switched_on
 
 #: ``mallopt``'s parameter for the mmap threshold (glibc's ``malloc.h``); setting it also stops the raises
 M_MMAP_THRESHOLD = -3
@@ -22,7 +23,7 @@ MMAP_THRESHOLD = 128 * 1024
 def tune_malloc() -> bool:
     """Fix glibc's mmap threshold at ``MMAP_THRESHOLD``; whether it was set (False: turned off, not
     glibc, or refused)."""
-    if os.environ.get("CAIXIN_MALLOC_TUNING", "1").strip().lower() in ("0", "false", "no", "off"):
+    if not switched_on("CAIXIN_MALLOC_TUNING"):
         return False
     try:
         libc = ctypes.CDLL(None)  # the process's own symbols, the C library's among them (no ldconfig run)
