@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tracemalloc
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.storing.frame as frame_module
 from core.storing.collection import _concat_memberships, compact_memberships, open_collection
 from core.storing.derived import Positions, ThemesByArticle, id_keys, sort_order
 from core.storing.frame import (
@@ -192,22 +194,31 @@ def test_list_signatures_as_python(lists: list[list[str | None]], start: int) ->
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(ANY_ID, st.none()), max_size=20), st.lists(ANY_ID, max_size=20), st.sampled_from(["series", "categorical", "array", "list"]))
-def test_positions_in_as_a_dict(values: list[str | None], among: list[str], kind: str) -> None:
+@given(
+    st.lists(st.one_of(ANY_ID, st.none()), max_size=20),
+    st.lists(st.one_of(ANY_ID, st.none()), max_size=20),
+    st.sampled_from(["series", "categorical", "array", "list"]),
+)
+def test_positions_in_as_a_dict(values: list[str | None], among: list[str | None], kind: str) -> None:
     """Each value's first position in ``among``, -1 for one not there or missing, whatever form ``among``
-    and ``values`` take (Arrow text, categorical, object array, list)."""
+    and ``values`` take (Arrow text, categorical, object array, list), and whichever side is looked up in
+    the other (``PROBE_RATIO``: the values in a set of ``among``, or ``among`` in a set of the values)."""
     first = {}
     for position, value in enumerate(among):
-        first.setdefault(value, position)
+        if value is not None:
+            first.setdefault(value, position)
     column = pd.Series(values, dtype="string")
     if kind == "categorical":
         column = column.astype("category")
-    wanted = {"series": pd.Series(among, dtype="string"), "categorical": pd.Series(among, dtype=str)}.get(
+    wanted = {"series": pd.Series(among, dtype="string"), "categorical": pd.Series(among, dtype=object)}.get(
         kind, np.array(among, dtype=object) if kind == "array" else among
     )
-    got = positions_in(column, wanted)
-    assert got.dtype == np.int64
-    assert got.tolist() == [-1 if value is None else first.get(value, -1) for value in values]
+    expected = [-1 if value is None else first.get(value, -1) for value in values]
+    for ratio in (0, 10**9):  # always probing ``among``; never
+        with patch.object(frame_module, "PROBE_RATIO", ratio):
+            got = positions_in(column, wanted)
+        assert got.dtype == np.int64
+        assert got.tolist() == expected
 
 
 @settings(max_examples=150, deadline=None)

@@ -414,9 +414,36 @@ def texts_differ(before: pd.Series, after: pd.Series) -> np.ndarray:
     return ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+#: ``positions_in`` looks each of ``among`` up among the values, not the other way, when ``among`` is at least
+#: this many times longer: a set of 1,000,000 ids took 0.13-0.29 s to build for a few values, and looking the
+#: million up among a few took 0.005 s.
+PROBE_RATIO = 8
+
+
 def positions_in(values: pd.Series, among: pd.Series | Sequence[str] | np.ndarray) -> np.ndarray:
     """The position of each of ``values`` (a text column) in ``among`` (its first), -1 for one not there
     or missing."""
     column = _text_array(values)
-    found = pc.index_in(column, value_set=_value_set(among, column.type))
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    lookup = _value_set(among, column.type)
+    if len(lookup) >= PROBE_RATIO * max(len(column), 1):
+        return _positions_probing(column, lookup)
+    found = np.asarray(pc.index_in(column, value_set=lookup).fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    found[np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
+    return found
+
+
+def _positions_probing(column: pa.Array, among: pa.Array) -> np.ndarray:
+    """``positions_in`` by a set of the distinct values, each of ``among`` looked up in it: for a few values
+    in a long ``among``."""
+    distinct = pc.unique(column).drop_null()
+    if not len(distinct):
+        return np.full(len(column), -1, dtype=np.int64)
+    hit = np.asarray(pc.index_in(among, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    rows = np.flatnonzero(hit >= 0)
+    first = np.full(len(distinct), -1, dtype=np.int64)
+    found, at = np.unique(hit[rows], return_index=True)  # the first row of ``among`` of each distinct value
+    first[found] = rows[at]
+    back = np.asarray(pc.index_in(column, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.where(back >= 0, first[np.maximum(back, 0)], -1).astype(np.int64, copy=False)
