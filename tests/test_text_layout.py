@@ -49,35 +49,89 @@ def layouts(draw: st.DrawFn) -> TextLayout:
     return TextLayout({name: rows for name, rows in files.items() if name in used}, tuple(runs))
 
 
-@settings(max_examples=300)
+NEW = "ffffffffffff"
+
+
+@settings(max_examples=400)
 @given(previous=layouts(), data=st.data())
 def test_layout_after_puts_every_row_where_the_model_says(previous: TextLayout, data: st.DataObject) -> None:
     kept_or_new = st.one_of(st.just(-1), st.integers(0, previous.rows - 1))
     source = np.array(data.draw(st.lists(kept_or_new, min_size=1, max_size=30)), dtype=np.int64)
-    most_runs = data.draw(st.sampled_from([1, 3, 64]))
-    with mock.patch.object(text_module, "MOST_RUNS", most_runs):
-        planned = layout_after(previous, source, "ffffffffffff")
+    most_runs = data.draw(st.sampled_from([1, 3, 4, 8, 64]))
+    share = data.draw(st.sampled_from([0.0, 0.2, 0.5]))
+    with mock.patch.object(text_module, "MOST_RUNS", most_runs), mock.patch.object(text_module, "MOST_REWRITTEN", share):
+        planned = layout_after(previous, source, NEW)
     before = _places(previous)
-    fresh = iter(range(len(source)))
-    expected = [before[at] if at >= 0 else ("ffffffffffff", next(fresh)) for at in source.tolist()]
+
+    def model(new_rows: set[int]) -> list[tuple[str, int]]:
+        fresh = iter(range(len(source)))
+        return [before[at] if i not in new_rows else (NEW, next(fresh)) for i, at in enumerate(source.tolist())]
+
+    def held(places: list[tuple[str, int]]) -> int:
+        files = {name for name, _ in places}
+        return sum(previous.files[name] for name in files if name != NEW) + sum(name == NEW for name, _ in places)
+
+    new_rows = set(np.flatnonzero(source < 0).tolist())
+    expected = model(new_rows)
     # runs: a row continues the run of the row before when it is the next row of the same file
     runs = sum(1 for i, place in enumerate(expected) if i == 0 or place != (expected[i - 1][0], expected[i - 1][1] + 1))
-    # pieces: a row continues the piece before when both are new, or both kept and next in the previous
-    # generation (a piece is then cut where the previous runs are)
-    s = source.tolist()
-    pieces = sum(1 for i in range(len(s)) if i == 0 or not (s[i] == s[i - 1] + 1 >= 1 or s[i] < 0 > s[i - 1]))
-    files = {name for name, _ in expected}
-    held = sum(previous.files[name] for name in files if name != "ffffffffffff") + int((source < 0).sum())
-    due = pieces > most_runs or runs > most_runs or held - len(source) > text_module.MOST_UNUSED * len(source)
-    assert (planned is None) == due
+    unused = held(expected) - len(source) > text_module.MOST_UNUSED * len(source)
+    if runs <= most_runs:
+        # within ``MOST_RUNS``: only the new rows are written, each other row stays where it was; or, when
+        # the files would hold too many unused rows, the generation is written whole
+        assert (planned is None) == unused
+        if planned is None:
+            return
+        layout, written = planned
+        assert written.tolist() == sorted(new_rows)
+        assert _places(layout) == expected and len(layout.runs) == runs
+        assert layout.problem(len(source)) is None
+        return
     if planned is None:
         return
-    layout, new_rows = planned
-    assert _places(layout) == expected
-    assert new_rows.tolist() == np.flatnonzero(source < 0).tolist()
-    assert len(layout.runs) == runs
+    # past the limits and not written whole: the rows of some earlier runs are written again too, within
+    # ``MOST_REWRITTEN``, down to a quarter below ``MOST_RUNS``; every other row stays where it was
+    layout, written = planned
+    rewritten = set(written.tolist())
+    assert new_rows <= rewritten and written.tolist() == sorted(rewritten)
+    assert len(rewritten - new_rows) <= int(share * len(source))
+    places = model(rewritten)
+    assert _places(layout) == places
+    assert len(layout.runs) <= most_runs - max(1, most_runs // 4)
     assert layout.problem(len(source)) is None
-    assert set(layout.files) == files and all(layout.files[n] == previous.files[n] for n in files - {"ffffffffffff"})
+    assert held(places) - len(source) <= text_module.MOST_UNUSED * len(source)
+    assert set(layout.files) == {name for name, _ in places}
+    assert all(layout.files[n] == previous.files[n] for n in layout.files if n != NEW)
+
+
+def _feed(files: int, base: int) -> TextLayout:
+    """A live feed's layout: one story of each of ``files`` earlier files at the top, then a base file."""
+    names = [f"{index:012x}" for index in range(files)]
+    return TextLayout(
+        {**dict.fromkeys(names, 1), "bbbbbbbbbbbb": base},
+        (*((name, 0, 1) for name in names), ("bbbbbbbbbbbb", 0, base)),
+    )
+
+
+def test_past_most_runs_a_live_feeds_new_stories_are_written_again_not_the_base() -> None:
+    previous = _feed(70, 2_000)  # 71 runs: more than ``MOST_RUNS`` (64) with one story more
+    source = np.r_[-1, np.arange(previous.rows)]
+    planned = layout_after(previous, source, NEW)
+    assert planned is not None
+    layout, written = planned
+    assert written.tolist() == list(range(71))  # the new story and the 70 of earlier files, not the base
+    assert layout.runs == ((NEW, 0, 71), ("bbbbbbbbbbbb", 0, 2_000))
+    assert layout.files == {NEW: 71, "bbbbbbbbbbbb": 2_000}
+    # within ``MOST_RUNS`` nothing else is written
+    assert layout_after(_feed(10, 2_000), np.r_[-1, np.arange(2_010)], NEW)[1].tolist() == [0]  # type: ignore[index]
+
+
+def test_runs_that_cannot_be_joined_cheaply_are_written_whole() -> None:
+    # 200 runs of one row, taken from two files in turn: joining them means writing every row again
+    files = {"aaaaaaaaaaaa": 100, "bbbbbbbbbbbb": 100}
+    runs = tuple((name, row, row + 1) for row in range(100) for name in files)
+    previous = TextLayout(files, runs)
+    assert layout_after(previous, np.arange(200), NEW) is None
 
 
 def test_a_layout_that_does_not_fit_says_so() -> None:
@@ -134,7 +188,23 @@ def test_an_incremental_ingest_writes_only_the_new_stories_text(corpus: Path, tm
     shutil.copy(store.text_path(str(first_generation)), stray)
     store.tidy(store.load_state())
     assert not stray.exists() and store.text_path(str(first_generation)).exists()
-    # past ``MOST_RUNS`` the generation is written whole again and the earlier files go
+    # past ``MOST_RUNS`` the shortest runs are written again, when that is enough: the first file stays
+    runs = len(TextLayout.of_state(_state(store)).runs)
+    assert runs >= 3
+    with mock.patch.object(text_module, "MOST_RUNS", runs - 1), mock.patch.object(text_module, "MOST_REWRITTEN", 0.5):
+        add_story(files[0], 4)
+        joined = ingest([pages], cache_dir=cache, workers=1)
+    state = _state(store)
+    layout = TextLayout.of_state(state)
+    assert "text" in state and first_generation in layout.files and len(layout.runs) < runs - 1
+    assert layout.files[str(state["generation"])] > 1  # more than the one new story
+    assert _text_files(store) == {f"text-{name}.arrow" for name in layout.files}
+    pd.testing.assert_frame_equal(joined.articles, ingest([pages], cache_dir=tmp_path / "fresh-4", workers=1).articles)
+    warm = ingest([pages], cache_dir=cache, workers=1)
+    assert warm.from_cache and warm.cache_warnings == []
+    pd.testing.assert_frame_equal(warm.articles, joined.articles)
+    # past ``MOST_RUNS`` with no rewriting that is enough, the generation is written whole again and the
+    # earlier files go
     with mock.patch.object(text_module, "MOST_RUNS", 1):
         add_story(files[-1], 3)
         whole = ingest([pages], cache_dir=cache, workers=1)

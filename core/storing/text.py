@@ -26,10 +26,12 @@ server's resident memory (``RssFile``), where the reads leave none. The values a
 generation had them. Rewriting the whole text file for that took 3.4 s at 1,000,000 stories (1.4 GB), so
 the new generation's file holds only the stories that are new or changed, and the state names where every
 story's row is (``TextLayout``): runs of rows of the text files of this and earlier generations, in the
-frame's row order. The runs are read as slices of those files, mapped as before. A generation is written
-whole again when its runs would be more than ``MOST_RUNS`` or its files would hold more unused rows (of
-stories changed since) than ``MOST_UNUSED`` of its stories: the chunks stay few and the disk does not fill
-with old text.
+frame's row order. The runs are read as slices of those files, mapped as before. When its runs would be
+more than ``MOST_RUNS``, the rows of the shortest runs are written to the generation's file again, so that
+they join the new rows beside them (a live feed's new stories, one earlier file each, at the top of the
+frame), up to ``MOST_REWRITTEN`` of its stories. A generation is written whole again when that is not
+enough, or when its files would hold more unused rows (of stories changed since) than ``MOST_UNUSED`` of
+its stories: the chunks stay few and the disk does not fill with old text.
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ SCHEMA = pa.schema(
 MOST_RUNS = 64
 #: ... or when its text files would hold more rows no story of it uses than this share of its stories.
 MOST_UNUSED = 0.5
+#: Past ``MOST_RUNS``, the rows of the shortest runs are written to the generation's own file again (so
+#: that they join the new rows beside them), up to this share of its stories; more: written whole.
+MOST_REWRITTEN = 0.05
+#: Rows that come in more pieces than this (runs of the previous generation's rows, or of new rows) are
+#: written whole, without planning their runs one by one.
+MOST_PIECES = 8 * MOST_RUNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,49 +153,104 @@ def layout_after(
 ) -> tuple[TextLayout, np.ndarray] | None:
     """The layout of a generation whose row ``i`` is the previous generation's row ``source[i]`` (its text
     unchanged), or new where ``source`` is negative, and the rows to write to this generation's file (the
-    new ones, in order); None when the generation is to be written whole (``MOST_RUNS``, ``MOST_UNUSED``)."""
+    new ones, in order); None when the generation is to be written whole (``MOST_RUNS``, ``MOST_UNUSED``).
+
+    When the runs would be more than ``MOST_RUNS``, the rows of the shortest runs of earlier files are
+    written again too (``_fewer_runs``), up to ``MOST_REWRITTEN`` of the stories: a live feed's new
+    stories, one file each at the top of the frame, become one run, and the earlier files' text stays."""
     source = np.asarray(source, dtype=np.int64)
     n = len(source)
     if n == 0 or int(source.max()) >= previous.rows:
         return None
+    planned = _runs(previous, source, generation)
+    if planned is not None and len(planned[0]) <= MOST_RUNS:
+        return _checked(previous, planned[0], planned[2], source, generation)
+    return _fewer_runs(previous, source, generation)
+
+
+def _runs(
+    previous: TextLayout, source: np.ndarray, generation: str
+) -> tuple[list[tuple[str, int, int]], list[tuple[int, int]], int] | None:
+    """The runs of the layout ``layout_after`` plans (file, first row, stop), the rows of the generation
+    each holds (first, stop) and how many rows go to the generation's own file; None when the rows come
+    in more than ``MOST_PIECES`` pieces (runs of the previous generation's rows, or of new rows)."""
+    n = len(source)
     kept = source >= 0
     goes_on = np.zeros(n, dtype=bool)  # row i continues the run of row i - 1
     goes_on[1:] = (kept[1:] & kept[:-1] & (source[1:] == source[:-1] + 1)) | (~kept[1:] & ~kept[:-1])
     starts = np.flatnonzero(~goes_on)
-    if len(starts) > MOST_RUNS:
+    if len(starts) > MOST_PIECES:
         return None
     bounds = np.cumsum([0, *(stop - start for _, start, stop in previous.runs)])
     runs: list[tuple[str, int, int]] = []
+    extents: list[tuple[int, int]] = []
 
-    def add(name: str, start: int, stop: int) -> None:
+    def add(name: str, start: int, stop: int, row: int) -> None:
         if runs and runs[-1][0] == name and runs[-1][2] == start:
             runs[-1] = (name, runs[-1][1], stop)
+            extents[-1] = (extents[-1][0], row + stop - start)
         else:
             runs.append((name, start, stop))
+            extents.append((row, row + stop - start))
 
     written = 0
     for first, last in zip(starts.tolist(), [*starts[1:].tolist(), n], strict=True):
         if source[first] < 0:
-            add(generation, written, written + last - first)
+            add(generation, written, written + last - first, first)
             written += last - first
             continue
         low, high = int(source[first]), int(source[first]) + last - first
         at = int(np.searchsorted(bounds, low, side="right")) - 1
+        row = first
         while low < high:  # the previous rows may span several of its runs
             name, start, _ = previous.runs[at]
             step = min(high, int(bounds[at + 1])) - low
             offset = start + low - int(bounds[at])
-            add(name, offset, offset + step)
+            add(name, offset, offset + step, row)
             low += step
+            row += step
             at += 1
-    if len(runs) > MOST_RUNS:
-        return None
+    return runs, extents, written
+
+
+def _fewer_runs(previous: TextLayout, source: np.ndarray, generation: str) -> tuple[TextLayout, np.ndarray] | None:
+    """``layout_after`` with the rows of the shortest runs of earlier files written again, runs of at most
+    1, 2, 4, ... rows, until the runs are a quarter fewer than ``MOST_RUNS`` (so that the next generations
+    do not do it again at once); None when that would write more than ``MOST_REWRITTEN`` of the stories
+    again."""
+    n = len(source)
+    rewritten = source.copy()
+    budget = int(MOST_REWRITTEN * n) + int((source < 0).sum())
+    length = 1
+    while True:
+        planned = _runs(previous, rewritten, generation)
+        if planned is None:
+            return None
+        runs, extents, written = planned
+        if len(runs) <= MOST_RUNS - max(1, MOST_RUNS // 4):
+            return _checked(previous, runs, written, rewritten, generation)
+        if length > n:
+            return None
+        for (name, start, stop), (first, last) in zip(runs, extents, strict=True):
+            if name != generation and stop - start <= length:
+                rewritten[first:last] = -1
+        if int((rewritten < 0).sum()) > budget:
+            return None
+        length *= 2
+
+
+def _checked(
+    previous: TextLayout, runs: list[tuple[str, int, int]], written: int, source: np.ndarray, generation: str
+) -> tuple[TextLayout, np.ndarray] | None:
+    """The layout of ``runs`` and the rows to write (``source`` negative), or None when it holds more
+    unused rows than ``MOST_UNUSED`` of its stories allows."""
+    n = len(source)
     files = {name: previous.files[name] for name, _, _ in runs if name != generation}
     if written:
         files[generation] = written
     if sum(files.values()) - n > MOST_UNUSED * n:
         return None
-    return TextLayout(files, tuple(runs)), np.flatnonzero(~kept)
+    return TextLayout(files, tuple(runs)), np.flatnonzero(source < 0)
 
 
 def write_text_after(
