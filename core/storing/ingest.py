@@ -577,6 +577,7 @@ def _ingest(
                 old_records = store.read_records(state)
                 kept_segments = {key for key, _ in state["segments"]}
         except CacheError as error:  # as when the records cannot be read above: every file is read again
+            previous = None  # not held through the parse of every file
             warnings.append(str(error))
             fresh = [r for r in results if not r.reused]
             done = {r.path for r in fresh}

@@ -163,9 +163,11 @@ def layout_after(
     if n == 0 or int(source.max()) >= previous.rows:
         return None
     planned = _runs(previous, source, generation)
-    if planned is not None and len(planned[0]) <= MOST_RUNS:
+    if planned is None:
+        return None
+    if len(planned[0]) <= MOST_RUNS:
         return _checked(previous, planned[0], planned[2], source, generation)
-    return _fewer_runs(previous, source, generation)
+    return _fewer_runs(previous, source, generation, planned)
 
 
 def _runs(
@@ -213,19 +215,21 @@ def _runs(
     return runs, extents, written
 
 
-def _fewer_runs(previous: TextLayout, source: np.ndarray, generation: str) -> tuple[TextLayout, np.ndarray] | None:
+def _fewer_runs(
+    previous: TextLayout,
+    source: np.ndarray,
+    generation: str,
+    planned: tuple[list[tuple[str, int, int]], list[tuple[int, int]], int] | None,
+) -> tuple[TextLayout, np.ndarray] | None:
     """``layout_after`` with the rows of the shortest runs of earlier files written again, runs of at most
     1, 2, 4, ... rows, until the runs are a quarter fewer than ``MOST_RUNS`` (so that the next generations
     do not do it again at once); None when that would write more than ``MOST_REWRITTEN`` of the stories
-    again."""
+    again. ``planned``: ``_runs`` of ``source``, already made."""
     n = len(source)
     rewritten = source.copy()
     budget = int(MOST_REWRITTEN * n) + int((source < 0).sum())
     length = 1
-    while True:
-        planned = _runs(previous, rewritten, generation)
-        if planned is None:
-            return None
+    while planned is not None:
         runs, extents, written = planned
         if len(runs) <= MOST_RUNS - max(1, MOST_RUNS // 4):
             return _checked(previous, runs, written, rewritten, generation)
@@ -237,6 +241,8 @@ def _fewer_runs(previous: TextLayout, source: np.ndarray, generation: str) -> tu
         if int((rewritten < 0).sum()) > budget:
             return None
         length *= 2
+        planned = _runs(previous, rewritten, generation)
+    return None
 
 
 def _checked(
