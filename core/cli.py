@@ -276,30 +276,32 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
     progress = _progress_bar(sys.stderr)
+    themes = Path(args.themes) if args.themes else None
+    # one ingest, then the index, theme memberships and derived files beside the cache, as a server makes
+    # them (the index's update reads a changed story's old text from the generation this ingest changed)
     if scheduler is not None or workers is not None:
         from core.storing.cluster import dask_parser  # Dask is imported only when a cluster is asked for
 
         with dask_parser(scheduler=scheduler, workers=workers) as parser:
-            corpus = ingest(args.paths, cache_dir=cache_dir, progress=progress, parse_chunks=parser)
+            collection = open_collection(
+                args.paths, cache_dir=cache_dir, themes_file=themes, progress=progress, parse_chunks=parser
+            )
             where = (
                 f" (parsed on a local Dask cluster of {workers} workers)"
                 if workers
                 else f" (parsed on Dask scheduler {parser.address}, {parser.workers} workers)"
             )
     else:
-        corpus = ingest(args.paths, cache_dir=cache_dir, progress=progress)
+        collection = open_collection(args.paths, cache_dir=cache_dir, themes_file=themes, progress=progress)
         where = ""
+    corpus = collection.corpus
     for warning in corpus.cache_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for error in corpus.report.errors:
         print(f"error: {error}", file=sys.stderr)
-    # The cache is written: its index, theme memberships and derived files beside it, as a server makes them.
+    if collection.book.error:
+        raise CaixinError(collection.book.error.removesuffix("; using the last good themes"))
     if corpus.generation is not None:
-        collection = open_collection(
-            args.paths, cache_dir=cache_dir, themes_file=Path(args.themes) if args.themes else None
-        )
-        if collection.book.error:
-            raise CaixinError(collection.book.error.removesuffix("; using the last good themes"))
         collection.prepare()
     stories, files = len(corpus.articles), corpus.report.page_count
     print(

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import core.storing.search as search
-from core.storing.search import SearchIndex, content_hashes
+from core.storing.search import Earlier, SearchIndex, content_hashes
 
 # words sharing prefixes ("trad", "tari", "ban", "c"), some frequent, some rare in the generated stories
 COMMON = ["trade", "trader", "tariff", "tariffs", "bank", "banks", "china", "canada", "huawei", "5g"]
@@ -109,8 +109,11 @@ def test_stored_bitmaps_answer_as_fts5_after_a_build(stories: list[tuple[str, st
     _assert_tables_exact(index._db)
 
 
-def _open(frame: pd.DataFrame, folder: Path) -> SearchIndex:
-    return SearchIndex.open(frame, folder, content_hashes(frame))
+def _open(frame: pd.DataFrame, folder: Path, before: pd.DataFrame | None = None) -> SearchIndex:
+    """The index of ``frame`` in ``folder``; ``before``: the frame of the index it is updated from (the
+    text of the stories it removes)."""
+    earlier = [] if before is None else [Earlier(before, content_hashes(before))]
+    return SearchIndex.open(frame, folder, content_hashes(frame), earlier=earlier)
 
 
 _EDITS = st.lists(
@@ -136,7 +139,8 @@ def test_stored_bitmaps_stay_exact_through_incremental_updates(
         mock.patch.object(search, "REBUILD_SHARE", 1.0),
     ):
         folder = Path(tmp)
-        index = _open(_frame(stories, ids), folder)
+        before = _frame(stories, ids)
+        index = _open(before, folder)
         assert index.how == "built"
         fresh_id = len(ids)
         for edits in (first, second):
@@ -152,7 +156,8 @@ def test_stored_bitmaps_stay_exact_through_incremental_updates(
                     stories[n % len(stories)] = story
             frame = _frame(stories, ids)
             index._db.close()
-            index = _open(frame, folder)
+            index = _open(frame, folder, before)
+            before = frame
             assert index.how in ("updated", "reused")
             _assert_same_as_fts5(index)
             fresh = SearchIndex.open(frame, None)

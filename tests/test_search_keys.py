@@ -86,7 +86,7 @@ def test_the_join_is_the_pandas_merge(frame_pairs: list, stored_pairs: list, dat
     assert _docids(stored, at) == joined["docid"].fillna(-1).astype(int).tolist()
 
     want_gone = np.setdiff1d(reference["docid"].to_numpy(), joined["docid"].dropna().to_numpy(dtype=np.int64))
-    assert search._gone_docids(stored, at).tolist() == want_gone.tolist()
+    assert stored.docids[search._gone_positions(stored, at)].tolist() == want_gone.tolist()
 
 
 def test_empty_frames_join_to_nothing() -> None:
@@ -99,7 +99,8 @@ def test_empty_frames_join_to_nothing() -> None:
     assert rows.tolist() == [0] and at.tolist() == [-1]
     rows, at = search._joined_keys(empty, search._stored_keys(_docmap(one, [7])))
     assert rows.tolist() == [] and at.tolist() == []
-    assert search._gone_docids(search._stored_keys(_docmap(one, [7])), at).tolist() == [7]
+    stored_one = search._stored_keys(_docmap(one, [7]))
+    assert stored_one.docids[search._gone_positions(stored_one, at)].tolist() == [7]
 
 
 def test_a_hash_stored_under_another_id_does_not_match() -> None:

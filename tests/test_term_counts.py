@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from core.analysing.query import Term, parse_query
 from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, load_themes, match_themes, parse_term
-from core.storing.search import SearchIndex, fold
+from core.storing.search import Earlier, SearchIndex, fold
 
 VOCABULARY = ["trade", "war", "Huawei", "huaweis", "tariff", "tariffs", "café", "cafe", "5G", "china"]
 TERMS = ["trade", "trade war", "war trade", "tariff*", "huawei", "café", "caf*", "5g", "trade war tariff", "zzz"]
@@ -102,15 +102,16 @@ def test_term_counts_of_an_index_updated_in_place(tmp_path: Path, seed: int) -> 
     stories = [story(rng) for _ in range(60)]
     inferred = [rng.random() < 0.4 for _ in stories]
     ids = [f"s{i:03d}" for i in range(60)]
-    SearchIndex.open(frame_of(stories, inferred, ids), tmp_path)
+    before = frame_of(stories, inferred, ids)
+    SearchIndex.open(before, tmp_path)
     stories.insert(7, story(rng))  # one new story moves the rows after it
     inferred.insert(7, True)
     ids.insert(7, "new")
     for changed in (stories, inferred, ids):
         del changed[40]
     frame = frame_of(stories, inferred, ids)
-    index = SearchIndex.open(frame, tmp_path)
-    assert index.row_of_doc is not None  # docids are not rows: the mapping is exercised
+    index = SearchIndex.open(frame, tmp_path, earlier=[Earlier(before)])  # the removed story's text
+    assert index.how == "updated" and index.row_of_doc is not None  # docids are not rows: the mapping is exercised
     assert check(index, frame) > 0
     # and the memberships they make equal those of an index built from scratch
     themes = load_themes()

@@ -52,9 +52,9 @@ from core.storing.frame import (
     take_frame_rows,
 )
 from core.storing.heap import paused_gc
-from core.storing.ingest import Corpus, Progress, ingest
+from core.storing.ingest import ChunkParser, Corpus, Progress, ingest
 from core.storing.parts import Deferred
-from core.storing.search import EarlyCopy, SearchIndex, content_hashes, frame_fingerprint
+from core.storing.search import Earlier, EarlyCopy, SearchIndex, content_hashes, frame_fingerprint
 from core.storing.text import MAPPED_COLUMNS, TEXT_COLUMNS, take_rows
 
 KINDS = ("staff", "agency", "unsigned")
@@ -664,12 +664,18 @@ def open_collection(
     progress: Progress | None = None,
     use_cache: bool = True,
     early_threads: bool = False,
+    earlier: Collection | None = None,
+    parse_chunks: ChunkParser | None = None,
 ) -> Collection:
     """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other).
     ``early_threads``: a new generation's story threads are begun in a thread as soon as the stories are
-    read, beside the index and the memberships (for a caller that then calls ``Collection.prepare``)."""
+    read, beside the index and the memberships (for a caller that then calls ``Collection.prepare``).
+    ``earlier``: the collection read before (a server's), whose stories' text the index's update may need
+    when another process made the new generation. ``parse_chunks``: as for ``ingest`` (a Dask cluster)."""
     with paused_gc():  # half a million objects made, none in a cycle (``core.storing.heap``)
-        return _open_collection(inputs, cache_dir, themes_file, progress, use_cache, early_threads)
+        return _open_collection(
+            inputs, cache_dir, themes_file, progress, use_cache, early_threads, earlier, parse_chunks
+        )
 
 
 def _open_collection(
@@ -679,11 +685,15 @@ def _open_collection(
     progress: Progress | None,
     use_cache: bool,
     early_threads: bool = False,
+    earlier: Collection | None = None,
+    parse_chunks: ChunkParser | None = None,
 ) -> Collection:
     book = ThemeBook(themes_file)
     early_members = EarlyMemberships(book.themes)
     try:
-        return _open_with(inputs, cache_dir, progress, use_cache, early_threads, book, early_members)
+        return _open_with(
+            inputs, cache_dir, progress, use_cache, early_threads, book, early_members, earlier, parse_chunks
+        )
     finally:
         early_members.close()
 
@@ -696,6 +706,8 @@ def _open_with(
     early_threads: bool,
     book: ThemeBook,
     early_members: EarlyMemberships,
+    earlier: Collection | None = None,
+    parse_chunks: ChunkParser | None = None,
 ) -> Collection:
     copies: list[EarlyCopy] = []
 
@@ -711,6 +723,7 @@ def _open_with(
             use_cache=use_cache,
             changing=changing,
             opening=early_members.start,
+            parse_chunks=parse_chunks,
         )
     except BaseException:
         for copy in copies:
@@ -722,8 +735,14 @@ def _open_with(
         copies[0].drop()
     files = DerivedFiles(folder, corpus.generation if folder is not None else None, corpus.articles)
     beside = ThreadsBeside.begin(files, corpus) if early_threads else None
+    # the stories a changed index may have to forget: the generation the ingest changed, the collection
+    # shown before; not held once the index is open
+    texts = [e for e in (corpus.earlier, _earlier_of(earlier)) if e is not None]
+    corpus.earlier = None
     try:
-        index = SearchIndex.open(corpus.articles, folder, None if text_in_memory() else corpus.hashes, early)
+        index = SearchIndex.open(
+            corpus.articles, folder, None if text_in_memory() else corpus.hashes, early, texts
+        )
     except OSError as error:
         corpus.cache_warnings.append(
             f"{folder}: index not cached ({error.strerror or error}); built in memory"
@@ -745,6 +764,13 @@ def _open_with(
         stored_member_rows=rows,
         threads_beside=beside,
     )
+
+
+def _earlier_of(collection: Collection | None) -> Earlier | None:
+    """A collection's stories as the index's update reads a removed story's text (``Earlier``)."""
+    if collection is None:
+        return None
+    return Earlier(collection.articles, None if text_in_memory() else collection.corpus.hashes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ from core.storing.heap import paused_gc
 from core.storing.parts import Deferred, FileTable
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
-from core.storing.search import body_hashes, content_hashes
+from core.storing.search import Earlier, body_hashes, content_hashes
 from core.storing.segments import Segment, plan_segments, plan_segments_by_counts
 from core.storing.text import TEXT_COLUMNS, TextLayout, attach_text, open_layout
 
@@ -95,6 +95,10 @@ class Corpus:
     #: Each input file read, with the size and modification time it had when the ingest looked at it
     #: (``core.reading.files.inputs_fingerprint`` of the inputs, taken without listing them again)
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: The stored generation this ingest changed into ``generation``: its articles (their text mapped from
+    #: its files, which stay readable once replaced) and content hashes, for the full-text index's update
+    #: (``core.storing.search.Earlier``: a changed story's old text). None when no stored generation changed.
+    earlier: Earlier | None = None
 
     @property
     def headlines(self) -> pd.DataFrame:
@@ -536,6 +540,8 @@ def _ingest(
     # The articles read early are what that merge starts from (a second read took 0.4-1.5 s at 1,000,000
     # stories); otherwise they are not held through the ingest.
     previous = early if old_memo is not None else None
+    # kept for the index's update after the ingest: a changed story's old text (``Corpus.earlier``)
+    before = early
     early = None
     if old_memo is None and state is not None and (unchanged or any(k for _, k in jobs)):
         try:
@@ -746,7 +752,20 @@ def _ingest(
         generation=generation,
         hashes=new_hashes,
         fingerprint=seen,
+        earlier=_earlier(before) if generation is not None else None,
     )
+
+
+def _earlier(read: Future[tuple[pd.DataFrame, np.ndarray | None]] | None) -> Earlier | None:
+    """The stored generation's articles read early (``Corpus.earlier``), or None when there were none or
+    they could not be read (the index is then built anew if a story it holds changed)."""
+    if read is None:
+        return None
+    try:
+        frame, hashes = read.result()
+    except (CacheError, OSError):
+        return None
+    return Earlier(frame, hashes)
 
 
 def _compare_files(

@@ -26,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from core.analysing.query import And, Field, Node, Not, Or, Term, check_themes, parse_query, positive_terms
-from core.arrays import sorted_unique
 from core.storing.frame import list_codes, list_joined, rows_at, take_frame_rows
 from core.storing.removal import remove_later
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 TOKENIZER = "unicode61 remove_diacritics 2"
 #: FTS5's default 'automerge' (segments merged when this many are on one level), set back after a build
 AUTOMERGE = 4
@@ -267,6 +266,18 @@ class EarlyCopy:
             self._done.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """Stories of an earlier frame (a cache generation's articles, their text mapped from its text file)
+    with their content hashes (``content_hashes``; None: hashed when needed). An update of the index
+    removes a changed or removed story's document with the text it was indexed with, which the index
+    does not keep (its table is contentless): the text is found here by the document's article id and
+    content hash, and checked against that hash."""
+
+    frame: pd.DataFrame
+    hashes: np.ndarray | None = None
+
+
 def _remove_later(paths: Iterable[Path]) -> None:
     """Remove an old index and its rows file: the index (2.6 GB at 1,000,000 stories) renamed to
     ``.fts-old-*.tmp`` at once and unlinked in a thread (``core.storing.removal``), the rows file now."""
@@ -320,26 +331,33 @@ class SearchIndex:
         folder: Path | None = None,
         hashes: np.ndarray | None = None,
         early: EarlyCopy | None = None,
+        earlier: Sequence[Earlier] = (),
     ) -> SearchIndex:
         """The index for ``frame``: reuse ``folder/fts-<fingerprint>.sqlite`` if present; else update the
         folder's previous index (a copy of it, renamed into place when complete) with the stories that
-        were added, changed or removed; else (none, damaged, or more than ``REBUILD_SHARE`` of the rows
-        changed) build it.
+        were added, changed or removed; else (none, damaged, more than ``REBUILD_SHARE`` of the rows
+        changed, or a removed story's text found neither in ``frame`` nor in ``earlier``) build it.
 
         With ``folder=None`` the index lives in memory. ``hashes`` are ``content_hashes(frame)`` when the
         caller has them (stored with the cache generation): the text of the stories is then not read.
         ``early``: a copy of the previous index begun while the frame was made, used for the update (and
-        removed otherwise).
+        removed otherwise). ``earlier``: frames that hold the stories the previous index has and ``frame``
+        no longer has (the cache generation the ingest changed, the collection a server showed before).
         """
         try:
-            return cls._open(frame, folder, hashes, early)
+            return cls._open(frame, folder, hashes, early, earlier)
         finally:
             if early is not None:
                 early.drop()
 
     @classmethod
     def _open(
-        cls, frame: pd.DataFrame, folder: Path | None, hashes: np.ndarray | None, early: EarlyCopy | None
+        cls,
+        frame: pd.DataFrame,
+        folder: Path | None,
+        hashes: np.ndarray | None,
+        early: EarlyCopy | None,
+        earlier: Sequence[Earlier] = (),
     ) -> SearchIndex:
         if folder is None:
             db = sqlite3.connect(":memory:", check_same_thread=False)
@@ -372,7 +390,7 @@ class SearchIndex:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fts-", suffix=".tmp")
         os.close(fd)
         try:
-            updated = _update_from_previous(folder, path, Path(tmp), keys, frame, early)
+            updated = _update_from_previous(folder, path, Path(tmp), keys, frame, early, earlier)
             if updated is None:
                 Path(tmp).unlink(missing_ok=True)
                 db = sqlite3.connect(tmp)
@@ -798,7 +816,10 @@ _WIRE_SPLIT = re.compile(r",\s*")
 
 
 _SCHEMA = (
-    f"CREATE VIRTUAL TABLE docs USING fts5(headline, body, caption, tokenize='{TOKENIZER}')",
+    # contentless: the stories' text is the cache's (its text file); FTS5 keeps only the index (0.93 of
+    # 2.57 GB at 1,000,000 stories). A document is removed with the text it was indexed with
+    # (``Earlier``), which FTS5 tokenises again to take its terms out.
+    f"CREATE VIRTUAL TABLE docs USING fts5(headline, body, caption, content='', tokenize='{TOKENIZER}')",
     # every token occurrence (term, doc, col, offset): exact per-story counts for themes, in SQLite
     "CREATE VIRTUAL TABLE vocab USING fts5vocab(docs, instance)",
     # which story (id, content hash, occurrence of the pair in the frame) each document is
@@ -820,7 +841,11 @@ def postings_threshold(documents: int) -> int:
 def _documents(
     frame: pd.DataFrame, rows: np.ndarray, docids: np.ndarray
 ) -> Iterable[tuple[int, str, str, str]]:
-    part = take_frame_rows(frame, rows)
+    """(docid, headline, body, caption) of the frame's ``rows``: what the index is given for each."""
+    return _indexed_text(take_frame_rows(frame, rows), docids)
+
+
+def _indexed_text(part: pd.DataFrame, docids: np.ndarray) -> Iterable[tuple[int, str, str, str]]:
     return zip(
         docids.tolist(),
         part["headline"].fillna("").astype(str),
@@ -1048,23 +1073,86 @@ def _row_of_doc(docids: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gone_docids(stored: StoredKeys, at: np.ndarray) -> np.ndarray:
-    """The docids of the stored documents that no joined row matched (``at``: ``_joined_keys``' positions),
-    sorted: a mask over the stored documents, then only these few sorted."""
+def _gone_positions(stored: StoredKeys, at: np.ndarray) -> np.ndarray:
+    """The positions in ``stored`` of the documents that no joined row matched (``at``: ``_joined_keys``'
+    positions), in docid order: a mask over the stored documents, then only these few sorted."""
     matched = np.zeros(len(stored), dtype=bool)
     matched[at[at >= 0]] = True
-    gone: np.ndarray = sorted_unique(stored.docids[~matched])
-    return gone
+    gone = np.flatnonzero(~matched)
+    ordered: np.ndarray = gone[np.argsort(stored.docids[gone], kind="stable")]
+    return ordered
+
+
+def _removed_documents(
+    stored: StoredKeys, gone: np.ndarray, frame: pd.DataFrame, keys: pd.DataFrame, earlier: Sequence[Earlier]
+) -> list[tuple[int, str, str, str]] | None:
+    """(docid, headline, body, caption) of the stored documents at ``gone``, as they were indexed: each
+    story found by its article id and content hash in ``frame`` (a pair repeated fewer times now) or in
+    ``earlier``, kept only when the text found hashes to that hash again. None when one is not found: the
+    index is then built anew rather than left holding terms of text it was not given back."""
+    if not len(gone):
+        return []
+    want_ids, want_hashes = stored.ids[gone], stored.hashes[gone]
+    found: list[tuple[int, str, str, str] | None] = [None] * len(gone)
+    sources: list[tuple[pd.DataFrame, np.ndarray | None]] = [(e.frame, e.hashes) for e in earlier]
+    if keys["dup"].to_numpy().any() or stored.dups.any():
+        sources.insert(0, (frame, keys["hash"].to_numpy(dtype=np.int64)))
+    left = np.arange(len(gone))
+    for source, hashes in sources:
+        if not len(left) or not len(source):
+            continue
+        hashed = (content_hashes(source) if hashes is None else np.asarray(hashes)).view(np.int64)
+        if len(hashed) != len(source):
+            continue
+        rows = _rows_of_keys(source["article_id"], hashed, want_ids[left], want_hashes[left])
+        hit = rows >= 0
+        if not hit.any():
+            continue
+        part = take_frame_rows(source, rows[hit])
+        sound = content_hashes(part).view(np.int64) == want_hashes[left[hit]]
+        texts = list(_indexed_text(part, stored.docids[gone[left[hit]]]))
+        for place, text, good in zip(left[hit].tolist(), texts, sound.tolist(), strict=True):
+            if good:
+                found[place] = text
+        left = np.array([place for place in left.tolist() if found[place] is None], dtype=np.intp)
+    if len(left):
+        return None
+    return [text for text in found if text is not None]
+
+
+def _rows_of_keys(
+    ids: pd.Series, hashes: np.ndarray, want_ids: np.ndarray, want_hashes: np.ndarray
+) -> np.ndarray:
+    """For each wanted (article id, content hash), a row of ``ids``/``hashes`` that holds it, or -1: the
+    hashes sorted once, the few wanted looked up and their ids compared."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts = np.searchsorted(ordered, want_hashes, side="left")
+    ends = np.searchsorted(ordered, want_hashes, side="right")
+    out = np.full(len(want_hashes), -1, dtype=np.intp)
+    for place in np.flatnonzero(ends > starts).tolist():
+        for candidate in order[starts[place] : ends[place]].tolist():
+            if str(ids.iat[candidate]) == str(want_ids[place]):
+                out[place] = candidate
+                break
+    return out
 
 
 def _update_from_previous(
-    folder: Path, path: Path, tmp: Path, keys: pd.DataFrame, frame: pd.DataFrame, early: EarlyCopy | None = None
+    folder: Path,
+    path: Path,
+    tmp: Path,
+    keys: pd.DataFrame,
+    frame: pd.DataFrame,
+    early: EarlyCopy | None = None,
+    earlier: Sequence[Earlier] = (),
 ) -> tuple[np.ndarray, np.ndarray, str] | None:
     """Update a copy (``tmp``) of the folder's newest other index for ``frame``: delete the documents of
-    stories gone or changed, insert the new and changed ones, in one transaction. Returns (docid -> row,
-    the changed rows, the previous index's fingerprint), or None when there is nothing to update from
-    (no previous index, a damaged or older one, more than ``REBUILD_SHARE`` of the rows changed). The copy
-    is ``early``'s when it is one of that index as it is now."""
+    stories gone or changed (their text from ``frame`` or ``earlier``: ``_removed_documents``), insert the
+    new and changed ones, in one transaction. Returns (docid -> row, the changed rows, the previous index's
+    fingerprint), or None when there is nothing to update from (no previous index, a damaged or older one,
+    more than ``REBUILD_SHARE`` of the rows changed, a removed story's text not found). The copy is
+    ``early``'s when it is one of that index as it is now."""
     previous = _newest_index(folder, other_than=path)
     if previous is None:
         return None
@@ -1082,19 +1170,26 @@ def _update_from_previous(
         changed = rows[~kept]
         if len(changed) > REBUILD_SHARE * max(len(keys), 1):
             return None
-        gone = _gone_docids(stored, at)
+        gone_at = _gone_positions(stored, at)
+        removed = _removed_documents(stored, gone_at, frame, keys, earlier)
+        if removed is None:
+            return None
         if early is None or not early.take(previous, tmp):
             shutil.copyfile(previous, tmp)
     except (OSError, sqlite3.DatabaseError):
         return None
+    gone = stored.docids[gone_at]
     start = int(stored.docids.max()) + 1 if len(stored) else 0
     new_docids = np.arange(start, start + len(changed), dtype=np.int64)
     db = sqlite3.connect(tmp)
     try:
-        delta = _term_changes(db, gone, _documents(frame, changed, new_docids))
+        delta = _term_changes(db, removed, _documents(frame, changed, new_docids))
         with db:  # one transaction: the copy is complete or not renamed into place
             _update_postings(db, delta, start)
-            db.executemany("DELETE FROM docs WHERE rowid = ?", ((int(d),) for d in gone))
+            # a contentless table forgets a document given the text it was indexed with
+            db.executemany(
+                "INSERT INTO docs(docs, rowid, headline, body, caption) VALUES ('delete', ?, ?, ?, ?)", removed
+            )
             db.executemany("DELETE FROM docmap WHERE docid = ?", ((int(d),) for d in gone))
             db.executemany(
                 "INSERT INTO docs(rowid, headline, body, caption) VALUES (?, ?, ?, ?)",
@@ -1124,23 +1219,23 @@ def _update_from_previous(
 
 
 def _term_changes(
-    db: sqlite3.Connection, gone: np.ndarray, added: Iterable[tuple[int, str, str, str]]
+    db: sqlite3.Connection,
+    removed: Sequence[tuple[int, str, str, str]],
+    added: Iterable[tuple[int, str, str, str]],
 ) -> list[tuple[str, int]]:
-    """The distinct (term, docid) pairs of the documents ``gone`` (still in ``docs``) and of the documents
-    ``added`` (docid, headline, body, caption), tokenised by FTS5 itself: both go into a temporary FTS5
-    table with the index's tokenizer, read back through an fts5vocab 'instance' table over it."""
-    db.execute(f"CREATE VIRTUAL TABLE temp.delta USING fts5(headline, body, caption, tokenize='{TOKENIZER}')")
+    """The distinct (term, docid) pairs of the documents ``removed`` and ``added`` (docid, headline, body,
+    caption), tokenised by FTS5 itself: both go into a temporary FTS5 table with the index's tokenizer,
+    read back through an fts5vocab 'instance' table over it."""
+    db.execute(
+        "CREATE VIRTUAL TABLE temp.delta USING fts5(headline, body, caption, content='',"
+        f" tokenize='{TOKENIZER}')"
+    )
     db.execute("CREATE VIRTUAL TABLE temp.delta_vocab USING fts5vocab(temp, delta, instance)")
     try:
         with db:
-            db.executemany(
-                "INSERT INTO temp.delta(rowid, headline, body, caption)"
-                " SELECT rowid, headline, body, caption FROM main.docs WHERE rowid = ?",
-                ((int(d),) for d in gone),
-            )
-            db.executemany(
-                "INSERT INTO temp.delta(rowid, headline, body, caption) VALUES (?, ?, ?, ?)", added
-            )
+            insert = "INSERT INTO temp.delta(rowid, headline, body, caption) VALUES (?, ?, ?, ?)"
+            db.executemany(insert, removed)
+            db.executemany(insert, added)
         pairs: list[tuple[str, int]] = db.execute(
             "SELECT DISTINCT term, doc FROM temp.delta_vocab"
         ).fetchall()

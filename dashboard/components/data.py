@@ -221,7 +221,7 @@ def _read(
         try:
             with placeholder.status("Reading saved pages…", expanded=True) as status:
                 bar = st.progress(0.0, text="Checking the cache…")
-                collection = read_collection(key, lambda *at: _show_progress(status, bar, *at))
+                collection = read_collection(key, lambda *at: _show_progress(status, bar, *at), current)
                 status.update(label="Collection loaded", state="complete")
         except Exception as error:  # noqa: BLE001 - whatever the data does, the dashboard keeps running
             log.exception("reading %s failed", key)
@@ -295,15 +295,19 @@ def preload() -> None:
         log.info("read %s stories at start in %.1f s", f"{len(collection.articles):,}", time.monotonic() - started)
 
 
-def read_collection(key: Sequence[str], progress: Progress | None = None) -> Collection:
+def read_collection(
+    key: Sequence[str], progress: Progress | None = None, earlier: Collection | None = None
+) -> Collection:
     """Open the collection of ``key`` and make it ready for many sessions. Its ``fingerprint`` is that of
-    the files as the ingest found them (the inputs are listed once).
+    the files as the ingest found them (the inputs are listed once). ``earlier``: the collection shown
+    until now, whose stories the search index's update may need (a replica that made the new generation
+    first leaves this one no old text of the stories that changed).
 
     When reading fails, each file is tried on its own: the ones that fail are left out, reported in the
     parse report as unreadable, and the rest are read. When no single file fails, the error is raised.
     """
     try:
-        collection = open_collection(list(key), progress=progress, early_threads=True)
+        collection = open_collection(list(key), progress=progress, early_threads=True, earlier=earlier)
     except Exception as error:  # noqa: BLE001 - find the file that breaks the reader, if it is one
         log.exception("reading %s failed; trying each file on its own", key)
         files, _ = expand_inputs(key)
@@ -316,7 +320,7 @@ def read_collection(key: Sequence[str], progress: Progress | None = None) -> Col
         if not broken:
             raise error from None
         rest = [str(p) for p in files if str(p) not in broken]
-        collection = open_collection(rest, progress=progress, early_threads=True)
+        collection = open_collection(rest, progress=progress, early_threads=True, earlier=earlier)
         collection.inputs = tuple(key)
         collection.fingerprint = inputs_fingerprint(key)
         collection.corpus.report.pages.extend(
