@@ -155,3 +155,33 @@ def test_caixin_ingest_updates_the_index_of_a_changed_page(
     collection = open_collection([pages], cache_dir=cache)
     assert collection.index.how == "reused"
     _check(collection)
+
+
+@pytest.mark.parametrize("merge", ["1", "0"])
+def test_the_ingest_hands_over_only_the_stories_it_changed(
+    many_pages_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: str
+) -> None:
+    """``Corpus.earlier`` after an edit, with the incremental merge (the kept rows known) and with every
+    record merged again (the content hashes compared): a few rows, among them every stored story the new
+    generation lost, the edited story with its old text."""
+    monkeypatch.setenv("CAIXIN_INCREMENTAL_MERGE", merge)
+    pages, cache = many_pages_copy, tmp_path / "cache"
+    first = ingest([pages], cache_dir=cache)
+    assert first.earlier is None  # nothing stored before
+    assert _edit_body(sorted(pages.iterdir())[2])
+    second = ingest([pages], cache_dir=cache)
+    assert second.earlier is not None
+    old = second.earlier.frame
+    assert 1 <= len(old) < len(first.articles) / 10
+    assert second.earlier.hashes is not None
+    assert np.array_equal(content_hashes(old).view(np.int64), second.earlier.hashes.view(np.int64))
+    assert first.hashes is not None and second.hashes is not None
+    # every stored story the new generation no longer has is handed over (a few more may be: a story the
+    # incremental merge merged again although it did not change)
+    lost = first.hashes[~np.isin(first.hashes, second.hashes)]
+    assert len(lost) >= 1 and np.isin(lost, second.earlier.hashes).all()
+    # the edited story, under its id, with its old text
+    edited = old[~np.isin(second.earlier.hashes, second.hashes)]
+    assert len(edited) == 1 and edited["article_id"].iloc[0] in set(second.articles["article_id"])
+    was = first.articles.loc[first.articles["article_id"] == edited["article_id"].iloc[0], "body"]
+    assert edited["body"].tolist() == was.tolist() and "zyxwordedited" not in was.iloc[0]

@@ -697,17 +697,21 @@ def _ingest(
     generation: str | None = None
     new_hashes: np.ndarray | None = None
     text_from: tuple[TextLayout, np.ndarray] | None = None
+    kept_source: np.ndarray | None = None
+    earlier: Earlier | None = None
     if lock is not None and not lock.exclusive:
         warnings.append(f"{store.root}: cache not written ({lock.note}); data still loaded")
     elif lock is not None:
         try:
             if remerged is not None and new_memo is not None:
-                source = _kept_rows(remerged, new_memo.catalog_rows)
+                source = kept_source = _kept_rows(remerged, new_memo.catalog_rows)
                 new_hashes = _content_hashes_after(articles, article_bodies, remerged, source)
                 if source is not None and state is not None:
                     text_from = (TextLayout.of_state(state), source)
             else:
                 new_hashes = content_hashes(articles, article_bodies)
+            # the stored stories this generation no longer has, before the write (not the whole frame held)
+            earlier, before = _earlier(before, kept_source, new_hashes), None
             shas = {name: str(entry["sha256"]) for name, entry in file_entries.items()}
             context = segment_context(reporters.fingerprint)
             stored: pd.DataFrame | dict[str, pd.DataFrame]
@@ -752,20 +756,36 @@ def _ingest(
         generation=generation,
         hashes=new_hashes,
         fingerprint=seen,
-        earlier=_earlier(before) if generation is not None else None,
+        earlier=earlier if generation is not None else None,
     )
 
 
-def _earlier(read: Future[tuple[pd.DataFrame, np.ndarray | None]] | None) -> Earlier | None:
-    """The stored generation's articles read early (``Corpus.earlier``), or None when there were none or
-    they could not be read (the index is then built anew if a story it holds changed)."""
+def _earlier(
+    read: Future[tuple[pd.DataFrame, np.ndarray | None]] | None,
+    source: np.ndarray | None,
+    hashes_now: np.ndarray | None,
+) -> Earlier | None:
+    """The stories of the stored generation that this ingest changed or removed (``Corpus.earlier``), their
+    text taken now (a few rows, not the mapped files): those that no new story was kept from unchanged
+    (``source``: ``_kept_rows``), or else whose content hash is not among ``hashes_now``. None when the
+    stored articles were not read (the index is then built anew if a story it holds changed)."""
     if read is None:
         return None
     try:
         frame, hashes = read.result()
     except (CacheError, OSError):
         return None
-    return Earlier(frame, hashes)
+    if hashes is None:  # the text in memory (the comparison path): no stored hashes
+        hashes = content_hashes(frame)
+    gone = np.ones(len(frame), dtype=bool)
+    if source is not None:
+        gone[source[(source >= 0) & (source < len(frame))]] = False
+    elif hashes_now is not None and len(hashes_now):
+        ordered = np.sort(hashes_now)
+        at = np.minimum(np.searchsorted(ordered, hashes), len(ordered) - 1)
+        gone = ordered[at] != hashes
+    rows = np.flatnonzero(gone)
+    return Earlier(take_frame_rows(frame, rows).reset_index(drop=True), np.asarray(hashes)[rows])
 
 
 def _compare_files(
