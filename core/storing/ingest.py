@@ -56,7 +56,7 @@ from core.storing.heap import paused_gc
 from core.storing.parts import Deferred, FileTable
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
-from core.storing.search import Earlier, body_hashes, content_hashes
+from core.storing.search import HASHED_COLUMNS, Earlier, body_hashes, content_hashes
 from core.storing.segments import Segment, plan_segments, plan_segments_by_counts
 from core.storing.text import TEXT_COLUMNS, TextLayout, attach_text, open_layout
 
@@ -540,8 +540,9 @@ def _ingest(
     # The articles read early are what that merge starts from (a second read took 0.4-1.5 s at 1,000,000
     # stories); otherwise they are not held through the ingest.
     previous = early if old_memo is not None else None
-    # kept for the index's update after the ingest: a changed story's old text (``Corpus.earlier``)
-    before = early
+    # kept for the index's update after the ingest: a changed story's old text (``Corpus.earlier``), only
+    # the columns that hash a story (the text among them is mapped, not read)
+    before = _hashed_columns(early)
     early = None
     if old_memo is None and state is not None and (unchanged or any(k for _, k in jobs)):
         try:
@@ -760,8 +761,24 @@ def _ingest(
     )
 
 
-def _earlier(
+def _hashed_columns(
     read: Future[tuple[pd.DataFrame, np.ndarray | None]] | None,
+) -> tuple[pd.DataFrame, np.ndarray | None] | None:
+    """The stored articles read early, only the columns ``content_hashes`` reads (the same arrays, not
+    copied; at 1,000,000 stories the whole frame is 310 MB besides its mapped text), and their hashes;
+    None when none were read or the read failed (the merge that reads them too says so)."""
+    if read is None:
+        return None
+    try:
+        frame, hashes = read.result()
+    except (CacheError, OSError):
+        return None
+    names = [name for name in (*HASHED_COLUMNS, "authors") if name in frame]
+    return pd.DataFrame({name: frame[name] for name in names}, index=frame.index), hashes
+
+
+def _earlier(
+    stored: tuple[pd.DataFrame, np.ndarray | None] | None,
     source: np.ndarray | None,
     hashes_now: np.ndarray | None,
 ) -> Earlier | None:
@@ -769,12 +786,9 @@ def _earlier(
     text taken now (a few rows, not the mapped files): those that no new story was kept from unchanged
     (``source``: ``_kept_rows``), or else whose content hash is not among ``hashes_now``. None when the
     stored articles were not read (the index is then built anew if a story it holds changed)."""
-    if read is None:
+    if stored is None:
         return None
-    try:
-        frame, hashes = read.result()
-    except (CacheError, OSError):
-        return None
+    frame, hashes = stored
     if hashes is None:  # the text in memory (the comparison path): no stored hashes
         hashes = content_hashes(frame)
     gone = np.ones(len(frame), dtype=bool)
