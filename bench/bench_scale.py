@@ -327,6 +327,10 @@ def measure_ingest(way: Way, pages: Path, work: Path, kinds: Sequence[str], time
             f"peak RSS, {what}, each worker (MB)": cold["workers_maxrss_mb"],
             f"peak RSS, {again}, main process (MB)": incremental["maxrss_mb"],
         }
+    if "open" in kinds:  # what the dashboard's cache holds on disk after the re-read
+        index = sum(path.stat().st_size for path in caches["open"].rglob("fts-*.sqlite"))
+        folder = sum(path.stat().st_size for path in caches["open"].rglob("*") if path.is_file())
+        out["details"] |= {"search index file (MB)": index / 1e6, "cache folder, every file (MB)": folder / 1e6}
     return out
 
 

@@ -28,6 +28,8 @@ def test_ingest_figures_and_report(tmp_path: Path, capsys: pytest.CaptureFixture
         for key in ("cold_ingest_s", "cold_open_s", "incremental_s", "incremental_open_s"):
             assert isinstance(figures[key], float) and figures[key] > 0, (way, key)
         assert figures["details"]["stories added by the incremental step"] == 1
+        index, folder = (figures["details"][k] for k in ("search index file (MB)", "cache folder, every file (MB)"))
+        assert 0 < index < folder, (way, index, folder)  # the index on disk, one file among the cache's
     for figure in bench_scale.FIGURES:
         assert figure.label in printed, figure.label
     assert "not measured" in printed  # the browser, search and rerun figures of this run
