@@ -774,7 +774,7 @@ def _hashed_columns(
     except (CacheError, OSError):
         return None
     names = [name for name in (*HASHED_COLUMNS, "authors") if name in frame]
-    return pd.DataFrame({name: frame[name] for name in names}, index=frame.index), hashes
+    return pd.DataFrame({name: frame[name] for name in names}, index=frame.index, copy=False), hashes
 
 
 def _earlier(
