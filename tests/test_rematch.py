@@ -206,10 +206,13 @@ def _index_anew(stories: _Stories, memo: CatalogMemo) -> _Index:
     )
 
 
+@pytest.mark.parametrize("chunk", [3, rematch_module._KEY_CHUNK])
 @pytest.mark.parametrize("seed", range(12))
-def test_an_updated_index_is_the_index_built_anew(seed: int) -> None:
+def test_an_updated_index_is_the_index_built_anew(seed: int, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index taken over from the memo is, to the bit (signatures too), the one read from every lead;
-    and the change it reports has the memo's word counts."""
+    and the change it reports has the memo's word counts. Keys renumbered three at a time (many chunks,
+    fresh keys merged into several) or all in one chunk."""
+    monkeypatch.setattr(rematch_module, "_KEY_CHUNK", chunk)
     collection = Collection(seed)
     articles, entries = collection.frames()
     _, memo, _ = rematch(articles, entries, None)
@@ -229,11 +232,15 @@ def test_an_updated_index_is_the_index_built_anew(seed: int) -> None:
         _, memo, _ = rematch(articles, entries, _round_trip(memo))
 
 
+@pytest.mark.parametrize("chunk", [2, rematch_module._KEY_CHUNK])
 @pytest.mark.parametrize("start, end", [(16, 17), (17, 16), (16, 40), (33, 9), (1, 2), (2, 1)])
-def test_an_index_updated_across_a_power_of_two_is_the_index_built_anew(start: int, end: int) -> None:
+def test_an_index_updated_across_a_power_of_two_is_the_index_built_anew(
+    start: int, end: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A key keeps a story's position in its low ``key_shift(n)`` bits: when the stories pass a power of
     two, every kept key moves its word bits; the index, its counts and signatures are still the bits of
     the one built anew, and the memo refuses counts that do not add up."""
+    monkeypatch.setattr(rematch_module, "_KEY_CHUNK", chunk)
     collection = Collection(5)
     collection.stories = [collection.story() for _ in range(start)]
     articles, entries = collection.frames()

@@ -62,6 +62,8 @@ TOLERANCE = 1e-7
 #: Above this share of changed stories every entry is matched again (checking would cost more).
 REMATCH_ALL_SHARE = 0.2
 _NO_TIME = np.iinfo(np.int64).min
+#: Keys renumbered at a time by ``_renumbered_keys`` (4 MB of them).
+_KEY_CHUNK = 1 << 19
 
 
 @dataclass(slots=True)
@@ -369,31 +371,11 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
     new_of_old[old_at[same]] = np.flatnonzero(same)
     old_shift, shift = key_shift(n_old), key_shift(n)
     old_mask = (1 << old_shift) - 1
-    old_positions = memo.keys & old_mask
-    mapped = new_of_old[old_positions]
-    kept = mapped >= 0
-    del old_positions
-    gone_keys = memo.keys[~kept]
-    # the word bits of each key, where the new shift puts them, plus the story's new position
-    high = memo.keys & ~old_mask if shift == old_shift else (memo.keys >> old_shift) << shift
-    if len(gone_keys):
-        kept_keys = high[kept]
-        kept_keys += mapped[kept]
-    else:
-        kept_keys = high
-        kept_keys += mapped
-    del high, mapped
     vocab = {word: code for code, word in enumerate(memo.vocab)}
     fresh = np.flatnonzero(~same)
     fresh_words, fresh_at = stories.lead_pairs(vocab, fresh)
     fresh_keys = sorted_unique((fresh_words << shift) + fresh[fresh_at])
-    moved_to = new_of_old[new_of_old >= 0]
-    if (np.diff(moved_to) > 0).all():
-        # the kept stories kept their order, so their keys are still sorted: the new ones are merged in
-        keys = np.insert(kept_keys, np.searchsorted(kept_keys, fresh_keys), fresh_keys)
-    else:
-        keys = sorted_unique(np.concatenate((kept_keys, fresh_keys)))
-    del kept_keys
+    keys, gone_keys = _renumbered_keys(memo.keys, new_of_old, old_shift, shift, fresh_keys)
     gone_words, gone_positions = gone_keys >> old_shift, gone_keys & old_mask
     fresh_key_words = fresh_keys >> shift
     df_old = np.zeros(len(vocab), dtype=np.int64)
@@ -419,6 +401,57 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
         position = int(fresh[at])
         touched[code].append((bool(new_known[position]), int(stories.days[position])))
     return index, _Change(df_old, n_old, old_days[: memo.dated], dict(touched), changed)
+
+
+def _renumbered_keys(
+    old_keys: np.ndarray, new_of_old: np.ndarray, old_shift: int, shift: int, fresh_keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The new index's keys and the memo's keys of gone stories: each kept key with its story's new position
+    (``new_of_old``, -1: gone) and its word bits moved to ``shift``, and the fresh stories' keys
+    (``fresh_keys``, sorted) merged in.
+
+    When the kept stories kept their order (the usual update), their keys stay sorted and are renumbered a
+    chunk at a time into the one array that holds the result, each chunk's fresh keys merged into it on the
+    way. A million stories have some 28 million keys: one temporary of that size costs more in page faults
+    than the arithmetic (on a virtual machine that hands freed memory back to its host, about 0.6 s per
+    copy), so none is made. Otherwise every key is renumbered and all are sorted again."""
+    old_mask = (1 << old_shift) - 1
+    moved_to = new_of_old[new_of_old >= 0]
+    if not (np.diff(moved_to) > 0).all():
+        positions = old_keys & old_mask
+        mapped = new_of_old[positions]
+        kept = mapped >= 0
+        high = (old_keys >> old_shift) << shift
+        return sorted_unique(np.concatenate((high[kept] + mapped[kept], fresh_keys))), old_keys[~kept]
+    out = np.empty(len(old_keys) + len(fresh_keys), dtype=np.int64)
+    gone: list[np.ndarray] = []
+    filled = taken = 0
+    for start in range(0, len(old_keys), _KEY_CHUNK):
+        chunk = np.asarray(old_keys[start : start + _KEY_CHUNK], dtype=np.int64)
+        mapped = new_of_old[chunk & old_mask]
+        kept = mapped >= 0
+        high = chunk & ~old_mask if shift == old_shift else (chunk >> old_shift) << shift
+        if kept.all():
+            high += mapped
+            renumbered = high
+        else:
+            gone.append(chunk[~kept])
+            renumbered = high[kept] + mapped[kept]
+        if not len(renumbered):
+            continue
+        # the fresh keys below this chunk's last (a fresh key never equals a kept one: their positions differ)
+        upto = int(np.searchsorted(fresh_keys, renumbered[-1]))
+        if upto > taken:
+            part = fresh_keys[taken:upto]
+            renumbered = np.insert(renumbered, np.searchsorted(renumbered, part), part)
+            taken = upto
+        out[filled : filled + len(renumbered)] = renumbered
+        filled += len(renumbered)
+    rest = fresh_keys[taken:]
+    out[filled : filled + len(rest)] = rest
+    filled += len(rest)
+    gone_keys = np.concatenate(gone) if gone else np.zeros(0, dtype=np.int64)
+    return out[:filled], gone_keys
 
 
 def _pools(days: np.ndarray, known: np.ndarray, dated_days: np.ndarray, n: int) -> np.ndarray:
