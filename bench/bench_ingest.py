@@ -150,7 +150,7 @@ def child(
         "cpu_s": own.ru_utime + own.ru_stime,
         "ingest_cpu_s": ingest_cpu,
         "core": str(Path(core.__file__).resolve().parent),
-        "stages": {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in timed.items()},
+        "stages": {k: _stage_figures(v) for k, v in timed.items()},
         "digest": _digest(corpus) if stages else None,
         "workers_cpu_s": workers_usage.ru_utime + workers_usage.ru_stime,
         "maxrss_mb": own.ru_maxrss / 1024,  # Linux reports KiB
@@ -195,24 +195,39 @@ CLUSTER_QUERIES = ("huawei", "bank AND china", '"trade war"', 'author:"Matthew W
 _NESTED: list[list[float]] = []
 
 
+def _usage() -> list[float]:
+    """CPU seconds, wall seconds, system CPU seconds and page faults (minor and major) of this process."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return [time.process_time(), time.perf_counter(), own.ru_stime, float(own.ru_minflt + own.ru_majflt)]
+
+
+def _stage_figures(spent: list[float]) -> dict[str, float]:
+    """One stage's figures as JSON: CPU and wall seconds, and where measured, system seconds and faults."""
+    figures = {"cpu_s": spent[0], "wall_s": spent[1]}
+    if len(spent) == 4:
+        figures.update(sys_s=spent[2], faults=spent[3])
+    return figures
+
+
 def _timed(stages: dict[str, list[float]], stage: str, func: Any) -> Any:
-    """``func`` adding its CPU and wall seconds (this process, all its threads) to ``stages[stage]``, but
-    for those of the timed steps it calls (counted as theirs): each second is counted once."""
+    """``func`` adding to ``stages[stage]`` its CPU and wall seconds (this process, all its threads), its
+    system CPU seconds and its page faults, but for those of the timed steps it calls (counted as theirs):
+    each second is counted once. On a virtual machine whose host takes back freed memory, the system
+    seconds are mostly the faults of memory touched for the first time."""
 
     def measured(*args: Any, **kwargs: Any) -> Any:
-        cpu, wall = time.process_time(), time.perf_counter()
-        _NESTED.append([0.0, 0.0])
+        before = _usage()
+        _NESTED.append([0.0] * len(before))
         try:
             return func(*args, **kwargs)
         finally:
             inner = _NESTED.pop()
-            used = [time.process_time() - cpu, time.perf_counter() - wall]
-            spent = stages.setdefault(stage, [0.0, 0.0])
-            spent[0] += used[0] - inner[0]
-            spent[1] += used[1] - inner[1]
-            if _NESTED:
-                _NESTED[-1][0] += used[0]
-                _NESTED[-1][1] += used[1]
+            used = [now - then for now, then in zip(_usage(), before, strict=True)]
+            spent = stages.setdefault(stage, [0.0] * len(used))
+            for i, value in enumerate(used):
+                spent[i] += value - inner[i]
+                if _NESTED:
+                    _NESTED[-1][i] += value
 
     return measured
 
@@ -283,7 +298,7 @@ def cluster_child(pages: Path, cache: Path, cluster_workers: int) -> dict[str, A
         "worker_tasks_cpu_s": tasks_cpu,
         "worker_processes_cpu_s": children.ru_utime + children.ru_stime,
         "chunks": chunks,
-        "stages": {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in stages.items()},
+        "stages": {k: _stage_figures(v) for k, v in stages.items()},
         "articles": len(corpus.articles),
         "files": len(corpus.report.pages),
         "same": {
@@ -744,6 +759,17 @@ def incremental_only(args: argparse.Namespace, corpus: Path, facts: dict[str, An
         ["CPU (s)", *(statistics.median(r["ingest_cpu_s"] for r in runs[n]) for n in names)],
         ["peak RSS (MB)", *(statistics.median(r["maxrss_mb"] for r in runs[n]) for n in names)],
     ]
+    # system CPU and page faults of the timed steps (a tree's runs that recorded them)
+    for label, field in (("system CPU in the steps (s)", "sys_s"), ("page faults in the steps", "faults")):
+        rows.append(
+            [
+                label,
+                *(
+                    statistics.median(sum(v.get(field, 0.0) for v in r["stages"].values()) for r in runs[n])
+                    for n in names
+                ),
+            ]
+        )
     for step in [*steps, "other"]:
         values = []
         for n in names:
