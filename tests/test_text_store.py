@@ -8,15 +8,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pytest
 
+import core.storing.text as text_module
 from bench.corpus import generate_corpus
 from core.storing.cache import CacheStore, cache_key
 from core.storing.collection import open_collection
 from core.storing.frame import ARROW_LIST
 from core.storing.ingest import ingest
 from core.storing.search import content_hashes
-from core.storing.text import MAPPED_COLUMNS, SCHEMA, open_text, write_text
+from core.storing.text import MAPPED_COLUMNS, SCHEMA, _read_rows, open_text, write_text
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +179,45 @@ def test_the_articles_file_holds_no_text_and_the_text_in_memory_gives_the_same_f
     warm = ingest([pages], cache_dir=tmp_path)
     assert warm.from_cache and warm.hashes is None
     pd.testing.assert_frame_equal(warm.articles, cold.articles)
+
+
+def test_a_text_file_written_in_batches_gives_the_same_frame_and_copies_one_batch(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write_text`` writes ``WRITE_ROWS`` stories per record batch: a generation written whole from text
+    mapped from earlier files never has all of it copied into memory at once; the file reads back as the
+    frame of a cold ingest, and rows read from it chunk by chunk are those ``iloc`` gives."""
+    monkeypatch.setattr(text_module, "WRITE_ROWS", 64)
+    cold = ingest([pages], cache_dir=tmp_path, use_cache=False)
+    ingest([pages], cache_dir=tmp_path)
+    store = _store(pages, tmp_path)
+    state = store.load_state()
+    assert state is not None
+    n = len(cold.articles)
+    batches = -(-n // 64)
+    assert ipc.open_file(str(store.text_path(state["generation"]))).num_record_batches == batches > 5
+    warm = open_collection([pages], cache_dir=tmp_path)
+    frame = warm.articles
+    pd.testing.assert_frame_equal(frame, cold.articles)
+    assert frame["body"].array._pa_array.num_chunks == batches
+    positions = np.array([0, 63, 64, 65, 300, n - 1, 5, 64], dtype=np.intp)
+    # read from the file, batch by batch (a list column of only empty lists has no text to read)
+    held = [name for name in MAPPED_COLUMNS if frame[name].map(lambda v: isinstance(v, str | list | np.ndarray) and len(v) > 0).any()]
+    assert {"body", "photo_caption", "byline", "sources"} <= set(held)
+    for name in held:
+        assert _read_rows(frame[name], positions) is not None, name
+    pd.testing.assert_frame_equal(warm.rows(positions), frame.iloc[positions], check_exact=True)
+    # writing the mapped text again, in batches across the file's (so that each is joined from two
+    # chunks), copies one batch at a time into Arrow's memory, not the whole text
+    monkeypatch.setattr(text_module, "WRITE_ROWS", 50)
+    text_bytes = sum(len(b.encode()) for b in cold.articles["body"].dropna())
+    pool = pa.proxy_memory_pool(pa.system_memory_pool())
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        write_text(tmp_path / "again.arrow", frame, np.asarray(warm.corpus.hashes))
+    finally:
+        pa.set_memory_pool(previous)
+    assert 0 < pool.max_memory() < text_bytes / 4, f"{pool.max_memory()} bytes at most for {text_bytes} of text"
+    again = open_text(tmp_path / "again.arrow", n)
+    assert again.equals(open_text(store.text_path(state["generation"]), n))

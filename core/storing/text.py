@@ -75,6 +75,8 @@ MOST_UNUSED = 0.5
 #: Past ``MOST_RUNS``, the rows of the shortest runs are written to the generation's own file again (so
 #: that they join the new rows beside them), up to this share of its stories; more: written whole.
 MOST_REWRITTEN = 0.05
+#: A text file is written this many stories at a time, one record batch each (``write_text``).
+WRITE_ROWS = 1 << 17
 #: Rows that come in more pieces than this (runs of the previous generation's rows, or of new rows) are
 #: written whole, without planning their runs one by one.
 MOST_PIECES = 8 * MOST_RUNS
@@ -289,14 +291,17 @@ def write_text(path: Path, articles: pd.DataFrame, hashes: np.ndarray) -> None:
     columns = [
         arrow_lists(articles[name]) if name in _LISTS else _arrow_text(articles[name]) for name in MAPPED_COLUMNS
     ]
-    # one record batch: Arrow's ``take`` over a column of several chunks joins them into one first, so
-    # picking 3,000 stories from a mapped column of several would copy every story's text into memory
-    table = pa.Table.from_arrays([*columns, pa.array(hashes, type=pa.uint64())], schema=SCHEMA).combine_chunks()
+    table = pa.Table.from_arrays([*columns, pa.array(hashes, type=pa.uint64())], schema=SCHEMA)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, SCHEMA) as writer:
-            writer.write_table(table)
+            # ``WRITE_ROWS`` stories at a time, each slice one record batch (its chunks joined): the text
+            # of a generation written whole is mapped from earlier files, and joined at once it would all
+            # be copied into memory (1.3 GB at 1,000,000 stories). A file of several batches is read as
+            # several chunks, as the runs of earlier files are (``gather_by_chunk`` reads rows chunk by chunk).
+            for start in range(0, max(table.num_rows, 1), WRITE_ROWS):
+                writer.write_table(table.slice(start, WRITE_ROWS).combine_chunks())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -477,15 +482,16 @@ def _strings_at(
 ) -> tuple[pa.Buffer, pa.Buffer] | None:
     """The offsets and data buffers of the strings of ``array`` (``string`` or ``large_string``) at
     ``firsts`` (with ``lasts``: the runs of strings ``firsts[i]`` to ``lasts[i]``, end excluded), in that
-    order, the data read with ``pread`` from the file the array's data maps; None when it maps none."""
+    order, the data read with ``pread`` from the file the array's data maps; None when it maps none.
+    Strings that are all empty (a record batch of stories without coverage links) have no data to read."""
     _, offsets_buffer, data = array.buffers()
-    if offsets_buffer is None or data is None or data.size == 0:
+    if offsets_buffer is None:
         return None
     kind = np.int64 if array.type == pa.large_string() else np.int32
     offsets = np.frombuffer(offsets_buffer, dtype=kind)[array.offset : array.offset + len(array) + 1]
     runs_end = firsts + 1 if lasts is None else lasts
     starts, ends = offsets[firsts].astype(np.int64), offsets[runs_end].astype(np.int64)
-    text = _pread_runs(maps, data, starts, ends)
+    text = _pread_runs(maps, data, starts, ends) if data is not None and data.size else bytearray()
     if text is None:
         return None
     # each run's string offsets (a single string: a run of one), moved to where the run lands in the text
