@@ -11,9 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from core.analysing.threads import TOP, Links, story_threads, thread_links, updated_thread_links
+from core.analysing.threads import (
+    _CANDIDATE_BYTES,
+    _CANDIDATE_WORDS,
+    _TABLE,
+    TOP,
+    Links,
+    _headline_words,
+    _story_words,
+    story_threads,
+    thread_links,
+    updated_thread_links,
+)
 from core.storing.collection import open_collection, thread_keys
 from core.storing.ingest import ingest
 
@@ -219,3 +231,49 @@ def test_a_re_read_computes_the_threads_beside_the_other_lookups(
     failed = open_collection([pages], cache_dir=tmp_path / "cache")
     with pytest.raises(MemoryError, match="no room for the threads"):
         failed.prepare()
+
+
+def _story_words_whole(frame: pd.DataFrame, vocabulary: set[bytes]) -> dict[int, set[bytes]]:
+    """``_story_words`` as it was before the leads were read a chunk at a time: every body joined into one
+    buffer and cleaned at once, each lead cut at ``_CANDIDATE_BYTES`` bytes of it."""
+    bodies = [str(b).encode() if isinstance(b, str) else b"" for b in frame["body"].astype(object)]
+    words_of: dict[int, set[bytes]] = {}
+    for row, body in enumerate(bodies):
+        found = vocabulary.intersection(body[:_CANDIDATE_BYTES].translate(_TABLE).split()[:_CANDIDATE_WORDS])
+        if found:
+            words_of[row] = found
+    heads = frame["headline"].fillna("").astype(str).where(~frame["headline_inferred"].astype(bool), "")
+    for row, head in enumerate(heads):
+        if head:
+            found = vocabulary.intersection(head.encode().translate(_TABLE).split())
+            if found:
+                words_of.setdefault(row, set()).update(found)
+    return dict(sorted(words_of.items()))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 10_000])
+def test_story_words_of_a_body_column_in_chunks_are_those_of_the_whole_bodies(
+    generated: pd.DataFrame, chunk: int
+) -> None:
+    """The leads read one chunk of the body column at a time, cut at a byte (even inside a character),
+    with empty and missing bodies among them, give the words of the bodies read whole; and so the same
+    threads."""
+    frame = generated.copy()
+    bodies = frame["body"].astype(object).tolist()
+    bodies[3] = None
+    bodies[4] = ""
+    bodies[5] = "\u00e9" * 391 + "x Huawei tariffs \u4e2d\u56fd trade talks " * 30  # byte 800 inside a character
+    bodies[6] = "word " * 500
+    cut = [bodies[i : i + chunk] for i in range(0, len(bodies), chunk)]
+    frame["body"] = pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(part, pa.large_string()) for part in cut])),
+        index=frame.index,
+    )
+    assert frame["body"].array._pa_array.num_chunks == len(cut)
+    vocabulary = {w for text in frame["related"] for line in text for w in _headline_words(str(line))}
+    vocabulary |= {b"huawei", b"tariffs", b"trade", b"word"}
+    expected = _story_words_whole(frame, vocabulary)
+    assert expected and 5 in expected and 6 in expected
+    assert _story_words(frame, vocabulary) == expected
+    one = frame.assign(body=pd.Series(bodies, index=frame.index, dtype=object))
+    pd.testing.assert_frame_equal(story_threads(frame), story_threads(one))
