@@ -28,7 +28,7 @@ from core.analysing.themes import themes_of
 from core.config import load_reporters
 from core.errors import CaixinError, QuerySyntaxError
 from core.storing.collection import Collection, Filters, open_collection, select
-from core.storing.ingest import Corpus, Progress, ingest
+from core.storing.ingest import Corpus, Progress, cache_write_problem, ingest
 from core.storing.search import query_hits
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -277,6 +277,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
     progress = _progress_bar(sys.stderr)
     themes = Path(args.themes) if args.themes else None
+    # a cache that cannot be written (a read-only folder) is said at once, before any page is read: the
+    # command exists to write it
+    problem = cache_write_problem(args.paths, cache_dir)
+    if problem:
+        raise CaixinError(f"{problem}: the cache cannot be written; nothing ingested")
     # one ingest, then the index, theme memberships and derived files beside the cache, as a server makes
     # them (the index's update reads a changed story's old text from the generation this ingest changed)
     if scheduler is not None or workers is not None:

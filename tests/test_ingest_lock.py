@@ -286,3 +286,31 @@ def test_a_read_only_cache_folder_is_read(tmp_path: Path) -> None:
             path.chmod(0o755)
     assert again.from_cache and again.cache_warnings == []
     pd.testing.assert_frame_equal(again.articles, first.articles)
+
+
+def test_caixin_ingest_into_a_cache_it_cannot_write_says_so_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``caixin ingest`` exists to write the cache: when its lock file cannot be opened for writing (a
+    read-only folder) it says so in one line and stops with the input error code, before any page is read,
+    and leaves the cache as it was."""
+    import core.cli as cli
+
+    folder = _pages(tmp_path / "in", 2)
+    cache = tmp_path / "cache"
+    assert cli.main(["ingest", str(folder), "--cache-dir", str(cache)]) == cli.EXIT_OK
+    store = _store(folder, cache)
+    before = {p.name: p.read_bytes() for p in store.root.iterdir()}
+    capsys.readouterr()
+    lock = store.root.parent / f"{store.root.name}.lock"
+    _refuse_to_create(monkeypatch, lock, errno.EROFS)
+
+    def no_open(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("pages read although the cache cannot be written")
+
+    monkeypatch.setattr(cli, "open_collection", no_open)
+    assert cli.main(["ingest", str(folder), "--cache-dir", str(cache)]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: lock file ") and str(lock) in err
+    assert "not writable (Read-only file system)" in err and "nothing ingested" in err
+    assert {p.name: p.read_bytes() for p in store.root.iterdir()} == before

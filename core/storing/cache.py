@@ -921,17 +921,8 @@ class CacheStore:
         When the lock file cannot be opened at all (there is none, and none can be made), the folder is
         read without a lock. Only an exclusive holder may write.
         """
-        try:
-            self.root.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass  # then the lock file cannot be created either; said below
-        fd: int | None = None
-        exclusive, note = False, ""
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-            exclusive = True
-        except OSError as error:
-            note = f"lock file {self.lock_path} not writable ({error.strerror or error})"
+        fd, note = self._writable_lock()
+        exclusive = fd is not None
         if fd is None:
             try:
                 fd = os.open(self.lock_path, os.O_RDONLY | os.O_CLOEXEC)
@@ -952,6 +943,26 @@ class CacheStore:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    def _writable_lock(self) -> tuple[int | None, str]:
+        """The lock file opened for writing (created when missing, with the folders above it), or None and
+        why it cannot be."""
+        try:
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # then the lock file cannot be created either; said below
+        try:
+            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666), ""
+        except OSError as error:
+            return None, f"lock file {self.lock_path} not writable ({error.strerror or error})"
+
+    def write_problem(self) -> str:
+        """Why an ingest could not write this folder (``lock`` could not take the exclusive lock: its lock
+        file cannot be opened for writing), or "" when it could. Does not wait for another holder."""
+        fd, note = self._writable_lock()
+        if fd is not None:
+            os.close(fd)
+        return note
 
     def tidy(self, state: dict[str, Any] | None) -> None:
         """Remove what a writer killed midway left: its temporary files and any generation other than

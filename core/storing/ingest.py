@@ -466,13 +466,24 @@ def ingest(
     """
     started = time.perf_counter()
     reporters = reporters or load_reporters()
-    store = CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
+    store = _store_of(inputs, cache_dir)
     if not use_cache:
         return _ingest(inputs, store, reporters, progress, workers, None, started, parse_chunks)
     with store.lock() as lock:
         return _ingest(
             inputs, store, reporters, progress, workers, lock, started, parse_chunks, changing, opening
         )
+
+
+def cache_write_problem(inputs: Sequence[str | os.PathLike[str]], cache_dir: Path | None = None) -> str:
+    """Why an ingest of ``inputs`` into ``cache_dir`` would read its cache but not write it (its lock file
+    cannot be opened for writing: a read-only folder), or "" when it could write it."""
+    return _store_of(inputs, cache_dir).write_problem()
+
+
+def _store_of(inputs: Sequence[str | os.PathLike[str]], cache_dir: Path | None) -> CacheStore:
+    """The cache folder of ``inputs`` under ``cache_dir`` (the default cache folder when None)."""
+    return CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
 
 
 @paused_gc()  # the frames' lists and strings, none in a cycle (``core.storing.heap``)
