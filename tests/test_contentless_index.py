@@ -185,3 +185,21 @@ def test_the_ingest_hands_over_only_the_stories_it_changed(
     assert len(edited) == 1 and edited["article_id"].iloc[0] in set(second.articles["article_id"])
     was = first.articles.loc[first.articles["article_id"] == edited["article_id"].iloc[0], "body"]
     assert edited["body"].tolist() == was.tolist() and "zyxwordedited" not in was.iloc[0]
+
+
+def test_the_index_takes_the_stories_text_a_block_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built and updated with the text taken 3 stories at a time (``DOCUMENT_ROWS``), the index answers, counts
+    and scores as one built with every story taken at once; and a build asks for no story's text twice."""
+    before, after = _edited(4, 40)
+    monkeypatch.setattr(search, "DOCUMENT_ROWS", 3)
+    taken: list[int] = []
+    real = search.take_frame_rows
+    monkeypatch.setattr(search, "take_frame_rows", lambda frame, rows: taken.append(len(rows)) or real(frame, rows))
+    SearchIndex.open(before, tmp_path, content_hashes(before))
+    assert max(taken) == 3 and sum(taken) == len(before)
+    index = SearchIndex.open(after, tmp_path, content_hashes(after), earlier=[Earlier(before, content_hashes(before))])
+    assert index.how == "updated" and index.inserted == 4
+    built = SearchIndex.open(after, tmp_path / "in-blocks")
+    monkeypatch.setattr(search, "DOCUMENT_ROWS", 10**6)
+    _same_as_fresh(index, after)
+    _same_as_fresh(built, after)
