@@ -201,12 +201,13 @@ def _usage() -> list[float]:
     return [time.process_time(), time.perf_counter(), own.ru_stime, float(own.ru_minflt + own.ru_majflt)]
 
 
+#: The figures of ``_usage``, in its order: a stage's as JSON (``_stage_figures``).
+_FIGURES = ("cpu_s", "wall_s", "sys_s", "faults")
+
+
 def _stage_figures(spent: list[float]) -> dict[str, float]:
     """One stage's figures as JSON: CPU and wall seconds, and where measured, system seconds and faults."""
-    figures = {"cpu_s": spent[0], "wall_s": spent[1]}
-    if len(spent) == 4:
-        figures.update(sys_s=spent[2], faults=spent[3])
-    return figures
+    return dict(zip(_FIGURES, spent, strict=False))
 
 
 def _timed(stages: dict[str, list[float]], stage: str, func: Any) -> Any:
