@@ -70,8 +70,9 @@ def child(path: Path, way: str) -> dict[str, Any]:
     from core.storing.rematch import _renumbered_keys
 
     keys = ipc.open_file(pa.memory_map(str(path))).read_all().column("key").to_numpy()
-    # the stories the keys number: the rows of the memo's stories file beside the keys
-    stories = path.with_name(path.name.replace(".keys.arrow", ".stories.arrow"))
+    # the stories the keys number: the rows of the memo's map file beside the keys (the earlier stories the
+    # keys were made for; ``CatalogMemo.key_map``)
+    stories = path.with_name(path.name.replace(".keys.arrow", ".map.arrow"))
     n_old = ipc.open_file(pa.memory_map(str(stories))).read_all().num_rows
     n = n_old + 1
     middle = n_old // 2

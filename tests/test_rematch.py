@@ -134,6 +134,29 @@ class Collection:
         return articles, entries
 
 
+#: How ``rematch`` keeps the memo's keys: in two layers whenever their order allows, or always renumbered
+#: into one (the bounds of ``_layered``; the module's own are between).
+LAYERS = {"layered": (1e9, 1.0, 1e9), "renumbered": (0.0, 0.0, 0.0)}
+
+
+@pytest.fixture(params=sorted(LAYERS))
+def layers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    fresh, gone, probe = LAYERS[request.param]
+    monkeypatch.setattr(rematch_module, "FRESH_SHARE", fresh)
+    monkeypatch.setattr(rematch_module, "GONE_SHARE", gone)
+    monkeypatch.setattr(rematch_module, "PROBE_SHARE", probe)
+    return str(request.param)
+
+
+def _memo_keys(memo: CatalogMemo) -> np.ndarray:
+    """The memo's keys with its stories' positions (``key_shift(len(memo.ids))``), both layers in one."""
+    base_shift = key_shift(len(memo.key_map))
+    positions = memo.key_map[memo.keys & ((1 << base_shift) - 1)]
+    kept = positions >= 0
+    own = ((memo.keys[kept] >> base_shift) << key_shift(len(memo.ids))) + positions[kept]
+    return np.sort(np.concatenate((own, memo.fresh)))
+
+
 def _round_trip(memo: CatalogMemo) -> CatalogMemo:
     """The memo as the cache stores and reads it back."""
     back = CatalogMemo.from_tables(memo.tables())
@@ -142,18 +165,21 @@ def _round_trip(memo: CatalogMemo) -> CatalogMemo:
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_rematch_after_random_edits_equals_a_full_match(seed: int) -> None:
+def test_rematch_after_random_edits_equals_a_full_match(seed: int, layers: str) -> None:
     collection = Collection(seed)
     articles, entries = collection.frames()
     matches, memo, again = rematch(articles, entries, None)
     pd.testing.assert_frame_equal(matches, match_catalog(articles, entries))
     assert again == len(entries)
+    layered = 0
     for _ in range(10):
         collection.edit()
         articles, entries = collection.frames()
         matches, memo, again = rematch(articles, entries, _round_trip(memo))
         pd.testing.assert_frame_equal(matches, match_catalog(articles, entries))
         assert 0 <= again <= len(entries)
+        layered += len(memo.key_map) != len(memo.ids) or not np.array_equal(memo.key_map, np.arange(len(memo.ids)))
+    assert (layered > 0) == (layers == "layered")
 
 
 def test_an_unchanged_collection_matches_nothing_again() -> None:
@@ -208,10 +234,13 @@ def _index_anew(stories: _Stories, memo: CatalogMemo) -> _Index:
 
 @pytest.mark.parametrize("chunk", [3, rematch_module._KEY_CHUNK])
 @pytest.mark.parametrize("seed", range(12))
-def test_an_updated_index_is_the_index_built_anew(seed: int, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The index taken over from the memo is, to the bit (signatures too), the one read from every lead;
-    and the change it reports has the memo's word counts. Keys renumbered three at a time (many chunks,
-    fresh keys merged into several) or all in one chunk."""
+def test_an_updated_index_is_the_index_built_anew(
+    seed: int, chunk: int, layers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index taken over from the memo is, to the bit (signatures too), the one read from every lead,
+    and gives the same posting lists; the change it reports has the memo's word counts. Keys renumbered
+    three at a time (many chunks, fresh keys merged into several) or all in one chunk, and the words of
+    stories gone from the memo's earlier keys probed one story at a time or all at once."""
     monkeypatch.setattr(rematch_module, "_KEY_CHUNK", chunk)
     collection = Collection(seed)
     articles, entries = collection.frames()
@@ -223,11 +252,17 @@ def test_an_updated_index_is_the_index_built_anew(seed: int, chunk: int, monkeyp
         index, change = _index(stories, _round_trip(memo))
         anew = _index_anew(stories, memo)
         assert index.vocab == anew.vocab and (index.n, index.dated) == (anew.n, anew.dated)
-        for name in ("keys", "starts", "df", "positions", "ids", "signatures", "days", "ns"):
+        assert index.own_keys().tobytes() == anew.keys.tobytes()
+        for name in ("starts", "df", "positions", "ids", "signatures", "days", "ns"):
             got, want = getattr(index, name), getattr(anew, name)
             assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
+        codes = np.arange(len(index.vocab), dtype=np.int64)
+        for code in codes.tolist():
+            assert np.array_equal(index.posting(code), anew.posting(code)), code
+        stories_at = np.arange(index.n, dtype=np.int64)
+        assert np.array_equal(index.holds(codes, stories_at), anew.holds(codes, stories_at))
         if change is not None:
-            old_words = memo.keys >> max(len(memo.ids) - 1, 0).bit_length()
+            old_words = _memo_keys(memo) >> key_shift(len(memo.ids))
             assert np.array_equal(change.df_old, np.bincount(old_words, minlength=len(index.vocab)))
         _, memo, _ = rematch(articles, entries, _round_trip(memo))
 
@@ -235,7 +270,7 @@ def test_an_updated_index_is_the_index_built_anew(seed: int, chunk: int, monkeyp
 @pytest.mark.parametrize("chunk", [2, rematch_module._KEY_CHUNK])
 @pytest.mark.parametrize("start, end", [(16, 17), (17, 16), (16, 40), (33, 9), (1, 2), (2, 1)])
 def test_an_index_updated_across_a_power_of_two_is_the_index_built_anew(
-    start: int, end: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+    start: int, end: int, chunk: int, layers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A key keeps a story's position in its low ``key_shift(n)`` bits: when the stories pass a power of
     two, every kept key moves its word bits; the index, its counts and signatures are still the bits of
@@ -254,7 +289,8 @@ def test_an_index_updated_across_a_power_of_two_is_the_index_built_anew(
     index, _ = _index(stories, _round_trip(memo))
     anew = _index_anew(stories, memo)
     assert index.shift == anew.shift == key_shift(end)
-    for name in ("keys", "starts", "df", "signatures"):
+    assert index.own_keys().tobytes() == anew.keys.tobytes()
+    for name in ("starts", "df", "signatures"):
         got, want = getattr(index, name), getattr(anew, name)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
     matches, memo, _ = rematch(articles, entries, _round_trip(memo))
@@ -356,12 +392,24 @@ def _ingest(folder: Path, cache: Path | None) -> Corpus:
     return ingest([folder], cache_dir=cache, reporters=Reporters(), workers=1, use_cache=cache is not None)
 
 
+@pytest.mark.parametrize("way", sorted(LAYERS))
 @settings(max_examples=min(settings.default.max_examples, 20))
 @given(
     first=st.lists(st.tuples(st.sampled_from(NAMES), page_contents), min_size=1, max_size=4),
     history=st.lists(edits, min_size=1, max_size=5),
 )
 def test_incremental_ingests_match_the_catalog_as_a_clean_one(
+    way: str,
+    first: list[tuple[str, tuple[list[tuple[int, int]], list[int]]]],
+    history: list[tuple[str, str, tuple[list[tuple[int, int]], list[int]]]],
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in zip(("FRESH_SHARE", "GONE_SHARE", "PROBE_SHARE"), LAYERS[way], strict=True):
+            patch.setattr(rematch_module, name, value)
+        _ingests_match_a_clean_one(first, history)
+
+
+def _ingests_match_a_clean_one(
     first: list[tuple[str, tuple[list[tuple[int, int]], list[int]]]],
     history: list[tuple[str, str, tuple[list[tuple[int, int]], list[int]]]],
 ) -> None:
@@ -428,6 +476,35 @@ def test_ingest_keeps_one_catalog_memo_and_uses_it(tmp_path: Path) -> None:
     third = _ingest(folder, cache)
     assert third.cache_warnings == []
     pd.testing.assert_frame_equal(third.articles, _ingest(folder, None).articles)
+
+
+def test_an_ingest_that_changed_few_stories_links_the_memo_keys(
+    tmp_path: Path, layers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the memo's keys are kept as they are, the new generation's keys file is the old one linked
+    (one inode, nothing written), and the frames are a clean ingest's; renumbered keys are written anew. A
+    cache where the link fails gets the keys written."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(_page([(0, 1), (1, 2), (2, 3)], [0, 1, 2]), encoding="utf-8")
+    (folder / "b.txt").write_text(_page([(3, 4), (4, 5)], [3, 4, 5]), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = _ingest(folder, cache)
+    (keys_file,) = cache.rglob(f"catalog-{first.generation}.keys.arrow")
+    inode = keys_file.stat().st_ino
+    clock = 2_000_000_000_000_000_000
+    for step, stories in enumerate(([(3, 4), (4, 5), (5, 6)], [(3, 4), (5, 6)], [(5, 6)])):
+        (folder / "b.txt").write_text(_page(stories, [3, 4, 5]), encoding="utf-8")
+        os.utime(folder / "b.txt", ns=(clock + step, clock + step))
+        if step == 2:  # no link to be had: the keys are written
+            monkeypatch.setattr(os, "link", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("no links here")))
+        corpus = _ingest(folder, cache)
+        (keys_file,) = cache.rglob(f"catalog-{corpus.generation}.keys.arrow")
+        assert (keys_file.stat().st_ino == inode) == (layers == "layered" and step < 2), step
+        clean = _ingest(folder, None)
+        pd.testing.assert_frame_equal(corpus.articles, clean.articles)
+        pd.testing.assert_frame_equal(corpus.listings, clean.listings)
+        assert corpus.cache_warnings == []
 
 
 _entry_rows = st.lists(

@@ -124,7 +124,7 @@ REQUIRED_COLUMNS = frozenset(
 )
 
 #: The files of a generation's catalog memo (``CacheStore.write_catalog``).
-CATALOG_PARTS = ("stories", "words", "keys", "entries")
+CATALOG_PARTS = ("stories", "words", "keys", "map", "fresh", "entries")
 
 _GENERATION = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _SEGMENT_KEY = re.compile(r"[0-9a-f]{24}")
@@ -1170,14 +1170,23 @@ class CacheStore:
                 return None
         return tables
 
-    def write_catalog(self, generation: str, tables: Mapping[str, pa.Table]) -> None:
+    def write_catalog(
+        self, generation: str, tables: Mapping[str, pa.Table], same_as: Mapping[str, str] | None = None
+    ) -> None:
         """Write the catalog memo of ``generation`` (Arrow IPC files, each through a temporary file and a
-        rename), then remove the memos of other generations. Only under the exclusive lock."""
+        rename), then remove the memos of other generations. Only under the exclusive lock.
+
+        ``same_as``: parts whose table is, as it is, the one in the memo file of another generation (read
+        from it in this ingest): that file is linked, not written again (written when it cannot be linked)."""
         for part in CATALOG_PARTS:
             path = self.catalog_path(generation, part)
             fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.name}.", suffix=".tmp")
             os.close(fd)
             try:
+                source = (same_as or {}).get(part)
+                if source is not None and self._linked(self.catalog_path(source, part), tmp):
+                    os.replace(tmp, path)
+                    continue
                 with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, tables[part].schema) as writer:
                     writer.write_table(tables[part])
                 os.replace(tmp, path)
@@ -1187,6 +1196,17 @@ class CacheStore:
         # the previous memo (300 MB at 1,000,000 stories) out of the way now, its blocks freed in a thread
         old = [p for p in self.root.glob("catalog-*.arrow") if not p.name.startswith(f"catalog-{generation}.")]
         remove_later(old, ".catalog-old-", "caixin-catalog-remove")
+
+    @staticmethod
+    def _linked(source: Path, tmp: str) -> bool:
+        """Has ``tmp`` (an empty temporary file) been made a hard link of ``source``?"""
+        try:
+            os.unlink(tmp)
+            os.link(source, tmp)
+        except OSError:
+            Path(tmp).touch()  # written instead, as any other part
+            return False
+        return True
 
     def bodies_path(self, generation: str) -> Path:
         """The hash of each record's body (``core.storing.search.body_hashes``), in the records' order."""

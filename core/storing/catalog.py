@@ -157,22 +157,62 @@ class _Index:
     signatures: np.ndarray
     days: np.ndarray
     ns: np.ndarray
+    #: None when ``keys`` are this index's own. Otherwise (an index ``core.storing.rematch`` took over
+    #: without renumbering its keys) ``keys`` are those of an earlier index of ``len(base_map)`` stories
+    #: (their position in ``base_shift`` bits), ``base_map`` gives each of those stories' position now (-1:
+    #: gone; the kept ones in their order), and ``fresh`` holds the keys (``shift``) of the other stories.
+    base_map: np.ndarray | None = None
+    base_shift: int = 0
+    fresh: np.ndarray | None = None
+    #: each story's position among the earlier index's (-1: its keys are in ``fresh``)
+    base_of: np.ndarray | None = None
+
+    def own_keys(self) -> np.ndarray:
+        """``keys`` as this index's own (its stories' positions in ``shift`` bits), both layers in one."""
+        if self.base_map is None or self.fresh is None:
+            return self.keys
+        positions = self.base_map[self.keys & ((1 << self.base_shift) - 1)]
+        kept = positions >= 0
+        own = ((self.keys[kept] >> self.base_shift) << self.shift) + positions[kept]
+        return np.sort(np.concatenate((own, self.fresh)))
 
     def posting(self, code: int) -> np.ndarray:
         """The sorted positions of the stories whose lead holds word ``code``."""
-        return self.keys[self.starts[code] : self.starts[code + 1]] - (code << self.shift)
+        if self.base_map is None or self.fresh is None:
+            return self.keys[self.starts[code] : self.starts[code + 1]] - (code << self.shift)
+        lo, hi = np.searchsorted(self.keys, (code << self.base_shift, (code + 1) << self.base_shift))
+        mapped: np.ndarray = self.base_map[self.keys[lo:hi] & ((1 << self.base_shift) - 1)]
+        mapped = mapped[mapped >= 0]
+        lo, hi = np.searchsorted(self.fresh, (code << self.shift, (code + 1) << self.shift))
+        if lo == hi:
+            return mapped
+        return np.sort(np.concatenate((mapped, self.fresh[lo:hi] - (code << self.shift))))
 
     def holds(self, codes: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """A (words x candidates) bool matrix: does the lead of each candidate hold each word?"""
-        queries = ((codes[:, None] << self.shift) + candidates[None, :]).ravel()
-        at = np.searchsorted(self.keys, queries)
-        found: np.ndarray = self.keys[np.minimum(at, len(self.keys) - 1)] == queries
-        return found.reshape(len(codes), len(candidates))
+        if self.base_map is None or self.fresh is None or self.base_of is None:
+            return _holds(self.keys, self.shift, codes, candidates)
+        base = self.base_of[candidates]
+        earlier = base >= 0
+        found = np.zeros((len(codes), len(candidates)), dtype=bool)
+        found[:, earlier] = _holds(self.keys, self.base_shift, codes, base[earlier])
+        found[:, ~earlier] = _holds(self.fresh, self.shift, codes, candidates[~earlier])
+        return found
 
     def window(self, day: int) -> tuple[int, int]:
         """The positions of the dated stories from ``day - 1`` to ``day + 1`` (Beijing days)."""
         lo, hi = np.searchsorted(self.days[: self.dated], (day - 1, day + 2))
         return int(lo), int(hi)
+
+
+def _holds(keys: np.ndarray, shift: int, codes: np.ndarray, stories: np.ndarray) -> np.ndarray:
+    """A (words x stories) bool matrix: is each ``word << shift | story`` among the sorted ``keys``?"""
+    queries = ((codes[:, None] << shift) + stories[None, :]).ravel()
+    if not len(keys):
+        return np.zeros((len(codes), len(stories)), dtype=bool)
+    at = np.searchsorted(keys, queries)
+    found: np.ndarray = keys[np.minimum(at, len(keys) - 1)] == queries
+    return found.reshape(len(codes), len(stories))
 
 
 def key_shift(n: int) -> int:
@@ -328,11 +368,39 @@ def _index_of_keys(
     dated: int,
     df: np.ndarray | None = None,
     signatures: np.ndarray | None = None,
+    layers: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Index:
     """The index of sorted, unique keys ``word << key_shift(n) | position``; ``df`` (stories per word)
-    and ``signatures`` (per story) are counted from the keys unless given (kept by an update)."""
+    and ``signatures`` (per story) are counted from the keys unless given (kept by an update).
+
+    ``layers`` (``base_map``, ``fresh``; with ``df`` and ``signatures`` given): ``keys`` are an earlier
+    index's, taken over as they are (``_Index.base_map``)."""
     n = len(ids)
     shift = key_shift(n)
+    if layers is not None:
+        assert df is not None and signatures is not None
+        base_map, fresh = layers
+        base_of = np.full(n, -1, dtype=np.int64)
+        kept = base_map >= 0
+        base_of[base_map[kept]] = np.flatnonzero(kept)
+        return _Index(
+            vocab=vocab,
+            starts=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
+            keys=keys,
+            df=df,
+            n=n,
+            shift=shift,
+            dated=dated,
+            positions=positions,
+            ids=ids,
+            signatures=signatures,
+            days=days,
+            ns=ns,
+            base_map=base_map,
+            base_shift=key_shift(len(base_map)),
+            fresh=fresh,
+            base_of=base_of,
+        )
     if df is None or signatures is None:
         key_words = keys >> shift
         df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)

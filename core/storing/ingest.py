@@ -1321,8 +1321,12 @@ def _read_again(names: list[str], reporters: Reporters) -> Corpus:
 def _catalog_memo(store: CacheStore, state: dict[str, Any]) -> CatalogMemo | None:
     """What the catalog match of the state's generation left (``core.storing.rematch``); None when it left
     nothing readable (the catalog is then matched in full)."""
-    tables = store.read_catalog(str(state["generation"]))
-    return CatalogMemo.from_tables(tables) if tables is not None else None
+    generation = str(state["generation"])
+    tables = store.read_catalog(generation)
+    memo = CatalogMemo.from_tables(tables) if tables is not None else None
+    if memo is not None:
+        memo.base_from = generation  # its earlier keys are in that generation's file
+    return memo
 
 
 def _write_derived_at_ingest(
@@ -1337,7 +1341,7 @@ def _write_derived_at_ingest(
     try:
         store.write_bodies(generation, bodies)
         if memo is not None:
-            store.write_catalog(generation, memo.tables())
+            store.write_catalog(generation, memo.tables(), {"keys": memo.base_from} if memo.base_from else None)
         if merge is not None:
             store.write_merge(generation, merge.arrays())
         else:  # none of this generation: none of an earlier one is used again either

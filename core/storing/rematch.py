@@ -41,6 +41,7 @@ from core.storing.catalog import (
     _assemble,
     _beijing_days,
     _EntryTargets,
+    _holds,
     _Index,
     _index_of_keys,
     _lead_pairs,
@@ -56,23 +57,38 @@ from core.storing.search import body_hashes
 __all__ = ["CatalogMemo", "rematch"]
 
 #: Bumped when what the memo holds or what ``_best`` decides changes: a memo of another version is ignored.
-MEMO_VERSION = "2"
+MEMO_VERSION = "3"
 #: A margin must exceed the change by this much (the sums are of a few logarithms: rounding is far below).
 TOLERANCE = 1e-7
 #: Above this share of changed stories every entry is matched again (checking would cost more).
 REMATCH_ALL_SHARE = 0.2
 _NO_TIME = np.iinfo(np.int64).min
-#: Keys renumbered at a time by ``_renumbered_keys`` (4 MB of them).
+#: Keys renumbered at a time by ``_renumbered_keys`` (4 MB of them), and the most ``_probed_pairs`` looks up at
+#: a time.
 _KEY_CHUNK = 1 << 19
+#: The memo's earlier keys are kept as they are (``_layered``) while the keys of the stories not among them
+#: are at most this share of them ...
+FRESH_SHARE = 1 / 16
+#: ... the stories gone from them at most this share of them ...
+GONE_SHARE = 1 / 8
+#: ... and probing every word for each story gone since the last update looks up at most this share of
+#: their number.
+PROBE_SHARE = 1 / 4
 
 
 @dataclass(slots=True)
 class CatalogMemo:
     """What one match of the catalog leaves for the next: its index, each story's body hash, and each
-    entry's outcome. Stories are in the index's order (dated first, by time)."""
+    entry's outcome. Stories are in the index's order (dated first, by time).
+
+    The index's keys are kept in two layers, so that an update that changed a few stories writes none of
+    the 28 million keys of a million stories: ``keys`` are those of an earlier index of ``len(key_map)``
+    stories, ``key_map`` gives the position of each of those stories in this memo (-1: gone; the others in
+    their order) and ``fresh`` the keys of the stories not among them. A full match, and an update that
+    changed many stories, leaves one layer (``key_map`` every position, ``fresh`` empty)."""
 
     vocab: list[str]
-    #: ``word << key_shift(n) | position``, sorted and unique (``_Index.keys``)
+    #: ``word << key_shift(len(key_map)) | position``, sorted and unique: the earlier index's keys
     keys: np.ndarray
     ids: np.ndarray
     ns: np.ndarray
@@ -87,10 +103,19 @@ class CatalogMemo:
     #: ``score``, ``margin``, ``prefix``, ``words`` (its headline's word count) and ``codes`` (its known
     #: words' codes, rarest first)
     entries: pa.Table
+    #: the position now of each story of ``keys`` (-1: gone), increasing where not -1
+    key_map: np.ndarray
+    #: ``word << key_shift(len(ids)) | position`` of the stories not in ``keys``, sorted and unique
+    fresh: np.ndarray
+    #: how many of ``keys`` are of stories still here (``df`` sums to this and ``len(fresh)``)
+    live: int
+    #: the cache generation whose memo file holds ``keys`` as they are (``CacheStore.write_catalog`` links
+    #: it instead of writing them again); None: not read from a file
+    base_from: str | None = None
 
     def tables(self) -> dict[str, pa.Table]:
         """The memo as Arrow tables (``CacheStore.write_catalog``)."""
-        meta = {"version": MEMO_VERSION, "dated": str(self.dated)}
+        meta = {"version": MEMO_VERSION, "dated": str(self.dated), "live": str(self.live)}
         stories = pa.table(
             {
                 "id": pa.array(self.ids.tolist(), pa.string()),
@@ -103,6 +128,8 @@ class CatalogMemo:
             "stories": stories,
             "words": pa.table({"word": pa.array(self.vocab, pa.string()), "df": self.df}),
             "keys": pa.table({"key": self.keys}),
+            "map": pa.table({"position": self.key_map}),
+            "fresh": pa.table({"key": self.fresh}),
             "entries": self.entries,
         }
 
@@ -110,7 +137,9 @@ class CatalogMemo:
     def from_tables(cls, tables: dict[str, pa.Table]) -> CatalogMemo | None:
         """The memo of ``tables``, or None when they are not as ``tables`` writes them."""
         try:
-            stories, words, keys, entries = (tables[k] for k in ("stories", "words", "keys", "entries"))
+            stories, words, keys, key_map_table, fresh_table, entries = (
+                tables[k] for k in ("stories", "words", "keys", "map", "fresh", "entries")
+            )
             meta = stories.schema.metadata or {}
             if meta.get(b"version") != MEMO_VERSION.encode() or entries.column_names != ENTRY_FIELDS:
                 return None
@@ -121,7 +150,9 @@ class CatalogMemo:
             vocab = words.column("word").to_pylist()
             df = words.column("df").to_numpy()
             key_values = keys.column("key").to_numpy()
-            dated = int(meta[b"dated"])
+            key_map = key_map_table.column("position").to_numpy()
+            fresh = fresh_table.column("key").to_numpy()
+            dated, live = int(meta[b"dated"]), int(meta[b"live"])
         except (KeyError, ValueError, pa.ArrowException):
             return None
         n = len(ids)
@@ -131,15 +162,26 @@ class CatalogMemo:
             return None
         if bodies.dtype != np.uint64 or key_values.dtype != np.int64 or None in vocab:
             return None
-        if len(key_values) and (
-            key_values[0] < 0
-            or key_values[-1] >= len(vocab) << key_shift(n)
-            or bool((key_values[1:] <= key_values[:-1]).any())  # sorted, unique (no diff array of 28 million)
-        ):
+        if key_map.dtype != np.int64 or fresh.dtype != np.int64:
             return None
-        if len(df) != len(vocab) or df.sum() != len(key_values):
+        if not (_sorted_keys(key_values, len(vocab), len(key_map)) and _sorted_keys(fresh, len(vocab), n)):
             return None
-        return cls(vocab, key_values, ids, ns, bodies, dated, df, signatures, entries)
+        moved_to = key_map[key_map >= 0]
+        if len(moved_to) and (moved_to[-1] >= n or key_map.min() < -1 or bool((np.diff(moved_to) <= 0).any())):
+            return None
+        if len(fresh) and int((fresh & ((1 << key_shift(n)) - 1)).max()) >= n:
+            return None
+        if len(df) != len(vocab) or not 0 <= live <= len(key_values) or df.sum() != live + len(fresh):
+            return None
+        return cls(vocab, key_values, ids, ns, bodies, dated, df, signatures, entries, key_map, fresh, live)
+
+
+def _sorted_keys(keys: np.ndarray, words: int, stories: int) -> bool:
+    """Are ``keys`` sorted, unique and of ``words`` words and ``stories`` stories?"""
+    if not len(keys):
+        return True
+    # sorted and unique without a difference array of 28 million
+    return bool(keys[0] >= 0 and keys[-1] < words << key_shift(stories) and not (keys[1:] <= keys[:-1]).any())
 
 
 ENTRY_FIELDS = [
@@ -275,8 +317,24 @@ def rematch(
     vocab = [""] * len(index.vocab)
     for word, code in index.vocab.items():
         vocab[code] = word
+    if index.base_map is not None and index.fresh is not None:  # the memo's keys taken over as they are
+        key_map, fresh, base_from = index.base_map, index.fresh, memo.base_from if memo is not None else None
+    else:
+        key_map, fresh, base_from = np.arange(index.n, dtype=np.int64), np.zeros(0, dtype=np.int64), None
     new_memo = CatalogMemo(
-        vocab, index.keys, index.ids, index.ns, stories.hashes, index.dated, index.df, index.signatures, memo_entries
+        vocab,
+        index.keys,
+        index.ids,
+        index.ns,
+        stories.hashes,
+        index.dated,
+        index.df,
+        index.signatures,
+        memo_entries,
+        key_map,
+        fresh,
+        int(index.df.sum()) - len(fresh),
+        base_from,
     )
     return frame, new_memo, len(again)
 
@@ -355,8 +413,13 @@ def _positions_by_pandas(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray
 
 def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> tuple[_Index, _Change | None]:
     """The index of the new stories from the memo's: ``old_at`` is each story's position in the memo (-1:
-    none). The kept stories' keys get their new positions (one pass over the keys, no division); their word
-    counts and signatures are the memo's, so only the gone and the fresh stories' pairs are counted."""
+    none). The kept stories' word counts and signatures are the memo's, so only the gone and the fresh
+    stories' pairs are counted.
+
+    The memo's earlier keys (``CatalogMemo.keys``) stay as they are when few stories changed (``_layered``):
+    their map to the new positions is updated, and the keys of the stories not among them (the memo's fresh
+    ones still here, and the new or changed stories) make the new fresh layer. Otherwise every key is
+    renumbered (one pass over the keys, no division) into one layer."""
     n, n_old = len(stories.ids), len(memo.ids)
     same = old_at >= 0
     candidates = old_at[same]
@@ -375,8 +438,27 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
     fresh = np.flatnonzero(~same)
     fresh_words, fresh_at = stories.lead_pairs(vocab, fresh)
     fresh_keys = sorted_unique((fresh_words << shift) + fresh[fresh_at])
-    keys, gone_keys = _renumbered_keys(memo.keys, new_of_old, old_shift, shift, fresh_keys)
-    gone_words, gone_positions = gone_keys >> old_shift, gone_keys & old_mask
+    # the memo's fresh layer: the keys of stories still here renumbered (in order: positions keep theirs)
+    own_positions = memo.fresh & old_mask
+    own_new = new_of_old[own_positions]
+    own_kept = own_new >= 0
+    carried_keys = ((memo.fresh[own_kept] >> old_shift) << shift) + own_new[own_kept]
+    delta = np.union1d(carried_keys, fresh_keys) if len(carried_keys) else fresh_keys
+    # the earlier keys' stories, where they are now (-1: gone before, or now)
+    base_map = np.where(memo.key_map >= 0, new_of_old[np.maximum(memo.key_map, 0)], -1)
+    base_shift = key_shift(len(memo.key_map))
+    gone_base = np.flatnonzero((memo.key_map >= 0) & (base_map < 0))
+    layered = _layered(memo, base_map, delta, gone_base)
+    if layered:
+        base_words, base_positions = _probed_pairs(memo.keys, base_shift, len(memo.vocab), gone_base)
+        keys = memo.keys
+    else:
+        keys, gone_keys = _renumbered_keys(memo.keys, base_map, base_shift, shift, delta)
+        base_positions = gone_keys & ((1 << base_shift) - 1)
+        before = memo.key_map[base_positions] >= 0  # not the keys of stories gone before (counted then)
+        base_words, base_positions = gone_keys[before] >> base_shift, base_positions[before]
+    gone_words = np.concatenate((base_words, memo.fresh[~own_kept] >> old_shift))
+    gone_positions = np.concatenate((memo.key_map[base_positions], own_positions[~own_kept]))
     fresh_key_words = fresh_keys >> shift
     df_old = np.zeros(len(vocab), dtype=np.int64)
     df_old[: len(memo.df)] = memo.df
@@ -388,7 +470,16 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
     carried = new_of_old >= 0
     signatures[new_of_old[carried]] = memo.signatures[carried]
     index = _index_of_keys(
-        vocab, keys, stories.order, stories.ids, stories.days, stories.ns, stories.dated, df, signatures
+        vocab,
+        keys,
+        stories.order,
+        stories.ids,
+        stories.days,
+        stories.ns,
+        stories.dated,
+        df,
+        signatures,
+        (base_map, delta) if layered else None,
     )
     changed = len(fresh) + int((new_of_old < 0).sum())
     if changed > REMATCH_ALL_SHARE * max(n, n_old):
@@ -401,6 +492,43 @@ def _updated_index(stories: _Stories, memo: CatalogMemo, old_at: np.ndarray) -> 
         position = int(fresh[at])
         touched[code].append((bool(new_known[position]), int(stories.days[position])))
     return index, _Change(df_old, n_old, old_days[: memo.dated], dict(touched), changed)
+
+
+def _layered(memo: CatalogMemo, base_map: np.ndarray, delta: np.ndarray, gone_base: np.ndarray) -> bool:
+    """May the updated index keep the memo's earlier keys as they are? When its stories kept their order,
+    the fresh layer stays small against them (``FRESH_SHARE``), so do the stories gone from them
+    (``GONE_SHARE``), and finding the gone ones' keys by probing every word (``_probed_pairs``) costs less
+    than a pass over the keys (``PROBE_SHARE``)."""
+    base = len(memo.keys)
+    if not base:
+        return False
+    moved_to = base_map[base_map >= 0]
+    if len(moved_to) > 1 and not (moved_to[1:] > moved_to[:-1]).all():
+        return False
+    gone = len(base_map) - len(moved_to)
+    return (
+        len(delta) <= FRESH_SHARE * base
+        and gone <= GONE_SHARE * len(base_map)
+        and len(memo.vocab) * len(gone_base) <= PROBE_SHARE * base
+    )
+
+
+def _probed_pairs(keys: np.ndarray, shift: int, words: int, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (word, story) pairs among the sorted ``keys`` (``word << shift | story``) of the given stories:
+    every word code below ``words`` looked up for each, a block of stories at a time."""
+    found_words: list[np.ndarray] = []
+    found_stories: list[np.ndarray] = []
+    codes = np.arange(words, dtype=np.int64)
+    block = max(1, _KEY_CHUNK // max(words, 1))
+    for start in range(0, len(stories), block):
+        part = stories[start : start + block].astype(np.int64)
+        holds = _holds(keys, shift, codes, part)
+        story_at, word_at = np.nonzero(holds.T)  # story by story, each one's words in order
+        found_words.append(codes[word_at])
+        found_stories.append(part[story_at])
+    if not found_words:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found_words), np.concatenate(found_stories)
 
 
 def _renumbered_keys(
