@@ -526,10 +526,10 @@ def _fields(rows: list[tuple[str, int, str, int, str]]) -> list[np.ndarray]:
 
 
 @given(old=_entry_rows, new=_entry_rows, buckets=st.sampled_from([0, 1, 3]))
-def test_memo_rows_are_those_of_a_dict_of_the_old_rows(
+def test_equal_rows_are_those_of_a_dict_of_the_old_rows(
     old: list[tuple[str, int, str, int, str]], new: list[tuple[str, int, str, int, str]], buckets: int
 ) -> None:
-    """The memo row of each entry: the last old row of the same fields, as a dict of them gives; also when
+    """The equal row of each entry: the last old row of the same fields, as a dict of them gives; also when
     the hash puts different rows together (``buckets``: every hash taken modulo that many)."""
     want = {row: number for number, row in enumerate(old)}
     expected = [want.get(row, -1) for row in new]
@@ -537,7 +537,41 @@ def test_memo_rows_are_those_of_a_dict_of_the_old_rows(
     try:
         if buckets:
             rematch_module._field_hashes = lambda fields: real(fields) % np.uint64(buckets)  # type: ignore[assignment]
-        got = rematch_module._memo_rows(_fields(old), _fields(new))
+        got = rematch_module._equal_rows(_fields(old), _fields(new))
     finally:
         rematch_module._field_hashes = real  # type: ignore[assignment]
     assert got.dtype == np.int64 and got.tolist() == expected
+
+
+@given(
+    old=_entry_rows,
+    edits=st.lists(st.tuples(st.sampled_from(["insert", "delete", "replace"]), st.integers(0, 25), _entry_rows)),
+)
+def test_memo_rows_find_every_entry_kept_in_place_or_shifted(
+    old: list[tuple[str, int, str, int, str]],
+    edits: list[tuple[str, int, list[tuple[str, int, str, int, str]]]],
+) -> None:
+    """The memo row of each entry has its fields; an entry equal to the old row at its place, or at its
+    place moved by the entries added or removed, gets that row; and no entry with an equal old row among
+    those not so taken is missed (the old rows edited as an ingest edits them: rows inserted, removed,
+    replaced)."""
+    new = list(old)
+    for action, at, rows in edits:
+        at = min(at, len(new))
+        if action == "insert":
+            new[at:at] = rows[:3]
+        elif action == "delete":
+            del new[at : at + 2]
+        else:
+            new[at : at + 1] = rows[:1]
+    got = rematch_module._memo_rows(_fields(old), _fields(new)).tolist()
+    assert all(row == -1 or old[row] == entry for row, entry in zip(got, new, strict=True))
+    taken = set()
+    for shift in sorted({0, len(new) - len(old)}):
+        for i, entry in enumerate(new):
+            if got[i] == i - shift and 0 <= i - shift < len(old) and old[i - shift] == entry:
+                taken.add(i - shift)
+            elif 0 <= i - shift < len(old) and old[i - shift] == entry and got[i] not in (i, i - shift):
+                raise AssertionError(f"entry {i} is old row {i - shift}, given {got[i]}")
+    rest_old = {old[j] for j in range(len(old)) if j not in taken}
+    assert all(got[i] >= 0 for i, entry in enumerate(new) if entry in rest_old)
