@@ -956,20 +956,24 @@ def _incremental_merge(
         new_counts.update(frame["_file"].value_counts(sort=False).to_dict())
     if not set(new_counts) <= set(shas):
         return None  # records of a file the new state will not list
-    old_start = np.r_[0, np.cumsum(memo.file_records)].astype(np.int64)
+    file_records = np.asarray(memo.file_records, dtype=np.int64)
+    old_start = np.r_[0, np.cumsum(file_records)].astype(np.int64)
     old_place = {name: index for index, name in enumerate(old_files)}
     position = {name: index for index, name in enumerate(names)}
-    file_counts = np.array(
-        [int(memo.file_records[old_place[n]]) if n in keep else int(new_counts.get(n, 0)) for n in names],
-        dtype=np.int64,
-    )
+    # per file, in arrays (no numpy scalar per file: 0.1 s a list at 50,000 files)
+    kept_new = np.fromiter((n in keep for n in names), dtype=bool, count=len(names))
+    old_of_new = np.fromiter((old_place.get(n, -1) for n in names), dtype=np.int64, count=len(names))
+    if (old_of_new[kept_new] < 0).any():
+        return None  # a kept file the previous generation does not list
+    new_records = np.fromiter((new_counts.get(n, 0) for n in names), dtype=np.int64, count=len(names))
+    file_counts = np.where(kept_new, file_records[np.maximum(old_of_new, 0)] if len(file_records) else 0, new_records)
     new_start = np.r_[0, np.cumsum(file_counts)].astype(np.int64)
     # old record -> new position (records of kept files only): its file's new start plus its rank in it
-    kept_file = np.array([f in keep for f in old_files], dtype=bool)
-    shift = np.array(
-        [new_start[position[f]] - old_start[i] if kept_file[i] else 0 for i, f in enumerate(old_files)],
-        dtype=np.int64,
-    )
+    kept_file = np.fromiter((f in keep for f in old_files), dtype=bool, count=len(old_files))
+    new_of_old = np.fromiter((position.get(f, -1) for f in old_files), dtype=np.int64, count=len(old_files))
+    if (new_of_old[kept_file] < 0).any():
+        return None  # a kept file the new input does not list
+    shift = np.where(kept_file, new_start[np.maximum(new_of_old, 0)] - old_start[:-1], 0).astype(np.int64)
     record_kept = np.repeat(kept_file, memo.file_records)
     record_shift = np.repeat(shift, memo.file_records)
 
