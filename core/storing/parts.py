@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -252,6 +252,11 @@ class FileTable(Mapping[str, dict[str, Any]]):
         """The place of each of ``names`` in the table, -1 for a name not in it."""
         index = self._index
         return [index.get(name, -1) for name in names]
+
+    def shas(self, names: Iterable[str]) -> dict[str, str]:
+        """The content hash of each of ``names`` (no entry dict made per file)."""
+        index, shas = self._index, self._shas
+        return {name: shas[index[name]] for name in names}
 
     def __getitem__(self, name: str) -> dict[str, Any]:
         position = self._index[name]
