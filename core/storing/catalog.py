@@ -377,37 +377,20 @@ def _index_of_keys(
     index's, taken over as they are (``_Index.base_map``)."""
     n = len(ids)
     shift = key_shift(n)
-    if layers is not None:
-        assert df is not None and signatures is not None
-        base_map, fresh = layers
-        base_of = np.full(n, -1, dtype=np.int64)
-        kept = base_map >= 0
-        base_of[base_map[kept]] = np.flatnonzero(kept)
-        return _Index(
-            vocab=vocab,
-            starts=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
-            keys=keys,
-            df=df,
-            n=n,
-            shift=shift,
-            dated=dated,
-            positions=positions,
-            ids=ids,
-            signatures=signatures,
-            days=days,
-            ns=ns,
-            base_map=base_map,
-            base_shift=key_shift(len(base_map)),
-            fresh=fresh,
-            base_of=base_of,
-        )
     if df is None or signatures is None:
+        assert layers is None
         key_words = keys >> shift
         df = np.bincount(key_words, minlength=len(vocab)).astype(np.int64)
         # Sums of one random number per word, added in word order: equal word sets give equal sums.
         signatures = np.bincount(
             keys & ((1 << shift) - 1), weights=word_values(len(vocab))[key_words], minlength=n
         ).astype(np.float64, copy=False)  # (of no keys, bincount gives integers)
+    base_map, fresh, base_of = None, None, None
+    if layers is not None:
+        base_map, fresh = layers
+        base_of = np.full(n, -1, dtype=np.int64)
+        kept = base_map >= 0
+        base_of[base_map[kept]] = np.flatnonzero(kept)
     return _Index(
         vocab=vocab,
         starts=np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
@@ -421,6 +404,10 @@ def _index_of_keys(
         signatures=signatures,
         days=days,
         ns=ns,
+        base_map=base_map,
+        base_shift=key_shift(len(base_map)) if base_map is not None else 0,
+        fresh=fresh,
+        base_of=base_of,
     )
 
 
