@@ -222,6 +222,17 @@ def test_a_memo_that_is_not_as_written_is_refused() -> None:
     assert CatalogMemo.from_tables({k: v for k, v in tables.items() if k != "words"}) is None
     other = dict(tables, stories=tables["stories"].replace_schema_metadata({"version": "0", "dated": "0"}))
     assert CatalogMemo.from_tables(other) is None
+    # the layers: a map that is not increasing or points past the stories, fresh keys out of order, a live
+    # count that does not add up
+    positions = tables["map"].column("position").to_numpy()
+    assert len(positions) > 1
+    for wrong in (positions[::-1].copy(), np.r_[positions[:-1], len(positions) + 5], np.r_[positions[:-1], -2]):
+        assert CatalogMemo.from_tables(dict(tables, map=pa.table({"position": wrong}))) is None
+    fresh = np.array([5, 3], dtype=np.int64)
+    assert CatalogMemo.from_tables(dict(tables, fresh=pa.table({"key": fresh}))) is None
+    meta = dict(tables["stories"].schema.metadata or {})
+    live = dict(tables, stories=tables["stories"].replace_schema_metadata({**meta, b"live": b"1"}))
+    assert CatalogMemo.from_tables(live) is None
 
 
 def _index_anew(stories: _Stories, memo: CatalogMemo) -> _Index:
