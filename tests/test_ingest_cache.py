@@ -88,7 +88,9 @@ def test_whole_folder_with_sample(tmp_path: Path) -> None:
 
 
 def test_headline_list_lines_are_kept(tmp_path: Path) -> None:
+    """The lines are kept, and an ingest makes their frame only when it is asked for (a re-read does not)."""
     corpus = run([PAGES / "headline_list.txt"], tmp_path / "cache")
+    assert not corpus._headlines.loaded
     assert len(corpus.headlines) == 20
     assert corpus.headlines["line"].tolist() == list(range(14, 34))
     assert corpus.headlines["text"].iloc[1] == "More Chinese Provinces Cut Growth Targets"
