@@ -167,15 +167,6 @@ class _Index:
     #: each story's position among the earlier index's (-1: its keys are in ``fresh``)
     base_of: np.ndarray | None = None
 
-    def own_keys(self) -> np.ndarray:
-        """``keys`` as this index's own (its stories' positions in ``shift`` bits), both layers in one."""
-        if self.base_map is None or self.fresh is None:
-            return self.keys
-        positions = self.base_map[self.keys & ((1 << self.base_shift) - 1)]
-        kept = positions >= 0
-        own = ((self.keys[kept] >> self.base_shift) << self.shift) + positions[kept]
-        return np.sort(np.concatenate((own, self.fresh)))
-
     def posting(self, code: int) -> np.ndarray:
         """The sorted positions of the stories whose lead holds word ``code``."""
         if self.base_map is None or self.fresh is None:

@@ -763,7 +763,7 @@ def _ingest(
     return Corpus(
         articles,
         report,
-        # made when first asked for (the data page, the CLI): a re-read does not (0.2-0.5 s at 1,000,000 stories)
+        # made when first asked for (the data page, the CLI): a re-read does not (0.11-0.17 s at 1,000,000 stories)
         Deferred(lambda: _headline_frame(headlines, names)),
         Deferred.of(listing_frame),
         from_cache=False,

@@ -167,7 +167,7 @@ class CatalogMemo:
         if not (_sorted_keys(key_values, len(vocab), len(key_map)) and _sorted_keys(fresh, len(vocab), n)):
             return None
         moved_to = key_map[key_map >= 0]
-        if len(moved_to) and (moved_to[-1] >= n or key_map.min() < -1 or bool((np.diff(moved_to) <= 0).any())):
+        if len(moved_to) and (moved_to[-1] >= n or key_map.min() < -1 or not _in_order(key_map)):
             return None
         if len(fresh) and int((fresh & ((1 << key_shift(n)) - 1)).max()) >= n:
             return None
@@ -502,15 +502,21 @@ def _layered(memo: CatalogMemo, base_map: np.ndarray, delta: np.ndarray, gone_ba
     base = len(memo.keys)
     if not base:
         return False
-    moved_to = base_map[base_map >= 0]
-    if len(moved_to) > 1 and not (moved_to[1:] > moved_to[:-1]).all():
+    if not _in_order(base_map):
         return False
-    gone = len(base_map) - len(moved_to)
+    gone = int((base_map < 0).sum())
     return (
         len(delta) <= FRESH_SHARE * base
         and gone <= GONE_SHARE * len(base_map)
         and len(memo.vocab) * len(gone_base) <= PROBE_SHARE * base
     )
+
+
+def _in_order(new_of_old: np.ndarray) -> bool:
+    """Do the stories kept (``new_of_old`` not -1) keep their order, each at a later position than the one
+    before it?"""
+    moved_to = new_of_old[new_of_old >= 0]
+    return bool((moved_to[1:] > moved_to[:-1]).all())
 
 
 def _probed_pairs(keys: np.ndarray, shift: int, words: int, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -544,8 +550,7 @@ def _renumbered_keys(
     than the arithmetic (on a virtual machine that hands freed memory back to its host, about 0.6 s per
     copy), so none is made. Otherwise every key is renumbered and all are sorted again."""
     old_mask = (1 << old_shift) - 1
-    moved_to = new_of_old[new_of_old >= 0]
-    if not (np.diff(moved_to) > 0).all():
+    if not _in_order(new_of_old):
         positions = old_keys & old_mask
         mapped = new_of_old[positions]
         kept = mapped >= 0
