@@ -118,6 +118,56 @@ def test_unchanged_stories_in_another_order_are_computed_again(generated: pd.Dat
     pd.testing.assert_frame_equal(threads, story_threads(shuffled))
 
 
+def test_a_re_read_finds_whether_the_ids_are_unique_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's re-read after one page changed makes the frame's positions once (a binary search
+    over the sorted ids, which says whether each id is once) and asks no id column or index whether its
+    ids are unique besides: the theme memberships, the counts' codes and the story threads take it from
+    the positions. The result is a cold open's."""
+    import core.storing.derived as derived_module
+    from bench.bench_scale import add_story
+    from bench.corpus import generate_corpus
+
+    pages = tmp_path / "pages"
+    files = generate_corpus(pages, stories=300, seed=5)
+    first = open_collection([pages], cache_dir=tmp_path / "cache", early_threads=True)
+    first.prepare()
+    known = set(first.articles["article_id"].astype(str))
+    asked: list[int] = []  # the length of each column or index of ids asked (pandas asks others of its own)
+    made: list[int] = []
+    real_series, real_index = pd.Series.is_unique, pd.Index.is_unique
+
+    class Counted(derived_module.Positions):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            made.append(1)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def record(values: pd.Series | pd.Index) -> None:
+        if len(values) > 50 and any(str(value) in known for value in list(values)[:5]):
+            asked.append(len(values))
+
+    def series_unique(self: pd.Series) -> bool:
+        record(self)
+        return bool(real_series.fget(self))  # type: ignore[attr-defined]
+
+    def index_unique(self: pd.Index) -> bool:
+        record(self)
+        return bool(real_index.fget(self))  # type: ignore[attr-defined]
+
+    add_story(files[3], 1)
+    monkeypatch.setattr(derived_module, "Positions", Counted)
+    monkeypatch.setattr(pd.Series, "is_unique", property(series_unique))
+    monkeypatch.setattr(pd.Index, "is_unique", property(index_unique))
+    again = open_collection([pages], cache_dir=tmp_path / "cache", early_threads=True)
+    again.prepare()
+    monkeypatch.undo()
+    assert again.files is not None and {"themes", "threads"} <= again.files.updated
+    assert again.coded() is not None and again.positions().unique
+    assert made == [1] and asked == []
+    cold = open_collection([pages], use_cache=False)
+    pd.testing.assert_frame_equal(again.threads(), cold.threads())
+    pd.testing.assert_frame_equal(again.memberships, cold.memberships)
+
+
 def test_the_re_read_after_one_page_changed_equals_a_cold_open(tmp_path: Path) -> None:
     from bench.bench_ingest import change_page
     from bench.bench_scale import add_story

@@ -40,7 +40,6 @@ from core.storing.derived import (
     Positions,
     ThemesByArticle,
     id_keys,
-    sort_order,
     write_locked,
 )
 from core.storing.frame import (
@@ -70,10 +69,11 @@ def threads_now(files: DerivedFiles, frame: pd.DataFrame, hashes: np.ndarray | N
     generation (``previous``; only the edited and added stories read), else computed; their links then
     stored."""
     keys = thread_keys(frame, hashes)
+    unique = files.positions().unique if files.frame is frame else None
     if previous is None:
-        threads, links = thread_links(frame, keys)
+        threads, links = thread_links(frame, keys, unique=unique)
     else:
-        threads, links, _ = updated_thread_links(frame, keys, previous)
+        threads, links, _ = updated_thread_links(frame, keys, previous, unique=unique)
         files.updated.add("threads")
     files.store_links(links)
     return threads
@@ -239,7 +239,7 @@ class Collection:
         stories share an id (ingest never leaves that), where the counts of ``analytics`` apply."""
 
         def build() -> Coded | None:
-            if not self.articles["article_id"].is_unique:
+            if not self.positions().unique:
                 return None
             return Coded.build(self.columns(), self.memberships, self.member_rows())
 
@@ -273,12 +273,10 @@ class Collection:
         over the ids in the sorted order stored per generation, ``core.storing.derived.Positions``)."""
 
         def compute() -> Positions:
+            if self.files is not None and self.files.frame is self.articles:
+                return self.files.positions()  # shared with the lookups made before the collection
             ids = self.articles["article_id"]
-            keys = id_keys(ids)
-            order = None
-            if keys is not None and self.files is not None:
-                order = self.files.id_order(lambda: sort_order(keys))
-            return Positions(ids, keys, order)
+            return Positions(ids, id_keys(ids))
 
         return self._derived("positions", compute)
 
@@ -298,8 +296,9 @@ class Collection:
         if self.book.themes == before and self.memberships is not None:
             return False
         with self.lock:
+            links_read = self.threads_beside is not None or "threads" in self.derived
             self.memberships, self.themes_key, self.stored_member_rows = _memberships(
-                self.index, self.book, self.files
+                self.index, self.book, self.files, positions=self.positions if links_read else None
             )
             self._theme_ids = {}
             self.derived.clear()
@@ -599,11 +598,17 @@ def _same_frame(
 
 
 def _memberships(
-    index: SearchIndex, book: ThemeBook, files: DerivedFiles | None, early: EarlyMemberships | None = None
+    index: SearchIndex,
+    book: ThemeBook,
+    files: DerivedFiles | None,
+    early: EarlyMemberships | None = None,
+    positions: Callable[[], Positions] | None = None,
 ) -> tuple[pd.DataFrame, str, np.ndarray | None]:
     """The theme memberships of the index's frame, read from ``themes-<key>.parquet`` when stored (with
     the row of each membership's story, column ``row``), else carried over from the memberships of the
-    index it was updated from (only the changed stories matched), else matched; then stored."""
+    index it was updated from (only the changed stories matched), else matched; then stored.
+    ``positions``: the frame's (``Collection.positions``), when making them now is safe (their order
+    file, once written, removes the earlier generation's thread links: those must have been read)."""
     generation = files.generation if files is not None and files.enabled else ""
     key = _themes_key(index, book.themes, generation)
     folder = files.folder if files is not None else None
@@ -622,8 +627,11 @@ def _memberships(
         except (CacheError, KeyError, ValueError):
             pass  # matched again and rewritten below
     digest = _themes_digest(book.themes)
-    # whether the ids are unique, found once (0.2 s at 1,000,000 stories) for the carry-over and the file
-    unique = Deferred(lambda: bool(index.frame["article_id"].is_unique))
+    # whether the ids are unique, found once for the carry-over and the file: 0.2 s at 1,000,000 stories,
+    # none beyond the frame's positions (which the lookups after this make anyway) when they are given
+    unique = Deferred(
+        lambda: positions().unique if positions is not None else bool(index.frame["article_id"].is_unique)
+    )
     carried = _carried_over(folder, index, book.themes, digest, read, unique) if folder is not None else None
     if carried is not None and files is not None:
         files.updated.add("themes")
@@ -750,7 +758,9 @@ def _open_with(
         index = SearchIndex.open(corpus.articles, None)
         folder, beside = None, None  # the threads are computed again, in memory
         files = DerivedFiles(None, None, corpus.articles)
-    memberships, key, rows = _memberships(index, book, files, early_members)
+    # the frame's positions made for the memberships too once the earlier thread links are read (``begin``)
+    positions = files.positions if beside is not None and files.frame is index.frame else None
+    memberships, key, rows = _memberships(index, book, files, early_members, positions)
     names = tuple(os.fspath(i) for i in inputs)
     return Collection(
         corpus,

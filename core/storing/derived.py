@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,12 +77,32 @@ class DerivedFiles:
         self.loaded: set[str] = set()
         #: what was updated from an earlier generation's file (only the changed stories computed)
         self.updated: set[str] = set()
+        self._positions: Positions | None = None
+        self._positions_lock = threading.Lock()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The frame whose lookups these are."""
+        return self._frame
 
     @property
     def ids(self) -> str:
         if self._ids is None:
             self._ids = ids_digest(self._frame)
         return self._ids
+
+    def positions(self) -> Positions:
+        """article_id -> row of the frame (``Positions``, over the id order stored for the generation:
+        ``id_order``), made once for every lookup that asks, whatever the thread: the collection's
+        positions, and whether the ids are unique for the theme memberships, the counts' codes and the story
+        threads (asked of the same million ids, each ask cost 0.2-0.7 s at 1,000,000 stories)."""
+        with self._positions_lock:
+            if self._positions is None:
+                ids = self._frame["article_id"]
+                keys = id_keys(ids)
+                order = None if keys is None else self.id_order(lambda: sort_order(keys))
+                self._positions = Positions(ids, keys, order)
+            return self._positions
 
     @property
     def enabled(self) -> bool:
