@@ -197,6 +197,70 @@ def test_the_re_read_after_one_page_changed_equals_a_cold_open(tmp_path: Path) -
     shutil.rmtree(tmp_path / "cache")
 
 
+def test_the_re_read_places_the_stored_memberships_where_the_merge_moved_their_stories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an incremental merge the ingest says where each story of the generation it merged from is now
+    (``Corpus.moved``: what looking its id up among the new frame's gives); the theme memberships stored
+    for that generation are placed by it, not by looking their ids up, and equal a cold open's. A
+    memberships file of another generation is placed by lookup (the rows it holds are another frame's)."""
+    import core.storing.collection as collection_module
+    from bench.bench_ingest import change_page
+    from bench.bench_scale import add_story
+    from bench.corpus import generate_corpus
+    from core.storing.frame import positions_in
+
+    pages = tmp_path / "pages"
+    files = generate_corpus(pages, stories=400, seed=2)  # a seed whose edits all merge incrementally
+    before = open_collection([pages], cache_dir=tmp_path / "cache", early_threads=True)
+    before.prepare()
+    looked_up: list[int] = []
+    real = collection_module.positions_in
+
+    def counted(values: pd.Series, among: object) -> np.ndarray:
+        looked_up.append(len(values))
+        return real(values, among)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collection_module, "positions_in", counted)
+    edits = [
+        lambda: add_story(files[len(files) // 2], 1),
+        lambda: change_page(files[2], 2),
+        lambda: files[5].unlink(),  # its stories gone
+        lambda: (add_story(files[7], 3), change_page(files[11], 4)),
+    ]
+    for edit in edits:
+        edit()
+        looked_up.clear()
+        again = open_collection([pages], cache_dir=tmp_path / "cache", early_threads=True)
+        again.prepare()
+        moved = again.corpus.moved
+        assert moved is not None and moved.generation == before.corpus.generation
+        expected = positions_in(before.articles["article_id"], again.articles["article_id"])
+        assert moved.rows.tolist() == expected.tolist()
+        assert (moved.rows < 0).any() or len(again.articles) >= len(before.articles)
+        assert again.files is not None and "themes" in again.files.updated
+        assert max(looked_up, default=0) < 50, looked_up  # the memberships placed without a lookup
+        cold = open_collection([pages], use_cache=False)
+        pd.testing.assert_frame_equal(again.memberships, cold.memberships)
+        rows = {article_id: n for n, article_id in enumerate(cold.articles["article_id"].astype(str))}
+        assert again.stored_member_rows is not None
+        assert again.stored_member_rows.tolist() == [rows[str(i)] for i in cold.memberships["article_id"]]
+        before = again
+    # memberships stored for another generation, or rows beyond it, are not placed by it: looked up
+    from core.storing.collection import _moved_rows
+    from core.storing.ingest import RowsNow
+
+    stored = pd.DataFrame({"article_id": ["a", "b", "c"], "row": [2, 0, 1]})
+    now = RowsNow("g1", np.array([5, -1, 7], dtype=np.int64))
+    placed = _moved_rows(stored, {b"generation": b"g1"}, now)
+    assert placed is not None and placed.tolist() == [7, 5, -1]
+    assert _moved_rows(stored, {b"generation": b"g0"}, now) is None
+    assert _moved_rows(stored, {}, now) is None
+    assert _moved_rows(stored.assign(row=[3, 0, 1]), {b"generation": b"g1"}, now) is None
+    assert _moved_rows(stored.drop(columns="row"), {b"generation": b"g1"}, now) is None
+    assert _moved_rows(stored, {b"generation": b"g1"}, None) is None
+
+
 def test_a_new_generation_of_the_same_stories_takes_the_stored_memberships(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -99,6 +99,9 @@ class Corpus:
     #: its files, which stay readable once replaced) and content hashes, for the full-text index's update
     #: (``core.storing.search.Earlier``: a changed story's old text). None when no stored generation changed.
     earlier: Earlier | None = None
+    #: Where the stories of the stored generation this ingest merged from are in ``articles`` (an
+    #: incremental merge's); None otherwise.
+    moved: RowsNow | None = None
 
     @property
     def headlines(self) -> pd.DataFrame:
@@ -114,6 +117,17 @@ class Corpus:
     def failed(self) -> bool:
         """Some input could not be read (the others were)."""
         return bool(self.report.errors)
+
+
+@dataclass(frozen=True, slots=True)
+class RowsNow:
+    """Where the stories of a stored generation (``generation``) are in a new frame: for each of its rows,
+    the row of the story with the same id now, -1 for an id no longer there. What looking each of its
+    ids up among the new frame's gives, known from an incremental merge without a lookup (the theme
+    memberships stored for that generation are carried over by it)."""
+
+    generation: str
+    rows: np.ndarray
 
 
 @dataclass(slots=True)
@@ -774,6 +788,9 @@ def _ingest(
         hashes=new_hashes,
         fingerprint=seen,
         earlier=earlier if generation is not None else None,
+        moved=RowsNow(str(state["generation"]), remerged.rows_now)
+        if remerged is not None and generation is not None and state is not None
+        else None,
     )
 
 
@@ -884,6 +901,7 @@ class _Remerged:
     kept_from: np.ndarray  # each story's row in the previous articles, -1 for a story merged again
     kept_hashes: np.ndarray | None  # the previous articles' content hashes, when known
     kept_catalog: np.ndarray  # the rows of the previous articles the catalog had changed
+    rows_now: np.ndarray  # each previous article's row now, by id (``RowsNow.rows``)
 
 
 def _memo_of(
@@ -1158,6 +1176,7 @@ def _incremental_merge(
         if last - first != segment.rows:
             return None
         segment_records[segment.key] = local.iloc[int(first) : int(last)].drop(columns="_old")
+    kept_from = np.where(source < len(old_articles), source, -1)
     return _Remerged(
         articles=articles,
         merged=total - len(articles),
@@ -1168,10 +1187,26 @@ def _incremental_merge(
         kept_segments=old_keys,
         segment_records=segment_records,
         record_bodies=record_bodies,
-        kept_from=np.where(source < len(old_articles), source, -1),
+        kept_from=kept_from,
         kept_hashes=old_hashes if old_hashes is not None and len(old_hashes) == len(old_articles) else None,
         kept_catalog=memo.catalog_rows,
+        rows_now=_rows_now(kept_from, articles["article_id"], old_ids),
     )
+
+
+def _rows_now(kept_from: np.ndarray, ids: pd.Series, old_ids: pd.Series) -> np.ndarray:
+    """``RowsNow.rows``: each of ``old_ids``' row among ``ids`` (-1 when not there), from the rows the merge
+    kept (``kept_from``: each row's previous row, -1 for a story merged again), the stories merged again
+    (a few) looked up by id."""
+    rows = np.full(len(old_ids), -1, dtype=np.int64)
+    kept = kept_from >= 0
+    rows[kept_from[kept]] = np.flatnonzero(kept)
+    again = np.flatnonzero(~kept)
+    if len(again):
+        at = positions_in(ids.iloc[again], old_ids)
+        found = at >= 0
+        rows[at[found]] = again[found]
+    return rows
 
 
 def _kept_rows(remerged: _Remerged, catalog_rows: np.ndarray) -> np.ndarray | None:
