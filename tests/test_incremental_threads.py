@@ -197,13 +197,13 @@ def test_the_re_read_after_one_page_changed_equals_a_cold_open(tmp_path: Path) -
     shutil.rmtree(tmp_path / "cache")
 
 
-def test_the_re_read_places_the_stored_memberships_where_the_merge_moved_their_stories(
+def test_the_re_read_places_the_stored_memberships_and_thread_links_where_the_merge_moved_their_stories(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After an incremental merge the ingest says where each story of the generation it merged from is now
-    (``Corpus.moved``: what looking its id up among the new frame's gives); the theme memberships stored
-    for that generation are placed by it, not by looking their ids up, and equal a cold open's. A
-    memberships file of another generation is placed by lookup (the rows it holds are another frame's)."""
+    (``Corpus.moved``: what looking its id up among the new frame's gives); the theme memberships and the
+    thread links stored for that generation are placed by it, not by looking their ids up, and equal a
+    cold open's. Those of another generation are not (the rows they hold are another frame's)."""
     import core.storing.collection as collection_module
     from bench.bench_ingest import change_page
     from bench.bench_scale import add_story
@@ -222,6 +222,9 @@ def test_the_re_read_places_the_stored_memberships_where_the_merge_moved_their_s
         return real(values, among)  # type: ignore[arg-type]
 
     monkeypatch.setattr(collection_module, "positions_in", counted)
+    import core.analysing.threads as threads_module
+
+    monkeypatch.setattr(threads_module, "positions_in", counted)
     edits = [
         lambda: add_story(files[len(files) // 2], 1),
         lambda: change_page(files[2], 2),
@@ -239,9 +242,13 @@ def test_the_re_read_places_the_stored_memberships_where_the_merge_moved_their_s
         assert moved.rows.tolist() == expected.tolist()
         assert (moved.rows < 0).any() or len(again.articles) >= len(before.articles)
         assert again.files is not None and "themes" in again.files.updated
-        assert max(looked_up, default=0) < 50, looked_up  # the memberships placed without a lookup
+        assert again.files is not None and "threads" in again.files.updated
+        # the memberships and the thread links placed without a lookup of every id (a few are: the
+        # stories merged again, those named among the threads' best)
+        assert max(looked_up, default=0) < len(again.articles) // 4, looked_up
         cold = open_collection([pages], use_cache=False)
         pd.testing.assert_frame_equal(again.memberships, cold.memberships)
+        pd.testing.assert_frame_equal(again.threads(), story_threads(cold.articles))
         rows = {article_id: n for n, article_id in enumerate(cold.articles["article_id"].astype(str))}
         assert again.stored_member_rows is not None
         assert again.stored_member_rows.tolist() == [rows[str(i)] for i in cold.memberships["article_id"]]
@@ -259,6 +266,16 @@ def test_the_re_read_places_the_stored_memberships_where_the_merge_moved_their_s
     assert _moved_rows(stored.assign(row=[3, 0, 1]), {b"generation": b"g1"}, now) is None
     assert _moved_rows(stored.drop(columns="row"), {b"generation": b"g1"}, now) is None
     assert _moved_rows(stored, {b"generation": b"g1"}, None) is None
+    # so are the thread links of another generation, or of a frame of another length
+    from core.storing.collection import _rows_before
+
+    links = Links(np.array(["a", "b", "c"], dtype=object), np.zeros(3, dtype=np.int64), {}, frozenset(), 0.5, "g1")
+    before = _rows_before(now, links, 8)
+    assert before is not None and before.tolist() == [-1, -1, -1, -1, -1, 0, -1, 2]
+    assert _rows_before(RowsNow("g0", now.rows), links, 8) is None
+    assert _rows_before(now, Links(links.ids, links.keys, {}, frozenset(), 0.5), 8) is None
+    assert _rows_before(RowsNow("g1", now.rows[:2]), links, 8) is None
+    assert _rows_before(now, links, 6) is None
 
 
 def test_a_new_generation_of_the_same_stories_takes_the_stored_memberships(

@@ -136,6 +136,8 @@ class Links:
     best: dict[str, list[tuple[str, int]]]
     complete: frozenset[str]
     min_score: float
+    #: the cache generation of the frame they were found in, when read from its file ("" otherwise)
+    generation: str = ""
 
 
 #: Best stories kept per related headline: the two a thread needs, and two more so that a story edited or
@@ -269,20 +271,31 @@ def _unique(ids: np.ndarray, known: bool | None) -> bool:
 
 
 def updated_thread_links(
-    frame: pd.DataFrame, keys: np.ndarray, previous: Links, min_score: float = 0.5, unique: bool | None = None
+    frame: pd.DataFrame,
+    keys: np.ndarray,
+    previous: Links,
+    min_score: float = 0.5,
+    unique: bool | None = None,
+    rows_before: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, Links | None, int]:
     """``thread_links(frame, keys, min_score)`` from the links of an earlier frame: only the stories whose
     key is new (edited, added) are read, plus, for a related headline new to the collection or whose best
     stories were edited or removed, every story again. Identical to ``thread_links``; falls back to it
     when the earlier frame is not an earlier state of this one (ids shared by rows, the unchanged stories
-    in another order, another ``min_score``). Also returns the number of stories read."""
+    in another order, another ``min_score``). Also returns the number of stories read. ``rows_before``:
+    each row's row in the earlier frame (-1 for a story it did not have), when the caller knows it (else
+    each id is looked up among the earlier ids)."""
     ids = frame["article_id"].astype(str).to_numpy(dtype=object)
     if previous.min_score != min_score or len(keys) != len(frame) or not _unique(ids, unique):
         threads, links = thread_links(frame, keys, min_score, unique)
         return threads, links, len(frame)
     keys = np.asarray(keys, dtype=np.int64)
-    # each story's row in the earlier frame, looked up in Arrow; unchanged: the same id with the same key
-    at = positions_in(frame["article_id"], previous.ids)
+    # each story's row in the earlier frame (looked up in Arrow when not given); unchanged: the same id
+    # with the same key
+    if rows_before is not None and len(rows_before) == len(frame):
+        at = np.asarray(rows_before, dtype=np.int64)
+    else:
+        at = positions_in(frame["article_id"], previous.ids)
     unchanged = at >= 0
     unchanged[unchanged] = np.asarray(previous.keys, dtype=np.int64)[at[unchanged]] == keys[unchanged]
     if np.any(np.diff(at[unchanged]) <= 0):  # the unchanged stories in another order: ties would differ

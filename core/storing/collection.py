@@ -64,19 +64,44 @@ COMPACT_COLUMNS: tuple[str, ...] = tuple(name for name in COLUMNS if name not in
 T = TypeVar("T")
 
 
-def threads_now(files: DerivedFiles, frame: pd.DataFrame, hashes: np.ndarray | None, previous: Links | None) -> pd.DataFrame:
+def threads_now(
+    files: DerivedFiles,
+    frame: pd.DataFrame,
+    hashes: np.ndarray | None,
+    previous: Links | None,
+    moved: RowsNow | None = None,
+) -> pd.DataFrame:
     """The story threads of ``frame`` when no file holds them: updated from the links stored for an earlier
     generation (``previous``; only the edited and added stories read), else computed; their links then
-    stored."""
+    stored. ``moved``: where the stories of the generation the ingest merged from are now
+    (``Corpus.moved``), which places the links of that generation without looking every id up."""
     keys = thread_keys(frame, hashes)
     unique = files.positions().unique if files.frame is frame else None
     if previous is None:
         threads, links = thread_links(frame, keys, unique=unique)
     else:
-        threads, links, _ = updated_thread_links(frame, keys, previous, unique=unique)
+        before = _rows_before(moved, previous, len(frame))
+        threads, links, _ = updated_thread_links(frame, keys, previous, unique=unique, rows_before=before)
         files.updated.add("threads")
     files.store_links(links)
     return threads
+
+
+def _rows_before(moved: RowsNow | None, previous: Links, rows: int) -> np.ndarray | None:
+    """Each row's row in the frame ``previous`` was found in (-1 for a story it did not have), from where
+    that frame's stories are now (``moved``: the generation the ingest merged from, when ``previous`` is
+    of that generation); None otherwise."""
+    if moved is None or not previous.generation or previous.generation != moved.generation:
+        return None
+    if len(moved.rows) != len(previous.ids):
+        return None
+    now = moved.rows
+    kept = np.flatnonzero(now >= 0)
+    if len(kept) and int(now[kept].max()) >= rows:
+        return None
+    before = np.full(rows, -1, dtype=np.int64)
+    before[now[kept]] = kept
+    return before
 
 
 class ThreadsBeside:
@@ -104,7 +129,9 @@ class ThreadsBeside:
         if files is None or not files.enabled or files.path("arrow").exists():
             return None
         previous = files.previous_links()
-        return cls(lambda: files.threads(lambda: threads_now(files, corpus.articles, corpus.hashes, previous)))
+        return cls(
+            lambda: files.threads(lambda: threads_now(files, corpus.articles, corpus.hashes, previous, corpus.moved))
+        )
 
     def result(self) -> pd.DataFrame:
         self._thread.join()
@@ -324,7 +351,9 @@ class Collection:
         if self.files is None or not self.files.enabled:
             return story_threads(self.articles)
         files, corpus = self.files, self.corpus
-        return files.threads(lambda: threads_now(files, corpus.articles, corpus.hashes, files.previous_links()))
+        return files.threads(
+            lambda: threads_now(files, corpus.articles, corpus.hashes, files.previous_links(), corpus.moved)
+        )
 
     def related_targets(self, article_id: str) -> dict[str, str | None]:
         """For one story: each of its ``Related:`` headlines -> the id of the story it names, or None."""

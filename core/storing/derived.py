@@ -167,7 +167,8 @@ class DerivedFiles:
                 }
                 ids = table.column("article_id").to_numpy(zero_copy_only=False).astype(object)
                 keys = table.column("key").to_numpy()
-                return Links(ids, keys, best, frozenset(stored["complete"]), float(stored["min_score"]))
+                generation = meta.get(b"generation", b"").decode()
+                return Links(ids, keys, best, frozenset(stored["complete"]), float(stored["min_score"]), generation)
             except (OSError, pa.ArrowException, ValueError, TypeError, KeyError):
                 continue
         return None
