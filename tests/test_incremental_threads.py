@@ -118,6 +118,24 @@ def test_unchanged_stories_in_another_order_are_computed_again(generated: pd.Dat
     pd.testing.assert_frame_equal(threads, story_threads(shuffled))
 
 
+def test_the_threads_taken_in_arrow_equal_those_of_python_lists(generated: pd.DataFrame) -> None:
+    """The threads frame is taken in Arrow when the ids and the ``Related:`` lines are held there (no
+    Python string per line), and made from Python objects otherwise: the same frame either way."""
+    from core.analysing.threads import _first_come, _queries
+    from core.storing.frame import ARROW_LIST
+
+    assert generated["related"].dtype == ARROW_LIST and _queries(generated)[0].arrow is not None
+    lists = pd.Series([list(items) for items in generated["related"].tolist()], dtype=object)
+    python = generated.assign(related=lists, article_id=generated["article_id"].astype(object))
+    assert _queries(python)[0].arrow is None
+    arrow_threads = story_threads(generated)
+    assert len(arrow_threads) and arrow_threads["target_id"].isna().any() and arrow_threads["target_id"].notna().any()
+    pd.testing.assert_frame_equal(arrow_threads, story_threads(python))
+    assert _first_come(np.array([0, 0, 1, 0, 2, 1]), 3)
+    assert not _first_come(np.array([1, 0]), 2) and not _first_come(np.array([0, 2, 1]), 3)
+    assert not _first_come(np.array([0, 1]), 3) and _first_come(np.array([], dtype=np.int64), 0)
+
+
 def test_a_re_read_finds_whether_the_ids_are_unique_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard's re-read after one page changed makes the frame's positions once (a binary search
     over the sorted ids, which says whether each id is once) and asks no id column or index whether its

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS
-from core.storing.frame import list_items, positions_in, take_frame_rows
+from core.storing.frame import list_codes, list_texts, positions_in, take_frame_rows
 
 __all__ = ["TOP", "Links", "story_threads", "thread_links", "thread_of", "updated_thread_links"]
 
@@ -145,12 +145,42 @@ class Links:
 TOP = 4
 
 
-def _queries(frame: pd.DataFrame) -> tuple[np.ndarray, list[str], dict[str, set[bytes]]]:
-    """The owner row and text of each ``Related:`` line, and the content words of each distinct text."""
-    owners, items = list_items(frame["related"])
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """The ``Related:`` lines of a frame: each one's story row (``owners``) and text, as its place
+    (``codes``) among the distinct texts in the order they first come (the keys of ``_queries``' words);
+    ``arrow``: the lines' texts as one Arrow string array, when the column is held in Arrow."""
+
+    owners: np.ndarray
+    codes: np.ndarray
+    arrow: pa.Array | None = None
+
+    def __len__(self) -> int:
+        return len(self.owners)
+
+
+def _queries(frame: pd.DataFrame) -> tuple[_Lines, dict[str, set[bytes]]]:
+    """The ``Related:`` lines, and the content words of each distinct text (in the order each first
+    comes). The texts are coded in Arrow when the column is (no Python string per line)."""
+    column = frame["related"]
+    owners, codes, distinct = list_codes(column)
     owners = owners.astype(np.int64, copy=False)
-    texts = [str(text) for text in items.tolist()]
-    return owners, texts, {text: _headline_words(text) for text in dict.fromkeys(texts)}
+    texts = [str(text) for text in distinct.tolist()]
+    if _first_come(codes, len(texts)) and None not in distinct.tolist() and len(set(texts)) == len(texts):
+        arrow = list_texts(column)
+        return _Lines(owners, np.asarray(codes, dtype=np.int64), arrow), {t: _headline_words(t) for t in texts}
+    lines = [texts[code] for code in codes.tolist()]  # as Python text, each line: the codes again
+    queries = {text: _headline_words(text) for text in dict.fromkeys(lines)}
+    return _Lines(owners, np.asarray(pd.Index(list(queries)).get_indexer(lines), dtype=np.int64)), queries
+
+
+def _first_come(codes: np.ndarray, distinct: int) -> bool:
+    """Whether ``codes`` number their ``distinct`` values in the order each first comes (0, then at most
+    one above every code before it)."""
+    if not len(codes):
+        return distinct == 0
+    running = np.maximum.accumulate(codes)
+    return int(codes[0]) == 0 and bool((np.diff(running) <= 1).all()) and int(running[-1]) == distinct - 1
 
 
 def _need(words: set[bytes], min_score: float) -> int:
@@ -179,13 +209,14 @@ def _best_rows(
 
 def _threads_frame(
     ids: np.ndarray,
-    owners: np.ndarray,
-    texts: list[str],
+    lines: _Lines,
     queries: dict[str, set[bytes]],
     best: dict[str, list[tuple[int, int]]],
+    id_arrow: pa.Array | None = None,
 ) -> pd.DataFrame:
     """The threads (``story_threads``'s frame) from each text's best rows: the first that is not the
-    line's own story. ``ids``: the frame's article ids (str), by row."""
+    line's own story. ``ids``: the frame's article ids (str), by row; ``id_arrow``: the same in Arrow,
+    when held there (the columns are then taken in Arrow: no Python string per line)."""
     distinct = list(queries)
     first = np.full((2, len(distinct)), -1, dtype=np.int64)  # row, shared words of the best
     second = np.full((2, len(distinct)), -1, dtype=np.int64)  # and of the second best
@@ -196,19 +227,35 @@ def _threads_frame(
         if len(found) > 1:
             second[:, number] = found[1]
     sizes = np.fromiter((len(queries[text]) for text in distinct), dtype=np.int64, count=len(distinct))
-    codes = pd.Index(distinct).get_indexer(texts)
+    codes, owners = lines.codes, lines.owners
     own_first = first[0, codes] == owners
     row = np.where(own_first, second[0, codes], first[0, codes])
     shared = np.where(own_first, second[1, codes], first[1, codes])
     matched = row >= 0
-    target = np.full(len(texts), None, dtype=object)
-    target[matched] = ids[row[matched]]
-    score = np.zeros(len(texts), dtype=np.float64)
+    score = np.zeros(len(lines), dtype=np.float64)
     score[matched] = shared[matched] / sizes[codes[matched]]
-    frame = pd.DataFrame(
-        {"article_id": ids[owners], "related": np.array(texts, dtype=object), "target_id": target, "score": score}
-    )
+    if lines.arrow is not None and id_arrow is not None:  # 1,000,000 stories: 0.2 s against 2.5 s
+        columns = {
+            "article_id": id_arrow.take(pa.array(owners)),
+            "related": lines.arrow,
+            "target_id": id_arrow.take(pa.array(np.where(matched, row, 0), mask=~matched)),
+        }
+        frame = pd.DataFrame({name: pd.array(array, dtype="string") for name, array in columns.items()})
+        return frame.assign(score=score).astype(_COLUMNS)
+    target = np.full(len(lines), None, dtype=object)
+    target[matched] = ids[row[matched]]
+    texts = np.array(distinct, dtype=object)[codes] if len(lines) else np.zeros(0, dtype=object)
+    frame = pd.DataFrame({"article_id": ids[owners], "related": texts, "target_id": target, "score": score})
     return frame.astype(_COLUMNS)
+
+
+def _id_arrow(frame: pd.DataFrame) -> pa.Array | None:
+    """The frame's ``article_id`` column as one Arrow string array, when it is held in Arrow."""
+    values = frame["article_id"]
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return None
+    array = pa.array(values.array)  # the column's buffers, no copy
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 _COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}
@@ -256,12 +303,12 @@ def thread_links(
     article id is on one row, when the caller knows (else found here)."""
     ids = frame["article_id"].astype(str).to_numpy(dtype=object)
     unique = keys is not None and _unique(ids, unique)
-    owners, texts, queries = _queries(frame)
-    if not texts:
+    lines, queries = _queries(frame)
+    if not len(lines):
         return _empty(), _links(ids, unique, keys, {}, set(), min_score)
     best = _best_rows(frame, queries, min_score, TOP)
     complete = {text for text, found in best.items() if len(found) < TOP}
-    threads = _threads_frame(ids, owners, texts, queries, best)
+    threads = _threads_frame(ids, lines, queries, best, _id_arrow(frame))
     return threads, _links(ids, unique, keys, best, complete, min_score)
 
 
@@ -301,8 +348,8 @@ def updated_thread_links(
     if np.any(np.diff(at[unchanged]) <= 0):  # the unchanged stories in another order: ties would differ
         threads, links = thread_links(frame, keys, min_score, True)
         return threads, links, len(frame)
-    owners, texts, queries = _queries(frame)
-    if not texts:
+    lines, queries = _queries(frame)
+    if not len(lines):
         return _empty(), _links(ids, True, keys, {}, set(), min_score), 0
     changed = np.flatnonzero(~unchanged)
     fresh = _best_rows(frame, queries, min_score, TOP, changed) if len(changed) else {t: [] for t in queries}
@@ -346,7 +393,7 @@ def updated_thread_links(
             if len(found) < TOP:
                 complete.add(text)
         read = len(frame)
-    threads = _threads_frame(ids, owners, texts, queries, best)
+    threads = _threads_frame(ids, lines, queries, best, _id_arrow(frame))
     return threads, _links(ids, True, keys, best, complete, min_score), read
 
 

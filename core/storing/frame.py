@@ -169,6 +169,16 @@ def list_items(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return rows, distinct[codes]
 
 
+def list_texts(values: pd.Series) -> pa.Array | None:
+    """The items of an ``ARROW_LIST`` column of text one after the other (as ``list_items`` gives them) as
+    one Arrow string array; None for a column of Python lists."""
+    if values.dtype != ARROW_LIST:
+        return None
+    flat = pc.list_flatten(_list_chunks(values))
+    flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
+    return flat if pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type) else None
+
+
 def list_joined(values: pd.Series, separator: str) -> list[str]:
     """Each cell of a list column as its items joined by ``separator`` (``""`` for an empty or missing
     cell)."""
