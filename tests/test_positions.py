@@ -28,6 +28,7 @@ from core.storing.frame import (
     list_signatures,
     lists_any_in,
     positions_in,
+    signature_hashes,
     texts_differ,
 )
 
@@ -187,10 +188,13 @@ def test_list_signatures_as_python(lists: list[list[str | None]], start: int) ->
     python = pd.Series(lists, dtype=object).iloc[start:]
     arrow = pd.Series(pd.arrays.ArrowExtensionArray(pa.array(lists, ARROW_LIST.pyarrow_dtype))).iloc[start:]
     expected = [f"{len(c)}\x1f" + "\x1f".join(map(str, c)) for c in python.tolist()]
+    hashed = pd.util.hash_array(np.array(expected, dtype=object), categorize=False)
     for column in (python, arrow):
         signed = list_signatures(column, "\x1f")
         assert signed.dtype == object
         assert signed.tolist() == expected
+        # their hashes (the thread keys'), each distinct signature hashed once: every cell's hash
+        assert signature_hashes(column, "\x1f").tolist() == hashed.tolist()
 
 
 @settings(max_examples=150, deadline=None)

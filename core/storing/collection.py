@@ -45,9 +45,9 @@ from core.storing.derived import (
 from core.storing.frame import (
     list_items,
     list_lengths,
-    list_signatures,
     lists_any_in,
     positions_in,
+    signature_hashes,
     take_frame_rows,
 )
 from core.storing.heap import paused_gc
@@ -456,10 +456,9 @@ def thread_keys(frame: pd.DataFrame, hashes: np.ndarray | None) -> np.ndarray:
     lines, which the content hash leaves out."""
     if hashes is None or len(hashes) != len(frame):
         hashes = content_hashes(frame)
-    related = list_signatures(frame["related"], "\x1f")
     with np.errstate(over="ignore"):
         keys: np.ndarray = np.asarray(hashes, dtype=np.uint64) * np.uint64(1_000_003)
-        keys ^= pd.util.hash_array(related)
+        keys ^= signature_hashes(frame["related"], "\x1f")
     return keys.view(np.int64)
 
 
