@@ -225,3 +225,26 @@ def test_period_totals_count_what_the_period_numbers_count(days: list[int | None
     assert got_periods.dtype == periods.dtype
     np.testing.assert_array_equal(totals, expected)
     assert totals.dtype == np.int64 and int(totals.sum()) == sum(d is not None for d in days)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["trade", "tech", "Covid", "énergie", "a b"])), max_size=30),
+    st.data(),
+)
+def test_theme_codes_from_a_categorical_as_through_the_text(themes: list[str | None], data: st.DataObject) -> None:
+    """The memberships' theme codes read from a categorical's codes (its categories sorted, as a collection
+    holds them) or from any other column equal those of the text (``analytics._codes``), kept rows only."""
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(themes), max_size=len(themes))), dtype=bool)
+    keep &= np.array([theme is not None for theme in themes], dtype=bool)
+    column = pd.Series(themes, dtype=object)
+    expected_codes, expected_names = analytics._codes(column.astype("string"), keep)
+    extra = data.draw(st.lists(st.sampled_from(["zzz", "unused"]), max_size=2))  # categories no row has
+    categories = sorted({t for t in themes if t is not None} | set(extra))
+    for values in (
+        column,
+        column.astype(pd.CategoricalDtype(categories)),
+        column.astype(pd.CategoricalDtype(list(reversed(categories)))),  # not sorted: through the text
+    ):
+        codes, names = coded._theme_codes(values, keep)
+        assert codes.tolist() == list(expected_codes) and names == expected_names
