@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS
-from core.storing.frame import list_codes, list_texts, positions_in, take_frame_rows
+from core.storing.frame import arrow_backed, list_codes, list_texts, positions_in, take_frame_rows
 
 __all__ = ["TOP", "Links", "story_threads", "thread_links", "thread_of", "updated_thread_links"]
 
@@ -252,7 +252,7 @@ def _threads_frame(
 def _id_arrow(frame: pd.DataFrame) -> pa.Array | None:
     """The frame's ``article_id`` column as one Arrow string array, when it is held in Arrow."""
     values = frame["article_id"]
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+    if not arrow_backed(values):
         return None
     array = pa.array(values.array)  # the column's buffers, no copy
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array

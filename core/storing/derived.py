@@ -34,6 +34,7 @@ from core.analysing.coded import Coded
 from core.analysing.terms import TermSample
 from core.analysing.threads import Links
 from core.storing.cache import CacheStore, atomic_write_bytes
+from core.storing.frame import arrow_backed
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
@@ -442,7 +443,7 @@ def id_keys(ids: pd.Series) -> np.ndarray | None:
     """The ``article_id`` column as one NumPy array of fixed-width byte strings viewing its Arrow buffer
     (no copy, no Python string per id), when every id has the same UTF-8 length (1 to ``MAX_KEY_BYTES``
     bytes) and none holds a NUL byte (NumPy drops trailing NULs when it compares); else None."""
-    if not len(ids) or not _arrow_backed(ids):
+    if not len(ids) or not arrow_backed(ids):
         return None
     array = pa.array(ids.array)  # the column's buffers, no copy
     if isinstance(array, pa.ChunkedArray):
@@ -583,11 +584,6 @@ def _increasing(ordered: np.ndarray) -> bool:
     return len(ordered) < 2 or bool((ordered[1:] > ordered[:-1]).all())
 
 
-def _arrow_backed(values: pd.Series) -> bool:
-    """Whether a text column's values are held in Arrow buffers (pandas' ``str`` or ``string[pyarrow]``)."""
-    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
-
-
 class ColumnById(Mapping[str, str]):
     """article_id -> one text column's value (headlines), read through ``Positions``. The values stay in
     one Arrow array, each turned into a Python string when asked for (100,000 headlines as Python strings
@@ -596,7 +592,7 @@ class ColumnById(Mapping[str, str]):
     def __init__(self, positions: Positions, values: pd.Series) -> None:
         self._positions = positions
         text = values.astype(str)
-        arrow = pa.array(text.array) if _arrow_backed(text) else None  # the column's buffers, no copy
+        arrow = pa.array(text.array) if arrow_backed(text) else None  # the column's buffers, no copy
         self._arrow: pa.Array | None = arrow if arrow is not None and arrow.null_count == 0 else None
         self._values: np.ndarray | None = None if self._arrow is not None else text.to_numpy(dtype=object)
 

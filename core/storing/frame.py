@@ -192,12 +192,9 @@ def list_signatures(values: pd.Series, separator: str) -> np.ndarray:
     """Each cell of a list column as one string that tells lists apart, as an object array: its item count,
     then each item, after ``separator`` (``f"{len(items)}{separator}" + separator.join(items)``). Built in
     Arrow for an ``ARROW_LIST`` column with no missing cell or item."""
-    if values.dtype == ARROW_LIST:
-        lists = _list_chunks(values)
-        if not lists.null_count and not pc.list_flatten(lists).null_count:
-            counts = pc.cast(pc.list_value_length(lists), pa.string())
-            signed = pc.binary_join_element_wise(counts, pc.binary_join(lists, separator), separator)
-            return np.asarray(signed.to_numpy(zero_copy_only=False), dtype=object)
+    signed = _arrow_signatures(values, separator)
+    if signed is not None:
+        return np.asarray(signed.to_numpy(zero_copy_only=False), dtype=object)
     rows = values.tolist()
     return np.array([f"{len(row)}{separator}" + separator.join(map(str, row)) for row in rows], dtype=object)
 
@@ -206,16 +203,24 @@ def signature_hashes(values: pd.Series, separator: str) -> np.ndarray:
     """``pandas.util.hash_array`` of ``list_signatures(values, separator)`` (uint64, one per cell): in Arrow
     each distinct signature is made a Python string and hashed once (no Python string per cell: 1,000,000
     cells in about a third of the time); the same values as hashing every cell's."""
-    if values.dtype == ARROW_LIST:
-        lists = _list_chunks(values)
-        if not lists.null_count and not pc.list_flatten(lists).null_count:
-            counts = pc.cast(pc.list_value_length(lists), pa.string())
-            signed = pc.binary_join_element_wise(counts, pc.binary_join(lists, separator), separator)
-            encoded = pc.dictionary_encode(signed.combine_chunks() if isinstance(signed, pa.ChunkedArray) else signed)
-            distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-            hashed = pd.util.hash_array(distinct, categorize=False)
-            return np.asarray(hashed[encoded.indices.to_numpy()], dtype=np.uint64)
+    signed = _arrow_signatures(values, separator)
+    if signed is not None:
+        encoded = pc.dictionary_encode(signed.combine_chunks() if isinstance(signed, pa.ChunkedArray) else signed)
+        distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+        hashed = pd.util.hash_array(distinct, categorize=False)
+        return np.asarray(hashed[encoded.indices.to_numpy()], dtype=np.uint64)
     return np.asarray(pd.util.hash_array(list_signatures(values, separator)), dtype=np.uint64)
+
+
+def _arrow_signatures(values: pd.Series, separator: str) -> pa.Array | pa.ChunkedArray | None:
+    """``list_signatures`` in Arrow, for an ``ARROW_LIST`` column with no missing cell or item; else None."""
+    if values.dtype != ARROW_LIST:
+        return None
+    lists = _list_chunks(values)
+    if lists.null_count or pc.list_flatten(lists).null_count:
+        return None
+    counts = pc.cast(pc.list_value_length(lists), pa.string())
+    return pc.binary_join_element_wise(counts, pc.binary_join(lists, separator), separator)
 
 
 def lists_any_in(values: pd.Series, wanted: Iterable[str]) -> np.ndarray:
@@ -414,6 +419,11 @@ def gather_by_chunk(
     back = np.empty_like(order)
     back[order] = np.arange(len(order))  # the rows so gathered, chunk after chunk, back in the order asked
     return pa.concat_arrays(pieces).take(pa.array(back))
+
+
+def arrow_backed(values: pd.Series) -> bool:
+    """Whether a text column's values are held in Arrow buffers (pandas' ``str`` or ``string[pyarrow]``)."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
 def _text_array(values: pd.Series | Iterable[str]) -> pa.Array | pa.ChunkedArray:
