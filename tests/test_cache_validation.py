@@ -350,8 +350,8 @@ def _damaged(tmp_path: Path, edit: str) -> tuple[Path, Path, Path]:
 @pytest.mark.parametrize(("edit", "changed"), alternately(sorted(PART_EDITS)))
 def test_a_part_file_not_as_written_is_never_used(tmp_path: Path, edit: str, changed: bool) -> None:
     """A part file of the wrong schema is found at the start: one warning and a rebuild. One whose values
-    are wrong is found when it is read: at once by an incremental ingest (which reuses it), else when
-    the corpus first uses it: one warning, the values read from the pages instead, the file removed (the
+    are wrong is found when it is read: at once by an incremental ingest (which reuses it; it does not
+    read the listing entries frame, which it makes anew), else when the corpus first uses it: one warning, the values read from the pages instead, the file removed (the
     next ingest rebuilds). Either way every value is that of a clean ingest."""
     folder, cache, path = _damaged(tmp_path, edit)
     part, _, found = PART_EDITS[edit]
@@ -362,6 +362,14 @@ def test_a_part_file_not_as_written_is_never_used(tmp_path: Path, edit: str, cha
     corpus = run(folder, cache)
     clean = run(folder, tmp_path / "clean")
 
+    if changed and found == "read" and part == "listing-rows":
+        # an incremental ingest makes the listing entries frame anew (from the listing entries of each
+        # file), so the damaged frame is never read; the new generation has its own
+        assert not corpus.from_cache and corpus.cache_warnings == [], corpus.cache_warnings
+        assert_same(corpus, clean)
+        assert not path.exists()
+        assert run(folder, cache).from_cache
+        return
     if changed or found == "start" or part == "files":
         assert not corpus.from_cache
         assert len(corpus.cache_warnings) == 1, corpus.cache_warnings

@@ -64,11 +64,15 @@ from core.storing.frame import (
     empty_frame,
 )
 from core.storing.parts import (
+    FILE_PARTS,
     PARTS,
     Deferred,
     FileTable,
     LazySection,
+    PartTables,
+    file_part_rows,
     files_rows,
+    name_bytes,
     open_part,
     part_rows,
     part_table,
@@ -833,10 +837,9 @@ def report_columns(path: Path, opened: pq.ParquetFile, names: Sequence[str]) -> 
     return ReportColumns.typed(pages, lines, pc.list_flatten(table.column("warnings")).to_pylist())
 
 
-def _headlines(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
-    """The headline-list lines of each file that has some, as ``[line, text]`` pairs. Checked by column
-    (a collection has lines by the ten thousand, and a dict per line cost ten times more)."""
-    table = read_opened(path, opened)
+def _check_headlines(path: Path, table: pa.Table) -> None:
+    """The headline-list part's values checked by column: no empty cell, no negative line, texts that
+    decode (``binary`` ones: a ``string`` column is UTF-8 when read)."""
     lines = table.column("line")
     for name in ("file", "line", "text"):
         if table.column(name).null_count:
@@ -844,15 +847,49 @@ def _headlines(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str
     if len(lines) and pc.min(lines).as_py() < 0:
         raise _bad_part(path, "a negative line number")
     try:
-        names, texts = text_values(table.column("file")), text_values(table.column("text"))
+        for name in ("file", "text"):
+            if pa.types.is_binary(table.column(name).type):
+                text_values(table.column(name))
     except UnicodeDecodeError as error:
         raise _bad_part(path, _one_line(error)) from None
+
+
+def _headlines(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
+    """The headline-list lines of each file that has some, as ``[line, text]`` pairs. Checked by column
+    (a collection has lines by the ten thousand, and a dict per line cost ten times more)."""
+    table = read_opened(path, opened)
+    _check_headlines(path, table)
+    lines = table.column("line")
+    names, texts = text_values(table.column("file")), text_values(table.column("text"))
     grouped: dict[str, list[list[Any]]] = {}
     for name, line, text in zip(names, lines.to_pylist(), texts, strict=True):
         if name not in files:
             raise _bad_part(path, "a row names a file the files table does not list")
         grouped.setdefault(name, []).append([line, text])
     return grouped
+
+
+def _part_tables(opened: Mapping[str, tuple[Path, pq.ParquetFile]], files: FileTable) -> PartTables:
+    """The per-file parts as tables, checked as when they are read as values: by column where that is
+    enough (``_reports_sound``, ``_check_headlines``), by row otherwise (the listing entries, whose times
+    are parsed); every row names a file of the files table, and each file has one report."""
+    tables = {part: read_opened(*opened[part]) for part in FILE_PARTS}
+    known = name_bytes(files)
+    for part, table in tables.items():
+        column = table.column("file")
+        if column.null_count:
+            raise _bad_part(opened[part][0], "column file has empty cells")
+        if len(column) and not pc.all(pc.is_in(column.cast(pa.binary()), value_set=known)).as_py():
+            raise _bad_part(opened[part][0], "a row names a file the files table does not list")
+    path, reports = opened["reports"][0], tables["reports"]
+    if len(reports) != len(files) or pc.count_distinct(reports.column("file")).as_py() != len(files):
+        raise _bad_part(path, "not one report for each file of the files table")
+    if not _reports_sound(reports):
+        _by_file(path, part_rows(path, reports), files, _check_report)
+    _check_headlines(opened["headlines"][0], tables["headlines"])
+    path = opened["listings"][0]
+    _by_file(path, part_rows(path, tables["listings"]), files, _check_entry)
+    return PartTables(tables["reports"], tables["headlines"], tables["listings"])
 
 
 def _listings(path: Path, opened: pq.ParquetFile, files: FileTable) -> dict[str, Any]:
@@ -1047,18 +1084,16 @@ class CacheStore:
             "headlines": LazySection(lambda: _headlines(*opened["headlines"], files)),
             "listings": LazySection(lambda: _listings(*opened["listings"], files)),
             "listing_rows": Deferred(lambda: _listing_rows(*opened["listing-rows"])),
+            "part_tables": lambda: _part_tables(opened, files),
         }
 
-    def load_parts(self, state: dict[str, Any]) -> None:
-        """Read every part of ``state`` now (an incremental ingest reuses them): ``CacheError`` if one is
-        not as written."""
-        for section in ("reports", "headlines", "listings"):
-            part = state[section]
-            if isinstance(part, LazySection):
-                part.load()
-        rows = state["listing_rows"]
-        if isinstance(rows, Deferred):
-            rows.get()
+    def part_tables(self, state: Mapping[str, Any]) -> PartTables:
+        """The per-file parts of ``state`` as tables (``PartTables``), their values checked as when they
+        are read as values: ``CacheError`` if one is not as written."""
+        read = state.get("part_tables")
+        if read is not None:
+            return read()  # type: ignore[no-any-return]
+        return PartTables.of({part: state[part] for part in FILE_PARTS})
 
     def is_current(self, state: dict[str, Any], config: str) -> bool:
         return bool(state.get("parser") == PARSER_VERSION and state.get("config") == config)
@@ -1090,9 +1125,7 @@ class CacheStore:
 
     def read_records(self, state: dict[str, Any]) -> pd.DataFrame:
         """The records; their list cells are always lists of ``str`` (``ingest`` hands them on uncopied).
-        Every record names a file of the state. The state's other parts are read too (the ingest that
-        reads the records reuses them), so a part not as written raises ``CacheError`` here."""
-        self.load_parts(state)
+        Every record names a file of the state."""
         tables = []
         names = _file_places(state)
         last = -1  # the place in the files table of the file of the last record so far
@@ -1280,8 +1313,9 @@ class CacheStore:
         the stories its changed files touch has no other records in memory).
 
         ``state`` holds ``files``, ``reports``, ``headlines`` and ``listings`` (file name -> entry, page
-        report dict, ``[line, text]`` pairs, listing entry dicts) and ``listing_rows`` (entry dicts) as
-        the JSON state of format 3 did; they go to the part files, the rest to ``state.json``.
+        report dict, ``[line, text]`` pairs, listing entry dicts, as the JSON state of format 3 did; or,
+        for the last three, the part's table itself, as ``PartTables`` holds it) and ``listing_rows``
+        (entry dicts); they go to the part files, the rest to ``state.json``.
         ``also`` writes more of the generation (what the next ingest reuses), beside these files and before
         the state.
 
@@ -1290,14 +1324,10 @@ class CacheStore:
         generation = state["generation"]
         tables = {
             "files": part_table("files", files_rows(state["files"])),
-            "reports": part_table("reports", [{"file": n, **r} for n, r in state["reports"].items()]),
-            "headlines": part_table(
-                "headlines",
-                [{"file": n, "line": line, "text": text} for n, rows in state["headlines"].items() for line, text in rows],
-            ),
-            "listings": part_table(
-                "listings", [{"file": n, **entry} for n, rows in state["listings"].items() for entry in rows]
-            ),
+            **{
+                part: state[part] if isinstance(state[part], pa.Table) else part_table(part, file_part_rows(part, state[part]))
+                for part in FILE_PARTS
+            },
             "listing-rows": part_table("listing-rows", list(state["listing_rows"])),
         }
 

@@ -53,7 +53,7 @@ from core.storing.frame import (
     with_arrow_lists,
 )
 from core.storing.heap import paused_gc
-from core.storing.parts import Deferred, FileTable
+from core.storing.parts import Deferred, FileTable, PartTables, report_dicts
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import HASHED_COLUMNS, Earlier, body_hashes, content_hashes
@@ -558,6 +558,8 @@ def _ingest(
         changing(store.root)
 
     old_records = empty_frame().assign(_file=pd.Series(dtype="string"))
+    # the earlier generation's per-file parts, when its files are kept (read with its records)
+    old_parts: PartTables | None = None
     # the segments of the records read, all checked: one the new generation has too is not written again
     kept_segments: set[str] = set()
     # what the previous merge left, when only the stories the changed files touch are to be merged again
@@ -572,11 +574,12 @@ def _ingest(
     if old_memo is None and state is not None and (unchanged or any(k for _, k in jobs)):
         try:
             old_records = store.read_records(state)
+            old_parts = store.part_tables(state)
             kept_segments = {key for key, _ in state["segments"]}
         except CacheError as error:
             warnings.append(str(error))
             jobs = [(n, None) for n in names]
-            unchanged, state = [], None
+            unchanged, state, old_parts = [], None, None
 
     workers = workers or min(2, os.cpu_count() or 1)
     results, new_frames = _parse_many(jobs, reporters.agencies, workers, progress, parse_chunks)
@@ -595,19 +598,19 @@ def _ingest(
         shas = known.shas(keep) if isinstance(known, FileTable) else {n: str(known[n]["sha256"]) for n in keep}
         shas.update({r.path: r.sha256 for r in results if not r.reused and r.mtime_ns and r.remember})
         try:
-            # the per-file parts (Python dicts: 2.3 s at 50,000 files) are read in a thread while the
+            # the per-file parts (as tables, checked) are read in a thread while the
             # stories are merged (Arrow and numpy, mostly without the GIL), and every segment of records
             # is checked in another (the merge reads only some: a damaged one is found all the same, 0.3 s
             # of Parquet reads at 1,000,000 stories); a part or segment not as written raises here, after
             # the merge, as it did before it (the threads are awaited either way)
             with ThreadPoolExecutor(2, thread_name_prefix="caixin-parts") as parts:
-                loaded = parts.submit(store.load_parts, state)
+                loaded = parts.submit(store.part_tables, state)
                 checked = parts.submit(store.check_segments, state)
                 remerged = _incremental_merge(
                     store, state, old_memo, keep, shas, new_frames, names, reporters, previous
                 )
                 previous = None
-                loaded.result()
+                old_parts = loaded.result()
                 checked.result()
             if remerged is None:
                 old_records = store.read_records(state)
@@ -620,7 +623,7 @@ def _ingest(
             more, more_frames = _parse_many(
                 [(n, None) for n in names if n not in done], reporters.agencies, workers, progress, parse_chunks
             )
-            results, new_frames, state, keep = fresh + more, new_frames + more_frames, None, set()
+            results, new_frames, state, keep, old_parts = fresh + more, new_frames + more_frames, None, set(), None
     records = record_bodies = None
     if remerged is None:
         kept_rows = isin_mask(old_records["_file"], keep)
@@ -633,34 +636,29 @@ def _ingest(
         pieces += [(frame, body_hashes(frame["body"]), None) for frame in new_frames]
         records, record_bodies = _in_input_order(pieces, names)
 
-    pages: dict[str, PageReport] = {}  # the page reports of the files read now
-    # the others' as the state stores them (``PageReport.to_dict``): made objects only when the report's
-    # pages are read, and written back as they are (50,000 files took 1.3 s each way)
-    stored_reports: dict[str, dict[str, Any]] = {}
-    headlines: dict[str, list[tuple[int, str]]] = {}
-    listings: dict[str, list[ListingEntry]] = {}
-    file_entries: dict[str, dict[str, Any]] = {}
-    for name in keep:
-        if state:
-            stored_reports[name] = state["reports"][name]
-        else:
-            pages[name] = PageReport(name)
-        headlines[name] = [tuple(h) for h in state["headlines"].get(name, [])] if state else []
-        listings[name] = (
-            [_entry_from_json(e) for e in state.get("listings", {}).get(name, [])] if state else []
-        )
-        file_entries[name] = known[name]
+    # The per-file parts of the new generation, as tables: the earlier one's rows of the files kept (no
+    # Python value per report, line or entry: at 50,000 files those took about a second each way) and
+    # the files read now.
+    read_now = [r for r in results if not r.reused]
+    pages: dict[str, PageReport] = {r.path: r.report for r in read_now}  # the page reports of the files read now
+    if old_parts is None:  # no file is kept without the earlier parts; one would have an empty report
+        pages.update({name: PageReport(name) for name in keep})
+    fresh_reports = {name: report.to_dict() for name, report in pages.items()}
+    fresh_parts = PartTables.of(
+        {
+            "reports": fresh_reports,
+            "headlines": {r.path: r.headlines for r in read_now},
+            "listings": {r.path: [e.to_json_dict() for e in r.listings] for r in read_now},
+        }
+    )
+    file_parts = (old_parts.only(keep) if old_parts is not None else PartTables.empty()).joined(fresh_parts, names)
+    file_entries: dict[str, dict[str, Any]] = {name: known[name] for name in keep}
     for r in results:
         if r.reused:
             file_entries[r.path] = {**known[r.path], "size": r.size, "mtime_ns": r.mtime_ns}
-            continue
-        stored_reports.pop(r.path, None)
-        pages[r.path] = r.report
-        headlines[r.path] = r.headlines
-        listings[r.path] = r.listings
         # remembered even when unreadable, so an unchanged bad file is not read again; not after an
         # unexpected failure, which may not happen again (a worker that died, a parser since fixed)
-        if r.mtime_ns and r.remember:
+        elif r.mtime_ns and r.remember:
             file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
 
     new_memo: MergeMemo | None = None
@@ -676,28 +674,23 @@ def _ingest(
             new_memo = _memo_of(records, ids, winners, articles, names, file_entries, authors, contacts)
     before_catalog = articles
     memo = _catalog_memo(store, state) if state is not None else None
-    shapes = {n: pages[n].shape if n in pages else str(stored_reports[n]["shape"]) for n in names if listings.get(n)}
-    articles, listing_frame, memo = apply_headline_catalog(
-        articles, names, shapes, headlines, listings, memo, article_bodies
-    )
+    articles, listing_frame, memo = apply_headline_catalog(articles, file_parts, memo, article_bodies)
     if new_memo is not None:
         new_memo.catalog_rows, new_memo.catalog_headlines, new_memo.catalog_inferred, new_memo.catalog_match = (
             catalog_changes(before_catalog, articles)
         )
     articles = with_arrow_lists(articles)  # the contacts rewritten above are Python lists again
-    page_dicts = {n: stored_reports[n] if n in stored_reports else pages[n].to_dict() for n in names}
-    if state is not None and "summary" in state:  # the stored sums moved by the reports that changed
-        reports = state["reports"]
-        summary = summary_moved(
-            state["summary"],
-            {n: reports[n] for n in reports if n not in stored_reports},
-            {n: page_dicts[n] for n in pages},
-            names,
-        )
+    if state is not None and old_parts is not None and "summary" in state:
+        # the stored sums moved by the reports that changed
+        gone = old_parts.only([name for name in known if name not in keep]).report_dicts()
+        summary = summary_moved(state["summary"], gone, fresh_reports, names)
+    elif not keep:
+        summary = summarise_reports({name: fresh_reports[name] for name in names})
     else:
-        summary = summarise_reports(page_dicts)
+        summary = summarise_reports(file_parts.report_dicts())
+    reports_now = file_parts.reports  # the kept files' reports are made objects only when the pages are read
     report = CorpusReport.deferred(
-        lambda: [pages[n] if n in pages else PageReport.from_dict(stored_reports[n]) for n in names],
+        lambda: _page_reports(names, pages, reports_now),
         ReportSummary(
             pages=len(names),
             lines=summary["lines"],
@@ -709,18 +702,17 @@ def _ingest(
         duplicates_merged=merged,
         reporter_merges=name_merges,
     )
+    # the parts of the files it lists: these, unless a file read now is not remembered
+    stored_parts = file_parts if len(file_entries) == len(names) else file_parts.only(file_entries)
     new_state = {
         "generation": uuid.uuid4().hex[:12],
         "config": reporters.fingerprint,
         "files": {n: file_entries[n] for n in names if n in file_entries},
-        "reports": {n: page_dicts[n] for n in names if n in file_entries},
-        "headlines": {n: headlines[n] for n in names if n in file_entries},
-        "listings": {n: [e.to_json_dict() for e in listings.get(n, [])] for n in names if n in file_entries},
+        "reports": stored_parts.reports,
+        "headlines": stored_parts.headlines,
+        "listings": stored_parts.listings,
         "listing_rows": _listing_rows(listing_frame),
-        # the sums of the reports it lists: these, unless a file read now is not remembered
-        "summary": summary if len(file_entries) == len(names) else summarise_reports({
-            n: page_dicts[n] for n in names if n in file_entries
-        }),
+        "summary": summary if stored_parts is file_parts else summarise_reports(stored_parts.report_dicts()),
         "duplicates_merged": merged,
         "reporter_merges": name_merges,
     }
@@ -778,7 +770,7 @@ def _ingest(
         articles,
         report,
         # made when first asked for (the data page, the CLI): a re-read does not (0.11-0.17 s at 1,000,000 stories)
-        Deferred(lambda: _headline_frame(headlines, names)),
+        Deferred(lambda: _headline_lines(file_parts)),
         Deferred.of(listing_frame),
         from_cache=False,
         cache_warnings=warnings,
@@ -1493,10 +1485,7 @@ def _listing_frame_from_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def apply_headline_catalog(
     articles: pd.DataFrame,
-    names: list[str],
-    shapes: Mapping[str, str],
-    headlines: dict[str, list[tuple[int, str]]],
-    listings: dict[str, list[ListingEntry]],
+    parts: PartTables,
     memo: CatalogMemo | None = None,
     bodies: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, CatalogMemo | None]:
@@ -1505,36 +1494,56 @@ def apply_headline_catalog(
     A story with an inferred headline takes a strongly matched real one (``core.storing.catalog``); every
     listing entry gets the id of the story it matched, or none ("known from listings only").
     ``Related:`` lines are not used here: ``core.analysing.analytics.story_threads`` links them for reading.
-    ``memo`` is what the previous ingest's match left (``core.storing.rematch``): only the entries whose match
-    can have changed are matched again; ``bodies`` are the ``body_hashes`` of the articles when known.
-    ``shapes``: the page shape of each file with listing entries (``PageReport.shape``).
+    ``parts``: the per-file parts of the pages, in input order (their listing entries and headline-list
+    lines, and each page's shape). ``memo`` is what the previous ingest's match left
+    (``core.storing.rematch``): only the entries whose match can have changed are matched again; ``bodies``
+    are the ``body_hashes`` of the articles when known.
     Returns the articles, the listing entries frame
     (``core.model.LISTING_COLUMNS``) and this match's memo (None when nothing was matched).
     """
-    entries: list[ListingEntry] = [e for n in names for e in listings.get(n, [])]
-    kinds = []
-    for n in names:
-        shape = shapes.get(n, "")
-        kind = "article" if shape == "article" else "digest" if shape == "digest" else "listing"
-        kinds += [kind] * len(listings.get(n, []))
-    rows = [
-        (e.headline, e.published_at, e.source, e.line, k, None) for e, k in zip(entries, kinds, strict=True)
-    ]
-    rows += [
-        (text, None, n, int(line), "headline_list", None)
-        for n in names
-        for line, text in headlines.get(n, [])
-    ]
+    listed = parts.listing_rows()
+    entries = [_entry_from_json(row) for row in listed]
+    shapes = parts.shapes({row["file"] for row in listed})
+    kinds = [_entry_kind(shapes[row["file"]]) for row in listed]
+    files, lines, texts = parts.headline_columns()
     listing_frame = listings_to_frame(entries)
-    if not rows or articles.empty:
+    if not (entries or texts) or articles.empty:
         return articles, listing_frame, None
-    frame = pd.DataFrame(rows, columns=[*ENTRY_COLUMNS, "exclude_article_id"])
+    # by column: a frame made from a tuple per entry took 0.16 s of 200,000 entries
+    frame = pd.DataFrame(
+        {
+            "headline": [e.headline for e in entries] + texts,
+            "published_at": [e.published_at for e in entries] + [None] * len(texts),
+            "source": [e.source for e in entries] + files,
+            "line": [e.line for e in entries] + lines,
+            "kind": kinds + ["headline_list"] * len(texts),
+            "exclude_article_id": [None] * (len(entries) + len(texts)),
+        },
+        columns=[*ENTRY_COLUMNS, "exclude_article_id"],
+    )
     matches, memo, _ = rematch(articles, frame, memo, bodies=bodies)
     own = listing_frame["article_id"]
     found = matches["article_id"].iloc[: len(entries)].reset_index(drop=True)
     listing_frame["article_id"] = own.where(own.notna(), found).astype("string")
     # The list cells are ingest's own (from the merge and the aliases), so they are not copied again.
     return conform(apply_catalog(articles, matches), fresh_lists=True), listing_frame, memo
+
+
+def _entry_kind(shape: str) -> str:
+    """The catalog kind of a listing entry of a page of ``shape``."""
+    return "article" if shape == "article" else "digest" if shape == "digest" else "listing"
+
+
+def _page_reports(names: list[str], pages: Mapping[str, PageReport], reports: pa.Table) -> list[PageReport]:
+    """The page report of each of ``names``: those read now, else made from the reports part's table."""
+    stored = report_dicts(reports) if len(pages) < len(names) else {}
+    return [pages[name] if name in pages else PageReport.from_dict(stored[name]) for name in names]
+
+
+def _headline_lines(parts: PartTables) -> pd.DataFrame:
+    """The headline-list lines frame (``Corpus.headlines``) of the per-file parts."""
+    files, lines, texts = parts.headline_columns()
+    return pd.DataFrame({"source": files, "line": lines, "text": texts}, columns=["source", "line", "text"])
 
 
 def _headline_frame(headlines: dict[str, Any], names: list[str]) -> pd.DataFrame:
