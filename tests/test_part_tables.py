@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -20,6 +22,8 @@ from hypothesis import strategies as st
 
 import core.storing.parts as parts_module
 from core.parsing.report import PageReport
+from core.storing.frame import arrow_backed
+from core.storing.ingest import _texts_then
 from core.storing.parts import _BINARY, FILE_PARTS, SCHEMAS, PartTables, file_part_rows
 from tests.test_cache_validation import assert_same, change_a_file, make_inputs, run, store_of
 
@@ -132,3 +136,22 @@ def test_an_incremental_ingest_makes_python_values_of_the_changed_files_reports_
 def _part_file(store: Any, part: str) -> Path:
     state = store.load_state()
     return Path(store.part_path(part, state["generation"]))
+
+
+@pytest.mark.parametrize(
+    ("first", "rest", "arrow"),
+    [
+        (["Listing headline"], pa.array(["line one", "line two"], pa.string()), True),
+        ([], pa.array(["line one"], pa.string()), True),
+        (["caf\udce9.txt"], pa.array(["b.txt"], pa.string()), False),  # a name that is not UTF-8 first
+        (["a.txt"], pa.array(["caf\udce9.txt".encode("utf-8", "surrogatepass")], pa.binary()), False),
+    ],
+)
+def test_the_catalog_entries_texts_in_arrow_unless_a_name_is_not_utf8(first: list[str], rest: Any, arrow: bool) -> None:
+    """The catalog's entries take the listing entries' texts and then the headline-list lines' as one
+    column: in Arrow (pandas' ``str``) when all are UTF-8 text, else as Python strings; the same values."""
+    column = _texts_then(first, rest)
+    values = pd.Series(column)
+    assert arrow_backed(values) == arrow
+    expected = first + [v.decode("utf-8", "surrogatepass") if isinstance(v, bytes) else v for v in rest.to_pylist()]
+    assert values.tolist() == expected

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from core.config import Reporters
 from core.model import BEIJING
 from core.storing.cache import CATALOG_PARTS
 from core.storing.catalog import _assemble, _Index, key_shift, match_catalog
+from core.storing.frame import arrow_backed
 from core.storing.ingest import Corpus, ingest
 from core.storing.rematch import CatalogMemo, _index, _positions_of_unique, _Stories, rematch
 
@@ -194,6 +195,34 @@ def test_rematch_after_random_edits_equals_a_full_match(seed: int, layers: str) 
         assert 0 <= again <= len(entries)
         layered += len(memo.key_map) != len(memo.ids) or not np.array_equal(memo.key_map, np.arange(len(memo.ids)))
     assert (layered > 0) == (layers == "layered")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_entries_held_as_python_strings_match_as_those_held_in_arrow(seed: int) -> None:
+    """The entries' texts in Arrow (as an ingest makes them from its parts) or as Python strings (as it
+    makes them when a file name is not UTF-8) give the same matches, the same memo and as many entries
+    matched again, edit after edit."""
+    collection = Collection(seed)
+    memos: dict[str, CatalogMemo | None] = {"arrow": None, "objects": None}
+    for _ in range(6):
+        articles, entries = collection.frames()
+        held = {
+            "arrow": entries,
+            "objects": entries.astype({name: object for name in ("headline", "source", "kind")}),
+        }
+        assert arrow_backed(held["arrow"]["headline"]) and not arrow_backed(held["objects"]["headline"])
+        done = {way: rematch(articles, frame, memos[way]) for way, frame in held.items()}
+        pd.testing.assert_frame_equal(done["arrow"][0], done["objects"][0])
+        arrow, objects = done["arrow"][1].entries, done["objects"][1].entries
+        assert arrow.schema.equals(objects.schema)
+        for name in arrow.column_names:  # NaN scores: an Arrow column never equals itself
+            if pa.types.is_floating(arrow.schema.field(name).type):
+                np.testing.assert_array_equal(arrow.column(name).to_numpy(), objects.column(name).to_numpy())
+            else:
+                assert arrow.column(name).equals(objects.column(name)), name
+        assert done["arrow"][2] == done["objects"][2]
+        memos = {way: _round_trip(result[1]) for way, result in done.items()}
+        collection.edit()
 
 
 def test_an_unchanged_collection_matches_nothing_again() -> None:
@@ -371,6 +400,53 @@ def test_positions_of_unique_ids_are_those_of_a_pandas_index(
         assert got.dtype == np.int64 and np.array_equal(got, want)
 
 
+@given(
+    old=st.lists(st.sampled_from("abcdefghij"), unique=True, min_size=1, max_size=9),
+    new=st.lists(st.sampled_from("abcdefghijklm"), unique=True, min_size=1, max_size=9),
+    orders=st.randoms(use_true_random=False),
+    damage=st.sampled_from(["none", "rows-swapped", "moved-short", "two-to-one", "no-rows"]),
+)
+def test_positions_from_where_the_merge_moved_the_rows_are_those_of_the_ids(
+    old: list[str], new: list[str], orders: random.Random, damage: str
+) -> None:
+    """The memo's stories found from the rows the merge moved (``_positions_moved``) are where their ids
+    say (``_positions_of_unique``); rows or moves that do not fit give None (the ids are then looked
+    up), never other positions."""
+    old_order = list(range(len(old)))
+    orders.shuffle(old_order)  # the memo's stories in index order: each one's row in the old frame
+    new_order = list(range(len(new)))
+    orders.shuffle(new_order)
+    new_ids = np.array(new, dtype=object)
+    # each old row's row now, as an incremental merge says it
+    moved = np.array([new.index(story) if story in new else -1 for story in old], dtype=np.int64)
+    memo = CatalogMemo(
+        [], np.zeros(0, np.int64), np.array([old[row] for row in old_order], dtype=object), np.zeros(len(old), np.int64),
+        np.zeros(len(old), np.uint64), 0, np.zeros(0, np.int64), np.zeros(len(old)), pa.table({}),
+        np.arange(len(old)), np.zeros(0, np.int64), 0, rows=np.array(old_order, dtype=np.int64),
+    )
+    stories = _Stories(np.array(new_order, dtype=np.int64), new_ids[new_order], *([np.zeros(len(new))] * 2), 0, pd.Series(dtype=object), np.zeros(len(new), np.uint64))
+    if damage == "rows-swapped" and len(old) > 1 and memo.rows is not None:
+        memo.rows[[0, 1]] = memo.rows[[1, 0]]
+    elif damage == "moved-short":
+        moved = moved[:-1]
+    elif damage == "two-to-one" and (moved >= 0).sum() > 1:
+        live = np.flatnonzero(moved >= 0)
+        moved[live[1]] = moved[live[0]]
+    elif damage == "no-rows":
+        memo.rows = None
+
+    got = rematch_module._positions_moved(stories, memo, moved)
+
+    want = _positions_of_unique(memo.ids, stories.ids)
+    assert want is not None  # distinct ids
+    if got is not None:
+        assert got.dtype == np.int64 and np.array_equal(got, want)
+    if damage == "none":
+        assert got is not None
+    if damage in ("moved-short", "no-rows") or (damage == "two-to-one" and (moved >= 0).sum() > 1):
+        assert got is None
+
+
 @given(old=id_lists, new=id_lists)
 def test_positions_of_unique_ids_when_every_hash_is_one(old: list[str], new: list[str]) -> None:
     """Ids of equal hashes are not taken for one id (pandas settles them)."""
@@ -479,6 +555,37 @@ def _ingests_match_a_clean_one(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_an_incremental_ingest_finds_the_memos_stories_where_the_merge_moved_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a page changed (a story added, one removed, one moved in time), the catalog's update takes
+    the memo's stories from the rows the incremental merge moved, not from a lookup of every id; the
+    matches are those of a clean ingest."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for number, name in enumerate(("a.txt", "b.txt", "c.txt")):
+        (folder / name).write_text(_page([(number, 1 + number), (number + 3, 5 + number)], [0, 1, 3]), encoding="utf-8")
+    cache = tmp_path / "cache"
+    _ingest(folder, cache)
+    found: list[str] = []
+    moved, by_id = rematch_module._positions_moved, rematch_module._positions_of_unique
+    monkeypatch.setattr(
+        rematch_module, "_positions_moved", lambda *a: found.append("moved" if (r := moved(*a)) is not None else "none") or r
+    )
+    monkeypatch.setattr(rematch_module, "_positions_of_unique", lambda *a: found.append("ids") or by_id(*a))
+    stamp = 2_000_000_000_000_000_000
+    for content in ([(0, 1), (3, 5), (5, 7)], [(3, 5), (5, 7)], [(3, 8), (5, 7)]):
+        (folder / "a.txt").write_text(_page(content, [0, 1, 5]), encoding="utf-8")
+        stamp += 1_000_000_000
+        os.utime(folder / "a.txt", ns=(stamp, stamp))
+        found.clear()
+        incremental = _ingest(folder, cache)
+        assert found == ["moved"], found
+        clean = _ingest(folder, None)
+        pd.testing.assert_frame_equal(incremental.articles, clean.articles)
+        pd.testing.assert_frame_equal(incremental.listings, clean.listings)
+
+
 def test_ingest_keeps_one_catalog_memo_and_uses_it(tmp_path: Path) -> None:
     """The memo is written with each generation (and only the current one kept), and a changed page's
     ingest reads it: an unreadable memo gives the same frame, matched in full."""
@@ -554,10 +661,15 @@ _entry_rows = st.lists(
 )
 
 
-def _fields(rows: list[tuple[str, int, str, int, str]]) -> list[np.ndarray]:
+def _fields(rows: list[tuple[str, int, str, int, str]], arrow: bool = False) -> list[Any]:
+    """The entries' fields as ``rematch`` compares them: numpy arrays, the texts in Arrow when ``arrow``
+    (as an ingest's entries hold them)."""
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
     kinds = [object, np.int64, object, np.int64, object]
-    return [np.array(list(column), dtype=kind) for column, kind in zip(columns, kinds, strict=True)]
+    fields: list[Any] = [np.array(list(column), dtype=kind) for column, kind in zip(columns, kinds, strict=True)]
+    if arrow:
+        fields = [pa.array(list(field), pa.string()) if field.dtype == object else field for field in fields]
+    return fields
 
 
 @given(old=_entry_rows, new=_entry_rows, buckets=st.sampled_from([0, 1, 3]))
@@ -581,17 +693,19 @@ def test_equal_rows_are_those_of_a_dict_of_the_old_rows(
 @given(
     old=_entry_rows,
     edits=st.lists(st.tuples(st.sampled_from(["insert", "delete", "replace"]), st.integers(0, 25), _entry_rows)),
+    arrow=st.booleans(),
 )
 def test_memo_rows_find_every_entry_kept_in_place_or_shifted(
     old: list[tuple[str, int, str, int, str]],
     edits: list[tuple[str, int, list[tuple[str, int, str, int, str]]]],
+    arrow: bool,
 ) -> None:
     """The memo row of each entry has its fields; an entry equal to the old row at its place, or at its
     place moved by the entries added or removed, gets that row; and no entry with an equal old row among
     those not so taken is missed (the old rows edited as an ingest edits them: rows inserted, removed,
-    replaced)."""
+    replaced). The texts compared as Python strings or in Arrow."""
     new = _edited(old, edits, 3)
-    got = rematch_module._memo_rows(_fields(old), _fields(new)).tolist()
+    got = rematch_module._memo_rows(_fields(old, arrow), _fields(new, arrow)).tolist()
     assert all(row == -1 or old[row] == entry for row, entry in zip(got, new, strict=True))
     shifts = {0, len(new) - len(old)}
     taken = set()

@@ -53,7 +53,7 @@ from core.storing.frame import (
     with_arrow_lists,
 )
 from core.storing.heap import paused_gc
-from core.storing.parts import Deferred, FileTable, PartTables, report_dicts
+from core.storing.parts import Deferred, FileTable, PartTables, report_dicts, text_values
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import HASHED_COLUMNS, Earlier, body_hashes, content_hashes
@@ -674,7 +674,9 @@ def _ingest(
             new_memo = _memo_of(records, ids, winners, articles, names, file_entries, authors, contacts)
     before_catalog = articles
     memo = _catalog_memo(store, state) if state is not None else None
-    articles, listing_frame, memo = apply_headline_catalog(articles, file_parts, memo, article_bodies)
+    articles, listing_frame, memo = apply_headline_catalog(
+        articles, file_parts, memo, article_bodies, remerged.rows_now if remerged is not None else None
+    )
     if new_memo is not None:
         new_memo.catalog_rows, new_memo.catalog_headlines, new_memo.catalog_inferred, new_memo.catalog_match = (
             catalog_changes(before_catalog, articles)
@@ -1488,6 +1490,7 @@ def apply_headline_catalog(
     parts: PartTables,
     memo: CatalogMemo | None = None,
     bodies: np.ndarray | None = None,
+    moved: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, CatalogMemo | None]:
     """Headlines known from listings, digests, article pages and headline lists, matched to stories.
 
@@ -1497,7 +1500,8 @@ def apply_headline_catalog(
     ``parts``: the per-file parts of the pages, in input order (their listing entries and headline-list
     lines, and each page's shape). ``memo`` is what the previous ingest's match left
     (``core.storing.rematch``): only the entries whose match can have changed are matched again; ``bodies``
-    are the ``body_hashes`` of the articles when known.
+    are the ``body_hashes`` of the articles when known; ``moved`` where the merge moved the stories the
+    memo was made of (``RowsNow.rows``), when it knows.
     Returns the articles, the listing entries frame
     (``core.model.LISTING_COLUMNS``) and this match's memo (None when nothing was matched).
     """
@@ -1505,28 +1509,43 @@ def apply_headline_catalog(
     entries = [_entry_from_json(row) for row in listed]
     shapes = parts.shapes({row["file"] for row in listed})
     kinds = [_entry_kind(shapes[row["file"]]) for row in listed]
-    files, lines, texts = parts.headline_columns()
+    files, lines, texts = parts.headline_arrays()
     listing_frame = listings_to_frame(entries)
-    if not (entries or texts) or articles.empty:
+    if not (entries or len(texts)) or articles.empty:
         return articles, listing_frame, None
-    # by column: a frame made from a tuple per entry took 0.16 s of 200,000 entries
+    # By column, the headline-list lines' texts as the part's Arrow buffers: a frame made from a tuple
+    # per entry took 0.16 s of 200,000 entries, and the match read its texts back out of Python strings.
     frame = pd.DataFrame(
         {
-            "headline": [e.headline for e in entries] + texts,
+            "headline": _texts_then([e.headline for e in entries], texts),
             "published_at": [e.published_at for e in entries] + [None] * len(texts),
-            "source": [e.source for e in entries] + files,
-            "line": [e.line for e in entries] + lines,
-            "kind": kinds + ["headline_list"] * len(texts),
+            "source": _texts_then([e.source for e in entries], files),
+            "line": np.concatenate([np.array([e.line for e in entries], dtype=np.int64), lines]),
+            "kind": _texts_then(kinds, pa.array(["headline_list"] * len(texts), pa.string())),
             "exclude_article_id": [None] * (len(entries) + len(texts)),
         },
         columns=[*ENTRY_COLUMNS, "exclude_article_id"],
     )
-    matches, memo, _ = rematch(articles, frame, memo, bodies=bodies)
+    matches, memo, _ = rematch(articles, frame, memo, bodies=bodies, moved=moved)
     own = listing_frame["article_id"]
     found = matches["article_id"].iloc[: len(entries)].reset_index(drop=True)
     listing_frame["article_id"] = own.where(own.notna(), found).astype("string")
     # The list cells are ingest's own (from the merge and the aliases), so they are not copied again.
     return conform(apply_catalog(articles, matches), fresh_lists=True), listing_frame, memo
+
+
+def _texts_then(first: list[str], rest: pa.Array) -> pd.api.extensions.ExtensionArray | pd.Series:
+    """``first`` and then ``rest`` as one text column: in Arrow (pandas' ``str``, ``rest``'s buffers
+    copied once) when both are text Arrow can hold, else as Python strings (``object``: a file name that
+    is not UTF-8, which pandas' ``str`` cannot hold)."""
+    if pa.types.is_string(rest.type):
+        try:
+            head = pa.array(first, pa.string())
+        except (pa.ArrowException, UnicodeEncodeError):
+            pass
+        else:
+            return pd.arrays.ArrowStringArray(pa.concat_arrays([head, rest])).astype("str")
+    return pd.Series(first + text_values(pa.chunked_array([rest])), dtype=object)
 
 
 def _entry_kind(shape: str) -> str:

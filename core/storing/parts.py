@@ -211,6 +211,13 @@ class PartTables:
         table = self.headlines
         return text_values(table.column("file")), table.column("line").to_pylist(), text_values(table.column("text"))
 
+    def headline_arrays(self) -> tuple[pa.Array, np.ndarray, pa.Array]:
+        """The headline-list lines as arrays: file, line number, text (Arrow ``string``, or ``binary`` when
+        the part is)."""
+        table = self.headlines
+        file, text = (table.column(name).combine_chunks() for name in ("file", "text"))
+        return file, table.column("line").to_numpy(), text
+
     def listing_rows(self) -> list[dict[str, Any]]:
         """The listing entries, each ``ListingEntry.to_json_dict()`` with its ``file``."""
         return part_rows(Path("listings"), self.listings)

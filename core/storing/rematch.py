@@ -28,10 +28,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.arrays import sorted_unique
 from core.storing.catalog import (
@@ -52,6 +54,7 @@ from core.storing.catalog import (
     key_shift,
     word_values,
 )
+from core.storing.frame import arrow_backed
 from core.storing.search import body_hashes
 
 __all__ = ["CatalogMemo", "rematch"]
@@ -112,18 +115,22 @@ class CatalogMemo:
     #: the cache generation whose memo file holds ``keys`` as they are (``CacheStore.write_catalog`` links
     #: it instead of writing them again); None: not read from a file
     base_from: str | None = None
+    #: each story's row in the articles frame it was matched in (None: a memo written without them), so
+    #: that the next match finds its stories from where the merge moved those rows, not by their ids
+    rows: np.ndarray | None = None
 
     def tables(self) -> dict[str, pa.Table]:
         """The memo as Arrow tables (``CacheStore.write_catalog``)."""
         meta = {"version": MEMO_VERSION, "dated": str(self.dated), "live": str(self.live)}
-        stories = pa.table(
-            {
-                "id": pa.array(self.ids.tolist(), pa.string()),
-                "ns": self.ns,
-                "body": self.bodies,
-                "signature": self.signatures,
-            }
-        ).replace_schema_metadata(meta)
+        columns = {
+            "id": pa.array(self.ids.tolist(), pa.string()),
+            "ns": self.ns,
+            "body": self.bodies,
+            "signature": self.signatures,
+        }
+        if self.rows is not None:
+            columns["row"] = self.rows
+        stories = pa.table(columns).replace_schema_metadata(meta)
         return {
             "stories": stories,
             "words": pa.table({"word": pa.array(self.vocab, pa.string()), "df": self.df}),
@@ -153,9 +160,12 @@ class CatalogMemo:
             key_map = key_map_table.column("position").to_numpy()
             fresh = fresh_table.column("key").to_numpy()
             dated, live = int(meta[b"dated"]), int(meta[b"live"])
+            rows = stories.column("row").to_numpy() if "row" in stories.column_names else None
         except (KeyError, ValueError, pa.ArrowException):
             return None
         n = len(ids)
+        if rows is not None and (rows.dtype != np.int64 or len(rows) != n or (n and (rows.min() < 0 or rows.max() >= n))):
+            return None
         if not (0 <= dated <= n and len(ns) == n and len(bodies) == n and len(signatures) == n):
             return None
         if ns.dtype != np.int64 or signatures.dtype != np.float64 or df.dtype != np.int64:
@@ -173,7 +183,7 @@ class CatalogMemo:
             return None
         if len(df) != len(vocab) or not 0 <= live <= len(key_values) or df.sum() != live + len(fresh):
             return None
-        return cls(vocab, key_values, ids, ns, bodies, dated, df, signatures, entries, key_map, fresh, live)
+        return cls(vocab, key_values, ids, ns, bodies, dated, df, signatures, entries, key_map, fresh, live, rows=rows)
 
 
 def _sorted_keys(keys: np.ndarray, words: int, stories: int) -> bool:
@@ -246,16 +256,20 @@ def rematch(
     *,
     max_chance: float = MAX_CHANCE,
     bodies: np.ndarray | None = None,
+    moved: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, CatalogMemo, int]:
     """``match_catalog(articles, entries, min_score, max_chance=...)``, using the ``memo`` of an earlier
     match (of the same ``min_score`` and ``max_chance``) where it still holds; None: match everything.
-    ``bodies``: ``core.storing.search.body_hashes`` of the articles, when known.
+    ``bodies``: ``core.storing.search.body_hashes`` of the articles, when known. ``moved``: for each row of
+    the frame the memo was matched in, the row of its story in ``articles`` (-1: gone), when the caller
+    knows it (an incremental merge: ``core.storing.ingest.RowsNow``); the memo's stories are then found
+    by it instead of by looking up a million ids.
 
     Returns the matches, the memo of this match and how many entries were matched again (the others were
     taken from the memo).
     """
     stories = _Stories.of(articles, bodies)
-    index, change = _index(stories, memo)
+    index, change = _index(stories, memo, moved)
     targets = _EntryTargets.of(entries)
     count = len(entries)
     keep, old_rows, shift = (
@@ -299,13 +313,14 @@ def rematch(
     codes = pa.concat_arrays([kept_codes, pa.array(again_codes, pa.list_(pa.int64()))]).take(pa.array(placed))
     matched_ids: list[str | None] = matched.tolist()
     frame = targets.frame(entries, matched_ids, scores)
+    headline, source, kind = (_memo_text(field) for field in _text_fields(entries))
     memo_entries = pa.table(
         {
-            "headline": pa.array(targets.headlines, pa.string()),
+            "headline": headline,
             "published_ns": np.where(targets.known, targets.ns, _NO_TIME),
-            "source": pa.array(entries["source"].astype(str).tolist(), pa.string()),
+            "source": source,
             "line": entries["line"].astype("int64").to_numpy(),
-            "kind": pa.array(entries["kind"].astype(str).tolist(), pa.string()),
+            "kind": kind,
             "article_id": pa.array(matched_ids, pa.string()),
             "score": scores,
             "margin": margins,
@@ -335,15 +350,21 @@ def rematch(
         fresh,
         int(index.df.sum()) - len(fresh),
         base_from,
+        stories.order,
     )
     return frame, new_memo, len(again)
 
 
-def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change | None]:
-    """The index of the new stories: from the memo's where it can, else built anew (change None)."""
+def _index(
+    stories: _Stories, memo: CatalogMemo | None, moved: np.ndarray | None = None
+) -> tuple[_Index, _Change | None]:
+    """The index of the new stories: from the memo's where it can, else built anew (change None).
+    ``moved``: as ``rematch`` takes it."""
     n = len(stories.ids)
     if memo is not None and len(memo.ids) and n:
-        old_at = _positions_of_unique(memo.ids, stories.ids)
+        old_at = _positions_moved(stories, memo, moved) if moved is not None else None
+        if old_at is None:
+            old_at = _positions_of_unique(memo.ids, stories.ids)
         if old_at is not None:
             return _updated_index(stories, memo, old_at)
     vocab: dict[str, int] = {}
@@ -351,6 +372,27 @@ def _index(stories: _Stories, memo: CatalogMemo | None) -> tuple[_Index, _Change
     return _assemble(
         vocab, words, positions, stories.order, stories.ids, stories.days, stories.ns, stories.dated
     ), None
+
+
+def _positions_moved(stories: _Stories, memo: CatalogMemo, moved: np.ndarray) -> np.ndarray | None:
+    """What ``_positions_of_unique(memo.ids, stories.ids)`` gives, from where the merge moved the rows the
+    memo's stories had (``moved``: each earlier row's row now, -1 gone) and the memo's rows: no hash of a
+    million ids (0.2-0.3 s). None when the memo has no rows, they and ``moved`` do not fit together, two
+    of its stories would be one, or a story found so has another id (the caller then looks the ids up)."""
+    rows, n = memo.rows, len(stories.ids)
+    if rows is None or len(rows) != len(memo.ids) or len(moved) != len(rows):
+        return None
+    now = moved[rows]  # the row now of each of the memo's stories
+    live = now >= 0
+    if live.any() and (now.max() >= n or np.bincount(now[live], minlength=n).max() > 1):
+        return None
+    at_row = np.full(n, -1, dtype=np.int64)
+    at_row[now[live]] = np.flatnonzero(live)
+    old_at: np.ndarray = at_row[stories.order]  # in the index's order, as the stories' ids are
+    found = old_at >= 0
+    if not np.array_equal(memo.ids[old_at[found]], stories.ids[found]):
+        return None
+    return old_at
 
 
 def _positions_of_unique(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray | None:
@@ -596,7 +638,43 @@ def _pools(days: np.ndarray, known: np.ndarray, dated_days: np.ndarray, n: int) 
     return np.where(known, hi - lo + undated, n).astype(np.int64)
 
 
-def _memo_rows(old: list[np.ndarray], new: list[np.ndarray]) -> np.ndarray:
+#: A field of the catalog entries: numbers or Python strings in numpy, or text in Arrow.
+_Field: TypeAlias = np.ndarray | pa.Array
+
+
+def _text_fields(entries: pd.DataFrame) -> tuple[_Field, _Field, _Field]:
+    """The headline (missing as ""), source and kind of each entry: their Arrow buffers when a column is
+    held in Arrow (no Python string per entry), else Python strings."""
+
+    def field(values: pd.Series) -> _Field:
+        if arrow_backed(values) and not values.hasnans:
+            array = pa.array(values.array)
+            return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        return values.astype(str).to_numpy(dtype=object)
+
+    return field(entries["headline"].fillna("")), field(entries["source"]), field(entries["kind"])
+
+
+def _memo_text(field: _Field) -> pa.Array:
+    """A text field of the entries as the memo's column (``string``)."""
+    return field.cast(pa.string()) if isinstance(field, pa.Array) else pa.array(field.tolist(), pa.string())
+
+
+def _equal(first: _Field, second: _Field) -> np.ndarray:
+    """Whether each value of one field equals the other's at the same place (both numpy or both Arrow)."""
+    if isinstance(first, pa.Array):
+        return np.asarray(pc.fill_null(pc.equal(first, second), False).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(first == second, dtype=bool)
+
+
+def _taken(field: _Field, rows: np.ndarray) -> np.ndarray:
+    """The values of a field at ``rows``, in numpy."""
+    if isinstance(field, pa.Array):
+        return np.asarray(field.take(pa.array(rows, pa.int64())).to_numpy(zero_copy_only=False))
+    return np.asarray(field[rows])
+
+
+def _memo_rows(old: list[_Field], new: list[_Field]) -> np.ndarray:
     """For each entry of ``new`` (its fields: headline, time, source, line, kind, one array each), a row of
     ``old`` (the memo's entries, the same fields) whose fields are all equal; -1 for none. (Rows of equal
     fields are one entry repeated and have one outcome; an entry given -1 is matched again, so a row missed
@@ -616,14 +694,14 @@ def _memo_rows(old: list[np.ndarray], new: list[np.ndarray]) -> np.ndarray:
             continue
         equal = left[lo:hi].copy()
         for old_field, new_field in zip(old, new, strict=True):
-            equal &= new_field[lo:hi] == old_field[lo - shift : hi - shift]
+            equal &= _equal(new_field[lo:hi], old_field[lo - shift : hi - shift])
         at = np.flatnonzero(equal) + lo
         rows[at] = at - shift
         left[at] = False
         left_old[at - shift] = False
     rest, rest_old = np.flatnonzero(left), np.flatnonzero(left_old)
     if len(rest) and len(rest_old):
-        found = _equal_rows([field[rest_old] for field in old], [field[rest] for field in new])
+        found = _equal_rows([_taken(field, rest_old) for field in old], [_taken(field, rest) for field in new])
         hit = found >= 0
         rows[rest[hit]] = rest_old[found[hit]]
     return rows
@@ -689,15 +767,18 @@ def _kept(
     its comparisons sum can have moved (see the module's docstring)."""
     count = len(entries)
     old = memo.entries
+    headline, source, kind = _text_fields(entries)
     new_fields = [
-        np.asarray(targets.headlines, dtype=object),
+        headline,
         np.where(targets.known, targets.ns, _NO_TIME).astype(np.int64),
-        entries["source"].astype(str).to_numpy(dtype=object),
+        source,
         entries["line"].astype("int64").to_numpy(),
-        entries["kind"].astype(str).to_numpy(dtype=object),
+        kind,
     ]
+    # each field of the memo as the entries' is: Arrow against Arrow, else numpy
     old_fields = [
-        old.column(name).to_numpy(zero_copy_only=False) for name in ("headline", "published_ns", "source", "line", "kind")
+        old.column(name).combine_chunks() if isinstance(field, pa.Array) else old.column(name).to_numpy(zero_copy_only=False)
+        for name, field in zip(("headline", "published_ns", "source", "line", "kind"), new_fields, strict=True)
     ]
     old_rows = _memo_rows(old_fields, new_fields)
     found = old_rows >= 0
