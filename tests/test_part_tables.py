@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,7 +25,16 @@ import core.storing.parts as parts_module
 from core.parsing.report import PageReport
 from core.storing.frame import arrow_backed
 from core.storing.ingest import _texts_then
-from core.storing.parts import _BINARY, FILE_PARTS, SCHEMAS, PartTables, file_part_rows
+from core.storing.parts import (
+    _BINARY,
+    FILE_PARTS,
+    SCHEMAS,
+    FileTable,
+    PartTables,
+    file_part_rows,
+    files_rows,
+    part_table,
+)
 from tests.test_cache_validation import assert_same, change_a_file, make_inputs, run, store_of
 
 NAMES = ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "odd-\udce9.txt"]
@@ -155,3 +165,47 @@ def test_the_catalog_entries_texts_in_arrow_unless_a_name_is_not_utf8(first: lis
     assert arrow_backed(values) == arrow
     expected = first + [v.decode("utf-8", "surrogatepass") if isinstance(v, bytes) else v for v in rest.to_pylist()]
     assert values.tolist() == expected
+
+
+entries_of = st.fixed_dictionaries(
+    {"size": st.integers(0, 10**9), "mtime_ns": st.integers(-(2**62), 2**62), "sha256": st.sampled_from(["", "ab", "cd"])}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    earlier=st.dictionaries(st.sampled_from(NAMES), entries_of),
+    changes=st.dictionaries(st.sampled_from(NAMES), entries_of),
+    keep=st.sets(st.sampled_from(NAMES)),
+    names=st.permutations(NAMES),
+    as_table=st.booleans(),
+)
+def test_the_files_table_carried_by_column_is_the_one_made_of_entries(
+    earlier: dict[str, dict[str, Any]],
+    changes: dict[str, dict[str, Any]],
+    keep: set[str],
+    names: list[str],
+    as_table: bool,
+) -> None:
+    """The new generation's files table made by column from the earlier one (or from entries) lists, in
+    input order, each changed file with its new entry and each other kept file with its earlier one, and
+    writes the table the entries would."""
+    keep = {name for name in keep if name in earlier}  # an ingest keeps only files the earlier table lists
+    source: Any = earlier
+    if as_table:
+        listed = list(earlier)
+        source = FileTable(
+            listed,
+            np.array([earlier[n]["size"] for n in listed], dtype=np.int64),
+            np.array([earlier[n]["mtime_ns"] for n in listed], dtype=np.int64),
+            [earlier[n]["sha256"] for n in listed],
+        )
+    expected = {name: changes.get(name) or earlier[name] for name in names if name in changes or name in keep}
+
+    carried = FileTable.carried(source, names, keep, changes)
+
+    assert list(carried) == list(expected)
+    assert {name: carried[name] for name in carried} == expected
+    made = part_table("files", files_rows(expected))
+    assert carried.table().schema == made.schema
+    assert [_decoded(row) for row in carried.table().to_pylist()] == [_decoded(row) for row in made.to_pylist()]

@@ -1323,7 +1323,7 @@ class CacheStore:
         """
         generation = state["generation"]
         tables = {
-            "files": part_table("files", files_rows(state["files"])),
+            "files": state["files"].table() if isinstance(state["files"], FileTable) else part_table("files", files_rows(state["files"])),
             **{
                 part: state[part] if isinstance(state[part], pa.Table) else part_table(part, file_part_rows(part, state[part]))
                 for part in FILE_PARTS

@@ -652,14 +652,17 @@ def _ingest(
         }
     )
     file_parts = (old_parts.only(keep) if old_parts is not None else PartTables.empty()).joined(fresh_parts, names)
-    file_entries: dict[str, dict[str, Any]] = {name: known[name] for name in keep}
+    # the files table of the new generation: the kept files' entries, the new times of the files whose
+    # content did not change, the files read now
+    changes: dict[str, dict[str, Any]] = {}
     for r in results:
         if r.reused:
-            file_entries[r.path] = {**known[r.path], "size": r.size, "mtime_ns": r.mtime_ns}
+            changes[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": known[r.path]["sha256"]}
         # remembered even when unreadable, so an unchanged bad file is not read again; not after an
         # unexpected failure, which may not happen again (a worker that died, a parser since fixed)
         elif r.mtime_ns and r.remember:
-            file_entries[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
+            changes[r.path] = {"size": r.size, "mtime_ns": r.mtime_ns, "sha256": r.sha256}
+    file_entries = FileTable.carried(known, names, keep, changes)
 
     new_memo: MergeMemo | None = None
     if remerged is not None:
@@ -709,7 +712,7 @@ def _ingest(
     new_state = {
         "generation": uuid.uuid4().hex[:12],
         "config": reporters.fingerprint,
-        "files": {n: file_entries[n] for n in names if n in file_entries},
+        "files": file_entries,
         "reports": stored_parts.reports,
         "headlines": stored_parts.headlines,
         "listings": stored_parts.listings,
@@ -736,7 +739,7 @@ def _ingest(
                 new_hashes = content_hashes(articles, article_bodies)
             # the stored stories this generation no longer has, before the write (not the whole frame held)
             earlier, before = _earlier(before, kept_source, new_hashes), None
-            shas = {name: str(entry["sha256"]) for name, entry in file_entries.items()}
+            shas = file_entries.shas(file_entries)
             context = segment_context(reporters.fingerprint)
             stored: pd.DataFrame | dict[str, pd.DataFrame]
             if remerged is not None:
@@ -904,7 +907,7 @@ def _memo_of(
     winners: np.ndarray,
     articles: pd.DataFrame,
     names: list[str],
-    file_entries: dict[str, dict[str, Any]],
+    file_entries: Mapping[str, dict[str, Any]],
     authors: Counter[str],
     contacts: Counter[str],
 ) -> MergeMemo:

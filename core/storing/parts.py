@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -342,6 +342,48 @@ class FileTable(Mapping[str, dict[str, Any]]):
         if problem:
             raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
         return found
+
+    @classmethod
+    def carried(
+        cls,
+        earlier: Mapping[str, Mapping[str, Any]],
+        names: Sequence[str],
+        keep: Collection[str],
+        changes: Mapping[str, Mapping[str, Any]],
+    ) -> FileTable:
+        """The files table of a new generation, in the order of ``names``: each file of ``changes`` with
+        that entry, each other file of ``keep`` with its entry in ``earlier`` (a files table, or file ->
+        entry), no other file. From a ``FileTable`` by column: no entry dict per file (50,000 of them, and
+        the table made of them again, took 0.3-0.4 s of each incremental ingest)."""
+        listed = [name for name in names if name in changes or name in keep]
+        count = len(listed)
+        if isinstance(earlier, FileTable) and len(earlier):
+            places = np.array(earlier.places(listed), dtype=np.int64)
+            missing = (places < 0) & ~np.fromiter((name in changes for name in listed), dtype=bool, count=count)
+            if missing.any():  # a kept file the earlier table does not list
+                raise KeyError(listed[int(np.argmax(missing))])
+            places = np.maximum(places, 0)  # a changed file's place: its values are set below
+            sizes = earlier._sizes[places].astype(np.int64)
+            mtimes = earlier._mtimes[places].astype(np.int64)
+            shas = [earlier._shas[place] for place in places.tolist()]
+        else:
+            sizes, mtimes, shas = np.zeros(count, np.int64), np.zeros(count, np.int64), [""] * count
+        for position, name in enumerate(listed):
+            entry = changes.get(name)
+            if entry is None:
+                if isinstance(earlier, FileTable) and len(earlier):
+                    continue
+                entry = earlier[name]
+            sizes[position], mtimes[position], shas[position] = entry["size"], entry["mtime_ns"], entry["sha256"]
+        return cls(listed, sizes, mtimes, shas)
+
+    def table(self) -> pa.Table:
+        """The files part's table of this files table."""
+        try:
+            columns = [pa.array(self._names, pa.string()), self._sizes, self._mtimes, pa.array(self._shas, pa.string())]
+            return pa.Table.from_arrays(columns, schema=SCHEMAS["files"])
+        except (UnicodeEncodeError, pa.ArrowException):  # a name with a lone surrogate: every text as bytes
+            return part_table("files", files_rows(self))
 
     @property
     def sizes(self) -> list[int]:
