@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import core.storing.parts as parts_module
 from core.parsing.report import PageReport
 from core.storing.frame import arrow_backed
-from core.storing.ingest import _texts_then
+from core.storing.ingest import _headline_frame, _headline_lines, _texts_then
 from core.storing.parts import (
     _BINARY,
     FILE_PARTS,
@@ -209,3 +209,12 @@ def test_the_files_table_carried_by_column_is_the_one_made_of_entries(
     made = part_table("files", files_rows(expected))
     assert carried.table().schema == made.schema
     assert [_decoded(row) for row in carried.table().to_pylist()] == [_decoded(row) for row in made.to_pylist()]
+
+
+@pytest.mark.parametrize("lines", [{}, {"a.txt": [[3, "One"], [5, "Two"]], "c.txt": [[1, "Three"]]}])
+def test_the_headline_lines_frame_is_the_one_made_from_the_states_values(lines: dict[str, Any]) -> None:
+    """``Corpus.headlines`` of an ingest (from the parts' tables) and of a warm start (from the state's
+    values) are one frame, dtypes too, also when no page has a headline list."""
+    names = ["a.txt", "b.txt", "c.txt"]
+    parts = PartTables.of({"reports": {}, "headlines": lines, "listings": {}})
+    pd.testing.assert_frame_equal(_headline_lines(parts), _headline_frame(lines, names))

@@ -1511,7 +1511,7 @@ def apply_headline_catalog(
     listed = parts.listing_rows()
     entries = [_entry_from_json(row) for row in listed]
     shapes = parts.shapes({row["file"] for row in listed})
-    kinds = [_entry_kind(shapes[row["file"]]) for row in listed]
+    kinds = [_entry_kind(shapes.get(row["file"], "")) for row in listed]
     files, lines, texts = parts.headline_arrays()
     listing_frame = listings_to_frame(entries)
     if not (entries or len(texts)) or articles.empty:
@@ -1565,7 +1565,8 @@ def _page_reports(names: list[str], pages: Mapping[str, PageReport], reports: pa
 def _headline_lines(parts: PartTables) -> pd.DataFrame:
     """The headline-list lines frame (``Corpus.headlines``) of the per-file parts."""
     files, lines, texts = parts.headline_columns()
-    return pd.DataFrame({"source": files, "line": lines, "text": texts}, columns=["source", "line", "text"])
+    # made as ``_headline_frame`` makes it from a state's values, so that both give the same dtypes
+    return pd.DataFrame(list(zip(files, lines, texts, strict=True)), columns=["source", "line", "text"])
 
 
 def _headline_frame(headlines: dict[str, Any], names: list[str]) -> pd.DataFrame:

@@ -146,6 +146,7 @@ def name_bytes(names: Iterable[str]) -> pa.Array:
 
 
 def file_bytes(table: pa.Table) -> pa.ChunkedArray:
+    """A part's ``file`` column as ``binary`` (either form), to compare with ``name_bytes``."""
     return table.column("file").cast(pa.binary())
 
 
