@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.analysing.terms import STOPWORDS
-from core.storing.frame import arrow_backed, list_codes, list_texts, positions_in, take_frame_rows
+from core.storing.frame import arrow_text, list_codes, list_texts, positions_in, take_frame_rows
 
 __all__ = ["TOP", "Links", "story_threads", "thread_links", "thread_of", "updated_thread_links"]
 
@@ -251,11 +251,7 @@ def _threads_frame(
 
 def _id_arrow(frame: pd.DataFrame) -> pa.Array | None:
     """The frame's ``article_id`` column as one Arrow string array, when it is held in Arrow."""
-    values = frame["article_id"]
-    if not arrow_backed(values):
-        return None
-    array = pa.array(values.array)  # the column's buffers, no copy
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return arrow_text(frame["article_id"])
 
 
 _COLUMNS = {"article_id": "string", "related": "string", "target_id": "string", "score": "float64"}

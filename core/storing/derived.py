@@ -34,7 +34,7 @@ from core.analysing.coded import Coded
 from core.analysing.terms import TermSample
 from core.analysing.threads import Links
 from core.storing.cache import CacheStore, atomic_write_bytes
-from core.storing.frame import arrow_backed
+from core.storing.frame import arrow_backed, arrow_text
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
 DERIVED_VERSION = "1"
@@ -443,12 +443,8 @@ def id_keys(ids: pd.Series) -> np.ndarray | None:
     """The ``article_id`` column as one NumPy array of fixed-width byte strings viewing its Arrow buffer
     (no copy, no Python string per id), when every id has the same UTF-8 length (1 to ``MAX_KEY_BYTES``
     bytes) and none holds a NUL byte (NumPy drops trailing NULs when it compares); else None."""
-    if not len(ids) or not arrow_backed(ids):
-        return None
-    array = pa.array(ids.array)  # the column's buffers, no copy
-    if isinstance(array, pa.ChunkedArray):
-        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
-    if array.null_count:
+    array = arrow_text(ids) if len(ids) else None  # the column's buffers, no copy
+    if array is None or array.null_count:
         return None
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return None

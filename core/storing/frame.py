@@ -426,6 +426,17 @@ def arrow_backed(values: pd.Series) -> bool:
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
+def arrow_text(values: pd.Series) -> pa.Array | None:
+    """A text column held in Arrow (``arrow_backed``) as one Arrow array: its buffers, no copy when it is
+    in one chunk (its chunks joined otherwise); None for a column held otherwise."""
+    if not arrow_backed(values):
+        return None
+    array = pa.array(values.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    return array
+
+
 def _text_array(values: pd.Series | Iterable[str]) -> pa.Array | pa.ChunkedArray:
     """Text in Arrow: a text column's own buffers (no Python string made, no copy), else built from the
     strings."""

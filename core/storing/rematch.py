@@ -54,7 +54,7 @@ from core.storing.catalog import (
     key_shift,
     word_values,
 )
-from core.storing.frame import arrow_backed
+from core.storing.frame import arrow_text
 from core.storing.search import body_hashes
 
 __all__ = ["CatalogMemo", "rematch"]
@@ -271,9 +271,10 @@ def rematch(
     stories = _Stories.of(articles, bodies)
     index, change = _index(stories, memo, moved)
     targets = _EntryTargets.of(entries)
+    texts = _text_fields(entries)
     count = len(entries)
     keep, old_rows, shift = (
-        _kept(entries, targets, index, change, memo)
+        _kept(entries, texts, targets, index, change, memo)
         if memo is not None and change is not None
         else (np.zeros(count, dtype=bool), np.full(count, -1), np.zeros(count))
     )
@@ -313,7 +314,7 @@ def rematch(
     codes = pa.concat_arrays([kept_codes, pa.array(again_codes, pa.list_(pa.int64()))]).take(pa.array(placed))
     matched_ids: list[str | None] = matched.tolist()
     frame = targets.frame(entries, matched_ids, scores)
-    headline, source, kind = (_memo_text(field) for field in _text_fields(entries))
+    headline, source, kind = (_memo_text(field) for field in texts)
     memo_entries = pa.table(
         {
             "headline": headline,
@@ -647,9 +648,9 @@ def _text_fields(entries: pd.DataFrame) -> tuple[_Field, _Field, _Field]:
     held in Arrow (no Python string per entry), else Python strings."""
 
     def field(values: pd.Series) -> _Field:
-        if arrow_backed(values) and not values.hasnans:
-            array = pa.array(values.array)
-            return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        array = arrow_text(values)
+        if array is not None and not array.null_count:
+            return array
         return values.astype(str).to_numpy(dtype=object)
 
     return field(entries["headline"].fillna("")), field(entries["source"]), field(entries["kind"])
@@ -758,16 +759,17 @@ def _equal_rows_by_dict(old: list[np.ndarray], new: list[np.ndarray]) -> np.ndar
 
 def _kept(
     entries: pd.DataFrame,
+    texts: tuple[_Field, _Field, _Field],
     targets: _EntryTargets,
     index: _Index,
     change: _Change,
     memo: CatalogMemo,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which entries keep the memo's outcome, the memo row of each (-1: none) and how much the logarithms
-    its comparisons sum can have moved (see the module's docstring)."""
+    its comparisons sum can have moved (see the module's docstring). ``texts``: ``_text_fields(entries)``."""
     count = len(entries)
     old = memo.entries
-    headline, source, kind = _text_fields(entries)
+    headline, source, kind = texts
     new_fields = [
         headline,
         np.where(targets.known, targets.ns, _NO_TIME).astype(np.int64),
