@@ -5,6 +5,8 @@ a fresh build."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +137,52 @@ def test_many_changes_rebuild(pages: Path, tmp_path: Path) -> None:
     changed = open_collection([pages], cache_dir=cache)
     assert changed.index.how == "built"
     _check(changed)
+
+
+@pytest.mark.parametrize("keys_file", ["kept", "removed", "damaged"])
+def test_an_update_reads_the_keys_file_as_it_would_the_docmap(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys_file: str
+) -> None:
+    """The update finds each story's document from the keys file written beside the index (not the docmap
+    out of SQLite); without it, or with one cut short, from the docmap: the same documents either way."""
+    cache = tmp_path / "cache"
+    first = open_collection([pages], cache_dir=cache)
+    docmap_reads = []
+    real = search._stored_keys
+    monkeypatch.setattr(search, "_stored_keys", lambda db: docmap_reads.append(1) or real(db))
+
+    def keys_files() -> list[Path]:
+        return sorted(first.corpus.cache_root.glob(f"fts-*{search.KEYS_SUFFIX}"))
+
+    files = sorted(pages.iterdir())
+    other = tmp_path / "other"
+    generate_corpus(other, 3, seed=7, stories_per_page=1)
+    for step, change in enumerate(
+        [
+            lambda: _edit_body(files[3]),
+            lambda: shutil.copyfile(other / "page_00001.txt", pages / "page_99999.txt"),
+            lambda: files[10].unlink(),
+        ]
+    ):
+        (found,) = keys_files()
+        if keys_file == "removed":
+            found.unlink()
+        elif keys_file == "damaged":
+            found.write_bytes(found.read_bytes()[: found.stat().st_size // 2])
+        change()
+        updated = open_collection([pages], cache_dir=cache)
+        assert updated.index.how == "updated"
+        assert len(docmap_reads) == (0 if keys_file == "kept" else step + 1)
+        _check(updated)
+        # the docids the update gave each story: those of an update from the docmap
+        row_of_doc = updated.index.row_of_doc
+        assert row_of_doc is not None
+        index = next(updated.corpus.cache_root.glob("fts-*.sqlite"))
+        with closing(sqlite3.connect(index)) as db:
+            docmap = dict(db.execute("SELECT docid, article_id FROM docmap").fetchall())
+            stored = search._read_keys(index, db)
+        ids = updated.articles["article_id"].astype(str).tolist()
+        placed = np.flatnonzero(row_of_doc >= 0)
+        assert {int(d): ids[row_of_doc[d]] for d in placed} == docmap
+        assert stored is not None and stored.ids.to_pylist() == ids
+        assert {int(d): ids[r] for r, d in enumerate(stored.docids.tolist())} == docmap
