@@ -21,9 +21,10 @@ from core.storing.frame import (
     ARROW_LIST_COLUMNS,
     conform,
     frame_to_json_records,
+    rows_of_two,
     with_arrow_lists,
 )
-from core.storing.ingest import _rows_of, ingest
+from core.storing.ingest import ingest
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +69,8 @@ def test_touched_stories_join_the_kept_as_arrow_lists(pages: Path) -> None:
         contacts=pd.Series([[], ["a@b.c"], [], [], []], dtype=object),
     )
     rows = np.array([44, 0, 41, 39, 40, 3, 42, 43], dtype=np.int64)
-    joined = _rows_of(kept, with_arrow_lists(touched, kept), rows)
-    plain = conform(_rows_of(kept, touched, rows))
+    joined = rows_of_two(kept, with_arrow_lists(touched, kept), rows)
+    plain = conform(rows_of_two(kept, touched, rows))
     for name in ARROW_LIST_COLUMNS:
         assert joined[name].dtype == ARROW_LIST, name
         assert joined[name].tolist() == plain[name].tolist(), name

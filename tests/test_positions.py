@@ -17,10 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import core.storing.frame as frame_module
-from core.storing.collection import _concat_memberships, compact_memberships, open_collection
+from core.storing.collection import _carried_order, _joined_memberships, compact_memberships, open_collection
 from core.storing.derived import Positions, ThemesByArticle, id_keys, sort_order
 from core.storing.frame import (
     ARROW_LIST,
+    arrow_text,
     list_codes,
     list_items,
     list_joined,
@@ -254,11 +255,13 @@ MEMBERSHIPS = st.lists(
 )
 
 
-@settings(max_examples=100, deadline=None)
-@given(MEMBERSHIPS, MEMBERSHIPS, st.integers(0, 15))
-def test_concatenated_memberships_as_through_strings(first: list, second: list, cut: int) -> None:
-    """Two compact membership frames joined by category codes (part of the first, as the kept memberships
-    are) equal the same rows joined as strings and made compact again: values and categories."""
+@settings(max_examples=150, deadline=None)
+@given(MEMBERSHIPS, MEMBERSHIPS, st.data())
+def test_joined_memberships_as_through_strings(first: list, second: list, data: st.DataObject) -> None:
+    """Rows of two compact membership frames joined by category codes (some of the first, as the kept
+    memberships are, in runs or not, and the second) equal the same rows joined as strings and made
+    compact again: values, categories and dtypes."""
+
     def frame(rows: list) -> pd.DataFrame:
         return compact_memberships(
             pd.DataFrame(
@@ -271,7 +274,27 @@ def test_concatenated_memberships_as_through_strings(first: list, second: list, 
             )
         )
 
-    kept = frame(first).iloc[cut:]
-    joined = _concat_memberships(kept, frame(second))
-    plain = compact_memberships(pd.concat([kept.astype(str), frame(second).astype(str)], ignore_index=True))
-    pd.testing.assert_frame_equal(compact_memberships(joined), plain)
+    total = len(first) + len(second)
+    rows = np.array(data.draw(st.lists(st.integers(0, max(total - 1, 0)), max_size=total if total else 0)), dtype=np.int64)
+    if data.draw(st.booleans()):
+        rows = np.sort(rows)  # in runs, as the kept memberships mostly are
+    joined = _joined_memberships(frame(first), frame(second), rows)
+    both = pd.concat([frame(first).astype(str), frame(second).astype(str)], ignore_index=True)
+    plain = compact_memberships(both.iloc[rows].reset_index(drop=True))
+    pd.testing.assert_frame_equal(joined, plain)
+    assert arrow_text(joined["article_id"]) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_carried_order_is_the_sort(data: st.DataObject) -> None:
+    """The kept memberships' order with the changed stories' placed among them is ``np.lexsort`` of
+    (theme order, row): with the kept ones in order or not, ties between kept and new, unknown themes."""
+    kept = data.draw(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 30)), max_size=40))
+    if data.draw(st.booleans()):
+        kept = sorted(kept)
+    new = data.draw(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 30)), max_size=8))
+    theme_order = np.array([t for t, _ in kept + new], dtype=np.int64)
+    rows = np.array([r for _, r in kept + new], dtype=np.int64)
+    got = _carried_order(theme_order, rows, len(kept))
+    assert got.tolist() == np.lexsort((rows, theme_order)).tolist()

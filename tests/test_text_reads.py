@@ -149,7 +149,7 @@ def test_a_text_file_replaced_after_mapping_is_read_through_the_mapping(tmp_path
 
 
 def _sliced(frame: pd.DataFrame, cuts: list[int]) -> pd.DataFrame:
-    """``frame`` as an incremental merge lays it out (``core.storing.ingest._rows_of``): slices of it joined
+    """``frame`` as an incremental merge lays it out (``core.storing.frame.rows_of_two``): slices of it joined
     end to end, so each Arrow column has a chunk per slice."""
     bounds = [0, *sorted({min(max(c, 0), len(frame)) for c in cuts}), len(frame)]
     return pd.concat([frame.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a], ignore_index=True)

@@ -43,10 +43,12 @@ from core.storing.derived import (
     write_locked,
 )
 from core.storing.frame import (
+    arrow_text,
     list_items,
     list_lengths,
     lists_any_in,
     positions_in,
+    rows_of_two,
     signature_hashes,
     take_frame_rows,
 )
@@ -566,14 +568,53 @@ def _carried_over(
         kept = kept[unchanged[old_rows[kept]]]
         part = take_frame_rows(frame, changed)
         fresh = compact_memberships(match_themes(SearchIndex.open(part, None), themes))
-        both = _concat_memberships(old.iloc[kept], fresh)
+        old, fresh = _on_shared_categories(old, fresh)
         rows = np.concatenate((old_rows[kept], changed[positions_in(fresh["article_id"], part["article_id"])]))
         order = {theme.slug: n for n, theme in enumerate(themes)}
-        category_order = [order.get(str(slug), -1) for slug in both["theme"].cat.categories]
-        theme_order = np.array([*category_order, -1], dtype=np.int64)[both["theme"].cat.codes.to_numpy()]
-        sort = np.lexsort((rows, theme_order))
-        return compact_memberships(both.iloc[sort].reset_index(drop=True)), rows[sort]
+        category_order = [order.get(str(slug), -1) for slug in old["theme"].cat.categories]
+        codes = np.concatenate((old["theme"].cat.codes.to_numpy()[kept], fresh["theme"].cat.codes.to_numpy()))
+        theme_order = np.array([*category_order, -1], dtype=np.int64)[codes]
+        sort = _carried_order(theme_order, rows, len(kept))
+        both = _joined_memberships(old, fresh, np.concatenate((kept, len(old) + np.arange(len(fresh))))[sort])
+        return both, rows[sort]
     return None
+
+
+def _carried_order(theme_order: np.ndarray, rows: np.ndarray, split: int) -> np.ndarray:
+    """``np.lexsort((rows, theme_order))``, when the first ``split`` entries are already in that order (the
+    memberships kept, in their stored order, their rows moved by the merge, which keeps the order of the
+    stories it did not touch): the few after them (the changed stories') placed among them by a binary
+    search instead of sorting 2.4 million again (0.24 s). Otherwise the sort itself."""
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    width = int(rows.max()) + 1
+    keys = (theme_order + 1) * width + rows  # the order of (theme, row); theme order -1 for an unknown theme
+    head, tail = keys[:split], keys[split:]
+    if (np.diff(head) < 0).any():
+        return np.lexsort((rows, theme_order))
+    tail_order = np.argsort(tail, kind="stable")
+    # each of the tail goes after the head's entries of its key or less (a stable sort: the head first)
+    at = np.searchsorted(head, tail[tail_order], side="right")
+    out = np.empty(len(keys), dtype=np.int64)
+    out[np.arange(split) + np.searchsorted(at, np.arange(split), side="right")] = np.arange(split)
+    out[at + np.arange(len(tail))] = split + tail_order
+    return out
+
+
+def _joined_memberships(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows ``rows`` of two frames of ``compact_memberships`` laid end to end, compact: their
+    categoricals on the union of both categories (the rows are not turned into strings and back), the
+    categories no row uses then dropped. The kept memberships come in runs of the stored ones: joined as
+    slices (``rows_of_two``), not taken one by one; their ids then made one Arrow chunk again."""
+    first, second = _on_shared_categories(first, second)
+    both = rows_of_two(first, second, np.asarray(rows, dtype=np.int64))
+    for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
+        both[name] = _without_unused(both[name])
+    ids = arrow_text(both["article_id"])
+    if ids is not None:
+        one = pd.arrays.ArrowStringArray(pa.chunked_array([ids]), dtype=both["article_id"].dtype)
+        both["article_id"] = pd.Series(one, index=both.index)
+    return compact_memberships(both)
 
 
 def _moved_rows(stored: pd.DataFrame, meta: Mapping[bytes, bytes], moved: RowsNow | None) -> np.ndarray | None:
@@ -589,19 +630,16 @@ def _moved_rows(stored: pd.DataFrame, meta: Mapping[bytes, bytes], moved: RowsNo
     return np.asarray(moved.rows[rows], dtype=np.int64)
 
 
-def _concat_memberships(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
-    """Two frames of ``compact_memberships``, one after the other, compact: their categoricals set to the
-    union of both categories first, so the rows are not turned into strings and back; the categories no
-    row uses then dropped."""
+def _on_shared_categories(first: pd.DataFrame, second: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two frames of ``compact_memberships`` with their categoricals set to the union of both categories."""
     first, second = first.copy(), second.copy()
     for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
         union = first[name].cat.categories.union(second[name].cat.categories)
-        first[name] = first[name].cat.set_categories(union)
-        second[name] = second[name].cat.set_categories(union)
-    both = pd.concat([first, second], ignore_index=True)
-    for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
-        both[name] = _without_unused(both[name])
-    return both
+        if not first[name].cat.categories.equals(union):
+            first[name] = first[name].cat.set_categories(union)
+        if not second[name].cat.categories.equals(union):
+            second[name] = second[name].cat.set_categories(union)
+    return first, second
 
 
 def _without_unused(column: pd.Series) -> pd.Series:

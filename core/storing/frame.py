@@ -494,3 +494,29 @@ def _positions_probing(column: pa.Array, among: pa.Array) -> np.ndarray:
     first[found] = rows[at]
     back = np.asarray(pc.index_in(column, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     return np.where(back >= 0, first[np.maximum(back, 0)], -1).astype(np.int64, copy=False)
+
+
+#: An incremental ingest's records (and the theme memberships carried over) are put in order by joining
+#: slices of the kept and the new rows (no row copied: a slice of a text column is a view). A history that
+#: scattered them more than this (the inputs given in another order) takes the rows one by one instead.
+MOST_SLICES = 256
+
+
+def rows_of_two(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The rows ``rows`` of ``first`` and ``second`` laid end to end (their columns of the same dtypes).
+    Few runs of consecutive rows (the kept stories between the few touched ones) are joined as slices: the
+    text columns of the kept stories, mapped from the previous text file, are then not copied."""
+    crossing = (rows[1:] >= len(first)) != (rows[:-1] >= len(first))
+    breaks = np.flatnonzero((np.diff(rows) != 1) | crossing) + 1
+    if len(breaks) >= MOST_SLICES:
+        return pd.concat([first, second], ignore_index=True).take(rows).reset_index(drop=True)
+    parts = []
+    for start, stop in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(rows)].tolist(), strict=True):
+        if start == stop:
+            continue
+        low = int(rows[start])
+        frame, offset = (first, 0) if low < len(first) else (second, len(first))
+        parts.append(frame.iloc[low - offset : low - offset + stop - start])
+    if not parts:
+        return first.iloc[:0]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)

@@ -44,11 +44,13 @@ from core.storing.cache import (
 )
 from core.storing.catalog import ENTRY_COLUMNS, apply_catalog, listings_to_frame
 from core.storing.frame import (
+    MOST_SLICES,
     articles_to_frame,
     conform,
     empty_frame,
     isin_mask,
     positions_in,
+    rows_of_two,
     take_frame_rows,
     with_arrow_lists,
 )
@@ -926,26 +928,6 @@ def _memo_of(
     )
 
 
-def _rows_of(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """The rows ``rows`` of ``first`` and ``second`` laid end to end. Few runs of consecutive rows (the
-    kept stories between the few touched ones) are joined as slices: the text columns of the kept stories,
-    mapped from the previous text file, are then not copied."""
-    crossing = (rows[1:] >= len(first)) != (rows[:-1] >= len(first))
-    breaks = np.flatnonzero((np.diff(rows) != 1) | crossing) + 1
-    if len(breaks) >= _MOST_SLICES:
-        return pd.concat([first, second], ignore_index=True).take(rows).reset_index(drop=True)
-    parts = []
-    for start, stop in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(rows)].tolist(), strict=True):
-        if start == stop:
-            continue
-        low = int(rows[start])
-        frame, offset = (first, 0) if low < len(first) else (second, len(first))
-        parts.append(frame.iloc[low - offset : low - offset + stop - start])
-    if not parts:
-        return first.iloc[:0]
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
-
-
 def _incremental_merge(
     store: CacheStore,
     state: dict[str, Any],
@@ -1136,7 +1118,7 @@ def _incremental_merge(
     source = np.r_[untouched, len(old_articles) + np.arange(len(touched_articles), dtype=np.int64)][order]
     # the short text columns in one chunk each (the catalog takes and sets their rows); the text, read by
     # nothing but the write, stays in its slices
-    joined = _rows_of(old_articles, with_arrow_lists(touched_articles, old_articles), source)
+    joined = rows_of_two(old_articles, with_arrow_lists(touched_articles, old_articles), source)
     articles = _one_chunk(conform(joined, fresh_lists=True), TEXT_COLUMNS)
     bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
 
@@ -1391,10 +1373,6 @@ def _write_derived_at_ingest(
         pass
 
 
-#: An incremental ingest's records are put in input order by joining slices of the kept and the new records
-#: (no row copied: a slice of a text column is a view). A history that scattered them more than this (the
-#: inputs given in another order) takes the rows one by one instead.
-_MOST_SLICES = 256
 
 
 def _in_input_order(
@@ -1422,7 +1400,7 @@ def _in_input_order(
     starts, stops = np.r_[0, cuts].astype(np.int64), np.r_[cuts, len(order)].astype(np.int64)
     if not len(order):
         return pieces[0][0].iloc[:0].reset_index(drop=True), np.zeros(0, dtype=np.uint64)
-    if len(starts) > _MOST_SLICES:
+    if len(starts) > MOST_SLICES:
         whole = pd.concat([frame for frame, _, _ in pieces], ignore_index=True)
         every = np.concatenate([bodies for _, bodies, _ in pieces])
         return _one_chunk(whole.take(order).reset_index(drop=True)), every[order].astype(np.uint64)
