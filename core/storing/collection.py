@@ -595,10 +595,7 @@ def _carried_order(theme_order: np.ndarray, rows: np.ndarray, split: int) -> np.
     tail_order = np.argsort(tail, kind="stable")
     # each of the tail goes after the head's entries of its key or less (a stable sort: the head first)
     at = np.searchsorted(head, tail[tail_order], side="right")
-    out = np.empty(len(keys), dtype=np.int64)
-    out[np.arange(split) + np.searchsorted(at, np.arange(split), side="right")] = np.arange(split)
-    out[at + np.arange(len(tail))] = split + tail_order
-    return out
+    return np.insert(np.arange(split, dtype=np.int64), at, split + tail_order)
 
 
 def _joined_memberships(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
