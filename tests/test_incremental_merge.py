@@ -29,6 +29,7 @@ import test_rematch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.storing.frame as frame_module
 import core.storing.ingest as ingest_module
 import core.storing.segments as segments_module
 import core.storing.text as text_module
@@ -308,7 +309,8 @@ def test_every_kind_of_edit_merges_incrementally_and_equals_the_full_merge(
 ) -> None:
     with (
         mock.patch.object(segments_module, "SEGMENT_FILES", files_a_segment),
-        mock.patch.object(ingest_module, "_MOST_SLICES", most_slices),
+        mock.patch.object(ingest_module, "MOST_SLICES", most_slices),  # the records put in input order
+        mock.patch.object(frame_module, "MOST_SLICES", most_slices),  # the stories joined (rows_of_two)
         mock.patch.object(text_module, "MOST_UNUSED", most_unused),
     ):
         counts = replay(tmp_path, FIRST, HISTORY)

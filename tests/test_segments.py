@@ -243,7 +243,7 @@ def test_records_are_put_in_input_order_by_slices_or_by_rows(most_slices: int) -
         (old, np.arange(6, dtype=np.uint64), kept),
         (new, np.arange(10, 13, dtype=np.uint64), None),
     ]
-    with mock.patch.object(ingest_module, "_MOST_SLICES", most_slices):
+    with mock.patch.object(ingest_module, "MOST_SLICES", most_slices):
         records, hashes = ingest_module._in_input_order(pieces, ["a", "b", "d", "c", "e"])
     assert list(zip(records["_file"], records["line"], strict=True)) == [
         ("a", 1), ("a", 2), ("b", 1), ("b", 2), ("d", 1), ("c", 1), ("c", 2), ("e", 1)

@@ -1,0 +1,73 @@
+"""How the cache's Parquet files are written (``core.storing.cache.parquet_options``): the columns whose
+values are nearly each their own (ids, times) plain, the rest zstd with dictionaries, nested columns named
+by their Parquet leaves; what is read back is what was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core.storing.cache import PLAIN_COLUMNS, atomic_write_parquet, parquet_options
+
+
+def _columns(path: Path | pa.Buffer) -> dict[str, pq.ColumnChunkMetaData]:
+    source = pa.BufferReader(path) if isinstance(path, pa.Buffer) else path
+    meta = pq.read_metadata(source)
+    group = meta.row_group(0)
+    return {group.column(i).path_in_schema: group.column(i) for i in range(meta.num_columns)}
+
+
+def _table() -> pa.Table:
+    return pa.table(
+        {
+            "article_id": [f"{n:016x}" for n in range(50)],
+            "published_at": pa.array(range(50), pa.timestamp("ns", tz="+08:00")),
+            "authors": [["A", "B"] if n % 2 else [] for n in range(50)],
+            "section": ["China"] * 50,
+            "row": pa.array(range(50), pa.int64()),
+        }
+    )
+
+
+def test_the_plain_columns_are_written_plain_and_the_rest_compressed(tmp_path: Path) -> None:
+    table = _table()
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **parquet_options(table))
+    columns = _columns(sink.getvalue())
+    for name in PLAIN_COLUMNS:
+        assert columns[name].compression == "UNCOMPRESSED" and not columns[name].is_stats_set
+        assert "RLE_DICTIONARY" not in columns[name].encodings
+    for name in ("authors.list.element", "section"):  # a nested column named by its leaf
+        assert columns[name].compression == "ZSTD" and columns[name].is_stats_set
+        assert "RLE_DICTIONARY" in columns[name].encodings
+    assert pq.read_table(pa.BufferReader(sink.getvalue())).equals(table)
+
+
+def test_delta_and_chosen_dictionaries() -> None:
+    table = _table()
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **parquet_options(table, {"article_id"}, {"row"}, {"section"}))
+    columns = _columns(sink.getvalue())
+    assert "DELTA_BINARY_PACKED" in columns["row"].encodings and columns["row"].compression == "ZSTD"
+    assert "RLE_DICTIONARY" in columns["section"].encodings
+    assert "RLE_DICTIONARY" not in columns["authors.list.element"].encodings  # not chosen
+    assert columns["published_at"].compression == "ZSTD"  # not plain here
+    assert pq.read_table(pa.BufferReader(sink.getvalue())).equals(table)
+
+
+def test_a_table_without_them_is_all_zstd() -> None:
+    table = _table().select(["authors", "section"])
+    assert parquet_options(table) == {"compression": "zstd"}
+
+
+def test_a_cached_frame_reads_back_as_written(tmp_path: Path) -> None:
+    frame = _table().to_pandas()
+    path = tmp_path / "articles-x.parquet"
+    atomic_write_parquet(path, frame)
+    assert _columns(path)["article_id"].compression == "UNCOMPRESSED"
+    back = pq.read_table(path).to_pandas()
+    pd.testing.assert_frame_equal(back.drop(columns="authors"), frame.drop(columns="authors"))
+    assert [list(x) for x in back["authors"]] == [list(x) for x in frame["authors"]]
