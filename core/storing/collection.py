@@ -49,6 +49,7 @@ from core.storing.frame import (
     list_lengths,
     list_texts,
     lists_any_in,
+    one_chunk,
     positions_in,
     rows_of_two,
     signature_hashes,
@@ -624,11 +625,7 @@ def _joined_memberships(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndar
     both = rows_of_two(first, second, np.asarray(rows, dtype=np.int64))
     for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
         both[name] = _without_unused(both[name])
-    ids = arrow_text(both["article_id"])
-    if ids is not None:
-        one = pd.arrays.ArrowStringArray(pa.chunked_array([ids]), dtype=both["article_id"].dtype)
-        both["article_id"] = pd.Series(one, index=both.index)
-    return compact_memberships(both)
+    return compact_memberships(one_chunk(both))
 
 
 def _moved_rows(stored: pd.DataFrame, meta: Mapping[bytes, bytes], moved: RowsNow | None) -> np.ndarray | None:
@@ -645,15 +642,18 @@ def _moved_rows(stored: pd.DataFrame, meta: Mapping[bytes, bytes], moved: RowsNo
 
 
 def _on_shared_categories(first: pd.DataFrame, second: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two frames of ``compact_memberships`` with their categoricals set to the union of both categories."""
-    first, second = first.copy(), second.copy()
+    """Two frames of ``compact_memberships`` with their categoricals set to the union of both categories:
+    only the columns whose categories change are made again (a frame already on them is returned as it
+    is, not copied)."""
+    first_now: dict[str, pd.Series] = {}
+    second_now: dict[str, pd.Series] = {}
     for name in CATEGORICAL_MEMBERSHIP_COLUMNS:
         union = first[name].cat.categories.union(second[name].cat.categories)
         if not first[name].cat.categories.equals(union):
-            first[name] = first[name].cat.set_categories(union)
+            first_now[name] = first[name].cat.set_categories(union)
         if not second[name].cat.categories.equals(union):
-            second[name] = second[name].cat.set_categories(union)
-    return first, second
+            second_now[name] = second[name].cat.set_categories(union)
+    return first.assign(**first_now) if first_now else first, second.assign(**second_now) if second_now else second
 
 
 def _without_unused(column: pd.Series) -> pd.Series:

@@ -520,3 +520,18 @@ def rows_of_two(first: pd.DataFrame, second: pd.DataFrame, rows: np.ndarray) -> 
     if not parts:
         return first.iloc[:0]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+
+def one_chunk(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
+    """``frame`` with each Arrow-backed text column in one chunk: joined once here, where Arrow's ``take``
+    (the merge takes rows several times) would join the chunks of a column again at every call. Columns
+    in ``skip`` are left as they are."""
+    joined = {}
+    for name in frame.columns.difference(list(skip), sort=False):
+        array = frame[name].array
+        chunked = getattr(array, "_pa_array", None)
+        if isinstance(array, pd.arrays.ArrowStringArray) and isinstance(chunked, pa.ChunkedArray):
+            if chunked.num_chunks > 1:
+                one = pa.chunked_array([chunked.combine_chunks()], type=chunked.type)
+                joined[name] = pd.Series(type(array)(one, dtype=array.dtype), index=frame.index)
+    return frame.assign(**joined) if joined else frame

@@ -49,6 +49,7 @@ from core.storing.frame import (
     conform,
     empty_frame,
     isin_mask,
+    one_chunk,
     positions_in,
     rows_of_two,
     take_frame_rows,
@@ -1119,7 +1120,7 @@ def _incremental_merge(
     # the short text columns in one chunk each (the catalog takes and sets their rows); the text, read by
     # nothing but the write, stays in its slices
     joined = rows_of_two(old_articles, with_arrow_lists(touched_articles, old_articles), source)
-    articles = _one_chunk(conform(joined, fresh_lists=True), TEXT_COLUMNS)
+    articles = one_chunk(conform(joined, fresh_lists=True), TEXT_COLUMNS)
     bodies = np.r_[old_bodies[kept_winners], local_bodies[chosen_winners]].astype(np.uint64)[order]
 
     # this merge's memo and the records' body hashes, in the new records' order
@@ -1373,8 +1374,6 @@ def _write_derived_at_ingest(
         pass
 
 
-
-
 def _in_input_order(
     pieces: list[tuple[pd.DataFrame, np.ndarray, np.ndarray | None]], names: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -1403,7 +1402,7 @@ def _in_input_order(
     if len(starts) > MOST_SLICES:
         whole = pd.concat([frame for frame, _, _ in pieces], ignore_index=True)
         every = np.concatenate([bodies for _, bodies, _ in pieces])
-        return _one_chunk(whole.take(order).reset_index(drop=True)), every[order].astype(np.uint64)
+        return one_chunk(whole.take(order).reset_index(drop=True)), every[order].astype(np.uint64)
     frames, hashes = [], []
     for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
         number = int(piece_of[start])
@@ -1412,23 +1411,8 @@ def _in_input_order(
         frames.append(frame.iloc[first : first + stop - start])
         hashes.append(bodies[first : first + stop - start])
     records = frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    records = _one_chunk(records)
+    records = one_chunk(records)
     return records, np.concatenate(hashes).astype(np.uint64, copy=False)
-
-
-def _one_chunk(frame: pd.DataFrame, skip: Iterable[str] = ()) -> pd.DataFrame:
-    """``frame`` with each Arrow-backed text column in one chunk: joined once here, where Arrow's ``take``
-    (the merge takes rows several times) would join the chunks of a column again at every call. Columns
-    in ``skip`` are left as they are."""
-    joined = {}
-    for name in frame.columns.difference(list(skip), sort=False):
-        array = frame[name].array
-        chunked = getattr(array, "_pa_array", None)
-        if isinstance(array, pd.arrays.ArrowStringArray) and isinstance(chunked, pa.ChunkedArray):
-            if chunked.num_chunks > 1:
-                one = pa.chunked_array([chunked.combine_chunks()], type=chunked.type)
-                joined[name] = pd.Series(type(array)(one, dtype=array.dtype), index=frame.index)
-    return frame.assign(**joined) if joined else frame
 
 
 def _entry_from_json(data: dict[str, Any]) -> ListingEntry:
