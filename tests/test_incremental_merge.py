@@ -38,6 +38,7 @@ from core.parsing.report import CorpusReport
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
 from core.storing.remerge import MergeMemo
+from core.storing.segments import name_starts
 
 REPORTERS = Reporters(aliases={"J. Wang": "Wang Jing"}, fingerprint="aliases for test_incremental_merge")
 AUTHORS = ["Wang Jing", "Jing Wang", "J. Wang", "Dave Yin", "Yin Dave", "Qing Ying"]
@@ -133,7 +134,11 @@ def _merge_memo(corpus: Corpus, folder: Path, cache: Path) -> MergeMemo | None:
     arrays = store.read_merge(str(state["generation"]))
     assert arrays is not None
     rows = state["rows"]
-    return MergeMemo.from_arrays(arrays, int(rows["records"]), len(state["files"]), int(rows["articles"]))
+    memo = MergeMemo.from_arrays(arrays, int(rows["records"]), len(state["files"]), int(rows["articles"]))
+    # each file's segment start, carried over or hashed: what its name gives
+    assert memo is not None and memo.file_starts is not None
+    assert np.array_equal(memo.file_starts, name_starts(list(state["files"])))
+    return memo
 
 
 def _bodies(corpus: Corpus, folder: Path, cache: Path) -> np.ndarray | None:
@@ -343,3 +348,27 @@ def test_the_switch_and_a_missing_memo_merge_every_record(tmp_path: Path, monkey
         pages.apply(HISTORY[2])
         _ingest(pages.folder.root, cache)
         assert counts == {"incremental": 1, "full": 2}
+
+
+def test_a_memo_without_segment_starts_is_used_and_completed(tmp_path: Path) -> None:
+    """A merge memo written before the files' segment starts were kept: the incremental merge hashes the
+    names, gives the full merge's result, and its memo has them."""
+    pages = Pages(tmp_path / "in")
+    pages.folder.root.mkdir()
+    for name, page in FIRST:
+        pages.write(name, page)
+    cache = tmp_path / "cache"
+    with mock.patch.object(segments_module, "SEGMENT_FILES", 1):
+        _ingest(pages.folder.root, cache)
+        for path in cache.rglob("merge-*.npz"):
+            with np.load(path) as opened:
+                arrays = {name: opened[name] for name in opened.files if name != "file_starts"}
+            assert len(arrays) < len(opened.files)
+            with path.open("wb") as handle:
+                np.savez(handle, **arrays)
+        pages.apply(HISTORY[0])
+        with counting_merges() as counts:
+            incremental = _ingest(pages.folder.root, cache)
+        assert counts == {"incremental": 1, "full": 0}
+        clean = _ingest(pages.folder.root, tmp_path / "clean")
+        assert_same_ingest(pages.folder.root, incremental, cache, clean, tmp_path / "clean")

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.arrays import run_starts, sorted_setdiff, sorted_union, sorted_unique
 from core.config import Reporters, load_reporters
@@ -60,7 +61,7 @@ from core.storing.parts import Deferred, FileTable, PartTables, report_dicts, te
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
 from core.storing.search import HASHED_COLUMNS, Earlier, body_hashes, content_hashes
-from core.storing.segments import Segment, plan_segments, plan_segments_by_counts
+from core.storing.segments import Segment, name_starts, plan_segments, plan_segments_by_counts
 from core.storing.text import TEXT_COLUMNS, TextLayout, attach_text, open_layout
 
 #: Progress callback: (bytes read so far, bytes to read in all, the file being read). Files whose cached
@@ -918,7 +919,8 @@ def _memo_of(
     lists): ``ids`` and ``winners`` as ``_merge`` gave them, ``articles`` its rows."""
     stories = positions_in(pd.Series(pd.array(ids, dtype="string")), articles["article_id"].to_numpy(dtype=object))
     per_file = records["_file"].value_counts(sort=False)
-    counts = per_file.reindex([n for n in names if n in file_entries], fill_value=0).to_numpy(dtype=np.int64)
+    listed = [n for n in names if n in file_entries]
+    counts = per_file.reindex(listed, fill_value=0).to_numpy(dtype=np.int64)
     return MergeMemo(
         record_instants=instants(records["published_at"]),
         record_stories=stories.astype(np.int64),
@@ -926,6 +928,7 @@ def _memo_of(
         story_winners=np.asarray(winners, dtype=np.int64),
         authors=authors,
         contacts=contacts,
+        file_starts=name_starts(listed),
     )
 
 
@@ -948,7 +951,20 @@ def _incremental_merge(
     be had this way (the name-order merges changed, the kept files changed order, something not as
     expected): the caller merges every record. ``CacheError``: a file of the generation not as written."""
     old_files = list(state["files"])
-    if [f for f in old_files if f in keep] != [n for n in names if n in keep]:
+    # per file, in Arrow and numpy (a Python step per file, a dict or a set of 50,000 names, took 0.02-0.05 s
+    # each; there were eight)
+    try:
+        new_names, old_names = pa.array(names, pa.string()), pa.array(old_files, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):  # a name no text column holds: not stored as it is
+        return None
+    kept_names = pa.array(list(keep), pa.string())
+    kept_new, kept_file = _among(new_names, kept_names), _among(old_names, kept_names)
+    old_of_new, new_of_old = _places(new_names, old_names), _places(old_names, new_names)
+    if (old_of_new[kept_new] < 0).any():
+        return None  # a kept file the previous generation does not list
+    if (new_of_old[kept_file] < 0).any():
+        return None  # a kept file the new input does not list
+    if (np.diff(old_of_new[kept_new]) <= 0).any():
         return None  # the kept files in another order: the input order of their records changed
     old_rows = int(state["rows"]["records"])
     old_bodies = store.read_bodies(str(state["generation"]), old_rows)
@@ -957,25 +973,16 @@ def _incremental_merge(
     new_counts: Counter[str] = Counter()
     for frame in new_frames:
         new_counts.update(frame["_file"].value_counts(sort=False).to_dict())
+    listed = _among(new_names, pa.array(list(shas), pa.string()))  # the files the new state lists
     if not set(new_counts) <= set(shas):
         return None  # records of a file the new state will not list
     file_records = np.asarray(memo.file_records, dtype=np.int64)
     old_start = np.r_[0, np.cumsum(file_records)].astype(np.int64)
-    old_place = {name: index for index, name in enumerate(old_files)}
-    position = {name: index for index, name in enumerate(names)}
-    # per file, in arrays (no numpy scalar per file: 0.1 s a list at 50,000 files)
-    kept_new = np.fromiter((n in keep for n in names), dtype=bool, count=len(names))
-    old_of_new = np.fromiter((old_place.get(n, -1) for n in names), dtype=np.int64, count=len(names))
-    if (old_of_new[kept_new] < 0).any():
-        return None  # a kept file the previous generation does not list
-    new_records = np.fromiter((new_counts.get(n, 0) for n in names), dtype=np.int64, count=len(names))
+    counted = _places(new_names, pa.array(list(new_counts), pa.string()))
+    new_records = np.where(counted >= 0, np.array([0, *new_counts.values()], dtype=np.int64)[counted + 1], 0)
     file_counts = np.where(kept_new, file_records[np.maximum(old_of_new, 0)] if len(file_records) else 0, new_records)
     new_start = np.r_[0, np.cumsum(file_counts)].astype(np.int64)
     # old record -> new position (records of kept files only): its file's new start plus its rank in it
-    kept_file = np.fromiter((f in keep for f in old_files), dtype=bool, count=len(old_files))
-    new_of_old = np.fromiter((position.get(f, -1) for f in old_files), dtype=np.int64, count=len(old_files))
-    if (new_of_old[kept_file] < 0).any():
-        return None  # a kept file the new input does not list
     shift = np.where(kept_file, new_start[np.maximum(new_of_old, 0)] - old_start[:-1], 0).astype(np.int64)
     record_kept = np.repeat(kept_file, memo.file_records)
     record_shift = np.repeat(shift, memo.file_records)
@@ -988,7 +995,8 @@ def _incremental_merge(
     if segment_start[-1] != old_rows:
         return None
     context = segment_context(reporters.fingerprint)
-    segments = plan_segments_by_counts(file_counts, names, shas, context)
+    starts = _name_starts(names, old_of_new, memo.file_starts)
+    segments = plan_segments_by_counts(file_counts, names, shas, context, starts)
     old_keys = {key for key, _ in state["segments"]}
     to_write = [segment for segment in segments if segment.key not in old_keys]
     # the kept records of each segment to write: the old segments that hold them are read
@@ -996,10 +1004,8 @@ def _incremental_merge(
     for segment in to_write:
         files_written |= (new_start[:-1] < segment.stop) & (new_start[1:] > segment.start)
     kept_written = np.zeros(old_rows, dtype=bool)
-    for index in np.flatnonzero(files_written).tolist():
-        if names[index] in keep:
-            place = old_place[names[index]]
-            kept_written[old_start[place] : old_start[place + 1]] = True
+    for place in old_of_new[files_written & kept_new].tolist():
+        kept_written[old_start[place] : old_start[place + 1]] = True
 
     old_articles, old_hashes = previous.result() if previous is not None else store.read_articles(state)
     old_ids = old_articles["article_id"]  # looked up in Arrow (``positions_in``), no Python string per story
@@ -1049,7 +1055,9 @@ def _incremental_merge(
         return None
     # new positions of the local records, checked against those of the old records they are
     codes, uniques = pd.factorize(local["_file"], sort=False)
-    local_place = np.array([position[u] for u in uniques], dtype=np.int64)[codes]
+    local_place = _places(pa.array(list(uniques), pa.string()), new_names)[codes]
+    if (local_place < 0).any():
+        return None  # a record of a file the input does not list
     local_pos = new_start[local_place] + (np.arange(len(local), dtype=np.int64) - run_starts(codes))
     kept_local = ~is_new
     if not np.array_equal(local_pos[kept_local], local_old[kept_local] + record_shift[local_old[kept_local]]):
@@ -1145,7 +1153,8 @@ def _incremental_merge(
     new_memo = MergeMemo(
         record_instants=record_instants,
         record_stories=record_stories,
-        file_records=file_counts[np.array([n in shas for n in names], dtype=bool)],
+        file_records=file_counts[listed],
+        file_starts=starts[listed],
         story_winners=positions[order],
         authors=authors,
         contacts=contacts,
@@ -1172,6 +1181,31 @@ def _incremental_merge(
         kept_catalog=memo.catalog_rows,
         rows_now=_rows_now(kept_from, articles["article_id"], old_ids),
     )
+
+
+def _among(values: pa.Array, among: pa.Array) -> np.ndarray:
+    """Whether each of ``values`` is one of ``among`` (texts in Arrow), as a boolean array."""
+    return np.asarray(pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _places(values: pa.Array, among: pa.Array) -> np.ndarray:
+    """The position of each of ``values`` in ``among`` (texts in Arrow, each of ``among`` once), -1 for
+    one not there."""
+    found = pc.index_in(values, value_set=among).fill_null(-1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _name_starts(names: list[str], old_of_new: np.ndarray, old_starts: np.ndarray | None) -> np.ndarray:
+    """``name_starts(names)``: carried over from the previous generation's files (``old_starts``, by each
+    name's place among them in ``old_of_new``), the names it did not list hashed."""
+    if old_starts is None:
+        return name_starts(names)
+    starts = np.zeros(len(names), dtype=bool)
+    known = old_of_new >= 0
+    starts[known] = old_starts[old_of_new[known]]
+    fresh = np.flatnonzero(~known)
+    starts[fresh] = name_starts([names[index] for index in fresh.tolist()])
+    return starts
 
 
 def _rows_now(kept_from: np.ndarray, ids: pd.Series, old_ids: pd.Series) -> np.ndarray:
@@ -1384,12 +1418,21 @@ def _in_input_order(
 
     The rows of one file are together and in line order in their piece; the pieces are joined as runs of
     consecutive rows (an edit of one page cuts the kept records in two or three runs)."""
-    position = {name: index for index, name in enumerate(names)}
+    try:
+        listed: pa.Array | dict[str, int] = pa.array(names, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):  # a name with a lone surrogate: by a dict
+        listed = {name: index for index, name in enumerate(names)}
     rows, places, offsets = [], [], [0]
     for frame, _, use in pieces:
         local = np.arange(len(frame), dtype=np.int64) if use is None else np.flatnonzero(use)
         files, uniques = pd.factorize(frame["_file"].take(local) if use is not None else frame["_file"])
-        places.append(np.array([position[name] for name in uniques], dtype=np.int64)[files])
+        if isinstance(listed, dict):
+            at = np.array([listed.get(name, -1) for name in uniques], dtype=np.int64)
+        else:
+            at = _places(pa.array(list(uniques), pa.string()), listed)
+        if (at < 0).any():
+            raise KeyError(uniques[int(np.argmax(at < 0))])  # records of a file not among the names
+        places.append(at[files])
         rows.append(local + offsets[-1])
         offsets.append(offsets[-1] + len(frame))
     place, row = np.concatenate(places), np.concatenate(rows)

@@ -11,7 +11,8 @@ needs, per generation (``merge-<generation>.npz``):
 
 - each record's instant (``published_at`` as int64 nanoseconds, NaT the smallest int64) and the row of the
   story it merged into, in the records' order (the order of the segments);
-- the number of records of each file of the state, in the state's order;
+- the number of records of each file of the state, in the state's order, and whether each starts a
+  segment by its name (``core.storing.segments.name_starts``: carried over, not hashed again);
 - each story's winning copy (its position in the records);
 - how often each aliased author name and each contact name occurs over the stories (for the name-order
   merges, which count over the whole collection: when they change, the ingest merges everything);
@@ -92,6 +93,9 @@ class MergeMemo:
     catalog_headlines: list[str] = field(default_factory=list)
     catalog_inferred: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     catalog_match: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    # whether each file of the state starts a segment by its name (``core.storing.segments.name_starts``);
+    # None in a memo written before it was kept
+    file_starts: np.ndarray | None = None
 
     def arrays(self) -> dict[str, np.ndarray]:
         data, offsets = _pack(self.catalog_headlines)
@@ -107,6 +111,7 @@ class MergeMemo:
             "catalog_offsets": offsets,
             "catalog_inferred": self.catalog_inferred.astype(bool, copy=False),
             "catalog_match": self.catalog_match.astype(np.float64, copy=False),
+            **({} if self.file_starts is None else {"file_starts": self.file_starts.astype(bool, copy=False)}),
         }
 
     @classmethod
@@ -125,6 +130,7 @@ class MergeMemo:
                 catalog_headlines=_unpack(arrays["catalog_data"], arrays["catalog_offsets"]),
                 catalog_inferred=np.asarray(arrays["catalog_inferred"], dtype=bool),
                 catalog_match=np.asarray(arrays["catalog_match"], dtype=np.float64),
+                file_starts=_flags(arrays["file_starts"], files) if "file_starts" in arrays else None,
             )
         except (KeyError, ValueError, TypeError, UnicodeDecodeError):
             return None
@@ -144,6 +150,12 @@ class MergeMemo:
 def _ints(values: np.ndarray, length: int | None) -> np.ndarray:
     if values.dtype != np.int64 or values.ndim != 1 or (length is not None and len(values) != length):
         raise ValueError("not an int64 array of the expected length")
+    return values
+
+
+def _flags(values: np.ndarray, length: int) -> np.ndarray:
+    if values.dtype != np.bool_ or values.ndim != 1 or len(values) != length:
+        raise ValueError("not a boolean array of the expected length")
     return values
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,14 +37,22 @@ def _name_hash(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(os.fsencode(name), digest_size=8).digest(), "big")
 
 
-def segment_numbers(names: Sequence[str]) -> np.ndarray:
+def name_starts(names: Iterable[str]) -> np.ndarray:
+    """Whether each of ``names`` starts a segment by its name: its hash is 0 modulo ``SEGMENT_FILES``. It
+    depends on the name alone, so an incremental ingest carries it over for the files it kept (the merge
+    memo's ``file_starts``) instead of hashing 50,000 names again (0.06-0.12 s)."""
+    return np.fromiter((_name_hash(name) % SEGMENT_FILES == 0 for name in names), dtype=bool)
+
+
+def segment_numbers(names: Sequence[str], starts: np.ndarray | None = None) -> np.ndarray:
     """The segment of each of ``names`` (the input files in input order): 0, 0, 1, 1, 1, 2, ...; a file
-    whose name hashes to 0 modulo ``SEGMENT_FILES`` starts a new segment (the first file starts one)."""
-    starts = np.fromiter(
-        (index == 0 or _name_hash(name) % SEGMENT_FILES == 0 for index, name in enumerate(names)),
-        dtype=bool,
-        count=len(names),
-    )
+    whose name hashes to 0 modulo ``SEGMENT_FILES`` starts a new segment (the first file starts one).
+    ``starts``: ``name_starts(names)``, when known."""
+    starts = name_starts(names) if starts is None else np.array(starts, dtype=bool)
+    if len(starts) != len(names):
+        raise ValueError("one start flag per name")
+    if len(starts):
+        starts[0] = True
     return np.cumsum(starts) - 1
 
 
@@ -89,12 +97,17 @@ def plan_segments(
 
 
 def plan_segments_by_counts(
-    counts: Sequence[int] | np.ndarray, names: Sequence[str], sha256: Mapping[str, str], context: str
+    counts: Sequence[int] | np.ndarray,
+    names: Sequence[str],
+    sha256: Mapping[str, str],
+    context: str,
+    starts: np.ndarray | None = None,
 ) -> list[Segment]:
-    """``plan_segments`` of records in input order given by the number of records of each of ``names``."""
+    """``plan_segments`` of records in input order given by the number of records of each of ``names``
+    (``starts``: ``name_starts(names)``, when known)."""
     if not len(names):
         return []
-    numbers = segment_numbers(names)
+    numbers = segment_numbers(names, starts)
     rows_of = np.bincount(numbers, weights=np.asarray(counts, dtype=np.int64), minlength=int(numbers[-1]) + 1)
     members: dict[int, list[str]] = {}
     for name, number in zip(names, numbers.tolist(), strict=True):
@@ -108,4 +121,12 @@ def plan_segments_by_counts(
     return segments
 
 
-__all__ = ["SEGMENT_FILES", "Segment", "plan_segments", "plan_segments_by_counts", "segment_key", "segment_numbers"]
+__all__ = [
+    "SEGMENT_FILES",
+    "Segment",
+    "name_starts",
+    "plan_segments",
+    "plan_segments_by_counts",
+    "segment_key",
+    "segment_numbers",
+]
