@@ -40,6 +40,7 @@ from core.storing.catalog import (
     _BEIJING_NS,
     _DAY_NS,
     MAX_CHANCE,
+    StoryIds,
     _assemble,
     _beijing_days,
     _EntryTargets,
@@ -93,7 +94,7 @@ class CatalogMemo:
     vocab: list[str]
     #: ``word << key_shift(len(key_map)) | position``, sorted and unique: the earlier index's keys
     keys: np.ndarray
-    ids: np.ndarray
+    ids: StoryIds
     ns: np.ndarray
     #: ``core.storing.search.body_hashes`` of each story
     bodies: np.ndarray
@@ -119,11 +120,14 @@ class CatalogMemo:
     #: that the next match finds its stories from where the merge moved those rows, not by their ids
     rows: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        self.ids = StoryIds(self.ids)  # ids given as an array of str (tests) held in Arrow all the same
+
     def tables(self) -> dict[str, pa.Table]:
         """The memo as Arrow tables (``CacheStore.write_catalog``)."""
         meta = {"version": MEMO_VERSION, "dated": str(self.dated), "live": str(self.live)}
         columns = {
-            "id": pa.array(self.ids.tolist(), pa.string()),
+            "id": self.ids.array.cast(pa.string()),
             "ns": self.ns,
             "body": self.bodies,
             "signature": self.signatures,
@@ -150,7 +154,7 @@ class CatalogMemo:
             meta = stories.schema.metadata or {}
             if meta.get(b"version") != MEMO_VERSION.encode() or entries.column_names != ENTRY_FIELDS:
                 return None
-            ids = np.asarray(stories.column("id").to_pylist(), dtype=object)
+            ids = StoryIds(stories.column("id"))
             ns = stories.column("ns").to_numpy()
             bodies = stories.column("body").to_numpy()
             signatures = stories.column("signature").to_numpy()
@@ -214,19 +218,22 @@ class _Stories:
     """The stories of the new frame in the index's order."""
 
     order: np.ndarray
-    ids: np.ndarray
+    ids: StoryIds
     days: np.ndarray
     ns: np.ndarray
     dated: int
     body: pd.Series
     hashes: np.ndarray
 
+    def __post_init__(self) -> None:
+        self.ids = StoryIds(self.ids)
+
     @classmethod
     def of(cls, articles: pd.DataFrame, hashes: np.ndarray | None) -> _Stories:
         n = len(articles)
         days, known, ns = _beijing_days(articles["published_at"])
         order = np.lexsort((np.arange(n), ns, ~known))  # as ``_build_index``: time order, undated last
-        ids = articles["article_id"].astype(str).to_numpy()[order]
+        ids = StoryIds.of_column(articles["article_id"], order)
         hashes = body_hashes(articles["body"]) if hashes is None else np.asarray(hashes, dtype=np.uint64)
         return cls(order, ids, days[order], ns[order], int(known.sum()), articles["body"], hashes[order])
 
@@ -391,12 +398,12 @@ def _positions_moved(stories: _Stories, memo: CatalogMemo, moved: np.ndarray) ->
     at_row[now[live]] = np.flatnonzero(live)
     old_at: np.ndarray = at_row[stories.order]  # in the index's order, as the stories' ids are
     found = old_at >= 0
-    if not np.array_equal(memo.ids[old_at[found]], stories.ids[found]):
+    if not memo.ids.same_at(old_at[found], stories.ids, np.flatnonzero(found)):
         return None
     return old_at
 
 
-def _positions_of_unique(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray | None:
+def _positions_of_unique(old_ids: StoryIds | np.ndarray, new_ids: StoryIds | np.ndarray) -> np.ndarray | None:
     """The position of each of ``new_ids`` in ``old_ids`` (-1: not there), or None when either holds an id
     twice.
 
@@ -407,6 +414,7 @@ def _positions_of_unique(old_ids: np.ndarray, new_ids: np.ndarray) -> np.ndarray
     then the new ids are distinct when no two of them were found at one old position and those not found
     have distinct hashes. Equal hashes (a repeated id, or rarely two ids of one hash) are settled by
     pandas."""
+    old_ids, new_ids = np.asarray(old_ids, dtype=object), np.asarray(new_ids, dtype=object)
     n, n_old = len(new_ids), len(old_ids)
     try:
         old_hashes = pd.util.hash_array(old_ids, categorize=False)
