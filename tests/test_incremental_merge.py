@@ -372,3 +372,25 @@ def test_a_memo_without_segment_starts_is_used_and_completed(tmp_path: Path) -> 
         assert counts == {"incremental": 1, "full": 0}
         clean = _ingest(pages.folder.root, tmp_path / "clean")
         assert_same_ingest(pages.folder.root, incremental, cache, clean, tmp_path / "clean")
+
+
+@given(data=st.data())
+def test_rows_now_looks_up_the_stories_merged_again_among_the_touched_rows(data: st.DataObject) -> None:
+    """``_rows_now`` given the touched rows gives what it gives looking among every previous id."""
+    old = data.draw(st.lists(st.text(alphabet="abcd", min_size=1, max_size=3), unique=True, max_size=20))
+    touched = np.array(sorted(data.draw(st.sets(st.integers(0, max(len(old) - 1, 0)), max_size=len(old)))) if old else [], dtype=np.int64)
+    untouched = np.setdiff1d(np.arange(len(old)), touched)
+    # the stories merged again: some of the touched ones' ids (a story kept its id), some new ones
+    again = [old[i] for i in touched.tolist() if data.draw(st.booleans())] + data.draw(
+        st.lists(st.text(alphabet="efg", min_size=1, max_size=2), unique=True, max_size=4)
+    )
+    source = np.r_[untouched, -np.arange(1, len(again) + 1)]
+    order = np.array(data.draw(st.permutations(range(len(source)))), dtype=np.int64)
+    source = source[order]
+    ids = pd.Series([old[s] if s >= 0 else again[-s - 1] for s in source.tolist()], dtype="str")
+    kept_from = np.where(source >= 0, source, -1)
+    old_ids = pd.Series(old, dtype="str")
+    want = ingest_module._rows_now(kept_from, ids, old_ids)
+    got = ingest_module._rows_now(kept_from, ids, old_ids, touched)
+    assert got.tolist() == want.tolist()
+    assert [ids[r] if r >= 0 else None for r in got.tolist()] == [o if o in set(ids) else None for o in old]

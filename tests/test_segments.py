@@ -5,6 +5,7 @@ one warning and a rebuild; whatever the history, the result is a clean ingest's.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -23,7 +24,13 @@ from core.config import Reporters
 from core.storing import segments as segments_module
 from core.storing.cache import CacheStore, cache_key
 from core.storing.ingest import Corpus, ingest
-from core.storing.segments import plan_segments, segment_numbers
+from core.storing.segments import (
+    name_starts,
+    plan_segments,
+    plan_segments_by_counts,
+    segment_key,
+    segment_numbers,
+)
 from tests.test_ingest_order import NAMES, _assert_same, pages, replay_edits, steps
 
 NO_ALIASES = Reporters()
@@ -250,3 +257,47 @@ def test_records_are_put_in_input_order_by_slices_or_by_rows(most_slices: int) -
     ]
     assert hashes.tolist() == [0, 1, 10, 11, 12, 3, 4, 5]
     assert records.index.equals(pd.RangeIndex(8))
+
+
+def _reference_key(files: list[tuple[str, str]], context: str) -> str:
+    digest = hashlib.sha256(context.encode())
+    for name, sha256 in files:
+        digest.update(b"\0" + os.fsencode(name) + b"\0" + sha256.encode())
+    return digest.hexdigest()[:24]
+
+
+# names as a file system gives them: any text, and bytes that are not UTF-8 as lone surrogates
+file_names = st.text(st.characters(blacklist_categories=("Cs",)) | st.sampled_from(["\udc80", "\udcff"]), max_size=6)
+
+
+@given(
+    files=st.lists(st.tuples(file_names, st.text(alphabet="0123456789abcdef", max_size=4))),
+    context=st.text(max_size=5),
+)
+def test_a_segment_key_is_the_digest_of_each_file_in_turn(files: list[tuple[str, str]], context: str) -> None:
+    assert segment_key(files, context) == _reference_key(files, context)
+
+
+@given(
+    plan=st.lists(st.tuples(st.booleans(), st.integers(0, 3), st.text(alphabet="ab", max_size=2)), max_size=30),
+)
+def test_segments_by_counts_are_the_runs_of_files_of_one_number(plan: list[tuple[bool, int, str]]) -> None:
+    """Each segment: the files of one segment number, its rows their records', its key theirs; segments of
+    no records left out. Given start flags or hashing the names, the same."""
+    names = [f"/p/{index}.txt" for index in range(len(plan))]
+    starts = np.array([start for start, _, _ in plan], dtype=bool)
+    counts = [count for _, count, _ in plan]
+    shas = {name: sha for name, (_, _, sha) in zip(names, plan, strict=True) if sha}
+    numbers = segment_numbers(names, starts)
+    want, start = [], 0
+    for number in sorted(set(numbers.tolist())):
+        members = [i for i in range(len(names)) if numbers[i] == number]
+        rows = sum(counts[i] for i in members)
+        if rows:
+            key = _reference_key([(names[i], shas.get(names[i], "")) for i in members], "ctx")
+            want.append((key, start, start + rows))
+            start += rows
+    got = plan_segments_by_counts(counts, names, shas, "ctx", starts)
+    assert [(s.key, s.start, s.stop) for s in got] == want
+    hashed = name_starts(names)
+    assert plan_segments_by_counts(counts, names, shas, "ctx") == plan_segments_by_counts(counts, names, shas, "ctx", hashed)

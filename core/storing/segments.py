@@ -58,10 +58,12 @@ def segment_numbers(names: Sequence[str], starts: np.ndarray | None = None) -> n
 
 def segment_key(files: Sequence[tuple[str, str]], context: str) -> str:
     """The key of a segment of ``files`` (name and content hash of each, in order), in ``context`` (the
-    cache format, the parser version and the reporters file's fingerprint)."""
+    cache format, the parser version and the reporters file's fingerprint): the SHA-256 of the context
+    and of ``NUL name NUL hash`` for each file, hashed in one piece."""
     digest = hashlib.sha256(context.encode())
-    for name, sha256 in files:
-        digest.update(b"\0" + os.fsencode(name) + b"\0" + sha256.encode())
+    # one encoding of the joined text: UTF-8 (lone surrogates as ``os.fsencode`` gives them) encodes each
+    # character alone, so this is the bytes of each piece encoded one by one, joined
+    digest.update(os.fsencode("".join(f"\0{name}\0{sha256}" for name, sha256 in files)))
     return digest.hexdigest()[:24]
 
 
@@ -109,13 +111,14 @@ def plan_segments_by_counts(
         return []
     numbers = segment_numbers(names, starts)
     rows_of = np.bincount(numbers, weights=np.asarray(counts, dtype=np.int64), minlength=int(numbers[-1]) + 1)
-    members: dict[int, list[str]] = {}
-    for name, number in zip(names, numbers.tolist(), strict=True):
-        members.setdefault(number, []).append(name)
+    # each segment's files are a run of ``names`` (the numbers do not decrease): sliced, not gathered by name
+    firsts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]]).tolist()
+    bounds = [*firsts, len(names)]
     segments, start = [], 0
     for number, rows in enumerate(rows_of.astype(np.int64).tolist()):
         if rows:
-            key = segment_key([(name, sha256.get(name, "")) for name in members[number]], context)
+            files = names[bounds[number] : bounds[number + 1]]
+            key = segment_key([(name, sha256.get(name, "")) for name in files], context)
             segments.append(Segment(key, start, start + rows))
             start += rows
     return segments
