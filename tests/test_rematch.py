@@ -30,7 +30,7 @@ import core.storing.rematch as rematch_module
 from core.config import Reporters
 from core.model import BEIJING
 from core.storing.cache import CATALOG_PARTS
-from core.storing.catalog import _assemble, _Index, key_shift, match_catalog
+from core.storing.catalog import _assemble, _EntryTargets, _Index, key_shift, match_catalog
 from core.storing.frame import arrow_backed
 from core.storing.ingest import Corpus, ingest
 from core.storing.rematch import CatalogMemo, _index, _positions_of_unique, _Stories, rematch
@@ -718,3 +718,35 @@ def test_memo_rows_find_every_entry_kept_in_place_or_shifted(
                 assert got[i] in {i - other for other in shifts}, f"entry {i} is old row {i - shift}, given {got[i]}"
     rest_old = {old[j] for j in range(len(old)) if j not in taken}
     assert all(got[i] >= 0 for i, entry in enumerate(new) if entry in rest_old)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(alphabet="ab é", max_size=5)),
+            st.one_of(st.none(), st.sampled_from(DAYS)),
+            st.one_of(st.none(), st.sampled_from(["s1", "s2"])),
+        ),
+        max_size=12,
+    ),
+    arrow=st.booleans(),
+)
+def test_entry_targets_for_some_entries_are_those_for_every_entry(
+    rows: list[tuple[str | None, pd.Timestamp | None, str | None]], arrow: bool
+) -> None:
+    """The targets a rematch reads one by one (headlines from the Arrow column, columns of no value not
+    converted value by value) are those of a full match."""
+    entries = pd.DataFrame(
+        {
+            "headline": pd.Series([h for h, _, _ in rows], dtype="str" if arrow else object),
+            "published_at": [t for _, t, _ in rows],
+            "exclude_article_id": [x for _, _, x in rows],
+        }
+    )
+    every, some = _EntryTargets.of(entries), _EntryTargets.of(entries, every=False)
+    assert len(some.headlines) == len(every.headlines) == len(rows)
+    assert [some.headlines[i] for i in range(len(rows))] == list(every.headlines)
+    assert some.excluded == every.excluded == [x for _, _, x in rows]
+    pd.testing.assert_series_equal(some.published, every.published)
+    for name in ("days", "known", "ns"):
+        assert np.array_equal(getattr(some, name), getattr(every, name)), name

@@ -36,11 +36,11 @@ and matches again only the entries whose match can change.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -646,11 +646,34 @@ def match_catalog(
 _Seen = dict[tuple[str, int | None, int, str | None], _Outcome]
 
 
+class _Texts(Sequence[str]):
+    """An Arrow text array (no missing value) read as a sequence of ``str``, one value at a time."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    @overload
+    def __getitem__(self, position: int) -> str: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, position: int | slice) -> str | Sequence[str]:
+        if isinstance(position, slice):
+            return self.array[position].to_pylist()  # type: ignore[no-any-return]
+        return str(self.array[int(position)].as_py())
+
+
 @dataclass(slots=True)
 class _EntryTargets:
     """The entries of a catalog as ``_best`` reads them: headline, Beijing day and time, excluded story."""
 
-    headlines: list[str]
+    headlines: Sequence[str]
     published: pd.Series
     days: np.ndarray
     known: np.ndarray
@@ -658,15 +681,27 @@ class _EntryTargets:
     excluded: list[str | None]
 
     @classmethod
-    def of(cls, entries: pd.DataFrame) -> _EntryTargets:
+    def of(cls, entries: pd.DataFrame, every: bool = True) -> _EntryTargets:
+        """The targets of ``entries``. ``every=False``: only some entries will be matched (a rematch), so
+        their headlines are read one by one from the column's Arrow buffers instead of made a Python list
+        (200,000 headline-list lines: 0.03-0.05 s), and columns of no value (no time, no excluded story:
+        the headline lists) are not converted value by value."""
         count = len(entries)
-        published = _as_beijing(
-            entries["published_at"] if "published_at" in entries else pd.Series([pd.NaT] * count)
-        )
+        stamps = entries["published_at"] if "published_at" in entries else None
+        if stamps is None or (stamps.dtype == object and stamps.isna().all()):
+            stamps = pd.Series(np.full(count, np.datetime64("NaT", "ns")))
+        published = _as_beijing(stamps)
         days, known, ns = _beijing_days(published)
-        raw = entries["exclude_article_id"].tolist() if "exclude_article_id" in entries else [None] * count
-        excluded = [None if value is None or pd.isna(value) else str(value) for value in raw]
-        return cls(entries["headline"].fillna("").astype(str).tolist(), published, days, known, ns, excluded)
+        raw = entries["exclude_article_id"] if "exclude_article_id" in entries else None
+        excluded: list[str | None]
+        if raw is None or raw.isna().all():
+            excluded = [None] * count
+        else:
+            excluded = [None if value is None or pd.isna(value) else str(value) for value in raw.tolist()]
+        column = entries["headline"].fillna("")
+        texts = None if every else arrow_text(column)
+        headlines: Sequence[str] = column.astype(str).tolist() if texts is None or texts.null_count else _Texts(texts)
+        return cls(headlines, published, days, known, ns, excluded)
 
     def outcome(
         self,

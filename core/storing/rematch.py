@@ -277,7 +277,7 @@ def rematch(
     """
     stories = _Stories.of(articles, bodies)
     index, change = _index(stories, memo, moved)
-    targets = _EntryTargets.of(entries)
+    targets = _EntryTargets.of(entries, every=memo is None or change is None)  # else only some are matched
     texts = _text_fields(entries)
     count = len(entries)
     keep, old_rows, shift = (
