@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from core.config import Reporters
 from core.errors import CacheError
 from core.parsing.report import PageReport, ReportColumns
-from core.storing.cache import CacheStore, _check_order, _file_places, cache_key, read_frame
+from core.storing.cache import CacheStore, _check_segment_files, _file_places, cache_key, read_frame
 from core.storing.ingest import Corpus, ingest
 from core.storing.parts import PARTS, FileTable, part_rows, part_table, read_part, write_part
 
@@ -691,8 +691,12 @@ def test_segment_order_check_as_a_lookup_of_every_record(files: list[str], picks
     except CacheError:
         expected = None
     try:
-        got: int | None = _check_order(Path("segment.parquet"), table, _file_places({"files": files}), last)
+        got: int | None = _check_segment_files(Path("segment.parquet"), table, files, _file_places({"files": files}), last)
     except CacheError as error:
         assert "records out of the files' order" in str(error)
         got = None
     assert got == expected
+    # a record of a file the state does not list: that, whatever the order
+    listed = [name for name in files if name != records[-1]]
+    with pytest.raises(CacheError, match=r"stories of 1 file\(s\) the state does not list"):
+        _check_segment_files(Path("segment.parquet"), table, listed, _file_places({"files": files}), last)

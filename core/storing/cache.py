@@ -277,21 +277,23 @@ def _read_table(
 ) -> pa.Table:
     """The Arrow table of a cached frame, checked as ``_read_frame`` says (but for ``_file``). A small file
     (a segment of the records) is read without threads, which cost more than they save there."""
+    meta: pq.FileMetaData | None = None
     try:
-        file_names = pq.read_schema(path).names if skip else []
-        if skip and schema is not None and not set(skip) <= set(file_names):
-            missing = ", ".join(sorted(set(skip) - set(file_names)))
-            raise CacheError(f"{path}: cache file not as written (no column {missing}); rebuilding")
-        columns = [n for n in file_names if n not in skip] if skip else None
         if threads:
-            table = pq.read_table(path, columns=columns)
-        else:
+            file_names = pq.read_schema(path).names if skip else []
+            _no_skipped_missing(path, schema, skip, file_names)
+            table = pq.read_table(path, columns=[n for n in file_names if n not in skip] if skip else None)
+        else:  # one open of the file: its footer gives the columns, the skipped ones' types and statistics
             with pq.ParquetFile(path) as opened:
+                meta = opened.metadata
+                file_names = opened.schema_arrow.names if skip else []
+                _no_skipped_missing(path, schema, skip, file_names)
+                columns = [n for n in file_names if n not in skip] if skip else None
                 table = opened.read(columns=columns, use_threads=False)
     except (OSError, pa.ArrowException) as error:
         raise CacheError(f"{path}: cache file unreadable ({_one_line(error)}); rebuilding") from None
     if schema is not None:
-        problem = _skipped_problem(path, schema, skip) if skip else None
+        problem = _skipped_problem(path, schema, skip, meta) if skip else None
         schema = {name: dtype for name, dtype in schema.items() if name not in skip}
         problem = problem or _schema_problem(table, schema, rows)
         if problem:
@@ -308,15 +310,30 @@ def _check_files(path: Path, table: pa.Table, files: Collection[str]) -> None:
             raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
 
 
-def _check_order(path: Path, table: pa.Table, place_of: Mapping[str, int], last: int) -> int:
-    """``CacheError`` unless the records of the segment ``table`` are in the order of the files table
-    (``place_of``: ``_file_places``) and begin with a file after ``last`` (the place of the previous
-    segment's last file: the records of one file are in one segment); returns the place of its last file.
-    The segment's few distinct file names are looked up, not each record's."""
+def _no_skipped_missing(path: Path, schema: Mapping[str, str] | None, skip: Collection[str], names: list[str]) -> None:
+    """``CacheError`` when a column checked but not read (``skip``) is not in the file (``names``)."""
+    if skip and schema is not None and not set(skip) <= set(names):
+        missing = ", ".join(sorted(set(skip) - set(names)))
+        raise CacheError(f"{path}: cache file not as written (no column {missing}); rebuilding")
+
+
+def _check_segment_files(path: Path, table: pa.Table, files: Collection[str], place_of: Mapping[str, int], last: int) -> int:
+    """``CacheError`` when a record of the segment ``table`` names a file not in ``files``, or unless its
+    records are in the order of the files table (``place_of``: ``_file_places``) and begin with a file
+    after ``last`` (the place of the previous segment's last file: the records of one file are in one
+    segment); returns the place of its last file. The segment's few distinct file names (one dictionary
+    of its ``_file`` column, made once for both checks) are looked up, not each record's."""
     if not table.num_rows:
         return last
     encoded = pc.dictionary_encode(table.column("_file").combine_chunks())
-    lookup = np.array([place_of.get(name, -1) for name in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
+    distinct = encoded.dictionary.to_pylist()
+    strays = set(distinct).difference(files)
+    if encoded.null_count:  # a record of no file (``unique`` of the column would list the null)
+        strays.add(None)
+    if strays:
+        problem = f"stories of {len(strays)} file(s) the state does not list"
+        raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+    lookup = np.array([place_of.get(name, -1) for name in distinct] + [-1], dtype=np.int64)
     places = lookup[encoded.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)]
     if places[0] <= last or (len(places) > 1 and (np.diff(places) < 0).any()):
         raise CacheError(f"{path}: cache file not as written (records out of the files' order); rebuilding")
@@ -396,10 +413,14 @@ def _table_frame(table: pa.Table, arrow_lists: Collection[str] = ()) -> tuple[pd
     return frame, clean
 
 
-def _skipped_problem(path: Path, schema: Mapping[str, str], skip: Collection[str]) -> str | None:
+def _skipped_problem(
+    path: Path, schema: Mapping[str, str], skip: Collection[str], meta: pq.FileMetaData | None = None
+) -> str | None:
     """What is wrong with the columns of ``path`` that are checked but not read: their type in the
-    file's schema, and empty cells where a story always has a value (from the row groups' statistics)."""
-    meta = pq.ParquetFile(path).metadata
+    file's schema, and empty cells where a story always has a value (from the row groups' statistics).
+    ``meta``: the file's footer, when read already."""
+    if meta is None:
+        meta = pq.ParquetFile(path).metadata
     arrow = meta.schema.to_arrow_schema()
     for name in skip:
         kind = arrow.field(name).type
@@ -1171,8 +1192,7 @@ class CacheStore:
         for key, rows in state["segments"]:
             path = self.segment_path(key)
             table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
-            _check_files(path, table, known)
-            last = _check_order(path, table, names, last)
+            last = _check_segment_files(path, table, known, names, last)
             tables.append(table)
         if not tables:
             return empty_frame().assign(_file=pd.Series(dtype="string"))
@@ -1191,8 +1211,7 @@ class CacheStore:
         for key, rows in state["segments"]:
             path = self.segment_path(key)
             table = _read_table(path, RECORD_COLUMNS, rows, skip, threads=False)
-            _check_files(path, table, known)
-            last = _check_order(path, table, names, last)
+            last = _check_segment_files(path, table, known, names, last)
 
     def read_segments(self, state: dict[str, Any], numbers: Iterable[int]) -> dict[int, pd.DataFrame]:
         """Some of the state's segments of records (their places in ``state["segments"]``), each checked as
@@ -1204,8 +1223,7 @@ class CacheStore:
             key, rows = state["segments"][number]
             path = self.segment_path(key)
             table = _read_table(path, RECORD_COLUMNS, rows, threads=False)
-            _check_files(path, table, known)
-            _check_order(path, table, names, -1)
+            _check_segment_files(path, table, known, names, -1)
             frames[number] = _records_frame(table)
         return frames
 
