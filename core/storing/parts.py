@@ -358,22 +358,25 @@ class FileTable(Mapping[str, dict[str, Any]]):
         the table made of them again, took 0.3-0.4 s of each incremental ingest)."""
         listed = [name for name in names if name in changes or name in keep]
         count = len(listed)
+        positions: Iterable[int]  # the files whose entry is set one by one below
         if isinstance(earlier, FileTable) and len(earlier):
             places = np.array(earlier.places(listed), dtype=np.int64)
-            missing = (places < 0) & ~np.fromiter((name in changes for name in listed), dtype=bool, count=count)
+            changed = np.fromiter((name in changes for name in listed), dtype=bool, count=count)
+            missing = (places < 0) & ~changed
             if missing.any():  # a kept file the earlier table does not list
                 raise KeyError(listed[int(np.argmax(missing))])
             places = np.maximum(places, 0)  # a changed file's place: its values are set below
             sizes = earlier._sizes[places].astype(np.int64)
             mtimes = earlier._mtimes[places].astype(np.int64)
             shas = [earlier._shas[place] for place in places.tolist()]
+            positions = np.flatnonzero(changed).tolist()  # only the changed ones (a few of 50,000)
         else:
             sizes, mtimes, shas = np.zeros(count, np.int64), np.zeros(count, np.int64), [""] * count
-        for position, name in enumerate(listed):
+            positions = range(count)
+        for position in positions:
+            name = listed[position]
             entry = changes.get(name)
             if entry is None:
-                if isinstance(earlier, FileTable) and len(earlier):
-                    continue
                 entry = earlier[name]
             sizes[position], mtimes[position], shas[position] = entry["size"], entry["mtime_ns"], entry["sha256"]
         return cls(listed, sizes, mtimes, shas)
