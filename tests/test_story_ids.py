@@ -54,3 +54,8 @@ def test_same_at_compares_one_by_one(old: list[str], new: list[str], data: st.Da
 def test_chunked_arrays_are_joined() -> None:
     ids = StoryIds(pa.chunked_array([pa.array(["a", "b"]), pa.array(["c"])]))
     assert isinstance(ids.array, pa.Array) and ids[np.array([2, 0])].tolist() == ["c", "a"]
+
+
+def test_python_values_keep_a_missing_id_missing() -> None:
+    ids = StoryIds(np.array(["a", None, "b"], dtype=object))
+    assert ids.array.null_count == 1 and ids[1] is None and ids[np.array([2, 0])].tolist() == ["b", "a"]

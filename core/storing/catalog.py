@@ -149,8 +149,8 @@ class StoryIds:
             array = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
         elif isinstance(ids, pa.Array):
             array = ids
-        else:
-            array = pa.array([str(value) for value in ids], pa.string())
+        else:  # Python values (tests): each its ``str``, a missing one missing
+            array = pa.array([None if value is None else str(value) for value in ids], pa.string())
         self.array: pa.Array = array
 
     @classmethod
