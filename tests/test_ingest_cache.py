@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -567,3 +568,53 @@ def test_a_warm_ingest_reads_the_articles_while_it_compares_the_files(
     assert warm.from_cache
     assert sorted(events) == ["files listed", "read on caixin-early-read_0"]
     pd.testing.assert_frame_equal(warm.articles, first.articles)
+
+
+def _articles_files(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.rglob("articles-*.parquet"))
+
+
+def test_the_articles_file_is_written_early_and_a_failed_write_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new generation's articles file is written on the ingest's own thread as soon as the articles
+    are final; when that write fails, the ingest still loads with a warning, the previous generation
+    stays the cache's, and the next ingest writes a whole generation."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("ends_mid_byline.txt", "latin1.txt"):
+        (folder / name).write_bytes((PAGES / name).read_bytes())
+    cache = tmp_path / "cache"
+    threads: list[str] = []
+    write_articles = CacheStore.write_articles
+
+    def watched(self: CacheStore, generation: str, articles: pd.DataFrame) -> None:
+        threads.append(threading.current_thread().name)
+        write_articles(self, generation, articles)
+
+    monkeypatch.setattr(CacheStore, "write_articles", watched)
+    first = run([folder], cache)
+    assert threads and all(name.startswith("caixin-articles") for name in threads)
+    store = CacheStore(cache / cache_key([os.fspath(folder)]))
+    before = store.load_state()
+    assert before is not None and _articles_files(cache) == [f"articles-{before['generation']}.parquet"]
+
+    def failing(self: CacheStore, generation: str, articles: pd.DataFrame) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(CacheStore, "write_articles", failing)
+    (folder / "latin1.txt").write_bytes((PAGES / "latin1.txt").read_bytes() + b"\n")
+    failed = run([folder], cache)
+    assert any("cache not written" in w and "No space left" in w for w in failed.cache_warnings)
+    pd.testing.assert_frame_equal(
+        failed.articles[["article_id", "headline"]], first.articles[["article_id", "headline"]]
+    )
+    state = store.load_state()
+    assert state is not None and state["generation"] == before["generation"]
+    monkeypatch.setattr(CacheStore, "write_articles", write_articles)
+    again = run([folder], cache)
+    assert again.cache_warnings == [] and not again.from_cache
+    state = store.load_state()
+    assert state is not None and state["generation"] != before["generation"]
+    assert _articles_files(cache) == [f"articles-{state['generation']}.parquet"]
+    assert run([folder], cache).from_cache

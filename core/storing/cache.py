@@ -35,7 +35,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -1342,6 +1342,12 @@ class CacheStore:
         small.update({key: state[key] for key in OPTIONAL_STATE_KEYS if key in state})
         atomic_write_bytes(self.state_path, json.dumps({"format": CACHE_FORMAT, **small}).encode())
 
+    def write_articles(self, generation: str, articles: pd.DataFrame) -> None:
+        """The articles file of ``generation``: every column but those of the text file (compressing the
+        text into the articles file too was most of the write). Only under the exclusive lock."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_parquet(self.articles_path(generation), articles.drop(columns=list(MAPPED_COLUMNS)))
+
     def write(
         self,
         state: dict[str, Any],
@@ -1352,6 +1358,7 @@ class CacheStore:
         kept: Collection[str] = (),
         text_from: tuple[TextLayout, np.ndarray] | None = None,
         also: Callable[[], None] | None = None,
+        articles_written: Future[None] | None = None,
     ) -> TextLayout:
         """Write a new generation (the segments of the records, articles, the articles' text file with
         ``hashes``, their content hashes, and the part files of the state's per-file sections), then the
@@ -1374,6 +1381,9 @@ class CacheStore:
         (entry dicts); they go to the part files, the rest to ``state.json``.
         ``also`` writes more of the generation (what the next ingest reuses), beside these files and before
         the state.
+
+        ``articles_written``: the articles file already being written (``write_articles``, the same
+        generation and articles), waited for with the rest instead of written here.
 
         Only under the exclusive lock (``lock``): another writer would remove this generation's files.
         """
@@ -1407,9 +1417,8 @@ class CacheStore:
                 for segment in segments
                 if segment.key not in kept
             ]
-            # the text is in the text file only: compressing it into the articles file too was most of the write
             written.append(
-                pool.submit(atomic_write_parquet, self.articles_path(generation), articles.drop(columns=list(MAPPED_COLUMNS)))
+                articles_written if articles_written is not None else pool.submit(self.write_articles, generation, articles)
             )
             written += [pool.submit(write_part, self.part_path(part, generation), table) for part, table in tables.items()]
             written += [pool.submit(also)] if also is not None else []
