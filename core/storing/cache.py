@@ -304,10 +304,15 @@ def _read_table(
 def _check_files(path: Path, table: pa.Table, files: Collection[str]) -> None:
     """``CacheError`` when a record of ``table`` names a file not in ``files``."""
     if table.num_rows:
-        strays = set(pc.unique(table.column("_file")).to_pylist()).difference(files)
-        if strays:
-            problem = f"stories of {len(strays)} file(s) the state does not list"
-            raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+        _no_strays(path, pc.unique(table.column("_file")).to_pylist(), files)
+
+
+def _no_strays(path: Path, distinct: list[str | None], files: Collection[str]) -> None:
+    """``CacheError`` when one of the ``distinct`` files of a table's records is not in ``files``."""
+    strays = set(distinct).difference(files)
+    if strays:
+        problem = f"stories of {len(strays)} file(s) the state does not list"
+        raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
 
 
 def _no_skipped_missing(path: Path, schema: Mapping[str, str] | None, skip: Collection[str], names: list[str]) -> None:
@@ -327,12 +332,8 @@ def _check_segment_files(path: Path, table: pa.Table, files: Collection[str], pl
         return last
     encoded = pc.dictionary_encode(table.column("_file").combine_chunks())
     distinct = encoded.dictionary.to_pylist()
-    strays = set(distinct).difference(files)
-    if encoded.null_count:  # a record of no file (``unique`` of the column would list the null)
-        strays.add(None)
-    if strays:
-        problem = f"stories of {len(strays)} file(s) the state does not list"
-        raise CacheError(f"{path}: cache file not as written ({problem}); rebuilding")
+    # a record of no file counts as a stray too, as ``unique`` of the column lists the null
+    _no_strays(path, distinct + [None] if encoded.null_count else distinct, files)
     lookup = np.array([place_of.get(name, -1) for name in distinct] + [-1], dtype=np.int64)
     places = lookup[encoded.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)]
     if places[0] <= last or (len(places) > 1 and (np.diff(places) < 0).any()):

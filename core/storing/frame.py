@@ -322,9 +322,10 @@ def sources_of(row: dict[str, Any]) -> list[SourceSpan]:
     return [parse_source_span(s) for s in as_list(row.get("sources"))]
 
 
-def isin_mask(values: pd.Series, among: Iterable[str]) -> np.ndarray:
-    """``values.isin(among)`` of a text column as a boolean array, by pyarrow: ``Series.isin`` on a string
-    column makes a Python scalar of each of its values first (1.3 s for 100,000 ids)."""
+def isin_mask(values: pd.Series | pa.Array, among: Iterable[str] | pa.Array) -> np.ndarray:
+    """``values.isin(among)`` of a text column (or Arrow text array) as a boolean array, by pyarrow:
+    ``Series.isin`` on a string column makes a Python scalar of each of its values first (1.3 s for
+    100,000 ids)."""
     if not len(values):
         return np.zeros(0, dtype=bool)
     column = _text_array(values)
@@ -437,15 +438,17 @@ def arrow_text(values: pd.Series) -> pa.Array | None:
     return array
 
 
-def _text_array(values: pd.Series | Iterable[str]) -> pa.Array | pa.ChunkedArray:
-    """Text in Arrow: a text column's own buffers (no Python string made, no copy), else built from the
-    strings."""
+def _text_array(values: pd.Series | pa.Array | Iterable[str]) -> pa.Array | pa.ChunkedArray:
+    """Text in Arrow: an Arrow array as it is, a text column's own buffers (no Python string made, no
+    copy), else built from the strings."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
     if isinstance(values, pd.Series):
         return pa.array(values.astype("string").array)
     return pa.array(list(values), pa.string())
 
 
-def _value_set(values: pd.Series | Iterable[str], kind: pa.DataType) -> pa.Array:
+def _value_set(values: pd.Series | pa.Array | Iterable[str], kind: pa.DataType) -> pa.Array:
     """``values`` as the one Arrow array of type ``kind`` a set lookup (``is_in``, ``index_in``) takes."""
     array = _text_array(values)
     if isinstance(array, pa.ChunkedArray):
@@ -467,9 +470,9 @@ def texts_differ(before: pd.Series, after: pd.Series) -> np.ndarray:
 PROBE_RATIO = 8
 
 
-def positions_in(values: pd.Series, among: pd.Series | Sequence[str] | np.ndarray) -> np.ndarray:
-    """The position of each of ``values`` (a text column) in ``among`` (its first), -1 for one not there
-    or missing."""
+def positions_in(values: pd.Series | pa.Array, among: pd.Series | pa.Array | Sequence[str] | np.ndarray) -> np.ndarray:
+    """The position of each of ``values`` (a text column, or Arrow text) in ``among`` (its first), -1 for
+    one not there or missing."""
     column = _text_array(values)
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()

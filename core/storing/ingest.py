@@ -23,7 +23,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.arrays import run_starts, sorted_setdiff, sorted_union, sorted_unique
 from core.config import Reporters, load_reporters
@@ -972,8 +971,8 @@ def _incremental_merge(
     except (UnicodeEncodeError, pa.ArrowException):  # a name no text column holds: not stored as it is
         return None
     kept_names = pa.array(list(keep), pa.string())
-    kept_new, kept_file = _among(new_names, kept_names), _among(old_names, kept_names)
-    old_of_new, new_of_old = _places(new_names, old_names), _places(old_names, new_names)
+    kept_new, kept_file = isin_mask(new_names, kept_names), isin_mask(old_names, kept_names)
+    old_of_new, new_of_old = positions_in(new_names, old_names), positions_in(old_names, new_names)
     if (old_of_new[kept_new] < 0).any():
         return None  # a kept file the previous generation does not list
     if (new_of_old[kept_file] < 0).any():
@@ -987,12 +986,12 @@ def _incremental_merge(
     new_counts: Counter[str] = Counter()
     for frame in new_frames:
         new_counts.update(frame["_file"].value_counts(sort=False).to_dict())
-    listed = _among(new_names, pa.array(list(shas), pa.string()))  # the files the new state lists
+    listed = isin_mask(new_names, shas)  # the files the new state lists
     if not set(new_counts) <= set(shas):
         return None  # records of a file the new state will not list
     file_records = np.asarray(memo.file_records, dtype=np.int64)
     old_start = np.r_[0, np.cumsum(file_records)].astype(np.int64)
-    counted = _places(new_names, pa.array(list(new_counts), pa.string()))
+    counted = positions_in(new_names, list(new_counts))
     new_records = np.where(counted >= 0, np.array([0, *new_counts.values()], dtype=np.int64)[counted + 1], 0)
     file_counts = np.where(kept_new, file_records[np.maximum(old_of_new, 0)] if len(file_records) else 0, new_records)
     new_start = np.r_[0, np.cumsum(file_counts)].astype(np.int64)
@@ -1069,7 +1068,7 @@ def _incremental_merge(
         return None
     # new positions of the local records, checked against those of the old records they are
     codes, uniques = pd.factorize(local["_file"], sort=False)
-    local_place = _places(pa.array(list(uniques), pa.string()), new_names)[codes]
+    local_place = positions_in(pa.array(list(uniques), pa.string()), new_names)[codes]
     if (local_place < 0).any():
         return None  # a record of a file the input does not list
     local_pos = new_start[local_place] + (np.arange(len(local), dtype=np.int64) - run_starts(codes))
@@ -1198,18 +1197,6 @@ def _incremental_merge(
     )
 
 
-def _among(values: pa.Array, among: pa.Array) -> np.ndarray:
-    """Whether each of ``values`` is one of ``among`` (texts in Arrow), as a boolean array."""
-    return np.asarray(pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _places(values: pa.Array, among: pa.Array) -> np.ndarray:
-    """The position of each of ``values`` in ``among`` (texts in Arrow, each of ``among`` once), -1 for
-    one not there."""
-    found = pc.index_in(values, value_set=among).fill_null(-1)
-    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
 def _name_starts(names: list[str], old_of_new: np.ndarray, old_starts: np.ndarray | None) -> np.ndarray:
     """``name_starts(names)``: carried over from the previous generation's files (``old_starts``, by each
     name's place among them in ``old_of_new``), the names it did not list hashed."""
@@ -1234,10 +1221,15 @@ def _rows_now(kept_from: np.ndarray, ids: pd.Series, old_ids: pd.Series, touched
     rows[kept_from[kept]] = np.flatnonzero(kept)
     again = np.flatnonzero(~kept)
     if len(again):
-        among = np.arange(len(old_ids), dtype=np.int64) if touched is None else np.asarray(touched, dtype=np.int64)
-        at = positions_in(ids.iloc[again], old_ids.iloc[among] if touched is not None else old_ids)
+        if touched is None:
+            at = positions_in(ids.iloc[again], old_ids)
+        else:  # a place among the touched rows, as a previous row
+            touched = np.asarray(touched, dtype=np.int64)
+            among = positions_in(ids.iloc[again], old_ids.iloc[touched])
+            at = np.full(len(again), -1, dtype=np.int64)
+            at[among >= 0] = touched[among[among >= 0]]
         found = at >= 0
-        rows[among[at[found]]] = again[found]
+        rows[at[found]] = again[found]
     return rows
 
 
@@ -1447,7 +1439,7 @@ def _in_input_order(
         if isinstance(listed, dict):
             at = np.array([listed.get(name, -1) for name in uniques], dtype=np.int64)
         else:
-            at = _places(pa.array(list(uniques), pa.string()), listed)
+            at = positions_in(pa.array(list(uniques), pa.string()), listed)
         if (at < 0).any():
             raise KeyError(uniques[int(np.argmax(at < 0))])  # records of a file not among the names
         places.append(at[files])
