@@ -48,3 +48,34 @@ def run_starts(values: np.ndarray) -> np.ndarray:
         return index
     change = np.r_[True, values[1:] != values[:-1]]
     return np.maximum.accumulate(np.where(change, index, 0))
+
+
+def first_occurrences(keys: np.ndarray) -> np.ndarray | None:
+    """Where each value of integer ``keys`` occurs for the first time (``~pd.Index(keys).duplicated()``),
+    or None when every value occurs once. By a stable sort, which is quick when ``keys`` are nearly in
+    order already."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    repeat = np.zeros(len(keys), dtype=bool)
+    np.equal(ordered[1:], ordered[:-1], out=repeat[1:])
+    if not repeat.any():
+        return None
+    first = np.ones(len(keys), dtype=bool)
+    first[order[repeat]] = False
+    return first
+
+
+#: ``dense_unique`` counts values in an array of this many entries at most (or four per value coded).
+DENSE_SPAN = 1 << 22
+
+
+def dense_unique(values: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of integers in ``range(span)``, as ``int64``: by a count of
+    each value when ``span`` is small beside the values (no sort), else by ``np.unique``."""
+    values = np.asarray(values, dtype=np.int64)
+    if span <= max(DENSE_SPAN, 4 * len(values)):
+        present = np.bincount(values, minlength=span) > 0
+        rank = np.cumsum(present) - 1
+        return np.flatnonzero(present).astype(np.int64), rank[values].astype(np.int64)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return distinct.astype(np.int64), np.asarray(inverse, dtype=np.int64).ravel()

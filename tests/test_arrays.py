@@ -5,12 +5,20 @@ two-dimensional input, and other dtypes handed to numpy."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.arrays import run_starts, sorted_setdiff, sorted_union, sorted_unique
+from core.arrays import (
+    dense_unique,
+    first_occurrences,
+    run_starts,
+    sorted_setdiff,
+    sorted_union,
+    sorted_unique,
+)
 
 INTEGER_DTYPES = st.sampled_from([np.int8, np.int32, np.int64, np.uint8, np.uint64, np.bool_])
 
@@ -62,3 +70,28 @@ def test_run_starts_as_a_loop(values: list[int]) -> None:
         expected[i] = i if start == 0 else expected[i - 1]
     got = run_starts(np.array(values, dtype=np.int64))
     assert got.dtype == np.int64 and got.tolist() == expected
+
+
+@given(hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(-5, 30)), st.booleans())
+def test_first_occurrences_as_pandas(keys: np.ndarray, ordered: bool) -> None:
+    """The first place of each value, as ``pd.Index.duplicated`` marks them, whether the keys come nearly
+    in order (as the credits' keys do) or not; None exactly when no value repeats."""
+    keys = np.sort(keys) if ordered else keys
+    expected = ~pd.Index(keys).duplicated()
+    found = first_occurrences(keys)
+    if expected.all():
+        assert found is None
+    else:
+        assert found is not None
+        np.testing.assert_array_equal(found, expected)
+
+
+@given(hnp.arrays(np.int64, st.integers(0, 60), elements=st.integers(0, 40)), st.integers(0, 3))
+def test_dense_unique_as_numpy(values: np.ndarray, wide: int) -> None:
+    """The distinct values and each value's place among them, by counting (a small span) and by
+    ``np.unique`` (a span far wider than the values), as ``np.unique(return_inverse=True)`` gives them."""
+    span = 41 if wide == 0 else 10**12
+    distinct, inverse = dense_unique(values, span)
+    expected, places = np.unique(values, return_inverse=True)
+    _same(distinct, expected.astype(np.int64))
+    _same(inverse, places.astype(np.int64).ravel())

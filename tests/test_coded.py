@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from core.analysing import analytics, coded
 from core.model import Article, make_article_id
 from core.storing.collection import Filters, open_collection
-from core.storing.frame import articles_to_frame
+from core.storing.frame import ARROW_LIST, articles_to_frame, with_arrow_lists
 
 SAMPLE_PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
 NAMES = ["Ding Yi", "Wang Jing", "Zhou Xinda", "Dave Yin", "Reuters", "Bloomberg", "Unsigned"]
@@ -248,3 +248,68 @@ def test_theme_codes_from_a_categorical_as_through_the_text(themes: list[str | N
     ):
         codes, names = coded._theme_codes(values, keep)
         assert codes.tolist() == list(expected_codes) and names == expected_names
+
+
+def _credits_by_pandas(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The credits as ``analytics._credits`` made them before it coded each part on its own: one Python
+    string per credit factorized, the repeats found by a hash table of every key."""
+    author_rows, authors = analytics.list_items(frame["authors"])
+    wire_rows, wires = analytics._wires(frame)
+    unsigned = np.flatnonzero((np.bincount(author_rows, minlength=len(frame)) == 0) & frame["agency"].isna())
+    rows = np.concatenate([author_rows, wire_rows, unsigned])
+    kinds = np.repeat([0, 1, 2], [len(author_rows), len(wire_rows), len(unsigned)])
+    every = np.concatenate([authors, wires, np.full(len(unsigned), analytics.UNSIGNED, dtype=object)])
+    codes, names = analytics._codes(every)
+    once = ~pd.Index((codes * 3 + kinds) * max(len(frame), 1) + rows).duplicated()
+    return rows[once], codes[once], kinds[once], names
+
+
+def _pairs_by_merge(rows: np.ndarray, codes: np.ndarray, kinds: np.ndarray, names: int) -> tuple[np.ndarray, ...]:
+    """``coded._author_pairs`` as it was: a self-join of the authors on their row in pandas."""
+    authors = kinds == 0
+    several = np.bincount(rows[authors], minlength=int(rows.max()) + 1 if len(rows) else 0) >= 2
+    long = pd.DataFrame({"row": rows[authors], "code": codes[authors]})
+    long = long[several[long["row"].to_numpy()]]
+    pairs = long.merge(long, on="row", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["code_a"] < pairs["code_b"]]
+    keys = pairs["code_a"].to_numpy(dtype=np.int64) * max(names, 1) + pairs["code_b"].to_numpy(dtype=np.int64)
+    distinct, ids = np.unique(keys, return_inverse=True)
+    return pairs["row"].to_numpy(dtype=np.int64), ids.astype(np.int64).ravel(), distinct
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(NAMES), max_size=5), st.sampled_from([*WIRES, "Reuters, Reuters"])),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_credits_and_pairs_as_made_through_pandas(drawn: list[Any], arrow: bool) -> None:
+    """The credits (each part coded on its own, repeats found by a sort) and the co-byline pairs (made in
+    numpy) are, array for array and in the same order, those made through a Python string per credit and
+    a pandas self-join: repeated names in a byline, an author called "Unsigned", a wire named twice, lists
+    held in Arrow or as Python lists."""
+    authors = pd.Series([list(a) for a, _ in drawn], dtype=object)
+    frame = pd.DataFrame({"authors": authors, "agency": pd.array([w for _, w in drawn], dtype="string")})
+    if arrow:
+        frame = with_arrow_lists(frame)
+        assert frame["authors"].dtype == ARROW_LIST
+    found = analytics._credits(frame)
+    rows, codes, kinds, names = _credits_by_pandas(frame)
+    assert found.names == names
+    for mine, theirs in ((found.rows, rows), (found.codes, codes), (found.kinds, kinds)):
+        np.testing.assert_array_equal(mine, theirs)
+    pairs = coded._author_pairs(found.rows, found.codes, found.kinds, len(found.names))
+    expected = _pairs_by_merge(found.rows, found.codes, found.kinds, len(found.names))
+    for mine, theirs in zip(pairs, expected, strict=True):
+        assert mine.dtype == np.int64
+        np.testing.assert_array_equal(mine, theirs)
+
+
+@given(st.lists(st.integers(0, 9), max_size=40), st.integers(0, 5))
+def test_theme_starts_as_a_search(rows: list[int], more: int) -> None:
+    """Each row's first entry among rows in order, by a count of each row, as a binary search finds it."""
+    ordered = np.sort(np.array(rows, dtype=np.int64))
+    count = 10 + more
+    np.testing.assert_array_equal(coded._starts(ordered, count), np.searchsorted(ordered, np.arange(count + 1)))

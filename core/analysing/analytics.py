@@ -23,9 +23,9 @@ import pandas as pd
 
 from core.analysing.terms import STOPWORDS, compare_terms, distinctive_terms, mentions, tokenize
 from core.analysing.threads import story_threads, thread_of
-from core.arrays import run_starts, sorted_unique
+from core.arrays import first_occurrences, run_starts, sorted_unique
 from core.model import BEIJING
-from core.storing.frame import list_items, list_lengths, positions_in, rows_at
+from core.storing.frame import list_codes, list_items, list_lengths, positions_in, rows_at
 
 __all__ = [
     "STAFF",
@@ -337,15 +337,43 @@ def _credits(frame: pd.DataFrame) -> _Credits:
     """Who is credited for each story: authors are reporters; each wire of ``agency`` is an agency (never
     a reporter); a story with neither is one ``"Unsigned"`` credit. A name repeated in a story counts once.
     """
-    author_rows, authors = list_items(frame["authors"])
+    author_rows, author_codes, authors = list_codes(frame["authors"])
     wire_rows, wires = _wires(frame)
+    wire_codes, wire_names = pd.factorize(wires)
     unsigned = np.flatnonzero((np.bincount(author_rows, minlength=len(frame)) == 0) & frame["agency"].isna())
     rows = np.concatenate([author_rows, wire_rows, unsigned])
     kinds = np.repeat([0, 1, 2], [len(author_rows), len(wire_rows), len(unsigned)])
-    codes, names = _codes(np.concatenate([authors, wires, np.full(len(unsigned), UNSIGNED, dtype=object)]))
-    keys = (codes * 3 + kinds) * max(len(frame), 1) + rows
-    once = ~pd.Index(keys).duplicated()
+    codes, names = _joined_codes(
+        [(author_codes, authors), (wire_codes, wire_names), (np.zeros(len(unsigned), dtype=np.intp), [UNSIGNED])]
+    )
+    # A name repeated in a story is the same (kind, row, code) twice. Each kind's rows come in order, so
+    # these keys are nearly sorted already: a stable sort of them finds the repeats (0.01 s for 1.4 million
+    # credits, against 0.14 s for a hash table of every key).
+    keys = (kinds * max(len(frame), 1) + rows) * max(len(names), 1) + codes
+    once = first_occurrences(keys)
+    if once is None:
+        return _Credits(rows, codes, kinds, names)
     return _Credits(rows[once], codes[once], kinds[once], names)
+
+
+def _joined_codes(parts: list[tuple[np.ndarray, Any]]) -> tuple[np.ndarray, list[str]]:
+    """``_codes`` of the values of several parts one after the other, each part given as (codes, the
+    distinct values they index): the joined codes and the sorted distinct labels among the values coded.
+    No Python string is made or hashed per value, only per distinct one."""
+    labels = [[str(value) for value in distinct] for _, distinct in parts]
+    used = [np.bincount(codes, minlength=len(distinct)) > 0 for codes, distinct in parts]
+    names = sorted(
+        {
+            label
+            for part, flags in zip(labels, used, strict=True)
+            for label, flag in zip(part, flags.tolist(), strict=True)
+            if flag
+        }
+    )
+    index = {name: code for code, name in enumerate(names)}
+    lookups = [np.array([index.get(label, 0) for label in part], dtype=np.int64) for part in labels]
+    joined = [lookup[codes] for lookup, (codes, _) in zip(lookups, parts, strict=True)]
+    return np.concatenate(joined) if joined else np.zeros(0, dtype=np.int64), names
 
 
 def reporter_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from core.analysing.analytics import (
     _theme_table,
     _totals_table,
 )
-from core.arrays import sorted_unique
+from core.arrays import dense_unique, run_starts, sorted_unique
 
 __all__ = [
     "Coded",
@@ -109,7 +109,7 @@ class Coded:
             name_codes={name: code for code, name in enumerate(credits.names)},
             theme_rows=theme_rows,
             theme_codes=theme_codes,
-            theme_starts=np.searchsorted(theme_rows, np.arange(rows + 1)),
+            theme_starts=_starts(theme_rows, rows),
             themes=themes,
             pair_rows=pair_rows,
             pair_ids=pair_ids,
@@ -117,6 +117,14 @@ class Coded:
             teaser=frame["teaser"].to_numpy(dtype=bool),
             truncated=frame["truncated"].to_numpy(dtype=bool),
         )
+
+
+def _starts(sorted_rows: np.ndarray, rows: int) -> np.ndarray:
+    """``np.searchsorted(sorted_rows, np.arange(rows + 1))`` for rows in ``range(rows)``, by a count of each
+    row (no search per row)."""
+    starts = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(sorted_rows, minlength=rows), out=starts[1:])
+    return starts
 
 
 def _theme_codes(themes: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -141,16 +149,27 @@ def _author_pairs(
     rows: np.ndarray, codes: np.ndarray, kinds: np.ndarray, names: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair of distinct authors of a story (``analytics.cobyline_pairs``' pairs): the story's row,
-    the pair's id and the distinct pair keys (``code_a * names + code_b``, ``code_a < code_b``)."""
+    the pair's id and the distinct pair keys (``code_a * names + code_b``, ``code_a < code_b``). In the
+    order of a self-join of the authors on their row (each author, then each author of its story), made
+    in numpy: the authors' rows come in order (``analytics._credits``)."""
     authors = kinds == 0
-    several = np.bincount(rows[authors], minlength=int(rows.max()) + 1 if len(rows) else 0) >= 2
-    long = pd.DataFrame({"row": rows[authors], "code": codes[authors]})
-    long = long[several[long["row"].to_numpy()]]
-    pairs = long.merge(long, on="row", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["code_a"] < pairs["code_b"]]
-    keys = pairs["code_a"].to_numpy(dtype=np.int64) * max(names, 1) + pairs["code_b"].to_numpy(dtype=np.int64)
-    distinct, ids = np.unique(keys, return_inverse=True)
-    return pairs["row"].to_numpy(dtype=np.int64), ids.astype(np.int64), distinct
+    rows, codes = rows[authors], codes[authors]
+    if len(rows) and bool((rows[1:] < rows[:-1]).any()):  # not as _credits gives them: put them in order
+        order = np.argsort(rows, kind="stable")
+        rows, codes = rows[order], codes[order]
+    several = (np.bincount(rows) >= 2)[rows] if len(rows) else np.zeros(0, dtype=bool)
+    rows, codes = rows[several], codes[several]
+    starts = run_starts(rows)
+    sizes = np.bincount(rows)[rows] if len(rows) else np.zeros(0, dtype=np.int64)
+    # each author once per author of its story: itself at ``left``, the other at ``right``
+    left = np.repeat(np.arange(len(rows)), sizes)
+    right = np.arange(len(left)) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts, sizes)
+    first, second = codes[left], codes[right]
+    keep = first < second
+    width = max(names, 1)
+    keys = first[keep].astype(np.int64) * width + second[keep]
+    distinct, ids = dense_unique(keys, width * width)
+    return rows[left[keep]].astype(np.int64), ids, distinct
 
 
 def _credit_days(coded: Coded, chosen: np.ndarray | None) -> np.ndarray:
