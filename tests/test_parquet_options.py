@@ -4,13 +4,15 @@ by their Parquet leaves; what is read back is what was written."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from core.storing.cache import PLAIN_COLUMNS, atomic_write_parquet, parquet_options
+from core.storing.cache import PLAIN_COLUMNS, atomic_write_parquet, atomic_write_with, parquet_options
 
 
 def _columns(path: Path | pa.Buffer) -> dict[str, pq.ColumnChunkMetaData]:
@@ -71,3 +73,36 @@ def test_a_cached_frame_reads_back_as_written(tmp_path: Path) -> None:
     back = pq.read_table(path).to_pandas()
     pd.testing.assert_frame_equal(back.drop(columns="authors"), frame.drop(columns="authors"))
     assert [list(x) for x in back["authors"]] == [list(x) for x in frame["authors"]]
+
+
+def test_a_file_written_by_a_writer_of_its_own_replaces_the_old_one_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``atomic_write_with``: the writer writes a temporary file in the same folder, which is synced to
+    disk and renamed over the target; when the writer fails, the old file is as it was and no temporary
+    file is left."""
+    target = tmp_path / "derived.arrow"
+    target.write_bytes(b"old")
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    seen: list[str] = []
+
+    def write(tmp: str) -> None:
+        seen.append(tmp)
+        assert Path(tmp).parent == tmp_path and Path(tmp) != target
+        pq.write_table(_table(), tmp)
+
+    atomic_write_with(target, write)
+    assert pq.read_table(target).equals(_table()) and len(synced) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["derived.arrow"]
+
+    def failing(tmp: str) -> None:
+        Path(tmp).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    target.write_bytes(b"old")
+    with pytest.raises(OSError):
+        atomic_write_with(target, failing)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["derived.arrow"]

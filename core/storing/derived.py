@@ -33,7 +33,7 @@ import pyarrow as pa
 from core.analysing.coded import Coded
 from core.analysing.terms import TermSample
 from core.analysing.threads import Links
-from core.storing.cache import CacheStore, atomic_write_bytes
+from core.storing.cache import CacheStore, atomic_write_bytes, atomic_write_with
 from core.storing.frame import arrow_backed, arrow_text
 
 #: Bumped when a stored file's content changes meaning: older files are then recomputed.
@@ -135,10 +135,7 @@ class DerivedFiles:
             table = table.replace_schema_metadata(
                 {"version": DERIVED_VERSION, "ids": self.ids, "generation": self.generation}
             )
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            self._write(self.path("arrow"), sink.getvalue().to_pybytes())
+            self._write(self.path("arrow"), write_arrow_file(table))
         return threads
 
     def previous_links(self) -> Links | None:
@@ -184,10 +181,7 @@ class DerivedFiles:
         ).replace_schema_metadata(
             {"version": DERIVED_VERSION, "generation": self.generation, "best": json.dumps(best)}
         )
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        self._write(self.path("links.arrow"), sink.getvalue().to_pybytes())
+        self._write(self.path("links.arrow"), write_arrow_file(table))
 
     def options(self, compute: Callable[[], dict[str, list[str]]]) -> dict[str, list[str]]:
         """The filter options that come from the frame (``reporter``, ``section``): read from
@@ -256,7 +250,7 @@ class DerivedFiles:
             pass
         coded = compute()
         if coded is not None:
-            data = _coded_bytes(coded, self.ids, self.generation)
+            data = write_arrow_file(_coded_table(coded, self.ids, self.generation))
             self._write(path, data, other=lambda name: name.startswith(f"derived-{self.generation}.coded-"))
         return coded
 
@@ -321,7 +315,9 @@ class DerivedFiles:
         return value
 
     # -- writing ----------------------------------------------------------------------------------
-    def _write(self, path: Path, data: bytes, other: Callable[[str], bool] | None = None) -> None:
+    def _write(
+        self, path: Path, data: bytes | Callable[[Path], None], other: Callable[[str], bool] | None = None
+    ) -> None:
         """Write one derived file (atomically) under the folder's exclusive lock, then remove the derived
         files of other generations (and those of this one that ``other`` names, but ``path``); a folder
         that cannot be written keeps what is in memory."""
@@ -345,9 +341,10 @@ class DerivedFiles:
             pass
 
 
-def _coded_bytes(coded: Coded, ids: str, generation: str) -> bytes:
-    """``coded`` as an Arrow IPC file: one row, each array one binary value of its raw bytes (its dtype in
-    the schema metadata), so that a reader maps the file and views each array in place."""
+def _coded_table(coded: Coded, ids: str, generation: str) -> pa.Table:
+    """``coded`` as an Arrow table of one row, each array one binary value of its raw bytes (its dtype in
+    the schema metadata), so that a reader maps the file and views each array in place. The values are
+    the arrays' own buffers (no copy: 100 MB at 1,000,000 stories)."""
     arrays = {name: np.ascontiguousarray(getattr(coded, name)) for name in _CODED_ARRAYS}
     meta = {
         "version": DERIVED_VERSION,
@@ -358,17 +355,30 @@ def _coded_bytes(coded: Coded, ids: str, generation: str) -> bytes:
         "names": json.dumps(list(coded.names)),
         "themes": json.dumps(list(coded.themes)),
     }
-    table = pa.table(
-        {name: pa.array([array.tobytes()], pa.large_binary()) for name, array in arrays.items()}
-    ).replace_schema_metadata(meta)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
+    columns = {
+        name: pa.Array.from_buffers(
+            pa.large_binary(),
+            1,
+            [None, pa.py_buffer(np.array([0, array.nbytes], dtype=np.int64)), pa.py_buffer(array.view(np.uint8))],
+        )
+        for name, array in arrays.items()
+    }
+    return pa.table(columns).replace_schema_metadata(meta)
+
+
+def write_arrow_file(table: pa.Table) -> Callable[[Path], None]:
+    """A writer of ``table`` as an Arrow IPC file at a path (``write_locked``), streamed to a temporary
+    file and renamed (``atomic_write_with``)."""
+
+    def write(tmp: str) -> None:
+        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+
+    return lambda path: atomic_write_with(path, write)
 
 
 def _read_coded(path: Path, ids: str, rows: int) -> Coded | None:
-    """The ``Coded`` of ``_coded_bytes`` at ``path``, its arrays read-only views of the mapped file; None
+    """The ``Coded`` of ``_coded_table`` at ``path``, its arrays read-only views of the mapped file; None
     when it was made for another frame (``ids``, ``rows``) or another version."""
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()
