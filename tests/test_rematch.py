@@ -621,6 +621,46 @@ def test_ingest_keeps_one_catalog_memo_and_uses_it(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(third.articles, _ingest(folder, None).articles)
 
 
+def test_the_previous_memo_stays_until_the_state_names_the_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo of the generation the state names is removed only once the state names the next one: an
+    ingest whose state cannot be written leaves the previous memo (the state still names its generation,
+    and the next ingest uses it), and its own memo is removed by the next ingest that writes its state."""
+    import core.storing.cache as cache_module
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(_page([(0, 1), (1, 2), (2, 3)], [0, 1, 2]), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = _ingest(folder, cache)
+    first_memo = sorted(f"catalog-{first.generation}.{part}.arrow" for part in CATALOG_PARTS)
+    real_write = cache_module.atomic_write_bytes
+
+    def no_state(path: Path, data: bytes) -> None:
+        if path.name == "state.json":
+            raise OSError(28, "No space left on device")
+        real_write(path, data)
+
+    (folder / "a.txt").write_text(_page([(0, 1), (1, 2), (2, 3), (3, 4)], [0, 1, 2, 3]), encoding="utf-8")
+    os.utime(folder / "a.txt", ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
+    monkeypatch.setattr(cache_module, "atomic_write_bytes", no_state)
+    failed = _ingest(folder, cache)
+    monkeypatch.undo()
+    assert failed.generation is None and any("cache not written" in w for w in failed.cache_warnings)
+    names = {p.name for p in cache.rglob("catalog-*.arrow")}
+    assert set(first_memo) <= names  # the state's memo is there still
+    again = _ingest(folder, cache)
+    for thread in threading.enumerate():
+        if thread.name == "caixin-catalog-remove":
+            thread.join(timeout=60)
+    assert sorted(p.name for p in cache.rglob("catalog-*.arrow")) == sorted(
+        f"catalog-{again.generation}.{part}.arrow" for part in CATALOG_PARTS
+    )
+    assert [p.name for p in cache.rglob(".catalog-old-*")] == []
+    pd.testing.assert_frame_equal(again.articles, _ingest(folder, None).articles)
+
+
 def test_an_ingest_that_changed_few_stories_links_the_memo_keys(
     tmp_path: Path, layers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
