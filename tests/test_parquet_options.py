@@ -12,7 +12,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.storing.cache import PLAIN_COLUMNS, atomic_write_parquet, atomic_write_with, parquet_options
+from core.storing.cache import (
+    PLAIN_COLUMNS,
+    CacheStore,
+    atomic_write_parquet,
+    atomic_write_with,
+    parquet_options,
+)
+from core.storing.ingest import ingest
+
+SAMPLE_PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
 
 
 def _columns(path: Path | pa.Buffer) -> dict[str, pq.ColumnChunkMetaData]:
@@ -106,3 +115,20 @@ def test_a_file_written_by_a_writer_of_its_own_replaces_the_old_one_whole(
         atomic_write_with(target, failing)
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["derived.arrow"]
+
+
+def test_without_statistics(tmp_path: Path) -> None:
+    """``statistics=False``: no column has statistics, the other options stay, and what is read back is
+    what was written; the articles file is written so (nothing reads it by its statistics)."""
+    table = _table()
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **parquet_options(table, statistics=False))
+    columns = _columns(sink.getvalue())
+    assert not any(column.is_stats_set for column in columns.values())
+    assert columns["section"].compression == "ZSTD" and "RLE_DICTIONARY" in columns["section"].encodings
+    assert pq.read_table(pa.BufferReader(sink.getvalue())).equals(table)
+    store = CacheStore(tmp_path / "cache")
+    corpus = ingest([SAMPLE_PAGES], use_cache=False, workers=1)
+    store.write_articles("g1", corpus.articles)
+    articles = _columns(store.articles_path("g1"))
+    assert articles and not any(column.is_stats_set for column in articles.values())

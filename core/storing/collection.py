@@ -755,8 +755,11 @@ def _memberships(
         def write(target: Path) -> None:
             # the ids plain, the rows and hits (runs of rising numbers) delta-encoded, dictionaries only
             # where few values repeat: at 2.4 million memberships 0.23 s to write and 0.04 s to read,
-            # against 0.52 and 0.16 s with zstd and dictionaries over the ids and numbers (54 MB against 28)
-            options = parquet_options(table, {"article_id"}, {"row", "hits"}, CATEGORICAL_MEMBERSHIP_COLUMNS)
+            # against 0.52 and 0.16 s with zstd and dictionaries over the ids and numbers (54 MB against 28);
+            # no statistics (nothing reads by them): the themes' and evidence texts' took a third of the write
+            options = parquet_options(
+                table, {"article_id"}, {"row", "hits"}, CATEGORICAL_MEMBERSHIP_COLUMNS, statistics=False
+            )
             atomic_write_with(target, lambda tmp: pq.write_table(table, tmp, **options))
 
         def tidy() -> None:
