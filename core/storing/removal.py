@@ -5,8 +5,8 @@ incremental ingest)."""
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,15 +18,12 @@ def remove_later(paths: Iterable[Path], prefix: str, thread_name: str) -> None:
     next ingest's tidy (``CacheStore.tidy``: hidden ``.tmp`` files older than ``STALE_SECONDS``)."""
     doomed = []
     for path in paths:
+        # a new name, not one ``mkstemp`` made: renamed over an existing file, a file whose data is not yet
+        # on disk is written out first (ext4's ``auto_da_alloc``), 3-12 ms for 50 MB, only to be unlinked
+        hidden = path.parent / f"{prefix}{uuid.uuid4().hex}.tmp"
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
-            os.close(fd)
-            try:
-                os.replace(path, tmp)
-            except OSError:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            doomed.append(Path(tmp))
+            os.rename(path, hidden)
+            doomed.append(hidden)
         except OSError:
             path.unlink(missing_ok=True)
     if doomed:
