@@ -1473,7 +1473,7 @@ class CacheStore:
                 old.unlink(missing_ok=True)
             elif memo and memo.group(1) != generation:
                 memos.append(old)
-        # Removed only now, the state written: the unlink of a large file (50-80 MB of them at 1,000,000
-        # stories) holds the file system's journal, which the state's sync waited for (0.16-0.18 s).
+        # Removed only now that the state names this generation: an ingest whose state cannot be written
+        # leaves the memo of the generation the state still names, for the next ingest to use.
         remove_later(memos, ".catalog-old-", "caixin-catalog-remove")
         return layout
