@@ -180,3 +180,60 @@ def test_the_memberships_file_is_written_for_speed_and_reads_back_as_held(pages:
     assert np.array_equal(stored["row"].to_numpy(), first.member_rows())
     again = open_collection([pages], cache_dir=cache)
     pd.testing.assert_frame_equal(again.memberships.reset_index(drop=True), first.memberships.reset_index(drop=True))
+
+
+def test_the_dashboards_read_writes_the_memberships_file_in_a_thread_that_prepare_waits_for(
+    pages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``early_threads`` (the dashboard's read) the memberships' file is written in a thread of its
+    own while the collection is made ready; ``prepare`` waits for it, so the file is there, and as held,
+    when the read is over. A write that fails is raised there, not lost. A read that carries the file over
+    waits for the earlier collection's write first."""
+    cache = tmp_path / "cache"
+    open_collection([pages], cache_dir=cache)
+    written: list[str] = []
+    real = collection_module.write_locked
+
+    def recorded(path: Path, *args: object, **kwargs: object) -> bool:
+        written.append(threading.current_thread().name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collection_module, "write_locked", recorded)
+    files = sorted(pages.rglob("*.txt"))
+    assert _edit_body(files[3])
+    edited = open_collection([pages], cache_dir=cache, early_threads=True)
+    assert edited.memberships_beside is not None
+    edited.prepare()
+    assert edited.memberships_beside is None and written == ["caixin-memberships-write"]
+    assert edited.files is not None and "themes" in edited.files.updated
+    (path,) = cache.rglob("themes-*.parquet")
+    stored = collection_module.read_memberships(path)
+    pd.testing.assert_frame_equal(collection_module.compact_memberships(stored), edited.memberships.reset_index(drop=True))
+    assert np.array_equal(stored["row"].to_numpy(), edited.member_rows())
+
+    # the next read waits for the earlier collection's write before it carries its file over
+    assert _edit_body(files[4])
+    pending = open_collection([pages], cache_dir=cache, early_threads=True)
+    assert pending.memberships_beside is not None
+    waited: list[bool] = []
+    real_written = Collection.memberships_written
+
+    def counted(self: Collection) -> None:
+        waited.append(self is pending)
+        real_written(self)
+
+    monkeypatch.setattr(Collection, "memberships_written", counted)
+    assert _edit_body(files[5])
+    after = open_collection([pages], cache_dir=cache, early_threads=True, earlier=pending)
+    assert waited[:1] == [True] and pending.memberships_beside is None
+    after.prepare()
+    assert after.files is not None and "themes" in after.files.updated  # carried over from the file
+
+    def failing(*args: object, **kwargs: object) -> bool:
+        raise ValueError("no room for the memberships")
+
+    monkeypatch.setattr(collection_module, "write_locked", failing)
+    assert _edit_body(files[6])
+    broken = open_collection([pages], cache_dir=cache, early_threads=True)
+    with pytest.raises(ValueError, match="no room"):
+        broken.prepare()
