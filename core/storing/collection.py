@@ -109,35 +109,22 @@ def _rows_before(moved: RowsNow | None, previous: Links, rows: int) -> np.ndarra
     return before
 
 
-class Beside:
-    """Work done in a thread while the rest goes on; ``result`` waits for it, raising what it raised."""
-
-    def __init__(self, compute: Callable[[], Any], name: str, daemon: bool = True) -> None:
-        self._box: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                self._box["result"] = compute()
-            except BaseException as error:  # noqa: BLE001 - raised again in the thread that waits
-                self._box["error"] = error
-
-        self._thread = threading.Thread(target=work, name=name, daemon=daemon)
-        self._thread.start()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if "error" in self._box:
-            raise self._box["error"]
-        return self._box["result"]
-
-
-class ThreadsBeside(Beside):
+class ThreadsBeside:
     """The story threads of a new generation, computed in a thread while the rest is made (the theme
     memberships, the other lookups): at 1,000,000 stories they took 5 s of a re-read, mostly in Arrow,
     NumPy and pandas. ``result`` waits for them, raising what the thread raised."""
 
     def __init__(self, compute: Callable[[], pd.DataFrame]) -> None:
-        super().__init__(compute, "caixin-threads")
+        self._box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                self._box["threads"] = compute()
+            except BaseException as error:  # noqa: BLE001 - raised again in the thread that waits
+                self._box["error"] = error
+
+        self._thread = threading.Thread(target=work, name="caixin-threads", daemon=True)
+        self._thread.start()
 
     @classmethod
     def begin(cls, files: DerivedFiles | None, corpus: Corpus) -> ThreadsBeside | None:
@@ -152,7 +139,10 @@ class ThreadsBeside(Beside):
         )
 
     def result(self) -> pd.DataFrame:
-        threads: pd.DataFrame = super().result()
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        threads: pd.DataFrame = self._box["threads"]
         return threads
 
 
@@ -175,8 +165,6 @@ class Collection:
     stored_member_rows: np.ndarray | None = None
     #: the story threads of a new generation while a thread computes them (``ThreadsBeside``)
     threads_beside: ThreadsBeside | None = None
-    #: the theme memberships' file while a thread writes it (``_memberships``' ``beside``)
-    memberships_beside: Beside | None = None
     # one lock for the lookups computed on first use: a server's sessions share the collection, and
     # without it each of them would compute the same lookup at the same time
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -340,7 +328,6 @@ class Collection:
         if self.book.themes == before and self.memberships is not None:
             return False
         with self.lock:
-            self.memberships_written()  # its tidy would remove the file written below
             links_read = self.threads_beside is not None or "threads" in self.derived
             self.memberships, self.themes_key, self.stored_member_rows = _memberships(
                 self.index, self.book, self.files, positions=self.positions if links_read else None
@@ -440,14 +427,6 @@ class Collection:
         self.filter_options()
         self.option_counts()
         self.threads()  # waits for them when they are computed beside
-        self.memberships_written()
-
-    def memberships_written(self) -> None:
-        """Wait for the theme memberships' file when a thread writes it (``open_collection`` with
-        ``early_threads``), raising what the write raised."""
-        pending, self.memberships_beside = self.memberships_beside, None
-        if pending is not None:
-            pending.result()
 
 
 _MEMBERSHIP_TYPES = {"article_id": "string", "hits": "int32"}
@@ -723,15 +702,13 @@ def _memberships(
     early: EarlyMemberships | None = None,
     positions: Callable[[], Positions] | None = None,
     moved: RowsNow | None = None,
-    beside: list[Beside] | None = None,
 ) -> tuple[pd.DataFrame, str, np.ndarray | None]:
     """The theme memberships of the index's frame, read from ``themes-<key>.parquet`` when stored (with
     the row of each membership's story, column ``row``), else carried over from the memberships of the
     index it was updated from (only the changed stories matched), else matched; then stored.
     ``positions``: the frame's (``Collection.positions``), when making them now is safe (their order
     file, once written, removes the earlier generation's thread links: those must have been read).
-    ``moved``: as for ``_carried_over``. ``beside``: the file is written in a thread, added to it, while
-    the caller goes on (``Collection.memberships_written`` waits for it)."""
+    ``moved``: as for ``_carried_over``."""
     generation = files.generation if files is not None and files.enabled else ""
     key = _themes_key(index, book.themes, generation)
     folder = files.folder if files is not None else None
@@ -791,10 +768,7 @@ def _memberships(
                     old.unlink(missing_ok=True)
 
         guard = files.is_current if files is not None else None
-        if beside is not None:  # 0.2-0.4 s at 2.4 million memberships, most of it in Arrow and the sync
-            beside.append(Beside(lambda: write_locked(path, write, tidy, guard), "caixin-memberships-write", False))
-        else:
-            write_locked(path, write, tidy, guard)
+        write_locked(path, write, tidy, guard)
     return memberships, key, rows
 
 
@@ -811,13 +785,9 @@ def open_collection(
 ) -> Collection:
     """Ingest ``inputs`` and open their index and theme memberships (all cached beside each other).
     ``early_threads``: a new generation's story threads are begun in a thread as soon as the stories are
-    read, beside the index and the memberships, and the memberships' file is written in a thread (for a
-    caller that then calls ``Collection.prepare``, which waits for both).
+    read, beside the index and the memberships (for a caller that then calls ``Collection.prepare``).
     ``earlier``: the collection read before (a server's), whose stories' text the index's update may need
-    when another process made the new generation (its memberships' file, which this read carries over,
-    is waited for first). ``parse_chunks``: as for ``ingest`` (a Dask cluster)."""
-    if earlier is not None:
-        earlier.memberships_written()
+    when another process made the new generation. ``parse_chunks``: as for ``ingest`` (a Dask cluster)."""
     with paused_gc():  # half a million objects made, none in a cycle (``core.storing.heap``)
         return _open_collection(
             inputs, cache_dir, themes_file, progress, use_cache, early_threads, earlier, parse_chunks
@@ -898,9 +868,7 @@ def _open_with(
         files = DerivedFiles(None, None, corpus.articles)
     # the frame's positions made for the memberships too once the earlier thread links are read (``begin``)
     positions = files.positions if beside is not None and files.frame is index.frame else None
-    # written in a thread (the dashboard's reads, which make the collection ready after): waited for there
-    writes: list[Beside] | None = [] if early_threads else None
-    memberships, key, rows = _memberships(index, book, files, early_members, positions, corpus.moved, writes)
+    memberships, key, rows = _memberships(index, book, files, early_members, positions, corpus.moved)
     names = tuple(os.fspath(i) for i in inputs)
     return Collection(
         corpus,
@@ -913,7 +881,6 @@ def _open_with(
         files=files,
         stored_member_rows=rows,
         threads_beside=beside,
-        memberships_beside=writes[0] if writes else None,
     )
 
 
