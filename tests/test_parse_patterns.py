@@ -13,7 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from core.model import BEIJING, Article, SourceSpan
@@ -256,6 +256,41 @@ def test_word_count_is_the_words_of_the_body(first: list[str], second: list[str]
     assert [a.word_count for a in articles] == [len(a.body.split()) for a in articles]
 
 
+#: A long single-spaced paragraph: ``single_spaced`` reads a page's body of 2,048 characters or more in
+#: NumPy, by UTF-16 code units (ASCII bytes when the text is ASCII).
+_LONG = st.sampled_from(["plain ascii words", "China’s “banks” 中国", "emoji 😀 beyond the BMP"]).map(
+    lambda words: " ".join([words] * 200)
+)
+
+
+@settings(deadline=None)
+@given(st.lists(_BODY_LINE, min_size=1, max_size=4), st.lists(_BODY_LINE, max_size=3), _LONG, st.booleans())
+def test_word_count_of_long_bodies(first: list[str], second: list[str], long: str, long_first: bool) -> None:
+    """As above, with a long paragraph in one story, so that the body is checked as an array."""
+    (first if long_first else second).append(long)
+    test_word_count_is_the_words_of_the_body.hypothesis.inner_test(first, second)  # type: ignore[attr-defined]
+
+
+_SPACED_CHARS = st.sampled_from(
+    [*"ab 中’", "😀", *(chr(n) for n in range(0x3100) if chr(n).isspace() or not chr(n).isprintable())]
+)
+
+
+@given(st.text(_SPACED_CHARS, max_size=40), st.sampled_from(["", "ascii text ", "中文 text ", "😀 text "]))
+def test_single_spaced_against_its_definition(text: str, filler: str) -> None:
+    """``single_spaced`` is True exactly when no two spaces are in a row and no white space but the space is
+    there (and, for the sake of a quick check, no control character), short text or long."""
+    for candidate in (text, filler * 300 + text, text + filler * 300):
+        expected = "  " not in candidate and not any(ch.isspace() and ch != " " for ch in candidate)
+        spaced = c.single_spaced(candidate)
+        if any(ch < " " for ch in candidate) or (len(candidate) < 2048 and not candidate.isprintable()):
+            assert not spaced  # the quick check may say no where the words are single spaced
+        else:
+            assert spaced == expected, candidate
+        if spaced and candidate and candidate.strip() == candidate:
+            assert candidate.count(" ") + 1 == len(candidate.split())
+
+
 # -- page furniture --------------------------------------------------------------------------------------
 
 
@@ -285,3 +320,13 @@ def test_furniture_is_unchanged(line: str) -> None:
     assert c.is_furniture(line) == _old_is_furniture(line)
     if c.FURNITURE_PATTERN.match(line):
         assert line.startswith(c.FURNITURE_STARTS) or line.endswith(c.FURNITURE_END)
+
+
+def test_every_other_white_space_is_found_in_long_text() -> None:
+    for filler in ("ascii text ", "中文 text ", "😀 text "):
+        long = (filler * 300).strip()
+        assert c.single_spaced(long)
+        for space in (chr(n) for n in range(0x110000) if chr(n).isspace() and n != 0x20):
+            assert not c.single_spaced(long + space + "x"), hex(ord(space))
+            assert not c.single_spaced("x" + space + long), hex(ord(space))
+        assert not c.single_spaced(long + "  x")

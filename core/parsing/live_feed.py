@@ -478,12 +478,11 @@ class LiveFeedParser:
         body = [paragraph for b in self.blocks for paragraph in b.paragraphs]
         if body:
             roles["body"] += len(body)
-        # The paragraphs are stripped lines: when none holds two spaces in a row or any other white space
-        # (every white space but the space is unprintable), a story's words are its spaces plus its
-        # paragraphs, counted without splitting its body (half the time on a typical page). Checked on the
-        # paragraphs only, not the whole page (a fifth fewer characters).
-        flat = "".join(body)
-        self._single_spaced = "  " not in flat and flat.isprintable()
+        # The paragraphs are stripped lines: when none holds two spaces in a row or any other white space,
+        # a story's words are its spaces plus its paragraphs, counted without splitting its body (half the
+        # time on a typical page). Checked on the paragraphs only, not the whole page (a fifth fewer
+        # characters).
+        self._single_spaced = c.single_spaced("".join(body))
         if state == "pre":
             self._close_pre()
         last_block = len(self.blocks) - 1 if self.page_end else -1
