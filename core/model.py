@@ -215,13 +215,12 @@ def make_article_id(published_at: datetime | None, body: str, fallback: str = ""
         stamp = "%04d-%02d-%02dT%02d:%02d" % (p.year, p.month, p.day, p.hour, p.minute)  # noqa: UP031 (faster)
     else:
         stamp = published_at.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
-    head = body[:400]
-    words = _ID_OPENING.search(head)
+    words = _ID_OPENING.search(body, 0, 400)  # in the first 400 characters, as if cut there (not copied)
     if words is None:
         opening = "empty:" + fallback.lower()
     elif "\u0130" in (span := words.group()) or "\u03a3" in span:
         # İ lower-cases to two characters and Σ by its context: lower the whole head as the id always did.
-        opening = " ".join(m.group() for m in islice(_ID_WORD.finditer(head.lower()), 12))
+        opening = " ".join(m.group() for m in islice(_ID_WORD.finditer(body[:400].lower()), 12))
     else:
         # Every other character lower-cases to one character that is a word character exactly when it
         # was one, so the first twelve words of the lower-cased head are those of the head, lower-cased:

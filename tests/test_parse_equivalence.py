@@ -251,6 +251,8 @@ _ID_TEXT = st.lists(
 )
 @example(None, "İstanbul ΣΟΦΙΑ " * 40, "")
 @example(datetime(999, 1, 2, 3, 4, tzinfo=BEIJING), "x" * 399 + "Σ y", "")
+@example(None, "ab " * 133 + "wordacross400 more", "")  # the twelfth word cut at the 400th character
+@example(None, "… " * 200 + "late words", "fallback")  # no word in the first 400 characters
 def test_article_id_is_unchanged(published_at: datetime | None, body: str, fallback: str) -> None:
     assert make_article_id(published_at, body, fallback) == _old_article_id(published_at, body, fallback)
 
