@@ -330,20 +330,3 @@ def test_every_other_white_space_is_found_in_long_text() -> None:
             assert not c.single_spaced(long + space + "x"), hex(ord(space))
             assert not c.single_spaced("x" + space + long), hex(ord(space))
         assert not c.single_spaced(long + "  x")
-
-
-@given(
-    st.lists(st.text(_SPACED_CHARS, max_size=12), max_size=6),
-    st.sampled_from(["", "ascii text ", "中文 text ", "😀 text "]),
-    st.integers(0, 5),
-)
-def test_space_counts_are_each_pieces_spaces(pieces: list[str], filler: str, at: int) -> None:
-    """The spaces of each piece, short text or long (a long piece among them), or None when the text is not
-    single spaced."""
-    if filler:
-        pieces.insert(min(at, len(pieces)), (filler * 300).strip())
-    text = "".join(pieces)
-    counts = c.space_counts(text, [len(piece) for piece in pieces])
-    assert (counts is not None) == c.single_spaced(text)
-    if counts is not None:
-        assert counts == [piece.count(" ") for piece in pieces]

@@ -30,22 +30,13 @@ _SHORT_TEXT = 2048
 def single_spaced(text: str) -> bool:
     """True when ``text`` holds no two spaces in a row and no white space but the space; False may also
     mean only that it holds a control character. A stripped, non-blank line that is single spaced has as
-    many words (``len(line.split())``) as spaces plus one."""
-    return space_counts(text, [len(text)]) is not None
-
-
-def space_counts(text: str, lengths: list[int]) -> list[int] | None:
-    """The spaces in each of the pieces of ``text`` one after the other, of ``lengths`` characters (which
-    add up to its length), when ``text`` is single spaced (``single_spaced``); else None.
+    many words (``len(line.split())``) as spaces plus one.
 
     A long text is read as UTF-16 code units in NumPy: at 1,250 characters a story (mostly two-byte text,
     curly quotes and Chinese names), 1.7 ns a character against 5.0 for ``"  " in`` and ``isprintable``
-    (a space every few characters makes ``in`` slow), and its spaces are counted from their positions
-    rather than by ``count`` (a second pass over the text)."""
+    (a space every few characters makes ``in`` slow)."""
     if len(text) < _SHORT_TEXT:
-        if "  " in text or not text.isprintable():
-            return None
-        return _counted(text, lengths)
+        return "  " not in text and text.isprintable()
     if text.isascii():
         units = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
         high = None
@@ -54,25 +45,8 @@ def space_counts(text: str, lengths: list[int]) -> list[int] | None:
         high = units[units >= 0x85]
     spaces = units == 0x20
     if (spaces[1:] & spaces[:-1]).any() or (units < 0x20).any():
-        return None
-    if high is not None and _OTHER_SPACES[high].any():
-        return None
-    if len(units) != len(text):  # two code units for some character: the pieces' ends are not the units'
-        return _counted(text, lengths)
-    ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
-    before = np.searchsorted(np.flatnonzero(spaces), ends)  # the spaces before each piece's end
-    counts: list[int] = np.diff(before, prepend=0).tolist()
-    return counts
-
-
-def _counted(text: str, lengths: list[int]) -> list[int]:
-    """The spaces in each of the pieces of ``text`` of ``lengths`` characters, counted by ``str.count``."""
-    counts = []
-    start = 0
-    for length in lengths:
-        counts.append(text.count(" ", start, start + length))
-        start += length
-    return counts
+        return False
+    return high is None or not _OTHER_SPACES[high].any()
 
 
 MONTHS = {

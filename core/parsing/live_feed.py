@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -324,8 +323,7 @@ class LiveFeedParser:
         self.headlines: list[tuple[int, str]] = []
         self._pending_pre: list[tuple[int, str]] = []
         self._stripped: list[str] = stripped if stripped is not None else []
-        #: The spaces of each story's paragraphs, when the page's are single spaced (``c.space_counts``).
-        self._spaces: list[int] | None = None
+        self._single_spaced = False
 
     # -- line classification -------------------------------------------------------------------------
     def _byline(self, number: int, text: str, is_last: bool) -> _Block | None:
@@ -483,17 +481,12 @@ class LiveFeedParser:
         # The paragraphs are stripped lines: when none holds two spaces in a row or any other white space,
         # a story's words are its spaces plus its paragraphs, counted without splitting its body (half the
         # time on a typical page). Checked on the paragraphs only, not the whole page (a fifth fewer
-        # characters), and the spaces of every story counted in the same pass.
-        lengths = [sum(map(len, b.paragraphs)) for b in self.blocks]
-        self._spaces = c.space_counts("".join(body), lengths)
+        # characters).
+        self._single_spaced = c.single_spaced("".join(body))
         if state == "pre":
             self._close_pre()
         last_block = len(self.blocks) - 1 if self.page_end else -1
-        spaces: Sequence[int | None] = self._spaces if self._spaces is not None else [None] * len(self.blocks)
-        articles = [
-            self._article(b, is_last=(i == last_block), spaces=n)
-            for i, (b, n) in enumerate(zip(self.blocks, spaces, strict=True))
-        ]
+        articles = [self._article(b, is_last=(i == last_block)) for i, b in enumerate(self.blocks)]
         self.report.stories = len(articles)
         if not articles and self.page_end and self.first_line == 1:
             self.report.warn(None, "no stories found on this page")
@@ -516,7 +509,7 @@ class LiveFeedParser:
         return None
 
     # -- records ------------------------------------------------------------------------------------
-    def _article(self, block: _Block, is_last: bool, spaces: int | None) -> Article:
+    def _article(self, block: _Block, is_last: bool) -> Article:
         truncated = block.cut_in_byline
         if is_last and not truncated and block.trailer_lines == 0:
             truncated = not block.paragraphs or not block.paragraphs[-1].endswith(c.TERMINAL)
@@ -534,7 +527,7 @@ class LiveFeedParser:
             headline=headline,
             headline_inferred=True,
             truncated=truncated,
-            spaces=spaces,
+            single_spaced=self._single_spaced,
         )
 
 
@@ -549,14 +542,14 @@ def story_article(
     headline: str,
     headline_inferred: bool,
     truncated: bool,
-    spaces: int | None = None,
+    single_spaced: bool = False,
 ) -> Article:
     """The ``Article`` of a story read by a parser. ``story`` has the parts both the live-feed and the
     single-article parsers collect (``published_at``, ``section``, ``photo_lines``, ``paragraphs``,
     trailer lists, ``first_line``/``last_line``). The photo line with most text gives caption and credit;
     an unsigned story whose lead opens with a wire dateline (``(Bloomberg) —``) credits that agency.
-    ``spaces``, when given, are the spaces of the story's paragraphs, none of which holds white space other
-    than single spaces (the words are then counted from them)."""
+    ``single_spaced`` says that no paragraph holds white space other than single spaces (the words are
+    then counted from the spaces)."""
     caption, credit = None, None
     if story.photo_lines:
         caption, credit = _photo_parts(max(story.photo_lines, key=len))
@@ -581,7 +574,7 @@ def story_article(
         caption,  # photo_caption
         body,
         len(story.paragraphs),
-        spaces + len(story.paragraphs) if spaces is not None else len(body.split()),  # word_count
+        body.count(" ") + len(story.paragraphs) if single_spaced else len(body.split()),  # word_count
         story.teaser,
         truncated,
         tuple(story.contacts),
