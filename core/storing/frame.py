@@ -236,6 +236,41 @@ def arrow_lists(values: pd.Series) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array([as_list(v) for v in values.tolist()], ARROW_LIST.pyarrow_dtype)])
 
 
+#: What joins the names of a list into one key (``distinct_lists``), and the list's length to that key.
+_NAME_JOIN, _LENGTH_JOIN = "\x1f", "\x1e"
+
+
+def distinct_lists(values: pd.Series) -> tuple[list[tuple[str, ...]], np.ndarray, np.ndarray] | None:
+    """The distinct cells of an ``ARROW_LIST`` column, in the order each first appears, the code of each
+    cell among them, and how many cells each is: made in Arrow, with a Python tuple only per distinct cell
+    (a collection has far fewer bylines than stories). None for a column that is not ``ARROW_LIST``, with
+    a missing cell or item, or with a name that holds ``_NAME_JOIN`` (a cell's key would not be its own)."""
+    if values.dtype != ARROW_LIST:
+        return None
+    lists = _list_chunks(values).combine_chunks()
+    if lists.null_count:
+        return None
+    names = lists.flatten()
+    if names.null_count or (len(names) and pc.any(pc.match_substring(names, _NAME_JOIN)).as_py()):
+        return None
+    keys = pc.binary_join_element_wise(
+        pc.list_value_length(lists).cast(pa.string()), pc.binary_join(lists, _NAME_JOIN), _LENGTH_JOIN
+    )
+    encoded = pc.dictionary_encode(keys)
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    count = len(encoded.dictionary)
+    first = np.empty(count, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first cell of each code: written last
+    cells = [tuple(cell) for cell in lists.take(pa.array(first)).to_pylist()]
+    return cells, codes, np.bincount(codes, minlength=count)
+
+
+def lists_of_codes(cells: Sequence[Sequence[str]], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """An ``ARROW_LIST`` column whose row ``i`` is ``cells[codes[i]]`` (``distinct_lists`` turned back)."""
+    taken = pa.array(cells, ARROW_LIST.pyarrow_dtype).take(pa.array(codes))
+    return pd.Series(pd.arrays.ArrowExtensionArray(taken), index=index)
+
+
 def list_lengths(values: pd.Series) -> np.ndarray:
     """The number of items of each cell of a list column (``ARROW_LIST`` or Python lists); 0 for a
     missing cell."""

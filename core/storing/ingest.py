@@ -47,8 +47,10 @@ from core.storing.frame import (
     MOST_SLICES,
     articles_to_frame,
     conform,
+    distinct_lists,
     empty_frame,
     isin_mask,
+    lists_of_codes,
     one_chunk,
     positions_in,
     rows_of_two,
@@ -1782,6 +1784,9 @@ def _reporters_and_counts(
     the name-order merges and the merges reported are made of; ``core.storing.remerge``)."""
     if frame.empty:
         return frame, {}, Counter(), Counter()
+    bylines, credited = distinct_lists(frame["authors"]), distinct_lists(frame["contacts"])
+    if bylines is not None and credited is not None:
+        return _reporters_of_distinct(frame, reporters, bylines, credited)
     aliased = _aliased(frame, reporters)
     counts = Counter(a for authors in aliased for a in authors)
     contacts = [tuple(names) for names in frame["contacts"].tolist()]
@@ -1792,6 +1797,40 @@ def _reporters_and_counts(
     out = frame.copy()
     out["authors"] = _rewritten(aliased, mapping)
     out["contacts"] = _rewritten(contacts, mapping)
+    used = counts.keys() | contact_counts.keys()
+    return out, {v: c for v, c in mapping.items() if v in used}, counts, contact_counts
+
+
+_Distinct = tuple[list[tuple[str, ...]], np.ndarray, np.ndarray]
+
+
+def _reporters_of_distinct(
+    frame: pd.DataFrame, reporters: Reporters, bylines: _Distinct, credited: _Distinct
+) -> tuple[pd.DataFrame, dict[str, str], Counter[str], Counter[str]]:
+    """``_reporters_and_counts`` of a frame whose authors and contacts are Arrow lists, read by their
+    distinct cells (``distinct_lists``): each distinct list of names is aliased, counted and rewritten once,
+    and the columns are made again in Arrow. At 1,000,000 stories a Python list per cell, aliased and
+    rewritten one by one, took 4-5 s. The counts list the names in the order of their first story, as
+    counting every story in order does (a name first appears in the first appearance of the first list
+    that holds it)."""
+    cells, codes, many = bylines
+    aliased = [tuple(reporters.canonical(a) for a in names) for names in cells]
+    counts: Counter[str] = Counter()
+    for names, times in zip(aliased, many.tolist(), strict=True):
+        for name in names:
+            counts[name] += times
+    contact_cells, contact_codes, contact_many = credited
+    contact_counts: Counter[str] = Counter()
+    for names, times in zip(contact_cells, contact_many.tolist(), strict=True):
+        for name in names:
+            contact_counts[name] += times
+    mapping = _name_mapping(counts, reporters)
+    if not mapping:
+        return frame, {}, counts, contact_counts
+    out = frame.assign(
+        authors=lists_of_codes(_rewritten(aliased, mapping), codes, frame.index),
+        contacts=lists_of_codes(_rewritten(contact_cells, mapping), contact_codes, frame.index),
+    )
     used = counts.keys() | contact_counts.keys()
     return out, {v: c for v, c in mapping.items() if v in used}, counts, contact_counts
 
