@@ -8,6 +8,7 @@ import gc
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,9 +16,9 @@ import pytest
 import core.reading.files as files
 import core.storing.ingest as ingest_module
 import core.storing.search as search
+from core.heap import paused_gc
 from core.reading.files import inputs_fingerprint
 from core.storing.collection import Collection, open_collection
-from core.storing.heap import paused_gc
 from core.storing.search import ROWS_SUFFIX, SearchIndex
 
 QUERIES = ["huawei", '"trade war"', "tariff* -china", "evergrande OR tiktok", "theme:huawei"]
@@ -183,3 +184,30 @@ def test_the_text_in_memory_path_gives_the_same_collection(
     for column in ("article_id", "headline", "body", "photo_caption", "authors", "sources"):
         assert in_memory.articles[column].tolist() == mapped.articles[column].tolist()
     assert _answers(in_memory) == _answers(mapped)
+
+
+def test_pages_are_parsed_with_the_collector_paused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``parse_page`` and a worker's chunk (``_parse_chunk``) run with the cyclic collector paused
+    (``core.heap``), and give it back on."""
+    import core.parsing as parsing
+    import core.storing.ingest as ingest_module
+
+    seen: list[bool] = []
+    lines = parsing._parse_lines
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return lines(*args, **kwargs)
+
+    monkeypatch.setattr(parsing, "_parse_lines", watched)
+    assert gc.isenabled()
+    parsing.parse_page("By Wang Jing / Apr 22, 2020 05:40 PM / Finance\n\nA story.\n", "a.txt")
+    assert seen == [False] and gc.isenabled()
+    frames: list[bool] = []
+    to_frame = ingest_module._records_frame
+    monkeypatch.setattr(ingest_module, "_records_frame", lambda r: frames.append(gc.isenabled()) or to_frame(r))
+    page = tmp_path / "a.txt"
+    page.write_text("By Wang Jing / Apr 22, 2020 05:40 PM / Finance\n\nA story.\n", encoding="utf-8")
+    _, frame = ingest_module._parse_chunk([(str(page), None)], frozenset())
+    assert frame is not None and len(frame) == 1
+    assert seen == [False, False] and frames == [False] and gc.isenabled()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from core.heap import paused_gc
 from core.model import Article, ListingEntry, holdable
 from core.parsing.article import parse_article
 from core.parsing.common import unholdable_note
@@ -66,6 +67,7 @@ def split_more_lines(text: str) -> list[str]:
     return lines
 
 
+@paused_gc()  # its lines, stories and records, none in a cycle (``core.heap``)
 def parse_page(
     text: str, source: str = "<string>", agencies: frozenset[str] = DEFAULT_AGENCIES
 ) -> ParseResult:

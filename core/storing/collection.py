@@ -32,6 +32,7 @@ from core.analysing.themes import MEMBERSHIP_COLUMNS, Theme, ThemeBook, match_th
 from core.analysing.threads import Links, thread_links, updated_thread_links
 from core.arrays import sorted_unique
 from core.errors import CacheError
+from core.heap import paused_gc
 from core.model import BEIJING, COLUMNS
 from core.reading.files import inputs_fingerprint
 from core.storing.cache import atomic_write_with, parquet_options, read_memberships, text_in_memory
@@ -55,7 +56,6 @@ from core.storing.frame import (
     signature_hashes,
     take_frame_rows,
 )
-from core.storing.heap import paused_gc
 from core.storing.ingest import ChunkParser, Corpus, Progress, RowsNow, ingest
 from core.storing.parts import Deferred
 from core.storing.search import Earlier, EarlyCopy, SearchIndex, content_hashes, frame_fingerprint
@@ -788,7 +788,7 @@ def open_collection(
     read, beside the index and the memberships (for a caller that then calls ``Collection.prepare``).
     ``earlier``: the collection read before (a server's), whose stories' text the index's update may need
     when another process made the new generation. ``parse_chunks``: as for ``ingest`` (a Dask cluster)."""
-    with paused_gc():  # half a million objects made, none in a cycle (``core.storing.heap``)
+    with paused_gc():  # half a million objects made, none in a cycle (``core.heap``)
         return _open_collection(
             inputs, cache_dir, themes_file, progress, use_cache, early_threads, earlier, parse_chunks
         )

@@ -27,6 +27,7 @@ import pyarrow as pa
 from core.arrays import run_starts, sorted_setdiff, sorted_union, sorted_unique
 from core.config import Reporters, load_reporters
 from core.errors import CacheError, InputError
+from core.heap import paused_gc
 from core.model import COLUMNS, Article, ListingEntry, parse_source_span
 from core.parsing import parse_page
 from core.parsing.report import CorpusReport, PageReport, ReportColumns, ReportSummary
@@ -57,7 +58,6 @@ from core.storing.frame import (
     take_frame_rows,
     with_arrow_lists,
 )
-from core.storing.heap import paused_gc
 from core.storing.parts import Deferred, FileTable, PartTables, report_dicts, text_values
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
@@ -314,6 +314,7 @@ def _records_frame(results: list[_FileResult]) -> pd.DataFrame | None:
     return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
 
 
+@paused_gc()  # in a worker process: the pages' stories and their frame, none in a cycle (``core.heap``)
 def _parse_chunk(
     jobs: list[tuple[str, str | None]], agencies: frozenset[str]
 ) -> tuple[list[_FileResult], pd.DataFrame | None]:
@@ -525,7 +526,7 @@ def _store_of(inputs: Sequence[str | os.PathLike[str]], cache_dir: Path | None) 
     return CacheStore((cache_dir or default_cache_dir()) / cache_key(os.fspath(i) for i in inputs))
 
 
-@paused_gc()  # the frames' lists and strings, none in a cycle (``core.storing.heap``)
+@paused_gc()  # the frames' lists and strings, none in a cycle (``core.heap``)
 def _ingest(
     inputs: Sequence[str | os.PathLike[str]],
     store: CacheStore,

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import gc
 
+from core.heap import paused_gc
 from core.storing.collection import Collection
-from core.storing.heap import paused_gc
 
 READY = "ready"
 #: ``collection.derived`` key: the pages that have run once since the collection was made ready (``settle``).
@@ -38,7 +38,7 @@ def ready(collection: Collection) -> None:
     with collection.lock:
         if collection.derived.get(READY):
             return
-        with paused_gc():  # many lookups made, none in a cycle (``core.storing.heap``)
+        with paused_gc():  # many lookups made, none in a cycle (``core.heap``)
             collection.prepare()
             collection.derived[BACKGROUND] = collection.term_background()
         if gc.get_freeze_count():  # a collection read before (now replaced) may be garbage: collect it
