@@ -51,3 +51,19 @@ def test_the_kept_hashes_are_those_of_the_kept_bodies(tmp_path: Path, workers: i
     records = store.read_records(state)
     kept = store.read_bodies(str(state["generation"]), len(records))
     assert kept is not None and np.array_equal(kept, body_hashes(records["body"]))
+
+
+def test_bodies_that_are_not_text_are_hashed_from_the_frame(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from core.storing.ingest import _frame_of, _parse_file
+
+    pages = generate_corpus(tmp_path / "pages", 20, seed=7)
+    result = _parse_file(os.fspath(pages[0]), None, frozenset())
+    plain = _frame_of([result])
+    assert np.array_equal(plain[_BODY_HASH].to_numpy(), body_hashes(plain["body"]))
+    result.articles = [replace(result.articles[0], body=None), *result.articles[1:]]  # type: ignore[arg-type]
+    odd = _frame_of([result])
+    assert odd["body"].isna().iloc[0]
+    assert np.array_equal(odd[_BODY_HASH].to_numpy(), body_hashes(odd["body"]))
+    assert odd[_BODY_HASH].iloc[0] != plain[_BODY_HASH].iloc[0]

@@ -61,7 +61,7 @@ from core.storing.frame import (
 from core.storing.parts import Deferred, FileTable, PartTables, report_dicts, text_values
 from core.storing.rematch import CatalogMemo, rematch
 from core.storing.remerge import MOST_CHANGED_FILES, MergeMemo, catalog_changes, instants
-from core.storing.search import HASHED_COLUMNS, Earlier, body_hashes, content_hashes
+from core.storing.search import HASHED_COLUMNS, Earlier, body_hashes, content_hashes, text_hashes
 from core.storing.segments import Segment, name_starts, plan_segments, plan_segments_by_counts
 from core.storing.text import MAPPED_COLUMNS, TextLayout, attach_text, open_layout
 
@@ -261,12 +261,17 @@ _BODY_HASH = "_body_hash"
 def _frame_of(results: list[_FileResult]) -> pd.DataFrame:
     """The stories of some files as one frame, with the file of each row in ``_file`` and the hash of each
     body in ``_BODY_HASH``."""
+    hashes: np.ndarray | None = None
     if len(results) == 1 and results[0].frame is not None:
         frame = results[0].frame.assign(_file=results[0].path)
     else:
-        frame = articles_to_frame([a for r in results for a in r.articles])
+        articles = [a for r in results for a in r.articles]
+        frame = articles_to_frame(articles)
         frame = frame.assign(_file=[r.path for r in results for _ in r.articles])
-    frame[_BODY_HASH] = body_hashes(frame["body"])
+        bodies = [a.body for a in articles]
+        if set(map(type, bodies)) <= {str}:  # the frame's bodies as they are: hashed without reading them back
+            hashes = text_hashes(bodies)
+    frame[_BODY_HASH] = body_hashes(frame["body"]) if hashes is None else hashes
     return frame
 
 

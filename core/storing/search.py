@@ -96,7 +96,7 @@ REBUILD_SHARE = 0.5
 DOCUMENT_ROWS = 20_000
 
 
-def _text_hashes(values: Iterable[str | None]) -> np.ndarray:
+def text_hashes(values: Iterable[str | None]) -> np.ndarray:
     """A 64-bit BLAKE2b of each text (a missing value apart from every text): four times faster than
     ``pandas.util.hash_array`` on story bodies."""
     blake = hashlib.blake2b
@@ -113,7 +113,7 @@ def _text_hashes(values: Iterable[str | None]) -> np.ndarray:
 
 def body_hashes(bodies: pd.Series) -> np.ndarray:
     """The hash of each body that ``content_hashes`` combines (``core.storing.ingest`` keeps it per record)."""
-    return _text_hashes(bodies.to_numpy(dtype=object, na_value=None))
+    return text_hashes(bodies.to_numpy(dtype=object, na_value=None))
 
 
 def content_hashes(frame: pd.DataFrame, bodies: np.ndarray | None = None) -> np.ndarray:
@@ -128,7 +128,7 @@ def content_hashes(frame: pd.DataFrame, bodies: np.ndarray | None = None) -> np.
             continue
         column = frame[name]
         if name == "authors":
-            values: np.ndarray = _text_hashes(list_joined(column, "\x1f"))
+            values: np.ndarray = text_hashes(list_joined(column, "\x1f"))
         elif column.dtype == bool:
             values = column.to_numpy(dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
         elif name == "body":
