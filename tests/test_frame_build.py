@@ -111,6 +111,9 @@ ODD = [
     ("agency", _Name("Reuters")),
     ("section", 5),
     ("sources", ("file.txt:1-2",)),
+    ("sources", (SourceSpan("a.txt", True, 2),)),  # a flag for a line number: "True", as str(span) writes it
+    ("sources", (SourceSpan("a.txt", 1.0, 2),)),  # type: ignore[arg-type]
+    ("sources", (SourceSpan(5, 1, 2),)),  # type: ignore[arg-type]
 ]
 
 
