@@ -242,27 +242,24 @@ def arrow_lists(values: pd.Series) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array([as_list(v) for v in values.tolist()], ARROW_LIST.pyarrow_dtype)])
 
 
-#: What joins the names of a list into one key (``distinct_lists``), and the list's length to that key.
-_NAME_JOIN, _LENGTH_JOIN = "\x1f", "\x1e"
+#: What joins a list's length and names into its key (``distinct_lists``).
+_NAME_JOIN = "\x1f"
 
 
 def distinct_lists(values: pd.Series) -> tuple[list[tuple[str, ...]], np.ndarray, np.ndarray] | None:
     """The distinct cells of an ``ARROW_LIST`` column, in the order each first appears, the code of each
-    cell among them, and how many cells each is: made in Arrow, with a Python tuple only per distinct cell
-    (a collection has far fewer bylines than stories). None for a column that is not ``ARROW_LIST``, with
-    a missing cell or item, or with a name that holds ``_NAME_JOIN`` (a cell's key would not be its own)."""
-    if values.dtype != ARROW_LIST:
+    cell among them, and how many cells each is: made in Arrow from each cell's signature
+    (``list_signatures``), with a Python tuple only per distinct cell (a collection has far fewer bylines
+    than stories). None for a column that is not ``ARROW_LIST``, with a missing cell or item, or with a name
+    that holds ``_NAME_JOIN`` (a cell's signature would not be its own)."""
+    signed = _arrow_signatures(values, _NAME_JOIN)
+    if signed is None:
         return None
-    lists = _list_chunks(values).combine_chunks()
-    if lists.null_count:
+    lists = _list_chunks(values)
+    names = pc.list_flatten(lists)
+    if len(names) and pc.any(pc.match_substring(names, _NAME_JOIN)).as_py():
         return None
-    names = lists.flatten()
-    if names.null_count or (len(names) and pc.any(pc.match_substring(names, _NAME_JOIN)).as_py()):
-        return None
-    keys = pc.binary_join_element_wise(
-        pc.list_value_length(lists).cast(pa.string()), pc.binary_join(lists, _NAME_JOIN), _LENGTH_JOIN
-    )
-    encoded = pc.dictionary_encode(keys)
+    encoded = pc.dictionary_encode(signed.combine_chunks() if isinstance(signed, pa.ChunkedArray) else signed)
     codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     count = len(encoded.dictionary)
     first = np.empty(count, dtype=np.int64)

@@ -1821,15 +1821,9 @@ def _reporters_of_distinct(
     that holds it)."""
     cells, codes, many = bylines
     aliased = [tuple(reporters.canonical(a) for a in names) for names in cells]
-    counts: Counter[str] = Counter()
-    for names, times in zip(aliased, many.tolist(), strict=True):
-        for name in names:
-            counts[name] += times
+    counts = _name_counts(aliased, many)
     contact_cells, contact_codes, contact_many = credited
-    contact_counts: Counter[str] = Counter()
-    for names, times in zip(contact_cells, contact_many.tolist(), strict=True):
-        for name in names:
-            contact_counts[name] += times
+    contact_counts = _name_counts(contact_cells, contact_many)
     mapping = _name_mapping(counts, reporters)
     if not mapping:
         return frame, {}, counts, contact_counts
@@ -1839,6 +1833,15 @@ def _reporters_of_distinct(
     )
     used = counts.keys() | contact_counts.keys()
     return out, {v: c for v, c in mapping.items() if v in used}, counts, contact_counts
+
+
+def _name_counts(cells: list[tuple[str, ...]], many: np.ndarray) -> Counter[str]:
+    """How often each name occurs in cells that occur ``many`` times each, in the order the names first come."""
+    counts: Counter[str] = Counter()
+    for names, times in zip(cells, many.tolist(), strict=True):
+        for name in names:
+            counts[name] += times
+    return counts
 
 
 def _name_mapping(counts: Counter[str], reporters: Reporters) -> dict[str, str]:
